@@ -1,0 +1,465 @@
+"""Configuration options of quantum-zvm (one ``zvm_quantum_plugin.ini`` for all).
+
+The options are grouped as in the Quantum-era ``zvm_quantum_plugin.ini``:
+``[DEFAULT]`` for the server and RPC, ``[DATABASE]``, ``[AGENT]`` and one
+section per vswitch (``[VSW1] rdev_list = 6000,6003``).
+
+Loading happens in :func:`load`, which parses the command line and files and
+then runs :func:`validate`.  Every problem is reported as a :class:`Problem`
+naming the file, section, option and reason; commands print them all and exit
+with status 2 (see :func:`load_or_exit`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+import socket
+import sys
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from oslo_config import cfg
+
+from xcat import zvm_names
+
+EXIT_CONFIG_ERROR = 2
+
+DEFAULT_OPTS = [
+    cfg.StrOpt("state_path", default="/var/lib/quantum-zvm",
+               help="Directory for state files (the default SQLite database lives here)."),
+    cfg.HostAddressOpt("bind_host", default="0.0.0.0",
+                       help="Address the REST API listens on."),
+    cfg.PortOpt("bind_port", default=9696, help="Port the REST API listens on."),
+    cfg.StrOpt("auth_strategy", default="noauth", choices=["noauth", "keystone"],
+               help="noauth takes the identity from X-Project-Id/X-Roles headers; "
+                    "keystone puts keystonemiddleware's auth_token in front."),
+    cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00",
+               help="MAC template; the first three octets must equal the z/VM USER PREFIX "
+                    "(vmcp q vmlan) and the last three become the NICDEF MACID."),
+    cfg.IntOpt("mac_generation_retries", default=16, min=1,
+               help="Attempts to find a free MAC before giving up."),
+    cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1,
+               help="Most fixed IPs a port may have."),
+    cfg.IntOpt("agent_down_time", default=9, min=1,
+               help="Seconds after the last heartbeat before an agent is considered down."),
+    cfg.IntOpt("max_request_body_size", default=114688, min=1024,
+               help="Largest accepted REST request body, in bytes."),
+    cfg.IntOpt("api_workers", default=1, min=1, help="REST API worker processes."),
+    cfg.StrOpt("control_exchange", default="quantum",
+               help="AMQP exchange for RPC topics."),
+    cfg.StrOpt("transport_url", secret=True,
+               help="rabbit://user:pass@host:5672/vhost (several hosts separated by commas "
+                    "for failover). Unset: the embedded transport (no broker, one host) "
+                    "unless rabbit_host/rabbit_hosts are set."),
+    cfg.StrOpt("rabbit_host", help="Legacy: RabbitMQ host."),
+    cfg.PortOpt("rabbit_port", default=5672, help="Legacy: RabbitMQ port."),
+    cfg.ListOpt("rabbit_hosts", default=[], help="Legacy: host:port list for failover."),
+    cfg.StrOpt("rabbit_userid", default="guest", help="Legacy: RabbitMQ user."),
+    cfg.StrOpt("rabbit_password", default="guest", secret=True,
+               help="Legacy: RabbitMQ password."),
+    cfg.StrOpt("rabbit_virtual_host", default="/", help="Legacy: RabbitMQ virtual host."),
+    cfg.IntOpt("rpc_response_timeout", default=60, min=1,
+               help="Seconds to wait for an RPC call's reply."),
+    cfg.BoolOpt("dhcp_agent_notification", default=True,
+                help="Send resource notifications to DHCP agents."),
+]
+
+DATABASE_OPTS = [
+    cfg.StrOpt("sql_connection", secret=True,
+               help="SQLAlchemy URL. Unset: sqlite file quantum_zvm.sqlite under state_path. "
+                    "mysql:// URLs use PyMySQL when mysqlclient is absent."),
+    cfg.IntOpt("sql_max_retries", default=10, min=-1,
+               help="Connection attempts at start-up (-1: forever)."),
+    cfg.IntOpt("reconnect_interval", default=2, min=0,
+               help="Seconds between database connection attempts."),
+    cfg.IntOpt("sql_max_pool_size", default=5, min=1, help="Connection pool size."),
+    cfg.IntOpt("sql_max_overflow", default=10, min=0,
+               help="Connections allowed above the pool size."),
+    cfg.IntOpt("sql_pool_timeout", default=30, min=1,
+               help="Seconds to wait for a pooled connection."),
+    cfg.IntOpt("sql_idle_timeout", default=3600, min=1,
+               help="Seconds before an idle pooled connection is recycled."),
+]
+
+AGENT_OPTS = [
+    cfg.IntOpt("polling_interval", default=2, min=1,
+               help="Seconds between reconcile cycles of the agent."),
+    cfg.IntOpt("report_interval", default=4, min=1,
+               help="Seconds between agent heartbeats to the plugin."),
+    cfg.StrOpt("host", default=socket.gethostname(),
+               help="Host name the agent reports and binds ports for."),
+    cfg.StrOpt("zvm_xcat_server", help="xCAT management node address (host or host:port)."),
+    cfg.StrOpt("zvm_xcat_username", help="xCAT REST user."),
+    cfg.StrOpt("zvm_xcat_password", secret=True, help="xCAT REST password."),
+    cfg.IntOpt("zvm_xcat_timeout", default=300, min=1,
+               help="Read timeout of one xCAT REST request, in seconds."),
+    cfg.StrOpt("zvm_xcat_ca_file",
+               help="CA bundle to verify the xCAT MN certificate (default: system store)."),
+    cfg.BoolOpt("zvm_xcat_verify", default=True,
+                help="Verify the xCAT MN TLS certificate and host name. Turn off only "
+                     "for tests; a warning is logged at start-up."),
+    cfg.BoolOpt("zvm_xcat_credentials_in_query", default=False,
+                help="Send userName/password as query parameters instead of headers "
+                     "(for MNs whose web server drops the headers)."),
+    cfg.StrOpt("xcat_zhcp_nodename", default="zhcp",
+               help="xCAT node name of the zHCP this agent manages."),
+    cfg.StrOpt("root_helper", default="sudo",
+               help="Command prefix for local privileged commands."),
+    cfg.ListOpt("vswitch_mappings", default=[],
+                deprecated_opts=[cfg.DeprecatedOpt("network_vlan_ranges", group="AGENT"),
+                                 cfg.DeprecatedOpt("network_vlan_ranges", group="OVS")],
+                help="vswitch[:vlan_min:vlan_max] entries; a name alone is a flat "
+                     "(VLAN-unaware) vswitch, a name may repeat to add ranges."),
+    cfg.StrOpt("xcat_mgt_ip",
+               help="IPv4 address of the xCAT MN management NIC 0800 (with xcat_mgt_mask)."),
+    cfg.StrOpt("xcat_mgt_mask", help="Netmask of the xCAT MN management NIC 0800."),
+    cfg.StrOpt("dhcp_userid",
+               help="z/VM userid of the guest running the DHCP agent; granted TRUNK on "
+                    "the VLANs of networks with DHCP-enabled subnets."),
+    cfg.IntOpt("smcli_batch_size", default=1000, min=1,
+               help="Most commands in one dsh request to the zHCP."),
+]
+
+RDEV_OPT = cfg.ListOpt("rdev_list", default=[],
+                       help="Up to 3 real device numbers (OSA) of this vswitch.")
+
+MAX_RDEVS = 3
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every static option on ``conf`` (idempotent)."""
+    conf.register_opts(DEFAULT_OPTS)
+    conf.register_opts(DATABASE_OPTS, group="DATABASE")
+    conf.register_opts(AGENT_OPTS, group="AGENT")
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """Entry point for oslo-config-generator (``oslo.config.opts``)."""
+    return [(None, DEFAULT_OPTS), ("DATABASE", DATABASE_OPTS), ("AGENT", AGENT_OPTS),
+            ("VSW1", [RDEV_OPT])]
+
+
+# --------------------------------------------------------------------------- mappings
+
+VlanRange = tuple[int, int]
+VswitchMappings = dict[str, list[VlanRange]]
+
+
+class MappingsError(ValueError):
+    """Every problem of one vswitch_mappings value (``reasons``)."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def parse_vswitch_mappings(entries: Iterable[str]) -> VswitchMappings:
+    """Parse ``vswitch[:min:max]`` entries into ``{VSWITCH: [(min, max), ...]}``.
+
+    A name alone is a flat (VLAN-unaware) vswitch and maps to ``[]``.  Ranges
+    of one vswitch are kept sorted.  Raises :class:`MappingsError` listing
+    every bad entry with its reason.
+    """
+    reasons: list[str] = []
+    ranges: dict[str, list[VlanRange]] = {}
+    flat: set[str] = set()
+    for position, raw in enumerate(entries, start=1):
+        entry = raw.strip()
+        label = f"entry {position} {raw!r}"
+        if not entry:
+            reasons.append(f"{label}: empty entry")
+            continue
+        parts = [p.strip() for p in entry.split(":")]
+        try:
+            name = zvm_names.vswitch(parts[0], "vswitch name")
+        except ValueError as exc:
+            reasons.append(f"{label}: {exc}")
+            continue
+        if len(parts) == 1:
+            if name in ranges:
+                reasons.append(f"{label}: {name} is both flat and VLAN-ranged")
+            flat.add(name)
+            ranges.setdefault(name, [])
+            continue
+        if len(parts) != 3:
+            reasons.append(f"{label}: expected vswitch or vswitch:vlan_min:vlan_max")
+            continue
+        try:
+            low = zvm_names.vlan_id(parts[1], "vlan_min")
+            high = zvm_names.vlan_id(parts[2], "vlan_max")
+        except ValueError as exc:
+            reasons.append(f"{label}: {exc}")
+            continue
+        if low > high:
+            reasons.append(f"{label}: vlan_min {low} is greater than vlan_max {high}")
+            continue
+        if name in flat:
+            reasons.append(f"{label}: {name} is both flat and VLAN-ranged")
+            continue
+        for other_low, other_high in ranges.get(name, []):
+            if low <= other_high and other_low <= high:
+                reasons.append(f"{label}: {low}-{high} overlaps {other_low}-{other_high} "
+                               f"of {name}")
+                break
+        else:
+            ranges.setdefault(name, []).append((low, high))
+    if reasons:
+        raise MappingsError(reasons)
+    return {name: sorted(r) for name, r in ranges.items()}
+
+
+def parse_rdev_list(entries: Sequence[str]) -> list[str]:
+    """Normalise an rdev_list to 4 upper-case hex digits each; at most 3 entries."""
+    reasons: list[str] = []
+    rdevs: list[str] = []
+    for raw in entries:
+        try:
+            rdev = zvm_names.device(raw, "rdev")
+        except ValueError as exc:
+            reasons.append(str(exc))
+            continue
+        if rdev in rdevs:
+            reasons.append(f"rdev: {rdev} is listed twice")
+        rdevs.append(rdev)
+    if len(entries) > MAX_RDEVS:
+        reasons.append(f"at most {MAX_RDEVS} real devices, got {len(entries)}")
+    if reasons:
+        raise MappingsError(reasons)
+    return rdevs
+
+
+# --------------------------------------------------------------------------- validation
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One configuration problem, as printed to the operator."""
+    file: str
+    section: str
+    option: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: [{self.section}] {self.option}: {self.reason}"
+
+
+def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
+    """The file that set ``group.option`` (or '<default>' / '<command line>')."""
+    try:
+        info = conf.get_location(option, group)
+    except Exception:  # noqa: BLE001 - unknown option or no location support
+        return "<unknown>"
+    if info is None:
+        return "<unknown>"
+    if info.location == cfg.Locations.user and info.detail:
+        return info.detail
+    if info.location == cfg.Locations.command_line:
+        return "<command line>"
+    return "<default>"
+
+
+class _Checker:
+    """Collects problems while reading options; each read tolerates bad values."""
+
+    def __init__(self, conf: cfg.ConfigOpts):
+        self.conf = conf
+        self.problems: list[Problem] = []
+
+    def add(self, group: str | None, option: str, reason: str) -> None:
+        self.problems.append(Problem(_location(self.conf, option, group),
+                                     group or "DEFAULT", option, reason))
+
+    def get(self, group: str | None, option: str):
+        try:
+            node = self.conf[group] if group else self.conf
+            return getattr(node, option)
+        except (cfg.ConfigFileValueError, ValueError) as exc:
+            self.add(group, option, _short_value_error(exc))
+            return None
+
+
+def _short_value_error(exc: Exception) -> str:
+    text = str(exc)
+    # oslo: "Value for option X from LocationInfo(...) is not valid: <reason>"
+    match = re.search(r"is not valid: (.*)$", text, re.S)
+    return match.group(1).strip() if match else text
+
+
+def _rdev_groups(conf: cfg.ConfigOpts, name: str) -> list[str]:
+    """Section names that may hold ``rdev_list`` for vswitch ``name``."""
+    return sorted({name, name.lower(), name.capitalize()})
+
+
+def vswitch_rdevs(conf: cfg.ConfigOpts, name: str) -> list[str]:
+    """The normalised rdev_list of vswitch ``name`` ([] when not set).
+
+    The section may be written in any case (``[VSW1]`` or ``[vsw1]``).
+    """
+    for group in _rdev_groups(conf, name):
+        conf.register_opt(RDEV_OPT, group=group)
+        values = conf[group].rdev_list
+        if values:
+            return parse_rdev_list(values)
+    return []
+
+
+def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
+    """Every problem of a loaded configuration; ``role`` is server, agent or all."""
+    check = _Checker(conf)
+    for group, opts in ((None, DEFAULT_OPTS), ("DATABASE", DATABASE_OPTS),
+                        ("AGENT", AGENT_OPTS)):
+        for opt in opts:
+            check.get(group, opt.dest)
+
+    entries = check.get("AGENT", "vswitch_mappings") or []
+    try:
+        mappings = parse_vswitch_mappings(entries)
+    except MappingsError as exc:
+        for reason in exc.reasons:
+            check.add("AGENT", "vswitch_mappings", reason)
+        mappings = {}
+    if not entries and role in ("agent", "all"):
+        check.add("AGENT", "vswitch_mappings", "no vswitch is configured")
+    for name in mappings:
+        try:
+            vswitch_rdevs(conf, name)
+        except MappingsError as exc:
+            for reason in exc.reasons:
+                check.problems.append(Problem(_location(conf, "rdev_list", name), name,
+                                              "rdev_list", reason))
+
+    _check_base_mac(check)
+    _check_sql_connection(check)
+    _check_transport_url(check)
+    if role in ("agent", "all"):
+        _check_agent(check)
+    return check.problems
+
+
+def _check_base_mac(check: _Checker) -> None:
+    base_mac = check.get(None, "base_mac")
+    if base_mac is None:
+        return
+    try:
+        octets = zvm_names.mac_octets(base_mac, "base_mac")
+    except ValueError as exc:
+        check.add(None, "base_mac", str(exc))
+        return
+    if int(octets[0], 16) & 1:
+        check.add(None, "base_mac", f"{base_mac!r} is a multicast address")
+
+
+def _check_sql_connection(check: _Checker) -> None:
+    url = check.get("DATABASE", "sql_connection")
+    if not url:
+        return
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if "://" not in url or scheme not in ("sqlite", "mysql", "postgresql", "postgres"):
+        check.add("DATABASE", "sql_connection",
+                  "expected a sqlite://, mysql:// or postgresql:// URL")
+
+
+def _check_transport_url(check: _Checker) -> None:
+    url = check.get(None, "transport_url")
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("rabbit", "amqp", "embedded", "memory"):
+        check.add(None, "transport_url",
+                  f"unsupported scheme {parts.scheme!r} (rabbit://, amqp:// or embedded://)")
+
+
+def _check_agent(check: _Checker) -> None:
+    for option in ("zvm_xcat_server", "zvm_xcat_username", "zvm_xcat_password"):
+        if not check.get("AGENT", option):
+            check.add("AGENT", option, "required by the agent but not set")
+    node = check.get("AGENT", "xcat_zhcp_nodename")
+    if node is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", node):
+        check.add("AGENT", "xcat_zhcp_nodename", f"{node!r} is not an xCAT node name")
+    dhcp_userid = check.get("AGENT", "dhcp_userid")
+    if dhcp_userid:
+        try:
+            zvm_names.userid(dhcp_userid, "dhcp_userid")
+        except ValueError as exc:
+            check.add("AGENT", "dhcp_userid", str(exc))
+    ca_file = check.get("AGENT", "zvm_xcat_ca_file")
+    if ca_file:
+        try:
+            with open(ca_file, "rb"):
+                pass
+        except OSError as exc:
+            check.add("AGENT", "zvm_xcat_ca_file", f"cannot read {ca_file}: {exc.strerror}")
+    ip = check.get("AGENT", "xcat_mgt_ip")
+    mask = check.get("AGENT", "xcat_mgt_mask")
+    if bool(ip) != bool(mask):
+        check.add("AGENT", "xcat_mgt_mask" if ip else "xcat_mgt_ip",
+                  "xcat_mgt_ip and xcat_mgt_mask must be set together")
+    if ip:
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            check.add("AGENT", "xcat_mgt_ip", f"{ip!r} is not an IPv4 address")
+    if mask:
+        try:
+            ipaddress.IPv4Network(f"0.0.0.0/{mask}")
+        except ValueError:
+            check.add("AGENT", "xcat_mgt_mask", f"{mask!r} is not an IPv4 netmask")
+
+
+# --------------------------------------------------------------------------- loading
+
+def new_conf() -> cfg.ConfigOpts:
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    return conf
+
+
+def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
+         cli_opts: Sequence[cfg.Opt] = (), role: str = "all",
+         ) -> tuple[cfg.ConfigOpts, list[Problem]]:
+    """Parse ``argv`` (``--config-file`` repeatable) and validate.
+
+    Returns the configuration and its problems; raises nothing for bad values.
+    A file that cannot be parsed at all is one problem naming the file.
+    """
+    from quantum_zvm.common import log  # local import: log imports this module
+
+    conf = conf or new_conf()
+    log.register_cli_opts(conf)
+    conf.register_cli_opts(list(cli_opts))
+    try:
+        conf(list(argv), project="quantum", prog=prog, default_config_files=[])
+    except cfg.ConfigFilesNotFoundError as exc:
+        return conf, [Problem(", ".join(exc.config_files), "-", "--config-file",
+                              "file not found or not readable")]
+    except cfg.ConfigFileParseError as exc:
+        return conf, [Problem(exc.config_file, "-", "-", f"cannot parse: {exc.msg}")]
+    return conf, validate(conf, role)
+
+
+def load_or_exit(argv: Sequence[str], prog: str, role: str,
+                 cli_opts: Sequence[cfg.Opt] = ()) -> cfg.ConfigOpts:
+    """Like :func:`load`, but prints every problem and exits 2 when there is one."""
+    conf, problems = load(argv, prog, cli_opts=cli_opts, role=role)
+    if problems:
+        print_problems(problems, prog)
+        sys.exit(EXIT_CONFIG_ERROR)
+    return conf
+
+
+def print_problems(problems: Iterable[Problem], prog: str) -> None:
+    problems = list(problems)
+    print(f"{prog}: {len(problems)} configuration problem(s):", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def vswitch_mappings(conf: cfg.ConfigOpts) -> VswitchMappings:
+    """The parsed mappings of an already validated configuration."""
+    return parse_vswitch_mappings(conf.AGENT.vswitch_mappings)
+
+
+def sql_connection(conf: cfg.ConfigOpts) -> str:
+    """The database URL, defaulting to a SQLite file under ``state_path``."""
+    return conf.DATABASE.sql_connection or (
+        f"sqlite:///{conf.state_path.rstrip('/')}/quantum_zvm.sqlite")

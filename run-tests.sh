@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: own virtual environment, the project with its test extra,
+# the services functional tests need, then pytest (extra arguments go to pytest).
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${QZVM_VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+scripts/install-test-services.sh
+# Service-backed tests fail (instead of skipping) when a service cannot start.
+export QZVM_REQUIRE_SERVICES=${QZVM_REQUIRE_SERVICES:-1}
+exec "$VENV/bin/python" -m pytest "$@"

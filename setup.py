@@ -1,0 +1,62 @@
+"""quantum-zvm: Quantum/OpenStack networking for z/VM guests through xCAT."""
+from setuptools import find_packages, setup
+
+RUNTIME = [
+    "requests>=2.28",
+    "SQLAlchemy>=2.0",
+    "alembic>=1.11",
+    "oslo.config>=9.0",
+    "kombu>=5.3",
+    "eventlet>=0.33",
+    "WebOb>=1.8",
+    # simulator scenario files may be YAML
+    "PyYAML>=6.0",
+    # quantum-zvm-rootwrap
+    "oslo.rootwrap>=7.0",
+]
+
+TEST = [
+    "pytest>=7.4",
+    "pytest-timeout>=2.2",
+    "hypothesis>=6.90",
+    "trustme>=1.1",
+    "psycopg2-binary>=2.9",
+    "PyMySQL>=1.1",
+    "oslo.messaging>=14.0",
+    "openstacksdk>=1.0",
+    "python-openstackclient>=6.0",
+]
+
+setup(
+    name="quantum-zvm",
+    version="0.1.0",
+    description="Quantum (OpenStack networking) plugin and agent for z/VM through xCAT",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    include_package_data=True,
+    package_data={
+        "xcat.simulator": ["*.yaml", "*.json"],
+        "migrations": ["*.ini", "*.mako", "versions/*.py"],
+    },
+    install_requires=RUNTIME,
+    extras_require={
+        "test": TEST,
+        "postgresql": ["psycopg2-binary>=2.9"],
+        "mysql": ["PyMySQL>=1.1"],
+        "keystone": ["keystonemiddleware>=10.0"],
+    },
+    entry_points={
+        "console_scripts": [
+            "quantum-zvm-check-config = quantum_zvm.common.check_config:main",
+        ],
+        "oslo.config.opts": [
+            "quantum_zvm = quantum_zvm.common.config:list_opts",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+        "License :: OSI Approved :: Apache Software License",
+    ],
+)

@@ -1,0 +1,121 @@
+"""Validation and normalisation of z/VM names and numbers.
+
+Every value that ends up in an smcli/vmcp command line or an xCAT table row
+passes through one of these functions first.  They are strict on purpose:
+values come from configuration files, REST bodies and xCAT tables, all of
+which are untrusted, and a value that is accepted here is later rendered
+into a shell command on the zHCP.
+
+Each function returns the normalised value (upper case, zero padded) or
+raises ``ValueError`` with a message that names the field and the reason.
+"""
+from __future__ import annotations
+
+import re
+
+# CP userids: 1-8 of A-Z 0-9 @ # $ _ - (folded to upper case by CP).
+_USERID_RE = re.compile(r"^[A-Z0-9@#$_-]{1,8}$")
+# Vswitch names: 1-8 characters, a single token.  CP accepts the same national
+# characters as in userids except '-'.
+_VSWITCH_RE = re.compile(r"^[A-Z0-9@#$_]{1,8}$")
+_HEX_RE = re.compile(r"^[0-9A-F]+$")
+_RESERVED_USERIDS = frozenset({"SYSTEM", "SYSTEMMP"})
+_RESERVED_USERID_PREFIXES = ("LOGN", "LOGL", "LOGV")
+
+VLAN_MIN = 1
+VLAN_MAX = 4094
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
+    if not value.isascii():
+        raise ValueError(f"{field}: {value!r} contains non-ASCII characters")
+    return value.strip().upper()
+
+
+def userid(value: object, field: str = "userid") -> str:
+    """A z/VM userid: 1-8 of A-Z 0-9 @ # $ _ -, not a reserved name."""
+    text = _text(value, field)
+    if not _USERID_RE.match(text):
+        raise ValueError(
+            f"{field}: {value!r} is not a z/VM userid (1-8 characters of A-Z 0-9 @ # $ _ -)")
+    if text in _RESERVED_USERIDS or (
+            len(text) == 8 and text.startswith(_RESERVED_USERID_PREFIXES)):
+        raise ValueError(f"{field}: {value!r} is a reserved z/VM userid")
+    return text
+
+
+def vswitch(value: object, field: str = "vswitch") -> str:
+    """A vswitch name: 1-8 of A-Z 0-9 @ # $ _, upper-cased."""
+    text = _text(value, field)
+    if not _VSWITCH_RE.match(text):
+        raise ValueError(
+            f"{field}: {value!r} is not a vswitch name (1-8 characters of A-Z 0-9 @ # $ _)")
+    return text
+
+
+def hex_number(value: object, field: str, digits: int) -> str:
+    """1..digits hex digits, returned zero-padded to ``digits`` upper-case digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = format(value, "X")
+    text = _text(value, field)
+    if not text or len(text) > digits or not _HEX_RE.match(text):
+        raise ValueError(f"{field}: {value!r} is not 1-{digits} hexadecimal digits")
+    return text.zfill(digits)
+
+
+def device(value: object, field: str = "vdev") -> str:
+    """A virtual or real device number: 1-4 hex digits, returned as 4 upper-case digits."""
+    return hex_number(value, field, 4)
+
+
+def nic_vdev(value: object, field: str = "vdev") -> str:
+    """A QDIO NIC base device: the NIC occupies vdev, vdev+1 and vdev+2."""
+    text = device(value, field)
+    if int(text, 16) + 2 > 0xFFFF:
+        raise ValueError(f"{field}: {value!r} leaves no room for the NIC's 3 devices")
+    return text
+
+
+def macid(value: object, field: str = "macid") -> str:
+    """The NICDEF MACID: exactly 6 hex digits (the last 3 octets of the MAC)."""
+    text = _text(value, field)
+    if len(text) != 6 or not _HEX_RE.match(text):
+        raise ValueError(f"{field}: {value!r} is not 6 hexadecimal digits")
+    return text
+
+
+def vlan_id(value: object, field: str = "vlan") -> int:
+    """A VLAN id 1-4094 (ints or decimal strings)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: {value!r} is not a VLAN id")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit():
+            raise ValueError(f"{field}: {value!r} is not a number")
+        value = int(text)
+    if not isinstance(value, int):
+        raise ValueError(f"{field}: {value!r} is not a VLAN id")
+    if not VLAN_MIN <= value <= VLAN_MAX:
+        raise ValueError(f"{field}: {value} is outside {VLAN_MIN}-{VLAN_MAX}")
+    return value
+
+
+def mac_to_macid(mac: str, field: str = "mac") -> str:
+    """The MACID of a MAC address ``aa:bb:cc:dd:ee:ff`` (or with '-'): ``DDEEFF``."""
+    octets = mac_octets(mac, field)
+    return "".join(octets[3:])
+
+
+def mac_prefix(mac: str, field: str = "mac") -> str:
+    """The first three octets of a MAC as 6 upper-case hex digits (the z/VM prefix)."""
+    return "".join(mac_octets(mac, field)[:3])
+
+
+def mac_octets(mac: object, field: str = "mac") -> list[str]:
+    text = _text(mac, field)
+    parts = re.split(r"[:-]", text)
+    if len(parts) != 6 or not all(len(p) == 2 and _HEX_RE.match(p) for p in parts):
+        raise ValueError(f"{field}: {mac!r} is not a MAC address")
+    return parts
