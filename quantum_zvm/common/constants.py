@@ -1,0 +1,46 @@
+"""Constants shared by the plugin, the API, the RPC layer and the agent."""
+
+# Marks an attribute the REST body did not give (distinct from an explicit null).
+class _NotSpecified:
+    def __repr__(self) -> str:
+        return "ATTR_NOT_SPECIFIED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ATTR_NOT_SPECIFIED = _NotSpecified()
+
+# Port and network statuses.
+PORT_STATUS_ACTIVE = "ACTIVE"
+PORT_STATUS_BUILD = "BUILD"
+PORT_STATUS_DOWN = "DOWN"
+PORT_STATUS_ERROR = "ERROR"
+NET_STATUS_ACTIVE = "ACTIVE"
+
+DEVICE_OWNER_DHCP = "network:dhcp"
+
+# Network types (provider extension) and the segmentation id of flat networks.
+TYPE_FLAT = "flat"
+TYPE_VLAN = "vlan"
+TYPE_LOCAL = "local"
+FLAT_VLAN_ID = -1
+
+# RPC topics (Quantum names).
+TOPIC_PLUGIN = "q-plugin"
+TOPIC_AGENT = "q-agent-notifier"
+TOPIC_DHCP_AGENT = "dhcp_agent"
+PORT = "port"
+NETWORK = "network"
+UPDATE = "update"
+DELETE = "delete"
+
+# Agents.
+AGENT_TYPE_ZVM = "z/VM agent"
+AGENT_TYPE_DHCP = "DHCP agent"
+AGENT_BINARY_ZVM = "quantum-zvm-agent"
+
+# Binding extension.
+VIF_TYPE_ZVM = "zvm"
+PROFILE_USERID = "zvm_userid"
+PROFILE_VDEV = "vdev"
