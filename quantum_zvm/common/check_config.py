@@ -56,8 +56,8 @@ def render_effective(conf: cfg.ConfigOpts) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT])
-    if not problems and conf.role != "all":
+    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT], role=None)
+    if not problems:
         problems = config.validate(conf, conf.role)
     if problems:
         config.print_problems(problems, PROG)

@@ -31,9 +31,11 @@ DEFAULT_OPTS = [
     cfg.HostAddressOpt("bind_host", default="0.0.0.0",
                        help="Address the REST API listens on."),
     cfg.PortOpt("bind_port", default=9696, help="Port the REST API listens on."),
-    cfg.StrOpt("auth_strategy", default="noauth", choices=["noauth", "keystone"],
-               help="noauth takes the identity from X-Project-Id/X-Roles headers; "
-                    "keystone puts keystonemiddleware's auth_token in front."),
+    cfg.StrOpt("auth_strategy", default="noauth",
+               choices=[("noauth", "identity from the X-Project-Id, X-User-Id and X-Roles "
+                                   "headers (behind a trusted proxy or on loopback)"),
+                        ("keystone", "keystonemiddleware's auth_token validates tokens")],
+               help="How REST requests are authenticated."),
     cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00",
                help="MAC template; the first three octets must equal the z/VM USER PREFIX "
                     "(vmcp q vmlan) and the last three become the NICDEF MACID."),
@@ -45,7 +47,6 @@ DEFAULT_OPTS = [
                help="Seconds after the last heartbeat before an agent is considered down."),
     cfg.IntOpt("max_request_body_size", default=114688, min=1024,
                help="Largest accepted REST request body, in bytes."),
-    cfg.IntOpt("api_workers", default=1, min=1, help="REST API worker processes."),
     cfg.StrOpt("control_exchange", default="quantum",
                help="AMQP exchange for RPC topics."),
     cfg.StrOpt("transport_url", secret=True,
@@ -87,7 +88,7 @@ AGENT_OPTS = [
                help="Seconds between reconcile cycles of the agent."),
     cfg.IntOpt("report_interval", default=4, min=1,
                help="Seconds between agent heartbeats to the plugin."),
-    cfg.StrOpt("host", default=socket.gethostname(),
+    cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
                help="Host name the agent reports and binds ports for."),
     cfg.StrOpt("zvm_xcat_server", help="xCAT management node address (host or host:port)."),
     cfg.StrOpt("zvm_xcat_username", help="xCAT REST user."),
@@ -243,18 +244,32 @@ class Problem:
         return f"{self.file}: [{self.section}] {self.option}: {self.reason}"
 
 
+_ALIASES = {"vswitch_mappings": [("AGENT", "network_vlan_ranges"), ("OVS", "network_vlan_ranges")]}
+
+
 def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
-    """The file that set ``group.option`` (or '<default>' / '<command line>')."""
-    try:
-        info = conf.get_location(option, group)
-    except Exception:  # noqa: BLE001 - unknown option or no location support
-        return "<unknown>"
-    if info is None:
-        return "<unknown>"
-    if info.location == cfg.Locations.user and info.detail:
-        return info.detail
-    if info.location == cfg.Locations.command_line:
-        return "<command line>"
+    """The last ``--config-file`` that sets ``[group] option`` (or '<default>').
+
+    Scans the files rather than asking oslo.config, which cannot locate a
+    value it fails to convert -- exactly the values worth reporting.
+    """
+    wanted = [((group or "DEFAULT").lower(), option)]
+    wanted += [(g.lower(), o) for g, o in _ALIASES.get(option, [])]
+    for path in reversed(list(conf.config_file or [])):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        section = "default"
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith("[") and stripped.endswith("]"):
+                section = stripped[1:-1].strip().lower()
+                continue
+            key = re.split(r"[=:]", stripped, maxsplit=1)[0].strip()
+            if (section, key) in wanted:
+                return path
     return "<default>"
 
 
@@ -285,22 +300,14 @@ def _short_value_error(exc: Exception) -> str:
     return match.group(1).strip() if match else text
 
 
-def _rdev_groups(conf: cfg.ConfigOpts, name: str) -> list[str]:
-    """Section names that may hold ``rdev_list`` for vswitch ``name``."""
-    return sorted({name, name.lower(), name.capitalize()})
-
-
 def vswitch_rdevs(conf: cfg.ConfigOpts, name: str) -> list[str]:
     """The normalised rdev_list of vswitch ``name`` ([] when not set).
 
-    The section may be written in any case (``[VSW1]`` or ``[vsw1]``).
+    The section may be written in any case (``[VSW1]`` or ``[vsw1]``): oslo.config
+    folds section names to lower case.
     """
-    for group in _rdev_groups(conf, name):
-        conf.register_opt(RDEV_OPT, group=group)
-        values = conf[group].rdev_list
-        if values:
-            return parse_rdev_list(values)
-    return []
+    conf.register_opt(RDEV_OPT, group=name)
+    return parse_rdev_list(conf[name].rdev_list)
 
 
 def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
@@ -415,12 +422,13 @@ def new_conf() -> cfg.ConfigOpts:
 
 
 def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
-         cli_opts: Sequence[cfg.Opt] = (), role: str = "all",
+         cli_opts: Sequence[cfg.Opt] = (), role: str | None = "all",
          ) -> tuple[cfg.ConfigOpts, list[Problem]]:
-    """Parse ``argv`` (``--config-file`` repeatable) and validate.
+    """Parse ``argv`` (``--config-file`` repeatable) and validate for ``role``.
 
     Returns the configuration and its problems; raises nothing for bad values.
     A file that cannot be parsed at all is one problem naming the file.
+    ``role=None`` parses without validating (the caller validates later).
     """
     from quantum_zvm.common import log  # local import: log imports this module
 
@@ -434,7 +442,7 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
                               "file not found or not readable")]
     except cfg.ConfigFileParseError as exc:
         return conf, [Problem(exc.config_file, "-", "-", f"cannot parse: {exc.msg}")]
-    return conf, validate(conf, role)
+    return conf, (validate(conf, role) if role else [])
 
 
 def load_or_exit(argv: Sequence[str], prog: str, role: str,

@@ -1,0 +1,139 @@
+"""Loading and validating zvm_quantum_plugin.ini files."""
+import textwrap
+
+import pytest
+
+from quantum_zvm.common import config
+from tests.fixtures.procs import REPO
+
+SEED = REPO / "etc/quantum/plugins/zvm/zvm_quantum_plugin.ini"
+
+
+def write(tmp_path, text, name="zvm.ini"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def test_seed_example_loads_unchanged_and_means_what_it_says():
+    conf, problems = config.load(["--config-file", str(SEED)], "test")
+    assert problems == []
+    assert conf.DATABASE.sql_connection == "mysql://root:yourpass@localhost/ovs_quantum?charset=utf8"
+    assert conf.DATABASE.reconnect_interval == 2
+    assert conf.AGENT.polling_interval == 2
+    assert conf.AGENT.zvm_xcat_username == "root"
+    assert conf.AGENT.zvm_xcat_password == "yourpass"
+    assert conf.AGENT.zvm_xcat_server == "192.168.0.13"
+    assert conf.AGENT.root_helper == "sudo /usr/local/bin/quantum-rootwrap /etc/quantum/rootwrap.conf"
+    assert config.vswitch_mappings(conf) == {"VSW1": [(1000, 2000)]}
+    assert conf.AGENT.xcat_zhcp_nodename == "zhcp1"
+    assert conf.AGENT.zvm_xcat_verify is True
+    assert conf.bind_port == 9696
+
+
+def test_network_vlan_ranges_alias(tmp_path):
+    path = write(tmp_path, """
+        [OVS]
+        network_vlan_ranges = physnet1:100:199,physnet2
+        """)
+    conf, problems = config.load(["--config-file", path], "test", role="server")
+    assert problems == []
+    assert config.vswitch_mappings(conf) == {"PHYSNET1": [(100, 199)], "PHYSNET2": []}
+
+
+def test_later_file_overrides_earlier(tmp_path):
+    first = write(tmp_path, "[AGENT]\npolling_interval = 5\n", "a.ini")
+    second = write(tmp_path, "[AGENT]\npolling_interval = 7\n", "b.ini")
+    conf, _ = config.load(["--config-file", first, "--config-file", second], "test", role="server")
+    assert conf.AGENT.polling_interval == 7
+
+
+def test_rdev_sections_in_any_case(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        vswitch_mappings = vsw1:1:9,Vsw2
+        [vsw1]
+        rdev_list = 600,6003
+        [VSW2]
+        rdev_list = a
+        """)
+    conf, problems = config.load(["--config-file", path], "test", role="server")
+    assert problems == []
+    assert config.vswitch_rdevs(conf, "VSW1") == ["0600", "6003"]
+    assert config.vswitch_rdevs(conf, "VSW2") == ["000A"]
+
+
+def test_problems_name_file_section_option_and_reason(tmp_path):
+    path = write(tmp_path, """
+        [DEFAULT]
+        base_mac = 01:00:00:00:00:00
+        [DATABASE]
+        sql_connection = oracle://x
+        [AGENT]
+        polling_interval = soon
+        vswitch_mappings = vsw1:10:5,vsw1
+        xcat_mgt_ip = 10.0.0.300
+        dhcp_userid = SYSTEM
+        [VSW1]
+        rdev_list = 12345
+        """)
+    _, problems = config.load(["--config-file", path], "test")
+    found = {(p.section, p.option): p for p in problems}
+    assert all(p.file == path for p in problems if p.option not in (
+        "zvm_xcat_server", "zvm_xcat_username", "zvm_xcat_password", "xcat_mgt_mask"))
+    assert "multicast" in found[("DEFAULT", "base_mac")].reason
+    assert "sqlite://, mysql:// or postgresql://" in found[("DATABASE", "sql_connection")].reason
+    assert "soon" in found[("AGENT", "polling_interval")].reason
+    assert "greater than vlan_max" in found[("AGENT", "vswitch_mappings")].reason
+    assert "not an IPv4 address" in found[("AGENT", "xcat_mgt_ip")].reason
+    assert "set together" in found[("AGENT", "xcat_mgt_mask")].reason
+    assert "reserved" in found[("AGENT", "dhcp_userid")].reason
+    assert found[("AGENT", "zvm_xcat_server")].reason == "required by the agent but not set"
+    assert str(found[("AGENT", "polling_interval")]).startswith(f"{path}: [AGENT] polling_interval: ")
+
+
+def test_server_role_does_not_need_xcat(tmp_path):
+    path = write(tmp_path, "[AGENT]\nvswitch_mappings = vsw1:1:10\n")
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert problems == []
+
+
+def test_agent_needs_a_vswitch(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        zvm_xcat_server = x
+        zvm_xcat_username = u
+        zvm_xcat_password = p
+        """)
+    _, problems = config.load(["--config-file", path], "test", role="agent")
+    assert [(p.option, p.reason) for p in problems] == [
+        ("vswitch_mappings", "no vswitch is configured")]
+
+
+def test_missing_file_is_one_problem(tmp_path):
+    _, problems = config.load(["--config-file", str(tmp_path / "nope.ini")], "test")
+    assert len(problems) == 1
+    assert "nope.ini" in problems[0].file
+    assert "not found" in problems[0].reason
+
+
+def test_unparseable_file_names_the_file(tmp_path):
+    path = write(tmp_path, "[AGENT\npolling_interval = 2\n")
+    _, problems = config.load(["--config-file", path], "test")
+    assert len(problems) == 1 and problems[0].file == path
+    assert "cannot parse" in problems[0].reason
+
+
+def test_default_database_is_sqlite_under_state_path(tmp_path):
+    path = write(tmp_path, f"[DEFAULT]\nstate_path = {tmp_path}/state\n")
+    conf, _ = config.load(["--config-file", path], "test", role="server")
+    assert config.sql_connection(conf) == f"sqlite:///{tmp_path}/state/quantum_zvm.sqlite"
+
+
+def test_load_or_exit_exits_2(tmp_path, capsys):
+    path = write(tmp_path, "[AGENT]\npolling_interval = 0\n")
+    with pytest.raises(SystemExit) as info:
+        config.load_or_exit(["--config-file", path], "quantum-zvm-test", role="server")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{path}: [AGENT] polling_interval:" in err
