@@ -1,0 +1,1 @@
+"""The plugin database: engine and sessions (api), models, migrations, allocators."""
