@@ -50,9 +50,11 @@ setup(
     entry_points={
         "console_scripts": [
             "quantum-zvm-check-config = quantum_zvm.common.check_config:main",
+            "quantum-zvm-server = quantum_zvm.server:main",
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",
+            "quantum_zvm.api = quantum_zvm.api.options:list_opts",
         ],
     },
     classifiers=[

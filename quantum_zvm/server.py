@@ -1,0 +1,163 @@
+"""``quantum-zvm-server --config-file F``: the Quantum v2.0 REST API, plugin and RPC server.
+
+Start-up: load and validate the configuration (exit 2 on problems), set up
+logging, connect to the database (retrying per ``[DATABASE]``), refuse to
+start unless the schema is at the head revision (the message names the
+``quantum-zvm-db-manage`` command to run), build the plugin, the WSGI
+pipeline and the RPC side (:func:`start_rpc`), then serve with eventlet on
+``bind_host:bind_port``.  SIGTERM and SIGINT stop accepting connections,
+let requests in flight finish, stop the RPC side and exit 0.
+
+eventlet's ``monkey_patch()`` happens here, in the entry point only.
+"""
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+from typing import Any, Callable, Sequence
+
+PROG = "quantum-zvm-server"
+EXIT_FAILURE = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import eventlet
+    eventlet.monkey_patch()
+    return run(sys.argv[1:] if argv is None else list(argv))
+
+
+def run(argv: Sequence[str]) -> int:
+    from quantum_zvm.common import config, log
+
+    conf = config.load_or_exit(argv, PROG, role="server")
+    problems = load_api_options(conf)
+    if problems:
+        config.print_problems(problems, PROG)
+        return config.EXIT_CONFIG_ERROR
+    logger = log.setup(conf, PROG)
+    try:
+        plugin, app, api = build(conf)
+    except StartupError as exc:
+        logger.error("%s", exc)
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        sock = listen(conf.bind_host, conf.bind_port)
+    except OSError as exc:
+        logger.error("cannot listen on %s:%s: %s", conf.bind_host, conf.bind_port, exc.strerror)
+        print(f"{PROG}: cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    stop_rpc = start_rpc(conf, plugin, api)
+    try:
+        serve(sock, app, logger)
+    finally:
+        stop_rpc()
+        plugin.db.dispose()
+    logger.info("stopped")
+    return 0
+
+
+class StartupError(Exception):
+    """The server cannot start; the message says why and what to do."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def load_api_options(conf: Any) -> list:
+    """Register the REST API options on ``conf``; the problems of their values."""
+    from oslo_config import cfg
+
+    from quantum_zvm.api import options
+    from quantum_zvm.common import config
+
+    options.register(conf)
+    problems = []
+    for opt in options.API_OPTS:
+        try:
+            getattr(conf, opt.dest)
+        except (cfg.ConfigFileValueError, ValueError) as exc:
+            where = conf.get_location(opt.dest)
+            problems.append(config.Problem(where.detail if where and where.detail else
+                                           "<unknown>", "DEFAULT", opt.dest,
+                                           str(exc).rsplit("is not valid: ", 1)[-1]))
+    return problems
+
+
+def build(conf: Any) -> tuple[Any, Callable, Any]:
+    """The plugin, the WSGI pipeline and the bare API app; raises :class:`StartupError`."""
+    from quantum_zvm.api import auth, router
+    from quantum_zvm.common import config, exceptions
+    from quantum_zvm.db import migration
+    from quantum_zvm.db.api import Database
+    from quantum_zvm.plugin import ZvmPlugin
+
+    try:
+        db = Database.from_conf(conf)
+    except exceptions.DatabaseUnavailable as exc:
+        raise StartupError(f"cannot connect to the database: {exc}") from None
+    try:
+        migration.check_current(db, conf.config_file)
+    except migration.SchemaError as exc:
+        db.dispose()
+        raise StartupError(f"database schema is not current: {exc}") from None
+    plugin = ZvmPlugin(conf, db=db)
+    try:
+        app, api = router.build_app(plugin, conf)
+    except auth.KeystoneUnavailable as exc:
+        db.dispose()
+        raise StartupError(str(exc), config.EXIT_CONFIG_ERROR) from None
+    return plugin, app, api
+
+
+def start_rpc(conf: Any, plugin: Any, app: Any) -> Callable[[], None]:
+    """Start the RPC side of the server and wire the notifiers.
+
+    This is where the RPC server consuming ``q-plugin`` starts, where
+    ``plugin.notifier`` (port_update / network_delete fanout casts) and
+    ``app.dhcp_notifier`` (``notify(ctx, payload, event)`` casts to DHCP
+    agents; ``app`` is the :class:`quantum_zvm.api.router.ApiApp`) are set.
+    Returns a function that stops what was started.
+    """
+    return lambda: None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    import eventlet
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return eventlet.listen((host, port), family=family, backlog=128)
+
+
+def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
+    """Serve ``app`` on ``sock`` until SIGTERM/SIGINT; requests in flight finish first."""
+    import eventlet.wsgi
+    import greenlet
+    import logging
+
+    main_greenlet = greenlet.getcurrent()
+    hub = eventlet.hubs.get_hub()
+
+    def stop(signum: int, _frame: Any) -> None:
+        logger.info("%s received, stopping", signal.Signals(signum).name)
+        # Raise in the serving greenlet (not in whatever runs the handler):
+        # eventlet.wsgi.server stops accepting and waits for requests in flight.
+        hub.schedule_call_global(0, main_greenlet.throw, SystemExit(0))
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = sock.getsockname()[:2]
+    logger.info("REST API listening on http://%s:%s/v2.0", host, port)
+    try:
+        eventlet.wsgi.server(sock, app, log=logging.getLogger("quantum_zvm.api.access"),
+                             debug=False, max_size=1000, socket_timeout=900,
+                             capitalize_response_headers=False)
+    except SystemExit:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
