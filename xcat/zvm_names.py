@@ -119,3 +119,73 @@ def mac_octets(mac: object, field: str = "mac") -> list[str]:
     if len(parts) != 6 or not all(len(p) == 2 and _HEX_RE.match(p) for p in parts):
         raise ValueError(f"{field}: {mac!r} is not a MAC address")
     return parts
+
+
+# OSA real device with an optional port: ``nnnn`` or ``nnnn.Pn``.
+_RDEV_RE = re.compile(r"^([0-9A-F]{1,4})(?:\.P([0-9]))?$")
+# xCAT node names are host names: letters, digits, '.', '-' and '_'.
+_NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Values written into xCAT tables: a single word of characters that mean
+# nothing to xCAT's argument splitting (space, ',' and '=' separate words, keys
+# and values) nor to a shell or CSV reader.
+_TABLE_VALUE_RE = re.compile(r"^[A-Za-z0-9._:@/+-]{0,255}$")
+
+PORT_NUMBER_MIN = 1
+PORT_NUMBER_MAX = 2048
+
+
+def rdev(value: object, field: str = "rdev") -> str:
+    """An OSA real device ``nnnn`` or ``nnnn.Pn`` (port n), returned as ``00A3`` / ``00A3.P1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = format(value, "X")
+    text = _text(value, field)
+    match = _RDEV_RE.match(text)
+    if not match:
+        raise ValueError(f"{field}: {value!r} is not a real device (1-4 hex digits, optionally .Pn)")
+    number, port = match.groups()
+    return number.zfill(4) + (f".P{port}" if port is not None else "")
+
+
+def port_number(value: object, field: str = "port_number") -> int:
+    """A vswitch port number for port-based vswitches: 1-2048 (decimal)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: {value!r} is not a port number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit():
+            raise ValueError(f"{field}: {value!r} is not a number")
+        value = int(text)
+    if not isinstance(value, int):
+        raise ValueError(f"{field}: {value!r} is not a port number")
+    if not PORT_NUMBER_MIN <= value <= PORT_NUMBER_MAX:
+        raise ValueError(f"{field}: {value} is outside {PORT_NUMBER_MIN}-{PORT_NUMBER_MAX}")
+    return value
+
+
+def xcat_node(value: object, field: str = "node") -> str:
+    """An xCAT node name (a host name; case is kept)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
+    if not _NODE_RE.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not an xCAT node name (1-128 of A-Z a-z 0-9 . _ -, "
+            "starting with a letter or digit)")
+    return value
+
+
+def xcat_identifier(value: object, field: str = "table") -> str:
+    """An xCAT table or column name (lower case letters, digits, '_')."""
+    if not isinstance(value, str) or not _IDENTIFIER_RE.match(value):
+        raise ValueError(f"{field}: {value!r} is not an xCAT table or column name")
+    return value
+
+
+def table_value(value: object, field: str = "value") -> str:
+    """A value written into an xCAT table: one word of A-Z a-z 0-9 . _ : @ / + - (may be empty)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
+    if not _TABLE_VALUE_RE.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not a table value (up to 255 of A-Z a-z 0-9 . _ : @ / + -)")
+    return value

@@ -1,0 +1,184 @@
+"""Many zHCP commands in one dsh request, each with its own exit status and output.
+
+``run_batch(client, node, commands, *, batch_size=500, idempotent=False) -> list[CommandOutcome]``
+
+Each batch is one shell script sent in one ``PUT nodes/<node>/dsh``::
+
+    <command 0>
+    echo "<token>:0:$?"
+    <command 1>
+    echo "<token>:1:$?"
+
+``<token>`` is fresh and random for every batch, so no command can print it;
+a marker is accepted only with the expected next index, so text that merely
+looks like a marker (another token, a wrong index) stays in the command's
+output. The marker may end a line the command left unterminated; that partial
+line is kept as the command's last output line.
+
+Every command is an argument vector from :mod:`xcat.smcli` (rendered with
+:func:`xcat.smcli.render`). The result has one :class:`CommandOutcome` per
+command, in order: exit status, output lines, the SMAPI error of a failure
+block and its :class:`xcat.outcomes.Outcome`. Commands whose marker never
+came back (the script was cut short) are ``NOT_RUN`` with ``exit_status``
+None. A batch that xCAT could not run at all raises
+:class:`xcat.errors.NodeUnreachableError` or :class:`xcat.errors.CommandError`;
+HTTP failures raise the client's errors. Stderr cannot be attributed to one
+command, so every failed outcome carries the batch's stderr lines.
+
+``idempotent=True`` lets the client retry a batch whose request may have
+reached the server (only pass it when every command is idempotent).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from xcat import smcli
+from xcat.errors import CommandError, NodeUnreachableError, SmapiError
+from xcat.outcomes import Outcome, classify
+from xcat.smcli_parsers import parse_failure
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass
+class CommandOutcome:
+    """The result of one command of a batch."""
+
+    index: int
+    argv: tuple[str, ...]
+    exit_status: int | None
+    stdout_lines: list[str] = field(default_factory=list)
+    outcome: Outcome = Outcome.NOT_RUN
+    error: SmapiError | None = None
+    batch_stderr: list[str] = field(default_factory=list)
+
+    @property
+    def function(self) -> str | None:
+        return smcli.function_of(self.argv)
+
+    @property
+    def command(self) -> str:
+        return smcli.render(self.argv)
+
+    @property
+    def ok(self) -> bool:
+        """True for OK and ALREADY_DONE."""
+        return self.outcome.succeeded
+
+    def describe(self) -> str:
+        """A one-line summary for logs and error reports."""
+        if self.error is not None:
+            return str(self.error)
+        if self.outcome is Outcome.NOT_RUN:
+            return f"{self.function or self.argv[0]}: result lost (batch cut short)"
+        tail = " | ".join(self.stdout_lines[-3:] + self.batch_stderr[-2:])
+        return f"{self.function or self.argv[0]}: exit status {self.exit_status}" + (
+            f": {tail}" if tail else "")
+
+
+def make_token() -> str:
+    return "QZVM" + secrets.token_hex(12)
+
+
+def build_script(commands: Sequence[Sequence[str]], token: str) -> str:
+    """The shell script of one batch (see the module docstring)."""
+    lines = []
+    for index, argv in enumerate(commands):
+        lines.append(smcli.render(argv))
+        lines.append(f'echo "{token}:{index}:$?"')
+    return "\n".join(lines)
+
+
+def split_output(lines: list[str], token: str, count: int) -> tuple[list[tuple[int, list[str]]],
+                                                                    list[str]]:
+    """Split a batch's stdout by markers.
+
+    Returns ``([(exit_status, lines) for each finished command], leftover)``
+    where ``leftover`` is output after the last marker (from the command that
+    did not finish).
+    """
+    finished: list[tuple[int, list[str]]] = []
+    buffer: list[str] = []
+    marker = None
+    for line in lines:
+        if marker is None and len(finished) < count:
+            marker = re.compile(re.escape(f"{token}:{len(finished)}:") + r"(\d{1,3})$")
+        match = marker.search(line) if marker is not None else None
+        if match:
+            partial = line[:match.start()]
+            if partial:
+                buffer.append(partial)
+            finished.append((int(match.group(1)), buffer))
+            buffer = []
+            marker = None
+            continue
+        buffer.append(line)
+    return finished, buffer
+
+
+def interpret(index: int, argv: Sequence[str], exit_status: int | None,
+              lines: list[str], stderr: list[str], node: str | None = None) -> CommandOutcome:
+    """Build the outcome of one command from its exit status and output."""
+    result = CommandOutcome(index=index, argv=tuple(argv), exit_status=exit_status,
+                            stdout_lines=lines)
+    if exit_status is None:
+        result.outcome = Outcome.NOT_RUN
+        result.batch_stderr = list(stderr)
+        return result
+    function = smcli.function_of(argv)
+    failure = parse_failure(lines) if function else None
+    if failure is not None:
+        rc, rs, description = failure
+        target = argv[argv.index("-T") + 1] if "-T" in argv[:-1] else None
+        result.error = SmapiError(function or argv[0], rc, rs, description, target=target,
+                                  node=node)
+        result.outcome = classify(function, rc, rs)
+        if result.outcome.succeeded:
+            result.error = None
+    elif exit_status == 0:
+        result.outcome = Outcome.OK
+    else:
+        result.outcome = Outcome.FAILED
+    if not result.ok:
+        result.batch_stderr = list(stderr)
+    return result
+
+
+def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
+              batch_size: int = DEFAULT_BATCH_SIZE,
+              idempotent: bool = False) -> list[CommandOutcome]:
+    """Run ``commands`` on ``node`` in as few dsh requests as ``batch_size`` allows."""
+    if batch_size < 1:
+        raise ValueError("batch_size: must be >= 1")
+    vectors = [list(argv) for argv in commands]
+    for argv in vectors:
+        smcli.render(argv)  # validate every command before sending anything
+    outcomes: list[CommandOutcome] = []
+    for start in range(0, len(vectors), batch_size):
+        chunk = vectors[start:start + batch_size]
+        token = make_token()
+        script = build_script(chunk, token)
+        result = client.dsh(node, script, idempotent=idempotent)
+        finished, leftover = split_output(result.stdout_lines, token, len(chunk))
+        if not finished and result.exit_status not in (0, None):
+            if result.unreachable:
+                raise NodeUnreachableError(node, f"batch of {len(chunk)} commands",
+                                           result.exit_status, result.stdout_lines,
+                                           result.stderr_lines + result.errors,
+                                           reason="node unreachable")
+            raise CommandError(node, f"batch of {len(chunk)} commands", result.exit_status,
+                               result.stdout_lines, result.stderr_lines + result.errors,
+                               reason="the batch script did not run")
+        stderr = result.stderr_lines + result.errors
+        for offset, argv in enumerate(chunk):
+            index = start + offset
+            if offset < len(finished):
+                status, lines = finished[offset]
+                outcomes.append(interpret(index, argv, status, lines, stderr, node))
+            else:
+                lines = leftover if offset == len(finished) else []
+                outcomes.append(interpret(index, argv, None, lines, stderr, node))
+    return outcomes

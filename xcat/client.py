@@ -1,0 +1,542 @@
+"""A client of the xCAT management node's REST API (old generation, ``/xcatws``).
+
+Public API::
+
+    client = XcatClient("https://xcat.example.com", "admin", "secret",
+                        verify=True,            # True: system CA store; "/path/ca.pem": that CA only;
+                                                # False: no verification (logged as a warning)
+                        timeout=(10.0, 300.0),  # (connect, read) seconds, or one number for both
+                        credentials_in_query=False,
+                        retries=3, backoff=0.5, pool_size=4)
+    env = client.request("GET", ("tables", "switch"))          # -> Envelope
+    env = client.request("PUT", "tables/switch", body=["port=X switch.switch=VSW1"])
+    res = client.dsh("zhcp", "smcli System_Info_Query")         # -> CommandResult
+    res = client.dsh("zhcp", ["vmcp", "q", "v", "nic"], check=True)
+    client.counters.snapshot()                                  # requests, bytes, latency per kind
+    client.close()                                              # also: with XcatClient(...) as c:
+
+Behaviour:
+
+- One ``requests.Session`` per client: connections are kept alive and reused
+  from a bounded pool (``pool_size``); :attr:`XcatClient.connections_opened`
+  says how many TCP connections were made.
+- Credentials go in the ``userName``/``password`` request headers, which the
+  old API accepts, so they never appear in URLs or access logs.
+  ``credentials_in_query=True`` puts them in the query string (URL-encoded)
+  for management nodes that need it. Every path segment and parameter is
+  URL-encoded; ``format=json`` is always sent.
+- TLS is verified by default, host name included, against the system trust
+  store, or only against ``verify="/path/ca.pem"`` when given.
+- Retries (``retries`` times, exponential backoff with full jitter) happen
+  only for requests that are safe to repeat: every request whose connection
+  could not be opened (nothing was sent), and for ``idempotent`` requests also
+  resets, read timeouts and HTTP 502/503/504. GET is idempotent by default;
+  a dsh is not unless the caller says so.
+- Errors are typed (:mod:`xcat.errors`); messages never contain the password.
+- POST must answer 201 and other methods 200 (v1 answers 200 even when the
+  command failed; failures are inside the body and are interpreted by the
+  callers: :meth:`XcatClient.dsh`, :mod:`xcat.tables`).
+
+Threads may share one client (requests sessions are safe for this use).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
+
+from xcat import zvm_names
+from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
+from xcat.errors import (XcatAuthError, XcatConnectionError, XcatRequestError,
+                         XcatResponseError, XcatTimeoutError, XcatTLSError, excerpt, scrub)
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "/xcatws"
+DEFAULT_TIMEOUT = (10.0, 300.0)
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+_AUTH_TEXT_RE = re.compile(r"Permission denied|Authentication failure", re.IGNORECASE)
+_HEADER_SAFE_RE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+
+PathLike = str | Sequence[str]
+
+
+@dataclass
+class KindStats:
+    """Counters of one kind of request (e.g. ``"GET tables"``, ``"PUT dsh"``)."""
+
+    requests: int = 0
+    failures: int = 0
+    retries: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    latency_total: float = 0.0
+    latency_max: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"requests": self.requests, "failures": self.failures, "retries": self.retries,
+                "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received,
+                "latency_total": round(self.latency_total, 6),
+                "latency_max": round(self.latency_max, 6),
+                "latency_mean": round(self.latency_total / self.requests, 6)
+                if self.requests else 0.0}
+
+
+@dataclass
+class Counters:
+    """Thread-safe request counters, readable by callers and benchmarks.
+
+    Every HTTP attempt counts as a request (a retried call counts each attempt
+    and one retry); ``failures`` are attempts that raised or returned an error
+    status.
+    """
+
+    kinds: dict[str, KindStats] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, kind: str, sent: int, received: int, latency: float, failed: bool) -> None:
+        with self._lock:
+            stats = self.kinds.setdefault(kind, KindStats())
+            stats.requests += 1
+            stats.failures += int(failed)
+            stats.bytes_sent += sent
+            stats.bytes_received += received
+            stats.latency_total += latency
+            stats.latency_max = max(stats.latency_max, latency)
+
+    def record_retry(self, kind: str) -> None:
+        with self._lock:
+            self.kinds.setdefault(kind, KindStats()).retries += 1
+
+    @property
+    def requests(self) -> int:
+        with self._lock:
+            return sum(s.requests for s in self.kinds.values())
+
+    @property
+    def bytes_sent(self) -> int:
+        with self._lock:
+            return sum(s.bytes_sent for s in self.kinds.values())
+
+    @property
+    def bytes_received(self) -> int:
+        with self._lock:
+            return sum(s.bytes_received for s in self.kinds.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy: totals plus one entry per kind."""
+        with self._lock:
+            kinds = {k: v.as_dict() for k, v in sorted(self.kinds.items())}
+        return {
+            "requests": sum(k["requests"] for k in kinds.values()),
+            "failures": sum(k["failures"] for k in kinds.values()),
+            "retries": sum(k["retries"] for k in kinds.values()),
+            "bytes_sent": sum(k["bytes_sent"] for k in kinds.values()),
+            "bytes_received": sum(k["bytes_received"] for k in kinds.values()),
+            "latency_total": round(sum(k["latency_total"] for k in kinds.values()), 6),
+            "kinds": kinds,
+        }
+
+    def reset(self) -> None:
+        with self._lock:
+            self.kinds.clear()
+
+
+class _Adapter(HTTPAdapter):
+    """An HTTPAdapter whose TLS trust comes from one SSLContext (system store or a CA file)."""
+
+    def __init__(self, ssl_context: ssl.SSLContext | None, pool_size: int):
+        self._ssl_context = ssl_context
+        super().__init__(pool_connections=2, pool_maxsize=pool_size, max_retries=0,
+                         pool_block=False)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        if self._ssl_context is not None:
+            pool_kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):
+        # Trust is entirely in the SSLContext; do not let requests add its own bundle.
+        conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
+
+    def connections_opened(self) -> int:
+        pools = self.poolmanager.pools
+        total = 0
+        for key in list(pools.keys()):
+            pool = pools.get(key)
+            if pool is not None:
+                total += pool.num_connections
+        return total
+
+
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if verify is True:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=verify)
+
+
+def _check_header_value(value: str, field_name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field_name}: must be a non-empty string")
+    if not _HEADER_SAFE_RE.match(value):
+        raise ValueError(f"{field_name}: must not contain control characters")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"{field_name}: must be Latin-1 text to travel in an HTTP header "
+                         "(use credentials_in_query=True for other characters)") from None
+    return value
+
+
+def _parse_server(server: str) -> tuple[str, str]:
+    """Split ``server`` into (base URL, display name); scheme defaults to https."""
+    if not isinstance(server, str) or not server.strip():
+        raise ValueError("server: must be a host name, host:port or URL")
+    text = server.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"server: unsupported scheme {parts.scheme!r} (use https or http)")
+    if parts.username or parts.password:
+        raise ValueError("server: must not contain credentials; pass username and password")
+    if not parts.hostname or parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ValueError(f"server: {server!r} must be host[:port] or scheme://host[:port]")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"server: {server!r} has an invalid port") from None
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{port}" if port else "")
+    return f"{parts.scheme}://{netloc}", netloc
+
+
+def _segments(path: PathLike) -> list[str]:
+    if isinstance(path, str):
+        parts = [p for p in path.split("/") if p]
+    else:
+        parts = [str(p) for p in path]
+    if not parts:
+        raise ValueError("path: empty")
+    for part in parts:
+        if part in (".", "..") or not part:
+            raise ValueError(f"path: invalid segment {part!r}")
+    return parts
+
+
+def request_kind(method: str, segments: Sequence[str]) -> str:
+    """The counter kind of a request: ``"PUT dsh"``, ``"GET tables"``, ``"GET vms"``..."""
+    resource = segments[0]
+    if resource == "nodes" and len(segments) >= 3:
+        resource = segments[2]
+    return f"{method} {resource}"
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a requests/urllib3 exception, without the URL it carries."""
+    seen = set()
+    cur: BaseException | None = exc
+    reason = None
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLError):
+            reason = getattr(cur, "verify_message", None) or cur.reason or str(cur)
+            break
+        if isinstance(cur, (ConnectionRefusedError, ConnectionResetError, TimeoutError,
+                            ConnectionAbortedError, BrokenPipeError)):
+            reason = cur.strerror or type(cur).__name__
+            break
+        if isinstance(cur, OSError) and cur.strerror:
+            reason = cur.strerror
+            break
+        nxt = getattr(cur, "reason", None)
+        if isinstance(nxt, BaseException):
+            cur = nxt
+            continue
+        if cur.args and isinstance(cur.args[0], BaseException):
+            cur = cur.args[0]
+            continue
+        cur = cur.__cause__ or cur.__context__
+    if reason is None:
+        reason = type(exc).__name__
+    # urllib3 reasons look like "<Conn object at 0x..>: Failed to establish ...: [Errno 111] ..."
+    return re.sub(r"<[^>]*>:\s*", "", str(reason))
+
+
+def _connect_phase(exc: BaseException) -> bool:
+    """True when the request failed before anything was sent (safe to retry)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    cur: BaseException | None = exc
+    seen = set()
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
+            return True
+        nxt = getattr(cur, "reason", None)
+        if isinstance(nxt, BaseException):
+            cur = nxt
+            continue
+        if cur.args and isinstance(cur.args[0], BaseException):
+            cur = cur.args[0]
+            continue
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+class XcatClient:
+    """Client of one xCAT management node; see the module docstring."""
+
+    def __init__(self, server: str, username: str, password: str, *,
+                 verify: bool | str = True,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 credentials_in_query: bool = False,
+                 retries: int = 3,
+                 backoff: float = 0.5,
+                 backoff_max: float = 10.0,
+                 pool_size: int = 4,
+                 prefix: str = DEFAULT_PREFIX):
+        self.base_url, self.server = _parse_server(server)
+        self.username = username
+        self._password = password
+        if credentials_in_query:
+            if not isinstance(username, str) or not username:
+                raise ValueError("username: must be a non-empty string")
+            if not isinstance(password, str) or not password:
+                raise ValueError("password: must be a non-empty string")
+        else:
+            _check_header_value(username, "username")
+            _check_header_value(password, "password")
+        if not (verify is True or verify is False or isinstance(verify, str)):
+            raise ValueError("verify: must be True, False or the path of a CA file")
+        if isinstance(timeout, (int, float)):
+            timeout = (float(timeout), float(timeout))
+        if len(timeout) != 2 or min(timeout) <= 0:
+            raise ValueError("timeout: must be positive seconds or (connect, read)")
+        if retries < 0 or pool_size < 1 or backoff < 0:
+            raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
+        if not prefix.startswith("/"):
+            raise ValueError("prefix: must start with '/'")
+        self.verify = verify
+        self.timeout = timeout
+        self.credentials_in_query = credentials_in_query
+        self.retries = retries
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.prefix = prefix.rstrip("/")
+        self.counters = Counters()
+        self._random = random.Random()
+
+        ssl_context = None
+        if self.base_url.startswith("https://"):
+            try:
+                ssl_context = _tls_context(verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(f"verify: cannot load CA file {verify!r}: {exc}") from None
+            if verify is False:
+                LOG.warning("TLS certificate verification of xCAT server %s is DISABLED; "
+                            "set a CA file instead", self.server)
+        self._adapter = _Adapter(ssl_context, pool_size)
+        self._session = requests.Session()
+        self._session.trust_env = False
+        self._session.mount("https://", self._adapter)
+        self._session.mount("http://", self._adapter)
+        self._session.verify = verify is not False
+        self._session.headers.update({"Accept": "application/json",
+                                      "User-Agent": "quantum-zvm-xcat-client"})
+        if not credentials_in_query:
+            self._session.headers.update({"userName": username, "password": password})
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "XcatClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"XcatClient({self.base_url!r}, user={self.username!r})"
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections opened so far (keep-alive makes this much smaller than requests)."""
+        return self._adapter.connections_opened()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._password,)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets())
+
+    def url_for(self, path: PathLike) -> str:
+        """The URL of ``path`` (segments URL-encoded), without query or credentials."""
+        segments = _segments(path)
+        return self.base_url + self.prefix + "/" + "/".join(quote(s, safe="") for s in segments)
+
+    def _sleep_before_retry(self, attempt: int) -> None:
+        ceiling = min(self.backoff_max, self.backoff * (2 ** attempt))
+        time.sleep(self._random.uniform(0, ceiling))
+
+    # -- requests --------------------------------------------------------------------------------
+    def request(self, method: str, path: PathLike,
+                params: Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | None = None,
+                body: Sequence[str] | None = None, *,
+                idempotent: bool | None = None, kind: str | None = None) -> Envelope:
+        """Send one request and return its parsed :class:`Envelope`.
+
+        ``path`` is relative to the API prefix: ``"tables/switch"`` or a sequence of
+        segments (each URL-encoded whole, so a segment may not smuggle a ``/``).
+        ``body`` is the v1 body: a list of strings, sent as JSON ``text/plain``.
+        ``idempotent`` (default: True for GET, False otherwise) allows retries
+        after the request may have reached the server.
+        """
+        method = method.upper()
+        if method not in ("GET", "PUT", "POST", "DELETE"):
+            raise ValueError(f"method: unsupported {method!r}")
+        segments = _segments(path)
+        display_path = "/".join(segments)
+        kind = kind or request_kind(method, segments)
+        if idempotent is None:
+            idempotent = method == "GET"
+
+        query: list[tuple[str, str]] = []
+        if params:
+            items = params.items() if isinstance(params, Mapping) else params
+            for key, value in items:
+                if isinstance(value, (list, tuple)):
+                    query.extend((key, str(v)) for v in value)
+                else:
+                    query.append((key, str(value)))
+        query.append(("format", "json"))
+        if self.credentials_in_query:
+            query = [("userName", self.username), ("password", self._password)] + query
+
+        data = None
+        headers = {}
+        if body is not None:
+            if isinstance(body, (str, bytes)) or not all(isinstance(s, str) for s in body):
+                raise ValueError("body: must be a list of strings")
+            data = json.dumps(list(body)).encode("utf-8")
+            headers["Content-Type"] = "text/plain"
+
+        url = self.url_for(segments)
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, url, display_path, query, data, headers, kind)
+            except (XcatConnectionError, XcatRequestError) as exc:
+                retryable = False
+                if isinstance(exc, XcatConnectionError) and not isinstance(exc, XcatTLSError):
+                    retryable = idempotent or not exc.request_sent
+                elif isinstance(exc, XcatRequestError) and not isinstance(exc, XcatResponseError):
+                    retryable = idempotent and exc.status in RETRYABLE_STATUS
+                if not retryable or attempt >= self.retries:
+                    raise
+                LOG.info("xCAT %s %s: %s; retrying (%d/%d)", method, display_path, exc,
+                         attempt + 1, self.retries)
+                self.counters.record_retry(kind)
+                self._sleep_before_retry(attempt)
+                attempt += 1
+
+    def _attempt(self, method: str, url: str, display_path: str,
+                 query: list[tuple[str, str]], data: bytes | None, headers: dict[str, str],
+                 kind: str) -> Envelope:
+        sent = len(data or b"")
+        start = time.monotonic()
+        try:
+            response = self._session.request(method, url, params=query, data=data,
+                                             headers=headers, timeout=self.timeout,
+                                             allow_redirects=False)
+            content = response.content
+        except requests.exceptions.RequestException as exc:
+            latency = time.monotonic() - start
+            self.counters.record(kind, sent, 0, latency, failed=True)
+            reason = self._scrub(_describe(exc))
+            sent_out = not _connect_phase(exc)
+            if isinstance(exc, requests.exceptions.SSLError):
+                err: XcatConnectionError = XcatTLSError(
+                    self.server, method, display_path,
+                    f"TLS verification or handshake failed: {reason}", request_sent=False)
+            elif isinstance(exc, requests.exceptions.Timeout):
+                phase = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
+                err = XcatTimeoutError(self.server, method, display_path,
+                                       f"{phase} timeout after "
+                                       f"{self.timeout[0 if phase == 'connect' else 1]}s",
+                                       request_sent=sent_out)
+            else:
+                err = XcatConnectionError(self.server, method, display_path, reason,
+                                          request_sent=sent_out)
+            raise err from None
+        latency = time.monotonic() - start
+        status = response.status_code
+        expected = 201 if method == "POST" else 200
+        failed = status not in (200, 201)
+        self.counters.record(kind, sent, len(content), latency, failed=failed)
+        LOG.debug("xCAT %s %s -> %s (%d bytes, %.3fs)", method, display_path, status,
+                  len(content), latency)
+        text = self._scrub(content.decode("utf-8", errors="replace"))
+        if status in (401, 403) and (status == 401 or _AUTH_TEXT_RE.search(text)):
+            raise XcatAuthError(self.server, method, display_path, status, excerpt(_strip_html(text)),
+                                self.username)
+        if failed:
+            raise XcatRequestError(self.server, method, display_path, status,
+                                   excerpt(_strip_html(text)))
+        if status != expected:
+            LOG.debug("xCAT %s %s answered %s instead of %s", method, display_path, status,
+                      expected)
+        try:
+            return parse_envelope(status, content)
+        except ValueError as exc:
+            raise XcatResponseError(self.server, method, display_path, status,
+                                    excerpt(_strip_html(text)), str(exc)) from None
+
+    # -- dsh ---------------------------------------------------------------------------------------
+    def dsh(self, node: str, command: str | Sequence[str], *, idempotent: bool = False,
+            check: bool = False) -> CommandResult:
+        """Run a shell command on an xCAT node (``PUT nodes/<node>/dsh``).
+
+        ``command`` is shell text or an argument vector (shell-quoted with
+        :func:`xcat.smcli.render`). Returns a :class:`CommandResult`; with
+        ``check=True`` a failure raises :class:`xcat.errors.CommandError`
+        (:class:`xcat.errors.NodeUnreachableError` when the node could not be reached).
+        """
+        node = zvm_names.xcat_node(node)
+        if not isinstance(command, str):
+            from xcat.smcli import render
+            command = render(command)
+        if not command.strip():
+            raise ValueError("command: empty")
+        if "\x00" in command:
+            raise ValueError("command: contains a NUL character")
+        envelope = self.request("PUT", ("nodes", node, "dsh"), body=[f"command={command}"],
+                                idempotent=idempotent)
+        result = command_result(node, command, envelope)
+        return result.check() if check else result
+
+
+def _strip_html(text: str) -> str:
+    return re.sub(r"<[^>]+>", " ", text)

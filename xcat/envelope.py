@@ -1,0 +1,243 @@
+"""The old xCAT REST API's reply envelope, and the result of a dsh command.
+
+A v1 reply body is ``{"data": [msg, msg, ...]}``; every ``msg`` is one xcatd
+response hash in which every value is a list (``{"data": ["..."]}``,
+``{"errorcode": ["0"]}``, ``{"error": [...], "NoErrorPrefix": ["1"],
+"errorcode": ["0"]}``, ``{"node": [{"name": [..], "data": [..]}]}``).
+:func:`parse_envelope` checks that shape and normalises values (``null`` → ``""``,
+numbers → strings, scalars → one-element lists); :class:`Envelope` offers the
+flattened view the z/VM drivers use (``env.data[0][0]`` is the first string of
+the first ``data`` message) plus what a dsh reply means:
+
+- stdout = the ``data`` strings, in order (long output comes as several chunks);
+- stderr = the ``error`` strings of messages flagged ``NoErrorPrefix``;
+- xcatd/plugin errors = ``error`` strings of the other messages;
+- exit status = the **last** ``errorcode`` not in a ``NoErrorPrefix`` message
+  (for one node xCAT reports 0 on success and 1 on failure, not the remote
+  exit code).
+
+:func:`command_result` turns a dsh envelope into a :class:`CommandResult`,
+with every line's ``"<node>: "`` prefix removed exactly once.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from xcat.errors import CommandError, NodeUnreachableError
+
+FLATTEN_KEYS = ("info", "data", "node", "errorcode", "error")
+
+# How xCAT's xdsh reports that it could not run the command on the node at all.
+_UNREACHABLE_RE = re.compile(
+    r"ssh: connect to host|No route to host|Connection (?:refused|timed out)|"
+    r"Name or service not known|Could not resolve hostname|Host key verification failed|"
+    r"(?:rc|exit (?:code|status)|return code)\s*[=:]?\s*255\b",
+    re.IGNORECASE)
+
+
+def _normalise_value(value: Any) -> list:
+    items = value if isinstance(value, list) else [value]
+    out: list = []
+    for item in items:
+        if item is None:
+            out.append("")
+        elif isinstance(item, (dict, str)):
+            out.append(item)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            out.append(str(item))
+        else:
+            out.append(json.dumps(item))
+    return out
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A parsed v1 reply: HTTP status plus the xcatd messages, normalised."""
+
+    status: int
+    messages: tuple[Mapping[str, list], ...] = ()
+
+    def _collect(self, key: str) -> list[list]:
+        return [list(msg[key]) for msg in self.messages if key in msg]
+
+    @property
+    def data(self) -> list[list[str]]:
+        return self._collect("data")
+
+    @property
+    def info(self) -> list[list[str]]:
+        return self._collect("info")
+
+    @property
+    def error(self) -> list[list[str]]:
+        return self._collect("error")
+
+    @property
+    def errorcode(self) -> list[list[str]]:
+        return self._collect("errorcode")
+
+    @property
+    def node(self) -> list[list]:
+        return self._collect("node")
+
+    def flattened(self) -> dict[str, list[list]]:
+        """The drivers' flattened form: ``{'data': [[..]], 'errorcode': [['0']], ...}``."""
+        return {key: self._collect(key) for key in FLATTEN_KEYS}
+
+    @staticmethod
+    def _no_prefix(msg: Mapping[str, list]) -> bool:
+        return "NoErrorPrefix" in msg
+
+    @property
+    def stdout_chunks(self) -> list[str]:
+        return [s for msg in self.messages if "data" in msg for s in msg["data"]
+                if isinstance(s, str)]
+
+    @property
+    def stderr_chunks(self) -> list[str]:
+        return [s for msg in self.messages if self._no_prefix(msg) and "error" in msg
+                for s in msg["error"] if isinstance(s, str)]
+
+    @property
+    def command_errors(self) -> list[str]:
+        """Error strings from xcatd or its plugin (not the remote command's stderr)."""
+        return [s for msg in self.messages if not self._no_prefix(msg) and "error" in msg
+                for s in msg["error"] if isinstance(s, str)]
+
+    @property
+    def exit_status(self) -> int | None:
+        """The final ``errorcode`` (outside stderr messages), or None when there is none."""
+        for msg in reversed(self.messages):
+            if "errorcode" in msg and not self._no_prefix(msg):
+                codes = msg["errorcode"]
+                text = codes[0] if codes else ""
+                try:
+                    return int(str(text).strip())
+                except ValueError:
+                    return None
+        return None
+
+    def first_data(self) -> str | None:
+        """``data[0][0]`` of the drivers, or None when there is no data."""
+        for msg in self.messages:
+            for item in msg.get("data", []):
+                if isinstance(item, str):
+                    return item
+        return None
+
+
+def parse_envelope(status: int, body: bytes | str) -> Envelope:
+    """Parse a v1 JSON reply body; ``ValueError`` says what is wrong with it."""
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"body is not UTF-8 ({exc.reason})") from None
+    if not body.strip():
+        raise ValueError("empty body")
+    try:
+        doc = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"body is not JSON ({exc.msg} at offset {exc.pos})") from None
+    if not isinstance(doc, dict) or "data" not in doc:
+        raise ValueError("body is not an xCAT envelope (no top-level 'data')")
+    raw = doc["data"]
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise ValueError("envelope 'data' is not a list")
+    messages = []
+    for msg in raw:
+        if isinstance(msg, str):
+            # Some handlers answer with bare strings; treat them as data lines.
+            messages.append({"data": [msg]})
+            continue
+        if not isinstance(msg, dict):
+            raise ValueError("envelope message is neither an object nor a string")
+        messages.append({str(k): _normalise_value(v) for k, v in msg.items()})
+    return Envelope(status=status, messages=tuple(messages))
+
+
+def split_chunks(chunks: list[str]) -> list[str]:
+    """Lines of output that xCAT delivered as chunks (each chunk: lines joined by newlines)."""
+    lines: list[str] = []
+    for chunk in chunks:
+        if chunk.endswith("\n"):
+            chunk = chunk[:-1]
+        lines.extend(chunk.split("\n"))
+    return lines
+
+
+def strip_prefix(lines: list[str], node: str) -> list[str]:
+    """Remove xCAT's ``"<node>: "`` prefix once from every line that has it."""
+    prefix = node + ": "
+    bare = node + ":"
+    out = []
+    for line in lines:
+        if line.startswith(prefix):
+            out.append(line[len(prefix):])
+        elif line == bare:
+            out.append("")
+        else:
+            out.append(line)
+    return out
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command run through dsh produced on one node.
+
+    ``exit_status`` is xCAT's final errorcode (0 = success; xCAT reports 1 for a
+    failed node rather than the remote exit code). ``stdout_lines`` and
+    ``stderr_lines`` have the node prefix removed; ``errors`` are messages from
+    xcatd itself (e.g. ssh failures), not from the command.
+    """
+
+    node: str
+    command: str
+    exit_status: int | None
+    stdout_lines: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0 and not self.errors
+
+    @property
+    def stdout(self) -> str:
+        return "\n".join(self.stdout_lines)
+
+    @property
+    def unreachable(self) -> bool:
+        """True when xCAT could not run the command on the node (ssh failure)."""
+        if self.exit_status == 255:
+            return True
+        texts = self.errors + (self.stderr_lines if not self.stdout_lines else [])
+        return self.exit_status != 0 and any(_UNREACHABLE_RE.search(t) for t in texts)
+
+    def check(self) -> "CommandResult":
+        """Return self when the command succeeded, else raise CommandError."""
+        if self.ok:
+            return self
+        if self.unreachable:
+            raise NodeUnreachableError(self.node, self.command, self.exit_status,
+                                       self.stdout_lines, self.stderr_lines + self.errors,
+                                       reason="node unreachable")
+        raise CommandError(self.node, self.command, self.exit_status, self.stdout_lines,
+                           self.stderr_lines + self.errors)
+
+
+def command_result(node: str, command: str, envelope: Envelope) -> CommandResult:
+    """Interpret a dsh reply for ``node``."""
+    return CommandResult(
+        node=node,
+        command=command,
+        exit_status=envelope.exit_status,
+        stdout_lines=strip_prefix(split_chunks(envelope.stdout_chunks), node),
+        stderr_lines=strip_prefix(split_chunks(envelope.stderr_chunks), node),
+        errors=strip_prefix(split_chunks(envelope.command_errors), node),
+    )

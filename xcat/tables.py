@@ -1,0 +1,374 @@
+"""xCAT tables through the REST API: tabdump, gettab, tabch (reference ``xcat-rest-api.md`` §1.4, §2).
+
+Public API::
+
+    tabdump(client, table) -> list[dict[str, str | None]]     # GET tables/<t>
+    parse_tabdump(lines) -> Tabdump                             # pure: columns, rows, bad lines
+    dump(client, SwitchRow) -> list[SwitchRow]                  # typed rows (also ZvmRow, MacRow,
+                                                                #   HostsRow, SiteRow)
+    gettab(client, table, key, value, attributes) -> str | None | dict[str, str | None]
+    tabch_upsert(client, table, rows, *, rows_per_request=None)   # [(keys, values), ...]
+    tabch_insert(client, table, rows, *, rows_per_request=None)   # [values, ...]
+    tabch_delete(client, table, keys, *, rows_per_request=None)   # [keys, ...]
+    switch_handoff_rows(client, zhcp_node) -> list[SwitchRow]   # the agent's rows
+    set_switch_binding(client, bindings)                        # [(port, vswitch, vlan or None)]
+    add_nic_rows(client, node, vdev, mac, port, zhcp_node)      # nova-style mac + switch rows
+    remove_node_rows(client, node, tables=("mac", "switch"))
+
+tabdump parsing follows the header line ``#col1,col2,...``, so extra columns
+(e.g. the longer ``zvm`` header of later xCAT) never break it: a value is
+``"text"`` with doubled quotes inside, an empty field is NULL (``None``) and
+``""`` is the empty string. Malformed lines are reported, not guessed at.
+
+Writes validate every table, column and value (:func:`xcat.zvm_names.table_value`:
+one word without blanks, commas, quotes or shell characters) before a request
+is built. The v1 API joins all body strings of one PUT into a single ``tabch``
+argument list; by default every row of a call goes into one PUT (one round
+trip, as the simulator and the agent expect). A management node whose
+``tabch`` applies only the first key of such a body needs
+``rows_per_request=1``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Iterable, Mapping, Sequence, TypeVar
+
+from xcat import zvm_names
+from xcat.errors import XcatRequestError
+
+LOG = logging.getLogger(__name__)
+
+
+class TabdumpError(ValueError):
+    """A tabdump line that does not follow xCAT's CSV rules."""
+
+
+@dataclass
+class Tabdump:
+    columns: list[str]
+    rows: list[dict[str, str | None]] = field(default_factory=list)
+    bad_lines: list[tuple[int, str, str]] = field(default_factory=list)  # (index, line, reason)
+
+
+def parse_line(line: str, width: int) -> list[str | None]:
+    """Parse one tabdump row into ``width`` values (``None`` = NULL)."""
+    values: list[str | None] = []
+    i, n = 0, len(line)
+    while True:
+        if i < n and line[i] == '"':
+            i += 1
+            chunks = []
+            while True:
+                end = line.find('"', i)
+                if end < 0:
+                    raise TabdumpError("unterminated quoted value")
+                chunks.append(line[i:end])
+                if end + 1 < n and line[end + 1] == '"':
+                    chunks.append('"')
+                    i = end + 2
+                    continue
+                i = end + 1
+                break
+            values.append("".join(chunks))
+            if i < n and line[i] != ",":
+                raise TabdumpError(f"unexpected character {line[i]!r} after a quoted value")
+        else:
+            end = line.find(",", i)
+            end = n if end < 0 else end
+            raw = line[i:end]
+            if '"' in raw:
+                raise TabdumpError("quote inside an unquoted value")
+            values.append(raw if raw else None)
+            i = end
+        if i >= n:
+            break
+        i += 1  # the comma
+        if i == n:
+            values.append(None)
+            break
+    if len(values) < width:
+        values += [None] * (width - len(values))
+    if len(values) > width:
+        raise TabdumpError(f"{len(values)} fields for {width} columns")
+    return values
+
+
+def parse_tabdump(lines: Sequence[str]) -> Tabdump:
+    """Parse tabdump output: the header line, then one row per line."""
+    rows = [line for line in lines if line is not None]
+    if not rows or not rows[0].startswith("#"):
+        raise TabdumpError("tabdump output does not start with a '#' header line")
+    columns = [c.strip() for c in rows[0][1:].strip().split(",")]
+    if not all(columns):
+        raise TabdumpError(f"bad header line {rows[0]!r}")
+    dump = Tabdump(columns=columns)
+    for index, line in enumerate(rows[1:], start=1):
+        if not line.strip():
+            continue
+        try:
+            values = parse_line(line.rstrip("\r"), len(columns))
+        except TabdumpError as exc:
+            dump.bad_lines.append((index, line, str(exc)))
+            continue
+        dump.rows.append(dict(zip(columns, values)))
+    return dump
+
+
+def _table(table: str) -> str:
+    return zvm_names.xcat_identifier(table, "table")
+
+
+def tabdump(client, table: str) -> list[dict[str, str | None]]:
+    """All rows of ``table`` (disabled rows included, as tabdump shows them)."""
+    table = _table(table)
+    env = client.request("GET", ("tables", table))
+    if env.command_errors:
+        raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
+                               env.command_errors)
+    lines = [s for chunk in env.data for s in chunk if isinstance(s, str)]
+    if not lines:
+        raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
+                               [f"tabdump {table} returned no header line"])
+    dump = parse_tabdump(lines)
+    for index, line, reason in dump.bad_lines:
+        LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", table, index,
+                    reason, line)
+    return dump.rows
+
+
+# -- typed rows ------------------------------------------------------------------------------------------
+R = TypeVar("R", bound="Row")
+
+
+@dataclass(frozen=True)
+class Row:
+    TABLE: ClassVar[str] = ""
+
+    @classmethod
+    def from_dict(cls: type[R], values: Mapping[str, Any]) -> R:
+        return cls(**{f.name: values.get(f.name) for f in fields(cls)})
+
+    @property
+    def disabled(self) -> bool:
+        """xCAT's rule: set and not ``0``/``no`` means disabled."""
+        value = getattr(self, "disable", None)
+        return value not in (None, "", "0") and str(value).lower() != "no"
+
+
+@dataclass(frozen=True)
+class SwitchRow(Row):
+    """``switch``: port = Quantum port id, interface = NIC vdev, comments = zHCP node."""
+
+    TABLE: ClassVar[str] = "switch"
+    node: str | None = None
+    switch: str | None = None
+    port: str | None = None
+    vlan: str | None = None
+    interface: str | None = None
+    comments: str | None = None
+    disable: str | None = None
+
+    @property
+    def zhcp_node(self) -> str | None:
+        return self.comments
+
+
+@dataclass(frozen=True)
+class ZvmRow(Row):
+    TABLE: ClassVar[str] = "zvm"
+    node: str | None = None
+    hcp: str | None = None
+    userid: str | None = None
+    nodetype: str | None = None
+    parent: str | None = None
+    comments: str | None = None
+    disable: str | None = None
+
+
+@dataclass(frozen=True)
+class MacRow(Row):
+    TABLE: ClassVar[str] = "mac"
+    node: str | None = None
+    interface: str | None = None
+    mac: str | None = None
+    comments: str | None = None
+    disable: str | None = None
+
+
+@dataclass(frozen=True)
+class HostsRow(Row):
+    TABLE: ClassVar[str] = "hosts"
+    node: str | None = None
+    ip: str | None = None
+    hostnames: str | None = None
+    otherinterfaces: str | None = None
+    comments: str | None = None
+    disable: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteRow(Row):
+    TABLE: ClassVar[str] = "site"
+    key: str | None = None
+    value: str | None = None
+    comments: str | None = None
+    disable: str | None = None
+
+
+def dump(client, row_type: type[R]) -> list[R]:
+    """``tabdump`` of ``row_type.TABLE`` as typed rows."""
+    return [row_type.from_dict(row) for row in tabdump(client, row_type.TABLE)]
+
+
+# -- gettab ------------------------------------------------------------------------------------------------
+def gettab(client, table: str, key: str, value: str,
+           attributes: str | Sequence[str]) -> str | None | dict[str, str | None]:
+    """``gettab key=value table.attr...`` (first matching enabled row).
+
+    One attribute (a string) gives its value or None when no row matches; a
+    sequence of attributes gives ``{attribute: value or None}``.
+    """
+    table = _table(table)
+    key = zvm_names.xcat_identifier(key, "key")
+    value = zvm_names.table_value(value, "value")
+    single = isinstance(attributes, str)
+    attrs = [attributes] if single else list(attributes)
+    if not attrs:
+        raise ValueError("attributes: at least one is required")
+    attrs = [zvm_names.xcat_identifier(a, "attribute") for a in attrs]
+    params = [("col", key), ("value", value)] + [("attribute", a) for a in attrs]
+    env = client.request("GET", ("tables", table), params=params)
+    if env.command_errors:
+        raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
+                               env.command_errors)
+    strings = [s for chunk in env.data for s in chunk if isinstance(s, str)]
+    if single:
+        if not strings:
+            return None
+        return strings[0] if strings[0] != "" else None
+    result: dict[str, str | None] = {a: None for a in attrs}
+    for text in strings:
+        label, sep, rest = text.partition(": ")
+        if not sep:
+            label, sep, rest = text.partition(":")
+        name = label.strip().split(".", 1)[-1]
+        if name in result:
+            result[name] = rest if rest != "" else None
+    return result
+
+
+# -- tabch -----------------------------------------------------------------------------------------------------
+def _key_spec(keys: Mapping[str, str], where: str) -> str:
+    if not keys:
+        raise ValueError(f"{where}: at least one key column is required")
+    parts = []
+    for col, val in keys.items():
+        col = zvm_names.xcat_identifier(col, f"{where} key")
+        val = zvm_names.table_value(val, f"{where} {col}")
+        if val == "":
+            raise ValueError(f"{where} {col}: a key value may not be empty")
+        parts.append(f"{col}={val}")
+    return ",".join(parts)
+
+
+def _assignments(table: str, values: Mapping[str, str], where: str) -> list[str]:
+    if not values:
+        raise ValueError(f"{where}: at least one column value is required")
+    words = []
+    for col, val in values.items():
+        col = zvm_names.xcat_identifier(col, f"{where} column")
+        words.append(f"{table}.{col}={zvm_names.table_value(val, f'{where} {col}')}")
+    return words
+
+
+def _put(client, table: str, body: list[str], rows_per_request: int | None) -> None:
+    if not body:
+        return
+    step = rows_per_request or len(body)
+    if step < 1:
+        raise ValueError("rows_per_request: must be >= 1")
+    for start in range(0, len(body), step):
+        env = client.request("PUT", ("tables", table), body=body[start:start + step])
+        if env.command_errors or (env.exit_status not in (None, 0)):
+            raise XcatRequestError(client.server, "PUT", f"tables/{table}", env.status, "",
+                                   env.command_errors or [f"tabch errorcode {env.exit_status}"])
+
+
+def tabch_upsert(client, table: str,
+                 rows: Iterable[tuple[Mapping[str, str], Mapping[str, str]]], *,
+                 rows_per_request: int | None = None) -> int:
+    """Update rows matching each key spec, inserting them when none matches.
+
+    ``rows`` are ``(keys, values)`` pairs, e.g. ``({"port": p}, {"switch": "VSW1",
+    "vlan": "10"})``. All rows are validated before anything is sent; returns the
+    number of rows written.
+    """
+    table = _table(table)
+    body = []
+    for i, (keys, values) in enumerate(rows):
+        where = f"rows[{i}]"
+        body.append(" ".join([_key_spec(keys, where)] + _assignments(table, values, where)))
+    _put(client, table, body, rows_per_request)
+    return len(body)
+
+
+def tabch_insert(client, table: str, rows: Iterable[Mapping[str, str]], *,
+                 rows_per_request: int | None = None) -> int:
+    """Insert rows (``tabch t.col=val ...`` without a key spec)."""
+    table = _table(table)
+    body = [" ".join(_assignments(table, values, f"rows[{i}]"))
+            for i, values in enumerate(rows)]
+    _put(client, table, body, rows_per_request)
+    return len(body)
+
+
+def tabch_delete(client, table: str, keys: Iterable[Mapping[str, str]], *,
+                 rows_per_request: int | None = None) -> int:
+    """Delete every row matching each key spec (no match is not an error)."""
+    table = _table(table)
+    body = [f"-d {_key_spec(spec, f'keys[{i}]')} {table}" for i, spec in enumerate(keys)]
+    _put(client, table, body, rows_per_request)
+    return len(body)
+
+
+# -- hand-off helpers ------------------------------------------------------------------------------------------
+def switch_handoff_rows(client, zhcp_node: str) -> list[SwitchRow]:
+    """The ``switch`` rows handed to the agent of ``zhcp_node`` (comments == node), enabled only."""
+    zhcp_node = zvm_names.xcat_node(zhcp_node, "zhcp_node")
+    return [row for row in dump(client, SwitchRow)
+            if row.comments == zhcp_node and not row.disabled]
+
+
+def set_switch_binding(client, bindings: Iterable[tuple[str, str, int | None]], *,
+                       rows_per_request: int | None = None) -> int:
+    """Write ``switch.switch``/``switch.vlan`` (``-1`` for flat) for each ``(port, vswitch, vlan)``."""
+    rows = []
+    for i, (port, vswitch, vlan) in enumerate(bindings):
+        vsw = zvm_names.vswitch(vswitch, f"bindings[{i}] vswitch")
+        vid = "-1" if vlan is None else str(zvm_names.vlan_id(vlan, f"bindings[{i}] vlan"))
+        rows.append(({"port": port}, {"switch": vsw, "vlan": vid}))
+    return tabch_upsert(client, "switch", rows, rows_per_request=rows_per_request)
+
+
+def add_nic_rows(client, node: str, vdev: str, mac: str, port: str, zhcp_node: str) -> None:
+    """Hand a NIC over the nova-zvm way: a ``mac`` row and a ``switch`` row (2 PUTs)."""
+    node = zvm_names.xcat_node(node, "node")
+    vdev = zvm_names.nic_vdev(vdev, "vdev")
+    octets = zvm_names.mac_octets(mac, "mac")
+    mac_text = ":".join(o.lower() for o in octets)
+    zhcp_node = zvm_names.xcat_node(zhcp_node, "zhcp_node")
+    port = zvm_names.table_value(port, "port")
+    if not port:
+        raise ValueError("port: must not be empty")
+    tabch_upsert(client, "mac", [({"node": node, "interface": vdev},
+                                  {"mac": mac_text, "comments": zhcp_node})])
+    tabch_upsert(client, "switch", [({"node": node, "interface": vdev},
+                                     {"port": port, "comments": zhcp_node})])
+
+
+def remove_node_rows(client, node: str, tables: Sequence[str] = ("mac", "switch")) -> None:
+    """Delete a node's rows from ``tables`` (one PUT per table)."""
+    node = zvm_names.xcat_node(node, "node")
+    for table in tables:
+        tabch_delete(client, table, [{"node": node}])
