@@ -1,3 +1,5 @@
 """Shared pytest configuration: fixture modules live in tests/fixtures/."""
 pytest_plugins = [
+    "tests.fixtures.server",
+    "tests.fixtures.rabbitmq",
 ]
