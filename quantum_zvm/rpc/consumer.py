@@ -1,0 +1,119 @@
+"""A consuming connection in its own thread that survives broker restarts.
+
+:class:`ConsumerLoop` connects, declares its queues (built fresh by a
+function on every connect, so non-durable queues lost in a broker restart
+come back), consumes, and on any connection or channel error closes
+everything, waits (``Transport.backoff``) and starts over.  Messages are
+acknowledged on receipt (as Quantum did) and handed to ``on_message`` with
+the decoded body; a body kombu cannot decode is logged and dropped.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Any, Callable, Sequence
+
+import kombu
+
+from quantum_zvm.rpc.transport import Transport
+
+LOG = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 1.0
+HEARTBEAT = 30
+
+
+class ConsumerLoop:
+    """Consume the queues ``make_queues()`` returns and call ``on_message(body)``.
+
+    ``on_message`` runs on the consumer thread; it must be quick (hand work
+    to a pool) and must not raise (exceptions are logged and swallowed).
+    """
+
+    def __init__(self, transport: Transport, make_queues: Callable[[], Sequence[kombu.Queue]],
+                 on_message: Callable[[Any], None], name: str):
+        self.transport = transport
+        self.make_queues = make_queues
+        self.on_message = on_message
+        self.name = name
+        self.ready = threading.Event()
+        self.connects = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the queues are declared and consumed (True) or ``timeout`` passes."""
+        return self.ready.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            conn = self.transport.connection(heartbeat=0 if self.transport.embedded else HEARTBEAT)
+            try:
+                self.transport.connect(conn)
+                channel = conn.channel()
+                queues = [q.bind(channel) for q in self.make_queues()]
+                for queue in queues:
+                    queue.declare()
+                consumer = kombu.Consumer(channel, queues, callbacks=[self._receive],
+                                          accept=["json"], on_decode_error=self._decode_error)
+                consumer.consume()
+                self.connects += 1
+                if attempt:
+                    LOG.info("%s: reconnected to %s", self.name, self.transport.describe())
+                attempt = 0
+                self.ready.set()
+                while not self._stop.is_set():
+                    try:
+                        conn.drain_events(timeout=DRAIN_TIMEOUT)
+                    except socket.timeout:
+                        if conn.heartbeat:
+                            conn.heartbeat_check()
+            except Exception as exc:  # noqa: BLE001 - any failure means reconnect
+                self.ready.clear()
+                if self._stop.is_set():
+                    break
+                delay = self.transport.backoff.delay(attempt)
+                attempt += 1
+                LOG.warning("%s: connection to %s failed (%s: %s); retrying in %.1fs",
+                            self.name, self.transport.describe(), type(exc).__name__, exc,
+                            delay)
+                self._stop.wait(delay)
+            finally:
+                self.ready.clear()
+                _close_quietly(conn)
+
+    def _receive(self, body: Any, message: kombu.Message) -> None:
+        message.ack()
+        try:
+            self.on_message(body)
+        except Exception:  # noqa: BLE001 - a bad message must not stop the consumer
+            LOG.exception("%s: error handling a message", self.name)
+
+    def _decode_error(self, message: kombu.Message, exc: Exception) -> None:
+        LOG.warning("%s: dropping a message that cannot be decoded (%s, content type %r)",
+                    self.name, exc, message.content_type)
+        message.ack()
+
+
+def _close_quietly(conn: kombu.Connection) -> None:
+    try:
+        conn.release()
+    except Exception:  # noqa: BLE001 - the connection is already broken
+        LOG.debug("error closing a broken connection", exc_info=True)

@@ -1,0 +1,264 @@
+"""The embedded (broker-less) kombu transport: processes on one host share a directory.
+
+It is kombu's virtual transport with the storage of kombu's ``filesystem``
+transport (exchange bindings in ``control/<exchange>.exchange`` JSON files,
+one file per message), reworked where the stock version is unsafe between
+processes:
+
+- a message is written to ``tmp/`` and renamed into ``queues/<queue>/``, so a
+  reader never sees half a message;
+- a reader claims a message by renaming it into ``tmp/`` (atomic on one file
+  system, so two consumers of one queue never both get it) and only then
+  reads and deletes it;
+- binding tables are read-modified-written under an exclusive ``flock``;
+- each queue has its own directory, so a poll lists only that queue;
+- publishing to a queue that does not exist drops the message, as a broker
+  drops an unroutable one;
+- auto-delete queues (fanout and reply queues) are deleted when their
+  channel closes, and those of processes that died are swept (queue,
+  bindings and pending messages) by the next process that connects or
+  fanout-publishes; the owner of such a queue is recorded in
+  ``owners/<queue>`` as a process id.
+
+Limits: one host (the directory must be local; NFS locking and renames are
+not relied on); consumers poll the directory (``polling_interval``, default
+5 ms) so latency is a few milliseconds and an idle consumer costs a
+directory listing per interval; no per-message TTL; no persistence
+guarantee across a crash beyond what the file system gives; pending
+messages of a shared topic queue wait for the next consumer, as on a
+broker.  Directory layout: ``control/``, ``queues/``, ``owners/``, ``tmp/``.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+from queue import Empty
+from typing import Any, Callable
+
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem, virtual
+from kombu.utils.json import dumps, loads
+
+LOG = logging.getLogger(__name__)
+
+QUEUE_NAME_RE = re.compile(r"\A[A-Za-z0-9._@-]+\Z")
+SWEEP_INTERVAL = 10.0
+STALE_TMP_AGE = 300.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Channel(filesystem.Channel):
+    """Filesystem channel with atomic claims, per-queue directories and auto-delete."""
+
+    def __init__(self, connection: Any, **kwargs: Any):
+        super().__init__(connection, **kwargs)
+        self.root = Path(self.transport_options["directory"])
+        for sub in ("control", "queues", "owners", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self._auto_delete: set[str] = set()
+        self._last_sweep = 0.0
+        self.sweep()
+
+    # -- layout ---------------------------------------------------------------
+
+    @property
+    def control_folder(self) -> Path:
+        return self.root / "control"
+
+    def _queue_dir(self, queue: str) -> Path:
+        if not isinstance(queue, str) or not QUEUE_NAME_RE.match(queue) or not queue.strip("."):
+            raise ChannelError(f"Invalid queue name: {queue!r}")
+        return self.root / "queues" / queue
+
+    # -- binding tables ------------------------------------------------------
+
+    def get_table(self, exchange: str) -> list:
+        path = self._exchange_file(exchange)
+        try:
+            with open(path, "rb") as fh:
+                fcntl.flock(fh, fcntl.LOCK_SH)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        return [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
+
+    def _update_table(self, path: Path, change: Callable[[list], list]) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "rb+", buffering=0) as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            data = fh.read()
+            rows = [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
+            new_rows = change(rows)
+            if new_rows != rows:
+                fh.seek(0)
+                fh.write(dumps(new_rows).encode())
+                fh.truncate()
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        row = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._update_table(self._exchange_file(exchange),
+                           lambda rows: rows if row in rows else [row, *rows])
+
+    def _unbind_everywhere(self, queue: str) -> None:
+        for path in self.control_folder.glob("*.exchange"):
+            self._update_table(path, lambda rows: [r for r in rows if r.queue != queue])
+
+    # -- queues --------------------------------------------------------------
+
+    def _new_queue(self, queue: str, **kwargs: Any) -> None:
+        self._queue_dir(queue).mkdir(exist_ok=True)
+        if kwargs.get("auto_delete") or kwargs.get("exclusive"):
+            (self.root / "owners" / queue).write_text(str(os.getpid()))
+            self._auto_delete.add(queue)
+
+    def _has_queue(self, queue: str, **kwargs: Any) -> bool:
+        return self._queue_dir(queue).is_dir()
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        qdir = self._queue_dir(queue)
+        if not qdir.is_dir():
+            LOG.debug("dropping a message for missing queue %s", queue)
+            return
+        tmp = self.root / "tmp" / f"{uuid.uuid4().hex}.put"
+        tmp.write_bytes(dumps(payload).encode())
+        try:
+            os.rename(tmp, qdir / f"{time.time_ns():020d}-{uuid.uuid4().hex}.msg")
+        except FileNotFoundError:
+            tmp.unlink(missing_ok=True)
+            LOG.debug("queue %s went away; message dropped", queue)
+
+    def _put_fanout(self, exchange: str, payload: Any, routing_key: str, **kwargs: Any) -> None:
+        if time.monotonic() - self._last_sweep > SWEEP_INTERVAL:
+            self.sweep()
+        for row in self.get_table(exchange):
+            self._put(row.queue, payload, **kwargs)
+
+    def _get(self, queue: str) -> Any:
+        qdir = self._queue_dir(queue)
+        try:
+            names = sorted(os.listdir(qdir))
+        except FileNotFoundError:
+            raise Empty() from None
+        for name in names:
+            if not name.endswith(".msg"):
+                continue
+            claimed = self.root / "tmp" / f"{uuid.uuid4().hex}.claimed"
+            try:
+                os.rename(qdir / name, claimed)
+            except FileNotFoundError:
+                continue  # another consumer claimed it first
+            try:
+                data = claimed.read_bytes()
+            finally:
+                claimed.unlink(missing_ok=True)
+            try:
+                return loads(data)
+            except ValueError:
+                LOG.warning("dropping an unreadable message file in queue %s", queue)
+        raise Empty()
+
+    def _purge(self, queue: str) -> int:
+        count = 0
+        try:
+            names = os.listdir(self._queue_dir(queue))
+        except FileNotFoundError:
+            return 0
+        for name in names:
+            try:
+                os.unlink(self._queue_dir(queue) / name)
+                count += 1
+            except FileNotFoundError:
+                pass
+        return count
+
+    def _size(self, queue: str) -> int:
+        try:
+            return sum(1 for n in os.listdir(self._queue_dir(queue)) if n.endswith(".msg"))
+        except FileNotFoundError:
+            return 0
+
+    def queue_delete(self, queue: str, if_unused: bool = False, if_empty: bool = False,
+                     **kwargs: Any) -> None:
+        if if_empty and self._size(queue):
+            return
+        super().queue_delete(queue, if_unused=if_unused, if_empty=if_empty, **kwargs)
+        self._remove_queue(queue)
+        self._auto_delete.discard(queue)
+
+    def _remove_queue(self, queue: str) -> None:
+        self._unbind_everywhere(queue)
+        shutil.rmtree(self._queue_dir(queue), ignore_errors=True)
+        try:
+            os.unlink(self.root / "owners" / queue)
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        if not self.closed:
+            for queue in list(self._auto_delete):
+                try:
+                    self.queue_delete(queue)
+                except (OSError, ChannelError) as exc:
+                    LOG.warning("could not delete queue %s: %s", queue, exc)
+        super().close()
+
+    # -- housekeeping --------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Delete auto-delete queues of dead processes and stale temporary files."""
+        self._last_sweep = time.monotonic()
+        for owner in (self.root / "owners").iterdir():
+            try:
+                pid = int(owner.read_text().strip() or 0)
+            except (OSError, ValueError):
+                continue
+            if pid and not _pid_alive(pid):
+                LOG.info("removing queue %s of exited process %d", owner.name, pid)
+                try:
+                    self._remove_queue(owner.name)
+                except (OSError, ChannelError) as exc:
+                    if getattr(exc, "errno", None) != errno.ENOENT:
+                        LOG.warning("could not remove queue %s: %s", owner.name, exc)
+        cutoff = time.time() - STALE_TMP_AGE
+        for path in (self.root / "tmp").iterdir():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+class Transport(virtual.Transport):
+    """kombu transport class for :class:`Channel` (``transport_options['directory']``)."""
+
+    Channel = Channel
+    implements = virtual.Transport.implements.extend(
+        asynchronous=False, exchange_type=frozenset(["direct", "topic", "fanout"]))
+    # Exchange declarations stay per process; bindings live in the directory.
+    global_state = virtual.BrokerState()
+    default_port = 0
+    driver_type = "embedded"
+    driver_name = "embedded"
+
+    def __init__(self, client: Any, **kwargs: Any):
+        super().__init__(client, **kwargs)
+        self.state = self.global_state
+
+    def driver_version(self) -> str:
+        return "1"

@@ -1,0 +1,36 @@
+"""Exceptions of the RPC layer (raised at callers and carried as failures)."""
+from __future__ import annotations
+
+
+class RpcError(Exception):
+    """Base class of every RPC error."""
+
+
+class MalformedMessage(RpcError):
+    """A message body that is not a valid (enveloped or bare) RPC message."""
+
+
+class UnsupportedEnvelopeVersion(MalformedMessage):
+    """An envelope whose ``oslo.version`` this implementation cannot read."""
+
+
+class UnsupportedRpcVersion(RpcError):
+    """No callback object implements the requested API version (§3.4)."""
+
+
+class RpcTimeout(RpcError):
+    """A call got no complete reply within its timeout."""
+
+
+class RpcConnectionError(RpcError):
+    """The broker could not be reached within the time allowed."""
+
+
+class RemoteError(RpcError):
+    """A failure from a peer whose exception class cannot be re-created here."""
+
+    def __init__(self, exc_type: str = "", value: str = "", traceback: str = ""):
+        self.exc_type = exc_type
+        self.value = value
+        self.traceback = traceback
+        super().__init__(f"Remote error: {exc_type} {value}".rstrip())
