@@ -172,3 +172,24 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 class TenantNetworksDisabled(ServiceUnavailable):
     message = "Tenant network creation is not enabled."
+
+
+class TenantNetworkNotAuthorized(NotAuthorized):
+    message = "Tenant %(tenant_id)s not allowed to create %(resource)s on this network"
+
+
+class NicInUse(InUse):
+    message = ("binding:profile: NIC %(vdev)s of z/VM user %(userid)s is already used by "
+               "port %(port_id)s")
+
+
+class InvalidDHCPAgent(BadRequest):
+    message = "Agent %(id)s is not a valid DHCP Agent or has been disabled"
+
+
+class NetworkHostedByDHCPAgent(Conflict):
+    message = "The network %(network_id)s has been already hosted by the DHCP Agent %(agent_id)s."
+
+
+class NetworkNotHostedByDhcpAgent(Conflict):
+    message = "The network %(network_id)s is not hosted by the DHCP agent %(agent_id)s."
