@@ -93,7 +93,6 @@ def build(conf: Any) -> tuple[Any, Callable, Any]:
     from quantum_zvm.common import config, exceptions
     from quantum_zvm.db import migration
     from quantum_zvm.db.api import Database
-    from quantum_zvm.plugin import ZvmPlugin
 
     try:
         db = Database.from_conf(conf)
@@ -104,6 +103,8 @@ def build(conf: Any) -> tuple[Any, Callable, Any]:
     except migration.SchemaError as exc:
         db.dispose()
         raise StartupError(f"database schema is not current: {exc}") from None
+    from quantum_zvm.plugin import ZvmPlugin  # after the schema check: it syncs VLAN rows
+
     plugin = ZvmPlugin(conf, db=db)
     try:
         app, api = router.build_app(plugin, conf)
