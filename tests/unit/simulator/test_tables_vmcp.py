@@ -1,0 +1,85 @@
+"""xCAT table commands and vmcp texts."""
+from __future__ import annotations
+
+from xcat.simulator import events
+from xcat.simulator.tables import Tables
+from xcat.simulator.vmcp import Vmcp
+
+
+def test_tabdump_quoting_null_and_empty():
+    tables = Tables()
+    tables.tabch(["switch.node=os000001", "switch.port=5f3c", "switch.interface=1000",
+                  "switch.comments=zhcp", "switch.switch="])
+    tables.tabch(["port=5f3c", "switch.switch=XCATVSW2", "switch.vlan=-1"])
+    tables["site"].insert({"key": "master", "value": 'say "hi"'})
+    assert tables.tabdump("switch") == [{"data": [
+        "#node,switch,port,vlan,interface,comments,disable",
+        '"os000001","XCATVSW2","5f3c","-1","1000","zhcp",']}]
+    assert tables.tabdump("site")[0]["data"][1] == '"master","say ""hi""",,'
+    assert tables.tabdump("zvm")[0]["data"] == ["#node,hcp,userid,nodetype,parent,comments,disable"]
+    assert Tables("long").tabdump("zvm")[0]["data"][0].endswith(",disable,discovered,status")
+
+
+def test_gettab_forms():
+    tables = Tables()
+    tables["zvm"].insert({"node": "n1", "hcp": "zhcp1", "userid": "LINUX01", "disable": "1"})
+    tables["zvm"].insert({"node": "n1", "hcp": "zhcp2", "userid": "LINUX09"})
+    assert tables.gettab("zvm", "node", "n1", ["userid"]) == [{"data": ["LINUX09"]}]
+    assert tables.gettab("zvm", "node", "n1", ["userid", "hcp"]) == [
+        {"data": ["zvm.userid: LINUX09"]}, {"data": ["zvm.hcp: zhcp2"]}]
+    assert tables.gettab("zvm", "node", "none", ["userid"]) == []
+    assert tables.gettab("zvm", "bogus", "x", ["userid"]) == [
+        {"error": ["Unkown key bogus to zvm"], "errorcode": ["1"]}]
+
+
+def test_tabch_upsert_insert_delete_and_errors():
+    tables = Tables()
+    assert tables.tabch(["node=n1", "mac.mac=aa", "mac.interface=1000"]) == []
+    assert tables.tabch(["node=n1", "mac.mac=bb"]) == []
+    assert tables["mac"].as_dicts() == [
+        {"node": "n1", "interface": "1000", "mac": "bb", "comments": None, "disable": None}]
+    assert tables.tabch(["node=n2", "mac.mac="]) == [] and len(tables["mac"].rows) == 1
+    assert tables.tabch(["hosts.node=n1", "hosts.ip=1.2.3.4"]) == []
+    dup = tables.tabch(["hosts.node=n1", "hosts.ip=1.2.3.5"])
+    assert dup[0]["errorcode"] == ["4"] and dup[0]["error"][0].startswith("DB error")
+    assert tables.tabch(["node=n1", "mac.bogus=1"]) == [
+        {"error": ["mac.bogus not a valid table.column description"], "errorcode": ["1"]}]
+    assert tables.tabch(["-d", "node=n1", "mac"]) == [] and tables["mac"].rows == []
+    assert tables.tabch(["-d", "node=zz", "mac"]) == []
+
+
+def test_vmcp_query_nic_and_define_couple(model):
+    vmcp = Vmcp(model, "XCAT")
+    out = vmcp.run(["vmcp", "q", "v", "nic"])
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Adapter 0600.P00 Type: QDIO      Name: UNASSIGNED  Devices: 3"
+    assert lines[1].startswith("  MAC: 02-00-00-") and lines[1].endswith(
+        "         VSWITCH: SYSTEM XCATVSW1")
+    assert len(lines[1]) == len("  MAC: 02-00-01-00-00-05         VSWITCH: SYSTEM XCATVSW1")
+    missing = vmcp.run(["vmcp", "q", "v", "nic", "800"])
+    assert missing.stdout == "HCPNDQ040E Device 0800 does not exist\n" and missing.status == 2
+    assert vmcp.run(["vmcp", "define", "nic", "0800", "type", "qdio"]).stdout == \
+        "NIC 0800 is created; devices 0800-0802 defined\n"
+    assert "LAN: * None" in vmcp.run(["vmcp", "q", "v", "nic", "800"]).stdout
+    assert vmcp.run(["vmcp", "couple", "0800", "system", "xcatvsw2"]).stdout == \
+        "NIC 0800 is connected to VSWITCH SYSTEM XCATVSW2\n"
+    events.xcat_restart(model)
+    assert "0800" not in model.guests["XCAT"].active_nics
+
+
+def test_vmcp_couple_needs_grant_and_q_vmlan(model):
+    vmcp = Vmcp(model, "LINUX01")
+    vmcp.run(["vmcp", "def", "nic", "1000"])
+    denied = vmcp.run(["vmcp", "couple", "1000", "to", "system", "XCATVSW1"])
+    assert denied.status == 2 and "not authorized" in denied.stdout
+    assert denied.stderr.startswith("Error: non-zero CP response for command 'COUPLE 1000 TO")
+    vmlan = vmcp.run(["vmcp", "q", "vmlan"]).stdout
+    assert "  MACADDR Prefix: 020000  USER Prefix: FA163E\n" in vmlan
+    vsw = vmcp.run(["vmcp", "q", "vswitch", "xcatvsw2", "acc"]).stdout
+    assert vsw.startswith("VSWITCH SYSTEM XCATVSW2 Type: QDIO    Connected: 2")
+    assert "  VLAN Unaware\n" in vsw and "  Authorized userids:\n" in vsw
+
+
+def test_logged_off_guest_has_no_vmcp(model):
+    out = Vmcp(model, "LINUX04").run(["vmcp", "q", "v", "nic"])
+    assert out.status == 4

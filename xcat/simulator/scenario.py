@@ -1,0 +1,290 @@
+"""Scenario files: the host a simulator starts with (YAML or JSON).
+
+See ``default_scenario.yaml`` (bundled) for every key.  Top level:
+``system``, ``vmlan``, ``options``, ``xcat`` (credentials, version, MN node,
+userid and IP, ``zvm_table: short|long``), ``zhcp`` (node, userid),
+``vswitches`` (name, transport, vlan_aware, default_vid, native_vid,
+porttype, gvrp, rdevs, persistent, user_based, grants: userids or
+``{userid, porttype, vlans, persistent}``), ``guests`` (userid, node, ip,
+logged_on, autolog, locked, nicdefs: ``{vdev, type, devices, lan, macid}``)
+and ``tables`` (extra rows per xCAT table).
+
+Guests with a node get ``zvm`` (hcp = the zHCP node), ``nodelist`` and,
+with an ip, ``hosts`` rows.  The passwd table gets the REST credentials.
+Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xcat import zvm_names
+from xcat.simulator import events
+from xcat.simulator.model import (Grant, Guest, Model, NicDef, Options, Rdev, System, Vmlan,
+                                  Vswitch, format_time, parse_time)
+from xcat.simulator.tables import Tables
+
+DEFAULT_SCENARIO = Path(__file__).with_name("default_scenario.yaml")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot describe a host; the message names the key."""
+
+
+def read(path: str | Path | None) -> dict[str, Any]:
+    """Parse a scenario file (YAML or JSON); ``None`` reads the bundled default."""
+    source = Path(path) if path else DEFAULT_SCENARIO
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{source}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{source}: not valid {'JSON' if source.suffix == '.json' else 'YAML'}:"
+                            f" {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: the scenario must be a mapping")
+    return data
+
+
+def _section(data: dict, key: str, kind: type, default: Any) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        value = default
+    if not isinstance(value, kind):
+        raise ScenarioError(f"{key}: expected a {kind.__name__}")
+    return value
+
+
+def _name(check, value: Any, where: str) -> str:
+    try:
+        return check(value, where)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _time(value: Any, where: str) -> str:
+    try:
+        return format_time(parse_time(str(value)))
+    except ValueError:
+        raise ScenarioError(f"{where}: {value!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
+
+
+def _fields(data: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key {unknown[0]!r}")
+
+
+def build_vswitch(spec: Any, where: str, model: Model) -> Vswitch:
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{where}: expected a mapping")
+    _fields(spec, {"name", "transport", "vlan_aware", "default_vid", "native_vid", "porttype",
+                   "gvrp", "rdevs", "persistent", "user_based", "grants", "controller",
+                   "queue_mem"}, where)
+    name = _name(zvm_names.vswitch, spec.get("name"), f"{where}.name")
+    aware = bool(spec.get("vlan_aware", False))
+    transport = str(spec.get("transport", "ETHERNET")).upper()
+    if transport not in ("ETHERNET", "IP"):
+        raise ScenarioError(f"{where}.transport: expected ETHERNET or IP")
+    porttype = str(spec.get("porttype", "ACCESS")).upper()
+    if porttype not in ("ACCESS", "TRUNK"):
+        raise ScenarioError(f"{where}.porttype: expected ACCESS or TRUNK")
+    rdevs = []
+    for n, rdev in enumerate(spec.get("rdevs") or []):
+        address = _name(zvm_names.device, str(rdev), f"{where}.rdevs[{n}]")
+        rdevs.append(Rdev(address=address, status=1 if n == 0 else 2))
+    if len(rdevs) > 3:
+        raise ScenarioError(f"{where}.rdevs: at most 3 real devices")
+    vswitch = Vswitch(
+        name=name, transport=transport, vlan_aware=aware,
+        default_vid=_name(zvm_names.vlan_id, spec.get("default_vid", 1),
+                          f"{where}.default_vid") if aware else 0,
+        native_vid=_name(zvm_names.vlan_id, spec.get("native_vid", 1), f"{where}.native_vid"),
+        porttype=porttype, gvrp=aware and bool(spec.get("gvrp", False)),
+        routing=None if transport == "ETHERNET" else "NONROUTER",
+        controller=str(spec.get("controller", "*")).upper(), rdevs=rdevs,
+        queue_mem=int(spec.get("queue_mem", 8)),
+        user_based=bool(spec.get("user_based", True)),
+        persistent=bool(spec.get("persistent", False)))
+    vswitch.macid = model.next_vswitch_macid()
+    for n, grant in enumerate(spec.get("grants") or []):
+        gwhere = f"{where}.grants[{n}]"
+        if isinstance(grant, str):
+            grant = {"userid": grant}
+        if not isinstance(grant, dict):
+            raise ScenarioError(f"{gwhere}: expected a userid or a mapping")
+        _fields(grant, {"userid", "porttype", "vlans", "persistent"}, gwhere)
+        userid = _name(zvm_names.userid, grant.get("userid"), f"{gwhere}.userid")
+        vlans = [str(v) for v in grant.get("vlans") or []]
+        for v in vlans:
+            for part in v.split("-"):
+                _name(zvm_names.vlan_id, part, f"{gwhere}.vlans")
+        if vlans and not aware:
+            raise ScenarioError(f"{gwhere}.vlans: {name} is VLAN UNAWARE")
+        pt = grant.get("porttype")
+        if pt is not None and str(pt).upper() not in ("ACCESS", "TRUNK"):
+            raise ScenarioError(f"{gwhere}.porttype: expected ACCESS or TRUNK")
+        vswitch.grants[userid] = Grant(porttype=str(pt).upper() if pt else None, vlans=vlans)
+        if vswitch.persistent and grant.get("persistent", True):
+            model.config.grants.setdefault(name, {})[userid] = {
+                "porttype": vswitch.grants[userid].porttype, "vlans": list(vlans),
+                "promiscuous": False}
+    if vswitch.persistent:
+        model.config.vswitches[name] = vswitch.definition()
+        model.config.grants.setdefault(name, {})
+    return vswitch
+
+
+def build_guest(spec: Any, where: str) -> tuple[Guest, dict]:
+    """A guest and its extra facts (ip, logged_on)."""
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{where}: expected a mapping")
+    _fields(spec, {"userid", "node", "ip", "logged_on", "autolog", "locked", "nicdefs",
+                   "password", "storage"}, where)
+    userid = _name(zvm_names.userid, spec.get("userid"), f"{where}.userid")
+    node = spec.get("node")
+    if node is not None and (not isinstance(node, str) or not node
+                             or any(c in node for c in " ,\"'=;&|")):
+        raise ScenarioError(f"{where}.node: {node!r} is not an xCAT node name")
+    guest = Guest(userid=userid, node=node, autolog=bool(spec.get("autolog", False)),
+                  locked=bool(spec.get("locked", False)))
+    if spec.get("storage"):
+        guest.storage = guest.max_storage = str(spec["storage"])
+    for n, nic in enumerate(spec.get("nicdefs") or []):
+        nwhere = f"{where}.nicdefs[{n}]"
+        if not isinstance(nic, dict):
+            raise ScenarioError(f"{nwhere}: expected a mapping")
+        _fields(nic, {"vdev", "type", "devices", "lan", "macid"}, nwhere)
+        vdev = _name(zvm_names.nic_vdev, str(nic.get("vdev", "")), f"{nwhere}.vdev")
+        nic_type = str(nic.get("type", "QDIO")).upper()
+        if nic_type not in ("QDIO", "HIPERS"):
+            raise ScenarioError(f"{nwhere}.type: expected QDIO or HIPERS")
+        lan = nic.get("lan")
+        guest.nicdefs[vdev] = NicDef(
+            vdev=vdev, type=nic_type, devices=int(nic.get("devices", 3)),
+            lan_owner="SYSTEM" if lan else None,
+            lan_name=_name(zvm_names.vswitch, lan, f"{nwhere}.lan") if lan else None,
+            macid=_name(zvm_names.macid, nic["macid"], f"{nwhere}.macid")
+            if nic.get("macid") else None)
+    extra = {"ip": spec.get("ip"), "logged_on": bool(spec.get("logged_on", False))}
+    return guest, extra
+
+
+def add_guest_rows(tables: Tables, guest: Guest, hcp: str, ip: str | None) -> None:
+    """The xCAT rows of a guest's node: zvm, nodelist and (with an ip) hosts."""
+    if not guest.node:
+        return
+    node = guest.node
+    for name in ("zvm", "nodelist", "hosts"):
+        tables[name].delete({"node": node})
+    tables["zvm"].insert({"node": node, "hcp": hcp, "userid": guest.userid})
+    tables["nodelist"].insert({"node": node, "groups": "all"})
+    if ip:
+        tables["hosts"].insert({"node": node, "ip": ip, "hostnames": node})
+
+
+def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
+    """Model, tables and xCAT settings (credentials, version, nodes) of a scenario."""
+    _fields(data, {"system", "vmlan", "options", "xcat", "zhcp", "vswitches", "guests",
+                   "tables"}, "scenario")
+    model = Model()
+    system = _section(data, "system", dict, {})
+    _fields(system, {"time", "ipl_time", "timezone", "version", "cp_gen_time", "storage",
+                     "smapi_level"}, "system")
+    model.now = parse_time(_time(system.get("time", "2014-06-12 10:00:00"), "system.time"))
+    model.system = System(
+        timezone=str(system.get("timezone", "EDT")),
+        version=str(system.get("version", "z/VM 6.3.0")),
+        cp_gen_time=_time(system.get("cp_gen_time", "2014-01-01 00:00:00"), "system.cp_gen_time"),
+        storage=str(system.get("storage", "16G")),
+        smapi_level=int(system.get("smapi_level", 630)),
+        ipl_time=_time(system.get("ipl_time", "2014-06-11 01:38:37"), "system.ipl_time"))
+    vmlan = _section(data, "vmlan", dict, {})
+    _fields(vmlan, {"macprefix", "userprefix"}, "vmlan")
+    model.vmlan = Vmlan(
+        macprefix=_name(zvm_names.macid, str(vmlan.get("macprefix", "020000")),
+                        "vmlan.macprefix"),
+        userprefix=_name(zvm_names.macid, str(vmlan["userprefix"]), "vmlan.userprefix")
+        if vmlan.get("userprefix") else None)
+    options = _section(data, "options", dict, {})
+    _fields(options, {"revoke_breaks_connections", "event_step_seconds"}, "options")
+    model.options = Options(
+        revoke_breaks_connections=bool(options.get("revoke_breaks_connections", False)),
+        event_step_seconds=int(options.get("event_step_seconds", 60)))
+
+    xcat = _section(data, "xcat", dict, {})
+    _fields(xcat, {"username", "password", "version", "zvm_table", "master_ip", "node",
+                   "userid"}, "xcat")
+    zhcp = _section(data, "zhcp", dict, {})
+    _fields(zhcp, {"node", "userid"}, "zhcp")
+    zvm_table = str(xcat.get("zvm_table", "short"))
+    if zvm_table not in ("short", "long"):
+        raise ScenarioError("xcat.zvm_table: expected short or long")
+    settings = {
+        "username": str(xcat.get("username", "root")),
+        "password": str(xcat.get("password", "cluster")),
+        "version": str(xcat.get("version",
+                                "Version 2.8.3.5 (built Mon Apr 27 10:50:11 EDT 2015)")),
+        "xcat_node": str(xcat.get("node", "xcat")),
+        "zhcp_node": str(zhcp.get("node", "zhcp1")),
+        "zvm_table": zvm_table,
+    }
+    model.xcat_userid = _name(zvm_names.userid, xcat.get("userid", "XCAT"), "xcat.userid")
+    model.zhcp_userid = _name(zvm_names.userid, zhcp.get("userid", "ZHCP"), "zhcp.userid")
+
+    for n, spec in enumerate(_section(data, "vswitches", list, [])):
+        vswitch = build_vswitch(spec, f"vswitches[{n}]", model)
+        if vswitch.name in model.vswitches:
+            raise ScenarioError(f"vswitches[{n}].name: {vswitch.name} is defined twice")
+        model.vswitches[vswitch.name] = vswitch
+
+    tables = Tables(zvm_columns=zvm_table)
+    tables["passwd"].insert({"key": "xcat", "username": settings["username"],
+                             "password": settings["password"]})
+    logon = []
+    nodes = set()
+    for n, spec in enumerate(_section(data, "guests", list, [])):
+        guest, extra = build_guest(spec, f"guests[{n}]")
+        if guest.userid in model.guests:
+            raise ScenarioError(f"guests[{n}].userid: {guest.userid} is defined twice")
+        if guest.node and guest.node in nodes:
+            raise ScenarioError(f"guests[{n}].node: {guest.node} is used twice")
+        nodes.add(guest.node)
+        macids = model.macids_in_use()
+        for nicdef in guest.nicdefs.values():
+            if nicdef.macid and nicdef.macid in macids:
+                raise ScenarioError(f"guests[{n}].nicdefs: MACID {nicdef.macid} is used twice")
+        model.guests[guest.userid] = guest
+        add_guest_rows(tables, guest, settings["zhcp_node"], extra["ip"])
+        if extra["logged_on"]:
+            logon.append(guest.userid)
+    for required in (model.xcat_userid, model.zhcp_userid):
+        if required not in model.guests:
+            raise ScenarioError(f"guests: the {required} guest (xCAT MN / zHCP) is missing")
+    for userid in logon:
+        guest = model.guests[userid]
+        events.logon(model, userid)
+        guest.activation_time = model.system.ipl_time if guest.autolog else format_time(model.now)
+    if settings["xcat_node"] not in nodes or settings["zhcp_node"] not in nodes:
+        raise ScenarioError("guests: the xCAT MN and zHCP guests need their xcat/zhcp node names")
+
+    for name, rows in _section(data, "tables", dict, {}).items():
+        table = tables.get(name)
+        if table is None:
+            raise ScenarioError(f"tables.{name}: unknown table")
+        if not isinstance(rows, list):
+            raise ScenarioError(f"tables.{name}: expected a list of rows")
+        for n, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise ScenarioError(f"tables.{name}[{n}]: expected a mapping")
+            unknown = sorted(set(row) - set(table.columns))
+            if unknown:
+                raise ScenarioError(f"tables.{name}[{n}]: unknown column {unknown[0]!r}")
+            table.insert({k: None if v is None else str(v) for k, v in row.items()})
+    model.touch()
+    return model, tables, settings

@@ -1,0 +1,1165 @@
+"""zHCP ``smcli`` (reference zvm-smapi.md §2, §3, §7).
+
+``Smcli.run(argv)`` behaves like ``/opt/zhcp/bin/smcli``: getopt-style
+options, usage errors as smcli prints them, progress text + ``Done`` /
+``Failed`` blocks for action functions, bare data for queries, exit status 0
+on success and 1 on any SMAPI rc/rs other than 0/0.
+
+SMAPI effects are applied to a :class:`~xcat.simulator.model.Model` under its
+lock.  An optional ``hook`` (the fault injector and counters) is called once
+per SMAPI call with the function name and target userid; it may sleep
+(latency, worker limits) and may return an injected ``(rc, rs)``.
+
+Simulator choices where the reference marks behaviour as unverified:
+UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
+VLAN ids outside 1-4094 are 24/x; a re-grant updates the grant (VLANs are
+replaced for ACCESS ports and added for TRUNK ports); revoking a user that is
+not granted succeeds; a MACID already used by another NICDEF is refused with
+596/3226; NIC overlap (base..base+2) counts as "already defined".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from xcat.simulator import rcdesc
+from xcat.simulator.model import (ActiveNic, Grant, Guest, Model, NicDef, Port, Rdev,
+                                  Vswitch, format_time, parse_time)
+
+INVALID_DATA_STATUS = 254       # smcli returns INVALID_DATA (-2); the shell sees it mod 256
+
+
+@dataclass
+class Output:
+    stdout: str = ""
+    stderr: str = ""
+    status: int = 0
+
+
+class SmapiError(Exception):
+    def __init__(self, rc: int, rs: int):
+        super().__init__(f"SMAPI rc={rc} rs={rs}")
+        self.rc = rc
+        self.rs = rs
+
+
+class _UsageError(Exception):
+    def __init__(self, output: Output):
+        super().__init__(output.stdout or output.stderr)
+        self.output = output
+
+
+Hook = Callable[[str, str], "tuple[int, int] | None"]
+
+_HEX = re.compile(r"^[0-9A-Fa-f]{1,4}$")
+_RDEV = re.compile(r"^([0-9A-Fa-f]{1,4})(\.[Pp][0-9A-Fa-f])?$")
+_VSWITCH = re.compile(r"^[A-Z0-9@#$_]{1,8}$")
+_USERID = re.compile(r"^[A-Z0-9@#$_-]{1,8}$")
+
+
+@dataclass
+class Spec:
+    name: str
+    optstring: str
+    required: str                   # option letters that must be present
+    kind: str                       # "action" | "query"
+    handler: str                    # method name of Smcli
+    description: str
+    progress: Callable[[dict[str, str]], str] | None = None
+    kmax: int = 0                   # -k functions: max -k values
+    level: int = 0                  # minimum SMAPI level
+    needs_k: bool = False
+
+
+def _p(template: str) -> Callable[[dict[str, str]], str]:
+    return lambda opts: template.format(**{k: v for k, v in opts.items()})
+
+
+SPECS: dict[str, Spec] = {s.name: s for s in [
+    Spec("Virtual_Network_Vswitch_Create", "T:n:r:a:i:c:q:e:t:v:p:u:G:V:L:F:R:C:P:N:Y:O:M:D:h?",
+         "Tn", "action", "vswitch_create", "Create a virtual switch.",
+         _p("Creating virtual switch {n}... ")),
+    Spec("Virtual_Network_Vswitch_Create_Extended", "T:k:h?", "T", "action",
+         "vswitch_create_extended", "Create a virtual switch (keyword form).",
+         _p("Creating virtual switch... "), kmax=16, level=611, needs_k=True),
+    Spec("Virtual_Network_Vswitch_Delete", "T:n:u:L:F:R:C:P:N:Y:O:M:D:h?", "Tn", "action",
+         "vswitch_delete", "Delete a virtual switch.", _p("Deleting virtual switch {n}... ")),
+    Spec("Virtual_Network_Vswitch_Delete_Extended", "T:k:h?", "T", "action",
+         "vswitch_delete_extended", "Delete a virtual switch (keyword form).",
+         _p("Deleting virtual switch... "), kmax=2, level=611, needs_k=True),
+    Spec("Virtual_Network_Vswitch_Query", "T:s:h?", "Ts", "query", "vswitch_query",
+         "Query one virtual switch or all ('*')."),
+    Spec("Virtual_Network_Vswitch_Query_Extended", "T:k:h?", "T", "query",
+         "vswitch_query_extended", "Query virtual switches (keyword output).",
+         kmax=2, level=620, needs_k=True),
+    Spec("Virtual_Network_Vswitch_Set", "T:n:I:v:U:r:a:i:c:q:e:p:u:L:F:R:C:P:N:Y:O:M:D:G:V:m:h?",
+         "Tn", "action", "vswitch_set", "Change a virtual switch (short options).",
+         _p("Changing configuration of virtual switch {n}... ")),
+    Spec("Virtual_Network_Vswitch_Set_Extended", "T:k:h?", "T", "action",
+         "vswitch_set_extended", "Change a virtual switch: grant, revoke, VLANs, rdev...",
+         _p("Changing virtual switch configuration ... "), kmax=33, level=611, needs_k=True),
+    Spec("Virtual_Network_Adapter_Create", "T:v:t:d:h?", "Tvtd", "action", "adapter_create",
+         "Add a NIC to an active image.",
+         _p("Adding virtual NIC to {T}'s active configuration... ")),
+    Spec("Virtual_Network_Adapter_Create_DM", "T:v:a:n:c:m:h?", "Tvan", "action",
+         "adapter_create_dm", "Add a NICDEF to a directory entry.",
+         _p("Adding virtual NIC to {T}'s directory entry... ")),
+    Spec("Virtual_Network_Adapter_Create_Extended", "T:k:h?", "T", "action",
+         "adapter_create_extended", "Add a NIC to an active image (keyword form).",
+         _p("Adding virtual NIC to {T}... "), kmax=4, level=611, needs_k=True),
+    Spec("Virtual_Network_Adapter_Create_Extended_DM", "T:k:h?", "T", "action",
+         "adapter_create_extended_dm", "Add a NICDEF to a directory entry (keyword form).",
+         _p("Adding virtual NIC to {T}'s directory entry... "), kmax=5, level=611,
+         needs_k=True),
+    Spec("Virtual_Network_Adapter_Delete", "T:v:h?", "Tv", "action", "adapter_delete",
+         "Remove a NIC from an active image.",
+         _p("Removing virtual NIC from {T}'s active configuration... ")),
+    Spec("Virtual_Network_Adapter_Delete_DM", "T:v:h?", "Tv", "action", "adapter_delete_dm",
+         "Remove a NICDEF from a directory entry.",
+         _p("Removing virtual NIC from {T}'s directory entry... ")),
+    Spec("Virtual_Network_Adapter_Connect_Vswitch", "T:v:n:h?", "Tvn", "action",
+         "adapter_connect", "Couple an active NIC to a virtual switch.",
+         _p("Connecting virtual network adapter at {v} to {n}... ")),
+    Spec("Virtual_Network_Adapter_Connect_Vswitch_DM", "T:v:n:h?", "Tvn", "action",
+         "adapter_connect_dm", "Add LAN SYSTEM <vswitch> to a NICDEF.",
+         _p("Defining virtual switch connection in {T}'s directory entry... ")),
+    Spec("Virtual_Network_Adapter_Connect_Vswitch_Extended", "T:k:h?", "T", "action",
+         "adapter_connect_extended", "Couple an active NIC (keyword form).",
+         _p("Connecting virtual network adapter to an existing virtual switch... "),
+         kmax=3, level=620, needs_k=True),
+    Spec("Virtual_Network_Adapter_Disconnect", "T:v:h?", "Tv", "action", "adapter_disconnect",
+         "Uncouple an active NIC.", _p("Disconnecting virtual network adapter... ")),
+    Spec("Virtual_Network_Adapter_Disconnect_DM", "T:v:h?", "Tv", "action",
+         "adapter_disconnect_dm", "Remove the LAN from a NICDEF.",
+         _p("Removing virtual network LAN or virtual switch connection from {T}'s "
+            "directory entry... ")),
+    Spec("Virtual_Network_Adapter_Query", "T:v:h?", "Tv", "query", "adapter_query",
+         "Query the NICs of an active image."),
+    Spec("Virtual_Network_Adapter_Query_Extended", "T:k:h?", "T", "query",
+         "adapter_query_extended", "Query the NICs of an active image (keyword output).",
+         kmax=1, level=630, needs_k=True),
+    Spec("Image_Definition_Update_DM", "T:k:h?", "T", "action", "image_definition_update_dm",
+         "Add or change directory statements (NICDEF=...).",
+         _p("Updating {T} virtual machine directory entry... "), kmax=100, level=611,
+         needs_k=True),
+    Spec("Image_Definition_Query_DM", "T:k:h?", "T", "query", "image_definition_query_dm",
+         "Query directory statements in keyword form.", kmax=100, level=611, needs_k=True),
+    Spec("Image_Query_DM", "T:h?", "T", "query", "image_query_dm",
+         "Print a directory entry."),
+    Spec("Image_Query_Activate_Time", "T:f:h?", "Tf", "query", "image_query_activate_time",
+         "Print when an image was logged on."),
+    Spec("System_Info_Query", "h?", "", "query", "system_info_query",
+         "Print z/VM system information."),
+    Spec("Static_Image_Changes_Immediate_DM", "T:h?", "T", "action", "static_changes_immediate",
+         "Make pending directory changes available.",
+         _p("Making changes to {T}'s directory immediately available... ")),
+]}
+
+
+def _atoi(text: str | None, default: int) -> int:
+    """C ``atoi``: the leading integer of the text, 0 when there is none."""
+    if text is None:
+        return default
+    match = re.match(r"\s*([+-]?\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def _vdev(text: str, param: int) -> str:
+    if not _HEX.match(text or ""):
+        raise SmapiError(24, param * 100 + 1)
+    value = text.upper().zfill(4)
+    if int(value, 16) + 2 > 0xFFFF:
+        raise SmapiError(24, param * 100 + 1)
+    return value
+
+
+def _vswitch_name(text: str, param: int) -> str:
+    name = (text or "").upper()
+    if not _VSWITCH.match(name):
+        raise SmapiError(24, param * 100 + 1)
+    return name
+
+
+def _userid(text: str, param: int) -> str:
+    name = (text or "").upper()
+    if not _USERID.match(name):
+        raise SmapiError(24, param * 100 + 1)
+    return name
+
+
+def _rdevs(text: str, param: int) -> list[Rdev]:
+    words = text.split()
+    if len(words) == 1 and words[0].upper() == "NONE":
+        return []
+    if len(words) > 3:
+        raise SmapiError(24, param * 100 + 2)
+    rdevs = []
+    for word in words:
+        match = _RDEV.match(word)
+        if not match:
+            raise SmapiError(24, param * 100 + 1)
+        address = match.group(1).upper().zfill(4) + (match.group(2) or "").upper()
+        rdevs.append(Rdev(address=address, status=1 if not rdevs else 2))
+    return rdevs
+
+
+def parse_vlans(text: str, param: int) -> list[str]:
+    """``user_vlan_id``: up to 4 single VLANs or up to 2 ranges, blank separated."""
+    words = text.replace(",", " ").split()
+    singles = ranges = 0
+    result = []
+    for word in words:
+        match = re.match(r"^(\d{1,4})(?:-(\d{1,4}))?$", word)
+        if not match:
+            raise SmapiError(24, param * 100 + 1)
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else None
+        if not 1 <= low <= 4094 or (high is not None and not low <= high <= 4094):
+            raise SmapiError(24, param * 100 + 3)
+        if high is None:
+            singles += 1
+            result.append(str(low))
+        else:
+            ranges += 1
+            result.append(f"{low}-{high}")
+    if not result or singles > 4 or ranges > 2:
+        raise SmapiError(24, param * 100 + 2)
+    return result
+
+
+def _keyword(value: str, choices: dict[str, str], param: int) -> str:
+    """SMAPI keyword values accept the abbreviation written in upper case
+    (``CONnect`` = CON, CONN, ... CONNECT)."""
+    text = (value or "").upper()
+    for full, minimum in choices.items():
+        if full.startswith(text) and text.startswith(minimum):
+            return full
+    raise SmapiError(24, param * 100 + 1)
+
+
+def _kv(values: list[str], param: int) -> list[tuple[str, str]]:
+    pairs = []
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SmapiError(24, param * 100 + 1)
+        pairs.append((key.strip().lower(), value.strip()))
+    return pairs
+
+
+class Smcli:
+    """One simulated zHCP smcli bound to a model."""
+
+    def __init__(self, model: Model, hook: Hook | None = None):
+        self.model = model
+        self.hook = hook
+
+    # ------------------------------------------------------------------ driver
+    def run(self, argv: list[str]) -> Output:
+        """Run ``argv`` = [program, function, options...]."""
+        args = argv[1:]
+        if not args or args[0] in ("-h", "--help"):
+            return Output(stdout=self._usage(), status=1)
+        spec = SPECS.get(args[0])
+        if spec is None or spec.level > self.model.system.smapi_level:
+            return Output(stdout="ERROR: Unsupported API function name\n", status=1)
+        try:
+            opts, kvalues = self._getopt(spec, args)
+        except _UsageError as exc:
+            return exc.output
+        missing = [c for c in spec.required if c not in opts]
+        if missing or (spec.needs_k and not kvalues):
+            lead = "\n" if spec.needs_k else ""
+            return Output(stdout=f"{lead}ERROR: Missing required options\n", status=1)
+        progress = spec.progress(opts) if spec.progress else ""
+        target = opts.get("T", "")
+        injected = self.hook(spec.name, target.upper()) if self.hook else None
+        try:
+            if injected is not None:
+                raise SmapiError(*injected)
+            with self.model.lock:
+                lines = getattr(self, spec.handler)(opts, kvalues)
+        except SmapiError as err:
+            if err.rc == 0 and err.rs == 0:
+                return Output(stdout=progress + "Done\n")
+            block = "\n".join(rcdesc.failure_lines(spec.name, err.rc, err.rs)) + "\n"
+            return Output(stdout=progress + block, status=1)
+        if spec.kind == "action":
+            return Output(stdout=progress + "Done\n")
+        return Output(stdout="".join(line + "\n" for line in lines))
+
+    def _getopt(self, spec: Spec, args: list[str]) -> tuple[dict[str, str], list[str]]:
+        """GNU getopt over args[1:] (non-options are skipped, as getopt permutes them)."""
+        with_arg = {c for i, c in enumerate(spec.optstring)
+                    if c != ":" and i + 1 < len(spec.optstring) and spec.optstring[i + 1] == ":"}
+        letters = set(spec.optstring.replace(":", ""))
+        prog = spec.name
+        opts: dict[str, str] = {}
+        kvalues: list[str] = []
+        words = args[1:]
+        i = 0
+        while i < len(words):
+            word = words[i]
+            i += 1
+            if word == "--":
+                break
+            if not word.startswith("-") or word == "-":
+                continue
+            j = 1
+            while j < len(word):
+                letter = word[j]
+                j += 1
+                if letter not in letters or letter in ":?":
+                    raise _UsageError(Output(stderr=f"{prog}: invalid option -- '{letter}'\n",
+                                             status=1))
+                if letter in with_arg:
+                    if j < len(word):
+                        value = word[j:]
+                    elif i < len(words):
+                        value = words[i]
+                        i += 1
+                    else:
+                        raise _UsageError(Output(
+                            stderr=f"{prog}: option requires an argument -- '{letter}'\n",
+                            status=1))
+                    if letter == "k":
+                        if len(kvalues) >= spec.kmax:
+                            raise _UsageError(Output(
+                                stdout="ERROR: Too many -k values entered\n",
+                                status=INVALID_DATA_STATUS))
+                        kvalues.append(value)
+                    else:
+                        opts[letter] = value
+                    break
+                if letter == "h":
+                    raise _UsageError(Output(stdout=self._help(spec), status=1))
+        return opts, kvalues
+
+    def _help(self, spec: Spec) -> str:
+        options = []
+        letters = spec.optstring.replace("h?", "")
+        for i, c in enumerate(letters):
+            if c == ":":
+                continue
+            options.append(f"[-{c}]")
+        return (f"NAME\n  {spec.name}\n\nSYNOPSIS\n  smcli {spec.name} {' '.join(options)}\n\n"
+                f"DESCRIPTION\n  {spec.description}\n\n"
+                f"  The following options are required:\n"
+                + "".join(f"    -{c}\n" for c in spec.required)
+                + ("    -k    keyword=value items\n" if spec.needs_k else ""))
+
+    def _usage(self) -> str:
+        names = sorted(n for n, s in SPECS.items() if s.level <= self.model.system.smapi_level)
+        return ("Command line interface to SMAPI socket APIs.\n\n"
+                "Usage: smcli function_name\nThe API function names:\n"
+                + "".join(f"  {n}\n" for n in names))
+
+    # ---------------------------------------------------------------- helpers
+    def _vswitch(self, name: str) -> Vswitch:
+        vswitch = self.model.vswitches.get(name.upper())
+        if vswitch is None:
+            raise SmapiError(212, 40)
+        return vswitch
+
+    def _dm_guest(self, userid: str) -> Guest:
+        guest = self.model.guest(userid)
+        if guest is None:
+            raise SmapiError(400, 4)
+        if guest.locked:
+            raise SmapiError(400, 12)
+        return guest
+
+    def _active_guest(self, userid: str) -> Guest:
+        guest = self.model.guest(userid)
+        if guest is None:
+            raise SmapiError(200, 4)
+        if not guest.logged_on:
+            raise SmapiError(200, 12)
+        return guest
+
+    @staticmethod
+    def _overlaps(vdevs, vdev: str, devices: int, ignore: str | None = None) -> bool:
+        base = int(vdev, 16)
+        for other, count in vdevs:
+            if other == ignore:
+                continue
+            start = int(other, 16)
+            if base < start + count and start < base + devices:
+                return True
+        return False
+
+    def _check_macid(self, userid: str, vdev: str, macid: str | None, param: int) -> str | None:
+        if macid is None:
+            return None
+        value = macid.upper()
+        if not re.match(r"^[0-9A-F]{6}$", value):
+            raise SmapiError(24, param * 100 + 1)
+        if value in self.model.macids_in_use(exclude=(userid, vdev)):
+            raise SmapiError(596, 3226)
+        return value
+
+    def _save_config_definition(self, vswitch: Vswitch) -> None:
+        if vswitch.name in self.model.config.vswitches:
+            self.model.config.vswitches[vswitch.name] = vswitch.definition()
+
+    # --------------------------------------------------------------- vswitches
+    def _create(self, vswitch: Vswitch, update: int) -> None:
+        model = self.model
+        in_config = vswitch.name in model.config.vswitches
+        if update in (0, 1, 2) and vswitch.name in model.vswitches:
+            raise SmapiError(212, 36)
+        if update in (2, 3) and in_config:
+            raise SmapiError(620, 54)
+        vswitch.macid = model.next_vswitch_macid()
+        if update in (2, 3):
+            vswitch.persistent = True
+            model.config.vswitches[vswitch.name] = vswitch.definition()
+            model.config.grants.setdefault(vswitch.name, {})
+        if update in (0, 1, 2):
+            model.vswitches[vswitch.name] = vswitch
+        model.touch()
+
+    def vswitch_create(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        name = _vswitch_name(opts["n"], 5)
+        vlan = _atoi(opts.get("v"), -1)
+        porttype = _atoi(opts.get("p"), 0)
+        gvrp = _atoi(opts.get("G"), 0)
+        native = _atoi(opts.get("V"), -1)
+        transport = _atoi(opts.get("t"), 0)
+        routing = _atoi(opts.get("e"), 0)
+        connection = _atoi(opts.get("c"), 0)
+        qmem = _atoi(opts.get("q"), 8)
+        update = _atoi(opts.get("u"), 0)
+        if not (-1 <= vlan <= 4094) or porttype not in (0, 1, 2) or gvrp not in (0, 1, 2):
+            raise SmapiError(24, 1300)
+        if native != -1 and not 1 <= native <= 4094:
+            raise SmapiError(24, 2100)
+        if transport not in (0, 1, 2) or routing not in (0, 1, 2) or connection not in (0, 1, 2):
+            raise SmapiError(24, 1000)
+        if qmem and not 1 <= qmem <= 8:
+            raise SmapiError(24, 900)
+        if update not in (0, 1, 2, 3):
+            raise SmapiError(24, 1500)
+        aware = vlan > 0
+        if not aware and (porttype or gvrp or native != -1):
+            raise SmapiError(24, 1300)
+        ethernet = transport == 2
+        if ethernet and routing:
+            raise SmapiError(24, 1000)
+        vswitch = Vswitch(
+            name=name, transport="ETHERNET" if ethernet else "IP", vlan_aware=aware,
+            default_vid=vlan if aware else 0, native_vid=native if native > 0 else 1,
+            porttype="TRUNK" if porttype == 2 else "ACCESS",
+            gvrp=aware and gvrp != 2, queue_mem=qmem or 8,
+            routing=None if ethernet else ("PRIROUTER" if routing == 2 else "NONROUTER"),
+            controller=(opts.get("i") or "*").upper(),
+            connection="DISCONNECT" if connection == 2 else "CONNECT",
+            rdevs=_rdevs(opts.get("r", ""), 6))
+        for rdev in vswitch.rdevs:
+            rdev.portname = opts.get("a", "")
+        self._create(vswitch, update)
+        return []
+
+    def vswitch_create_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        allowed = {"switch_name", "real_device_address", "port_name", "controller_name",
+                   "connection_value", "queue_memory_limit", "routing_value", "transport_type",
+                   "vlan_id", "port_type", "persist", "gvrp_value", "native_vlanid",
+                   "vswitch_type", "iptimeout", "port_selection"}
+        if set(keys) - allowed or "switch_name" not in keys:
+            raise SmapiError(24, 501)
+        name = _vswitch_name(keys["switch_name"], 5)
+        vlan_text = keys.get("vlan_id", "UNAWARE").upper()
+        if vlan_text == "UNAWARE":
+            aware, vid = False, 0
+        elif vlan_text == "AWARE":
+            aware, vid = True, 1
+        elif vlan_text.isdigit() and 1 <= int(vlan_text) <= 4094:
+            aware, vid = True, int(vlan_text)
+        else:
+            raise SmapiError(24, 503)
+        if not aware and ({"port_type", "gvrp_value", "native_vlanid"} & set(keys)):
+            raise SmapiError(24, 504)
+        transport = _keyword(keys.get("transport_type", "IP"),
+                             {"IP": "IP", "ETHERNET": "ETH"}, 5)
+        if transport == "ETHERNET" and "routing_value" in keys:
+            raise SmapiError(24, 505)
+        native = keys.get("native_vlanid", "1")
+        if not native.isdigit() or not 1 <= int(native) <= 4094:
+            raise SmapiError(24, 506)
+        qmem = keys.get("queue_memory_limit", "8")
+        if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
+            raise SmapiError(24, 507)
+        iptimeout = keys.get("iptimeout", "5")
+        if not iptimeout.isdigit() or not 1 <= int(iptimeout) <= 240:
+            raise SmapiError(24, 508)
+        persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, 5)
+        vswitch = Vswitch(
+            name=name, transport=transport, vlan_aware=aware, default_vid=vid,
+            native_vid=int(native),
+            porttype=_keyword(keys.get("port_type", "ACCESS"),
+                              {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5),
+            gvrp=aware and _keyword(keys.get("gvrp_value", "GVRP"),
+                                    {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, 5) == "GVRP",
+            queue_mem=int(qmem),
+            routing=None if transport == "ETHERNET" else _keyword(
+                keys.get("routing_value", "NONROUTER"),
+                {"NONROUTER": "NON", "PRIROUTER": "PRI"}, 5),
+            controller=keys.get("controller_name", "*").upper(),
+            connection=_keyword(keys.get("connection_value", "CONNECT"),
+                                {"CONNECT": "CON", "DISCONNECT": "DISCON", "NOUPLINK": "NOUP"}, 5),
+            rdevs=_rdevs(keys.get("real_device_address", "NONE"), 5),
+            user_based=_keyword(keys.get("port_selection", "USERBASED"),
+                                {"USERBASED": "USER", "PORTBASED": "PORT"}, 5) == "USERBASED",
+            vswitch_type=_keyword(keys.get("vswitch_type", "QDIO"),
+                                  {"QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5),
+            iptimeout=int(iptimeout))
+        for rdev in vswitch.rdevs:
+            rdev.portname = keys.get("port_name", "")
+        self._create(vswitch, 2 if persist == "YES" else 1)
+        return []
+
+    def _delete(self, name: str, update: int) -> None:
+        model = self.model
+        if update in (0, 1, 2):
+            self._vswitch(name)
+        if update == 3 and name not in model.config.vswitches:
+            raise SmapiError(620, 60)
+        if update in (0, 1, 2):
+            del model.vswitches[name]
+            for _owner, nic in model.connections(name):
+                nic.coupled_to = None
+        if update in (2, 3):
+            model.config.vswitches.pop(name, None)
+            model.config.grants.pop(name, None)
+        model.touch()
+
+    def vswitch_delete(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        update = _atoi(opts.get("u"), 0)
+        if update not in (0, 1, 2, 3):
+            raise SmapiError(24, 600)
+        self._delete(opts["n"].upper(), update)
+        return []
+
+    def vswitch_delete_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        if set(keys) - {"switch_name", "persist"} or "switch_name" not in keys:
+            raise SmapiError(24, 501)
+        persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, 5)
+        self._delete(keys["switch_name"].upper(), 2 if persist == "YES" else 1)
+        return []
+
+    def _selected(self, name: str) -> list[Vswitch]:
+        if name == "*":
+            found = [self.model.vswitches[n] for n in sorted(self.model.vswitches)]
+        else:
+            found = [v for v in [self.model.vswitches.get(name.upper())] if v]
+        if not found:
+            raise SmapiError(212, 40)
+        return found
+
+    def vswitch_query(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        lines: list[str] = []
+        for vsw in self._selected(opts["s"]):
+            if vsw.routing is None:
+                routing = ""
+            elif vsw.routing == "PRIROUTER":
+                routing = "The device will act as a router"
+            else:
+                routing = "The device will not act as a router"
+            lines += [
+                f"VSWITCH:  Name: {vsw.name}",
+                f"  Transport type: {'Ethernet' if vsw.transport == 'ETHERNET' else 'IP'}",
+                f"  Port type: {vsw.porttype.capitalize()}",
+                f"  Queue memory limit: {vsw.queue_mem}",
+                f"  Routing value: {routing}",
+                f"  VLAN ID: {vsw.default_vid if vsw.vlan_aware else 0}",
+                f"  Native VLAN ID: {vsw.native_vid}",
+                f"  MAC ID: {vsw.macid:012X}",
+                f"  GVRP request attributes: "
+                f"{'GVRP requested' if vsw.gvrp else 'GVRP not requested'}",
+                f"  GVRP enabled attributes: {'GVRP enabled' if vsw.gvrp else 'GVRP not enabled'}",
+                f"  Switch status: {_SWITCH_STATUS[vsw.status]}",
+                "  Devices:",
+            ]
+            for rdev in vsw.rdevs:
+                lines += [
+                    f"    Real device: {int(rdev.address[:4], 16):04X}",
+                    f"    Controller name: {self._controller(vsw, rdev)}",
+                    f"    Port name: {rdev.portname}",
+                    f"    Device status: {_DEVICE_STATUS.get(rdev.status, '')}",
+                    f"    Device error status: {_DEVICE_ERROR[rdev.error]}",
+                    "",
+                ]
+            lines.append("  Authorized users:")
+            for userid in self._authorized_users(vsw):
+                lines.append(f"    User: {userid}")
+            lines.append("  Connections:")
+            for owner, nic in self.model.connections(vsw.name):
+                lines.append(f"    Adapter owner: {owner}  Device number: {nic.vdev}")
+        return lines
+
+    @staticmethod
+    def _controller(vsw: Vswitch, rdev: Rdev) -> str:
+        if vsw.connection != "CONNECT":
+            return "" if vsw.controller == "*" else vsw.controller
+        return rdev.controller if vsw.controller == "*" else vsw.controller
+
+    @staticmethod
+    def _authorized_users(vsw: Vswitch) -> list[str]:
+        users = set(vsw.grants) | {p.userid for p in vsw.ports.values()}
+        return sorted(users)
+
+    def vswitch_query_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        if set(keys) - {"switch_name", "vepa_status"} or "switch_name" not in keys:
+            raise SmapiError(24, 501)
+        vepa = keys.get("vepa_status", "NO").upper() == "YES"
+        lines: list[str] = []
+        for vsw in self._selected(keys["switch_name"]):
+            mac = f"{vsw.macid:012X}"
+            lines += [
+                f" switch_name: {vsw.name}",
+                f" transport_type: {vsw.transport}",
+                f" port_type: {vsw.porttype}",
+                f" queue_memory_limit: {vsw.queue_mem}",
+                f" routing_value: {vsw.routing or 'NA'}",
+                f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
+                f" vlan_id: {vsw.default_vid:04d}",
+                f" native_vlan_id: {vsw.native_vid:04d}",
+                f" mac_address: {'-'.join(mac[i:i + 2] for i in range(0, 12, 2))}",
+                f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+                f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+                f" switch_status: {vsw.status}",
+                " link_ag: OFF",
+                " lag_interval: 0",
+                " lag_group: (NOGRP)",
+                f" IP_timeout: {vsw.iptimeout}",
+                f" switch_type: {vsw.vswitch_type}",
+                " isolation_status: OFF",
+                " MAC_protect: UNSPECIFIED",
+                f" user_port_based: {'USERBASED' if vsw.user_based else 'PORTBASED'}",
+                " VLAN_counters: OFF",
+            ]
+            if vepa:
+                lines.append(" vepa_status: OFF")
+            for index, rdev in enumerate(vsw.rdevs):
+                lines += [
+                    f"real_device_address: {rdev.address[:4]}",
+                    f"virtual_device_address: {0x600 + 3 * index:04X}",
+                    f"controller_name: {self._controller(vsw, rdev)}",
+                    f"port_name: {rdev.portname}",
+                    f"device_status: {rdev.status}",
+                    f"device_error_status {rdev.error}",
+                ]
+            entries = [(0, userid, grant.vlans, grant.promiscuous)
+                       for userid, grant in sorted(vsw.grants.items())]
+            entries += [(num, port.userid, port.vlans, False)
+                        for num, port in sorted(vsw.ports.items())]
+            for num, userid, vlans, promiscuous in entries:
+                shown = [_vlan_text(v) for v in vlans] or [
+                    f"{vsw.default_vid:04d}" if vsw.vlan_aware else "0000"]
+                lines += [
+                    f"port_num: {num:04d}",
+                    f"grant_userid: {userid}",
+                    f"promiscuous_mode: {'PROM' if promiscuous else 'NOPROM'}",
+                    "osd_sim: NOOSDSIM",
+                    f"vlan_count: {len(shown)}",
+                ]
+                lines += [f"user_vlan_id: {v}" for v in shown]
+            for owner, nic in self.model.connections(vsw.name):
+                mac = "-".join(nic.mac[i:i + 2] for i in range(0, 12, 2))
+                lines += [f"adapter_owner: {owner}", f"adapter_vdev: {nic.vdev}",
+                          f"adapter_macaddr: {mac}", f"adapter_type: {nic.type}"]
+        return lines
+
+    def vswitch_set(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        pairs = [("switch_name", opts["n"])]
+        mapping = {"I": "grant_userid", "U": "revoke_userid", "r": "real_device_address",
+                   "a": "port_name", "i": "controller_name", "m": "mac_id"}
+        for letter, key in mapping.items():
+            if opts.get(letter):
+                pairs.append((key, opts[letter]))
+        if opts.get("v"):
+            pairs.append(("user_vlan_id", opts["v"].replace(",", " ")))
+        numeric = {"c": ("connection_value", {1: "CONNECT", 2: "DISCONNECT"}),
+                   "e": ("routing_value", {1: "NONROUTER", 2: "PRIROUTER"}),
+                   "p": ("port_type", {1: "ACCESS", 2: "TRUNK"}),
+                   "G": ("gvrp_value", {1: "GVRP", 2: "NOGVRP"})}
+        for letter, (key, values) in numeric.items():
+            number = _atoi(opts.get(letter), 0)
+            if number:
+                if number not in values:
+                    raise SmapiError(24, 1100)
+                pairs.append((key, values[number]))
+        qmem = _atoi(opts.get("q"), -1)
+        if qmem != -1:
+            pairs.append(("queue_memory_limit", str(qmem)))
+        update = _atoi(opts.get("u"), 0)
+        if update in (2, 3):
+            pairs.append(("persist", "YES"))
+        return self._set(pairs, param=5)
+
+    def vswitch_set_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+        return self._set(_kv(kvalues, 5), param=5)
+
+    _SET_KEYS = {"switch_name", "grant_userid", "user_vlan_id", "revoke_userid",
+                 "real_device_address", "port_name", "controller_name", "connection_value",
+                 "queue_memory_limit", "routing_value", "port_type", "persist", "gvrp_value",
+                 "mac_id", "iptimeout", "promiscuous", "portnum", "portnum_modify",
+                 "portnum_remove", "native_vlanid"}
+
+    def _set(self, pairs: list[tuple[str, str]], param: int) -> list[str]:
+        """Set_Extended: validate every keyword first, then apply them all."""
+        keys: dict[str, str] = {}
+        for key, value in pairs:
+            if key not in self._SET_KEYS:
+                raise SmapiError(24, param * 100 + 1)
+            keys[key] = value
+        if "switch_name" not in keys:
+            raise SmapiError(24, param * 100 + 2)
+        vsw = self._vswitch(keys["switch_name"])
+        persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, param) == "YES"
+        grant_user = _userid(keys["grant_userid"], param) if "grant_userid" in keys else None
+        revoke_user = _userid(keys["revoke_userid"], param) if "revoke_userid" in keys else None
+        vlans = parse_vlans(keys["user_vlan_id"], param) if "user_vlan_id" in keys else None
+        porttype = (_keyword(keys["port_type"], {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, param)
+                    if "port_type" in keys else None)
+        if (vlans is not None or porttype) and not vsw.vlan_aware:
+            raise SmapiError(396, 2846)
+        promiscuous = (_keyword(keys["promiscuous"], {"YES": "YES", "NO": "NO"}, param) == "YES"
+                       if "promiscuous" in keys else None)
+        portnum = None
+        if "portnum" in keys:
+            words = keys["portnum"].split()
+            if len(words) != 2 or not words[0].isdigit() or not 1 <= int(words[0]) <= 2048:
+                raise SmapiError(24, param * 100 + 4)
+            portnum = (int(words[0]), _userid(words[1], param))
+        modify = keys.get("portnum_modify")
+        remove = keys.get("portnum_remove")
+        for text in (modify, remove):
+            if text is not None and (not text.isdigit() or int(text) not in vsw.ports):
+                raise SmapiError(24, param * 100 + 4)
+        rdevs = (_rdevs(keys["real_device_address"], param)
+                 if "real_device_address" in keys else None)
+        attrs: dict[str, object] = {}
+        if "connection_value" in keys:
+            attrs["connection"] = _keyword(keys["connection_value"],
+                                           {"CONNECT": "CON", "DISCONNECT": "DISCON"}, param)
+        if "queue_memory_limit" in keys:
+            qmem = keys["queue_memory_limit"]
+            if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
+                raise SmapiError(24, param * 100 + 5)
+            attrs["queue_mem"] = int(qmem)
+        if "routing_value" in keys:
+            if vsw.transport == "ETHERNET":
+                raise SmapiError(24, param * 100 + 6)
+            attrs["routing"] = _keyword(keys["routing_value"],
+                                        {"NONROUTER": "NON", "PRIROUTER": "PRI"}, param)
+        if "gvrp_value" in keys:
+            if not vsw.vlan_aware:
+                raise SmapiError(396, 2846)
+            attrs["gvrp"] = _keyword(keys["gvrp_value"],
+                                     {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, param) == "GVRP"
+        if "native_vlanid" in keys:
+            native = keys["native_vlanid"]
+            if not vsw.vlan_aware:
+                raise SmapiError(396, 2846)
+            if not native.isdigit() or not 1 <= int(native) <= 4094:
+                raise SmapiError(24, param * 100 + 3)
+            attrs["native_vid"] = int(native)
+        if "iptimeout" in keys:
+            value = keys["iptimeout"]
+            if not value.isdigit() or not 1 <= int(value) <= 240:
+                raise SmapiError(24, param * 100 + 7)
+            attrs["iptimeout"] = int(value)
+        if "controller_name" in keys:
+            attrs["controller"] = keys["controller_name"].upper() or "*"
+        if "mac_id" in keys:
+            if not re.match(r"^[0-9A-Fa-f]{6}$", keys["mac_id"]):
+                raise SmapiError(24, param * 100 + 8)
+            attrs["macid"] = int(self.model.vmlan.macprefix + keys["mac_id"].upper(), 16)
+        if porttype and grant_user is None and portnum is None and modify is None:
+            attrs["porttype"] = porttype
+
+        # ---- apply
+        model = self.model
+        for name, value in attrs.items():
+            setattr(vsw, name, value)
+        if rdevs is not None:
+            vsw.rdevs = rdevs
+            for rdev in rdevs:
+                rdev.portname = keys.get("port_name", "")
+        elif "port_name" in keys:
+            for rdev in vsw.rdevs:
+                rdev.portname = keys["port_name"]
+        if persist and (attrs or rdevs is not None):
+            self._save_config_definition(vsw)
+        if grant_user is not None:
+            grant = vsw.grants.get(grant_user) or Grant()
+            if porttype:
+                grant.porttype = porttype
+            if vlans is not None:
+                if (grant.porttype or vsw.porttype) == "TRUNK":
+                    grant.vlans = grant.vlans + [v for v in vlans if v not in grant.vlans]
+                else:
+                    grant.vlans = vlans
+            if promiscuous is not None:
+                grant.promiscuous = promiscuous
+            vsw.grants[grant_user] = grant
+            if persist:
+                model.config.grants.setdefault(vsw.name, {})[grant_user] = {
+                    "porttype": grant.porttype, "vlans": list(grant.vlans),
+                    "promiscuous": grant.promiscuous}
+        if portnum is not None:
+            number, userid = portnum
+            vsw.ports[number] = Port(userid=userid, porttype=porttype, vlans=vlans or [])
+        if modify is not None:
+            port = vsw.ports[int(modify)]
+            if porttype:
+                port.porttype = porttype
+            if vlans is not None:
+                port.vlans = vlans
+        if remove is not None:
+            vsw.ports.pop(int(remove))
+        if revoke_user is not None:
+            vsw.grants.pop(revoke_user, None)
+            if persist:
+                model.config.grants.get(vsw.name, {}).pop(revoke_user, None)
+            if model.options.revoke_breaks_connections and not model.authorized(revoke_user, vsw):
+                guest = model.guest(revoke_user)
+                for nic in (guest.active_nics.values() if guest else []):
+                    if nic.coupled_to == vsw.name:
+                        nic.coupled_to = None
+        model.touch()
+        return []
+
+    # ---------------------------------------------------------------- adapters
+    def _create_nicdef(self, userid: str, vdev: str, nic_type: str, devices: int,
+                       macid: str | None, chpid: str | None) -> None:
+        guest = self._dm_guest(userid)
+        limit = 240 if nic_type == "QDIO" else 3072
+        if not 3 <= devices <= limit:
+            raise SmapiError(24, 700)
+        existing = [(v, n.devices) for v, n in guest.nicdefs.items()]
+        if vdev in guest.nicdefs or self._overlaps(existing, vdev, devices):
+            raise SmapiError(404, 4)
+        macid = self._check_macid(guest.userid, vdev, macid, 9)
+        guest.nicdefs[vdev] = NicDef(vdev=vdev, type=nic_type, devices=devices, macid=macid,
+                                     chpid=chpid.upper() if chpid else None)
+        self.model.touch()
+
+    def adapter_create_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        kind = _atoi(opts["a"], 0)
+        if kind not in (1, 2):
+            raise SmapiError(24, 600)
+        self._create_nicdef(opts["T"], vdev, "QDIO" if kind == 2 else "HIPERS",
+                            _atoi(opts["n"], 0), opts.get("m"), opts.get("c"))
+        return []
+
+    def adapter_create_extended_dm(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        allowed = {"image_device_number", "adapter_type", "devices", "channel_path_id", "mac_id"}
+        if set(keys) - allowed or "image_device_number" not in keys:
+            raise SmapiError(24, 501)
+        vdev = _vdev(keys["image_device_number"], 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
+                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        nic_type = "HIPERS" if kind == "HIPERSOCKETS" else kind
+        devices = keys.get("devices", "3")
+        if not devices.isdigit():
+            raise SmapiError(24, 502)
+        self._create_nicdef(opts["T"], vdev, nic_type, int(devices), keys.get("mac_id"),
+                            keys.get("channel_path_id"))
+        return []
+
+    def _create_active(self, userid: str, vdev: str, nic_type: str, devices: int) -> None:
+        guest = self._active_guest(userid)
+        existing = [(v, n.devices) for v, n in guest.active_nics.items()]
+        if vdev in guest.active_nics or self._overlaps(existing, vdev, devices):
+            raise SmapiError(204, 4)
+        limit = 240 if nic_type == "QDIO" else 3072
+        if not 3 <= devices <= limit:
+            raise SmapiError(24, 700)
+        guest.active_nics[vdev] = ActiveNic(vdev=vdev, type=nic_type, devices=devices,
+                                            mac=self.model.nic_mac(None), from_directory=False)
+        self.model.touch()
+
+    def adapter_create(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        kind = _atoi(opts["t"], 0)
+        if kind not in (1, 2):
+            raise SmapiError(24, 600)
+        self._create_active(opts["T"], vdev, "QDIO" if kind == 2 else "HIPERS",
+                            _atoi(opts["d"], 0))
+        return []
+
+    def adapter_create_extended(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        allowed = {"image_device_number", "adapter_type", "devices", "channel_path_id"}
+        if set(keys) - allowed or "image_device_number" not in keys:
+            raise SmapiError(24, 501)
+        vdev = _vdev(keys["image_device_number"], 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
+                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        devices = keys.get("devices", "3")
+        if not devices.isdigit():
+            raise SmapiError(24, 502)
+        self._create_active(opts["T"], vdev, "HIPERS" if kind == "HIPERSOCKETS" else kind,
+                            int(devices))
+        return []
+
+    def adapter_delete_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        guest = self._dm_guest(opts["T"])
+        if vdev not in guest.nicdefs:
+            raise SmapiError(404, 8)
+        del guest.nicdefs[vdev]
+        self.model.touch()
+        return []
+
+    def adapter_delete(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        guest = self._active_guest(opts["T"])
+        if vdev not in guest.active_nics:
+            raise SmapiError(204, 8)
+        del guest.active_nics[vdev]
+        self.model.touch()
+        return []
+
+    def adapter_connect_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        name = _vswitch_name(opts["n"], 6)
+        guest = self._dm_guest(opts["T"])
+        nicdef = guest.nicdefs.get(vdev)
+        if nicdef is None:
+            raise SmapiError(404, 8)
+        if nicdef.type != "QDIO":
+            raise SmapiError(412, 28)
+        nicdef.lan_owner, nicdef.lan_name = "SYSTEM", name
+        self.model.touch()
+        return []
+
+    def _connect(self, userid: str, vdev: str, name: str) -> None:
+        guest = self._active_guest(userid)
+        nic = guest.active_nics.get(vdev)
+        if nic is None:
+            raise SmapiError(204, 8)
+        vsw = self._vswitch(name)
+        if nic.type != "QDIO":
+            raise SmapiError(212, 28)
+        if nic.coupled_to is not None:
+            raise SmapiError(204, 20)
+        if not self.model.authorized(guest.userid, vsw):
+            raise SmapiError(212, 8)
+        nic.coupled_to = vsw.name
+        self.model.touch()
+
+    def adapter_connect(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        self._connect(opts["T"], _vdev(opts["v"], 5), _vswitch_name(opts["n"], 6))
+        return []
+
+    def adapter_connect_extended(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        if (set(keys) - {"image_device_number", "switch_name", "port_selection"}
+                or "image_device_number" not in keys or "switch_name" not in keys):
+            raise SmapiError(24, 501)
+        self._connect(opts["T"], _vdev(keys["image_device_number"], 5),
+                      _vswitch_name(keys["switch_name"], 5))
+        return []
+
+    def adapter_disconnect_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        guest = self._dm_guest(opts["T"])
+        nicdef = guest.nicdefs.get(vdev)
+        if nicdef is None:
+            raise SmapiError(404, 8)
+        if not nicdef.lan_name:
+            raise SmapiError(212, 32)
+        nicdef.lan_owner = nicdef.lan_name = None
+        self.model.touch()
+        return []
+
+    def adapter_disconnect(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        vdev = _vdev(opts["v"], 5)
+        guest = self._active_guest(opts["T"])
+        nic = guest.active_nics.get(vdev)
+        if nic is None:
+            raise SmapiError(204, 8)
+        if nic.coupled_to is None:
+            raise SmapiError(204, 48)
+        nic.coupled_to = None
+        self.model.touch()
+        return []
+
+    def _query_nics(self, userid: str, vdev_text: str) -> list:
+        guest = self._active_guest(userid)
+        if vdev_text == "*":
+            nics = [guest.active_nics[v] for v in sorted(guest.active_nics)]
+        else:
+            nics = [n for n in [guest.active_nics.get(_vdev(vdev_text, 5))] if n]
+        if not nics:
+            raise SmapiError(212, 8)
+        return nics
+
+    def adapter_query(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        lines = []
+        for nic in self._query_nics(opts["T"], opts["v"]):
+            if nic.coupled_to is None:
+                status, owner, lan = "Not coupled", "", ""
+            else:
+                status = "Coupled and active" if nic.type == "QDIO" else "Coupled but not active"
+                owner, lan = "SYSTEM", nic.coupled_to
+            lines += ["Adapter:", f"  Address: {nic.vdev}", f"  Device count: {nic.devices}",
+                      f"  Adapter type: {'QDIO' if nic.type == 'QDIO' else 'HiperSockets'}",
+                      f"  Adapter status: {status}", f"  LAN owner: {owner}",
+                      f"  LAN name: {lan}"]
+        return lines
+
+    def adapter_query_extended(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        keys = dict(_kv(kvalues, 5))
+        if set(keys) != {"image_device_number"}:
+            raise SmapiError(24, 501)
+        nics = self._query_nics(opts["T"], keys["image_device_number"])
+        lines = [f"adapter_count={len(nics)}"]
+        for nic in nics:
+            lines += [f"adapter_address={nic.vdev}", f"port_type={nic.type}",
+                      f"extended_port_status={'00' if nic.coupled_to is None else '02'}",
+                      f"adapter_status={'00' if nic.coupled_to is None else '02'}",
+                      f"lan_owner={'SYSTEM' if nic.coupled_to else ''}",
+                      f"lan_name={nic.coupled_to or ''}",
+                      f"mac_address={nic.mac}",
+                      "mac_ip_version=0", "mac_ip_address=", "adapter_info_end"]
+        return lines
+
+    # ----------------------------------------------------------------- images
+    def image_definition_update_dm(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        guest = self._dm_guest(opts["T"])
+        updates = []
+        for item in kvalues:
+            keyword, sep, value = item.strip().partition("=")
+            if not sep or keyword.upper() != "NICDEF":
+                raise SmapiError(24, 501)
+            updates.append(self._parse_nicdef(value))
+        model = self.model
+        merged: dict[str, NicDef] = {}
+        for fields in updates:
+            vdev = fields.pop("vdev")
+            base = merged.get(vdev) or guest.nicdefs.get(vdev)
+            nicdef = NicDef(**{**(base.__dict__ if base else {"vdev": vdev}), **fields})
+            existing = [(v, n.devices) for v, n in guest.nicdefs.items() if v != vdev]
+            if self._overlaps(existing, vdev, nicdef.devices):
+                raise SmapiError(404, 4)
+            self._check_macid(guest.userid, vdev, nicdef.macid, 5)
+            merged[vdev] = nicdef
+        guest.nicdefs.update(merged)
+        model.touch()
+        return []
+
+    @staticmethod
+    def _parse_nicdef(text: str) -> dict:
+        fields: dict = {}
+        words = text.split()
+        for word in words:
+            key, sep, value = word.partition("=")
+            key = key.upper()
+            if not sep or not value:
+                raise SmapiError(24, 502)
+            if key == "VDEV":
+                fields["vdev"] = _vdev(value, 5)
+            elif key == "TYPE":
+                fields["type"] = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER",
+                                                  "HIPERS": "HIPERS", "IEDN": "IEDN",
+                                                  "INMN": "INMN"}, 5)
+                if fields["type"] == "HIPERSOCKETS":
+                    fields["type"] = "HIPERS"
+            elif key == "DEVICES":
+                if not value.isdigit() or not 3 <= int(value) <= 3072:
+                    raise SmapiError(24, 503)
+                fields["devices"] = int(value)
+            elif key == "LAN":
+                fields["lan_owner"] = value.upper()
+            elif key == "SWITCHNAME":
+                fields["lan_name"] = _vswitch_name(value, 5)
+            elif key == "MACID":
+                if not re.match(r"^[0-9A-Fa-f]{6}$", value):
+                    raise SmapiError(24, 504)
+                fields["macid"] = value.upper()
+            elif key == "CHPID":
+                fields["chpid"] = value.upper()
+            elif key == "VLAN":
+                fields["vlan"] = parse_vlans(value, 5)[0]
+            elif key == "PORTTYPE":
+                fields["porttype"] = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5)
+            else:
+                raise SmapiError(24, 505)
+        if "vdev" not in fields:
+            raise SmapiError(24, 506)
+        if "lan_name" in fields and "lan_owner" not in fields:
+            fields["lan_owner"] = "SYSTEM"
+        return fields
+
+    def image_definition_query_dm(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        guest = self._dm_guest(opts["T"])
+        wanted = {w.upper() for item in kvalues for w in item.split()}
+        if not wanted <= {"NICDEF", "*"}:
+            raise SmapiError(24, 501)
+        return [guest.nicdefs[v].keywords() for v in sorted(guest.nicdefs)]
+
+    def image_query_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        guest = self._dm_guest(opts["T"])
+        stamp = parse_time(self.model.system.cp_gen_time).strftime("%Y%m%d")
+        return guest.directory() + [f"*DVHOPT LNK0 LOG1 RCM1 SMS0 NPW1 LNGAMENG PWC{stamp} CRC"]
+
+    def image_query_activate_time(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        fmt = _atoi(opts["f"], 0)
+        if fmt not in _DATE_FORMATS:
+            raise SmapiError(24, 500)
+        guest = self._active_guest(opts["T"])
+        when = parse_time(guest.activation_time or format_time(self.model.now))
+        return [f"{guest.userid} was activated on {when.strftime(_DATE_FORMATS[fmt])} at "
+                f"{when.strftime('%H:%M:%S')}"]
+
+    def system_info_query(self, _o: dict[str, str], _k: list[str]) -> list[str]:
+        system = self.model.system
+        zone = system.timezone
+        return [f"The z/VM timezone: {zone}",
+                f"The z/VM time: {format_time(self.model.now)} {zone}",
+                f"The z/VM version: {system.version}",
+                f"The z/VM CP Gen time: {system.cp_gen_time} {zone}",
+                f"The z/VM CP IPL time: {system.ipl_time} {zone}",
+                f"The z/VM real storage size: {system.storage}"]
+
+    def static_changes_immediate(self, opts: dict[str, str], _k: list[str]) -> list[str]:
+        self._dm_guest(opts["T"])
+        return []
+
+
+def _vlan_text(vlan: str) -> str:
+    return "-".join(f"{int(part):04d}" for part in vlan.split("-"))
+
+
+_DATE_FORMATS = {1: "%m/%d/%y", 2: "%m/%d/%Y", 3: "%y-%m-%d", 4: "%Y-%m-%d",
+                 5: "%d/%m/%y", 6: "%d/%m/%Y"}
+
+_SWITCH_STATUS = {
+    1: "Virtual switch defined", 2: "Controller not available",
+    3: "Operator intervention required", 4: "Disconnected",
+    5: "Virtual devices attached to controller", 6: "OSA initialization in progress",
+    7: "OSA device not ready", 8: "OSA device ready", 9: "OSA devices being detached",
+    10: "Virtual switch delete pending", 11: "Virtual switch fail over recovering",
+    12: "Auto restart in progress"}
+
+_DEVICE_STATUS = {0: "Device is not active", 1: "Device is active", 2: "Device is a backup device"}
+
+_DEVICE_ERROR = [
+    "No error", "Port name conflict", "No layer 2 support", "Real device does not exist",
+    "Real device is attached elsewhere", "Real device is not QDIO OSA-E", "Initialization error",
+    "Stalled OSA", "Stalled controller", "Controller connection severed",
+    "Primary or secondary routing conflict", "Device is offline", "Device was detached",
+    "IP/Ethernet type mismatch", "Insufficient memory in controller virtual machine",
+    "TCP/IP configuration conflict"]
+
+FUNCTION_NAMES = tuple(sorted(SPECS))
