@@ -115,7 +115,7 @@ def _int_in(value: object, field: str, low: int, high: int) -> int:
 
 def _rdevs(rdevs: Iterable[object] | str, field: str = "rdevs") -> list[str]:
     if isinstance(rdevs, str):
-        rdevs = [r for r in re.split(r"[\s,]+", rdevs) if r]
+        rdevs = [r for r in re.split(r"[ ,]+", rdevs) if r]
     items = list(rdevs)
     if len(items) > MAX_RDEVS:
         raise ValueError(f"{field}: at most {MAX_RDEVS} real devices, got {len(items)}")
@@ -153,7 +153,7 @@ def vlan_set(vlans: object, field: str = "vlans") -> str:
         raise ValueError(f"{field}: {vlans!r} is not a VLAN set")
     if isinstance(vlans, (int, str)):
         items: list[object] = ([vlans] if isinstance(vlans, int)
-                               else [p for p in re.split(r"[\s,]+", vlans.strip()) if p])
+                               else [p for p in re.split(r"[ ,]+", vlans.strip(" ")) if p])
     else:
         try:
             items = list(vlans)  # type: ignore[arg-type]

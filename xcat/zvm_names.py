@@ -140,7 +140,7 @@ def rdev(value: object, field: str = "rdev") -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = format(value, "X")
     text = _text(value, field)
-    match = _RDEV_RE.match(text)
+    match = _RDEV_RE.fullmatch(text)
     if not match:
         raise ValueError(f"{field}: {value!r} is not a real device (1-4 hex digits, optionally .Pn)")
     number, port = match.groups()
@@ -167,7 +167,7 @@ def xcat_node(value: object, field: str = "node") -> str:
     """An xCAT node name (a host name; case is kept)."""
     if not isinstance(value, str):
         raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
-    if not _NODE_RE.match(value):
+    if not _NODE_RE.fullmatch(value):
         raise ValueError(
             f"{field}: {value!r} is not an xCAT node name (1-128 of A-Z a-z 0-9 . _ -, "
             "starting with a letter or digit)")
@@ -176,7 +176,7 @@ def xcat_node(value: object, field: str = "node") -> str:
 
 def xcat_identifier(value: object, field: str = "table") -> str:
     """An xCAT table or column name (lower case letters, digits, '_')."""
-    if not isinstance(value, str) or not _IDENTIFIER_RE.match(value):
+    if not isinstance(value, str) or not _IDENTIFIER_RE.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not an xCAT table or column name")
     return value
 
@@ -185,7 +185,7 @@ def table_value(value: object, field: str = "value") -> str:
     """A value written into an xCAT table: one word of A-Z a-z 0-9 . _ : @ / + - (may be empty)."""
     if not isinstance(value, str):
         raise ValueError(f"{field}: expected a string, got {type(value).__name__}")
-    if not _TABLE_VALUE_RE.match(value):
+    if not _TABLE_VALUE_RE.fullmatch(value):
         raise ValueError(
             f"{field}: {value!r} is not a table value (up to 255 of A-Z a-z 0-9 . _ : @ / + -)")
     return value
