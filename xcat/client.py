@@ -182,6 +182,24 @@ class _Adapter(HTTPAdapter):
         return total
 
 
+class _RedactFilter(logging.Filter):
+    """Removes a client's secrets from urllib3's log records (it logs request URLs)."""
+
+    def __init__(self, secrets: tuple[str, ...]):
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message, self._secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_URLLIB3_LOGGER = logging.getLogger("urllib3.connectionpool")
+
+
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
     if verify is False:
         ctx = ssl.create_default_context()
@@ -364,12 +382,20 @@ class XcatClient:
         self._session.verify = verify is not False
         self._session.headers.update({"Accept": "application/json",
                                       "User-Agent": "quantum-zvm-xcat-client"})
-        if not credentials_in_query:
+        self._log_filter: _RedactFilter | None = None
+        if credentials_in_query:
+            # urllib3 logs request lines (with the query string) at debug level.
+            self._log_filter = _RedactFilter(self._secrets())
+            _URLLIB3_LOGGER.addFilter(self._log_filter)
+        else:
             self._session.headers.update({"userName": username, "password": password})
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._session.close()
+        if self._log_filter is not None:
+            _URLLIB3_LOGGER.removeFilter(self._log_filter)
+            self._log_filter = None
 
     def __enter__(self) -> "XcatClient":
         return self
