@@ -20,7 +20,7 @@ from quantum_zvm.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
 
-DRAIN_TIMEOUT = 1.0
+DRAIN_TIMEOUT = 0.2
 HEARTBEAT = 30
 
 

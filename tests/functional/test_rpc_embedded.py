@@ -1,0 +1,95 @@
+"""The embedded transport between real processes (no broker)."""
+import sys
+from pathlib import Path
+
+import pytest
+
+from quantum_zvm.rpc import errors
+from quantum_zvm.rpc.client import RpcClient
+from quantum_zvm.rpc.transport import Transport, embedded_settings
+from tests.fixtures.procs import Process, wait_for
+
+
+@pytest.fixture
+def rpc_dir(tmp_path):
+    return tmp_path / "rpc"
+
+
+@pytest.fixture
+def peers(tmp_path, rpc_dir):
+    started = []
+
+    def start(topic, *flags):
+        proc = Process([sys.executable, "-m", "tests.functional.rpc_peer",
+                        f"embedded://{rpc_dir}", topic, *flags],
+                       tmp_path / f"peer{len(started)}.log",
+                       env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+                       cwd=tmp_path)
+        started.append(proc)
+        wait_for(lambda: "ready" in proc.output() or not proc.alive(), timeout=30,
+                 what="peer to consume")
+        assert proc.alive(), proc.output()
+        return proc
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def client(rpc_dir):
+    c = RpcClient(Transport(embedded_settings(".", str(rpc_dir))), timeout=10)
+    yield c
+    c.close()
+
+
+def _notes(tmp_path, topic, proc):
+    path = tmp_path / f"{topic}.{proc.proc.pid}.notes"
+    return path.read_text().split() if path.exists() else []
+
+
+def test_call_cast_and_fanout_between_processes(peers, client, tmp_path):
+    first = peers("emb", "--fanout")
+    second = peers("emb", "--fanout")
+    pids = {client.call(None, "emb", "pid") for _ in range(12)}
+    assert pids <= {first.proc.pid, second.proc.pid} and os.getpid() not in pids
+    assert client.call(None, "emb", "echo", {"value": {"k": [1, 2]}}) == {"k": [1, 2]}
+    client.fanout_cast(None, "emb", "note", {"value": "fan"})
+    for n in range(10):
+        client.cast(None, "emb", "note", {"value": f"c{n}"})
+    wait_for(lambda: len(_notes(tmp_path, "emb", first) + _notes(tmp_path, "emb", second)) == 12,
+             timeout=15, what="casts and fanout to arrive")
+    one, two = _notes(tmp_path, "emb", first), _notes(tmp_path, "emb", second)
+    assert "fan" in one and "fan" in two
+    assert sorted(n for n in one + two if n != "fan") == sorted(f"c{n}" for n in range(10))
+
+
+def test_a_killed_consumers_fanout_queue_is_swept(peers, client, rpc_dir, tmp_path):
+    victim = peers("sweep", "--fanout", "--no-shared")
+    queues = lambda: sorted(p.name for p in (rpc_dir / "queues").iterdir()  # noqa: E731
+                            if p.name.startswith("sweep_fanout_"))
+    assert len(queues()) == 1
+    victim.kill()
+    # A new connection sweeps the auto-delete queues of dead processes.
+    fresh = RpcClient(Transport(embedded_settings(".", str(rpc_dir))), timeout=5)
+    try:
+        fresh.fanout_cast(None, "sweep", "note", {"value": "nobody"})
+    finally:
+        fresh.close()
+    assert queues() == []
+    bindings = (rpc_dir / "control" / "sweep_fanout.exchange").read_text()
+    assert "sweep_fanout_" not in bindings
+
+
+def test_clean_stop_removes_fanout_and_reply_queues(peers, client, rpc_dir, tmp_path):
+    peer = peers("clean", "--fanout")
+    assert client.call(None, "clean", "echo", {"value": 1}) == 1
+    peer.stop()
+    client.close()
+    names = sorted(p.name for p in (rpc_dir / "queues").iterdir())
+    assert names == ["clean"]  # the shared topic queue stays, like on a broker
+    assert list((rpc_dir / "owners").iterdir()) == []
+
+
+def test_call_to_a_topic_nobody_serves_times_out(client):
+    with pytest.raises(errors.RpcTimeout):
+        client.call(None, "nobody", "echo", {"value": 1}, timeout=0.5)
