@@ -161,6 +161,9 @@ def parse_envelope(status: int, body: bytes | str) -> Envelope:
     return Envelope(status=status, messages=tuple(messages))
 
 
+XDSH_CHUNK = 4096
+
+
 def split_chunks(chunks: list[str]) -> list[str]:
     """Lines of output that xCAT delivered as chunks (each chunk: lines joined by newlines)."""
     lines: list[str] = []
@@ -168,6 +171,31 @@ def split_chunks(chunks: list[str]) -> list[str]:
         if chunk.endswith("\n"):
             chunk = chunk[:-1]
         lines.extend(chunk.split("\n"))
+    return lines
+
+
+def output_lines(chunks: list[str], node: str) -> list[str]:
+    """The command's output lines from xdsh chunks, prefixes removed, split lines rejoined.
+
+    xdsh reads output in 4096-byte pieces and prefixes every line of a piece,
+    so a line crossing a piece boundary arrives as two prefixed lines. A piece
+    whose unprefixed text is exactly 4096 bytes ended inside a line (a piece
+    that ended at a newline holds 4095 bytes plus the dropped newline): its
+    last line is joined with the next piece's first line.
+    """
+    lines: list[str] = []
+    continues = False
+    for index, chunk in enumerate(chunks):
+        if chunk.endswith("\n"):
+            chunk = chunk[:-1]
+        piece = strip_prefix(chunk.split("\n"), node)
+        if continues and lines:
+            lines[-1] += piece[0]
+            piece = piece[1:]
+        lines.extend(piece)
+        text = "\n".join(strip_prefix(chunk.split("\n"), node))
+        continues = (index + 1 < len(chunks)
+                     and len(text.encode("utf-8")) == XDSH_CHUNK)
     return lines
 
 
@@ -237,7 +265,7 @@ def command_result(node: str, command: str, envelope: Envelope) -> CommandResult
         node=node,
         command=command,
         exit_status=envelope.exit_status,
-        stdout_lines=strip_prefix(split_chunks(envelope.stdout_chunks), node),
-        stderr_lines=strip_prefix(split_chunks(envelope.stderr_chunks), node),
+        stdout_lines=output_lines(envelope.stdout_chunks, node),
+        stderr_lines=output_lines(envelope.stderr_chunks, node),
         errors=strip_prefix(split_chunks(envelope.command_errors), node),
     )

@@ -90,3 +90,24 @@ def test_check_recognises_an_unreachable_node():
 def test_success_passes_check():
     result = command_result("zhcp", "true", Envelope(200, ({"errorcode": ["0"]},)))
     assert result.check() is result and result.stdout_lines == []
+
+
+def xdsh_chunks(node, text, size=4096):
+    """xdsh's chunking as the reference describes it (pieces of <= 4096 bytes)."""
+    data = text.encode()
+    out = []
+    for start in range(0, len(data), size):
+        lines = data[start:start + size].decode().split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        out.append("\n".join(f"{node}: {line}" for line in lines))
+    return out
+
+
+@pytest.mark.parametrize("line_length", [10, 99, 4095, 4096, 5000])
+def test_lines_split_across_4k_pieces_are_rejoined(line_length):
+    from xcat.envelope import output_lines
+    lines = [f"{i:05d}" + "x" * (line_length - 5) for i in range(600 if line_length < 100 else 60)]
+    chunks = xdsh_chunks("zhcp", "\n".join(lines) + "\n")
+    assert len(chunks) > 1
+    assert output_lines(chunks, "zhcp") == lines
