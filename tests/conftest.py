@@ -1,5 +1,6 @@
 """Shared pytest configuration: fixture modules live in tests/fixtures/."""
 pytest_plugins = [
+    "tests.fixtures.plugin",
     "tests.fixtures.server",
     "tests.fixtures.rabbitmq",
 ]

@@ -180,7 +180,7 @@ class TenantNetworkNotAuthorized(NotAuthorized):
 
 class NicInUse(InUse):
     message = ("binding:profile: NIC %(vdev)s of z/VM user %(userid)s is already used by "
-               "port %(port_id)s")
+               "another port")
 
 
 class InvalidDHCPAgent(BadRequest):

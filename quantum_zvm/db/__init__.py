@@ -1,1 +1,1 @@
-"""The plugin database: engine and sessions (api), models, migrations, allocators."""
+"""The plugin database: engine and transactions (api), models, migrations, allocators."""

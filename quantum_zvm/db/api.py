@@ -1,9 +1,12 @@
-"""Engine, sessions and error mapping for the plugin database.
+"""Engine, transactions and error mapping for the plugin database.
 
 :class:`Database` owns one SQLAlchemy engine and hands out transactions::
 
-    with db.session() as session:      # one transaction, committed on exit
-        ...
+    with db.transaction() as conn:     # one transaction, committed on exit
+        conn.execute(...)
+
+Queries use SQLAlchemy Core on a ``Connection`` (the models give the tables):
+the plugin builds plain dicts, and Core skips the ORM's per-statement cost.
 
 Engines:
 
@@ -38,7 +41,6 @@ from typing import Callable, Iterator, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from quantum_zvm.common import config, exceptions
@@ -98,8 +100,6 @@ class Database:
                 pool_timeout=pool_timeout, pool_recycle=idle_timeout)
         # Write transactions carry an execution option the SQLite "begin" hook reads.
         self._write_engine = self.engine.execution_options(qzvm_write=True)
-        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(bind=self._write_engine, expire_on_commit=False)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         if connect:
             self.wait_for_connection()
@@ -151,7 +151,7 @@ class Database:
     # ------------------------------------------------------------------ transactions
 
     @contextlib.contextmanager
-    def session(self, write: bool = True) -> Iterator[Session]:
+    def transaction(self, write: bool = True) -> Iterator[sa.Connection]:
         """One transaction: committed when the block ends, rolled back on an exception.
 
         ``write=False`` opens a read-only transaction (no SQLite write lock).
@@ -162,9 +162,9 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            factory = self._write_sessions if write else self._read_sessions
-            with _translate_errors(), factory() as session, session.begin():
-                yield session
+            engine = self._write_engine if write else self.engine
+            with _translate_errors(), engine.begin() as conn:
+                yield conn
         finally:
             if lock is not None:
                 lock.release()
@@ -247,7 +247,7 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     kwargs: dict = {"connect_args": {"timeout": busy_timeout, "check_same_thread": False}}
     if memory:
-        kwargs["poolclass"] = StaticPool  # one shared connection, or every session sees no tables
+        kwargs["poolclass"] = StaticPool  # one shared connection, or every connection sees no tables
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -129,8 +129,8 @@ def current(db: Database) -> str | None:
 def _run(db: Database, action: Callable[[Config], None]) -> None:
     """Run an Alembic command on one connection, in one transaction where the engine allows."""
     cfg = _config()
-    with db.session() as session:
-        cfg.attributes["connection"] = session.connection()
+    with db.transaction() as conn:
+        cfg.attributes["connection"] = conn
         action(cfg)
 
 

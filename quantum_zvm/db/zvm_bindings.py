@@ -1,0 +1,148 @@
+"""z/VM port bindings: ``binding:profile`` (desired) and ``zvm_port_bindings`` (applied).
+
+``binding:profile`` names the guest and, optionally, the NIC base device:
+``{"zvm_userid": "LINUX01", "vdev": "1000"}``.  It is stored in
+``zvm_port_profiles``, one row per port, unique per (userid, vdev) so two
+ports cannot claim one NIC.  Other keys are refused: the agent would ignore
+them and a typo must not pass silently.
+
+``zvm_port_bindings`` holds what the agent applied (or the error that stopped
+it); it is shown as ``binding:vif_details``.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from quantum_zvm.common import constants, exceptions
+from quantum_zvm.db import models
+from quantum_zvm.db.segments import is_set
+from xcat import zvm_names
+
+PROFILES = models.ZvmPortProfile.__table__
+BINDINGS = models.ZvmPortBinding.__table__
+HOSTS = models.PortBindingPort.__table__
+
+PROFILE_KEYS = (constants.PROFILE_USERID, constants.PROFILE_VDEV)
+PORT_STATUSES = (constants.PORT_STATUS_ACTIVE, constants.PORT_STATUS_BUILD,
+                 constants.PORT_STATUS_DOWN, constants.PORT_STATUS_ERROR)
+MAX_ERROR_LEN = 1024
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC, as Quantum stores timestamps."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _invalid(message: str) -> exceptions.InvalidInput:
+    return exceptions.InvalidInput(error_message=message)
+
+
+def validate_profile(value: object) -> dict[str, str | None] | None:
+    """``{userid, vdev}`` of a ``binding:profile`` body value; None for null or ``{}``."""
+    if value is None or value == {}:
+        return None
+    if not isinstance(value, Mapping):
+        raise _invalid("binding:profile must be a dictionary")
+    unknown = sorted(set(value) - set(PROFILE_KEYS))
+    if unknown:
+        raise _invalid(f"binding:profile: unknown key(s) {', '.join(unknown)}; "
+                       f"allowed: {', '.join(PROFILE_KEYS)}")
+    if value.get(constants.PROFILE_USERID) is None:
+        raise _invalid(f"binding:profile needs {constants.PROFILE_USERID}")
+    try:
+        userid = zvm_names.userid(value[constants.PROFILE_USERID], constants.PROFILE_USERID)
+        vdev = value.get(constants.PROFILE_VDEV)
+        vdev = None if vdev is None else zvm_names.nic_vdev(vdev, constants.PROFILE_VDEV)
+    except ValueError as exc:
+        raise _invalid(f"binding:profile: {exc}") from None
+    return {"userid": userid, "vdev": vdev}
+
+
+def validate_host(value: object) -> str | None:
+    """``binding:host_id``: a host name, or None for unbound ("" and null)."""
+    if not is_set(value) or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise _invalid("binding:host_id must be a string of at most 255 characters")
+    return value
+
+
+def profile_view(userid: str | None, vdev: str | None) -> dict[str, str]:
+    if userid is None:
+        return {}
+    view = {constants.PROFILE_USERID: userid}
+    if vdev is not None:
+        view[constants.PROFILE_VDEV] = vdev
+    return view
+
+
+def vif_details_view(row: Any) -> dict[str, Any]:
+    """``binding:vif_details`` from a ``zvm_port_bindings`` row (``{}`` when none)."""
+    if row is None or getattr(row, "zvm_status", None) is None:
+        return {}
+    details = {"zhcp_node": row.zhcp_node, "userid": row.zvm_userid, "vdev": row.zvm_vdev,
+               "vswitch": row.vswitch, "vlan": row.vlan, "port_type": row.port_type,
+               "status": row.zvm_status,
+               "updated_at": row.zvm_updated_at.strftime("%Y-%m-%d %H:%M:%S")}
+    if row.error:
+        details["error"] = row.error
+    return details
+
+
+def set_host(conn: Connection, port_id: str, host: str | None, replace: bool = True) -> None:
+    if replace:
+        conn.execute(HOSTS.delete().where(HOSTS.c.port_id == port_id))
+    if host is not None:
+        conn.execute(HOSTS.insert().values(port_id=port_id, host=host))
+
+
+def set_profile(conn: Connection, port_id: str, profile: dict | None,
+                replace: bool = True) -> None:
+    """Store a validated profile; :class:`NicInUse` when another port has the NIC."""
+    if replace:
+        conn.execute(PROFILES.delete().where(PROFILES.c.port_id == port_id))
+    if profile is None:
+        return
+    try:
+        conn.execute(PROFILES.insert().values(port_id=port_id, **profile))
+    except sa.exc.IntegrityError:
+        raise exceptions.NicInUse(vdev=profile["vdev"], userid=profile["userid"]) from None
+
+
+def validate_applied(host: str, zhcp_node: str | None, userid: str | None, vdev: str | None,
+                     vswitch: str | None, vlan: object, port_type: str | None, status: str,
+                     error: str | None) -> dict[str, Any]:
+    """The ``zvm_port_bindings`` values of what an agent reports (RPC input: untrusted)."""
+    if status not in PORT_STATUSES:
+        raise _invalid(f"status {status!r} is not one of {', '.join(PORT_STATUSES)}")
+    for name, value, limit in (("host", host, 255), ("zhcp_node", zhcp_node, 255),
+                               ("port_type", port_type, 16)):
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise _invalid(f"{name} must be a string of at most {limit} characters")
+    if not host:
+        raise _invalid("host is required")
+    try:
+        return {
+            "host": host, "zhcp_node": zhcp_node, "port_type": port_type, "status": status,
+            "userid": None if userid is None else zvm_names.userid(userid),
+            "vdev": None if vdev is None else zvm_names.device(vdev),
+            "vswitch": None if vswitch is None else zvm_names.vswitch(vswitch),
+            "vlan": None if vlan is None or vlan == constants.FLAT_VLAN_ID
+            else zvm_names.vlan_id(vlan),
+            "error": None if error is None else str(error)[:MAX_ERROR_LEN],
+        }
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
+def record_applied(conn: Connection, port_id: str, values: Mapping[str, Any]) -> None:
+    """Insert or replace the ``zvm_port_bindings`` row of ``port_id``."""
+    row = {**values, "updated_at": utcnow()}
+    updated = conn.execute(BINDINGS.update().where(BINDINGS.c.port_id == port_id)
+                              .values(**row)).rowcount
+    if not updated:
+        conn.execute(BINDINGS.insert().values(port_id=port_id, **row))

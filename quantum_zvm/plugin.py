@@ -1,0 +1,783 @@
+"""The core plugin: Quantum v2 networks, subnets and ports on z/VM vswitches.
+
+:class:`ZvmPlugin` implements the methods of Quantum's ``QuantumPluginBaseV2``
+(``create_network(ctx, {"network": attrs})``, ``get_ports(ctx, filters, fields,
+sorts, limit, marker, page_reverse)``, ...), the binding and provider
+extensions, agents and DHCP agent scheduling (mixins in ``quantum_zvm.db``),
+and the port queries and updates the RPC callbacks need
+(``get_device_details``, ``update_port_status``, ``record_zvm_binding``...).
+
+Every method runs in one database transaction; bulk creates too.  Requests
+arrive validated and converted by the API layer; an attribute the client did
+not give is ``constants.ATTR_NOT_SPECIFIED``.  Non-admin contexts see their
+own rows plus shared networks and their subnets; anything else is NotFound.
+
+Rules (reference §1.4, §1.5): networks get a segment (see
+:mod:`quantum_zvm.db.segments`); subnets are IPv4 (:mod:`quantum_zvm.db.ipam`);
+port MACs carry the z/VM USERPREFIX and have deployment-unique MACIDs
+(:mod:`quantum_zvm.db.mac_allocator`); a new port is DOWN until an agent
+reports it.  After a commit the plugin tells ``self.notifier`` (when set)
+about port changes agents care about and deleted networks.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import uuid
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from sqlalchemy import Connection
+
+from quantum_zvm.common import config, constants, exceptions
+from quantum_zvm.common.context import Context, get_admin_context
+from quantum_zvm.db import ipam, models, queries, segments, vlan_allocator, zvm_bindings
+from quantum_zvm.db.agents_db import AgentDbMixin
+from quantum_zvm.db.api import Database, retry_on_deadlock
+from quantum_zvm.db.dhcp_scheduler import DhcpAgentSchedulerMixin
+from quantum_zvm.db.mac_allocator import MacAllocator
+from quantum_zvm.db.segments import Segment, is_set
+
+LOG = logging.getLogger(__name__)
+
+PLUGIN_OPTS = [
+    cfg.BoolOpt("allow_overlapping_ips", default=False,
+                help="Allow subnets of different networks to overlap (CIDRs are then only "
+                     "checked within one network), as Quantum's option of that name."),
+]
+
+NETWORKS = models.Network.__table__
+SUBNETS = models.Subnet.__table__
+PORTS = models.Port.__table__
+SEGMENTS = models.NetworkBinding.__table__
+ALLOCATIONS = models.IPAllocation.__table__
+POOLS = models.IPAllocationPool.__table__
+HOSTS = models.PortBindingPort.__table__
+PROFILES = models.ZvmPortProfile.__table__
+APPLIED = models.ZvmPortBinding.__table__
+
+NETWORK_COLUMNS = {**{c.name: c for c in NETWORKS.c},
+                   segments.NETWORK_TYPE: SEGMENTS.c.network_type,
+                   segments.PHYSICAL_NETWORK: SEGMENTS.c.physical_network,
+                   segments.SEGMENTATION_ID: SEGMENTS.c.segmentation_id}
+SUBNET_COLUMNS = {c.name: c for c in SUBNETS.c if c.name != "shared"}
+PORT_COLUMNS = {**{c.name: c for c in PORTS.c}, "binding:host_id": HOSTS.c.host}
+NETWORK_SORT = {c.name: c for c in NETWORKS.c}
+PORT_SORT = {c.name: c for c in PORTS.c}
+
+PORT_SELECT = (PORTS, HOSTS.c.host, PROFILES.c.userid, PROFILES.c.vdev,
+               APPLIED.c.zhcp_node, APPLIED.c.userid.label("zvm_userid"),
+               APPLIED.c.vdev.label("zvm_vdev"), APPLIED.c.vswitch, APPLIED.c.vlan,
+               APPLIED.c.port_type, APPLIED.c.status.label("zvm_status"), APPLIED.c.error,
+               APPLIED.c.updated_at.label("zvm_updated_at"))
+PORT_FROM = (PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)
+             .outerjoin(PROFILES, PROFILES.c.port_id == PORTS.c.id)
+             .outerjoin(APPLIED, APPLIED.c.port_id == PORTS.c.id))
+ADMIN = get_admin_context()  # reads back what a transaction just wrote
+
+
+def _only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k in fields} if fields else item
+
+
+def _given(attrs: Mapping[str, Any], key: str) -> bool:
+    return key in attrs and attrs[key] is not constants.ATTR_NOT_SPECIFIED
+
+
+class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
+    """See the module docstring."""
+
+    supported_extension_aliases = ["provider", "binding", "agent", "agent_scheduler"]
+
+    def __init__(self, conf: cfg.ConfigOpts, db: Database | None = None):
+        conf.register_opts(PLUGIN_OPTS)
+        self.conf = conf
+        self.db = db or Database.from_conf(conf)
+        self.mappings = config.vswitch_mappings(conf)
+        self.tenant_network_type = segments.tenant_network_type(self.mappings)
+        self.macs = MacAllocator(conf.base_mac, conf.mac_generation_retries)
+        self.notifier: Any = None
+        self._sync_vlans()
+        with self.db.transaction() as conn:
+            recycled = ipam.recycle_held(conn)
+        if recycled:
+            LOG.info("returned %d held IP addresses to their pools", recycled)
+
+    def _sync_vlans(self) -> None:
+        for attempt in range(3):
+            try:
+                with self.db.transaction() as conn:
+                    vlan_allocator.sync_allocations(conn, self.mappings)
+                return
+            except sa.exc.IntegrityError:  # another server process synced at the same time
+                LOG.info("VLAN allocation sync raced another server, attempt %d", attempt + 1)
+        with self.db.transaction() as conn:
+            vlan_allocator.sync_allocations(conn, self.mappings)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _tenant_of(ctx: Context, attrs: Mapping[str, Any]) -> str | None:
+        return attrs["tenant_id"] if _given(attrs, "tenant_id") else ctx.tenant_id
+
+    def _notify(self, method: str, *args: Any) -> None:
+        if self.notifier is None:
+            return
+        try:
+            getattr(self.notifier, method)(*args)
+        except Exception:  # noqa: BLE001 - a notification must not fail the request
+            LOG.exception("notification %s failed", method)
+
+    @staticmethod
+    def _network_scope(ctx: Context, query: sa.Select) -> sa.Select:
+        if ctx.is_admin:
+            return query
+        return query.where(sa.or_(NETWORKS.c.tenant_id == ctx.tenant_id,
+                                  NETWORKS.c.shared == sa.true()))
+
+    def _network_row(self, conn: Connection, ctx: Context, network_id: str,
+                     lock: str | None = None) -> Any:
+        query = self._network_scope(ctx, sa.select(NETWORKS).where(NETWORKS.c.id == network_id))
+        if lock == "share":  # keeps the network from being deleted under us
+            query = query.with_for_update(read=True, key_share=True)
+        elif lock == "update":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise exceptions.NetworkNotFound(net_id=network_id)
+        return row
+
+    @staticmethod
+    def _segment(conn: Connection, network_id: str) -> Segment | None:
+        row = conn.execute(sa.select(SEGMENTS).where(
+            SEGMENTS.c.network_id == network_id)).first()
+        return None if row is None else Segment(row.network_type, row.physical_network,
+                                                 row.segmentation_id)
+
+    # ------------------------------------------------------------------ networks
+
+    def _network_dicts(self, conn: Connection, rows: Sequence[Any],
+                       fields: Sequence[str] | None) -> list[dict[str, Any]]:
+        subnets: dict[str, list[str]] = {}
+        if not fields or "subnets" in fields:
+            ids = [row.id for row in rows]
+            for chunk in queries.chunks(ids):
+                for network_id, subnet_id in conn.execute(
+                        sa.select(SUBNETS.c.network_id, SUBNETS.c.id)
+                        .where(SUBNETS.c.network_id.in_(chunk)).order_by(SUBNETS.c.id)):
+                    subnets.setdefault(network_id, []).append(subnet_id)
+        result = []
+        for row in rows:
+            item = {"id": row.id, "name": row.name, "tenant_id": row.tenant_id,
+                    "admin_state_up": row.admin_state_up, "status": row.status,
+                    "shared": bool(row.shared), "subnets": subnets.get(row.id, [])}
+            segment = Segment(row.network_type, row.physical_network, row.segmentation_id) \
+                if row.network_type else Segment(constants.TYPE_LOCAL)
+            item.update(segment.provider_attrs())
+            result.append(_only(item, fields))
+        return result
+
+    def _network_query(self, ctx: Context) -> sa.Select:
+        return self._network_scope(ctx, sa.select(
+            NETWORKS, SEGMENTS.c.network_type, SEGMENTS.c.physical_network,
+            SEGMENTS.c.segmentation_id).select_from(
+                NETWORKS.outerjoin(SEGMENTS, SEGMENTS.c.network_id == NETWORKS.c.id)))
+
+    def _get_network(self, conn: Connection, ctx: Context, network_id: str,
+                     fields: Sequence[str] | None = None) -> dict[str, Any]:
+        row = conn.execute(self._network_query(ctx).where(
+            NETWORKS.c.id == network_id)).first()
+        if row is None:
+            raise exceptions.NetworkNotFound(net_id=network_id)
+        return self._network_dicts(conn, [row], fields)[0]
+
+    def get_network(self, ctx: Context, id: str, fields: Sequence[str] | None = None
+                    ) -> dict[str, Any]:
+        with self.db.transaction(write=False) as conn:
+            return self._get_network(conn, ctx, id, fields)
+
+    def get_networks(self, ctx: Context, filters: Mapping[str, Any] | None = None,
+                     fields: Sequence[str] | None = None,
+                     sorts: Sequence[tuple[str, bool]] | None = None, limit: int | None = None,
+                     marker: str | None = None, page_reverse: bool = False
+                     ) -> list[dict[str, Any]]:
+        filters = dict(filters or {})
+        if segments.PHYSICAL_NETWORK in filters:  # stored upper case, as CP spells vswitches
+            filters[segments.PHYSICAL_NETWORK] = [
+                str(v).upper() for v in filters[segments.PHYSICAL_NETWORK]]
+        query = queries.apply_filters(self._network_query(ctx), NETWORK_COLUMNS, filters)
+        with self.db.transaction(write=False) as conn:
+            query = queries.sort_and_page(conn, query, NETWORK_SORT, "network", sorts,
+                                          limit, marker, page_reverse)
+            rows = conn.execute(query).all()
+            items = self._network_dicts(conn, rows, fields)
+        return items[::-1] if page_reverse else items
+
+    def get_networks_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
+        query = queries.apply_filters(self._network_query(ctx), NETWORK_COLUMNS, filters)
+        with self.db.transaction(write=False) as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(
+                query.subquery())).scalar_one()
+
+    def _create_network(self, conn: Connection, ctx: Context, attrs: Mapping[str, Any]
+                        ) -> dict[str, Any]:
+        if segments.provider_given(attrs):
+            segment = segments.provider_segment(attrs, self.mappings)
+            if segment.network_type in (constants.TYPE_VLAN, constants.TYPE_FLAT):
+                vlan_allocator.reserve_specific(conn, segment.physical_network,
+                                                segment.segmentation_id)
+        elif self.tenant_network_type == constants.TYPE_VLAN:
+            segment = Segment(constants.TYPE_VLAN,
+                              *vlan_allocator.allocate_tenant_vlan(conn, self.mappings))
+        else:
+            segment = Segment(constants.TYPE_LOCAL)
+        network_id = str(uuid.uuid4())
+        conn.execute(NETWORKS.insert().values(
+            id=network_id, tenant_id=self._tenant_of(ctx, attrs),
+            name=attrs.get("name") if _given(attrs, "name") else "",
+            status=constants.NET_STATUS_ACTIVE,
+            admin_state_up=attrs["admin_state_up"] if _given(attrs, "admin_state_up") else True,
+            shared=bool(attrs["shared"]) if _given(attrs, "shared") else False))
+        conn.execute(SEGMENTS.insert().values(
+            network_id=network_id, network_type=segment.network_type,
+            physical_network=segment.physical_network,
+            segmentation_id=segment.segmentation_id))
+        return self._get_network(conn, ADMIN, network_id)
+
+    @retry_on_deadlock
+    def create_network(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.db.transaction() as conn:
+            return self._create_network(conn, ctx, body["network"])
+
+    @retry_on_deadlock
+    def create_network_bulk(self, ctx: Context, body: Mapping[str, Any]
+                            ) -> list[dict[str, Any]]:
+        with self.db.transaction() as conn:
+            return [self._create_network(conn, ctx, item["network"])
+                    for item in body["networks"]]
+
+    @retry_on_deadlock
+    def update_network(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        attrs = body["network"]
+        segments.check_no_provider_update(attrs)
+        values = {k: attrs[k] for k in ("name", "admin_state_up", "shared") if _given(attrs, k)}
+        with self.db.transaction() as conn:
+            row = self._network_row(conn, ctx, id, lock="update")
+            if "shared" in values:
+                values["shared"] = bool(values["shared"])
+                if row.shared and not values["shared"]:
+                    self._check_unshare(conn, row)
+                conn.execute(SUBNETS.update().where(SUBNETS.c.network_id == id)
+                                .values(shared=values["shared"]))
+            if values:
+                conn.execute(NETWORKS.update().where(NETWORKS.c.id == id).values(**values))
+            return self._get_network(conn, ctx, id)
+
+    @staticmethod
+    def _check_unshare(conn: Connection, row: Any) -> None:
+        for table in (PORTS, SUBNETS):
+            other = conn.execute(sa.select(table.c.id).where(
+                table.c.network_id == row.id,
+                sa.or_(table.c.tenant_id != row.tenant_id,
+                       table.c.tenant_id.is_(None))).limit(1)).first()
+            if other is not None:
+                raise exceptions.InvalidSharedSetting(network=row.name or row.id)
+
+    @retry_on_deadlock
+    def delete_network(self, ctx: Context, id: str) -> None:
+        with self.db.transaction() as conn:
+            self._network_row(conn, ctx, id, lock="update")
+            owners = conn.execute(sa.select(PORTS.c.device_owner).where(
+                PORTS.c.network_id == id)).scalars().all()
+            if any(owner != constants.DEVICE_OWNER_DHCP for owner in owners):
+                raise exceptions.NetworkInUse(net_id=id)
+            ipam.lock_subnets(conn, id)
+            segment = self._segment(conn, id)
+            # Ports first (no ON DELETE on ports.network_id), then subnets, then the network;
+            # addresses, pools, bindings and MACIDs go by cascade.
+            conn.execute(PORTS.delete().where(PORTS.c.network_id == id))
+            conn.execute(SUBNETS.delete().where(SUBNETS.c.network_id == id))
+            conn.execute(NETWORKS.delete().where(NETWORKS.c.id == id))
+            if segment and segment.network_type in (constants.TYPE_VLAN, constants.TYPE_FLAT):
+                vlan_allocator.release(conn, segment.physical_network,
+                                       segment.segmentation_id, self.mappings)
+        self._notify("network_delete", ctx, id)
+
+    def _check_network_owner(self, ctx: Context, network: Any, tenant_id: str | None,
+                             resource: str) -> None:
+        """403 for a port or subnet on another tenant's network (ports may use shared ones)."""
+        if ctx.is_admin or network.tenant_id == tenant_id:
+            return
+        if resource == "port" and network.shared:
+            return
+        raise exceptions.TenantNetworkNotAuthorized(tenant_id=tenant_id, resource=resource)
+
+    # ------------------------------------------------------------------ subnets
+
+    @staticmethod
+    def _subnet_scope(ctx: Context, query: sa.Select) -> sa.Select:
+        if ctx.is_admin:
+            return query
+        return query.where(sa.or_(SUBNETS.c.tenant_id == ctx.tenant_id,
+                                  SUBNETS.c.shared == sa.true()))
+
+    def _subnet_row(self, conn: Connection, ctx: Context, subnet_id: str,
+                    lock: bool = False) -> Any:
+        query = self._subnet_scope(ctx, sa.select(SUBNETS).where(SUBNETS.c.id == subnet_id))
+        row = conn.execute(query.with_for_update() if lock else query).first()
+        if row is None:
+            raise exceptions.SubnetNotFound(subnet_id=subnet_id)
+        return row
+
+    def _subnet_dicts(self, conn: Connection, rows: Sequence[Any],
+                      fields: Sequence[str] | None) -> list[dict[str, Any]]:
+        ids = [row.id for row in rows]
+        pools: dict[str, list] = {}
+        dns: dict[str, list] = {}
+        routes: dict[str, list] = {}
+        wanted = set(fields or ("allocation_pools", "dns_nameservers", "host_routes"))
+        for chunk in queries.chunks(ids):
+            if "allocation_pools" in wanted:
+                for r in conn.execute(sa.select(POOLS).where(POOLS.c.subnet_id.in_(chunk))):
+                    pools.setdefault(r.subnet_id, []).append(
+                        {"start": r.first_ip, "end": r.last_ip})
+            if "dns_nameservers" in wanted:
+                for r in conn.execute(sa.select(ipam.DNS).where(
+                        ipam.DNS.c.subnet_id.in_(chunk))):
+                    dns.setdefault(r.subnet_id, []).append(r.address)
+            if "host_routes" in wanted:
+                for r in conn.execute(sa.select(ipam.ROUTES).where(
+                        ipam.ROUTES.c.subnet_id.in_(chunk))):
+                    routes.setdefault(r.subnet_id, []).append(
+                        {"destination": r.destination, "nexthop": r.nexthop})
+        result = []
+        for row in rows:
+            item = {"id": row.id, "name": row.name, "tenant_id": row.tenant_id,
+                    "network_id": row.network_id, "ip_version": row.ip_version,
+                    "cidr": row.cidr, "gateway_ip": row.gateway_ip,
+                    "enable_dhcp": bool(row.enable_dhcp),
+                    "allocation_pools": sorted(pools.get(row.id, []),
+                                               key=lambda p: ipaddress.ip_address(p["start"])),
+                    "dns_nameservers": dns.get(row.id, []),
+                    "host_routes": routes.get(row.id, [])}
+            result.append(_only(item, fields))
+        return result
+
+    def get_subnet(self, ctx: Context, id: str, fields: Sequence[str] | None = None
+                   ) -> dict[str, Any]:
+        with self.db.transaction(write=False) as conn:
+            return self._subnet_dicts(conn, [self._subnet_row(conn, ctx, id)], fields)[0]
+
+    def get_subnets(self, ctx: Context, filters: Mapping[str, Any] | None = None,
+                    fields: Sequence[str] | None = None,
+                    sorts: Sequence[tuple[str, bool]] | None = None, limit: int | None = None,
+                    marker: str | None = None, page_reverse: bool = False
+                    ) -> list[dict[str, Any]]:
+        query = queries.apply_filters(self._subnet_scope(ctx, sa.select(SUBNETS)),
+                                      SUBNET_COLUMNS, filters)
+        with self.db.transaction(write=False) as conn:
+            query = queries.sort_and_page(conn, query, SUBNET_COLUMNS, "subnet", sorts,
+                                          limit, marker, page_reverse)
+            items = self._subnet_dicts(conn, conn.execute(query).all(), fields)
+        return items[::-1] if page_reverse else items
+
+    def get_subnets_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
+        query = queries.apply_filters(self._subnet_scope(ctx, sa.select(SUBNETS.c.id)),
+                                      SUBNET_COLUMNS, filters)
+        with self.db.transaction(write=False) as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(
+                query.subquery())).scalar_one()
+
+    def _create_subnet(self, conn: Connection, ctx: Context, attrs: Mapping[str, Any]
+                       ) -> dict[str, Any]:
+        plan = ipam.plan_subnet(attrs)
+        # FOR NO KEY UPDATE: one subnet create per network at a time, ports may still be added.
+        network = conn.execute(sa.select(NETWORKS).where(
+            NETWORKS.c.id == attrs["network_id"]).with_for_update(key_share=True)).first()
+        if network is None or not (ctx.is_admin or network.shared
+                                   or network.tenant_id == ctx.tenant_id):
+            raise exceptions.NetworkNotFound(net_id=attrs["network_id"])
+        tenant_id = self._tenant_of(ctx, attrs)
+        self._check_network_owner(ctx, network, tenant_id, "subnet")
+        ipam.check_overlap(conn, plan.cidr, network.id,
+                           same_network_only=self.conf.allow_overlapping_ips)
+        subnet_id = str(uuid.uuid4())
+        conn.execute(SUBNETS.insert().values(
+            id=subnet_id, tenant_id=tenant_id,
+            name=attrs["name"] if _given(attrs, "name") else "", network_id=network.id,
+            ip_version=4, cidr=str(plan.cidr), gateway_ip=plan.gateway_ip,
+            enable_dhcp=bool(attrs["enable_dhcp"]) if _given(attrs, "enable_dhcp") else True,
+            shared=bool(network.shared)))
+        ipam.insert_subnet_children(conn, subnet_id, plan)
+        return self._subnet_dicts(conn, [self._subnet_row(conn, ADMIN, subnet_id)],
+                                  None)[0]
+
+    @retry_on_deadlock
+    def create_subnet(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.db.transaction() as conn:
+            return self._create_subnet(conn, ctx, body["subnet"])
+
+    @retry_on_deadlock
+    def create_subnet_bulk(self, ctx: Context, body: Mapping[str, Any]
+                           ) -> list[dict[str, Any]]:
+        with self.db.transaction() as conn:
+            return [self._create_subnet(conn, ctx, item["subnet"])
+                    for item in body["subnets"]]
+
+    @retry_on_deadlock
+    def update_subnet(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        attrs = body["subnet"]
+        with self.db.transaction() as conn:
+            row = self._subnet_row(conn, ctx, id, lock=True)
+            values = {k: attrs[k] for k in ("name", "enable_dhcp") if _given(attrs, k)}
+            if _given(attrs, "gateway_ip"):
+                gateway = attrs["gateway_ip"]
+                if gateway is not None:
+                    gateway = ipam.check_gateway(gateway, ipaddress.ip_network(row.cidr))
+                    pools = conn.execute(sa.select(POOLS.c.first_ip, POOLS.c.last_ip).where(
+                        POOLS.c.subnet_id == id)).all()
+                    ipam.check_gateway_outside_pools(gateway, [
+                        (ipam.IPv4(a), ipam.IPv4(b)) for a, b in pools])
+                values["gateway_ip"] = None if gateway is None else str(gateway)
+            if _given(attrs, "dns_nameservers"):
+                ipam.replace_dns(conn, id, ipam.validate_dns(attrs["dns_nameservers"]))
+            if _given(attrs, "host_routes"):
+                ipam.replace_routes(conn, id, ipam.validate_routes(attrs["host_routes"]))
+            if values:
+                conn.execute(SUBNETS.update().where(SUBNETS.c.id == id).values(**values))
+            return self._subnet_dicts(conn, [self._subnet_row(conn, ADMIN, id)], None)[0]
+
+    @retry_on_deadlock
+    def delete_subnet(self, ctx: Context, id: str) -> None:
+        with self.db.transaction() as conn:
+            self._subnet_row(conn, ctx, id, lock=True)
+            owners = conn.execute(
+                sa.select(PORTS.c.device_owner)
+                .join(ALLOCATIONS, ALLOCATIONS.c.port_id == PORTS.c.id)
+                .where(ALLOCATIONS.c.subnet_id == id)).scalars().all()
+            if any(owner != constants.DEVICE_OWNER_DHCP for owner in owners):
+                raise exceptions.SubnetInUse(subnet_id=id)
+            # Pools, ranges, DNS servers, routes and the DHCP ports' addresses go by cascade.
+            conn.execute(SUBNETS.delete().where(SUBNETS.c.id == id))
+
+    # ------------------------------------------------------------------ ports
+
+    @staticmethod
+    def _port_scope(ctx: Context, query: sa.Select) -> sa.Select:
+        return query if ctx.is_admin else query.where(PORTS.c.tenant_id == ctx.tenant_id)
+
+    @staticmethod
+    def _fixed_ips(conn: Connection, port_ids: Sequence[str]) -> dict[str, list[dict]]:
+        result: dict[str, list[dict]] = {}
+        for chunk in queries.chunks(port_ids):
+            for port_id, subnet_id, ip in conn.execute(
+                    sa.select(ALLOCATIONS.c.port_id, ALLOCATIONS.c.subnet_id,
+                              ALLOCATIONS.c.ip_address)
+                    .where(ALLOCATIONS.c.port_id.in_(chunk))):
+                result.setdefault(port_id, []).append({"subnet_id": subnet_id,
+                                                       "ip_address": ip})
+        for ips in result.values():
+            ips.sort(key=lambda a: ipaddress.ip_address(a["ip_address"]))
+        return result
+
+    def _port_dicts(self, conn: Connection, rows: Sequence[Any],
+                    fields: Sequence[str] | None) -> list[dict[str, Any]]:
+        ips = self._fixed_ips(conn, [r.id for r in rows]) \
+            if not fields or "fixed_ips" in fields else {}
+        return [_only({
+            "id": row.id, "name": row.name, "network_id": row.network_id,
+            "tenant_id": row.tenant_id, "mac_address": row.mac_address,
+            "admin_state_up": row.admin_state_up, "status": row.status,
+            "device_id": row.device_id, "device_owner": row.device_owner,
+            "fixed_ips": ips.get(row.id, []),
+            "binding:host_id": row.host,
+            "binding:vif_type": constants.VIF_TYPE_ZVM,
+            "binding:profile": zvm_bindings.profile_view(row.userid, row.vdev),
+            "binding:vif_details": zvm_bindings.vif_details_view(row),
+        }, fields) for row in rows]
+
+    def _port_query(self, ctx: Context) -> sa.Select:
+        return self._port_scope(ctx, sa.select(*PORT_SELECT).select_from(PORT_FROM))
+
+    def _port_row(self, conn: Connection, ctx: Context, port_id: str) -> Any:
+        row = conn.execute(self._port_query(ctx).where(PORTS.c.id == port_id)).first()
+        if row is None:
+            raise exceptions.PortNotFound(port_id=port_id)
+        return row
+
+    def _get_port(self, conn: Connection, ctx: Context, port_id: str,
+                  fields: Sequence[str] | None = None) -> dict[str, Any]:
+        return self._port_dicts(conn, [self._port_row(conn, ctx, port_id)], fields)[0]
+
+    def get_port(self, ctx: Context, id: str, fields: Sequence[str] | None = None
+                 ) -> dict[str, Any]:
+        with self.db.transaction(write=False) as conn:
+            return self._get_port(conn, ctx, id, fields)
+
+    def _port_list_query(self, ctx: Context, filters: Mapping[str, Any] | None,
+                         select: sa.Select) -> sa.Select:
+        filters = dict(filters or {})
+        fixed_ips = filters.pop("fixed_ips", None)
+        query = queries.apply_filters(self._port_scope(ctx, select), PORT_COLUMNS, filters)
+        for column, values in _fixed_ip_filters(fixed_ips).items():
+            query = query.where(PORTS.c.id.in_(
+                sa.select(ALLOCATIONS.c.port_id).where(ALLOCATIONS.c[column].in_(values))))
+        return query
+
+    def get_ports(self, ctx: Context, filters: Mapping[str, Any] | None = None,
+                  fields: Sequence[str] | None = None,
+                  sorts: Sequence[tuple[str, bool]] | None = None, limit: int | None = None,
+                  marker: str | None = None, page_reverse: bool = False
+                  ) -> list[dict[str, Any]]:
+        query = self._port_list_query(ctx, filters,
+                                      sa.select(*PORT_SELECT).select_from(PORT_FROM))
+        with self.db.transaction(write=False) as conn:
+            query = queries.sort_and_page(conn, query, PORT_SORT, "port", sorts, limit,
+                                          marker, page_reverse)
+            items = self._port_dicts(conn, conn.execute(query).all(), fields)
+        return items[::-1] if page_reverse else items
+
+    def get_ports_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
+        query = self._port_list_query(ctx, filters, sa.select(PORTS.c.id).select_from(
+            PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)))
+        with self.db.transaction(write=False) as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(
+                query.subquery())).scalar_one()
+
+    def _create_port(self, conn: Connection, ctx: Context, attrs: Mapping[str, Any]
+                     ) -> dict[str, Any]:
+        host = zvm_bindings.validate_host(attrs.get("binding:host_id"))
+        profile = zvm_bindings.validate_profile(attrs.get("binding:profile"))
+        network = self._network_row(conn, ADMIN, attrs["network_id"], lock="share")
+        if not (ctx.is_admin or network.shared or network.tenant_id == ctx.tenant_id):
+            raise exceptions.NetworkNotFound(net_id=network.id)
+        tenant_id = self._tenant_of(ctx, attrs)
+        self._check_network_owner(ctx, network, tenant_id, "port")
+        port_id = str(uuid.uuid4())
+        row = {"id": port_id, "tenant_id": tenant_id, "network_id": network.id,
+               "name": attrs["name"] if _given(attrs, "name") else "",
+               "admin_state_up": attrs["admin_state_up"]
+               if _given(attrs, "admin_state_up") else True,
+               "status": constants.PORT_STATUS_DOWN,
+               "device_id": attrs["device_id"] if _given(attrs, "device_id") else "",
+               "device_owner": attrs["device_owner"] if _given(attrs, "device_owner") else ""}
+        mac = attrs.get("mac_address")
+        mac = self.macs.insert_port(conn, row, mac if is_set(mac) else None)
+        subnets = ipam.lock_subnets(conn, network.id)
+        fixed_ips = attrs.get("fixed_ips")
+        if is_set(fixed_ips):
+            plan = ipam.plan_fixed_ips(fixed_ips, subnets, network.id,
+                                       self.conf.max_fixed_ips_per_port)
+            ips = ipam.allocate(conn, port_id, network.id, plan, row["device_owner"])
+        else:
+            ips = ipam.allocate_default(conn, port_id, network.id, subnets)
+        zvm_bindings.set_host(conn, port_id, host, replace=False)
+        zvm_bindings.set_profile(conn, port_id, profile, replace=False)
+        ips.sort(key=lambda a: ipaddress.ip_address(a["ip_address"]))
+        return {**row, "mac_address": mac, "fixed_ips": ips, "binding:host_id": host,
+                "binding:vif_type": constants.VIF_TYPE_ZVM,
+                "binding:profile": zvm_bindings.profile_view(*_profile_values(profile)),
+                "binding:vif_details": {}}
+
+    @retry_on_deadlock
+    def create_port(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.db.transaction() as conn:
+            return self._create_port(conn, ctx, body["port"])
+
+    @retry_on_deadlock
+    def create_port_bulk(self, ctx: Context, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        with self.db.transaction() as conn:
+            return [self._create_port(conn, ctx, item["port"]) for item in body["ports"]]
+
+    @retry_on_deadlock
+    def update_port(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Update a port; agents hear of admin state, address and binding changes."""
+        attrs = body["port"]
+        with self.db.transaction() as conn:
+            row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
+                PORTS.c.id == id).with_for_update()).first()
+            if row is None:
+                raise exceptions.PortNotFound(port_id=id)
+            old = self._get_port(conn, ADMIN, id)
+            values = {k: attrs[k] for k in ("name", "admin_state_up", "device_id",
+                                             "device_owner") if _given(attrs, k)}
+            if is_set(attrs.get("fixed_ips")):
+                self._update_fixed_ips(conn, row, attrs["fixed_ips"],
+                                       values.get("device_owner", row.device_owner))
+            if _given(attrs, "binding:host_id"):
+                host = zvm_bindings.validate_host(attrs["binding:host_id"])
+                if host != old["binding:host_id"]:
+                    zvm_bindings.set_host(conn, id, host)
+            if _given(attrs, "binding:profile"):
+                profile = zvm_bindings.validate_profile(attrs["binding:profile"])
+                if zvm_bindings.profile_view(*_profile_values(profile)) != old["binding:profile"]:
+                    zvm_bindings.set_profile(conn, id, profile)
+            port = self._get_port(conn, ADMIN, id)
+            rebound = any(port[k] != old[k] for k in ("binding:host_id", "binding:profile"))
+            if rebound and port["status"] != constants.PORT_STATUS_DOWN:
+                values["status"] = constants.PORT_STATUS_DOWN  # until the new binding is applied
+            if values:
+                conn.execute(PORTS.update().where(PORTS.c.id == id).values(**values))
+                port = self._get_port(conn, ADMIN, id)
+            segment = self._segment(conn, row.network_id) or Segment(constants.TYPE_LOCAL)
+        if rebound or any(port[k] != old[k] for k in ("admin_state_up", "fixed_ips")):
+            self._notify("port_update", ctx, port, segment.network_type,
+                         segment.segmentation_id, segment.physical_network)
+        return port
+
+    def _update_fixed_ips(self, conn: Connection, port: Any, fixed_ips: object,
+                          device_owner: str) -> None:
+        """Replace the port's addresses: listed ones stay, others go, new ones are allocated."""
+        subnets = ipam.lock_subnets(conn, port.network_id)
+        plan = ipam.plan_fixed_ips(fixed_ips, subnets, port.network_id,
+                                   self.conf.max_fixed_ips_per_port)
+        current = conn.execute(sa.select(ALLOCATIONS).where(
+            ALLOCATIONS.c.port_id == port.id)).all()
+        kept = {(subnet.id, str(ip)) for subnet, ip in plan if ip is not None}
+        ipam.release(conn, [a for a in current if (a.subnet_id, a.ip_address) not in kept])
+        have = {(a.subnet_id, a.ip_address) for a in current}
+        ipam.allocate(conn, port.id, port.network_id,
+                      [(subnet, ip) for subnet, ip in plan
+                       if ip is None or (subnet.id, str(ip)) not in have], device_owner)
+
+    @retry_on_deadlock
+    def delete_port(self, ctx: Context, id: str) -> None:
+        with self.db.transaction() as conn:
+            row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
+                PORTS.c.id == id).with_for_update()).first()
+            if row is None:
+                raise exceptions.PortNotFound(port_id=id)
+            self._delete_port(conn, row)
+
+    @staticmethod
+    def _delete_port(conn: Connection, row: Any) -> None:
+        ipam.lock_subnets(conn, row.network_id)
+        ipam.release(conn, conn.execute(sa.select(ALLOCATIONS).where(
+            ALLOCATIONS.c.port_id == row.id)).all())
+        conn.execute(PORTS.delete().where(PORTS.c.id == row.id))
+
+    # ------------------------------------------------------------------ agent side
+
+    def _device_dicts(self, conn: Connection, rows: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        ips = self._fixed_ips(conn, [r.id for r in rows])
+        network_ids = sorted({r.network_id for r in rows})
+        segs: dict[str, Any] = {}
+        for chunk in queries.chunks(network_ids):
+            for seg in conn.execute(sa.select(SEGMENTS).where(
+                    SEGMENTS.c.network_id.in_(chunk))):
+                segs[seg.network_id] = seg
+        details = {}
+        for row in rows:
+            seg = segs.get(row.network_id)
+            details[row.id] = {
+                "device": row.id, "port_id": row.id, "network_id": row.network_id,
+                "admin_state_up": row.admin_state_up,
+                "network_type": seg.network_type if seg else constants.TYPE_LOCAL,
+                "segmentation_id": seg.segmentation_id if seg else None,
+                "physical_network": seg.physical_network if seg else None,
+                "mac_address": row.mac_address, "fixed_ips": ips.get(row.id, []),
+                "device_owner": row.device_owner, "status": row.status,
+                "binding:host_id": row.host,
+                "binding:profile": zvm_bindings.profile_view(row.userid, row.vdev),
+            }
+        return details
+
+    def get_device_details(self, ctx: Context, device: str, host: str | None = None
+                           ) -> dict[str, Any]:
+        """Reference §3.2's seven keys plus the z/VM ones; only ``device`` when unknown.
+
+        Read only: the port status changes when the agent reports (``update_port_status``,
+        ``record_zvm_binding``), not when it asks.
+        """
+        return self.get_devices_details_list(ctx, [device], host)[0]
+
+    def get_devices_details_list(self, ctx: Context, devices: Sequence[str],
+                                 host: str | None = None) -> list[dict[str, Any]]:
+        """Details of many ports in one query batch, in the order asked."""
+        devices = [str(d) for d in devices]
+        with self.db.transaction(write=False) as conn:
+            rows = []
+            for chunk in queries.chunks(sorted(set(devices))):
+                rows += conn.execute(self._port_query(ADMIN).where(
+                    PORTS.c.id.in_(chunk))).all()
+            details = self._device_dicts(conn, rows)
+        return [details.get(device, {"device": device}) for device in devices]
+
+    def get_ports_bound_to_host(self, ctx: Context, host: str) -> list[dict[str, Any]]:
+        """Device details of every port whose ``binding:host_id`` is ``host``."""
+        with self.db.transaction(write=False) as conn:
+            rows = conn.execute(self._port_query(ADMIN).where(HOSTS.c.host == host)
+                                   .order_by(PORTS.c.id)).all()
+            details = self._device_dicts(conn, rows)
+        return [details[row.id] for row in rows]
+
+    def update_port_status(self, ctx: Context, port_id: str, status: str,
+                           host: str | None = None) -> bool:
+        """Set a port's status; False when the port does not exist.
+
+        With ``host``, a port bound to another host is left alone (Havana's rule for
+        ``update_device_down``), but still reported as existing.
+        """
+        if status not in zvm_bindings.PORT_STATUSES:
+            raise exceptions.InvalidInput(error_message=f"port status {status!r} is not one "
+                                                        f"of {', '.join(zvm_bindings.PORT_STATUSES)}")
+        with self.db.transaction() as conn:
+            row = conn.execute(sa.select(PORTS.c.status, HOSTS.c.host).select_from(
+                PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id))
+                .where(PORTS.c.id == port_id)).first()
+            if row is None:
+                return False
+            if host is not None and row.host is not None and row.host != host:
+                LOG.info("port %s is bound to %s, not %s: status left %s", port_id, row.host,
+                         host, row.status)
+                return True
+            if row.status != status:
+                conn.execute(PORTS.update().where(PORTS.c.id == port_id)
+                                .values(status=status))
+            return True
+
+    def record_zvm_binding(self, ctx: Context, port_id: str, host: str, zhcp_node: str | None,
+                           userid: str | None, vdev: str | None, vswitch: str | None,
+                           vlan: int | None, port_type: str | None, status: str,
+                           error: str | None = None) -> bool:
+        """Record what the agent applied to a port and set the port's status.
+
+        With ``error`` the port becomes ERROR and the reason shows in
+        ``binding:vif_details``.  Returns False when the port does not exist.
+        """
+        port_status = constants.PORT_STATUS_ERROR if error else status
+        values = zvm_bindings.validate_applied(host, zhcp_node, userid, vdev, vswitch, vlan,
+                                               port_type, port_status, error)
+        with self.db.transaction() as conn:
+            if conn.execute(sa.select(PORTS.c.id).where(PORTS.c.id == port_id)
+                               .with_for_update()).first() is None:
+                return False
+            zvm_bindings.record_applied(conn, port_id, values)
+            conn.execute(PORTS.update().where(PORTS.c.id == port_id)
+                            .values(status=port_status))
+            return True
+
+
+def _profile_values(profile: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    return (profile["userid"], profile["vdev"]) if profile else (None, None)
+
+
+def _fixed_ip_filters(value: object) -> dict[str, list[str]]:
+    """``fixed_ips`` list filter: ``{"ip_address": [...], "subnet_id": [...]}`` or the raw
+    ``["ip_address=10.0.0.2", "subnet_id=<id>"]`` query form."""
+    if not value:
+        return {}
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str, Any]] = value.items()
+    else:
+        items = []
+        for entry in value if isinstance(value, (list, tuple)) else [value]:
+            key, _, val = str(entry).partition("=")
+            items.append((key, [val]))
+    result: dict[str, list[str]] = {}
+    for key, values in items:
+        if key in ("ip_address", "subnet_id"):
+            values = values if isinstance(values, (list, tuple)) else [values]
+            result.setdefault(key, []).extend(str(v) for v in values if v)
+    return {k: v for k, v in result.items() if v}
