@@ -1,0 +1,363 @@
+"""Desired state, observed state and operations of the z/VM agent.
+
+Everything here is plain immutable data so the planner can be a pure
+function and tests can build states by hand.  Names follow z/VM: a *vswitch*
+is a Quantum physical network, a *grant* is a vswitch access-list entry, a
+*NIC* is identified by (userid, vdev).
+
+Knowledge of z/VM is partial on purpose: the agent reads only what changed,
+so a guest's directory may be unknown (``directory is None``) or known only
+for some devices (``directory_complete`` False).  The planner treats unknown
+as "might be wrong" and emits idempotent operations, or asks for a read
+(:attr:`Plan.reads`) when a wrong guess could put a NIC on another network.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Mapping
+
+ACCESS = "ACCESS"
+TRUNK = "TRUNK"
+
+STATUS_ACTIVE = "ACTIVE"
+STATUS_DOWN = "DOWN"
+STATUS_ERROR = "ERROR"
+
+
+def frozen_map(items: Mapping | None = None) -> Mapping:
+    """A read-only copy of ``items`` (plain dict; callers never mutate it)."""
+    return dict(items or {})
+
+
+# ------------------------------------------------------------------ desired
+
+
+@dataclass(frozen=True)
+class VswitchSpec:
+    """A vswitch this agent manages (from ``vswitch_mappings``)."""
+    name: str
+    vlan_ranges: tuple[tuple[int, int], ...] = ()
+    rdevs: tuple[str, ...] = ()
+
+    @property
+    def vlan_aware(self) -> bool:
+        return bool(self.vlan_ranges)
+
+
+@dataclass(frozen=True)
+class DesiredPort:
+    """One Quantum port that should be on a NIC of a guest.
+
+    ``vlan`` is None for a flat network.  ``order`` decides which of two
+    conflicting ports is "earlier" (the switch-table row order, API-bound
+    ports after the rows).  ``api`` marks a port bound through the API
+    (binding:profile): the agent defines its NIC (with ``macid``) and writes
+    its xCAT rows itself; ``vdev`` may then be None until one is allocated.
+    """
+    port_id: str
+    userid: str
+    vdev: str | None
+    vswitch: str
+    vlan: int | None
+    network_id: str
+    admin_up: bool = True
+    order: int = 0
+    node: str | None = None
+    api: bool = False
+    mac: str | None = None
+    macid: str | None = None
+
+    @property
+    def nic(self) -> tuple[str, str | None]:
+        return (self.userid, self.vdev)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """What z/VM should look like.
+
+    ``rejected`` maps port ids to the reason their row or details were
+    refused (they are reported ERROR and never reach a command).
+    ``dhcp_vlans`` maps vswitches to the VLANs the DHCP guest must trunk
+    (an empty set on a VLAN-unaware vswitch means a plain grant); None
+    means "not known this cycle" and leaves the DHCP guest's grants alone.
+    """
+    ports: Mapping[str, DesiredPort] = field(default_factory=dict)
+    rejected: Mapping[str, str] = field(default_factory=dict)
+    vswitches: Mapping[str, VswitchSpec] = field(default_factory=dict)
+    dhcp_userid: str | None = None
+    dhcp_vlans: Mapping[str, frozenset[int]] | None = None
+
+
+# ------------------------------------------------------------------ observed
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A vswitch access-list entry; ``vlans`` empty means the default VLAN."""
+    porttype: str = ACCESS
+    vlans: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ObservedVswitch:
+    """A vswitch as Vswitch_Query_Extended shows it.
+
+    ``connections`` are the NICs coupled to it right now: (userid, vdev).
+    """
+    name: str
+    vlan_aware: bool
+    port_based: bool = False
+    grants: Mapping[str, Grant] = field(default_factory=dict)
+    connections: frozenset[tuple[str, str]] = frozenset()
+    rdevs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NicDef:
+    """A directory NICDEF; ``vswitch`` is its ``LAN SYSTEM`` (None: uncoupled)."""
+    vdev: str
+    vswitch: str | None = None
+    macid: str | None = None
+    devices: int = 3
+
+
+@dataclass(frozen=True)
+class ObservedGuest:
+    """What is known of one guest.
+
+    ``directory`` holds the NICDEFs known; it is complete only when
+    ``directory_complete`` (read with a directory query).  ``logged_on`` is
+    None when unknown.  ``live_absent`` are devices known to have no active
+    NIC while the guest is logged on.
+    """
+    userid: str
+    directory: Mapping[str, NicDef] = field(default_factory=dict)
+    directory_complete: bool = False
+    logged_on: bool | None = None
+    live_absent: frozenset[str] = frozenset()
+
+    def nicdef(self, vdev: str) -> NicDef | None:
+        return self.directory.get(vdev)
+
+
+@dataclass(frozen=True)
+class SwitchRow:
+    """The agent-owned columns of an xCAT ``switch`` row (of this zHCP)."""
+    node: str
+    vdev: str | None
+    switch: str | None
+    vlan: str | None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What this agent applied for a port (remembered across restarts), so a
+    port that disappears can be undone."""
+    userid: str
+    vdev: str
+    vswitch: str
+    vlan: int | None
+    node: str | None = None
+    api: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A port's state as reported to the plugin."""
+    status: str
+    userid: str | None = None
+    vdev: str | None = None
+    vswitch: str | None = None
+    vlan: int | None = None
+    porttype: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the agent knows of z/VM, the xCAT rows and its own records."""
+    vswitches: Mapping[str, ObservedVswitch] = field(default_factory=dict)
+    guests: Mapping[str, ObservedGuest] = field(default_factory=dict)
+    rows: Mapping[str, SwitchRow] = field(default_factory=dict)
+    bindings: Mapping[str, Binding] = field(default_factory=dict)
+    reported: Mapping[str, Outcome] = field(default_factory=dict)
+
+    def guest(self, userid: str) -> ObservedGuest:
+        return self.guests.get(userid) or ObservedGuest(userid)
+
+    def replace(self, **changes) -> "Observed":
+        return dataclasses.replace(self, **changes)
+
+
+# ------------------------------------------------------------------ operations
+
+
+@dataclass(frozen=True)
+class Op:
+    """Base of every operation; ``ports`` are the ports it serves (their
+    outcome depends on its success)."""
+    ports: tuple[str, ...] = field(default=(), kw_only=True, compare=False)
+
+    phase = 0
+
+    def describe(self) -> str:
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
+                           for f in dataclasses.fields(self) if f.name != "ports")
+        return f"{type(self).__name__}({fields})"
+
+
+@dataclass(frozen=True)
+class UncoupleLive(Op):
+    userid: str
+    vdev: str
+    phase = 0
+
+
+@dataclass(frozen=True)
+class UncoupleDirectory(Op):
+    userid: str
+    vdev: str
+    phase = 1
+
+
+@dataclass(frozen=True)
+class DeleteNicLive(Op):
+    userid: str
+    vdev: str
+    phase = 2
+
+
+@dataclass(frozen=True)
+class DeleteNic(Op):
+    """Remove a NIC the agent defined for an API-bound port (directory)."""
+    userid: str
+    vdev: str
+    phase = 3
+
+
+@dataclass(frozen=True)
+class Revoke(Op):
+    vswitch: str
+    userid: str
+    phase = 4
+
+
+@dataclass(frozen=True)
+class DefineNic(Op):
+    """NICDEF vdev TYPE QDIO MACID macid in the directory (API-bound ports)."""
+    userid: str
+    vdev: str
+    macid: str
+    phase = 5
+
+
+@dataclass(frozen=True)
+class DefineNicLive(Op):
+    userid: str
+    vdev: str
+    phase = 6
+
+
+@dataclass(frozen=True)
+class GrantOp(Op):
+    """Persistent grant; ``vlans`` empty = no VLAN (flat or default)."""
+    vswitch: str
+    userid: str
+    porttype: str | None = None
+    vlans: tuple[int, ...] = ()
+    phase = 7
+
+
+@dataclass(frozen=True)
+class CoupleDirectory(Op):
+    userid: str
+    vdev: str
+    vswitch: str
+    phase = 8
+
+
+@dataclass(frozen=True)
+class CoupleLive(Op):
+    userid: str
+    vdev: str
+    vswitch: str
+    phase = 9
+
+
+ZVM_OPS = (UncoupleLive, UncoupleDirectory, DeleteNicLive, DeleteNic, Revoke, DefineNic,
+           DefineNicLive, GrantOp, CoupleDirectory, CoupleLive)
+
+
+@dataclass(frozen=True)
+class WriteSwitchRow(Op):
+    """``tabch port=<port> switch.switch=<vswitch> switch.vlan=<vlan>``."""
+    port_id: str
+    vswitch: str
+    vlan: str
+    phase = 20
+
+
+@dataclass(frozen=True)
+class AddRows(Op):
+    """The xCAT ``mac`` and ``switch`` rows of an API-bound port's NIC (the
+    switch row complete with vswitch and VLAN)."""
+    node: str
+    port_id: str
+    vdev: str
+    mac: str
+    vswitch: str
+    vlan: str
+    phase = 21
+
+
+@dataclass(frozen=True)
+class DeleteRows(Op):
+    """Remove the rows of an API-bound port that was unbound."""
+    node: str | None
+    port_id: str
+    vdev: str
+    phase = 22
+
+
+@dataclass(frozen=True)
+class Report(Op):
+    """Record the port's outcome in the plugin (record_zvm_binding)."""
+    port_id: str
+    outcome: Outcome
+    phase = 30
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planner's answer.
+
+    ``ops`` are ordered by phase (z/VM changes, then table writes, then
+    reports).  ``deferred`` ports wait for operations of this plan to
+    succeed first (plan again after executing); ``reads`` are guests whose
+    directory must be read before their ports can be decided.
+    ``bindings`` is the binding record once every op has succeeded.
+    """
+    ops: tuple[Op, ...] = ()
+    deferred: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    bindings: Mapping[str, Binding] = field(default_factory=dict)
+
+    @property
+    def zvm_ops(self) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if isinstance(op, ZVM_OPS))
+
+    @property
+    def row_ops(self) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if isinstance(op, (WriteSwitchRow, AddRows,
+                                                              DeleteRows)))
+
+    @property
+    def reports(self) -> tuple[Report, ...]:
+        return tuple(op for op in self.ops if isinstance(op, Report))
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops and not self.deferred and not self.reads

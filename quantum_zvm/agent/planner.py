@@ -1,0 +1,632 @@
+"""The pure planner: ``plan(desired, observed) -> Plan``, and ``apply`` (the
+effect model of operations on the observed state).
+
+Rules (issue "z/VM agent", reference zvm-smapi.md §1):
+
+- flat network → grant without VLAN on a VLAN-unaware vswitch; vlan network →
+  grant ACCESS with the port's VLAN on a VLAN-aware vswitch.  Any other
+  combination is refused with a reason.
+- admin up → couple the NIC in the directory and live (live only when the
+  guest may be logged on); admin down → uncouple, keep the grant.
+- a port that is gone (or whose NIC moved) → uncouple its old NIC; revoke the
+  userid only when no other port of it remains on that vswitch.
+- on a user-based vswitch a userid has one VLAN: of two NICs of one guest in
+  different VLANs, the one in effect (observed grant) or else the earlier
+  (``order``) wins and the other is refused.  On a port-based vswitch each
+  NIC gets its own port (when ``port_selection`` is available).
+- a grant never moves a userid into a VLAN while a NIC of it that is not a
+  port of that VLAN's network is coupled to the vswitch: such NICs are
+  uncoupled first and the grant is deferred to the next pass.  Changing the
+  VLAN of an existing grant needs the guest's complete directory (a read).
+- the DHCP guest (``dhcp_userid``) is granted TRUNK with exactly the VLANs
+  of networks with DHCP-enabled subnets (plus the VLANs of its own ports).
+- nothing to change → an empty plan (no operations, no reports).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Mapping
+
+from quantum_zvm.agent.model import (
+    ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding,
+    CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
+    DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
+    ObservedVswitch, Op, Outcome, Plan, Report, Revoke, SwitchRow, UncoupleDirectory,
+    UncoupleLive, WriteSwitchRow)
+
+FIRST_NIC_VDEV = 0x1000
+NIC_VDEV_STEP = 3
+FLAT_VLAN_TEXT = "-1"
+_SAFE, _WAIT, _REFUSED = "safe", "wait", "refused"
+
+
+class Result:
+    """How an operation ended, as the executor classifies it."""
+    OK = "ok"
+    LOGGED_OFF = "logged_off"        # live op on a guest that is not logged on
+    NO_LIVE_NIC = "no_live_nic"      # live op on a device the running guest lacks
+    FAILED = "failed"
+
+
+def vlan_text(vlan: int | None) -> str:
+    """The ``switch.vlan`` value: the VLAN id, or -1 for flat."""
+    return FLAT_VLAN_TEXT if vlan is None else str(vlan)
+
+
+# ===================================================================== planning
+
+
+class _Planner:
+    def __init__(self, desired: DesiredState, observed: Observed):
+        self.d = desired
+        self.o = observed
+        self.ops: list[Op] = []
+        self.errors: dict[str, str] = dict(desired.rejected)
+        self.deferred: set[str] = set()
+        self.reads: set[str] = set()
+        self.accepted: dict[str, DesiredPort] = {}
+        self.losers: set[str] = set()             # refused for another VLAN on the vswitch
+        self.taken: dict[str, list[int]] = defaultdict(list)  # userid -> NIC vdevs of ports
+
+    # ----------------------------------------------------------------- helpers
+    def add(self, op: Op) -> None:
+        for i, existing in enumerate(self.ops):
+            if existing == op:
+                merged = tuple(dict.fromkeys(existing.ports + op.ports))
+                self.ops[i] = dataclasses.replace(existing, ports=merged)
+                return
+        self.ops.append(op)
+
+    def guest(self, userid: str) -> ObservedGuest:
+        return self.o.guest(userid)
+
+    def vswitch(self, name: str) -> ObservedVswitch | None:
+        return self.o.vswitches.get(name)
+
+    def live_vswitch(self, userid: str, vdev: str) -> str | None:
+        """The managed vswitch the NIC is coupled to right now, if any."""
+        for vsw in self.o.vswitches.values():
+            if (userid, vdev) in vsw.connections:
+                return vsw.name
+        return None
+
+    def dir_coupled(self, userid: str, vdev: str) -> str | None | bool:
+        """The vswitch of the NIC's directory LAN; None uncoupled/absent; True unknown."""
+        guest = self.guest(userid)
+        nicdef = guest.nicdef(vdev)
+        if nicdef is not None:
+            return nicdef.vswitch
+        return None if guest.directory_complete else True
+
+    # ----------------------------------------------------------------- checks
+    def check_port(self, port: DesiredPort) -> str | None:
+        if port.vswitch not in self.d.vswitches:
+            return (f"physical network {port.vswitch} is not a vswitch of this agent "
+                    f"(vswitch_mappings)")
+        vsw = self.vswitch(port.vswitch)
+        if vsw is None:
+            return f"vswitch {port.vswitch} does not exist on z/VM"
+        if port.vlan is None and vsw.vlan_aware:
+            return (f"flat network {port.network_id} needs a VLAN-unaware vswitch; "
+                    f"{port.vswitch} is VLAN-aware")
+        if port.vlan is not None and not vsw.vlan_aware:
+            return (f"VLAN network {port.network_id} (VLAN {port.vlan}) needs a VLAN-aware "
+                    f"vswitch; {port.vswitch} is VLAN-unaware")
+        return None
+
+    def resolve_api_nic(self, port: DesiredPort) -> DesiredPort | None:
+        """Give an API-bound port its vdev and check its NIC; None = not decided yet."""
+        guest = self.guest(port.userid)
+        if port.vdev is not None:
+            nicdef = guest.nicdef(port.vdev)
+            if nicdef is not None and nicdef.macid == port.macid:
+                return port
+            if not guest.directory_complete:
+                self.reads.add(port.userid)
+                self.deferred.add(port.port_id)
+                return None
+            if nicdef is not None:
+                self.errors[port.port_id] = (
+                    f"vdev {port.vdev} of {port.userid} is already used by another NIC"
+                    + (f" (MACID {nicdef.macid})" if nicdef.macid else ""))
+                return None
+            clash = self.overlapping_nicdef(guest, int(port.vdev, 16))
+            if clash:
+                self.errors[port.port_id] = (f"vdev {port.vdev} of {port.userid} overlaps "
+                                             f"NIC {clash}")
+                return None
+            return port
+        for nicdef in guest.directory.values():
+            if port.macid is not None and nicdef.macid == port.macid:
+                return dataclasses.replace(port, vdev=nicdef.vdev)
+        if not guest.directory_complete:
+            self.reads.add(port.userid)
+            self.deferred.add(port.port_id)
+            return None
+        return dataclasses.replace(port, vdev=self.free_vdev(port.userid, guest))
+
+    @staticmethod
+    def overlapping_nicdef(guest: ObservedGuest, base: int) -> str | None:
+        for nicdef in guest.directory.values():
+            start = int(nicdef.vdev, 16)
+            if start < base + NIC_VDEV_STEP and base < start + nicdef.devices:
+                return nicdef.vdev
+        return None
+
+    def free_vdev(self, userid: str, guest: ObservedGuest) -> str:
+        used: list[tuple[int, int]] = [(int(n.vdev, 16), n.devices)
+                                       for n in guest.directory.values()]
+        used += [(vdev, NIC_VDEV_STEP) for vdev in self.taken[userid]]
+        vdev = FIRST_NIC_VDEV
+        while any(start < vdev + NIC_VDEV_STEP and vdev < start + count
+                  for start, count in used):
+            vdev += NIC_VDEV_STEP
+        return format(vdev, "04X")
+
+    # ----------------------------------------------------------------- main
+    def run(self) -> Plan:
+        candidates = self.candidates()
+        self.resolve_conflicts(candidates)
+        holders = self.holders()
+        self.undo_bindings(holders)
+        self.uncouple_refused()
+        blocked = self.grants(holders)
+        self.port_ops(blocked)
+        return self.finish()
+
+    def candidates(self) -> list[DesiredPort]:
+        ports = sorted(self.d.ports.values(), key=lambda p: (p.order, p.port_id))
+        out: list[DesiredPort] = []
+        nics: dict[tuple[str, str], DesiredPort] = {}
+        for port in ports:
+            if port.vdev is not None:
+                self.taken[port.userid].append(int(port.vdev, 16))
+        for port in ports:
+            if port.port_id in self.errors:
+                continue
+            reason = self.check_port(port)
+            if reason:
+                self.errors[port.port_id] = reason
+                continue
+            if port.api:
+                port = self.resolve_api_nic(port)
+                if port is None:
+                    continue
+            owner = nics.get(port.nic)
+            if owner is not None:
+                self.errors[port.port_id] = (f"NIC {port.vdev} of {port.userid} already "
+                                             f"carries port {owner.port_id}")
+                continue
+            nics[port.nic] = port
+            self.taken[port.userid].append(int(port.vdev, 16))
+            out.append(port)
+        return out
+
+    def resolve_conflicts(self, candidates: list[DesiredPort]) -> None:
+        """One VLAN per userid on a user-based vswitch (DHCP guest excepted)."""
+        groups: dict[tuple[str, str], list[DesiredPort]] = defaultdict(list)
+        for port in candidates:
+            groups[(port.userid, port.vswitch)].append(port)
+        for (userid, vswitch), ports in groups.items():
+            vlans = {p.vlan for p in ports}
+            if len(vlans) <= 1 or userid == self.d.dhcp_userid:
+                for port in ports:
+                    self.accepted[port.port_id] = port
+                continue
+            grant = self.vswitch(vswitch).grants.get(userid)
+            winner_vlan = None
+            if grant is not None and grant.porttype == ACCESS and len(grant.vlans) == 1:
+                (current,) = grant.vlans
+                if current in vlans:
+                    winner_vlan = current
+            first = ports[0]  # candidates are in order
+            if winner_vlan is None:
+                winner_vlan = first.vlan
+            winner = next(p for p in ports if p.vlan == winner_vlan)
+            mode = ("port-based, but this z/VM interface cannot couple a NIC to a chosen port"
+                    if self.vswitch(vswitch).port_based else "user-based")
+            for port in ports:
+                if port.vlan == winner_vlan:
+                    self.accepted[port.port_id] = port
+                else:
+                    self.errors[port.port_id] = (
+                        f"{userid} already has VLAN {winner_vlan} on vswitch {vswitch} "
+                        f"(port {winner.port_id}); a second NIC in VLAN {port.vlan} "
+                        f"(network {port.network_id}) cannot be on {vswitch}, which is {mode}")
+                    self.losers.add(port.port_id)
+
+    def holders(self) -> dict[tuple[str, str], list[DesiredPort]]:
+        out: dict[tuple[str, str], list[DesiredPort]] = defaultdict(list)
+        for port in self.accepted.values():
+            out[(port.userid, port.vswitch)].append(port)
+        return out
+
+    # ----------------------------------------------------------------- undo
+    def undo_bindings(self, holders: Mapping[tuple[str, str], list[DesiredPort]]) -> None:
+        """Uncouple (and clean up) NICs of ports that are gone, refused or moved."""
+        accepted_nics = {p.nic: p for p in self.accepted.values()}
+        revokes: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for port_id, binding in sorted(self.o.bindings.items()):
+            current = self.accepted.get(port_id)
+            if current is not None and current.nic == (binding.userid, binding.vdev) \
+                    and current.vswitch == binding.vswitch:
+                continue
+            if port_id in self.deferred:
+                continue
+            nic = (binding.userid, binding.vdev)
+            reuser = accepted_nics.get(nic)
+            if reuser is None:
+                self.uncouple(binding.userid, binding.vdev, (port_id,))
+            unbound_api = binding.api and port_id not in self.errors and (
+                current is None or not current.api)
+            if unbound_api and reuser is None:
+                guest = self.guest(binding.userid)
+                if guest.logged_on is not False:
+                    self.add(DeleteNicLive(binding.userid, binding.vdev, ports=(port_id,)))
+                if guest.nicdef(binding.vdev) is not None or not guest.directory_complete:
+                    self.add(DeleteNic(binding.userid, binding.vdev, ports=(port_id,)))
+            if unbound_api and port_id in self.o.rows:
+                self.add(DeleteRows(binding.node, port_id, binding.vdev, ports=(port_id,)))
+            if (binding.userid, binding.vswitch) not in holders:
+                revokes[(binding.userid, binding.vswitch)].append(port_id)
+        for (userid, vswitch), ports in sorted(revokes.items()):
+            if userid == self.d.dhcp_userid:
+                continue  # the DHCP guest's grant is decided in grants()
+            vsw = self.vswitch(vswitch)
+            if vsw is not None and userid in vsw.grants:
+                self.add(Revoke(vswitch, userid, ports=tuple(ports)))
+
+    def uncouple(self, userid: str, vdev: str, ports: tuple[str, ...]) -> None:
+        if self.live_vswitch(userid, vdev) is not None:
+            self.add(UncoupleLive(userid, vdev, ports=ports))
+        if self.dir_coupled(userid, vdev) is not None:
+            self.add(UncoupleDirectory(userid, vdev, ports=ports))
+
+    def uncouple_refused(self) -> None:
+        """A refused port's NIC must not stay coupled to a managed vswitch, where it
+        could carry another network's VLAN (a NIC carried by an accepted port
+        is left alone)."""
+        for port_id in sorted(self.errors):
+            self.uncouple_port(port_id)
+
+    def uncouple_port(self, port_id: str) -> None:
+        """Uncouple a refused port's NIC.  For a port refused for its VLAN an
+        unknown directory counts as coupled: it is the case where the NIC
+        would get the other VLAN."""
+        port = self.d.ports.get(port_id)
+        if port is None or port.vdev is None:
+            return
+        if any(p.nic == port.nic for p in self.accepted.values() if p.port_id != port_id):
+            return
+        served = (port_id,)
+        if self.live_vswitch(port.userid, port.vdev) is not None:
+            self.add(UncoupleLive(port.userid, port.vdev, ports=served))
+        directory = self.dir_coupled(port.userid, port.vdev)
+        if directory in self.o.vswitches or (directory is True and port_id in self.losers):
+            self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
+
+    # ----------------------------------------------------------------- grants
+    def wanted_grant(self, userid: str, vsw: ObservedVswitch,
+                     ports: list[DesiredPort]) -> Grant | None:
+        vlans = {p.vlan for p in ports if p.vlan is not None}
+        if userid == self.d.dhcp_userid and self.d.dhcp_userid:
+            if self.d.dhcp_vlans is None:
+                current = vsw.grants.get(userid)
+                if current is None and not ports:
+                    return None
+                if not vsw.vlan_aware:
+                    return Grant(ACCESS) if (ports or current) else None
+                keep = current.vlans if current is not None and current.porttype == TRUNK \
+                    else frozenset()
+                return Grant(TRUNK, frozenset(vlans | keep))
+            if vsw.name not in self.d.dhcp_vlans and not ports:
+                return None
+            if not vsw.vlan_aware:
+                return Grant(ACCESS)
+            trunk = set(self.d.dhcp_vlans.get(vsw.name, frozenset())) | vlans
+            return Grant(TRUNK, frozenset(trunk)) if trunk else None
+        if not ports:
+            return None
+        if not vsw.vlan_aware:
+            return Grant(ACCESS)
+        return Grant(ACCESS, frozenset(vlans))
+
+    @staticmethod
+    def grant_satisfied(vsw: ObservedVswitch, wanted: Grant, current: Grant | None) -> bool:
+        if current is None:
+            return False
+        if not vsw.vlan_aware:
+            return True
+        return current.porttype == wanted.porttype and current.vlans == wanted.vlans
+
+    def grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]) -> set[tuple[str, str]]:
+        """Grant/revoke per (userid, vswitch); returns the pairs whose grant is blocked."""
+        blocked: set[tuple[str, str]] = set()
+        pairs = set(holders)
+        if self.d.dhcp_userid:
+            pairs |= {(self.d.dhcp_userid, name) for name in self.o.vswitches
+                      if name in self.d.vswitches}
+        for userid, name in sorted(pairs):
+            vsw = self.vswitch(name)
+            ports = holders.get((userid, name), [])
+            wanted = self.wanted_grant(userid, vsw, ports)
+            current = vsw.grants.get(userid)
+            served = tuple(p.port_id for p in ports)
+            if wanted is None:
+                if current is not None and userid == self.d.dhcp_userid \
+                        and self.d.dhcp_vlans is not None:
+                    self.add(Revoke(name, userid, ports=served))
+                continue
+            if self.grant_satisfied(vsw, wanted, current):
+                continue
+            if wanted.porttype == ACCESS and vsw.vlan_aware:
+                verdict = self.grant_safe(userid, vsw, ports, current)
+                if verdict != _SAFE:
+                    blocked.add((userid, name))
+                    if verdict == _WAIT:
+                        self.deferred.update(served)
+                    continue
+            self.add(GrantOp(name, userid, wanted.porttype if vsw.vlan_aware else None,
+                             tuple(sorted(wanted.vlans)), ports=served))
+        return blocked
+
+    def grant_safe(self, userid: str, vsw: ObservedVswitch, ports: list[DesiredPort],
+                   current: Grant | None) -> str:
+        """Whether granting the holders' VLAN cannot put another network's NIC on it:
+        _SAFE, _WAIT (deferred to the next pass) or _REFUSED (holders refused).
+
+        - Changing an existing grant's VLAN needs the guest's whole directory.
+        - NICs of ``userid`` coupled to the vswitch (live, or in the directory)
+          must all be the holders' NICs; quantum's others (gone or refused
+          ports) are uncoupled by this plan and the grant waits for the next
+          pass; a foreign one refuses the holders.
+        - Any uncouple of the guest in this plan also makes the grant wait, so
+          a failed uncouple can never be followed by the grant in one batch.
+        """
+        own = {p.vdev for p in ports}
+        guest = self.guest(userid)
+        if current is not None and not guest.directory_complete:
+            self.reads.add(userid)
+            return _WAIT
+        strangers = {vdev for (uid, vdev) in vsw.connections if uid == userid} - own
+        strangers |= {n.vdev for n in guest.directory.values() if n.vswitch == vsw.name} - own
+        planned = {op.vdev for op in self.ops
+                   if isinstance(op, (UncoupleLive, UncoupleDirectory)) and op.userid == userid}
+        foreign = sorted(strangers - planned)
+        if foreign:
+            for port in ports:
+                self.errors[port.port_id] = (
+                    f"{userid} has NIC {', '.join(foreign)} coupled to {vsw.name} that is not "
+                    f"a port of this network; refusing to grant VLAN "
+                    f"{', '.join(str(v) for v in sorted({p.vlan for p in ports}))}")
+                self.accepted.pop(port.port_id, None)
+                self.losers.add(port.port_id)
+                self.uncouple_port(port.port_id)
+            return _REFUSED
+        return _WAIT if planned else _SAFE
+
+    # ----------------------------------------------------------------- per port
+    def port_ops(self, blocked: set[tuple[str, str]]) -> None:
+        for port in sorted(self.accepted.values(), key=lambda p: (p.order, p.port_id)):
+            if port.port_id in self.errors:
+                continue
+            if (port.userid, port.vswitch) in blocked or port.port_id in self.deferred:
+                self.deferred.add(port.port_id)
+                continue
+            served = (port.port_id,)
+            guest = self.guest(port.userid)
+            if port.api and guest.nicdef(port.vdev) is None:
+                self.add(DefineNic(port.userid, port.vdev, port.macid, ports=served))
+                if guest.logged_on is not False:
+                    self.add(DefineNicLive(port.userid, port.vdev, ports=served))
+            live = self.live_vswitch(port.userid, port.vdev)
+            directory = self.dir_coupled(port.userid, port.vdev)
+            if port.admin_up:
+                if live is not None and live != port.vswitch:
+                    self.add(UncoupleLive(port.userid, port.vdev, ports=served))
+                if directory != port.vswitch:
+                    self.add(CoupleDirectory(port.userid, port.vdev, port.vswitch, ports=served))
+                if live != port.vswitch and guest.logged_on is not False and (
+                        port.vdev not in guest.live_absent):
+                    self.add(CoupleLive(port.userid, port.vdev, port.vswitch, ports=served))
+            else:
+                if live is not None:
+                    self.add(UncoupleLive(port.userid, port.vdev, ports=served))
+                if directory is not None:
+                    self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
+            self.rows_for(port)
+
+    def rows_for(self, port: DesiredPort) -> None:
+        row = self.o.rows.get(port.port_id)
+        vlan = vlan_text(port.vlan)
+        served = (port.port_id,)
+        if row is None:
+            if port.api and port.node:
+                self.add(AddRows(port.node, port.port_id, port.vdev, port.mac or "",
+                                 port.vswitch, vlan, ports=served))
+            return
+        if row.switch != port.vswitch or row.vlan != vlan:
+            self.add(WriteSwitchRow(port.port_id, port.vswitch, vlan, ports=served))
+
+    # ----------------------------------------------------------------- result
+    def outcome(self, port: DesiredPort) -> Outcome:
+        vsw = self.vswitch(port.vswitch)
+        porttype = None
+        if vsw is not None and vsw.vlan_aware:
+            porttype = TRUNK if port.userid == self.d.dhcp_userid else ACCESS
+        return Outcome(STATUS_ACTIVE if port.admin_up else STATUS_DOWN, port.userid,
+                       port.vdev, port.vswitch, port.vlan, porttype)
+
+    def finish(self) -> Plan:
+        outcomes: dict[str, Outcome] = {}
+        bindings: dict[str, Binding] = {
+            port_id: b for port_id, b in self.o.bindings.items()
+            if port_id in self.deferred or port_id in self.accepted}
+        for port_id, reason in sorted(self.errors.items()):
+            outcomes[port_id] = Outcome(STATUS_ERROR, error=reason)
+            binding = self.o.bindings.get(port_id)
+            if binding is not None and binding.api:
+                bindings[port_id] = binding  # its NIC and rows are removed when unbound
+            else:
+                bindings.pop(port_id, None)
+        for port in self.accepted.values():
+            if port.port_id in self.errors or port.port_id in self.deferred:
+                continue
+            outcomes[port.port_id] = self.outcome(port)
+            bindings[port.port_id] = Binding(port.userid, port.vdev, port.vswitch, port.vlan,
+                                             port.node, port.api)
+        for port_id, outcome in sorted(outcomes.items()):
+            if self.o.reported.get(port_id) != outcome:
+                self.add(Report(port_id, outcome, ports=(port_id,)))
+        ops = sorted(self.ops, key=lambda op: op.phase)
+        return Plan(ops=tuple(ops), deferred=frozenset(self.deferred),
+                    reads=frozenset(self.reads), outcomes=outcomes, bindings=bindings)
+
+
+def plan(desired: DesiredState, observed: Observed) -> Plan:
+    """The operations that take z/VM from ``observed`` to ``desired``.
+
+    Pure: reads its arguments only.  Operations come ordered by phase
+    (uncouple, delete, revoke, define, grant, couple; then xCAT rows; then
+    reports), so one sequential batch is safe.
+    """
+    return _Planner(desired, observed).run()
+
+
+# ===================================================================== effects
+
+
+def apply(observed: Observed, result_plan: Plan,
+          results: Mapping[Op, str] | None = None) -> Observed:
+    """The observed state after executing ``result_plan``.
+
+    ``results`` maps operations to a :class:`Result` value (default: every
+    operation succeeded).  A port's binding and report are recorded only
+    when every operation serving it succeeded.
+    """
+    results = results or {}
+    failed_ports: set[str] = set()
+    for op in result_plan.ops:
+        if results.get(op, Result.OK) == Result.FAILED:
+            failed_ports.update(op.ports)
+    vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
+    guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
+    rows = dict(observed.rows)
+    reported = dict(observed.reported)
+
+    def guest(userid: str) -> _MutableGuest:
+        if userid not in guests:
+            guests[userid] = _MutableGuest(ObservedGuest(userid))
+        return guests[userid]
+
+    for op in result_plan.ops:
+        result = results.get(op, Result.OK)
+        if result == Result.FAILED:
+            continue
+        _apply_one(op, result, vswitches, guest, rows, reported, failed_ports)
+
+    bindings = dict(observed.bindings)
+    for port_id in set(observed.bindings) | set(result_plan.bindings):
+        if port_id in failed_ports:
+            continue
+        if port_id in result_plan.bindings:
+            bindings[port_id] = result_plan.bindings[port_id]
+        else:
+            bindings.pop(port_id, None)
+    return observed.replace(
+        vswitches={name: v.freeze() for name, v in vswitches.items()},
+        guests={uid: g.freeze() for uid, g in guests.items()},
+        rows=rows, bindings=bindings, reported=reported)
+
+
+class _MutableVswitch:
+    def __init__(self, vsw: ObservedVswitch):
+        self.base = vsw
+        self.grants = dict(vsw.grants)
+        self.connections = set(vsw.connections)
+
+    def freeze(self) -> ObservedVswitch:
+        return dataclasses.replace(self.base, grants=self.grants,
+                                   connections=frozenset(self.connections))
+
+
+class _MutableGuest:
+    def __init__(self, guest: ObservedGuest):
+        self.base = guest
+        self.directory = dict(guest.directory)
+        self.logged_on = guest.logged_on
+        self.live_absent = set(guest.live_absent)
+
+    def freeze(self) -> ObservedGuest:
+        return dataclasses.replace(self.base, directory=self.directory,
+                                   logged_on=self.logged_on,
+                                   live_absent=frozenset(self.live_absent))
+
+    def set_lan(self, vdev: str, vswitch: str | None) -> None:
+        nicdef = self.directory.get(vdev)
+        if nicdef is None:
+            if self.base.directory_complete and vswitch is None:
+                return  # known absent: nothing was uncoupled
+            nicdef = NicDef(vdev)
+        self.directory[vdev] = dataclasses.replace(nicdef, vswitch=vswitch)
+
+
+def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest,
+               rows: dict[str, SwitchRow], reported: dict, failed_ports: set[str]) -> None:
+    def drop_connection(userid: str, vdev: str) -> None:
+        for vsw in vswitches.values():
+            vsw.connections.discard((userid, vdev))
+
+    if isinstance(op, (UncoupleLive, DeleteNicLive)):
+        drop_connection(op.userid, op.vdev)
+        if result == Result.LOGGED_OFF:
+            guest(op.userid).logged_on = False
+        elif isinstance(op, DeleteNicLive) and result == Result.OK:
+            guest(op.userid).live_absent.add(op.vdev)
+    elif isinstance(op, UncoupleDirectory):
+        guest(op.userid).set_lan(op.vdev, None)
+    elif isinstance(op, DeleteNic):
+        guest(op.userid).directory.pop(op.vdev, None)
+    elif isinstance(op, Revoke):
+        if op.vswitch in vswitches:
+            vswitches[op.vswitch].grants.pop(op.userid, None)
+    elif isinstance(op, DefineNic):
+        g = guest(op.userid)
+        g.directory[op.vdev] = NicDef(op.vdev, None, op.macid)
+    elif isinstance(op, DefineNicLive):
+        g = guest(op.userid)
+        g.live_absent.discard(op.vdev)
+        if result == Result.LOGGED_OFF:
+            g.logged_on = False
+        else:
+            g.logged_on = True
+    elif isinstance(op, GrantOp):
+        if op.vswitch in vswitches:
+            vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
+                                                            frozenset(op.vlans))
+    elif isinstance(op, CoupleDirectory):
+        guest(op.userid).set_lan(op.vdev, op.vswitch)
+    elif isinstance(op, CoupleLive):
+        g = guest(op.userid)
+        if result == Result.LOGGED_OFF:
+            g.logged_on = False
+        elif result == Result.NO_LIVE_NIC:
+            g.logged_on = True
+            g.live_absent.add(op.vdev)
+        else:
+            g.logged_on = True
+            drop_connection(op.userid, op.vdev)
+            if op.vswitch in vswitches:
+                vswitches[op.vswitch].connections.add((op.userid, op.vdev))
+    elif isinstance(op, WriteSwitchRow):
+        row = rows.get(op.port_id)
+        if row is not None:
+            rows[op.port_id] = dataclasses.replace(row, switch=op.vswitch, vlan=op.vlan)
+    elif isinstance(op, AddRows):
+        rows[op.port_id] = SwitchRow(op.node, op.vdev, op.vswitch, op.vlan)
+    elif isinstance(op, DeleteRows):
+        rows.pop(op.port_id, None)
+    elif isinstance(op, Report):
+        if op.port_id not in failed_ports:
+            reported[op.port_id] = op.outcome

@@ -1,0 +1,239 @@
+"""Properties of the planner over generated worlds (hypothesis).
+
+A *world* is the full truth of z/VM (grants, couplings, directories, who is
+logged on); the planner may see all of it or only part (directories
+unknown until read).  Operations are "executed" by applying them to the
+truth with the results z/VM would give (live operations on a logged-off
+guest report LOGGED_OFF).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK,
+                                     Binding, CoupleLive, DefineNicLive, DeleteNicLive,
+                                     DesiredPort, Grant, GrantOp, NicDef, Observed,
+                                     ObservedGuest, UncoupleLive)
+from quantum_zvm.agent.planner import Result, apply, plan
+
+from tests.unit.agent.states import SPECS, desired, observed, vswitches
+
+USERIDS = ("LINUX01", "LINUX02", "DHCPAGT")
+VDEVS = ("1000", "1003", "1006")
+VLANS = (100, 101, 102)
+VSWITCHES = tuple(SPECS)
+LANS = (None,) + VSWITCHES
+LIVE_OPS = (CoupleLive, UncoupleLive, DefineNicLive, DeleteNicLive)
+
+
+@st.composite
+def worlds(draw):
+    """(desired state, truth, bindings) with consistent, plausible contents."""
+    n_ports = draw(st.integers(0, 6))
+    ports = []
+    for i in range(n_ports):
+        userid = draw(st.sampled_from(USERIDS))
+        vswitch = draw(st.sampled_from(VSWITCHES))
+        aware = SPECS[vswitch].vlan_aware
+        # mostly the right network type for the vswitch, sometimes not
+        right = draw(st.integers(0, 9)) > 0
+        vlan = draw(st.sampled_from(VLANS)) if aware == right else None
+        ports.append(DesiredPort(
+            f"p{i}", userid, draw(st.sampled_from(VDEVS)), vswitch, vlan,
+            f"net-{vswitch}-{vlan}", draw(st.booleans()), i, node=userid.lower()))
+    dhcp = draw(st.booleans())
+    dhcp_vlans = None
+    if dhcp and draw(st.booleans()):
+        dhcp_vlans = {"VSWVLAN": frozenset(draw(st.sets(st.sampled_from(VLANS), max_size=3)))}
+        if draw(st.booleans()):
+            dhcp_vlans["VSWFLAT"] = frozenset()
+    want = desired(*ports, dhcp_userid="DHCPAGT" if dhcp else None, dhcp_vlans=dhcp_vlans)
+
+    grants = {}
+    for name in VSWITCHES:
+        grants[name] = {}
+        for userid in USERIDS:
+            if draw(st.integers(0, 2)) == 0:
+                if SPECS[name].vlan_aware:
+                    vlans = frozenset(draw(st.sets(st.sampled_from(VLANS), min_size=1,
+                                                   max_size=1 if userid != "DHCPAGT" else 3)))
+                    grants[name][userid] = Grant(TRUNK if userid == "DHCPAGT" else ACCESS,
+                                                 vlans)
+                else:
+                    grants[name][userid] = Grant(ACCESS)
+    guests = {}
+    connections = {name: set() for name in VSWITCHES}
+    for userid in USERIDS:
+        logged_on = draw(st.booleans())
+        nicdefs = {}
+        for vdev in VDEVS:
+            lan = draw(st.sampled_from(LANS))
+            nicdefs[vdev] = NicDef(vdev, lan)
+            if logged_on and draw(st.booleans()):
+                live = draw(st.sampled_from(LANS))
+                if live is not None:
+                    connections[live].add((userid, vdev))
+        guests[userid] = ObservedGuest(userid, nicdefs, True, logged_on)
+    bindings = {}
+    for i in range(draw(st.integers(0, 3))):
+        userid = draw(st.sampled_from(USERIDS))
+        vswitch = draw(st.sampled_from(VSWITCHES))
+        vlan = draw(st.sampled_from(VLANS)) if SPECS[vswitch].vlan_aware else None
+        port_id = draw(st.sampled_from([f"p{j}" for j in range(n_ports)] + [f"old{i}"]))
+        bindings[port_id] = Binding(userid, draw(st.sampled_from(VDEVS)), vswitch, vlan,
+                                    userid.lower())
+    truth = Observed(vswitches(grants, connections), guests, {}, bindings, {})
+    return want, truth
+
+
+def hide(truth: Observed, userids) -> Observed:
+    """The truth with the directories of ``userids`` unknown and logon state unknown."""
+    guests = dict(truth.guests)
+    for userid in userids:
+        guests[userid] = ObservedGuest(userid, {}, False, None)
+    return truth.replace(guests=guests)
+
+
+def results_for(truth: Observed, step) -> dict:
+    out = {}
+    for op in step.ops:
+        if isinstance(op, LIVE_OPS) and truth.guest(op.userid).logged_on is False:
+            out[op] = Result.LOGGED_OFF
+    return out
+
+
+def read(known: Observed, truth: Observed, userids) -> Observed:
+    guests = dict(known.guests)
+    for userid in userids:
+        guests[userid] = truth.guest(userid)
+    return known.replace(guests=guests)
+
+
+def run(want, truth, known, passes=6):
+    """Plan/execute until empty; returns (truth, known, plans)."""
+    plans = []
+    for _ in range(passes):
+        step = plan(want, known)
+        plans.append((step, known, truth))
+        if step.empty:
+            return truth, known, plans
+        results = results_for(truth, step)
+        truth = apply(truth, step, results)
+        known = apply(known, step, results)
+        if step.reads:
+            known = read(known, truth, step.reads)
+    raise AssertionError(f"no convergence in {passes} passes: {plans[-1][0]}")
+
+
+def coupled(state: Observed, userid: str, vdev: str) -> set[str]:
+    out = {name for name, v in state.vswitches.items() if (userid, vdev) in v.connections}
+    nicdef = state.guest(userid).nicdef(vdev)
+    if nicdef is not None and nicdef.vswitch:
+        out.add(nicdef.vswitch)
+    return out
+
+
+def grants_are_safe(want, step, before: Observed) -> None:
+    """Every ACCESS grant carries the VLAN of the guest's ports on that vswitch, and no
+    NIC of the guest coupled to the vswitch belongs to another network."""
+    for op in step.ops:
+        if not isinstance(op, GrantOp):
+            continue
+        mine = [p for p in want.ports.values()
+                if p.userid == op.userid and p.vswitch == op.vswitch]
+        if op.porttype == TRUNK:
+            assert op.userid == want.dhcp_userid
+            continue
+        if op.porttype != ACCESS:
+            assert not op.vlans
+            continue
+        (vlan,) = op.vlans
+        assert any(p.vlan == vlan for p in mine), (op, mine)
+        served = [want.ports[p] for p in op.ports]
+        assert served and all(p.vlan == vlan for p in served)
+        holders = {p.vdev for p in served}
+        for vdev in VDEVS:
+            if op.vswitch in coupled(before, op.userid, vdev):
+                assert vdev in holders, (op, vdev, "coupled NIC of another network")
+
+
+def final_state_is_right(want, final: Observed, last) -> None:
+    outcomes = last.reported
+    for p in want.ports.values():
+        outcome = outcomes.get(p.port_id)
+        assert outcome is not None, p
+        nics = coupled(final, p.userid, p.vdev)
+        if outcome.status == STATUS_ACTIVE:
+            grant = final.vswitches[p.vswitch].grants.get(p.userid)
+            assert grant is not None
+            if p.vlan is not None:
+                assert p.vlan in grant.vlans
+                if grant.porttype == ACCESS:
+                    assert grant.vlans == {p.vlan}
+            assert final.guest(p.userid).nicdef(p.vdev).vswitch == p.vswitch
+            assert nics <= {p.vswitch}
+        elif outcome.status == STATUS_DOWN:
+            assert not nics
+        else:
+            assert outcome.status == STATUS_ERROR and outcome.error
+    # no NIC of a quantum port sits on a VLAN that is not its network's
+    for p in want.ports.values():
+        for name in coupled(final, p.userid, p.vdev):
+            grant = final.vswitches[name].grants.get(p.userid)
+            if grant is None or grant.porttype != ACCESS or not grant.vlans:
+                continue
+            carriers = [q for q in want.ports.values()
+                        if q.nic == p.nic and outcomes[q.port_id].status != STATUS_ERROR]
+            assert carriers, (p, name, "refused port still coupled")
+            assert all(q.vlan in grant.vlans and q.vswitch == name for q in carriers)
+
+
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("QZVM_HYPOTHESIS_EXAMPLES", "300")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(worlds())
+def test_full_knowledge_converges_safely_to_a_fixpoint(world):
+    want, truth = world
+    final, known, plans = run(want, truth, truth)
+    for step, before, _ in plans:
+        grants_are_safe(want, step, before)
+    final_state_is_right(want, final, known)
+    assert plan(want, final).empty
+
+
+@SETTINGS
+@given(worlds(), st.sets(st.sampled_from(USERIDS)))
+def test_partial_knowledge_converges_with_reads(world, hidden):
+    want, truth = world
+    final, known, plans = run(want, truth, hide(truth, hidden))
+    for step, before_known, _ in plans:
+        grants_are_safe(want, step, before_known)
+    assert plan(want, known).empty
+
+
+@SETTINGS
+@given(worlds())
+def test_a_failed_operation_never_breaks_safety_and_is_retried(world):
+    want, truth = world
+    first = plan(want, truth)
+    if not first.ops:
+        return
+    failed = {first.ops[0]: Result.FAILED}
+    truth = apply(truth, first, {**results_for(truth, first), **failed})
+    final, known, plans = run(want, truth, truth)
+    for step, before, _ in plans:
+        grants_are_safe(want, step, before)
+    assert plan(want, final).empty
+
+
+@SETTINGS
+@given(worlds())
+def test_planning_is_deterministic_and_pure(world):
+    want, truth = world
+    snapshot = dataclasses.replace(truth)
+    assert plan(want, truth) == plan(want, truth)
+    assert truth == snapshot
