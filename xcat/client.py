@@ -54,6 +54,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
 
 from xcat import zvm_names
@@ -153,11 +155,46 @@ class Counters:
             self.kinds.clear()
 
 
+class _ConnectionCount:
+    """TCP connections opened (successful connects, TLS handshake included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+def _counting_pool_classes(count: _ConnectionCount) -> dict[str, type]:
+    """Pool classes whose connections count every (re)connect of their socket."""
+
+    class CountingHTTPConnection(HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            count.increment()
+
+    class CountingHTTPSConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            count.increment()
+
+    class CountingHTTPPool(HTTPConnectionPool):
+        ConnectionCls = CountingHTTPConnection
+
+    class CountingHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = CountingHTTPSConnection
+
+    return {"http": CountingHTTPPool, "https": CountingHTTPSPool}
+
+
 class _Adapter(HTTPAdapter):
     """An HTTPAdapter whose TLS trust comes from one SSLContext (system store or a CA file)."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None, pool_size: int):
         self._ssl_context = ssl_context
+        self.connections = _ConnectionCount()
         super().__init__(pool_connections=2, pool_maxsize=pool_size, max_retries=0,
                          pool_block=False)
 
@@ -165,21 +202,13 @@ class _Adapter(HTTPAdapter):
         if self._ssl_context is not None:
             pool_kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = _counting_pool_classes(self.connections)
 
     def cert_verify(self, conn, url, verify, cert):
         # Trust is entirely in the SSLContext; do not let requests add its own bundle.
         conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
         conn.ca_certs = None
         conn.ca_cert_dir = None
-
-    def connections_opened(self) -> int:
-        pools = self.poolmanager.pools
-        total = 0
-        for key in list(pools.keys()):
-            pool = pools.get(key)
-            if pool is not None:
-                total += pool.num_connections
-        return total
 
 
 class _RedactFilter(logging.Filter):
@@ -409,7 +438,7 @@ class XcatClient:
     @property
     def connections_opened(self) -> int:
         """TCP connections opened so far (keep-alive makes this much smaller than requests)."""
-        return self._adapter.connections_opened()
+        return self._adapter.connections.value
 
     # -- helpers -------------------------------------------------------------------------------
     def _secrets(self) -> tuple[str, ...]:
