@@ -1,0 +1,266 @@
+"""The desired state: xCAT ``switch`` rows of this zHCP joined with ``zvm``
+rows, ports bound to this host through the API, and the plugin's details.
+
+Everything from xCAT tables and the plugin is untrusted: a row or a port
+whose values are not valid z/VM names is *rejected* with a reason (reported
+ERROR when its port id is a real port id, logged otherwise) and never
+reaches a command.  Pure functions; the daemon does the I/O.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
+from quantum_zvm.common import constants
+from xcat import zvm_names
+
+API_ORDER_BASE = 1 << 30   # API-bound ports come after every switch row
+
+
+def port_id(value: object) -> str | None:
+    """The canonical form of a Quantum port id (a UUID), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """The valid switch rows of this zHCP, by port id.
+
+    ``rejected`` maps port ids to reasons; ``invalid`` holds reasons for rows
+    without a usable port id (only logged).
+    """
+    rows: Mapping[str, SwitchRow] = field(default_factory=dict)
+    order: Mapping[str, int] = field(default_factory=dict)
+    rejected: Mapping[str, str] = field(default_factory=dict)
+    invalid: tuple[str, ...] = ()
+
+
+def _disabled(value: str | None) -> bool:
+    return value not in (None, "", "0") and str(value).lower() != "no"
+
+
+def switch_rows(rows: Iterable[Any], zhcp_node: str) -> RowSet:
+    """Select and validate the ``switch`` rows handed to ``zhcp_node``.
+
+    ``rows`` are objects or mappings with the switch table's columns.  Rows
+    of other zHCPs and disabled rows are skipped; a port listed twice is
+    rejected in every row.
+    """
+    valid: dict[str, SwitchRow] = {}
+    order: dict[str, int] = {}
+    rejected: dict[str, str] = {}
+    invalid: list[str] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
+        if get("comments") != zhcp_node or _disabled(get("disable")):
+            continue
+        node = get("node")
+        pid = port_id(get("port"))
+        if pid is None:
+            invalid.append(f"switch row {index} (node {node!r}): port {get('port')!r} "
+                           f"is not a port id")
+            continue
+        seen[pid] = seen.get(pid, 0) + 1
+        if seen[pid] > 1:
+            rejected[pid] = f"port {pid} appears in {seen[pid]} switch rows of {zhcp_node}"
+            valid.pop(pid, None)
+            continue
+        try:
+            zvm_names.xcat_node(node, "node")
+            vdev = zvm_names.nic_vdev(get("interface"), "interface (vdev)")
+        except ValueError as exc:
+            rejected[pid] = f"switch row of port {pid}: {exc}"
+            continue
+        valid[pid] = SwitchRow(node, vdev, get("switch"), get("vlan"))
+        order[pid] = index
+    return RowSet(valid, order, rejected, tuple(invalid))
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """xCAT nodes of this z/VM host: node → userid and back; bad rows rejected."""
+    userids: Mapping[str, str] = field(default_factory=dict)
+    by_userid: Mapping[str, str] = field(default_factory=dict)
+    bad: Mapping[str, str] = field(default_factory=dict)
+
+
+def zvm_nodes(rows: Iterable[Any], zhcp_node: str) -> Nodes:
+    """Map xCAT nodes to z/VM userids from ``zvm`` rows.
+
+    When the zHCP's own row names its ``hcp`` host, nodes managed through
+    another hcp are left out of the userid → node map (userids are unique
+    per z/VM host only).
+    """
+    entries = []
+    for raw in rows:
+        get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
+        if _disabled(get("disable")):
+            continue
+        entries.append((get("node"), get("hcp"), get("userid")))
+    own_hcp = next((hcp for node, hcp, _ in entries if node == zhcp_node and hcp), None)
+    userids: dict[str, str] = {}
+    by_userid: dict[str, str] = {}
+    bad: dict[str, str] = {}
+    for node, hcp, userid in entries:
+        if not isinstance(node, str) or not node:
+            continue
+        try:
+            userids[node] = zvm_names.userid(userid, f"zvm.userid of node {node}")
+        except ValueError as exc:
+            bad[node] = str(exc)
+            continue
+        if own_hcp is None or hcp == own_hcp:
+            by_userid.setdefault(userids[node], node)
+    return Nodes(userids, by_userid, bad)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The network of a port as the agent needs it; ``vlan`` None for flat."""
+    network_id: str
+    vswitch: str
+    vlan: int | None
+
+
+def network_of(details: Mapping[str, Any]) -> Network | str:
+    """The validated network of a port's details, or the reason it is unusable."""
+    network_type = details.get("network_type")
+    network_id = str(details.get("network_id"))
+    if network_type not in (constants.TYPE_FLAT, constants.TYPE_VLAN):
+        return (f"network {network_id} has type {network_type}; z/VM supports flat and "
+                f"vlan networks")
+    try:
+        vswitch = zvm_names.vswitch(details.get("physical_network"),
+                                    f"physical network of network {network_id}")
+        vlan = None
+        if network_type == constants.TYPE_VLAN:
+            vlan = zvm_names.vlan_id(details.get("segmentation_id"),
+                                     f"segmentation id of network {network_id}")
+    except ValueError as exc:
+        return str(exc)
+    return Network(network_id, vswitch, vlan)
+
+
+def _profile(details: Mapping[str, Any]) -> Mapping[str, Any]:
+    profile = details.get("binding:profile")
+    return profile if isinstance(profile, Mapping) else {}
+
+
+def api_bound(details: Mapping[str, Any], host: str) -> bool:
+    """True when the port asks this agent to attach it (host + zvm_userid profile)."""
+    return (details.get("binding:host_id") == host
+            and bool(_profile(details).get(constants.PROFILE_USERID)))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the desired state is built from (all already fetched)."""
+    rowset: RowSet
+    nodes: Nodes
+    details: Mapping[str, Mapping[str, Any]]      # port id -> plugin device details
+    bound: Iterable[str]                          # port ids bound to this host (API)
+    vswitches: Mapping[str, VswitchSpec]
+    host: str
+    zhcp_node: str
+    bindings: Mapping[str, Binding] = field(default_factory=dict)
+    user_prefix: str | None = None                # z/VM USER PREFIX (6 hex digits)
+    dhcp_userid: str | None = None
+    dhcp_vlans: Mapping[str, frozenset[int]] | None = None
+
+
+def build(inputs: Inputs) -> DesiredState:
+    """Join rows, bindings and details into a :class:`DesiredState`.
+
+    A port whose details are missing from ``inputs.details`` is left out
+    (the plugin does not know it: it was deleted); a row of a port that this
+    agent attached through the API but that is no longer API-bound here is
+    left out too, so the planner detaches it.
+    """
+    ports: dict[str, DesiredPort] = {}
+    rejected: dict[str, str] = dict(inputs.rowset.rejected)
+    bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
+
+    for pid, row in inputs.rowset.rows.items():
+        details = inputs.details.get(pid)
+        if not details or "network_id" not in details:
+            continue
+        binding = inputs.bindings.get(pid)
+        if api_bound(details, inputs.host):
+            continue  # handled below as an API port
+        if binding is not None and binding.api:
+            continue  # unbound from the API: the planner detaches it
+        other_host = details.get("binding:host_id")
+        if other_host and other_host != inputs.host:
+            rejected[pid] = f"port {pid} is bound to host {other_host}, not {inputs.host}"
+            continue
+        userid = inputs.nodes.userids.get(row.node)
+        if userid is None:
+            rejected[pid] = inputs.nodes.bad.get(row.node) or (
+                f"node {row.node} of port {pid} has no row in the xCAT zvm table")
+            continue
+        network = network_of(details)
+        if isinstance(network, str):
+            rejected[pid] = network
+            continue
+        ports[pid] = DesiredPort(pid, userid, row.vdev, network.vswitch, network.vlan,
+                                 network.network_id, bool(details.get("admin_state_up")),
+                                 inputs.rowset.order.get(pid, 0), node=row.node)
+
+    for index, pid in enumerate(sorted(bound)):
+        details = inputs.details[pid]
+        if not api_bound(details, inputs.host):
+            continue
+        result = _api_port(pid, details, inputs, API_ORDER_BASE + index)
+        if isinstance(result, str):
+            rejected[pid] = result
+        else:
+            ports[pid] = result
+    for pid in rejected:
+        ports.pop(pid, None)
+    return DesiredState(ports, rejected, dict(inputs.vswitches), inputs.dhcp_userid,
+                        inputs.dhcp_vlans)
+
+
+def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
+              order: int) -> DesiredPort | str:
+    profile = _profile(details)
+    try:
+        userid = zvm_names.userid(profile.get(constants.PROFILE_USERID),
+                                  "binding:profile zvm_userid")
+        vdev = profile.get(constants.PROFILE_VDEV)
+        vdev = zvm_names.nic_vdev(vdev, "binding:profile vdev") if vdev else None
+        mac = details.get("mac_address")
+        macid = zvm_names.mac_to_macid(mac, "mac_address")
+        prefix = zvm_names.mac_prefix(mac, "mac_address")
+    except ValueError as exc:
+        return f"port {pid}: {exc}"
+    if inputs.user_prefix and prefix != inputs.user_prefix.upper():
+        return (f"port {pid}: MAC {mac} does not start with the z/VM USER PREFIX "
+                f"{inputs.user_prefix.upper()} (vmcp q vmlan), so the guest would get "
+                f"another MAC")
+    node = inputs.nodes.by_userid.get(userid)
+    if node is None:
+        return (f"port {pid}: z/VM userid {userid} is not an xCAT node of zHCP "
+                f"{inputs.zhcp_node} (zvm table)")
+    row = inputs.rowset.rows.get(pid)
+    if vdev is None and row is not None and row.node == node:
+        vdev = row.vdev
+    network = network_of(details)
+    if isinstance(network, str):
+        return network
+    return DesiredPort(pid, userid, vdev, network.vswitch, network.vlan, network.network_id,
+                       bool(details.get("admin_state_up")), order, node=node, api=True,
+                       mac=str(mac).lower(), macid=macid)
+
+
+def ports_needing_details(rowset: RowSet, known: Mapping[str, Any]) -> list[str]:
+    """Port ids of rows whose details are not cached yet."""
+    return [p for p in rowset.rows if p not in known]

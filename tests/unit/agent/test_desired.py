@@ -1,0 +1,152 @@
+"""Desired state from xCAT rows and plugin details: validation and joins."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from quantum_zvm.agent import desired as d
+from quantum_zvm.agent.model import Binding, VswitchSpec
+from xcat.tables import SwitchRow as XcatSwitchRow
+
+P1, P2, P3 = (str(uuid.UUID(int=i)) for i in (1, 2, 3))
+SPECS = {"VSW1": VswitchSpec("VSW1", ((100, 199),)), "VSW2": VswitchSpec("VSW2")}
+
+
+def srow(port, node="linux01", interface="1000", comments="zhcp1", **kw):
+    return {"node": node, "switch": None, "port": port, "vlan": None,
+            "interface": interface, "comments": comments, "disable": None, **kw}
+
+
+def details(port, network_type="vlan", physnet="vsw1", seg=100, admin=True, **kw):
+    return {"device": port, "port_id": port, "network_id": "net-" + port[-1],
+            "admin_state_up": admin, "network_type": network_type,
+            "physical_network": physnet, "segmentation_id": seg,
+            "mac_address": "fa:16:3e:0e:4e:8e", "binding:host_id": None,
+            "binding:profile": {}, **kw}
+
+
+NODES = d.zvm_nodes([{"node": "linux01", "hcp": "zhcp.example.com", "userid": "linux01"},
+                     {"node": "linux02", "hcp": "zhcp.example.com", "userid": "LINUX02"},
+                     {"node": "zhcp1", "hcp": "zhcp.example.com", "userid": "ZHCP"},
+                     {"node": "other", "hcp": "zhcp2.example.com", "userid": "LINUX03"},
+                     {"node": "evil", "hcp": "zhcp.example.com", "userid": "x;rm -rf"}],
+                    "zhcp1")
+
+
+def build(rows, det, bound=(), bindings=None, user_prefix=None):
+    return d.build(d.Inputs(d.switch_rows(rows, "zhcp1"), NODES, det, bound, SPECS,
+                            "zvmhost1", "zhcp1", bindings or {}, user_prefix))
+
+
+def test_rows_of_other_zhcps_and_disabled_rows_are_ignored():
+    rowset = d.switch_rows([srow(P1), srow(P2, comments="zhcp2"), srow(P3, disable="1")],
+                           "zhcp1")
+    assert list(rowset.rows) == [P1]
+    assert rowset.rows[P1].vdev == "1000" and rowset.rows[P1].node == "linux01"
+
+
+def test_typed_xcat_rows_are_accepted_too():
+    rowset = d.switch_rows([XcatSwitchRow(node="linux01", port=P1.upper(), interface="1003",
+                                          comments="zhcp1")], "zhcp1")
+    assert rowset.rows[P1].vdev == "1003"
+
+
+@pytest.mark.parametrize("field,value,fragment", [
+    ("interface", "10000", "interface (vdev)"),
+    ("interface", "1000;reboot", "interface (vdev)"),
+    ("interface", None, "interface (vdev)"),
+    ("interface", "FFFE", "no room"),
+    ("node", "bad node", "node"),
+])
+def test_bad_row_values_reject_the_port_with_a_reason(field, value, fragment):
+    rowset = d.switch_rows([srow(P1, **{field: value})], "zhcp1")
+    assert P1 not in rowset.rows
+    assert fragment in rowset.rejected[P1]
+
+
+def test_row_without_a_port_id_is_only_logged():
+    rowset = d.switch_rows([srow("not-a-uuid"), srow("$(reboot)")], "zhcp1")
+    assert not rowset.rows and not rowset.rejected
+    assert len(rowset.invalid) == 2
+
+
+def test_a_port_in_two_rows_is_rejected():
+    rowset = d.switch_rows([srow(P1), srow(P1, node="linux02")], "zhcp1")
+    assert P1 not in rowset.rows and "2 switch rows" in rowset.rejected[P1]
+
+
+def test_rows_join_zvm_userids_and_network_details():
+    state = build([srow(P1), srow(P2, node="linux02", interface="1003")],
+                  {P1: details(P1), P2: details(P2, "flat", "vsw2", None, admin=False)})
+    p1, p2 = state.ports[P1], state.ports[P2]
+    assert (p1.userid, p1.vdev, p1.vswitch, p1.vlan, p1.admin_up) == (
+        "LINUX01", "1000", "VSW1", 100, True)
+    assert (p2.userid, p2.vswitch, p2.vlan, p2.admin_up) == ("LINUX02", "VSW2", None, False)
+    assert p1.order < p2.order and not state.rejected
+
+
+def test_unknown_ports_are_left_out_not_rejected():
+    state = build([srow(P1)], {P1: {"device": P1}})
+    assert not state.ports and not state.rejected
+
+
+@pytest.mark.parametrize("det,fragment", [
+    (details(P1, "local", None, None), "type local"),
+    (details(P1, "vlan", "vsw1", 5000), "outside 1-4094"),
+    (details(P1, "vlan", "bad name!", 100), "physical network"),
+    (details(P1, **{"binding:host_id": "elsewhere"}), "bound to host elsewhere"),
+])
+def test_unusable_details_reject_the_port(det, fragment):
+    state = build([srow(P1)], {P1: det})
+    assert fragment in state.rejected[P1] and P1 not in state.ports
+
+
+def test_node_without_zvm_row_or_with_a_bad_userid_is_rejected():
+    state = build([srow(P1, node="ghost"), srow(P2, node="evil")],
+                  {P1: details(P1), P2: details(P2)})
+    assert "no row in the xCAT zvm table" in state.rejected[P1]
+    assert "not a z/VM userid" in state.rejected[P2]
+
+
+def api_details(port, userid="linux02", vdev=None, mac="fa:16:3e:0e:4e:8e", **kw):
+    profile = {"zvm_userid": userid}
+    if vdev:
+        profile["vdev"] = vdev
+    return details(port, mac_address=mac, **{"binding:host_id": "zvmhost1",
+                                             "binding:profile": profile}, **kw)
+
+
+def test_api_bound_port_becomes_an_api_port_with_macid_and_node():
+    state = build([], {P1: api_details(P1)}, bound=[P1])
+    port = state.ports[P1]
+    assert port.api and port.userid == "LINUX02" and port.node == "linux02"
+    assert port.macid == "0E4E8E" and port.vdev is None and port.mac == "fa:16:3e:0e:4e:8e"
+
+
+def test_api_port_takes_its_vdev_from_its_row_once_written():
+    state = build([srow(P1, node="linux02", interface="1003")], {P1: api_details(P1)},
+                  bound=[P1])
+    assert state.ports[P1].vdev == "1003" and state.ports[P1].api
+
+
+@pytest.mark.parametrize("det,fragment", [
+    (api_details(P1, userid="LINUX03"), "not an xCAT node of zHCP zhcp1"),
+    (api_details(P1, userid="toolonguserid"), "zvm_userid"),
+    (api_details(P1, vdev="zz"), "vdev"),
+    (api_details(P1, mac="02:00:00:0e:4e:8e"), "USER PREFIX FA163E"),
+])
+def test_bad_api_bindings_are_rejected(det, fragment):
+    state = build([], {P1: det}, bound=[P1], user_prefix="FA163E")
+    assert fragment in state.rejected[P1]
+
+
+def test_row_of_a_port_unbound_from_the_api_is_not_desired():
+    state = build([srow(P1, node="linux02")], {P1: details(P1)},
+                  bindings={P1: Binding("LINUX02", "1000", "VSW1", 100, "linux02", api=True)})
+    assert P1 not in state.ports and P1 not in state.rejected
+
+
+def test_ports_needing_details_are_rows_not_cached():
+    rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
+    assert d.ports_needing_details(rowset, {P1: {}}) == [P2]
