@@ -50,11 +50,14 @@ setup(
     entry_points={
         "console_scripts": [
             "quantum-zvm-check-config = quantum_zvm.common.check_config:main",
+            "quantum-zvm-db-manage = quantum_zvm.db.manage:main",
             "quantum-zvm-server = quantum_zvm.server:main",
+            "xcat-zvm-simulator = xcat.simulator.main:main",
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",
             "quantum_zvm.api = quantum_zvm.api.options:list_opts",
+            "quantum_zvm.plugin = quantum_zvm.plugin:list_opts",
         ],
     },
     classifiers=[

@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.plugin",
     "tests.fixtures.server",
     "tests.fixtures.rabbitmq",
+    "tests.fixtures.simulator",
 ]

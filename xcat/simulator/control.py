@@ -1,0 +1,233 @@
+"""The control plane under ``/_sim/`` (JSON in, JSON out, no authentication:
+listen on loopback).
+
+```
+GET    /_sim/health                  {"ok": true, "version": N}
+GET    /_sim/state                   the whole model, tables and node files
+POST   /_sim/reset                   back to the scenario; faults cleared, counters reset
+POST   /_sim/guests                  {"userid", "node", "ip", "logged_on", "autolog", "nicdefs"}
+DELETE /_sim/guests/<USERID>         the guest and its node's rows
+POST   /_sim/nodes                   {"node", "userid", "hcp", "ip"}: xCAT node rows only
+DELETE /_sim/nodes/<node>            zvm, nodelist, hosts, mac and switch rows of the node
+POST   /_sim/vswitches               a scenario vswitch ({"name", "vlan_aware", "grants"...})
+DELETE /_sim/vswitches/<NAME>
+POST   /_sim/events                  {"event": "logon|logoff|ipl|xcat_restart|advance",
+                                      "userid", "at": "YYYY-MM-DD HH:MM:SS", "seconds"}
+POST   /_sim/events/<event>          the same, event in the path
+GET    /_sim/faults                  POST merges a fault spec (see faults.py); DELETE clears
+GET    /_sim/counters                POST /_sim/counters/reset or DELETE resets
+```
+Errors are ``{"error": "<message>"}`` with 400 (bad input), 404 or 405.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from xcat.simulator import events, scenario
+from xcat.simulator.core import Simulator
+from xcat.simulator.faults import FaultError
+from xcat.simulator.rest import HttpError, Reply
+
+PREFIX = "/_sim"
+
+
+def _json(status: int, data: Any) -> Reply:
+    return Reply(status, json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def _body(raw: bytes) -> Any:
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise HttpError(400, json.dumps({"error": "the body is not JSON"}),
+                        "application/json") from None
+
+
+def _bad(message: str, status: int = 400) -> HttpError:
+    return HttpError(status, json.dumps({"error": message}), "application/json")
+
+
+class Control:
+    def __init__(self, sim: Simulator):
+        self.sim = sim
+
+    def handle(self, method: str, path: str, raw: bytes) -> Reply:
+        parts = [p for p in path[len(PREFIX):].split("/") if p]
+        if not parts:
+            raise _bad("no such control resource", 404)
+        resource, rest = parts[0], parts[1:]
+        handler = getattr(self, f"_{resource}", None)
+        if handler is None:
+            raise _bad(f"no such control resource: {resource}", 404)
+        try:
+            return handler(method, rest, _body(raw) if method in ("POST", "PUT") else {})
+        except (scenario.ScenarioError, events.EventError, FaultError) as exc:
+            raise _bad(str(exc)) from None
+
+    @staticmethod
+    def _allow(method: str, *allowed: str) -> None:
+        if method not in allowed:
+            raise _bad(f"method {method} is not allowed here", 405)
+
+    def _health(self, method: str, rest: list[str], _data: Any) -> Reply:
+        self._allow(method, "GET")
+        return _json(200, {"ok": True, "version": self.sim.version})
+
+    def _state(self, method: str, rest: list[str], _data: Any) -> Reply:
+        self._allow(method, "GET")
+        return _json(200, self.sim.state())
+
+    def _reset(self, method: str, rest: list[str], _data: Any) -> Reply:
+        self._allow(method, "POST")
+        sim = self.sim
+        with sim.lock:
+            old_lock = sim.lock
+            sim.load_scenario(sim.scenario_data)
+            sim.model.lock = old_lock
+            sim.lock = old_lock
+        sim.faults.clear()
+        sim.counters.reset()
+        return _json(200, {"ok": True})
+
+    def _guests(self, method: str, rest: list[str], data: Any) -> Reply:
+        sim = self.sim
+        if method == "POST" and not rest:
+            if not isinstance(data, dict):
+                raise _bad("expected a JSON object")
+            hcp = data.pop("hcp", sim.zhcp_node) if isinstance(data, dict) else sim.zhcp_node
+            guest, extra = scenario.build_guest(data, "guest")
+            with sim.lock:
+                if guest.userid in sim.model.guests:
+                    raise _bad(f"guest {guest.userid} already exists")
+                if guest.node and sim.node_exists(guest.node):
+                    raise _bad(f"node {guest.node} already exists")
+                used = sim.model.macids_in_use()
+                clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
+                if clash:
+                    raise _bad(f"MACID {clash[0]} is already in use")
+                sim.model.guests[guest.userid] = guest
+                scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
+                if extra["logged_on"]:
+                    events.logon(sim.model, guest.userid)
+                sim.model.touch()
+            return _json(201, {"userid": guest.userid, "node": guest.node})
+        if method == "DELETE" and len(rest) == 1:
+            userid = rest[0].upper()
+            with sim.lock:
+                guest = sim.model.guests.pop(userid, None)
+                if guest is None:
+                    raise _bad(f"guest {userid} does not exist", 404)
+                if userid in (sim.model.xcat_userid, sim.model.zhcp_userid):
+                    sim.model.guests[userid] = guest
+                    raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
+                for vsw in sim.model.vswitches.values():
+                    vsw.grants.pop(userid, None)
+                if guest.node:
+                    self._remove_node_rows(guest.node)
+                sim.model.touch()
+            return _json(200, {"userid": userid, "removed": True})
+        raise _bad(f"method {method} is not allowed here", 405)
+
+    def _remove_node_rows(self, node: str) -> None:
+        for table in ("zvm", "nodelist", "hosts", "mac", "switch"):
+            self.sim.tables[table].delete({"node": node})
+        self.sim.files.pop(node, None)
+
+    def _nodes(self, method: str, rest: list[str], data: Any) -> Reply:
+        sim = self.sim
+        if method == "POST" and not rest:
+            if not isinstance(data, dict) or not isinstance(data.get("node"), str) \
+                    or not data["node"] or any(c in data["node"] for c in " ,\"'=;&|/"):
+                raise _bad("node: expected an xCAT node name")
+            unknown = set(data) - {"node", "userid", "hcp", "ip"}
+            if unknown:
+                raise _bad(f"unknown key {sorted(unknown)[0]!r}")
+            node = data["node"]
+            with sim.lock:
+                if sim.node_exists(node):
+                    raise _bad(f"node {node} already exists")
+                sim.tables["nodelist"].insert({"node": node, "groups": "all"})
+                if data.get("userid") is not None or data.get("hcp") is not None:
+                    sim.tables["zvm"].insert({"node": node,
+                                              "hcp": data.get("hcp", sim.zhcp_node),
+                                              "userid": data.get("userid")})
+                if data.get("ip"):
+                    sim.tables["hosts"].insert({"node": node, "ip": str(data["ip"]),
+                                                "hostnames": node})
+            return _json(201, {"node": node})
+        if method == "DELETE" and len(rest) == 1:
+            with sim.lock:
+                if not sim.node_exists(rest[0]):
+                    raise _bad(f"node {rest[0]} does not exist", 404)
+                self._remove_node_rows(rest[0])
+            return _json(200, {"node": rest[0], "removed": True})
+        raise _bad(f"method {method} is not allowed here", 405)
+
+    def _vswitches(self, method: str, rest: list[str], data: Any) -> Reply:
+        sim = self.sim
+        if method == "POST" and not rest:
+            with sim.lock:
+                vswitch = scenario.build_vswitch(data, "vswitch", sim.model)
+                if vswitch.name in sim.model.vswitches:
+                    raise _bad(f"vswitch {vswitch.name} already exists")
+                sim.model.vswitches[vswitch.name] = vswitch
+                sim.model.touch()
+            return _json(201, {"name": vswitch.name})
+        if method == "DELETE" and len(rest) == 1:
+            name = rest[0].upper()
+            with sim.lock:
+                if sim.model.vswitches.pop(name, None) is None:
+                    raise _bad(f"vswitch {name} does not exist", 404)
+                for _owner, nic in sim.model.connections(name):
+                    nic.coupled_to = None
+                sim.model.config.vswitches.pop(name, None)
+                sim.model.config.grants.pop(name, None)
+                sim.model.touch()
+            return _json(200, {"name": name, "removed": True})
+        raise _bad(f"method {method} is not allowed here", 405)
+
+    def _events(self, method: str, rest: list[str], data: Any) -> Reply:
+        self._allow(method, "POST")
+        if not isinstance(data, dict):
+            raise _bad("expected a JSON object")
+        event = rest[0] if rest else data.get("event")
+        unknown = set(data) - {"event", "userid", "at", "seconds"}
+        if unknown:
+            raise _bad(f"unknown key {sorted(unknown)[0]!r}")
+        seconds = data.get("seconds")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)
+                                    or seconds < 0):
+            raise _bad("seconds: expected a non-negative integer")
+        at = data.get("at")
+        if at is not None:
+            try:
+                scenario.parse_time(str(at))
+            except ValueError:
+                raise _bad("at: expected 'YYYY-MM-DD HH:MM:SS'") from None
+        with self.sim.lock:
+            result = events.fire(self.sim.model, str(event), userid=data.get("userid"),
+                                 at=at, seconds=seconds)
+        return _json(200, result)
+
+    def _faults(self, method: str, rest: list[str], data: Any) -> Reply:
+        faults = self.sim.faults
+        if method == "GET":
+            return _json(200, faults.to_dict())
+        if method == "POST":
+            return _json(200, faults.configure(data))
+        if method == "DELETE":
+            faults.clear()
+            return _json(200, faults.to_dict())
+        raise _bad(f"method {method} is not allowed here", 405)
+
+    def _counters(self, method: str, rest: list[str], _data: Any) -> Reply:
+        counters = self.sim.counters
+        if method == "GET" and not rest:
+            return _json(200, counters.snapshot())
+        if (method == "POST" and rest == ["reset"]) or (method == "DELETE" and not rest):
+            counters.reset()
+            return _json(200, counters.snapshot())
+        raise _bad(f"method {method} is not allowed here", 405)

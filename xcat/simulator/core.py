@@ -1,0 +1,157 @@
+"""The simulator: model + xCAT tables + node file systems + faults + counters.
+
+``Simulator`` is what the WSGI apps (``rest``, ``control``) and the state
+file work on.  One re-entrant lock (``model.lock``) guards the model and the
+tables; shell scripts run without it and each smcli/vmcp call takes it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from xcat.simulator import scenario
+from xcat.simulator.counters import Counters
+from xcat.simulator.faults import Faults
+from xcat.simulator.shell import Host, Shell
+from xcat.simulator.smcli import Output, Smcli
+from xcat.simulator.vmcp import Vmcp
+
+SMCLI_PATHS = ("smcli", "/opt/zhcp/bin/smcli")
+VMCP_PATHS = ("vmcp", "/sbin/vmcp", "/usr/sbin/vmcp")
+_FIRST_SMCLI = re.compile(r"(?:^|[\s;&|/])smcli\s+['\"]?([A-Za-z_]+)")
+
+
+def first_command(command: str) -> str | None:
+    """What a dsh command mostly does, for counters: its first smcli function,
+    else its first word."""
+    match = _FIRST_SMCLI.search(command)
+    if match:
+        return match.group(1)
+    words = command.split()
+    return words[0][:40] if words else None
+
+
+class NodeFiles(dict):
+    """A node's file system (path -> text) that counts its changes."""
+    version = 0
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key, value)
+        self.version += 1
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.version += 1
+
+
+@dataclass
+class DshResult:
+    stdout: str
+    stderr: str
+    status: int
+
+
+class Simulator:
+    def __init__(self, scenario_data: dict[str, Any] | None = None, seed: int = 0):
+        self.seed = seed
+        self.scenario_data = scenario_data if scenario_data is not None else scenario.read(None)
+        self.faults = Faults(seed)
+        self.counters = Counters()
+        self.load_scenario(self.scenario_data)
+
+    def load_scenario(self, data: dict[str, Any]) -> None:
+        model, tables, settings = scenario.build(data)
+        self.model = model
+        self.lock = model.lock
+        self.tables = tables
+        self.settings = settings
+        self.files: dict[str, NodeFiles] = {}
+
+    # ------------------------------------------------------------ xCAT facts
+    @property
+    def zhcp_node(self) -> str:
+        return self.settings["zhcp_node"]
+
+    def credentials_ok(self, username: str | None, password: str | None) -> bool:
+        with self.lock:
+            for row in self.tables["passwd"].as_dicts():
+                if (row["key"] == "xcat" and row["username"] == username
+                        and row["password"] == password and username):
+                    return True
+        return False
+
+    def node_exists(self, node: str) -> bool:
+        with self.lock:
+            return any(t.matching({"node": node}) for t in (self.tables["nodelist"],
+                                                             self.tables["zvm"]))
+
+    def node_userid(self, node: str) -> str | None:
+        with self.lock:
+            row = self.tables["zvm"].first_enabled("node", node)
+            return (row["userid"] or "").upper() or None if row else None
+
+    def node_hcp(self, node: str) -> str | None:
+        with self.lock:
+            row = self.tables["zvm"].first_enabled("node", node)
+            return row["hcp"] if row else None
+
+    # ------------------------------------------------------------------ shell
+    def smcli_hook(self, function: str, userid: str) -> tuple[int, int] | None:
+        return self.faults.smapi_call(function, userid)
+
+    def _smcli(self, argv: list[str], _stdin: str) -> Output:
+        out = Smcli(self.model, hook=self.smcli_hook).run(argv)
+        if len(argv) > 1 and not argv[1].startswith("-"):
+            self.counters.record_smcli(argv[1], out.status)
+        return out
+
+    def host(self, node: str) -> Host:
+        """The node's shell environment: smcli on the zHCP, vmcp on z/VM guests."""
+        commands = {}
+        if node == self.zhcp_node:
+            for path in SMCLI_PATHS:
+                commands[path] = self._smcli
+        userid = self.node_userid(node)
+        if userid:
+            vmcp = Vmcp(self.model, userid)
+
+            def run_vmcp(argv: list[str], stdin: str) -> Output:
+                self.counters.record_vmcp()
+                return vmcp.run(argv, stdin)
+            for path in VMCP_PATHS:
+                commands[path] = run_vmcp
+        files = self.files.setdefault(node, NodeFiles())
+        return Host(node=node, files=files, commands=commands)
+
+    def reachable(self, node: str) -> bool:
+        """ssh reaches a node whose z/VM guest is logged on."""
+        userid = self.node_userid(node)
+        with self.lock:
+            guest = self.model.guest(userid) if userid else None
+            return bool(guest and guest.logged_on)
+
+    def dsh(self, node: str, command: str) -> DshResult:
+        if self.faults.take(("dsh_unreachable",), node=node) or not self.reachable(node):
+            return DshResult("", f"ssh: connect to host {node} port 22: No route to host\n", 255)
+        out = Shell(self.host(node)).run(command)
+        return DshResult(out.stdout, out.stderr, out.status)
+
+    # ------------------------------------------------------------------ state
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            return {"model": self.model.to_dict(), "tables": self.tables.to_dict(),
+                    "settings": dict(self.settings),
+                    "files": {n: dict(f) for n, f in sorted(self.files.items()) if f}}
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.model.load_dict(data["model"])
+            self.tables.load_dict(data["tables"])
+            self.settings.update(data.get("settings", {}))
+            self.files = {n: NodeFiles(f) for n, f in data.get("files", {}).items()}
+
+    @property
+    def version(self) -> int:
+        return self.model.version + self.tables.version + sum(
+            f.version for f in self.files.values())

@@ -1,0 +1,76 @@
+"""Request counters read by tests and benchmarks (``GET /_sim/counters``).
+
+REST requests are counted by method, resource, table, status and by a key
+``"<METHOD> <resource>[/<table>][ <first smcli function or command>]"`` such
+as ``"GET tables/switch"`` or ``"PUT nodes/dsh Virtual_Network_Vswitch_Query"``;
+smcli calls by function (and failures); vmcp calls; bytes in and out; TCP
+connections accepted (each new TLS handshake is one).
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.rest_total = 0
+            self.rest = {name: Counter() for name in ("method", "resource", "table", "status",
+                                                      "key")}
+            self.smcli_total = 0
+            self.smcli_failed = 0
+            self.smcli = Counter()
+            self.vmcp = 0
+            self.bytes_in = 0
+            self.bytes_out = 0
+            self.connections = 0
+
+    def record_rest(self, method: str, resource: str, table: str | None, detail: str | None,
+                    status: int, bytes_in: int, bytes_out: int) -> None:
+        key = f"{method} {resource}" + (f"/{table}" if table else "")
+        if detail:
+            key += f" {detail}"
+        with self.lock:
+            self.rest_total += 1
+            self.rest["method"][method] += 1
+            self.rest["resource"][resource] += 1
+            if table:
+                self.rest["table"][table] += 1
+            self.rest["status"][str(status)] += 1
+            self.rest["key"][key] += 1
+            self.bytes_in += bytes_in
+            self.bytes_out += bytes_out
+
+    def record_smcli(self, function: str, status: int) -> None:
+        with self.lock:
+            self.smcli_total += 1
+            self.smcli[function] += 1
+            if status:
+                self.smcli_failed += 1
+
+    def record_vmcp(self) -> None:
+        with self.lock:
+            self.vmcp += 1
+
+    def record_connection(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "rest": {"total": self.rest_total,
+                         **{f"by_{name}": dict(sorted(c.items()))
+                            for name, c in self.rest.items()}},
+                "smcli": {"total": self.smcli_total, "failed": self.smcli_failed,
+                          "by_function": dict(sorted(self.smcli.items()))},
+                "vmcp": {"total": self.vmcp},
+                "bytes": {"in": self.bytes_in, "out": self.bytes_out},
+                "connections": self.connections,
+            }

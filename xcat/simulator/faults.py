@@ -1,0 +1,275 @@
+"""Fault injection: latencies, SMAPI worker limits and failure rules.
+
+Configured through ``POST /_sim/faults`` (JSON) or :meth:`Faults.configure`:
+
+```
+{"rest_latency": {"fixed": 0.2, "jitter": 0.05},   # seconds per /xcatws request
+ "smcli_latency": 0.05,                            # per smcli (SMAPI) call
+ "smapi_workers": 2,                               # concurrent SMAPI calls; more queue
+ "rules": [
+   {"kind": "http_error", "status": 503, "count": 2, "match": {"resource": "nodes/dsh"}},
+   {"kind": "truncate", "match": {"table": "switch"}},     # half the body, then close
+   {"kind": "non_json"},                                   # 200 with an HTML error page
+   {"kind": "reset", "probability": 0.1},                  # TCP RST, no response
+   {"kind": "timeout", "seconds": 30},                     # hold, then close silently
+   {"kind": "outage", "duration": 10, "start_in": 0, "mode": "503"},   # or "reset"
+   {"kind": "smapi", "function": "Virtual_Network_Vswitch_Set_Extended",
+    "userid": "LINUX01", "rc": 396, "rs": 2838, "count": 1},
+   {"kind": "dsh_unreachable", "node": "zhcp1", "count": 1}]}   # ssh exit 255
+```
+
+``match`` keys (all optional): ``method``, ``resource`` (``tables``,
+``nodes/dsh``, ``vms``, ...), ``table``, ``node``, ``function`` (first smcli
+function of a dsh command).  ``count`` (default unlimited) is decremented on
+every hit and the rule disappears at 0; ``probability`` (default 1) uses the
+simulator's seeded random generator, as does latency jitter, so the same seed
+gives the same sequence.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("http_error", "truncate", "non_json", "reset", "timeout", "outage", "smapi",
+         "dsh_unreachable")
+MATCH_KEYS = ("method", "resource", "table", "node", "function")
+
+
+class FaultError(ValueError):
+    """A fault specification that cannot be applied (bad kind, value...)."""
+
+
+@dataclass
+class Latency:
+    fixed: float = 0.0
+    jitter: float = 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {"fixed": self.fixed, "jitter": self.jitter}
+
+
+@dataclass
+class Rule:
+    id: int
+    kind: str
+    match: dict[str, str] = field(default_factory=dict)
+    count: int | None = None
+    probability: float = 1.0
+    params: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+    ends_at: float | None = None        # outage window (monotonic clock)
+    starts_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"id": self.id, "kind": self.kind, "match": self.match, "count": self.count,
+                "probability": self.probability, "hits": self.hits, **self.params}
+        if self.kind == "outage":
+            now = time.monotonic()
+            data["active"] = self.starts_at <= now < self.ends_at
+            data["remaining"] = max(0.0, round(self.ends_at - now, 3))
+        return data
+
+
+def _number(value: Any, where: str, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise FaultError(f"{where}: expected a number >= {minimum}")
+    return float(value)
+
+
+def _latency(value: Any, where: str) -> Latency:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Latency(fixed=_number(value, where))
+    if isinstance(value, dict):
+        unknown = set(value) - {"fixed", "jitter"}
+        if unknown:
+            raise FaultError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        return Latency(fixed=_number(value.get("fixed", 0), f"{where}.fixed"),
+                       jitter=_number(value.get("jitter", 0), f"{where}.jitter"))
+    raise FaultError(f"{where}: expected seconds or {{fixed, jitter}}")
+
+
+class Faults:
+    def __init__(self, seed: int = 0):
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.rest_latency = Latency()
+        self.smcli_latency = Latency()
+        self.smapi_workers: int | None = None
+        self._workers = None
+        self.rules: list[Rule] = []
+        self._next_id = 1
+
+    # --------------------------------------------------------------- settings
+    def configure(self, spec: Any) -> dict[str, Any]:
+        """Apply a JSON fault specification (validated entirely before anything changes)."""
+        if not isinstance(spec, dict):
+            raise FaultError("faults: expected a JSON object")
+        unknown = set(spec) - {"rest_latency", "smcli_latency", "smapi_workers", "rules"}
+        if unknown:
+            raise FaultError(f"faults: unknown key {sorted(unknown)[0]!r}")
+        rest = _latency(spec["rest_latency"], "rest_latency") if "rest_latency" in spec else None
+        smcli = (_latency(spec["smcli_latency"], "smcli_latency")
+                 if "smcli_latency" in spec else None)
+        workers = spec.get("smapi_workers", ...)
+        if workers is not ... and workers is not None:
+            if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+                raise FaultError("smapi_workers: expected a positive integer or null")
+        rules_spec = spec.get("rules", [])
+        if not isinstance(rules_spec, list):
+            raise FaultError("rules: expected a list")
+        new_rules = [self._rule(r, f"rules[{n}]") for n, r in enumerate(rules_spec)]
+        with self.lock:
+            if rest is not None:
+                self.rest_latency = rest
+            if smcli is not None:
+                self.smcli_latency = smcli
+            if workers is not ...:
+                self.smapi_workers = workers
+                self._workers = threading.BoundedSemaphore(workers) if workers else None
+            for rule in new_rules:
+                rule.id = self._next_id
+                self._next_id += 1
+                if rule.kind == "outage":
+                    now = time.monotonic()
+                    rule.starts_at = now + rule.params["start_in"]
+                    rule.ends_at = rule.starts_at + rule.params["duration"]
+                self.rules.append(rule)
+        return self.to_dict()
+
+    def _rule(self, spec: Any, where: str) -> Rule:
+        if not isinstance(spec, dict):
+            raise FaultError(f"{where}: expected an object")
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise FaultError(f"{where}.kind: expected one of {', '.join(KINDS)}")
+        match = spec.get("match", {}) or {}
+        if not isinstance(match, dict) or set(match) - set(MATCH_KEYS):
+            raise FaultError(f"{where}.match: keys are {', '.join(MATCH_KEYS)}")
+        count = spec.get("count")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < 1):
+            raise FaultError(f"{where}.count: expected a positive integer")
+        probability = _number(spec.get("probability", 1.0), f"{where}.probability")
+        if probability > 1:
+            raise FaultError(f"{where}.probability: expected 0..1")
+        params: dict[str, Any] = {}
+        allowed = {"kind", "match", "count", "probability"}
+        if kind == "http_error":
+            status = spec.get("status", 500)
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                raise FaultError(f"{where}.status: expected an HTTP error status 400-599")
+            params["status"] = status
+            allowed.add("status")
+        elif kind == "timeout":
+            params["seconds"] = _number(spec.get("seconds", 30), f"{where}.seconds")
+            allowed.add("seconds")
+        elif kind == "outage":
+            params["duration"] = _number(spec.get("duration", 10), f"{where}.duration")
+            params["start_in"] = _number(spec.get("start_in", 0), f"{where}.start_in")
+            mode = spec.get("mode", "503")
+            if mode not in ("503", "reset"):
+                raise FaultError(f"{where}.mode: expected 503 or reset")
+            params["mode"] = mode
+            allowed |= {"duration", "start_in", "mode"}
+        elif kind == "smapi":
+            for key in ("rc", "rs"):
+                value = spec.get(key)
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise FaultError(f"{where}.{key}: expected an integer")
+                params[key] = value
+            for key in ("function", "userid"):
+                if spec.get(key) is not None:
+                    params[key] = str(spec[key]) if key == "function" else str(spec[key]).upper()
+            allowed |= {"rc", "rs", "function", "userid"}
+        elif kind == "dsh_unreachable":
+            if spec.get("node") is not None:
+                params["node"] = str(spec["node"])
+            allowed.add("node")
+        unknown = set(spec) - allowed
+        if unknown:
+            raise FaultError(f"{where}: unknown key {sorted(unknown)[0]!r} for {kind}")
+        return Rule(id=0, kind=kind, match={k: str(v) for k, v in match.items()}, count=count,
+                    probability=probability, params=params)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rest_latency = Latency()
+            self.smcli_latency = Latency()
+            self.smapi_workers = None
+            self._workers = None
+            self.rules = []
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            self._expire()
+            return {"rest_latency": self.rest_latency.to_dict(),
+                    "smcli_latency": self.smcli_latency.to_dict(),
+                    "smapi_workers": self.smapi_workers,
+                    "rules": [r.to_dict() for r in self.rules]}
+
+    # ------------------------------------------------------------------ use
+    def _expire(self) -> None:
+        now = time.monotonic()
+        self.rules = [r for r in self.rules
+                      if (r.count is None or r.count > 0)
+                      and (r.ends_at is None or now < r.ends_at)]
+
+    def _delay(self, latency: Latency) -> float:
+        if not latency.fixed and not latency.jitter:
+            return 0.0
+        with self.lock:
+            jitter = self.rng.uniform(-latency.jitter, latency.jitter) if latency.jitter else 0.0
+        return max(0.0, latency.fixed + jitter)
+
+    def rest_delay(self) -> float:
+        return self._delay(self.rest_latency)
+
+    def take(self, kinds: tuple[str, ...], **context: str) -> Rule | None:
+        """The first rule of one of ``kinds`` matching ``context``; counts the hit."""
+        if not self.rules:
+            return None
+        with self.lock:
+            self._expire()
+            now = time.monotonic()
+            for rule in self.rules:
+                if rule.kind not in kinds:
+                    continue
+                if rule.kind == "outage" and now < rule.starts_at:
+                    continue
+                if any(context.get(k) != v for k, v in rule.match.items()):
+                    continue
+                if rule.kind == "smapi" and not self._smapi_matches(rule, context):
+                    continue
+                if rule.kind == "dsh_unreachable" and rule.params.get("node") not in (
+                        None, context.get("node")):
+                    continue
+                if rule.probability < 1 and self.rng.random() >= rule.probability:
+                    continue
+                rule.hits += 1
+                if rule.count is not None:
+                    rule.count -= 1
+                return rule
+        return None
+
+    @staticmethod
+    def _smapi_matches(rule: Rule, context: dict[str, str]) -> bool:
+        function = rule.params.get("function")
+        userid = rule.params.get("userid")
+        return ((function is None or function == context.get("smapi_function"))
+                and (userid is None or userid == context.get("userid")))
+
+    def smapi_call(self, function: str, userid: str) -> tuple[int, int] | None:
+        """Wait for a SMAPI worker and the call's latency; an injected (rc, rs) or None."""
+        delay = self._delay(self.smcli_latency)
+        workers = self._workers
+        if workers is not None:
+            with workers:
+                if delay:
+                    time.sleep(delay)
+        elif delay:
+            time.sleep(delay)
+        rule = self.take(("smapi",), smapi_function=function, userid=userid)
+        return (rule.params["rc"], rule.params["rs"]) if rule else None
