@@ -38,6 +38,11 @@ Builders (reference ``zvm-smapi.md`` §3; ``T`` is the ``-T`` target userid)::
 Helpers: :func:`vlan_set` (validate and render a VLAN set for one call),
 :class:`NicDef` (a directory NICDEF), :func:`function_of` (the smcli function
 name of a vector).
+
+Related modules: :mod:`xcat.batch` (``run_batch``: many vectors in one dsh
+request, an outcome per command), :mod:`xcat.smcli_parsers` (output →
+dataclasses, failure blocks → ``SmapiError``) and :mod:`xcat.outcomes`
+(which rc/rs mean "already done" for idempotent callers).
 """
 from __future__ import annotations
 
