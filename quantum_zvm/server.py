@@ -12,9 +12,11 @@ eventlet's ``monkey_patch()`` happens here, in the entry point only.
 """
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import sys
+import warnings
 from typing import Any, Callable, Sequence
 
 PROG = "quantum-zvm-server"
@@ -22,6 +24,8 @@ EXIT_FAILURE = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # eventlet is a design decision here; its import-time deprecation notice is noise.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
     eventlet.monkey_patch()
     return run(sys.argv[1:] if argv is None else list(argv))
@@ -80,10 +84,11 @@ def load_api_options(conf: Any) -> list:
         try:
             getattr(conf, opt.dest)
         except (cfg.ConfigFileValueError, ValueError) as exc:
-            where = conf.get_location(opt.dest)
-            problems.append(config.Problem(where.detail if where and where.detail else
-                                           "<unknown>", "DEFAULT", opt.dest,
-                                           str(exc).rsplit("is not valid: ", 1)[-1]))
+            # "Value for option X from LocationInfo(..., detail='<file>') is not valid: <why>"
+            text = str(exc)
+            where = re.search(r"detail='([^']*)'", text)
+            problems.append(config.Problem(where.group(1) if where else "<unknown>", "DEFAULT",
+                                           opt.dest, text.rsplit("is not valid: ", 1)[-1]))
     return problems
 
 
@@ -130,7 +135,7 @@ def listen(host: str, port: int) -> socket.socket:
     import eventlet
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return eventlet.listen((host, port), family=family, backlog=128)
+    return eventlet.listen((host, port), family=family, backlog=128, reuse_port=False)
 
 
 def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
