@@ -1,15 +1,14 @@
 """The xCAT client layer against the xcat-zvm-simulator over real HTTP and HTTPS.
 
-Each test starts the simulator on a free loopback port (its documented
-``xcat.simulator.server.serve`` API), drives it only through our client and
-reads the simulator's own counters and state through its ``/_sim`` control
-plane, so request counts, connection counts and fault mappings are observed
-from the server's side.
+Each test starts ``xcat-zvm-simulator`` as a process on a free loopback port
+(tests/fixtures/simulator.py), drives it only through our client and reads
+the simulator's own counters through its ``/_sim`` control plane, so request
+counts, connection counts and fault mappings are observed from the server's
+side.
 """
 from __future__ import annotations
 
 import pytest
-import requests
 import trustme
 
 from xcat import batch, smcli, smcli_parsers, tables
@@ -18,21 +17,18 @@ from xcat.errors import (CommandError, NodeUnreachableError, SmapiError, XcatAut
                          XcatConnectionError, XcatRequestError, XcatResponseError,
                          XcatTimeoutError, XcatTLSError)
 from xcat.outcomes import Outcome
-from xcat.simulator.server import serve
 
 USER, PASSWORD = "root", "cluster"   # the bundled scenario's REST credentials
 ZHCP = "zhcp1"
 
 
 @pytest.fixture
-def sim():
-    server = serve("127.0.0.1", 0)
-    yield server
-    server.shutdown()
+def sim(simulator):
+    return simulator
 
 
 @pytest.fixture
-def tls_sim(tmp_path):
+def tls_sim(simulator_factory, tmp_path):
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
     cert_file, key_file, ca_file = (tmp_path / "cert.pem", tmp_path / "key.pem",
@@ -40,26 +36,16 @@ def tls_sim(tmp_path):
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     cert.private_key_pem.write_to_path(str(key_file))
     ca.cert_pem.write_to_path(str(ca_file))
-    server = serve("127.0.0.1", 0, tls=(cert_file, key_file))
-    server.ca_file = str(ca_file)
-    yield server
-    server.shutdown()
-
-
-def control(server, method, path, json=None):
-    url = server.url + "/_sim/" + path
-    response = requests.request(method, url, json=json, timeout=10,
-                                verify=getattr(server, "ca_file", True))
-    response.raise_for_status()
-    return response.json()
+    return simulator_factory(tls=(cert_file, key_file), verify=str(ca_file))
 
 
 def counters(server):
-    return control(server, "GET", "counters")
+    return server.control.counters()
 
 
 def faults(server, *rules):
-    control(server, "POST", "faults", {"rules": list(rules)})
+    for rule in rules:
+        server.control.fault(**rule)
 
 
 def client_for(server, **kwargs) -> XcatClient:
@@ -67,7 +53,7 @@ def client_for(server, **kwargs) -> XcatClient:
     kwargs.setdefault("backoff", 0.01)
     kwargs.setdefault("timeout", (5.0, 20.0))
     if server.url.startswith("https") and "verify" not in kwargs:
-        kwargs["verify"] = server.ca_file
+        kwargs["verify"] = server.verify
     return XcatClient(server.url, kwargs.pop("username", USER), kwargs.pop("password", PASSWORD),
                       **kwargs)
 
@@ -249,7 +235,7 @@ def test_outage_window(sim, mode, error):
     with client_for(sim, retries=1) as client:
         with pytest.raises(error):
             tables.tabdump(client, "switch")
-        control(sim, "DELETE", "faults")
+        sim.control.clear_faults()
         assert tables.tabdump(client, "switch") is not None
 
 
