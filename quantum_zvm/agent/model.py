@@ -95,8 +95,9 @@ class DesiredState:
 
 @dataclass(frozen=True)
 class Grant:
-    """A vswitch access-list entry; ``vlans`` empty means the default VLAN."""
-    porttype: str = ACCESS
+    """A vswitch access-list entry; ``vlans`` empty means the default VLAN.
+    ``porttype`` None: not shown by the query (either type)."""
+    porttype: str | None = ACCESS
     vlans: frozenset[int] = frozenset()
 
 

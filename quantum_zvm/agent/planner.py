@@ -216,7 +216,7 @@ class _Planner:
                 continue
             grant = self.vswitch(vswitch).grants.get(userid)
             winner_vlan = None
-            if grant is not None and grant.porttype == ACCESS and len(grant.vlans) == 1:
+            if grant is not None and grant.porttype != TRUNK and len(grant.vlans) == 1:
                 (current,) = grant.vlans
                 if current in vlans:
                     winner_vlan = current
@@ -338,7 +338,7 @@ class _Planner:
             return False
         if not vsw.vlan_aware:
             return True
-        return current.porttype == wanted.porttype and current.vlans == wanted.vlans
+        return current.porttype in (None, wanted.porttype) and current.vlans == wanted.vlans
 
     def grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]) -> set[tuple[str, str]]:
         """Grant/revoke per (userid, vswitch); returns the pairs whose grant is blocked."""
@@ -367,6 +367,10 @@ class _Planner:
                     if verdict == _WAIT:
                         self.deferred.update(served)
                     continue
+            if wanted.porttype == TRUNK and current is not None \
+                    and not current.vlans <= wanted.vlans:
+                # a TRUNK grant only adds VLANs: start from an empty access list entry
+                self.add(Revoke(name, userid, ports=served))
             self.add(GrantOp(name, userid, wanted.porttype if vsw.vlan_aware else None,
                              tuple(sorted(wanted.vlans)), ports=served))
         return blocked

@@ -297,6 +297,24 @@ def test_dhcp_guest_is_trunked_on_exactly_the_dhcp_vlans():
     assert sorted(ops_of(result, GrantOp), key=lambda g: g.vswitch) == [
         GrantOp("VSWFLAT", "DHCPAGT", None, ()),
         GrantOp("VSWVLAN", "DHCPAGT", TRUNK, (100, 130))]
+    # VLAN 120 must go: a TRUNK grant only adds, so the entry is revoked first
+    assert ops_of(result, Revoke) == [Revoke("VSWVLAN", "DHCPAGT")]
+
+
+def test_dhcp_trunk_growing_is_a_grant_only():
+    state = observed(grants={"VSWVLAN": {"DHCPAGT": Grant(TRUNK, frozenset({100}))}})
+    result = plan(desired(dhcp_userid="DHCPAGT", dhcp_vlans={"VSWVLAN": frozenset({100, 101})}),
+                  state)
+    assert kinds(result) == ["GrantOp"]
+
+
+def test_grant_with_unknown_port_type_and_right_vlan_is_kept():
+    p = port("p1")
+    state = observed(grants={"VSWVLAN": {"LINUX01": Grant(None, frozenset({100}))}},
+                     connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"))],
+                     rows={"p1": bound(p)})
+    assert kinds(plan(desired(p), state)) == ["Report"]
 
 
 def test_dhcp_guest_is_revoked_when_no_dhcp_network_is_left():

@@ -59,8 +59,9 @@ def worlds(draw):
                 if SPECS[name].vlan_aware:
                     vlans = frozenset(draw(st.sets(st.sampled_from(VLANS), min_size=1,
                                                    max_size=1 if userid != "DHCPAGT" else 3)))
-                    grants[name][userid] = Grant(TRUNK if userid == "DHCPAGT" else ACCESS,
-                                                 vlans)
+                    shown = draw(st.booleans())  # Query_Extended may not show the type
+                    kind = TRUNK if userid == "DHCPAGT" else ACCESS
+                    grants[name][userid] = Grant(kind if shown else None, vlans)
                 else:
                     grants[name][userid] = Grant(ACCESS)
     guests = {}

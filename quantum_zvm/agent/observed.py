@@ -1,0 +1,85 @@
+"""The observed state from parsed smcli output (pure functions).
+
+The agent reads z/VM with few queries and keeps what it learnt between
+cycles: one ``Virtual_Network_Vswitch_Query_Extended`` per managed vswitch
+gives grants, VLANs and live couplings; ``Image_Definition_Query_DM -k
+NICDEF`` gives a guest's whole directory.  Operations it runs update the
+same state (:func:`quantum_zvm.agent.planner.apply`), so a quiet cycle
+needs no query at all.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Mapping
+
+from quantum_zvm.agent.model import (ACCESS, TRUNK, Grant, NicDef, Observed, ObservedGuest,
+                                     ObservedVswitch)
+from xcat import zvm_names
+from xcat.smcli import NicDef as SmcliNicDef
+from xcat.smcli_parsers import VswitchExtended
+
+
+def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
+    """An :class:`ObservedVswitch` from one Vswitch_Query_Extended block.
+
+    User grants are the entries without a port number (port-based entries
+    are ports, not user grants).  A VLAN-unaware vswitch lists a dummy VLAN
+    for every user: it is dropped.  A grant whose port type is not shown
+    gets None (unknown), which the planner accepts as either type.
+    """
+    aware = info.vlan_aware
+    grants: dict[str, Grant] = {}
+    for entry in info.grants:
+        if entry.port_num:
+            continue
+        porttype = (entry.port_type or "").upper() or None
+        if porttype not in (ACCESS, TRUNK):
+            porttype = None
+        vlans = frozenset(v for v in entry.vlan_ids if v) if aware else frozenset()
+        grants[entry.userid.upper()] = Grant(porttype, vlans)
+    connections = set()
+    for conn in info.connections:
+        try:
+            connections.add((zvm_names.userid(conn.owner), zvm_names.device(conn.vdev)))
+        except ValueError:
+            continue  # not a NIC the agent could ever manage
+    return ObservedVswitch(info.name.upper(), aware, info.port_based, grants,
+                           frozenset(connections), tuple(r.address for r in info.rdevs))
+
+
+def guest_directory(userid: str, nicdefs: Iterable[SmcliNicDef],
+                    logged_on: bool | None = None) -> ObservedGuest:
+    """A guest whose whole directory is known (from Image_Definition_Query_DM)."""
+    directory = {}
+    for nic in nicdefs:
+        try:
+            vdev = zvm_names.device(nic.vdev)
+        except ValueError:
+            continue
+        directory[vdev] = NicDef(vdev, nic.vswitch.upper() if nic.vswitch else None,
+                                 nic.macid.upper() if nic.macid else None, nic.devices or 3)
+    return ObservedGuest(userid, directory, True, logged_on)
+
+
+def with_vswitches(observed: Observed, vswitches: Mapping[str, ObservedVswitch]) -> Observed:
+    """``observed`` with fresh vswitch states (others kept)."""
+    return observed.replace(vswitches={**observed.vswitches, **vswitches})
+
+
+def with_guests(observed: Observed, guests: Iterable[ObservedGuest]) -> Observed:
+    """``observed`` with freshly read guests; their logon state is kept when known."""
+    merged = dict(observed.guests)
+    for guest in guests:
+        old = merged.get(guest.userid)
+        if guest.logged_on is None and old is not None:
+            guest = dataclasses.replace(guest, logged_on=old.logged_on,
+                                        live_absent=old.live_absent)
+        merged[guest.userid] = guest
+    return observed.replace(guests=merged)
+
+
+def after_ipl(observed: Observed) -> Observed:
+    """Forget what an IPL changes: who is logged on and live NICs (directories stay)."""
+    guests = {uid: dataclasses.replace(g, logged_on=None, live_absent=frozenset())
+              for uid, g in observed.guests.items()}
+    return observed.replace(guests=guests)
