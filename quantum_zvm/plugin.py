@@ -47,6 +47,13 @@ PLUGIN_OPTS = [
                      "checked within one network), as Quantum's option of that name."),
 ]
 
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """Entry point for oslo-config-generator (``oslo.config.opts``)."""
+    return [(None, PLUGIN_OPTS)]
+
+
 NETWORKS = models.Network.__table__
 SUBNETS = models.Subnet.__table__
 PORTS = models.Port.__table__
@@ -306,7 +313,11 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
 
     def _check_network_owner(self, ctx: Context, network: Any, tenant_id: str | None,
                              resource: str) -> None:
-        """403 for a port or subnet on another tenant's network (ports may use shared ones)."""
+        """403 for a port or subnet on another tenant's network (ports may use shared ones).
+
+        The network's existence is not hidden here: creating on it is refused, as
+        Quantum's API does, rather than reported missing.
+        """
         if ctx.is_admin or network.tenant_id == tenant_id:
             return
         if resource == "port" and network.shared:
@@ -395,8 +406,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         # FOR NO KEY UPDATE: one subnet create per network at a time, ports may still be added.
         network = conn.execute(sa.select(NETWORKS).where(
             NETWORKS.c.id == attrs["network_id"]).with_for_update(key_share=True)).first()
-        if network is None or not (ctx.is_admin or network.shared
-                                   or network.tenant_id == ctx.tenant_id):
+        if network is None:
             raise exceptions.NetworkNotFound(net_id=attrs["network_id"])
         tenant_id = self._tenant_of(ctx, attrs)
         self._check_network_owner(ctx, network, tenant_id, "subnet")
@@ -550,8 +560,6 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         host = zvm_bindings.validate_host(attrs.get("binding:host_id"))
         profile = zvm_bindings.validate_profile(attrs.get("binding:profile"))
         network = self._network_row(conn, ADMIN, attrs["network_id"], lock="share")
-        if not (ctx.is_admin or network.shared or network.tenant_id == ctx.tenant_id):
-            raise exceptions.NetworkNotFound(net_id=network.id)
         tenant_id = self._tenant_of(ctx, attrs)
         self._check_network_owner(ctx, network, tenant_id, "port")
         port_id = str(uuid.uuid4())

@@ -3,9 +3,10 @@
 Written to run on a database created here from 0001 and on an adopted
 Quantum database alike: what the Quantum database may already have
 (``portbindingports`` in Havana, ``ipallocations.expiration`` dropped in
-later releases, indexes) is created only when missing.  Existing ports get
-their MACIDs recorded; a MACID used by two ports (possible in Quantum, which
-made MACs unique per network only) is kept for the first port and reported.
+later releases, indexes) is created only when missing.  Physical network
+names are upper-cased (they are vswitch names).  Existing ports get their
+MACIDs recorded; a MACID used by two ports (possible in Quantum, which made
+MACs unique per network only) is kept for the first port and reported.
 
 Revision ID: 0002_zvm
 Revises: 0001_grizzly
@@ -87,6 +88,16 @@ def upgrade() -> None:
                   nullable=False),
         sa.UniqueConstraint("port_id", name="uniq_zvm_macids0port_id"), **INNODB)
     _record_macids(macids)
+    _upper_case_vswitches()
+
+
+def _upper_case_vswitches() -> None:
+    """Physical networks are vswitch names, which CP spells in upper case (and so does the
+    configuration): an adopted ``physnet1`` becomes ``PHYSNET1``."""
+    for table in ("ovs_vlan_allocations", "ovs_network_bindings"):
+        column = sa.table(table, sa.column("physical_network", sa.String))
+        op.execute(column.update().where(column.c.physical_network.is_not(None))
+                   .values(physical_network=sa.func.upper(column.c.physical_network)))
 
 
 def _record_macids(macids: sa.Table) -> None:

@@ -69,15 +69,23 @@ class DeadlockError(Exception):
 def normalize_url(url: str | URL) -> URL:
     """Map legacy URL forms onto installed drivers.
 
-    ``postgres://`` becomes ``postgresql://``; ``mysql://`` uses PyMySQL when
-    the mysqlclient module (``MySQLdb``) is not installed.
+    ``postgres://`` becomes ``postgresql://``, which uses psycopg2 when psycopg
+    (3) is not installed; ``mysql://`` uses PyMySQL when mysqlclient
+    (``MySQLdb``) is not installed.
     """
     parsed = make_url(url) if isinstance(url, str) else url
     if parsed.drivername == "postgres":
         parsed = parsed.set(drivername="postgresql")
-    if parsed.drivername == "mysql" and importlib.util.find_spec("MySQLdb") is None:
+    if parsed.drivername == "postgresql" and not _installed("psycopg") \
+            and _installed("psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    if parsed.drivername == "mysql" and not _installed("MySQLdb"):
         parsed = parsed.set(drivername="mysql+pymysql")
     return parsed
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 class Database:
@@ -169,27 +177,27 @@ class Database:
             if lock is not None:
                 lock.release()
 
-    def retry(self, func: Callable[..., T]) -> Callable[..., T]:
-        """Decorate ``func`` (one whole transaction) to run again after a deadlock."""
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            for attempt in range(1, DEADLOCK_RETRIES + 1):
-                try:
-                    return func(*args, **kwargs)
-                except DeadlockError:
-                    if attempt == DEADLOCK_RETRIES:
-                        raise exceptions.ServiceUnavailable()
-                    LOG.info("%s lost a lock race, attempt %d", func.__name__, attempt)
-                    time.sleep(0.01 * attempt)
-            raise AssertionError("unreachable")
-        return wrapper
+    def retry(self, func: Callable[..., T], *args, **kwargs) -> T:
+        """Run ``func`` (one whole transaction) again after a deadlock, a few times.
+
+        Raises :class:`ServiceUnavailable` (503) when every attempt lost.
+        """
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            try:
+                return func(*args, **kwargs)
+            except DeadlockError as error:
+                if attempt == DEADLOCK_RETRIES:
+                    raise exceptions.ServiceUnavailable() from error
+                LOG.info("transaction lost a lock race (%s), attempt %d", error, attempt)
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
 
 def retry_on_deadlock(method: Callable[..., T]) -> Callable[..., T]:
-    """Method decorator: ``self.db.retry(method)`` for objects holding a ``db``."""
+    """Method decorator: run the method through ``self.db.retry``."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        return self.db.retry(functools.partial(method, self))(*args, **kwargs)
+        return self.db.retry(method, self, *args, **kwargs)
     return wrapper
 
 
@@ -211,7 +219,7 @@ def _translate_errors() -> Iterator[None]:
 
 def is_deadlock(error: sa_exc.DBAPIError) -> bool:
     orig = error.orig
-    if getattr(orig, "pgcode", None) in _PG_RETRY_CODES:
+    if _sqlstate(orig) in _PG_RETRY_CODES:
         return True
     code = orig.args[0] if orig is not None and orig.args else None
     return isinstance(code, int) and code in _MYSQL_RETRY_CODES
@@ -230,9 +238,14 @@ def is_unavailable(error: sa_exc.DBAPIError) -> bool:
     code = orig.args[0] if orig is not None and orig.args else None
     if isinstance(code, int):  # MySQL drivers: (errno, message)
         return code in _MYSQL_GONE_CODES
-    # psycopg2: connection failures carry no SQLSTATE; 57P0x = shutdown, 08xxx = connection.
-    pgcode = getattr(orig, "pgcode", None)
-    return pgcode is None or pgcode.startswith(("57P", "08"))
+    # PostgreSQL: connection failures carry no SQLSTATE; 57P0x = shutdown, 08xxx = connection.
+    state = _sqlstate(orig)
+    return state is None or state.startswith(("57P", "08"))
+
+
+def _sqlstate(orig: BaseException | None) -> str | None:
+    """The SQLSTATE of a PostgreSQL driver error (psycopg2: pgcode, psycopg: sqlstate)."""
+    return getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
 
 
 def _reason(error: BaseException) -> str:
