@@ -7,9 +7,11 @@ Public API::
     dump(client, SwitchRow) -> list[SwitchRow]                  # typed rows (also ZvmRow, MacRow,
                                                                 #   HostsRow, SiteRow)
     gettab(client, table, key, value, attributes) -> str | None | dict[str, str | None]
-    tabch_upsert(client, table, rows, *, rows_per_request=None)   # [(keys, values), ...]
-    tabch_insert(client, table, rows, *, rows_per_request=None)   # [values, ...]
-    tabch_delete(client, table, keys, *, rows_per_request=None)   # [keys, ...]
+    tabch_upsert(client, table, rows)                           # [(keys, values), ...], PUT per row
+    tabch_insert(client, table, rows)                           # [values, ...]
+    tabch_delete(client, table, keys)                           # [keys, ...]
+    tabch_upsert_argv(table, keys, values) / tabch_delete_argv(table, keys) -> argv
+    run_tabch_script(client, mn_node, argvs) -> list[CommandOutcome]  # many rows, ONE request
     switch_handoff_rows(client, zhcp_node) -> list[SwitchRow]   # the agent's rows
     set_switch_binding(client, bindings)                        # [(port, vswitch, vlan or None)]
     add_nic_rows(client, node, vdev, mac, port, zhcp_node)      # nova-style mac + switch rows
@@ -22,11 +24,15 @@ tabdump parsing follows the header line ``#col1,col2,...``, so extra columns
 
 Writes validate every table, column and value (:func:`xcat.zvm_names.table_value`:
 one word without blanks, commas, quotes or shell characters) before a request
-is built. The v1 API joins all body strings of one PUT into a single ``tabch``
-argument list; by default every row of a call goes into one PUT (one round
-trip, as the simulator and the agent expect). A management node whose
-``tabch`` applies only the first key of such a body needs
-``rows_per_request=1``.
+is built.
+
+The v1 API joins the words of all body strings of one PUT into a single
+``tabch`` argument list (``zvmxcatws.cgi`` ``tablesHandler``), and ``tabch``
+takes one key spec, so one PUT writes one row: the REST helpers send one PUT
+per row. To write many rows in one round trip, :func:`run_tabch_script` runs
+``/opt/xcat/sbin/tabch`` lines as one dsh script on the xCAT MN node itself
+(the node the agent already reaches for ``vmcp q v nic``), each line with its
+own exit status.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ import logging
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Iterable, Mapping, Sequence, TypeVar
 
-from xcat import zvm_names
+from xcat import batch, zvm_names
 from xcat.errors import XcatRequestError
 
 LOG = logging.getLogger(__name__)
@@ -282,22 +288,17 @@ def _assignments(table: str, values: Mapping[str, str], where: str) -> list[str]
     return words
 
 
-def _put(client, table: str, body: list[str], rows_per_request: int | None) -> None:
-    if not body:
-        return
-    step = rows_per_request or len(body)
-    if step < 1:
-        raise ValueError("rows_per_request: must be >= 1")
-    for start in range(0, len(body), step):
-        env = client.request("PUT", ("tables", table), body=body[start:start + step])
+def _put(client, table: str, body: list[str]) -> None:
+    """One PUT per row string: the v1 API runs one tabch per request."""
+    for row in body:
+        env = client.request("PUT", ("tables", table), body=[row])
         if env.command_errors or (env.exit_status not in (None, 0)):
             raise XcatRequestError(client.server, "PUT", f"tables/{table}", env.status, "",
                                    env.command_errors or [f"tabch errorcode {env.exit_status}"])
 
 
 def tabch_upsert(client, table: str,
-                 rows: Iterable[tuple[Mapping[str, str], Mapping[str, str]]], *,
-                 rows_per_request: int | None = None) -> int:
+                 rows: Iterable[tuple[Mapping[str, str], Mapping[str, str]]]) -> int:
     """Update rows matching each key spec, inserting them when none matches.
 
     ``rows`` are ``(keys, values)`` pairs, e.g. ``({"port": p}, {"switch": "VSW1",
@@ -309,27 +310,53 @@ def tabch_upsert(client, table: str,
     for i, (keys, values) in enumerate(rows):
         where = f"rows[{i}]"
         body.append(" ".join([_key_spec(keys, where)] + _assignments(table, values, where)))
-    _put(client, table, body, rows_per_request)
+    _put(client, table, body)
     return len(body)
 
 
-def tabch_insert(client, table: str, rows: Iterable[Mapping[str, str]], *,
-                 rows_per_request: int | None = None) -> int:
+def tabch_insert(client, table: str, rows: Iterable[Mapping[str, str]]) -> int:
     """Insert rows (``tabch t.col=val ...`` without a key spec)."""
     table = _table(table)
     body = [" ".join(_assignments(table, values, f"rows[{i}]"))
             for i, values in enumerate(rows)]
-    _put(client, table, body, rows_per_request)
+    _put(client, table, body)
     return len(body)
 
 
-def tabch_delete(client, table: str, keys: Iterable[Mapping[str, str]], *,
-                 rows_per_request: int | None = None) -> int:
+def tabch_delete(client, table: str, keys: Iterable[Mapping[str, str]]) -> int:
     """Delete every row matching each key spec (no match is not an error)."""
     table = _table(table)
     body = [f"-d {_key_spec(spec, f'keys[{i}]')} {table}" for i, spec in enumerate(keys)]
-    _put(client, table, body, rows_per_request)
+    _put(client, table, body)
     return len(body)
+
+
+# -- many rows in one request: tabch lines on the MN node ------------------------------------------------------
+TABCH = "/opt/xcat/sbin/tabch"
+
+
+def tabch_upsert_argv(table: str, keys: Mapping[str, str], values: Mapping[str, str]) -> list[str]:
+    """``tabch key=val table.col=val ...`` as an argument vector (validated)."""
+    table = _table(table)
+    return [TABCH, _key_spec(keys, table), *_assignments(table, values, table)]
+
+
+def tabch_delete_argv(table: str, keys: Mapping[str, str]) -> list[str]:
+    """``tabch -d key=val table`` as an argument vector (validated)."""
+    table = _table(table)
+    return [TABCH, "-d", _key_spec(keys, table), table]
+
+
+def run_tabch_script(client, mn_node: str, argvs: Sequence[Sequence[str]], *,
+                     batch_size: int | None = None) -> list:
+    """Run tabch argument vectors on the xCAT MN node in one dsh request per batch.
+
+    Returns one :class:`xcat.batch.CommandOutcome` per line; tabch writes are
+    idempotent, so the request may be retried.
+    """
+    mn_node = zvm_names.xcat_node(mn_node, "mn_node")
+    return batch.run_batch(client, mn_node, argvs, idempotent=True,
+                           batch_size=batch_size or batch.DEFAULT_BATCH_SIZE)
 
 
 # -- hand-off helpers ------------------------------------------------------------------------------------------
@@ -340,15 +367,34 @@ def switch_handoff_rows(client, zhcp_node: str) -> list[SwitchRow]:
             if row.comments == zhcp_node and not row.disabled]
 
 
-def set_switch_binding(client, bindings: Iterable[tuple[str, str, int | None]], *,
-                       rows_per_request: int | None = None) -> int:
-    """Write ``switch.switch``/``switch.vlan`` (``-1`` for flat) for each ``(port, vswitch, vlan)``."""
+def switch_binding_rows(bindings: Iterable[tuple[str, str, int | None]]
+                        ) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """``(keys, values)`` rows writing ``switch.switch``/``switch.vlan`` (``-1`` for flat)."""
     rows = []
     for i, (port, vswitch, vlan) in enumerate(bindings):
         vsw = zvm_names.vswitch(vswitch, f"bindings[{i}] vswitch")
         vid = "-1" if vlan is None else str(zvm_names.vlan_id(vlan, f"bindings[{i}] vlan"))
         rows.append(({"port": port}, {"switch": vsw, "vlan": vid}))
-    return tabch_upsert(client, "switch", rows, rows_per_request=rows_per_request)
+    return rows
+
+
+def set_switch_binding(client, bindings: Iterable[tuple[str, str, int | None]], *,
+                       mn_node: str | None = None) -> int:
+    """Write ``switch.switch``/``switch.vlan`` for each ``(port, vswitch, vlan)``.
+
+    With ``mn_node`` all rows go in one dsh request (tabch lines on the MN);
+    without it, one PUT per row. Raises :class:`XcatRequestError` naming the
+    rows that failed.
+    """
+    rows = switch_binding_rows(bindings)
+    if mn_node is None:
+        return tabch_upsert(client, "switch", rows)
+    argvs = [tabch_upsert_argv("switch", keys, values) for keys, values in rows]
+    failed = [o for o in run_tabch_script(client, mn_node, argvs) if not o.ok]
+    if failed:
+        raise XcatRequestError(client.server, "PUT", f"nodes/{mn_node}/dsh", 200, "",
+                               [o.describe() for o in failed[:5]])
+    return len(rows)
 
 
 def add_nic_rows(client, node: str, vdev: str, mac: str, port: str, zhcp_node: str) -> None:

@@ -123,20 +123,22 @@ def test_gettab_unknown_key_column_is_an_error_despite_http_200():
         tables.gettab(client, "zvm", "x", "y", "userid")
 
 
-def test_many_upserts_in_one_put():
+def test_one_put_per_row_because_xcatws_runs_one_tabch_per_request():
     client = RecordingClient()
     count = tables.set_switch_binding(client, [("p1", "vsw1", 10), ("p2", "flat", None)])
     assert count == 2
-    assert client.sent == [("PUT", ("tables", "switch"), [], [
-        "port=p1 switch.switch=VSW1 switch.vlan=10",
-        "port=p2 switch.switch=FLAT switch.vlan=-1"])]
+    assert client.sent == [
+        ("PUT", ("tables", "switch"), [], ["port=p1 switch.switch=VSW1 switch.vlan=10"]),
+        ("PUT", ("tables", "switch"), [], ["port=p2 switch.switch=FLAT switch.vlan=-1"])]
 
 
-def test_rows_per_request_splits_puts():
-    client = RecordingClient()
-    tables.tabch_upsert(client, "switch", [({"port": f"p{i}"}, {"vlan": "5"}) for i in range(5)],
-                        rows_per_request=2)
-    assert [len(s[3]) for s in client.sent] == [2, 2, 1]
+def test_tabch_argv_for_the_mn_script():
+    assert tables.tabch_upsert_argv("switch", {"port": "p1"}, {"switch": "VSW1", "vlan": "-1"}) == [
+        "/opt/xcat/sbin/tabch", "port=p1", "switch.switch=VSW1", "switch.vlan=-1"]
+    assert tables.tabch_delete_argv("mac", {"node": "n1", "interface": "1000"}) == [
+        "/opt/xcat/sbin/tabch", "-d", "node=n1,interface=1000", "mac"]
+    with pytest.raises(ValueError):
+        tables.tabch_upsert_argv("switch", {"port": "p1;reboot"}, {"vlan": "1"})
 
 
 def test_insert_delete_and_nic_rows():
@@ -148,10 +150,10 @@ def test_insert_delete_and_nic_rows():
     tables.remove_node_rows(client, "n1")
     bodies = [s[3] for s in client.sent]
     assert bodies[0] == ["mac.node=n1 mac.mac=00:00:00:00:00:00 mac.interface=fake"]
-    assert bodies[1] == ["-d node=n1 mac", "-d node=n2,interface=1000 mac"]
-    assert bodies[2] == ["node=n1,interface=1000 mac.mac=fa:16:3e:00:01:66 mac.comments=zhcp"]
-    assert bodies[3] == ["node=n1,interface=1000 switch.port=port-1 switch.comments=zhcp"]
-    assert bodies[4:] == [["-d node=n1 mac"], ["-d node=n1 switch"]]
+    assert bodies[1:3] == [["-d node=n1 mac"], ["-d node=n2,interface=1000 mac"]]
+    assert bodies[3] == ["node=n1,interface=1000 mac.mac=fa:16:3e:00:01:66 mac.comments=zhcp"]
+    assert bodies[4] == ["node=n1,interface=1000 switch.port=port-1 switch.comments=zhcp"]
+    assert bodies[5:] == [["-d node=n1 mac"], ["-d node=n1 switch"]]
 
 
 def test_tabch_error_in_reply_raises():
