@@ -1,0 +1,346 @@
+"""Run a plan (and the agent's queries) against z/VM through xCAT, batched.
+
+- z/VM operations become smcli command lines (:mod:`xcat.smcli` builders)
+  shipped in as few dsh requests as ``batch_size`` allows
+  (:func:`xcat.batch.run_batch`); every command's result is checked and
+  classified (:mod:`xcat.outcomes`): already-done counts as success, a live
+  operation on a logged-off guest is expected (the directory change applies
+  at its next logon).
+- xCAT rows of the ports whose operations all succeeded are written
+  afterwards as ``tabch`` lines of one dsh script on the xCAT MN node (the
+  v1 REST API writes one row per PUT).
+- Reports: the planned outcome of every port, or ERROR with the SMAPI
+  rc/rs of the operation that failed.
+
+Queries (vswitches and guest directories) go in one dsh request too.
+Failures of a whole request (HTTP, xCAT, zHCP unreachable) raise
+:class:`xcat.errors.XcatError`; the daemon backs off and resyncs.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from quantum_zvm.agent import observed as obs
+from quantum_zvm.agent.model import (
+    STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive,
+    DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch, Op, Outcome,
+    Plan, Report, Revoke, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
+from quantum_zvm.agent.planner import Result
+from xcat import batch, smcli, smcli_parsers, tables
+from xcat.batch import CommandOutcome
+from xcat.errors import SmapiError, XcatError, XcatRequestError
+from xcat.outcomes import Outcome as CmdOutcome
+
+LOG = logging.getLogger(__name__)
+
+# Connect_Vswitch on a device the running guest does not have.
+_NO_SUCH_DEVICE = (204, 8)
+_COMMAND_NOT_FOUND = 127
+
+
+class _RestRow:
+    """One tabch line written through ``PUT tables/<t>`` instead (same outcome API)."""
+
+    def __init__(self, client, argv: list[str]):
+        self.argv = argv
+        self.error: str | None = None
+        table = argv[-1] if argv[1] == "-d" else argv[2].split(".", 1)[0]
+        try:
+            if argv[1] == "-d":
+                tables.tabch_delete(client, table, [_key_map(argv[2])])
+            else:
+                values = dict(word.split("=", 1) for word in argv[2:])
+                tables.tabch_upsert(client, table, [(
+                    _key_map(argv[1]), {k.split(".", 1)[1]: v for k, v in values.items()})])
+        except XcatError as exc:
+            if not isinstance(exc, XcatRequestError):
+                raise
+            self.error = str(exc)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def describe(self) -> str:
+        return self.error or "ok"
+
+
+def _key_map(spec: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in spec.split(","))
+
+
+def vlan_chunks(vlans: Sequence[int]) -> list[list[tuple[int, int]]]:
+    """Split a VLAN set into groups one Set_Extended call can carry
+    (at most 4 single VLANs, or at most 2 items when one is a range)."""
+    spans: list[list[int]] = []
+    for vlan in sorted(set(vlans)):
+        if spans and vlan == spans[-1][1] + 1:
+            spans[-1][1] = vlan
+        else:
+            spans.append([vlan, vlan])
+    chunks: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    for low, high in spans:
+        candidate = current + [(low, high)]
+        has_range = any(a != b for a, b in candidate)
+        if len(candidate) > (smcli.MAX_VLAN_RANGES if has_range else smcli.MAX_SINGLE_VLANS):
+            chunks.append(current)
+            current = [(low, high)]
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def commands_for(op: Op) -> list[list[str]]:
+    """The smcli argument vectors of one z/VM operation (validated by the builders)."""
+    if isinstance(op, UncoupleLive):
+        return [smcli.adapter_disconnect(op.userid, op.vdev)]
+    if isinstance(op, UncoupleDirectory):
+        return [smcli.adapter_disconnect_dm(op.userid, op.vdev)]
+    if isinstance(op, DeleteNicLive):
+        return [smcli.adapter_delete(op.userid, op.vdev)]
+    if isinstance(op, DeleteNic):
+        return [smcli.adapter_delete_dm(op.userid, op.vdev)]
+    if isinstance(op, Revoke):
+        return [smcli.vswitch_revoke(op.vswitch, op.userid, persist=True)]
+    if isinstance(op, DefineNic):
+        return [smcli.adapter_create_dm(op.userid, op.vdev, macid=op.macid)]
+    if isinstance(op, DefineNicLive):
+        return [smcli.adapter_create(op.userid, op.vdev)]
+    if isinstance(op, GrantOp):
+        if not op.vlans:
+            return [smcli.vswitch_grant(op.vswitch, op.userid, port_type=op.porttype,
+                                        persist=True)]
+        if op.porttype != TRUNK:
+            return [smcli.vswitch_grant(op.vswitch, op.userid, vlans=list(op.vlans),
+                                        port_type=op.porttype, persist=True)]
+        # a TRUNK grant adds VLANs, so a large set goes in several calls
+        return [smcli.vswitch_grant(op.vswitch, op.userid, vlans=chunk, port_type=TRUNK,
+                                    persist=True) for chunk in vlan_chunks(op.vlans)]
+    if isinstance(op, CoupleDirectory):
+        return [smcli.adapter_connect_vswitch_dm(op.userid, op.vdev, op.vswitch)]
+    if isinstance(op, CoupleLive):
+        return [smcli.adapter_connect_vswitch(op.userid, op.vdev, op.vswitch)]
+    raise TypeError(f"not a z/VM operation: {op!r}")
+
+
+def classify(op: Op, outcomes: Sequence[CommandOutcome]) -> tuple[str, str | None]:
+    """(:class:`Result`, error text) of an operation from its commands' outcomes."""
+    for outcome in outcomes:
+        if outcome.outcome is CmdOutcome.INACTIVE:
+            return Result.LOGGED_OFF, None
+        if outcome.ok:
+            continue
+        error = outcome.error
+        if isinstance(op, CoupleLive) and error is not None and error.code == _NO_SUCH_DEVICE:
+            return Result.NO_LIVE_NIC, None
+        return Result.FAILED, describe_failure(op, outcome)
+    return Result.OK, None
+
+
+def describe_failure(op: Op, outcome: CommandOutcome) -> str:
+    """The reason shown on the port: what was attempted and SMAPI's rc/rs."""
+    error = outcome.error
+    what = op.describe()
+    if isinstance(error, SmapiError):
+        rs = "-" if error.rs is None else error.rs
+        return (f"{error.function} failed for {what}: SMAPI rc {error.rc} rs {rs}: "
+                f"{error.description}")
+    return f"{what}: {outcome.describe()}"
+
+
+@dataclass
+class Execution:
+    """What running a plan did."""
+    results: dict[Op, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)      # port id -> reason
+    reports: list[Report] = field(default_factory=list)
+    smcli_calls: int = 0
+    rows_written: int = 0
+    transient: str | None = None        # xCAT failed writing rows; retried next cycle
+    transient_ports: set[str] = field(default_factory=set)
+
+    @property
+    def failed_ports(self) -> set[str]:
+        return set(self.errors)
+
+
+class Executor:
+    """Talks to one zHCP (and the xCAT tables) for the agent."""
+
+    def __init__(self, client, zhcp_node: str, zhcp_userid: str, mn_node: str, *,
+                 batch_size: int = 1000):
+        self.client = client
+        self.zhcp_node = zhcp_node
+        self.mn_node = mn_node
+        self.tabch_on_mn = True
+        self.zhcp_userid = zhcp_userid
+        self.batch_size = batch_size
+
+    # ------------------------------------------------------------------ queries
+    def observe(self, vswitches: Iterable[str] = (), guests: Iterable[str] = (),
+                all_vswitches: bool = False
+                ) -> tuple[dict[str, ObservedVswitch], list[ObservedGuest], dict[str, str]]:
+        """Read vswitches and guest directories in one dsh request.
+
+        Returns (vswitch states by name, guests read, problems by userid or
+        vswitch).  A vswitch that does not exist is simply absent.
+        """
+        names = sorted(set(vswitches))
+        userids = sorted(set(guests))
+        commands: list[list[str]] = []
+        if all_vswitches or names:  # one query answers for every vswitch
+            commands.append(smcli.vswitch_query_extended(self.zhcp_userid, "*"))
+        commands += [smcli.image_definition_query_dm(u) for u in userids]
+        if not commands:
+            return {}, [], {}
+        outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
+                                   batch_size=self.batch_size, idempotent=True)
+        states: dict[str, ObservedVswitch] = {}
+        problems: dict[str, str] = {}
+        vswitch_outcomes = outcomes[:len(commands) - len(userids)]
+        for outcome in vswitch_outcomes:
+            if outcome.error is not None and outcome.error.code == (212, 40):
+                continue  # no such vswitch (or none at all for "*")
+            if not outcome.ok:
+                problems["vswitches"] = outcome.describe()
+                continue
+            for info in smcli_parsers.parse_vswitch_query_extended(outcome.stdout_lines):
+                state = obs.vswitch_state(info)
+                if all_vswitches or state.name in names:
+                    states[state.name] = state
+        read: list[ObservedGuest] = []
+        for userid, outcome in zip(userids, outcomes[len(vswitch_outcomes):]):
+            if not outcome.ok:
+                problems[userid] = outcome.describe()
+                continue
+            nicdefs = smcli_parsers.parse_image_definition_query_dm(outcome.stdout_lines)
+            read.append(obs.guest_directory(userid, nicdefs))
+        return states, read, problems
+
+    def run_commands(self, commands: Sequence[Sequence[str]], node: str | None = None,
+                     idempotent: bool = False) -> list[CommandOutcome]:
+        """Run arbitrary builder vectors on the zHCP (or ``node``) in one batch."""
+        return batch.run_batch(self.client, node or self.zhcp_node, commands,
+                               batch_size=self.batch_size, idempotent=idempotent)
+
+    # ------------------------------------------------------------------ plans
+    def execute(self, plan: Plan) -> Execution:
+        """Run ``plan``: z/VM operations, then rows of successful ports, then the
+        reports to send (returned, not sent)."""
+        run = Execution()
+        zvm_ops = plan.zvm_ops
+        commands: list[list[str]] = []
+        spans: list[tuple[Op, int, int]] = []
+        for op in zvm_ops:
+            try:
+                vectors = commands_for(op)
+            except ValueError as exc:  # a value no builder accepts never reaches z/VM
+                run.results[op] = Result.FAILED
+                for port in op.ports:
+                    run.errors.setdefault(port, f"{op.describe()}: {exc}")
+                continue
+            spans.append((op, len(commands), len(vectors)))
+            commands += vectors
+        if commands:
+            outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
+                                       batch_size=self.batch_size)
+            run.smcli_calls = len(commands)
+            for op, start, count in spans:
+                result, error = classify(op, outcomes[start:start + count])
+                run.results[op] = result
+                if result == Result.FAILED:
+                    LOG.warning("%s", error)
+                    for port in op.ports:
+                        run.errors.setdefault(port, error)
+        self._write_rows(plan, run)
+        for report in plan.reports:
+            if report.port_id in run.transient_ports and report.port_id not in run.errors:
+                continue
+            if report.port_id in run.errors:
+                outcome = Outcome(STATUS_ERROR, error=run.errors[report.port_id])
+                run.reports.append(Report(report.port_id, outcome, ports=report.ports))
+            else:
+                run.reports.append(report)
+        for port, error in run.errors.items():
+            if not any(r.port_id == port for r in run.reports):
+                run.reports.append(Report(port, Outcome(STATUS_ERROR, error=error),
+                                          ports=(port,)))
+        return run
+
+    def _write_rows(self, plan: Plan, run: Execution) -> None:
+        """Write the rows of ports whose z/VM operations succeeded: every row as one
+        ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
+        lines: list[tuple[Op, list[str]]] = []
+        row_ops = [op for op in plan.row_ops if not set(op.ports) & run.failed_ports]
+        for op in plan.row_ops:
+            if op not in row_ops:
+                run.results[op] = Result.FAILED
+        try:
+            for op in row_ops:
+                for argv in self._row_commands(op):
+                    lines.append((op, argv))
+        except ValueError as exc:  # an untrusted value no tabch line may carry
+            LOG.warning("xCAT rows not written: %s", exc)
+            for op in row_ops:
+                run.results[op] = Result.FAILED
+                for port in op.ports:
+                    run.errors.setdefault(port, f"xCAT rows of port {port}: {exc}")
+            return
+        if not lines:
+            return
+        try:
+            outcomes = self._tabch(lines)
+        except XcatError as exc:
+            LOG.warning("writing xCAT rows failed: %s", exc)
+            run.transient = str(exc)
+            for op in row_ops:
+                run.transient_ports.update(op.ports)
+                run.results[op] = Result.FAILED
+            return
+        run.rows_written = sum(1 for outcome in outcomes if outcome.ok)
+        for op in row_ops:
+            run.results.setdefault(op, Result.OK)
+        for (op, _), outcome in zip(lines, outcomes):
+            if not outcome.ok:
+                run.results[op] = Result.FAILED
+                for port in op.ports:
+                    run.errors.setdefault(port, f"xCAT rows of port {port}: "
+                                                f"{outcome.describe()}")
+
+    def _tabch(self, lines: list[tuple[Op, list[str]]]) -> list:
+        """Run tabch lines on the MN in one request; where the MN has no tabch
+        command, fall back (once and for all) to one REST PUT per row."""
+        argvs = [argv for _, argv in lines]
+        if self.tabch_on_mn:
+            outcomes = tables.run_tabch_script(self.client, self.mn_node, argvs,
+                                               batch_size=self.batch_size)
+            if not outcomes or outcomes[0].exit_status != _COMMAND_NOT_FOUND:
+                return outcomes
+            LOG.warning("%s has no %s; writing xCAT rows with one REST request each",
+                        self.mn_node, tables.TABCH)
+            self.tabch_on_mn = False
+        return [_RestRow(self.client, argv) for argv in argvs]
+
+    def _row_commands(self, op: Op) -> list[list[str]]:
+        if isinstance(op, WriteSwitchRow):
+            return [tables.tabch_upsert_argv("switch", {"port": op.port_id},
+                                             {"switch": op.vswitch, "vlan": op.vlan})]
+        if isinstance(op, AddRows):
+            return [tables.tabch_upsert_argv("mac", {"node": op.node, "interface": op.vdev},
+                                             {"mac": op.mac, "comments": self.zhcp_node}),
+                    tables.tabch_upsert_argv("switch", {"port": op.port_id},
+                                             {"node": op.node, "interface": op.vdev,
+                                              "comments": self.zhcp_node,
+                                              "switch": op.vswitch, "vlan": op.vlan})]
+        if isinstance(op, DeleteRows):
+            argvs = [tables.tabch_delete_argv("switch", {"port": op.port_id})]
+            if op.node:
+                argvs.append(tables.tabch_delete_argv("mac", {"node": op.node,
+                                                              "interface": op.vdev}))
+            return argvs
+        raise TypeError(f"not a row operation: {op!r}")

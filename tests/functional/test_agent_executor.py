@@ -1,0 +1,130 @@
+"""The agent's executor against a real xcat-zvm-simulator process."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from quantum_zvm.agent.executor import Executor, vlan_chunks
+from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, DesiredPort,
+                                     DesiredState, Observed, SwitchRow, VswitchSpec)
+from quantum_zvm.agent.planner import Result, apply, plan
+from xcat.client import XcatClient
+
+P1 = str(uuid.UUID(int=1))
+SPECS = {"VSW1": VswitchSpec("VSW1", ((100, 199),)), "VSW2": VswitchSpec("VSW2")}
+
+
+@pytest.fixture
+def zvm(simulator):
+    sim = simulator
+    sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1)
+    sim.control.add_vswitch("VSW2", transport="ETHERNET")
+    sim.control.add_guest("LINUX07", "linux07", logged_on=True, nicdefs=[{"vdev": "1000"}])
+    sim.control.add_guest("LINUX08", "linux08", logged_on=False, nicdefs=[{"vdev": "1000"}])
+    client = XcatClient(sim.url, sim.username, sim.password)
+    yield sim, Executor(client, "zhcp1", "ZHCP", "xcat")
+    client.close()
+
+
+def model(sim):
+    return sim.control.state()["model"]
+
+
+def table(sim, name):
+    return sim.control.state()["tables"][name]["rows"]
+
+
+def observe_all(executor, guests=()):
+    vswitches, read, problems = executor.observe(SPECS, guests)
+    assert not problems
+    return Observed(vswitches, {g.userid: g for g in read})
+
+
+def test_observe_reads_vswitches_and_directories_in_one_request(zvm):
+    sim, executor = zvm
+    sim.control.reset_counters()
+    vswitches, guests, problems = executor.observe(["VSW1", "VSW2"], ["LINUX07", "LINUX08"])
+    assert set(vswitches) == {"VSW1", "VSW2"}
+    assert vswitches["VSW1"].vlan_aware and not vswitches["VSW2"].vlan_aware
+    assert {g.userid: sorted(g.directory) for g in guests} == {"LINUX07": ["1000"],
+                                                              "LINUX08": ["1000"]}
+    assert all(g.directory_complete for g in guests) and not problems
+    assert executor.client.counters.requests == 1
+
+
+def test_a_vlan_port_is_granted_coupled_and_its_row_written(zvm):
+    sim, executor = zvm
+    port = DesiredPort(P1, "LINUX07", "1000", "VSW1", 150, "net1", node="linux07")
+    want = DesiredState({P1: port}, {}, SPECS)
+    state = observe_all(executor, ["LINUX07"])
+    state = state.replace(rows={P1: SwitchRow("linux07", "1000", None, None)})
+    step = plan(want, state)
+    run = executor.execute(step)
+    assert not run.errors and run.smcli_calls == 3
+    assert [r.outcome.status for r in run.reports] == [STATUS_ACTIVE]
+    m = model(sim)
+    assert m["vswitches"]["VSW1"]["grants"]["LINUX07"]["vlans"] == ["150"]
+    assert m["system_config"]["grants"]["VSW1"]["LINUX07"]["vlans"] == ["150"]  # persistent
+    assert m["guests"]["LINUX07"]["nicdefs"]["1000"]["lan_name"] == "VSW1"
+    assert m["guests"]["LINUX07"]["active_nics"]["1000"]["coupled_to"] == "VSW1"
+    rows = {r["port"]: r for r in table(sim, "switch")}
+    assert rows[P1]["switch"] == "VSW1" and rows[P1]["vlan"] == "150"
+    # what the executor learnt equals a fresh read: nothing left to do
+    after = apply(state, step, run.results)
+    fresh = observe_all(executor, ["LINUX07"]).replace(rows=after.rows, bindings=after.bindings,
+                                                       reported=after.reported)
+    assert plan(want, fresh).empty
+
+
+def test_logged_off_guest_live_couple_is_expected_not_an_error(zvm):
+    sim, executor = zvm
+    port = DesiredPort(P1, "LINUX08", "1000", "VSW2", None, "net2", node="linux08")
+    step = plan(DesiredState({P1: port}, {}, SPECS), observe_all(executor, ["LINUX08"]))
+    run = executor.execute(step)
+    assert not run.errors
+    assert Result.LOGGED_OFF in run.results.values()
+    assert run.reports[0].outcome.status == STATUS_ACTIVE
+
+
+def test_smapi_failure_marks_the_port_error_with_rc_and_rs(zvm):
+    sim, executor = zvm
+    # a NIC the directory does not have: Connect_Vswitch_DM fails 404/8
+    port = DesiredPort(P1, "LINUX07", "2000", "VSW1", 150, "net1", node="linux07")
+    step = plan(DesiredState({P1: port}, {}, SPECS), observe_all(executor, ["LINUX07"]))
+    run = executor.execute(step)
+    (report,) = run.reports
+    assert report.outcome.status == STATUS_ERROR
+    assert "rc 404 rs 8" in report.outcome.error
+    assert "Connect_Vswitch_DM" in report.outcome.error
+
+
+def test_injected_smapi_fault_is_reported(zvm):
+    sim, executor = zvm
+    sim.control.fault("smapi", function="Virtual_Network_Vswitch_Set_Extended",
+                      userid="LINUX07", rc=396, rs=2838, count=1)
+    port = DesiredPort(P1, "LINUX07", "1000", "VSW1", 150, "net1", node="linux07")
+    run = executor.execute(plan(DesiredState({P1: port}, {}, SPECS),
+                                observe_all(executor, ["LINUX07"])))
+    assert "rc 396 rs 2838" in run.reports[0].outcome.error
+
+
+def test_a_large_trunk_goes_in_several_additive_grants(zvm):
+    sim, executor = zvm
+    vlans = [100, 102, 104, 106, 108, 110, 111, 112]
+    want = DesiredState({}, {}, SPECS, "DHCPAGT", {"VSW1": frozenset(vlans)})
+    run = executor.execute(plan(want, observe_all(executor)))
+    assert not run.errors and run.smcli_calls == len(vlan_chunks(vlans)) > 1
+    grant = model(sim)["vswitches"]["VSW1"]["grants"]["DHCPAGT"]
+    assert grant["porttype"] == TRUNK
+    shown = set()
+    for item in grant["vlans"]:
+        low, _, high = item.partition("-")
+        shown |= set(range(int(low), int(high or low) + 1))
+    assert shown == set(vlans)
+
+
+def test_vlan_chunks_respect_the_smapi_limits():
+    assert vlan_chunks([1, 2, 3]) == [[(1, 3)]]
+    assert vlan_chunks([1, 3, 5, 7, 9]) == [[(1, 1), (3, 3), (5, 5), (7, 7)], [(9, 9)]]
+    assert vlan_chunks([1, 2, 5, 6, 9]) == [[(1, 2), (5, 6)], [(9, 9)]]
