@@ -53,7 +53,14 @@ def run(argv: Sequence[str]) -> int:
         print(f"{PROG}: cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}",
               file=sys.stderr)
         return EXIT_FAILURE
-    stop_rpc = start_rpc(conf, plugin, api)
+    try:
+        stop_rpc = start_rpc(conf, plugin, api)
+    except StartupError as exc:
+        logger.error("%s", exc)
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        sock.close()
+        plugin.db.dispose()
+        return exc.exit_code
     try:
         serve(sock, app, logger)
     finally:
@@ -126,9 +133,34 @@ def start_rpc(conf: Any, plugin: Any, app: Any) -> Callable[[], None]:
     ``plugin.notifier`` (port_update / network_delete fanout casts) and
     ``app.dhcp_notifier`` (``notify(ctx, payload, event)`` casts to DHCP
     agents; ``app`` is the :class:`quantum_zvm.api.router.ApiApp`) are set.
-    Returns a function that stops what was started.
+    Returns a function that stops what was started.  A transport setting
+    that cannot be used raises :class:`StartupError` (configuration error).
     """
-    return lambda: None
+    import logging
+
+    from quantum_zvm import agent_notify_api, rpc_callbacks
+    from quantum_zvm.common import config, constants
+    from quantum_zvm.rpc.client import RpcClient
+    from quantum_zvm.rpc.server import RpcServer
+    from quantum_zvm.rpc.transport import Transport, TransportConfigError
+
+    try:
+        transport = Transport.from_conf(conf)
+    except TransportConfigError as exc:
+        raise StartupError(str(exc), config.EXIT_CONFIG_ERROR) from None
+    client = RpcClient(transport, timeout=conf.rpc_response_timeout)
+    plugin.notifier = agent_notify_api.AgentNotifierApi(client)
+    if conf.dhcp_agent_notification:
+        app.dhcp_notifier = agent_notify_api.DhcpAgentNotifyAPI(client, plugin)
+    server = RpcServer(transport, [constants.TOPIC_PLUGIN], rpc_callbacks.endpoints(plugin),
+                       name=constants.TOPIC_PLUGIN).start()
+    logging.getLogger(PROG).info("RPC: serving %s on %s, exchange %s", constants.TOPIC_PLUGIN,
+                                 transport.describe(), transport.exchange)
+
+    def stop() -> None:
+        server.stop()
+        client.close()
+    return stop
 
 
 def listen(host: str, port: int) -> socket.socket:

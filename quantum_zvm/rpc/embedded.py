@@ -115,6 +115,15 @@ class Channel(filesystem.Channel):
         self._update_table(self._exchange_file(exchange),
                            lambda rows: rows if row in rows else [row, *rows])
 
+    def queue_bind(self, queue: str, exchange: str | None = None, routing_key: str = "",
+                   arguments: Any = None, **kwargs: Any) -> None:
+        # The per-process binding cache may be stale (another process swept the
+        # binding, or another directory was used): always write the shared table.
+        super().queue_bind(queue, exchange, routing_key, arguments, **kwargs)
+        exchange = exchange or "amq.direct"
+        self._queue_bind(exchange, *self.typeof(exchange).prepare_bind(
+            queue, exchange, routing_key, arguments))
+
     def _unbind_everywhere(self, queue: str) -> None:
         for path in self.control_folder.glob("*.exchange"):
             self._update_table(path, lambda rows: [r for r in rows if r.queue != queue])
@@ -250,15 +259,17 @@ class Transport(virtual.Transport):
     Channel = Channel
     implements = virtual.Transport.implements.extend(
         asynchronous=False, exchange_type=frozenset(["direct", "topic", "fanout"]))
-    # Exchange declarations stay per process; bindings live in the directory.
-    global_state = virtual.BrokerState()
     default_port = 0
     driver_type = "embedded"
     driver_name = "embedded"
+    # Exchange declarations are kept per process and directory; bindings live
+    # in the directory.
+    _states: dict[str, virtual.BrokerState] = {}
 
     def __init__(self, client: Any, **kwargs: Any):
         super().__init__(client, **kwargs)
-        self.state = self.global_state
+        directory = os.path.abspath(client.transport_options["directory"])
+        self.state = self._states.setdefault(directory, virtual.BrokerState())
 
     def driver_version(self) -> str:
         return "1"
