@@ -1,6 +1,7 @@
 """Shared pytest configuration: fixture modules live in tests/fixtures/."""
 pytest_plugins = [
     "tests.fixtures.plugin",
+    "tests.fixtures.postgres",
     "tests.fixtures.server",
     "tests.fixtures.rabbitmq",
     "tests.fixtures.simulator",
