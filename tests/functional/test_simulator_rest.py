@@ -54,14 +54,36 @@ def test_tabdump_gettab_and_tabch_cycle_of_nova_and_the_agent(simulator):
     assert nova_style.json() == {"data": [{"data": ["LINUX01"]}]}
     bad_col = x("PUT", "tables/switch", body=["port=5f3c-port switch.bogus=1"])
     assert bad_col.status_code == 200 and bad_col.json()["data"][0]["errorcode"] == ["1"]
-    many = x("PUT", "tables/mac", body=["mac.node=n1 mac.mac=fa:16:3e:00:00:01",
-                                        "mac.node=n2 mac.mac=fa:16:3e:00:00:02",
-                                        "-d node=n1 mac"])
-    assert many.text == '{"data":[]}'
+    # The CGI joins the words of all body strings into ONE tabch argument list.
+    split = x("PUT", "tables/mac", body=["node=n1", "mac.mac=fa:16:3e:00:00:01",
+                                         "mac.interface=1000"])
+    assert split.text == '{"data":[]}'
+    two_rows = x("PUT", "tables/mac", body=["node=n2 mac.mac=fa:16:3e:00:00:02",
+                                            "node=n3 mac.mac=fa:16:3e:00:00:03"])
+    assert two_rows.json() == {"data": [{"data": ["Table node=n3 does not exist.\n"]}]}
     assert x("GET", "tables/mac").json()["data"][0]["data"] == [
-        "#node,interface,mac,comments,disable", '"n2",,"fa:16:3e:00:00:02",,']
+        "#node,interface,mac,comments,disable", '"n1","1000","fa:16:3e:00:00:01",,']
     x("PUT", "tables/switch", body=["-d node=os000001 switch"])
     assert x("GET", "tables/switch").json()["data"][0]["data"] == [SWITCH_HEADER]
+
+
+def test_tabch_lines_on_the_management_node(simulator):
+    script = "\n".join(f"/opt/xcat/sbin/tabch port=p{i} switch.node=linux0{i} "
+                       f"switch.switch=VSW1 switch.vlan={100 + i}; echo \"#rc $?\""
+                       for i in (1, 2, 3))
+    script += "\ntabch port=p4 switch.bogus=1; echo \"#rc $?\""
+    reply = simulator.dsh("xcat", script)
+    out = reply["data"][0]["data"][0].split("\n")
+    assert out == ["xcat: #rc 0", "xcat: #rc 0", "xcat: #rc 0", "xcat: #rc 1"]
+    assert reply["data"][1]["error"] == [
+        "xcat: Error: switch.bogus not a valid table.column description"]
+    rows = simulator.xcat("GET", "tables/switch").json()["data"][0]["data"]
+    assert rows[1:] == [f'"linux0{i}","VSW1","p{i}","{100 + i}",,,' for i in (1, 2, 3)]
+    dump = simulator.dsh("xcat", "/opt/xcat/sbin/tabdump site")["data"][0]["data"][0]
+    assert dump.split("\n")[:2] == ["xcat: #key,value,comments,disable",
+                                    'xcat: "master","10.1.0.1",,']
+    assert simulator.dsh("zhcp1", "tabch x=1 site.value=2")["data"][0]["error"] == [
+        "zhcp1: sh: tabch: command not found"]
 
 
 def test_default_scenario_tables(simulator):
@@ -114,15 +136,14 @@ def test_dsh_on_the_mn_lists_admin_vswitches(simulator):
     assert no_smcli["data"][0]["error"] == ["xcat: sh: smcli: command not found"]
 
 
-def test_dsh_output_is_chunked_at_4k(simulator):
+def test_dsh_output_is_chunked_at_4k_without_cutting_lines(simulator):
     reply = simulator.dsh("zhcp1", "\n".join(f"echo line-{i:04d}-{'x' * 40}" for i in range(300)))
     chunks = reply["data"][0]["data"]
-    assert len(chunks) > 1
-    raw = len("line-0000-" + "x" * 40 + "\n")
-    assert all(len(c.encode()) <= 4096 + 200 * len("zhcp1: ") for c in chunks)
-    joined = "\n".join(chunks)
-    assert joined.split("\n")[0] == "zhcp1: line-0000-" + "x" * 40
-    assert sum(len(c.replace("zhcp1: ", "")) for c in chunks) >= 300 * (raw - 1)
+    assert len(chunks) == 4
+    lines = [line for chunk in chunks for line in chunk.split("\n")]
+    assert lines == [f"zhcp1: line-{i:04d}-{'x' * 40}" for i in range(300)]
+    # A chunk is one 4096-byte read plus the line the previous read cut.
+    assert all(len(c.replace("zhcp1: ", "").encode()) <= 4096 + 51 for c in chunks)
 
 
 def test_batched_script_with_status_markers(simulator):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from xcat.simulator import scenario
+from xcat.simulator import scenario, xcatcli
 from xcat.simulator.counters import Counters
 from xcat.simulator.faults import Faults
 from xcat.simulator.shell import Host, Shell
@@ -107,8 +107,11 @@ class Simulator:
         return out
 
     def host(self, node: str) -> Host:
-        """The node's shell environment: smcli on the zHCP, vmcp on z/VM guests."""
+        """The node's shell environment: smcli on the zHCP, vmcp on z/VM guests,
+        tabch/tabdump/gettab on the xCAT MN."""
         commands = {}
+        if node == self.settings["xcat_node"]:
+            commands.update(xcatcli.commands(self.tables, self.lock))
         if node == self.zhcp_node:
             for path in SMCLI_PATHS:
                 commands[path] = self._smcli

@@ -12,10 +12,12 @@ Conventions reproduced:
   unknown node in the URL → 403 ``<p>Invalid nodes and/or groups in
   noderange: n</p>``;
 - PUT/POST bodies are a JSON array of strings (``Content-Type`` ignored); a
-  malformed body gives Apache's 500 page.
+  malformed body gives Apache's 500 page.  For tables and vms PUT the strings
+  are split on single blanks and all words form ONE argument list
+  (``zvmxcatws.cgi``), so one tables PUT runs one ``tabch`` (one row).
 
 Resources: ``tables[/<t>]`` (tabdump, gettab with ``col``/``value``/
-``attribute``, PUT tabch with one command per body string),
+``attribute``, PUT tabch),
 ``nodes/<n>/dsh`` (PUT, ``command=``), ``nodes/<n>`` (GET lsdef, POST mkdef,
 PUT nodech, DELETE rmdef), ``nodes/<n>/power`` (GET, PUT on/off/reset),
 ``vms/<n>`` (GET lsvm [``checknics``], PUT ``--smcli``),
@@ -82,16 +84,23 @@ def status_line(status: int) -> str:
 
 
 def prefixed_chunks(node: str, text: str) -> list[str]:
-    """xdsh output: read in 4096-byte chunks, every line of a chunk prefixed
-    ``<node>: ``, lines joined by ``\\n``, the trailing newline removed."""
+    """xdsh output: read in 4096-byte pieces; a line cut by a piece boundary is
+    held back and completed by the next piece (DSHCore's write buffer), so each
+    chunk holds whole lines, every one prefixed ``<node>: ``, joined by ``\\n``,
+    without the trailing newline."""
     data = text.encode("utf-8")
     chunks = []
+    partial = b""
     for start in range(0, len(data), CHUNK):
-        piece = data[start:start + CHUNK].decode("utf-8", errors="replace")
-        lines = piece.split("\n")
-        if lines[-1] == "":
-            lines.pop()
+        piece = partial + data[start:start + CHUNK]
+        complete, sep, partial = piece.rpartition(b"\n")
+        if not sep:
+            partial = piece
+            continue
+        lines = complete.decode("utf-8", errors="replace").split("\n")
         chunks.append("\n".join(f"{node}: {line}" for line in lines))
+    if partial:
+        chunks.append(f"{node}: {partial.decode('utf-8', errors='replace')}")
     return chunks
 
 
@@ -128,6 +137,18 @@ APACHE_500 = ("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head
               "misconfiguration and was unable to complete\nyour request.</p>\n</body></html>\n")
 
 
+def perl_words(strings: list[str]) -> list[str]:
+    """``push @args, split(/ /, $_)`` for every body string: blanks separate
+    words, empty words between blanks stay, trailing empty ones go."""
+    words: list[str] = []
+    for item in strings:
+        parts = item.split(" ")
+        while parts and parts[-1] == "":
+            parts.pop()
+        words += parts
+    return words
+
+
 def _key_values(strings: list[str]) -> dict[str, str]:
     """Body strings as ``key=value`` (split at the first ``=``), later keys win."""
     result = {}
@@ -144,6 +165,8 @@ class XcatRest:
 
     def __init__(self, sim: Simulator):
         self.sim = sim
+        # tabdump bodies by (table object, version): a 10,000-row dump is ~1 MB of JSON.
+        self._dumps: dict[str, tuple[Any, int, bytes]] = {}
 
     def handle(self, request: Request) -> Reply:
         parts = request.parts
@@ -156,6 +179,11 @@ class XcatRest:
         if fmt not in (None, "json"):
             raise HttpError(400, f"The format '{fmt}' is not supported.")
         self._authenticate(request)
+        if (fmt == "json" and request.method == "GET" and resource == "tables"
+                and len(parts) == 2 and request.param("col") is None):
+            cached = self._cached_dump(parts[1])
+            if cached is not None:
+                return Reply(200, cached)
         handler: Callable[[Request], list[Message]] = getattr(self, f"_{resource}")
         messages = handler(request)
         if messages and "info" in messages[0] and messages[0]["info"] and re.search(
@@ -166,6 +194,18 @@ class XcatRest:
         if fmt == "json":
             return Reply(status, envelope(messages))
         return Reply(status, html_page(messages), "text/html")
+
+    def _cached_dump(self, name: str) -> bytes | None:
+        with self.sim.lock:
+            table = self.sim.tables.get(name)
+            if table is None:
+                return None
+            hit = self._dumps.get(name)
+            if hit is not None and hit[0] is table and hit[1] == table.version:
+                return hit[2]
+            body = envelope([{"data": list(table.tabdump())}])
+            self._dumps[name] = (table, table.version, body)
+            return body
 
     def _authenticate(self, request: Request) -> None:
         user = request.param("userName")
@@ -220,11 +260,8 @@ class XcatRest:
             strings = parse_body(request.body)
             if not strings:
                 raise HttpError(400, "No set attribute was supplied.")
-            messages: list[Message] = []
             with sim.lock:
-                for item in strings:
-                    messages += sim.tables.tabch(item.split(" "))
-            return messages
+                return sim.tables.tabch(perl_words(strings))
         raise self._method_not_allowed(request)
 
     # ------------------------------------------------------------------- nodes
@@ -349,7 +386,7 @@ class XcatRest:
                 lines = found
             return [{"info": ["\n".join(f"{node}: {line}" for line in lines)]}]
         if request.method == "PUT":
-            words = [w for item in parse_body(request.body) for w in item.split(" ")]
+            words = perl_words(parse_body(request.body))
             if not words or words[0] != "--smcli" or len(words) < 2:
                 option = words[0] if words else ""
                 return [error(f"{node}: (Error) Option not supported: {option}")]

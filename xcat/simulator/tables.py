@@ -15,10 +15,13 @@ strings):
 - ``tabch``: ``key=val[,k2=v2] t.col=val ...`` updates every matching row or
   inserts one (nothing when all values are empty); ``t.col=val ...`` alone
   always inserts (duplicate primary key: ``DB error``, errorcode 4);
-  ``-d key=val t ...`` deletes every matching row.
+  ``-d key=val t ...`` deletes every matching row.  One key spec per call:
+  any later ``key=val`` argument is taken as a table name and answered with
+  the data message ``Table key=val does not exist.`` (nothing is written).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 Message = dict[str, list[str]]
@@ -45,6 +48,17 @@ SCHEMAS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+TABCH_USAGE = [
+    "Usage: tabch",
+    "       To add or update rows for tables:",
+    "       tabch [keycolname=keyvalue[,keycolname=keyvalue...]] [tablename.colname=newvalue] "
+    "[tablename.colname=newvalue]...",
+    "       To delete rows from tables:",
+    "       tabch -d|--delete keycolname=keyvalue[,keycolname=keyvalue...] tablename "
+    "[tablename]...",
+]
+
+
 def error(text: str, code: str = "1") -> Message:
     return {"error": [text], "errorcode": [code]}
 
@@ -61,12 +75,30 @@ class Table:
     rows: list[list[str | None]] = field(default_factory=list)
     version: int = 0
     _dump: tuple[int, list[str]] | None = field(default=None, repr=False)
+    # column -> value -> row positions; built on first lookup, kept up to date by
+    # insert/set_value, dropped when rows are removed (positions shift).
+    _indexes: dict[str, dict[str | None, list[int]]] = field(default_factory=dict, repr=False)
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
 
     def changed(self) -> None:
         self.version += 1
+
+    def replace_rows(self, rows: list[list[str | None]]) -> None:
+        self.rows = rows
+        self._indexes.clear()
+        self.changed()
+
+    def _lookup(self, column: str) -> dict[str | None, list[int]]:
+        index = self._indexes.get(column)
+        if index is None:
+            index = {}
+            i = self.index(column)
+            for pos, row in enumerate(self.rows):
+                index.setdefault(row[i], []).append(pos)
+            self._indexes[column] = index
+        return index
 
     def as_dicts(self) -> list[dict[str, str | None]]:
         return [dict(zip(self.columns, row)) for row in self.rows]
@@ -82,26 +114,43 @@ class Table:
         self._dump = (self.version, lines)
         return lines
 
-    def matching(self, keys: dict[str, str]) -> list[int]:
-        idx = [(self.index(k), v) for k, v in keys.items()]
-        return [n for n, row in enumerate(self.rows) if all(row[i] == v for i, v in idx)]
+    def matching(self, keys: dict[str, str | None]) -> list[int]:
+        if not keys:
+            return list(range(len(self.rows)))
+        items = list(keys.items())
+        first, value = items[0]
+        rest = [(self.index(k), v) for k, v in items[1:]]
+        return [pos for pos in self._lookup(first).get(value, [])
+                if all(self.rows[pos][i] == v for i, v in rest)]
 
     def insert(self, values: dict[str, str | None]) -> None:
-        self.rows.append([values.get(c) for c in self.columns])
+        row = [values.get(c) for c in self.columns]
+        pos = len(self.rows)
+        self.rows.append(row)
+        for column, index in self._indexes.items():
+            index.setdefault(row[self.index(column)], []).append(pos)
         self.changed()
+
+    def set_value(self, pos: int, column: str, value: str | None) -> None:
+        i = self.index(column)
+        row = self.rows[pos]
+        index = self._indexes.get(column)
+        if index is not None and row[i] != value:
+            index[row[i]].remove(pos)
+            index.setdefault(value, []).append(pos)
+        row[i] = value
 
     def delete(self, keys: dict[str, str]) -> int:
         doomed = set(self.matching(keys))
         if doomed:
-            self.rows = [row for n, row in enumerate(self.rows) if n not in doomed]
-            self.changed()
+            self.replace_rows([row for n, row in enumerate(self.rows) if n not in doomed])
         return len(doomed)
 
     def first_enabled(self, column: str, value: str) -> dict[str, str | None] | None:
-        i = self.index(column)
         d = self.index("disable")
-        for row in self.rows:
-            if row[i] == value and not disabled(row[d]):
+        for pos in self._lookup(column).get(value, []):
+            row = self.rows[pos]
+            if not disabled(row[d]):
                 return dict(zip(self.columns, row))
         return None
 
@@ -136,8 +185,7 @@ class Tables:
             columns = content["columns"]
             keys = SCHEMAS[name][1] if name in SCHEMAS else [columns[0]]
             table = Table(name, list(columns), list(keys))
-            table.rows = [[row.get(c) for c in columns] for row in content["rows"]]
-            table.changed()
+            table.replace_rows([[row.get(c) for c in columns] for row in content["rows"]])
             self.tables[name] = table
 
     # --------------------------------------------------------------- commands
@@ -163,40 +211,59 @@ class Tables:
             return [{"data": [row[attributes[0]] or ""]}]
         return [{"data": [f"{name}.{a}: {row[a] or ''}"]} for a in attributes]
 
-    def tabch(self, words: list[str]) -> list[Message]:
-        words = [w for w in words if w]
-        if not words:
-            return [error("tabch: No table updates were specified")]
-        if words[0] == "-d":
-            return self._delete(words[1:])
+    def tabch(self, args: list[str]) -> list[Message]:
+        """``tabch`` with xCAT's argument handling: the first argument is the key
+        spec unless it looks like ``table.col=value``; ``-d`` deletes; every
+        other argument must be ``table.col=value`` (so a second key spec in the
+        same argument list names a table that does not exist)."""
+        args = list(args)
+        delete = bool(args) and args[0] in ("-d", "--delete")
+        if delete:
+            args = args[1:]
+        if not args or not args[0]:
+            return [{"data": TABCH_USAGE}]
+        target = args.pop(0)
         keys: dict[str, str] = {}
+        pairs = target.split(",")
+        if re.match(r"([^.=]+)\.([^.=]+)=(.+)", pairs[0]) and not delete:
+            args.insert(0, target)
+        else:
+            for pair in pairs:
+                key, sep, value = pair.rpartition("=")
+                if not sep:
+                    return [{"data": [f'Incorrect argument "{pair}".\n',
+                                      "Check man tabch or tabch -h\n"]}]
+                keys[key] = value
+        if delete:
+            if not args:
+                return [{"data": ["Missing table name.\n", "Check man tabch or tabch -h\n"]}]
+            for name in args:
+                table = self.tables.get(name)
+                if table is None:
+                    return [{"data": [f"Table {name} does not exist.\n"]}]
+                unknown = [k for k in keys if k not in table.columns]
+                if unknown:
+                    return [error(f"DB error no such column: {unknown[0]}", "4")]
+            for name in args:
+                self.tables[name].delete(keys)
+            return []
         updates: dict[str, dict[str, str]] = {}
-        for word in words:
-            left, sep, value = word.partition("=")
-            if not sep:
-                return [error(f"{word} not a valid table.column description")]
-            if "." in left:
-                table_name, _, column = left.partition(".")
-                table = self.tables.get(table_name)
-                if table is None or column not in table.columns:
-                    return [error(f"{left} not a valid table.column description")]
-                updates.setdefault(table_name, {})[column] = value
-            else:
-                for pair in word.split(","):
-                    k, s, v = pair.partition("=")
-                    if not s or not k:
-                        return [error(f"{pair} not a valid key=value pair")]
-                    keys[k] = v
-        if not updates:
-            return [error("tabch: No table updates were specified")]
-        for table_name, values in updates.items():
-            table = self.tables[table_name]
-            bad = [k for k in keys if k not in table.columns]
-            if bad:
-                return [error(f"{table_name}.{bad[0]} not a valid table.column description")]
+        for arg in args:
+            table_name, _dot, rest = arg.partition(".")
+            table = self.tables.get(table_name)
+            if table is None:
+                return [{"data": [f"Table {table_name} does not exist.\n"]}]
+            column, _eq, value = rest.partition("=")
+            if column not in table.columns:
+                return [error(f"{table_name}.{column} not a valid table.column description")]
+            updates.setdefault(table_name, {})[column] = value
         messages: list[Message] = []
         for table_name, values in updates.items():
             table = self.tables[table_name]
+            unknown = [k for k in keys if k not in table.columns]
+            if unknown:
+                messages.append(error(f"DB error no such column: {unknown[0]}", "4"))
+                continue
             if keys:
                 self._upsert(table, keys, values)
             else:
@@ -211,7 +278,7 @@ class Tables:
         if matches:
             for n in matches:
                 for column, value in values.items():
-                    table.rows[n][table.index(column)] = value
+                    table.set_value(n, column, value)
             table.changed()
             return
         if all(v == "" for v in values.values()):
@@ -220,32 +287,10 @@ class Tables:
 
     @staticmethod
     def _insert(table: Table, values: dict[str, str]) -> Message | None:
-        key_values = [values.get(k) for k in table.keys]
-        if all(v is not None for v in key_values):
-            idx = [table.index(k) for k in table.keys]
-            for row in table.rows:
-                if [row[i] for i in idx] == key_values:
-                    return error(f"DB error: UNIQUE constraint failed: "
-                                 + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
+        key_values = {k: values.get(k) for k in table.keys}
+        if all(v is not None for v in key_values.values()):
+            if table.matching(key_values):
+                return error("DB error UNIQUE constraint failed: "
+                             + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
         table.insert(values)
         return None
-
-    def _delete(self, words: list[str]) -> list[Message]:
-        if len(words) < 2:
-            return [error("tabch: -d needs a key=value spec and a table name")]
-        keys: dict[str, str] = {}
-        for pair in words[0].split(","):
-            k, s, v = pair.partition("=")
-            if not s or not k:
-                return [error(f"{pair} not a valid key=value pair")]
-            keys[k] = v
-        for name in words[1:]:
-            table = self.tables.get(name)
-            if table is None:
-                return [error(f"Table {name} does not exist")]
-            bad = [k for k in keys if k not in table.columns]
-            if bad:
-                return [error(f"{name}.{bad[0]} not a valid table.column description")]
-        for name in words[1:]:
-            self.tables[name].delete(keys)
-        return []
