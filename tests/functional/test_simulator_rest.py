@@ -60,7 +60,9 @@ def test_tabdump_gettab_and_tabch_cycle_of_nova_and_the_agent(simulator):
     assert split.text == '{"data":[]}'
     two_rows = x("PUT", "tables/mac", body=["node=n2 mac.mac=fa:16:3e:00:00:02",
                                             "node=n3 mac.mac=fa:16:3e:00:00:03"])
-    assert two_rows.json() == {"data": [{"data": ["Table node=n3 does not exist.\n"]}]}
+    assert two_rows.status_code == 200
+    assert two_rows.json() == {"data": [{"error": [
+        "node=n3 not a valid table.column description"], "errorcode": ["1"]}]}
     assert x("GET", "tables/mac").json()["data"][0]["data"] == [
         "#node,interface,mac,comments,disable", '"n1","1000","fa:16:3e:00:00:01",,']
     x("PUT", "tables/switch", body=["-d node=os000001 switch"])

@@ -16,8 +16,8 @@ strings):
   inserts one (nothing when all values are empty); ``t.col=val ...`` alone
   always inserts (duplicate primary key: ``DB error``, errorcode 4);
   ``-d key=val t ...`` deletes every matching row.  One key spec per call:
-  any later ``key=val`` argument is taken as a table name and answered with
-  the data message ``Table key=val does not exist.`` (nothing is written).
+  a later ``key=val`` argument fails the whole call with ``key=val not a
+  valid table.column description`` (errorcode 1, nothing written).
 """
 from __future__ import annotations
 
@@ -214,8 +214,8 @@ class Tables:
     def tabch(self, args: list[str]) -> list[Message]:
         """``tabch`` with xCAT's argument handling: the first argument is the key
         spec unless it looks like ``table.col=value``; ``-d`` deletes; every
-        other argument must be ``table.col=value`` (so a second key spec in the
-        same argument list names a table that does not exist)."""
+        other argument must be ``table.col=value`` (a second key spec in the
+        same argument list is an error and nothing is written)."""
         args = list(args)
         delete = bool(args) and args[0] in ("-d", "--delete")
         if delete:
@@ -249,6 +249,9 @@ class Tables:
             return []
         updates: dict[str, dict[str, str]] = {}
         for arg in args:
+            if "." not in arg.partition("=")[0]:
+                # a second key spec: not a table.column word
+                return [error(f"{arg} not a valid table.column description")]
             table_name, _dot, rest = arg.partition(".")
             table = self.tables.get(table_name)
             if table is None:

@@ -83,3 +83,14 @@ def test_vmcp_couple_needs_grant_and_q_vmlan(model):
 def test_logged_off_guest_has_no_vmcp(model):
     out = Vmcp(model, "LINUX04").run(["vmcp", "q", "v", "nic"])
     assert out.status == 4
+
+
+def test_tabch_joined_argument_list_writes_one_row_or_nothing():
+    tables = Tables()
+    assert tables.tabch(["port=p1", "switch.node=n1", "port=p2", "switch.node=n2"]) == [
+        {"error": ["port=p2 not a valid table.column description"], "errorcode": ["1"]}]
+    assert tables["switch"].rows == []
+    assert tables.tabch(["node=n1,interface=1000", "mac.mac=aa", "hosts.ip=1.2.3.4"]) == [
+        {"error": ["DB error no such column: interface"], "errorcode": ["4"]}]
+    assert tables["mac"].as_dicts()[0]["mac"] == "aa"
+    assert tables.tabch([])[0]["data"][0] == "Usage: tabch"
