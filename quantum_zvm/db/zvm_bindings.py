@@ -42,8 +42,8 @@ def _invalid(message: str) -> exceptions.InvalidInput:
 
 
 def validate_profile(value: object) -> dict[str, str | None] | None:
-    """``{userid, vdev}`` of a ``binding:profile`` body value; None for null or ``{}``."""
-    if value is None or value == {}:
+    """``{userid, vdev}`` of a ``binding:profile`` body value; None when unset, null or ``{}``."""
+    if not is_set(value) or value == {}:
         return None
     if not isinstance(value, Mapping):
         raise _invalid("binding:profile must be a dictionary")
