@@ -52,6 +52,8 @@ setup(
             "quantum-zvm-check-config = quantum_zvm.common.check_config:main",
             "quantum-zvm-db-manage = quantum_zvm.db.manage:main",
             "quantum-zvm-server = quantum_zvm.server:main",
+            "quantum-zvm-agent = quantum_zvm.agent.main:main",
+            "quantum-zvm-rootwrap = quantum_zvm.agent.rootwrap:main",
             "xcat-zvm-simulator = xcat.simulator.main:main",
         ],
         "oslo.config.opts": [

@@ -28,7 +28,7 @@ from quantum_zvm.agent.model import (
     DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch, Op, Outcome,
     Plan, Report, Revoke, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result
-from xcat import batch, smcli, smcli_parsers, tables
+from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome
 from xcat.errors import SmapiError, XcatError, XcatRequestError
 from xcat.outcomes import Outcome as CmdOutcome
@@ -191,17 +191,22 @@ class Executor:
         vswitch).  A vswitch that does not exist is simply absent.
         """
         names = sorted(set(vswitches))
-        userids = sorted(set(guests))
+        problems: dict[str, str] = {}
+        userids = []
+        for userid in sorted(set(guests)):
+            try:
+                userids.append(zvm_names.userid(userid))
+            except ValueError as exc:
+                problems[str(userid)] = str(exc)
         commands: list[list[str]] = []
         if all_vswitches or names:  # one query answers for every vswitch
             commands.append(smcli.vswitch_query_extended(self.zhcp_userid, "*"))
         commands += [smcli.image_definition_query_dm(u) for u in userids]
         if not commands:
-            return {}, [], {}
+            return {}, [], problems
         outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
                                    batch_size=self.batch_size, idempotent=True)
         states: dict[str, ObservedVswitch] = {}
-        problems: dict[str, str] = {}
         vswitch_outcomes = outcomes[:len(commands) - len(userids)]
         for outcome in vswitch_outcomes:
             if outcome.error is not None and outcome.error.code == (212, 40):

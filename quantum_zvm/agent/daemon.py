@@ -1,0 +1,505 @@
+"""The agent's loop: one reconcile cycle every ``polling_interval`` (at once
+on a notification), the heartbeat, notification handling and fault recovery.
+
+A cycle:
+
+1. ``tabdump switch`` (the only request of a quiet cycle: when the rows are
+   unchanged, nothing was notified and no retry is due, the cycle ends).
+2. Device details of new or notified ports from the plugin (one call), the
+   ``zvm`` table when an unknown node appears.
+3. desired state → :func:`planner.plan` → reads if asked → :class:`Executor`
+   → reports to the plugin (one ``record_zvm_bindings``) → plan again while
+   operations were deferred.
+
+Faults: an xCAT or RPC failure ends the cycle; the loop backs off
+(doubling up to :data:`MAX_BACKOFF`) and the first cycle after recovery is a
+full resync (tables, details, vswitches and directories read again,
+everything reported again).  A new IPL time re-reads the vswitches and
+re-applies every binding in one batched pass; a new xCAT MN activation time
+redoes the management NIC.  Operations that failed for a port are retried
+with a per-port backoff.  What the agent applied is kept in a state file, so
+a port removed while the agent was down is still undone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from quantum_zvm.agent import desired as desired_mod
+from quantum_zvm.agent import dhcp as dhcp_mod
+from quantum_zvm.agent import observed as obs
+from quantum_zvm.agent import startup
+from quantum_zvm.agent.executor import Executor
+from quantum_zvm.agent.model import (STATUS_ERROR, Binding, Observed, Outcome, Plan, Report,
+                                     VswitchSpec)
+from quantum_zvm.agent.planner import apply, plan
+from quantum_zvm.common import constants
+from quantum_zvm.rpc.errors import RpcError
+from xcat import tables
+from xcat.errors import XcatError
+
+LOG = logging.getLogger(__name__)
+
+MAX_BACKOFF = 60.0
+PORT_RETRY_MAX = 300.0
+SYSTEM_CHECK_SECONDS = 30.0
+DHCP_REFRESH_SECONDS = 60.0
+MAX_PASSES = 4
+
+FULL = "full"        # everything read again and reported again
+IPL = "ipl"          # vswitches read again, live state forgotten
+
+
+@dataclasses.dataclass
+class CycleSummary:
+    """What one cycle did (logged, printed by ``--once``, used by tests)."""
+    idle: bool = True
+    resync: str | None = None
+    ports: int = 0
+    rejected: int = 0
+    operations: int = 0
+    smcli_calls: int = 0
+    reports: int = 0
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    deferred: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    xcat_requests: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Agent:
+    """One z/VM agent (one zHCP).  ``cycle()`` is synchronous; ``run()`` loops."""
+
+    def __init__(self, conf, client, rpc_client, plugin_api, *, state_file: Path | None = None,
+                 system_check_seconds: float = SYSTEM_CHECK_SECONDS):
+        from quantum_zvm.common import config
+
+        agent = conf.AGENT
+        self.conf = conf
+        self.client = client
+        self.rpc = rpc_client
+        self.api = plugin_api
+        self.zhcp_node = agent.xcat_zhcp_nodename
+        self.host = agent.host
+        self.polling_interval = float(agent.polling_interval)
+        self.report_interval = float(agent.report_interval)
+        self.batch_size = agent.smcli_batch_size
+        self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
+        self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
+        self.specs = {name: VswitchSpec(name, tuple(ranges), tuple(config.vswitch_rdevs(conf, name)))
+                      for name, ranges in config.vswitch_mappings(conf).items()}
+        self.system_check_seconds = system_check_seconds
+        self.state_file = state_file
+
+        self.identity: startup.Identity | None = None
+        self.executor: Executor | None = None
+        self.observed = Observed(bindings=self._load_bindings())
+        self.details: dict[str, Mapping[str, Any]] = {}
+        self.bound: list[str] = []
+        self.nodes = desired_mod.Nodes()
+        self.user_prefix: str | None = None
+        self.ipl_time: str | None = None
+        self.mn_activation: str | None = None
+        self.dhcp = dhcp_mod.DhcpNetworks(rpc_client, self.host) if self.dhcp_userid else None
+        self.dhcp_with: set[str] | None = None
+
+        self.lock = threading.RLock()
+        self.wakeup = threading.Event()
+        self.stopping = threading.Event()
+        self.resync: str | None = FULL
+        self.dirty_ports: set[str] = set()
+        self.dirty_networks: set[str] = set()
+        self.rows_key: int | None = None
+        self.retry_at: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+        self.next_system_check = 0.0
+        self.errors: dict[str, str] = {}        # agent-level problems, for report_state
+        self.last_cycle_seconds = 0.0
+        self.rpc_failed = False
+        self.started_reporting = False
+        self.replan = False
+        self.dhcp_refresh_due = False
+
+    # ================================================================ notifications
+    def port_update(self, ctx, port=None, network_type=None, segmentation_id=None,
+                    physical_network=None, **_kw) -> None:
+        port_id = desired_mod.port_id((port or {}).get("id"))
+        if port_id:
+            with self.lock:
+                self.dirty_ports.add(port_id)
+            self.wakeup.set()
+
+    def network_delete(self, ctx, network_id=None, **_kw) -> None:
+        if network_id:
+            with self.lock:
+                self.dirty_networks.add(str(network_id))
+            self.wakeup.set()
+
+    # ================================================================ state file
+    def _load_bindings(self) -> dict[str, Binding]:
+        if self.state_file is None or not self.state_file.exists():
+            return {}
+        try:
+            data = json.loads(self.state_file.read_text())
+            return {port: Binding(**fields) for port, fields in data["bindings"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            LOG.error("state file %s is unreadable (%s); starting without it: ports removed "
+                      "while the agent was down will not be undone", self.state_file, exc)
+            return {}
+
+    def _save_bindings(self) -> None:
+        if self.state_file is None:
+            return
+        data = {"zhcp_node": self.zhcp_node,
+                "bindings": {p: dataclasses.asdict(b)
+                             for p, b in sorted(self.observed.bindings.items())}}
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".bindings-")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=1)
+        os.replace(tmp, self.state_file)
+
+    # ================================================================ start-up
+    def start(self) -> None:
+        """Resolve names, ensure the vswitches (xCAT must answer)."""
+        self.identity = startup.resolve(self.client, self.zhcp_node)
+        self.executor = Executor(self.client, self.zhcp_node, self.identity.zhcp_userid,
+                                 self.identity.mn_node, batch_size=self.batch_size)
+        admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
+        vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, admin)
+        self._set_error("vswitches", "; ".join(problems))
+        self.observed = obs.with_vswitches(self.observed, vswitches)
+        LOG.info("zHCP %s (userid %s), xCAT MN %s (%s); vswitches %s", self.zhcp_node,
+                 self.identity.zhcp_userid, self.identity.mn_node, self.identity.mn_userid,
+                 ", ".join(f"{n}{'(VLAN-aware)' if v.vlan_aware else '(flat)'}"
+                           for n, v in sorted(vswitches.items())))
+
+    def _set_error(self, key: str, text: str | None) -> None:
+        if text:
+            if self.errors.get(key) != text:
+                LOG.error("%s", text)
+            self.errors[key] = text
+        else:
+            self.errors.pop(key, None)
+
+    def _system_check(self, now: float) -> None:
+        """IPL and xCAT MN restart detection (and the USER PREFIX)."""
+        state = startup.system_check(self.executor, self.identity.mn_userid)
+        self.next_system_check = now + self.system_check_seconds
+        if state.user_prefix:
+            self.user_prefix = state.user_prefix
+        if state.ipl_time and self.ipl_time and state.ipl_time != self.ipl_time:
+            LOG.warning("z/VM was IPLed at %s: re-applying every binding", state.ipl_time)
+            if self.resync != FULL:
+                self.resync = IPL
+        if state.ipl_time:
+            self.ipl_time = state.ipl_time
+        restarted = state.mn_activation != self.mn_activation
+        self.mn_activation = state.mn_activation
+        if restarted and self.mgt:
+            self._management_nic()
+
+    def _management_nic(self) -> None:
+        flat = sorted(n for n, s in self.specs.items() if not s.vlan_aware)
+        if not flat:
+            self._set_error("management_nic", "xcat_mgt_ip is set but no flat vswitch is "
+                                              "mapped for the xCAT MN management NIC")
+            return
+        try:
+            done = startup.ensure_management_nic(self.executor, self.identity.mn_node, flat[0],
+                                                 *self.mgt)
+            LOG.info("xCAT MN management NIC %s: %s", startup.MGT_VDEV, done)
+            self._set_error("management_nic", None)
+        except startup.StartupError as exc:
+            self._set_error("management_nic", str(exc))
+
+    # ================================================================ the cycle
+    def cycle(self) -> CycleSummary:
+        """One reconcile cycle; raises XcatError/RpcError (the caller backs off)."""
+        started, cpu = time.monotonic(), time.process_time()
+        requests = self.client.counters.requests
+        summary = CycleSummary()
+        try:
+            self._cycle(summary, started)
+        finally:
+            summary.seconds = round(time.monotonic() - started, 6)
+            summary.cpu_seconds = round(time.process_time() - cpu, 6)
+            summary.xcat_requests = self.client.counters.requests - requests
+            self.last_cycle_seconds = summary.seconds
+        return summary
+
+    def _cycle(self, summary: CycleSummary, now: float) -> None:
+        if self.identity is None:
+            self.start()
+        if now >= self.next_system_check or self.resync == FULL:
+            self._system_check(now)
+        raw = tables.tabdump(self.client, "switch")
+        key = hash(tuple(tuple(row.values()) for row in raw))
+        with self.lock:
+            dirty_ports, self.dirty_ports = self.dirty_ports, set()
+            dirty_networks, self.dirty_networks = self.dirty_networks, set()
+        resync = self.resync
+        retry_due = any(at <= now for at in self.retry_at.values())
+        if (key == self.rows_key and not resync and not dirty_ports and not dirty_networks
+                and not retry_due and not self.replan and not self.dhcp_refresh_due):
+            return
+        summary.idle = False
+        summary.resync = resync
+        try:
+            self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now)
+        except BaseException:
+            with self.lock:  # notifications of a failed cycle are handled by the next
+                self.dirty_ports |= dirty_ports
+                self.dirty_networks |= dirty_networks
+            raise
+        self.rows_key = key
+        if self.resync == resync:
+            self.resync = None
+
+    def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now) -> None:
+        rowset = desired_mod.switch_rows(raw, self.zhcp_node)
+        for reason in rowset.invalid:
+            LOG.warning("ignored: %s", reason)
+        self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
+        self.observed = self.observed.replace(rows=rowset.rows)
+        if resync == FULL:
+            self.observed = self.observed.replace(reported={})
+        if resync in (FULL, IPL):
+            self._observe_all(resync)
+        dhcp_vlans = self._dhcp_vlans(resync == FULL or self.dhcp_refresh_due)
+        self.dhcp_refresh_due = False
+        want = desired_mod.build(desired_mod.Inputs(
+            rowset, self.nodes, self.details, self.bound, self.specs, self.host,
+            self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
+            dhcp_vlans))
+        summary.ports = len(want.ports)
+        summary.rejected = len(want.rejected)
+        self.replan = False
+        for _ in range(MAX_PASSES):
+            step = plan(want, self.observed)
+            unreadable = False
+            if step.reads:
+                _, guests, problems = self.executor.observe(guests=step.reads)
+                self.observed = obs.with_guests(self.observed, guests)
+                for userid, problem in problems.items():
+                    LOG.warning("cannot read the directory of %s: %s", userid, problem)
+                unreadable = bool(problems)
+            step = self._hold_back(step, now)
+            summary.deferred = len(step.deferred)
+            if step.ops:
+                self._execute(step, summary, now)
+            if not step.deferred and not step.reads:
+                return
+            if unreadable or not (step.ops or step.reads):
+                break
+        self.replan = True  # deferred work left: plan again next cycle
+
+    # ---------------------------------------------------------------- inputs
+    def _refresh_details(self, rowset, resync, dirty_ports, dirty_networks) -> None:
+        unknown_nodes = {row.node for row in rowset.rows.values()
+                         if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
+        if resync == FULL or unknown_nodes or not self.nodes.userids:
+            self.nodes = desired_mod.zvm_nodes(tables.tabdump(self.client, "zvm"), self.zhcp_node)
+        for network_id in dirty_networks:
+            for port, details in list(self.details.items()):
+                if details.get("network_id") == network_id:
+                    dirty_ports.add(port)
+            if self.dhcp:
+                self.dhcp.forget(network_id)
+        if resync == FULL:
+            self.details = {}
+        if resync == FULL or dirty_ports:
+            bound = self.api.get_ports_bound_to_host()
+            self.bound = [d["port_id"] for d in bound if "port_id" in d]
+            for item in bound:
+                if "port_id" in item:
+                    self.details[item["port_id"]] = item
+        wanted = [p for p in rowset.rows if p not in self.details or p in dirty_ports]
+        wanted += [p for p in self.observed.bindings if p in dirty_ports and p not in wanted]
+        if wanted:
+            for item in self.api.get_devices_details_list(wanted):
+                port = item.get("device")
+                if port:
+                    self.details[port] = item
+        known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
+        for port in list(self.details):
+            if port not in known:
+                del self.details[port]
+
+    def _observe_all(self, resync: str) -> None:
+        guests: set[str] = {b.userid for b in self.observed.bindings.values()}
+        guests |= {self.nodes.userids[row.node] for row in self.observed.rows.values()
+                   if row.node in self.nodes.userids}
+        guests |= {str((self.details.get(p, {}).get("binding:profile") or {}).get(
+            constants.PROFILE_USERID, "")).upper() for p in self.bound} - {""}
+        if resync == IPL:
+            self.observed = obs.after_ipl(self.observed)
+            guests = set()  # directories survive an IPL
+        vswitches, read, problems = self.executor.observe(self.specs, guests)
+        for name in self.specs:
+            if name not in vswitches:
+                problems[name] = f"vswitch {name} does not exist"
+        self.observed = obs.with_guests(obs.with_vswitches(
+            self.observed.replace(vswitches={}), vswitches), read)
+        for key, problem in problems.items():
+            LOG.warning("reading %s: %s", key, problem)
+
+    def _dhcp_vlans(self, everything: bool) -> Mapping[str, frozenset[int]] | None:
+        if self.dhcp is None:
+            return None
+        networks = dhcp_mod.networks_of(self.details.values())
+        self.dhcp_with = self.dhcp.refresh([n.network_id for n in networks], everything)
+        return dhcp_mod.dhcp_vlans(networks, self.dhcp_with, self.specs)
+
+    # ---------------------------------------------------------------- execution
+    def _hold_back(self, step: Plan, now: float) -> Plan:
+        """Drop operations (and reports) of ports waiting for their retry time."""
+        held = {p for p, at in self.retry_at.items() if at > now}
+        if not held:
+            return step
+        ops = tuple(op for op in step.ops if not op.ports or not set(op.ports) <= held)
+        return dataclasses.replace(step, ops=ops)
+
+    def _execute(self, step: Plan, summary: CycleSummary, now: float) -> None:
+        run = self.executor.execute(step)
+        summary.operations += len(step.ops)
+        summary.smcli_calls += run.smcli_calls
+        without_reports = dataclasses.replace(
+            step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
+        before = self.observed.bindings
+        self.observed = apply(self.observed, without_reports, run.results)
+        if self.observed.bindings != before:
+            self._save_bindings()
+        for port, error in run.errors.items():
+            count = self.failures.get(port, 0) + 1
+            self.failures[port] = count
+            self.retry_at[port] = now + min(PORT_RETRY_MAX, self.polling_interval * 2 ** count)
+            summary.errors[port] = error
+        for report in run.reports:
+            if report.port_id not in run.errors:
+                self.failures.pop(report.port_id, None)
+                self.retry_at.pop(report.port_id, None)
+        self._send_reports(run.reports)
+        summary.reports += len(run.reports)
+        if run.transient:
+            raise XcatError(run.transient)
+
+    def _send_reports(self, reports: list[Report]) -> None:
+        if not reports:
+            return
+        entries = [self._entry(r.port_id, r.outcome) for r in reports]
+        recorded = self.api.record_zvm_bindings(entries)
+        reported = dict(self.observed.reported)
+        for report in reports:
+            if not recorded.get(report.port_id, False):
+                LOG.info("port %s: the plugin did not record %s (port deleted?)",
+                         report.port_id, report.outcome.status)
+            reported[report.port_id] = report.outcome
+        self.observed = self.observed.replace(reported=reported)
+
+    def _entry(self, port_id: str, outcome: Outcome) -> dict[str, Any]:
+        entry = {"port_id": port_id, "status": outcome.status, "zhcp_node": self.zhcp_node}
+        if outcome.status == STATUS_ERROR:
+            entry["error"] = outcome.error
+        else:
+            entry.update(userid=outcome.userid, vdev=outcome.vdev, vswitch=outcome.vswitch,
+                         vlan=outcome.vlan, port_type=outcome.porttype)
+        return entry
+
+    # ================================================================ heartbeat
+    def agent_state(self) -> dict[str, Any]:
+        mappings = {name: [f"{lo}:{hi}" for lo, hi in spec.vlan_ranges]
+                    for name, spec in sorted(self.specs.items())}
+        errors = sorted(self.errors.values()) + sorted(
+            f"port {p}: {o.error}" for p, o in self.observed.reported.items()
+            if o.status == STATUS_ERROR)
+        state = {"binary": constants.AGENT_BINARY_ZVM, "host": self.host, "topic": "N/A",
+                 "agent_type": constants.AGENT_TYPE_ZVM,
+                 "configurations": {"vswitch_mappings": mappings,
+                                    "zhcp_node": self.zhcp_node,
+                                    "devices": len(self.observed.bindings),
+                                    "last_cycle_seconds": round(self.last_cycle_seconds, 3),
+                                    "errors": errors[:20]}}
+        if not self.started_reporting:
+            state["start_flag"] = True
+        return state
+
+    def report_state(self) -> bool:
+        """Send one heartbeat; a success after RPC failures asks for a full resync."""
+        try:
+            self.api.report_state(self.agent_state())
+        except (RpcError, OSError) as exc:
+            if not self.rpc_failed:
+                LOG.warning("heartbeat to the plugin failed: %s", exc)
+            self.rpc_failed = True
+            return False
+        self.started_reporting = True
+        if self.rpc_failed:
+            LOG.info("plugin reachable again: full resync")
+            self.rpc_failed = False
+            self.resync = FULL
+            self.wakeup.set()
+        return True
+
+    def heartbeat_loop(self) -> None:
+        next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
+        while not self.stopping.is_set():
+            self.report_state()
+            if self.dhcp is not None and time.monotonic() >= next_dhcp:
+                # subnets gaining or losing DHCP are not notified: ask again now and then
+                next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
+                self.dhcp_refresh_due = True
+                self.wakeup.set()
+            self.stopping.wait(self.report_interval)
+
+    # ================================================================ the loop
+    def run(self) -> None:
+        """Cycle until :meth:`stop`; failures back off and end in a full resync."""
+        backoff = 0.0
+        while not self.stopping.is_set():
+            try:
+                summary = self.cycle()
+                if not summary.idle:
+                    LOG.info("cycle: %s", _brief(summary))
+                if backoff:
+                    LOG.info("xCAT and the plugin answer again: full resync done")
+                backoff = 0.0
+                delay = self.polling_interval
+            except (XcatError, RpcError, OSError, startup.StartupError) as exc:
+                backoff = min(MAX_BACKOFF, max(self.polling_interval, backoff * 2 or
+                                               self.polling_interval))
+                LOG.warning("cycle failed (%s: %s); retrying in %.0fs", type(exc).__name__,
+                            exc, backoff)
+                self.resync = FULL
+                if isinstance(exc, startup.StartupError):
+                    self.identity = None
+                delay = backoff
+            self.wakeup.wait(delay)
+            self.wakeup.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wakeup.set()
+
+
+def _brief(summary: CycleSummary) -> str:
+    parts = [f"{summary.ports} ports", f"{summary.operations} operations",
+             f"{summary.smcli_calls} smcli", f"{summary.xcat_requests} xCAT requests",
+             f"{summary.seconds:.2f}s"]
+    if summary.resync:
+        parts.insert(0, f"{summary.resync} resync")
+    if summary.errors:
+        parts.append(f"{len(summary.errors)} errors")
+    if summary.deferred:
+        parts.append(f"{summary.deferred} deferred")
+    return ", ".join(parts)

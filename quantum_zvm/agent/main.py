@@ -1,0 +1,117 @@
+"""``quantum-zvm-agent --config-file F [--once]``: the z/VM agent of one zHCP.
+
+Start-up: load and validate the configuration (exit 2 on problems), set up
+logging, build the xCAT client and the RPC side, then run the loop with the
+notification consumers and the heartbeat in green threads until SIGTERM or
+SIGINT (exit 0).  ``--once`` runs one full reconcile cycle, prints its
+summary as JSON and exits: 0 when the cycle ran (port errors are in the
+summary), 1 when xCAT or the plugin could not be reached.
+
+eventlet's ``monkey_patch()`` happens here, in the entry point only.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+PROG = "quantum-zvm-agent"
+EXIT_FAILURE = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+    eventlet.monkey_patch()
+    return run(sys.argv[1:] if argv is None else list(argv))
+
+
+def state_file(conf) -> Path:
+    """Where the agent remembers what it applied (one file per zHCP)."""
+    return Path(conf.state_path) / f"zvm-agent-{conf.AGENT.xcat_zhcp_nodename}.json"
+
+
+def xcat_client(conf):
+    from xcat.client import XcatClient
+
+    agent = conf.AGENT
+    verify = agent.zvm_xcat_ca_file or agent.zvm_xcat_verify
+    return XcatClient(agent.zvm_xcat_server, agent.zvm_xcat_username, agent.zvm_xcat_password,
+                      verify=verify, timeout=(10.0, float(agent.zvm_xcat_timeout)),
+                      credentials_in_query=agent.zvm_xcat_credentials_in_query)
+
+
+def run(argv: Sequence[str]) -> int:
+    from oslo_config import cfg
+
+    from quantum_zvm.agent.daemon import Agent
+    from quantum_zvm.common import config, log
+    from quantum_zvm.rpc.agent_api import PluginApi
+    from quantum_zvm.rpc.client import RpcClient
+    from quantum_zvm.rpc.errors import RpcError
+    from quantum_zvm.rpc.transport import Transport, TransportConfigError
+    from xcat.errors import XcatError
+
+    once_opt = cfg.BoolOpt("once", default=False,
+                           help="Run one full reconcile cycle, print its summary and exit.")
+    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=[once_opt])
+    logger = log.setup(conf, PROG)
+    try:
+        client = xcat_client(conf)
+        transport = Transport.from_conf(conf)
+    except (ValueError, TransportConfigError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return config.EXIT_CONFIG_ERROR
+    rpc = RpcClient(transport, timeout=conf.rpc_response_timeout)
+    api = PluginApi(rpc, agent_id=f"zvm-{conf.AGENT.xcat_zhcp_nodename}", host=conf.AGENT.host)
+    agent = Agent(conf, client, rpc, api, state_file=state_file(conf))
+    try:
+        if conf.once:
+            return _once(agent, logger, (XcatError, RpcError, OSError))
+        return _serve(agent, transport, logger)
+    finally:
+        rpc.close()
+        client.close()
+
+
+def _once(agent, logger, failures) -> int:
+    from quantum_zvm.agent.startup import StartupError
+
+    try:
+        summary = agent.cycle()
+    except (*failures, StartupError) as exc:
+        logger.error("cycle failed: %s", exc)
+        print(f"{PROG}: cycle failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    result = summary.as_dict()
+    result["agent_errors"] = sorted(agent.errors.values())
+    print(json.dumps(result, indent=1, sort_keys=True))
+    return 0
+
+
+def _serve(agent, transport, logger) -> int:
+    from quantum_zvm.rpc.agent_api import start_notification_consumer
+
+    consumer = start_notification_consumer(transport, agent)
+    heartbeat = threading.Thread(target=agent.heartbeat_loop, name="heartbeat", daemon=True)
+
+    def stop(signum, _frame):
+        logger.info("signal %d: stopping", signum)
+        agent.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    heartbeat.start()
+    logger.info("%s started for zHCP %s (host %s)", PROG, agent.zhcp_node, agent.host)
+    try:
+        agent.run()
+    finally:
+        agent.stop()
+        consumer.stop()
+        heartbeat.join(timeout=5)
+    logger.info("stopped")
+    return 0
