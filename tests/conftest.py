@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.rabbitmq",
     "tests.fixtures.simulator",
+    "tests.fixtures.agent",
 ]

@@ -49,7 +49,6 @@ LOG = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
 PORT_RETRY_MAX = 300.0
-SYSTEM_CHECK_SECONDS = 30.0
 DHCP_REFRESH_SECONDS = 60.0
 MAX_PASSES = 4
 
@@ -81,7 +80,7 @@ class Agent:
     """One z/VM agent (one zHCP).  ``cycle()`` is synchronous; ``run()`` loops."""
 
     def __init__(self, conf, client, rpc_client, plugin_api, *, state_file: Path | None = None,
-                 system_check_seconds: float = SYSTEM_CHECK_SECONDS):
+                 system_check_seconds: float = 30.0):
         from quantum_zvm.common import config
 
         agent = conf.AGENT

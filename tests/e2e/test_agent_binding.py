@@ -1,0 +1,129 @@
+"""The agent end to end: simulator, server and agent as real processes."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.fixtures.agent import HOST
+from tests.fixtures.procs import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def grant(stack, vswitch, userid):
+    return stack.model()["vswitches"][vswitch]["grants"].get(userid)
+
+
+def nicdef(stack, userid, vdev):
+    return stack.model()["guests"][userid]["nicdefs"].get(vdev)
+
+
+def test_hand_off_and_api_ports_converge_then_idle_costs_one_request(zvm_stack):
+    stack = zvm_stack()
+    vlan_net = stack.network("blue", "vlan", "VSW1", 150)
+    flat_net = stack.network("flat", "flat", "FLATSW")
+    stack.guest("LINUX07", ("1000",))
+    p_vlan = stack.port(vlan_net["id"])
+    p_flat = stack.port(flat_net["id"])
+    stack.hand_off("LINUX07", p_vlan["id"], "1000")
+    # API-driven: the agent defines the NIC itself (LINUX01 has no NICDEF)
+    p_api = stack.port(flat_net["id"], **{"binding:host_id": HOST,
+                                          "binding:profile": {"zvm_userid": "LINUX01"}})
+    for port in (p_vlan, p_api):
+        stack.wait_status(port["id"])
+    assert stack.port_status(p_flat["id"]) == "DOWN"  # never handed to z/VM
+
+    assert grant(stack, "VSW1", "LINUX07")["vlans"] == ["150"]
+    assert nicdef(stack, "LINUX07", "1000")["lan_name"] == "VSW1"
+    assert stack.model()["guests"]["LINUX07"]["active_nics"]["1000"]["coupled_to"] == "VSW1"
+    assert grant(stack, "FLATSW", "LINUX01") is not None
+    api_nic = nicdef(stack, "LINUX01", "1000")
+    assert api_nic["macid"] == p_api["mac_address"].replace(":", "")[6:].upper()
+    assert api_nic["lan_name"] == "FLATSW"
+    rows = {r["port"]: r for r in stack.rows("switch")}
+    assert rows[p_vlan["id"]]["switch"] == "VSW1" and rows[p_vlan["id"]]["vlan"] == "150"
+    assert rows[p_api["id"]]["switch"] == "FLATSW" and rows[p_api["id"]]["vlan"] == "-1"
+    assert rows[p_api["id"]]["node"] == "linux01" and rows[p_api["id"]]["interface"] == "1000"
+    assert any(r["node"] == "linux01" and r["mac"] == p_api["mac_address"]
+               for r in stack.rows("mac"))
+    details = stack.get(f"/ports/{p_vlan['id']}")["port"]["binding:vif_details"]
+    assert details["vswitch"] == "VSW1" and details["vlan"] == 150
+
+    agents = stack.get("/agents")["agents"]
+    (agent,) = [a for a in agents if a["agent_type"] == "z/VM agent"]
+    assert agent["host"] == HOST and agent["alive"]
+    assert agent["configurations"]["zhcp_node"] == "zhcp1"
+    assert set(agent["configurations"]["vswitch_mappings"]) == {"VSW1", "FLATSW"}
+
+    # idle: one tabdump per cycle, nothing else (the system check runs every second here,
+    # so count only what is not a system check)
+    time.sleep(1.5)
+    stack.sim.control.reset_counters()
+    time.sleep(4)
+    keys = stack.sim.control.counters()["rest"]["by_key"]
+    other = {k: v for k, v in keys.items()
+             if k != "GET tables/switch" and "System_Info_Query" not in k}
+    assert not other, other
+    assert 2 <= keys.get("GET tables/switch", 0) <= 6
+
+
+def test_admin_state_and_removal(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    stack.guest("LINUX07", ("1000", "1003"))
+    p1, p2 = stack.port(net["id"]), stack.port(net["id"])
+    stack.hand_off("LINUX07", p1["id"], "1000")
+    stack.hand_off("LINUX07", p2["id"], "1003")
+    stack.wait_status(p1["id"]), stack.wait_status(p2["id"])
+
+    stack.put(f"/ports/{p1['id']}", {"port": {"admin_state_up": False}})
+    stack.wait_status(p1["id"], "DOWN")
+    wait_for(lambda: nicdef(stack, "LINUX07", "1000")["lan_name"] is None, timeout=10,
+             what="NIC 1000 uncoupled")
+    assert grant(stack, "VSW1", "LINUX07") is not None  # binding kept
+    stack.put(f"/ports/{p1['id']}", {"port": {"admin_state_up": True}})
+    stack.wait_status(p1["id"], "ACTIVE")
+    wait_for(lambda: nicdef(stack, "LINUX07", "1000")["lan_name"] == "VSW1", timeout=10,
+             what="NIC 1000 coupled again")
+
+    # one of two ports goes: uncoupled, the userid keeps its grant for the other
+    stack.remove_row(p2["id"])
+    wait_for(lambda: nicdef(stack, "LINUX07", "1003")["lan_name"] is None, timeout=10,
+             what="NIC 1003 uncoupled")
+    assert grant(stack, "VSW1", "LINUX07")["vlans"] == ["150"]
+    # the last one goes: revoked
+    stack.remove_row(p1["id"])
+    wait_for(lambda: grant(stack, "VSW1", "LINUX07") is None, timeout=10, what="revoke")
+    assert nicdef(stack, "LINUX07", "1000")["lan_name"] is None
+
+
+def test_second_nic_in_another_vlan_is_refused_with_a_reason(zvm_stack):
+    stack = zvm_stack()
+    blue = stack.network("blue", "vlan", "VSW1", 150)
+    red = stack.network("red", "vlan", "VSW1", 160)
+    stack.guest("LINUX07", ("1000", "1003"))
+    p_blue, p_red = stack.port(blue["id"]), stack.port(red["id"])
+    stack.hand_off("LINUX07", p_blue["id"], "1000")
+    stack.wait_status(p_blue["id"])
+    stack.hand_off("LINUX07", p_red["id"], "1003")
+    port = stack.wait_status(p_red["id"], "ERROR")
+    assert "VLAN 150" in port["binding:vif_details"]["error"]
+    assert grant(stack, "VSW1", "LINUX07")["vlans"] == ["150"]  # never re-granted
+    assert nicdef(stack, "LINUX07", "1003")["lan_name"] is None
+    assert stack.port_status(p_blue["id"]) == "ACTIVE"
+
+
+def test_api_unbinding_detaches_the_nic(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    port = stack.port(net["id"], **{"binding:host_id": HOST,
+                                    "binding:profile": {"zvm_userid": "LINUX02"}})
+    stack.wait_status(port["id"])
+    assert nicdef(stack, "LINUX02", "1000")["lan_name"] == "VSW1"
+    stack.put(f"/ports/{port['id']}", {"port": {"binding:host_id": "",
+                                                "binding:profile": {}}})
+    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=15,
+             what="NIC removed from the directory")
+    assert all(r["port"] != port["id"] for r in stack.rows("switch"))
+    assert grant(stack, "VSW1", "LINUX02") is None
