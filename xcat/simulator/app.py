@@ -8,6 +8,7 @@ provides; under another WSGI server they degrade to an HTTP 500/504.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import struct
 import time
@@ -20,6 +21,7 @@ from xcat.simulator.core import Simulator, first_command
 from xcat.simulator.rest import HttpError, Reply, XcatRest, request_from_environ, status_line
 from xcat.simulator.state import StateStore
 
+LOG = logging.getLogger(__name__)
 NON_JSON_BODY = (b"<html><head><title>xCAT</title></head><body>"
                  b"<p>Internal error: the request could not be completed.</p></body></html>\n")
 
@@ -78,13 +80,22 @@ class SimulatorApp:
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         body = self._read_body(environ)
-        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            reply = self._control(environ["REQUEST_METHOD"], path, body)
-        elif path == rest.PREFIX or path.startswith(rest.PREFIX + "/"):
-            return self._xcat(environ, body, start_response)
-        else:
-            reply = Reply(404, b"Not Found\n", "text/plain")
-        self._persist()
+        try:
+            if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+                reply = self._control(environ["REQUEST_METHOD"], path, body)
+            elif path == rest.PREFIX or path.startswith(rest.PREFIX + "/"):
+                return self._xcat(environ, body, start_response)
+            else:
+                reply = Reply(404, b"Not Found\n", "text/plain")
+            self._persist()
+        except AbortConnection:
+            raise
+        except Exception as exc:     # a bug must not kill the connection silently
+            LOG.exception("simulator error on %s %s", environ.get("REQUEST_METHOD"), path)
+            body_text = (rest.APACHE_500 if path.startswith(rest.PREFIX)
+                         else json.dumps({"error": f"internal error: {type(exc).__name__}"}))
+            reply = Reply(500, body_text.encode("utf-8"),
+                          "text/html" if path.startswith(rest.PREFIX) else "application/json")
         return self._send(reply, start_response)
 
     @staticmethod

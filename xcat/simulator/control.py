@@ -194,6 +194,9 @@ class Control:
         if not isinstance(data, dict):
             raise _bad("expected a JSON object")
         event = rest[0] if rest else data.get("event")
+        userid = data.get("userid")
+        if userid is not None and not isinstance(userid, str):
+            raise _bad("userid: expected a string")
         unknown = set(data) - {"event", "userid", "at", "seconds"}
         if unknown:
             raise _bad(f"unknown key {sorted(unknown)[0]!r}")
@@ -208,7 +211,7 @@ class Control:
             except ValueError:
                 raise _bad("at: expected 'YYYY-MM-DD HH:MM:SS'") from None
         with self.sim.lock:
-            result = events.fire(self.sim.model, str(event), userid=data.get("userid"),
+            result = events.fire(self.sim.model, str(event), userid=userid,
                                  at=at, seconds=seconds)
         return _json(200, result)
 

@@ -350,6 +350,3 @@ def guest_from_dict(data: dict[str, Any]) -> Guest:
     active = {v: ActiveNic(**n) for v, n in data.pop("active_nics", {}).items()}
     return Guest(nicdefs=nicdefs, active_nics=active, **data)
 
-
-def grant_to_dict(grant: Grant) -> dict[str, Any]:
-    return _to_dict(grant)

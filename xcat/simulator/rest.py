@@ -29,7 +29,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from xcat.simulator import events

@@ -74,6 +74,13 @@ def _time(value: Any, where: str) -> str:
         raise ScenarioError(f"{where}: {value!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
 
 
+def _int(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() \
+            or not low <= int(value) <= high:
+        raise ScenarioError(f"{where}: expected an integer {low}-{high}")
+    return int(value)
+
+
 def _fields(data: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -95,6 +102,9 @@ def build_vswitch(spec: Any, where: str, model: Model) -> Vswitch:
     if porttype not in ("ACCESS", "TRUNK"):
         raise ScenarioError(f"{where}.porttype: expected ACCESS or TRUNK")
     rdevs = []
+    for key in ("rdevs", "grants"):
+        if not isinstance(spec.get(key) or [], list):
+            raise ScenarioError(f"{where}.{key}: expected a list")
     for n, rdev in enumerate(spec.get("rdevs") or []):
         address = _name(zvm_names.device, str(rdev), f"{where}.rdevs[{n}]")
         rdevs.append(Rdev(address=address, status=1 if n == 0 else 2))
@@ -108,7 +118,7 @@ def build_vswitch(spec: Any, where: str, model: Model) -> Vswitch:
         porttype=porttype, gvrp=aware and bool(spec.get("gvrp", False)),
         routing=None if transport == "ETHERNET" else "NONROUTER",
         controller=str(spec.get("controller", "*")).upper(), rdevs=rdevs,
-        queue_mem=int(spec.get("queue_mem", 8)),
+        queue_mem=_int(spec.get("queue_mem", 8), f"{where}.queue_mem", 1, 8),
         user_based=bool(spec.get("user_based", True)),
         persistent=bool(spec.get("persistent", False)))
     vswitch.macid = model.next_vswitch_macid()
@@ -144,6 +154,8 @@ def build_guest(spec: Any, where: str) -> tuple[Guest, dict]:
     """A guest and its extra facts (ip, logged_on)."""
     if not isinstance(spec, dict):
         raise ScenarioError(f"{where}: expected a mapping")
+    if not isinstance(spec.get("nicdefs") or [], list):
+        raise ScenarioError(f"{where}.nicdefs: expected a list")
     _fields(spec, {"userid", "node", "ip", "logged_on", "autolog", "locked", "nicdefs",
                    "password", "storage"}, where)
     userid = _name(zvm_names.userid, spec.get("userid"), f"{where}.userid")
@@ -166,7 +178,9 @@ def build_guest(spec: Any, where: str) -> tuple[Guest, dict]:
             raise ScenarioError(f"{nwhere}.type: expected QDIO or HIPERS")
         lan = nic.get("lan")
         guest.nicdefs[vdev] = NicDef(
-            vdev=vdev, type=nic_type, devices=int(nic.get("devices", 3)),
+            vdev=vdev, type=nic_type,
+            devices=_int(nic.get("devices", 3), f"{nwhere}.devices", 3,
+                         240 if nic_type == "QDIO" else 3072),
             lan_owner="SYSTEM" if lan else None,
             lan_name=_name(zvm_names.vswitch, lan, f"{nwhere}.lan") if lan else None,
             macid=_name(zvm_names.macid, nic["macid"], f"{nwhere}.macid")
@@ -202,7 +216,7 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
         version=str(system.get("version", "z/VM 6.3.0")),
         cp_gen_time=_time(system.get("cp_gen_time", "2014-01-01 00:00:00"), "system.cp_gen_time"),
         storage=str(system.get("storage", "16G")),
-        smapi_level=int(system.get("smapi_level", 630)),
+        smapi_level=_int(system.get("smapi_level", 630), "system.smapi_level", 0, 9999),
         ipl_time=_time(system.get("ipl_time", "2014-06-11 01:38:37"), "system.ipl_time"))
     vmlan = _section(data, "vmlan", dict, {})
     _fields(vmlan, {"macprefix", "userprefix"}, "vmlan")
@@ -215,7 +229,8 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
     _fields(options, {"revoke_breaks_connections", "event_step_seconds"}, "options")
     model.options = Options(
         revoke_breaks_connections=bool(options.get("revoke_breaks_connections", False)),
-        event_step_seconds=int(options.get("event_step_seconds", 60)))
+        event_step_seconds=_int(options.get("event_step_seconds", 60),
+                                "options.event_step_seconds", 0, 86400 * 365))
 
     xcat = _section(data, "xcat", dict, {})
     _fields(xcat, {"username", "password", "version", "zvm_table", "master_ip", "node",

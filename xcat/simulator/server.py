@@ -187,9 +187,6 @@ class SimulatorServer:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.2)
-
     def shutdown(self) -> None:
         if self._thread is not None:
             self._httpd.shutdown()

@@ -56,10 +56,6 @@ class _Exit(Exception):
         self.status = status
 
 
-# A word is a list of parts: literal strings, or ("var", name) to expand at run time.
-Part = "str | tuple[str, str]"
-
-
 @dataclass
 class Redirect:
     fd: int
@@ -69,6 +65,7 @@ class Redirect:
 
 @dataclass
 class Simple:
+    # A word is a list of parts: literal strings, or ("var", name) expanded at run time.
     words: list[list] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
 

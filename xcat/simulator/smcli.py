@@ -20,7 +20,7 @@ not granted succeeds; a MACID already used by another NICDEF is refused with
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from xcat.simulator import rcdesc
@@ -1161,5 +1161,3 @@ _DEVICE_ERROR = [
     "Primary or secondary routing conflict", "Device is offline", "Device was detached",
     "IP/Ethernet type mismatch", "Insufficient memory in controller virtual machine",
     "TCP/IP configuration conflict"]
-
-FUNCTION_NAMES = tuple(sorted(SPECS))
