@@ -93,7 +93,7 @@ def test_untrusted_certificate_is_reported(tls_sim):
 
 
 # -- tables ---------------------------------------------------------------------------------------
-def test_tables_round_trip_with_many_rows_in_one_put(sim):
+def test_tables_round_trip_with_many_rows_in_one_mn_script(sim):
     with client_for(sim) as client:
         for i in range(3):
             tables.add_nic_rows(client, f"linux0{i + 1}", f"{0x1000 + 3 * i:04X}",
@@ -102,9 +102,9 @@ def test_tables_round_trip_with_many_rows_in_one_put(sim):
         rows = tables.switch_handoff_rows(client, ZHCP)
         assert sorted(r.port for r in rows) == ["port-0", "port-1", "port-2"]
         written = tables.set_switch_binding(client, [(r.port, "VSW1", 100 + i)
-                                                     for i, r in enumerate(rows)])
+                                                     for i, r in enumerate(rows)], mn_node="xcat")
         assert written == 3
-        assert counters(sim)["rest"]["total"] - before == 2   # one GET + one PUT
+        assert counters(sim)["rest"]["total"] - before == 2   # one GET + one dsh on the MN
         bound = {r.port: (r.switch, r.vlan) for r in tables.switch_handoff_rows(client, ZHCP)}
         assert set(bound.values()) == {("VSW1", "100"), ("VSW1", "101"), ("VSW1", "102")}
         assert tables.gettab(client, "switch", "port", "port-1", ["node", "interface"]) == \
