@@ -1,4 +1,5 @@
 """The embedded transport between real processes (no broker)."""
+import os
 import sys
 from pathlib import Path
 
