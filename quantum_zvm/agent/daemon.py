@@ -101,6 +101,7 @@ class Agent:
         self.state_file = state_file
 
         self.identity: startup.Identity | None = None
+        self.admin: set[str] = set()
         self.executor: Executor | None = None
         self.observed = Observed(bindings=self._load_bindings())
         self.details: dict[str, Mapping[str, Any]] = {}
@@ -174,8 +175,8 @@ class Agent:
         self.identity = startup.resolve(self.client, self.zhcp_node)
         self.executor = Executor(self.client, self.zhcp_node, self.identity.zhcp_userid,
                                  self.identity.mn_node, batch_size=self.batch_size)
-        admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
-        vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, admin)
+        self.admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
+        vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
         self._set_error("vswitches", "; ".join(problems))
         self.observed = obs.with_vswitches(self.observed, vswitches)
         LOG.info("zHCP %s (userid %s), xCAT MN %s (%s); vswitches %s", self.zhcp_node,
@@ -215,8 +216,8 @@ class Agent:
                                               "mapped for the xCAT MN management NIC")
             return
         try:
-            done = startup.ensure_management_nic(self.executor, self.identity.mn_node, flat[0],
-                                                 *self.mgt)
+            done = startup.ensure_management_nic(self.executor, self.identity.mn_node,
+                                                 self.identity.mn_userid, flat[0], *self.mgt)
             LOG.info("xCAT MN management NIC %s: %s", startup.MGT_VDEV, done)
             self._set_error("management_nic", None)
         except startup.StartupError as exc:
@@ -336,22 +337,24 @@ class Agent:
                 del self.details[port]
 
     def _observe_all(self, resync: str) -> None:
+        """Read z/VM again: vswitches (re-created when an IPL lost them) and, for a
+        full resync, the directories of every guest concerned."""
+        if resync == IPL:
+            self.observed = obs.after_ipl(self.observed)
+        vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
+        self._set_error("vswitches", "; ".join(problems))
+        self.observed = obs.with_vswitches(self.observed.replace(vswitches={}), vswitches)
+        if resync != FULL:
+            return  # directories survive an IPL
         guests: set[str] = {b.userid for b in self.observed.bindings.values()}
         guests |= {self.nodes.userids[row.node] for row in self.observed.rows.values()
                    if row.node in self.nodes.userids}
         guests |= {str((self.details.get(p, {}).get("binding:profile") or {}).get(
             constants.PROFILE_USERID, "")).upper() for p in self.bound} - {""}
-        if resync == IPL:
-            self.observed = obs.after_ipl(self.observed)
-            guests = set()  # directories survive an IPL
-        vswitches, read, problems = self.executor.observe(self.specs, guests)
-        for name in self.specs:
-            if name not in vswitches:
-                problems[name] = f"vswitch {name} does not exist"
-        self.observed = obs.with_guests(obs.with_vswitches(
-            self.observed.replace(vswitches={}), vswitches), read)
-        for key, problem in problems.items():
-            LOG.warning("reading %s: %s", key, problem)
+        _, read, unreadable = self.executor.observe(guests=guests)
+        self.observed = obs.with_guests(self.observed, read)
+        for userid, problem in unreadable.items():
+            LOG.warning("cannot read the directory of %s: %s", userid, problem)
 
     def _dhcp_vlans(self, everything: bool) -> Mapping[str, frozenset[int]] | None:
         if self.dhcp is None:

@@ -10,8 +10,8 @@
 - :func:`system_check`: IPL time, xCAT MN activation time and the z/VM USER
   PREFIX, in one dsh request.
 - :func:`ensure_management_nic`: NIC 0800 of the xCAT MN on the first flat
-  vswitch with ``xcat_mgt_ip``/``xcat_mgt_mask``; a different address is
-  refused, never overwritten.
+  vswitch (the MN granted on it) with ``xcat_mgt_ip``/``xcat_mgt_mask``; a
+  different address is refused, never overwritten.
 """
 from __future__ import annotations
 
@@ -171,7 +171,8 @@ def system_check(executor, mn_userid: str) -> SystemState:
 _INET_RE = re.compile(r"\binet\s+(\d+\.\d+\.\d+\.\d+)/(\d+)")
 
 
-def ensure_management_nic(executor, mn_node: str, vswitch: str, ip: str, mask: str) -> str:
+def ensure_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str, ip: str,
+                          mask: str) -> str:
     """NIC 0800 of the xCAT MN coupled to ``vswitch`` with ``ip``/``mask``.
 
     Returns what was done; raises :class:`StartupError` when the NIC carries
@@ -191,6 +192,11 @@ def ensure_management_nic(executor, mn_node: str, vswitch: str, ip: str, mask: s
         commands.append(smcli.vmcp_couple(MGT_VDEV, vswitch))
     done = []
     if commands:
+        (granted,) = executor.run_commands([smcli.vswitch_grant(vswitch, mn_userid,
+                                                                persist=True)])
+        if not granted.ok:
+            raise StartupError(f"granting {mn_userid} on {vswitch} for the management NIC: "
+                               f"{granted.describe()}")
         for outcome in executor.run_commands(commands, node=mn_node):
             if not outcome.ok:
                 raise StartupError(f"management NIC {MGT_VDEV} on {mn_node}: "

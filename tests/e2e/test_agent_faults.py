@@ -1,0 +1,141 @@
+"""The agent under faults: z/VM IPL, xCAT MN restart, xCAT and RPC outages, kill -9.
+
+Simulator, server and agent are real processes; faults come from the
+simulator's control plane (events, fault rules) or from stopping processes.
+"""
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from tests.fixtures.procs import Process, command, port_open, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def grants(stack, vswitch):
+    vsw = stack.model()["vswitches"].get(vswitch)
+    return None if vsw is None else vsw["grants"]
+
+
+def coupled(stack, userid, vdev):
+    nic = stack.model()["guests"][userid]["active_nics"].get(vdev)
+    return nic and nic["coupled_to"]
+
+
+def test_ipl_reapplies_every_binding_in_one_pass(zvm_stack):
+    stack = zvm_stack(start_agent=False)
+    # an administrator's VLAN-aware VSW1 that is not in SYSTEM CONFIG: an IPL loses it
+    stack.sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1)
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    ports = []
+    for i, userid in enumerate(("LINUX07", "LINUX08", "LINUX09")):
+        stack.guest(userid, ("1000",), autolog=True)
+        port = stack.port(net["id"])
+        stack.hand_off(userid, port["id"])
+        ports.append(port)
+    stack.start_agent()
+    for port in ports:
+        stack.wait_status(port["id"])
+    stack.sim.control.fire("ipl")
+    assert "VSW1" not in stack.model()["vswitches"]
+    wait_for(lambda: grants(stack, "VSW1") and len(grants(stack, "VSW1")) >= 3, timeout=20,
+             what="VSW1 re-created and grants re-applied")
+    model = stack.model()
+    assert model["vswitches"]["VSW1"]["persistent"]
+    for userid in ("LINUX07", "LINUX08", "LINUX09"):
+        assert model["vswitches"]["VSW1"]["grants"][userid]["vlans"] == ["150"]
+        wait_for(lambda u=userid: coupled(stack, u, "1000") == "VSW1", timeout=10,
+                 what=f"{userid} coupled after the IPL")
+    assert "IPLed" in stack.agent_log()
+    # the re-grant went in one batch: one dsh carried all three grants
+    counters = stack.sim.control.counters()
+    assert counters["smcli"]["by_function"]["Virtual_Network_Vswitch_Set_Extended"] >= 6
+
+
+def test_xcat_mn_restart_redoes_the_management_nic(zvm_stack):
+    stack = zvm_stack(ini="xcat_mgt_ip = 10.9.0.1\nxcat_mgt_mask = 255.255.0.0\n")
+    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW", timeout=20,
+             what="management NIC 0800 on FLATSW")
+    stack.sim.control.fire("xcat_restart")
+    assert coupled(stack, "XCAT", "0800") is None
+    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW", timeout=20,
+             what="management NIC 0800 again after the xCAT MN restart")
+    # the simulated MN has no ip command: the address step is reported, not guessed
+    agent = [a for a in stack.get("/agents")["agents"] if a["agent_type"] == "z/VM agent"][0]
+    assert any("enccw0.0.0800" in e for e in agent["configurations"]["errors"])
+
+
+def test_xcat_outage_backs_off_and_resyncs(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    stack.guest("LINUX07", ("1000",))
+    wait_for(lambda: "VSW1" in stack.model()["vswitches"], timeout=20, what="agent start-up")
+    stack.sim.control.fault("outage", duration=4, mode="reset")
+    port = stack.port(net["id"])
+    time.sleep(1.5)
+    assert stack.agent.alive()
+    stack.wait_status(port["id"], "DOWN", timeout=5)  # nothing applied during the outage
+    time.sleep(3)
+    stack.hand_off("LINUX07", port["id"])
+    stack.wait_status(port["id"], timeout=30)
+    assert "retrying" in stack.agent_log()
+    assert grants(stack, "VSW1")["LINUX07"]["vlans"] == ["150"]
+
+
+def test_plugin_outage_keeps_the_agent_running_and_resyncs(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    stack.guest("LINUX07", ("1000",))
+    first = stack.port(net["id"])
+    stack.hand_off("LINUX07", first["id"])
+    stack.wait_status(first["id"])
+    second = stack.port(net["id"])
+    stack.guest("LINUX08", ("1000",))
+    stack.server.stop()
+    stack.hand_off("LINUX08", second["id"])
+    time.sleep(3)
+    assert stack.agent.alive()
+    assert "LINUX08" not in grants(stack, "VSW1")  # no details, nothing applied
+    stack.server.process = Process([command("quantum-zvm-server"), "--config-file",
+                                    str(stack.server.config_path)], stack.tmp / "server2.log")
+    wait_for(lambda: port_open(stack.server.port), timeout=30, what="server restart")
+    stack.wait_status(second["id"], timeout=40)
+    assert grants(stack, "VSW1")["LINUX08"]["vlans"] == ["150"]
+
+
+def test_agent_killed_mid_batch_converges_on_restart(zvm_stack):
+    stack = zvm_stack(start_agent=False)
+    stack.sim.control.fault(smcli_latency=0.05)
+    blue = stack.network("blue", "vlan", "VSW1", 150)
+    red = stack.network("red", "vlan", "VSW1", 160)
+    ports = {}
+    for i in range(12):
+        userid = f"LNX{i:04d}"
+        stack.guest(userid, ("1000",))
+        port = stack.port((blue if i % 2 else red)["id"])
+        stack.hand_off(userid, port["id"])
+        ports[userid] = (port, 150 if i % 2 else 160)
+    stack.start_agent()
+    wait_for(lambda: stack.sim.control.counters()["smcli"]["by_function"].get(
+        "Virtual_Network_Vswitch_Set_Extended", 0) >= 4, timeout=30, interval=0.02,
+        what="the batch to be under way")
+    stack.stop_agent(signal.SIGKILL)
+    done = stack.sim.control.counters()["smcli"]["by_function"].get(
+        "Virtual_Network_Adapter_Connect_Vswitch", 0)
+    assert done < len(ports)  # really killed in the middle
+    stack.sim.control.fault(smcli_latency=0)
+    stack.start_agent()
+    for port, _ in ports.values():
+        stack.wait_status(port["id"], timeout=40)
+    model = stack.model()
+    vsw = model["vswitches"]["VSW1"]
+    config = model["system_config"]["grants"]["VSW1"]
+    for userid, (port, vlan) in ports.items():
+        assert vsw["grants"][userid]["vlans"] == [str(vlan)]
+        assert config[userid]["vlans"] == [str(vlan)]
+        assert model["guests"][userid]["nicdefs"]["1000"]["lan_name"] == "VSW1"
+        assert model["guests"][userid]["active_nics"]["1000"]["coupled_to"] == "VSW1"
+    assert set(vsw["grants"]) == set(ports)
