@@ -80,16 +80,18 @@ def profile_view(userid: str | None, vdev: str | None) -> dict[str, str]:
     return view
 
 
-def vif_details_view(row: Any) -> dict[str, Any]:
-    """``binding:vif_details`` from a ``zvm_port_bindings`` row (``{}`` when none)."""
-    if row is None or getattr(row, "zvm_status", None) is None:
+def vif_details_view(zhcp_node: str | None, userid: str | None, vdev: str | None,
+                     vswitch: str | None, vlan: int | None, port_type: str | None,
+                     status: str | None, error: str | None,
+                     updated_at: datetime.datetime | None) -> dict[str, Any]:
+    """``binding:vif_details`` from a ``zvm_port_bindings`` row (``{}`` when there is none)."""
+    if status is None:
         return {}
-    details = {"zhcp_node": row.zhcp_node, "userid": row.zvm_userid, "vdev": row.zvm_vdev,
-               "vswitch": row.vswitch, "vlan": row.vlan, "port_type": row.port_type,
-               "status": row.zvm_status,
-               "updated_at": row.zvm_updated_at.strftime("%Y-%m-%d %H:%M:%S")}
-    if row.error:
-        details["error"] = row.error
+    details = {"zhcp_node": zhcp_node, "userid": userid, "vdev": vdev, "vswitch": vswitch,
+               "vlan": vlan, "port_type": port_type, "status": status,
+               "updated_at": updated_at.strftime("%Y-%m-%d %H:%M:%S")}
+    if error:
+        details["error"] = error
     return details
 
 
