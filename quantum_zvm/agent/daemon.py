@@ -276,7 +276,8 @@ class Agent:
             self.observed = self.observed.replace(reported={})
         if resync in (FULL, IPL):
             self._observe_all(resync)
-        dhcp_vlans = self._dhcp_vlans(resync == FULL or self.dhcp_refresh_due)
+        dhcp_vlans = self._dhcp_vlans(set(rowset.rows) | set(self.bound),
+                                      resync == FULL or self.dhcp_refresh_due)
         self.dhcp_refresh_due = False
         want = desired_mod.build(desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
@@ -356,10 +357,12 @@ class Agent:
         for userid, problem in unreadable.items():
             LOG.warning("cannot read the directory of %s: %s", userid, problem)
 
-    def _dhcp_vlans(self, everything: bool) -> Mapping[str, frozenset[int]] | None:
+    def _dhcp_vlans(self, ports: set[str], everything: bool
+                    ) -> Mapping[str, frozenset[int]] | None:
+        """VLANs the DHCP guest needs, from the networks of the ports handed to this agent."""
         if self.dhcp is None:
             return None
-        networks = dhcp_mod.networks_of(self.details.values())
+        networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
         self.dhcp_with = self.dhcp.refresh([n.network_id for n in networks], everything)
         return dhcp_mod.dhcp_vlans(networks, self.dhcp_with, self.specs)
 

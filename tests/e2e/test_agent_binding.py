@@ -127,3 +127,21 @@ def test_api_unbinding_detaches_the_nic(zvm_stack):
              what="NIC removed from the directory")
     assert all(r["port"] != port["id"] for r in stack.rows("switch"))
     assert grant(stack, "VSW1", "LINUX02") is None
+
+
+def test_dhcp_guest_is_trunked_on_the_vlans_of_dhcp_networks(zvm_stack):
+    stack = zvm_stack(ini="dhcp_userid = DHCPAGT\n")
+    with_dhcp = stack.network("blue", "vlan", "VSW1", 150, dhcp=True)
+    without = stack.network("red", "vlan", "VSW1", 160, dhcp=False)
+    stack.guest("LINUX07", ("1000",))
+    stack.guest("LINUX08", ("1000",))
+    p1, p2 = stack.port(with_dhcp["id"]), stack.port(without["id"])
+    stack.hand_off("LINUX07", p1["id"])
+    stack.hand_off("LINUX08", p2["id"])
+    stack.wait_status(p1["id"]), stack.wait_status(p2["id"])
+    dhcp = wait_for(lambda: grant(stack, "VSW1", "DHCPAGT"), timeout=10, what="DHCP grant")
+    assert dhcp["porttype"] == "TRUNK" and dhcp["vlans"] == ["150"]
+    # the last port of the DHCP network goes: so does the VLAN (and the grant)
+    stack.remove_row(p1["id"])
+    wait_for(lambda: grant(stack, "VSW1", "DHCPAGT") is None, timeout=10,
+             what="DHCP guest revoked")
