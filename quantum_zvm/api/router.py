@@ -246,6 +246,7 @@ def _default(value: Any) -> Any:
 
 
 def _json(status: int, body: Optional[dict]) -> webob.Response:
-    data = json.dumps(body, default=_default, separators=(",", ":")).encode()
+    data = json.dumps(body, default=_default, separators=(",", ":"),
+                      check_circular=False).encode()
     return webob.Response(status=status, content_type="application/json", charset="UTF-8",
                           body=data)

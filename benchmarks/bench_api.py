@@ -1,0 +1,362 @@
+"""REST API benchmarks of quantum-zvm-server (issue 5).
+
+For each database backend (SQLite; PostgreSQL when one is available) a real
+``quantum-zvm-server`` is started on a free loopback port and measured:
+
+1. ``port_create``: N ports created one after another through the API
+   (keep-alive HTTP, binding:host_id and binding:profile set): ports/s and
+   latency percentiles; ``port_create_concurrent``: the same from several
+   clients at once.  Target >= 200 ports/s on SQLite.
+2. ``statements_per_create``: SQL statements the API + plugin run per port
+   create and per list request, counted in-process with a SQLAlchemy cursor
+   listener on the same database (the HTTP server adds none).
+3. ``list``: the network is filled to M ports (bulk creates of 500), then
+   ``GET /v2.0/ports`` with all fields and with ``fields=id&fields=status``,
+   best and median of 5.  Target < 0.5 s for 10,000 ports.
+4. ``vlan_networks``: C concurrent clients create K tenant networks that get
+   VLANs from the vswitch ranges; time, and the number of VLANs given twice
+   (must be 0).
+
+Prints one JSON document (all numbers, including counts) and a table.
+
+    .venv/bin/python benchmarks/bench_api.py                  # SQLite (+ PostgreSQL if found)
+    .venv/bin/python benchmarks/bench_api.py --backends sqlite --ports 200 --list-ports 2000
+    .venv/bin/python benchmarks/bench_api.py --postgres-url postgresql://u:p@127.0.0.1/postgres
+
+Without ``--postgres-url`` a private PostgreSQL server is started from the
+installed Debian binaries (the test fixture's: fsync off), so PostgreSQL
+numbers are for the API and plugin, not for a disk.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fixtures.server import Server, start_server  # noqa: E402
+
+VSWITCHES = "BENCH:1:4000,FLATSW"
+BULK = 500
+
+
+class Client:
+    """One keep-alive HTTP connection (http.client: little client-side overhead)."""
+
+    def __init__(self, server: Server):
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body)
+        self.conn.request(method, "/v2.0" + path, body=data,
+                          headers={"Content-Type": "application/json"})
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self.request("GET", path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def post(client: Client, path: str, body: dict) -> dict:
+    status, data = client.request("POST", path, body)
+    if status != 201:
+        raise RuntimeError(f"POST {path}: {status} {data[:300]!r}")
+    return json.loads(data)
+
+
+def setup_network(client: Client) -> str:
+    net = post(client, "/networks", {"network": {"name": "bench"}})["network"]
+    post(client, "/subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                         "cidr": "10.64.0.0/16"}})
+    return net["id"]
+
+
+def port_body(network_id: str, name: str) -> dict:
+    return {"port": {"network_id": network_id, "name": name, "binding:host_id": "zhcp1",
+                     "binding:profile": {"zvm_userid": "U" + uuid.uuid4().hex[:7].upper()}}}
+
+
+def bench_port_create(server: Server, network_id: str, count: int, clients: int) -> dict:
+    """``count`` port creates spread over ``clients`` concurrent keep-alive connections."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    share = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+
+    def run(index: int) -> None:
+        client = Client(server)
+        for i in range(share[index]):
+            t0 = time.perf_counter()
+            try:
+                post(client, "/ports", port_body(network_id, f"c{index}-{i}"))
+            except RuntimeError as exc:
+                errors.append(str(exc))
+            latencies.append(time.perf_counter() - t0)
+        client.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {"ports": count, "clients": clients, "errors": len(errors),
+            "first_error": errors[0] if errors else None, "seconds": round(elapsed, 3),
+            "ports_per_s": round(count / elapsed, 1),
+            "latency_ms_p50": round(1000 * latencies[len(latencies) // 2], 2),
+            "latency_ms_p95": round(1000 * latencies[int(len(latencies) * 0.95)], 2)}
+
+
+def count_statements(server: Server, network_id: str, creates: int) -> dict:
+    """SQL statements per port create and per list request, counted in-process.
+
+    The same API and plugin code the server runs, on the same database, with a
+    SQLAlchemy cursor listener.  Port creates are counted without and with the
+    DHCP agent notifier the server wires (which asks the scheduler which DHCP
+    agent hosts the network).
+    """
+    import webob
+    from sqlalchemy import event
+
+    from quantum_zvm import agent_notify_api
+    from quantum_zvm.api import router
+    from quantum_zvm.common import config
+    from quantum_zvm.plugin import ZvmPlugin
+    from quantum_zvm.rpc.client import RpcClient
+    from quantum_zvm.rpc.transport import Transport
+    from quantum_zvm.server import load_api_options
+
+    conf, problems = config.load(["--config-file", str(server.config_path)], "bench",
+                                 role="server")
+    assert not problems and not load_api_options(conf), problems
+    plugin = ZvmPlugin(conf)
+    app, api = router.build_app(plugin, conf)
+    rpc_client = RpcClient(Transport.from_conf(conf))
+    statements = [0]
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+    event.listen(plugin.db.engine, "before_cursor_execute", count)
+
+    def measure(method: str, path: str, body: dict | None = None, status: int = 200) -> int:
+        request = webob.Request.blank(path, method=method)
+        if body is not None:
+            request.json_body = body
+        statements[0] = 0
+        response = request.get_response(app)
+        assert response.status_int == status, response.text
+        return statements[0]
+
+    def per_create() -> float:
+        return sum(measure("POST", "/v2.0/ports", port_body(network_id, f"s{i}"), 201)
+                   for i in range(creates)) / creates
+
+    try:
+        plain = per_create()
+        api.dhcp_notifier = agent_notify_api.DhcpAgentNotifyAPI(rpc_client, plugin)
+        notified = per_create()
+        api.dhcp_notifier = None
+        return {"creates": 2 * creates, "per_port_create": round(plain, 2),
+                "per_port_create_with_dhcp_notifier": round(notified, 2),
+                "per_list_all_fields": measure("GET", "/v2.0/ports"),
+                "per_list_id_status": measure("GET", "/v2.0/ports?fields=id&fields=status")}
+    finally:
+        rpc_client.close()
+        plugin.db.dispose()
+
+
+def fill_ports(client: Client, network_id: str, total: int) -> dict:
+    have = len(json.loads(client.get("/ports?fields=id")[1])["ports"])
+    start = time.perf_counter()
+    made = 0
+    while have + made < total:
+        batch = min(BULK, total - have - made)
+        post(client, "/ports", {"ports": [{"network_id": network_id, "name": f"f{made + i}"}
+                                          for i in range(batch)]})
+        made += batch
+    elapsed = time.perf_counter() - start
+    return {"bulk_created": made, "bulk_seconds": round(elapsed, 3),
+            "bulk_ports_per_s": round(made / elapsed, 1) if made else None}
+
+
+def bench_list(client: Client, total: int, runs: int = 5) -> dict:
+    result: dict[str, Any] = {}
+    for label, query in (("all_fields", ""), ("id_status", "?fields=id&fields=status")):
+        times, size = [], 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            status, data = client.get(f"/ports{query}")
+            ports = json.loads(data)["ports"]
+            times.append(time.perf_counter() - t0)
+            size = len(data)
+            if status != 200 or len(ports) != total:
+                raise RuntimeError(f"listed {len(ports)} ports ({status}), expected {total}")
+        result[label] = {"ports": total, "best_s": round(min(times), 3),
+                         "median_s": round(statistics.median(times), 3), "bytes": size}
+    return result
+
+
+def bench_vlan_networks(server: Server, networks: int, clients: int) -> dict:
+    created: list[dict] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    share = [networks // clients + (1 if i < networks % clients else 0) for i in range(clients)]
+
+    def run(index: int) -> None:
+        client = Client(server)
+        for i in range(share[index]):
+            try:
+                net = post(client, "/networks", {"network": {"name": f"vlan-{index}-{i}"}})
+            except RuntimeError as exc:
+                with lock:
+                    errors.append(str(exc))
+                continue
+            with lock:
+                created.append(net["network"])
+        client.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    segments = [(n.get("provider:physical_network"), n.get("provider:segmentation_id"))
+                for n in created]
+    return {"clients": clients, "networks": len(created), "errors": len(errors),
+            "first_error": errors[0] if errors else None, "seconds": round(elapsed, 3),
+            "networks_per_s": round(len(created) / elapsed, 1),
+            "without_vlan": sum(1 for _, seg in segments if seg is None),
+            "duplicate_vlans": len(segments) - len(set(segments))}
+
+
+@contextlib.contextmanager
+def postgres_database(base_url: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of ``base_url``, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"qzvm_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(base_url).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[str | None]:
+    """A private PostgreSQL server (the test fixture's, fsync off); None when not installed."""
+    import shutil
+
+    from tests.fixtures import postgres
+
+    bindir = postgres._bindir()
+    if bindir is None:
+        yield None
+        return
+    root = Path(tempfile.mkdtemp(prefix="qzvm-bench-pg-"))
+    run_as = postgres._service_user()
+    if run_as:
+        shutil.chown(root, run_as)
+    server = postgres.PostgresServer(bindir, root, run_as)
+    try:
+        server.init()
+        server.start()
+        yield server.url()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_backend(backend: str, sql_connection: str | None, args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"bench-api-{backend}-") as tmp:
+        server = start_server(Path(tmp), sql_connection=sql_connection,
+                              vswitch_mappings=VSWITCHES)
+        client = Client(server)
+        try:
+            network_id = setup_network(client)
+            result: dict[str, Any] = {"backend": backend}
+            result["port_create"] = bench_port_create(server, network_id, args.ports, 1)
+            result["port_create_concurrent"] = bench_port_create(
+                server, network_id, args.ports, args.port_clients)
+            result["statements"] = count_statements(server, network_id, args.statement_creates)
+            result["fill"] = fill_ports(client, network_id, args.list_ports)
+            result["list"] = bench_list(client, args.list_ports)
+            result["vlan_networks"] = bench_vlan_networks(server, args.networks, args.clients)
+            return result
+        finally:
+            client.close()
+            server.stop()
+
+
+def table(results: list[dict]) -> str:
+    rows = [("backend", "port creates/s", f"with {results[0]['port_create_concurrent']['clients']}"
+             if results else "concurrent", "p95 ms", "stmts/create", "stmts/list",
+             "list all s", "list id,status s", "VLAN nets/s", "dup VLANs")]
+    for r in results:
+        rows.append((r["backend"], str(r["port_create"]["ports_per_s"]),
+                     str(r["port_create_concurrent"]["ports_per_s"]),
+                     str(r["port_create"]["latency_ms_p95"]),
+                     str(r["statements"]["per_port_create"]),
+                     str(r["statements"]["per_list_all_fields"]),
+                     str(r["list"]["all_fields"]["best_s"]),
+                     str(r["list"]["id_status"]["best_s"]),
+                     str(r["vlan_networks"]["networks_per_s"]),
+                     str(r["vlan_networks"]["duplicate_vlans"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", help="admin URL of a PostgreSQL server")
+    parser.add_argument("--ports", type=int, default=1000)
+    parser.add_argument("--port-clients", type=int, default=4)
+    parser.add_argument("--statement-creates", type=int, default=50)
+    parser.add_argument("--list-ports", type=int, default=10000)
+    parser.add_argument("--networks", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args(argv)
+    results, skipped = [], {}
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            results.append(run_backend("sqlite", None, args))
+        elif backend == "postgresql":
+            with contextlib.ExitStack() as stack:
+                base = args.postgres_url or stack.enter_context(private_postgres())
+                if not base:
+                    skipped["postgresql"] = "PostgreSQL is not installed (use --postgres-url)"
+                    continue
+                url = stack.enter_context(postgres_database(base))
+                results.append(run_backend("postgresql", url, args))
+        else:
+            parser.error(f"unknown backend {backend}")
+    print(json.dumps({"benchmark": "api", "results": results, "skipped": skipped}, indent=2))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
