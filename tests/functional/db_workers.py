@@ -26,6 +26,12 @@ def _plugin(url: str, mappings: Sequence[str]) -> ZvmPlugin:
 def create_networks(url: str, mappings: Sequence[str], threads: int, per_thread: int,
                     start_at: float) -> list[tuple[str, object]]:
     """``[("ok", vlan) | ("error", exception class name)]`` for every create."""
+    return timed_create_networks(url, mappings, threads, per_thread, start_at)[0]
+
+
+def timed_create_networks(url: str, mappings: Sequence[str], threads: int, per_thread: int,
+                          start_at: float) -> tuple[list[tuple[str, object]], float, float]:
+    """:func:`create_networks` plus the wall-clock time the creates began and ended."""
     plugin = _plugin(url, mappings)
     ctx = get_admin_context()
 
@@ -37,10 +43,12 @@ def create_networks(url: str, mappings: Sequence[str], threads: int, per_thread:
             return "error", type(exc).__name__
 
     time.sleep(max(0.0, start_at - time.time()))
+    began = time.time()
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(one, range(threads * per_thread)))
+    ended = time.time()
     plugin.db.dispose()
-    return results
+    return results, began, ended
 
 
 def create_ports(url: str, mappings: Sequence[str], network_id: str, threads: int,
