@@ -179,7 +179,12 @@ def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
     main_greenlet = greenlet.getcurrent()
     hub = eventlet.hubs.get_hub()
 
+    stopping = []
+
     def stop(signum: int, _frame: Any) -> None:
+        if stopping:  # a second signal must not interrupt the wait for requests in flight
+            return
+        stopping.append(signum)
         logger.info("%s received, stopping", signal.Signals(signum).name)
         # Raise in the serving greenlet (not in whatever runs the handler):
         # eventlet.wsgi.server stops accepting and waits for requests in flight.
