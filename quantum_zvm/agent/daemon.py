@@ -480,11 +480,13 @@ class Agent:
                     LOG.info("xCAT and the plugin answer again: full resync done")
                 backoff = 0.0
                 delay = self.polling_interval
-            except (XcatError, RpcError, OSError, startup.StartupError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the agent must outlive any failure
                 backoff = min(MAX_BACKOFF, max(self.polling_interval, backoff * 2 or
                                                self.polling_interval))
-                LOG.warning("cycle failed (%s: %s); retrying in %.0fs", type(exc).__name__,
-                            exc, backoff)
+                expected = isinstance(exc, (XcatError, RpcError, OSError, startup.StartupError))
+                LOG.log(logging.WARNING if expected else logging.ERROR,
+                        "cycle failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc,
+                        backoff, exc_info=not expected)
                 self.resync = FULL
                 if isinstance(exc, startup.StartupError):
                     self.identity = None

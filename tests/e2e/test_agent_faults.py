@@ -108,11 +108,11 @@ def test_plugin_outage_keeps_the_agent_running_and_resyncs(zvm_stack):
 
 def test_agent_killed_mid_batch_converges_on_restart(zvm_stack):
     stack = zvm_stack(start_agent=False)
-    stack.sim.control.fault(smcli_latency=0.05)
+    stack.sim.control.fault(smcli_latency=0.1)
     blue = stack.network("blue", "vlan", "VSW1", 150)
     red = stack.network("red", "vlan", "VSW1", 160)
     ports = {}
-    for i in range(12):
+    for i in range(16):
         userid = f"LNX{i:04d}"
         stack.guest(userid, ("1000",))
         port = stack.port((blue if i % 2 else red)["id"])
