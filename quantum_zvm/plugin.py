@@ -99,8 +99,6 @@ def _given(attrs: Mapping[str, Any], key: str) -> bool:
 class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
     """See the module docstring."""
 
-    supported_extension_aliases = ["provider", "binding", "agent", "agent_scheduler"]
-
     def __init__(self, conf: cfg.ConfigOpts, db: Database | None = None):
         conf.register_opts(PLUGIN_OPTS)
         self.conf = conf
