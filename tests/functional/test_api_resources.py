@@ -192,6 +192,14 @@ def test_filters_fields_sorting_and_pagination(api):
         url = nexts[0].split("/v2.0", 1)[1] if nexts else None
         assert len(seen) <= 7
     assert seen == names
+    # ... and back from the second page through its "previous" link.
+    second = api.call("GET", f"/ports?network_id={net['id']}&sort_key=name&limit=3"
+                             f"&marker={listed[-3]['id']}").json()
+    assert [p["name"] for p in second["ports"]] == names[3:6]
+    previous = [link["href"] for link in second["ports_links"] if link["rel"] == "previous"]
+    first = api.call("GET", previous[0].split("/v2.0", 1)[1], expect=200).json()
+    assert [p["name"] for p in first["ports"]] == names[:3]
+    assert [link["rel"] for link in first["ports_links"]] == ["next"]
     # project_id works as an alias of tenant_id, in fields and filters.
     one = api.call("GET", f"/networks/{net['id']}?fields=project_id").json()["network"]
     assert one == {"project_id": "admin"}
