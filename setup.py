@@ -58,8 +58,6 @@ setup(
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",
-            "quantum_zvm.api = quantum_zvm.api.options:list_opts",
-            "quantum_zvm.plugin = quantum_zvm.plugin:list_opts",
         ],
     },
     classifiers=[

@@ -41,19 +41,6 @@ from quantum_zvm.db.segments import Segment, is_set
 
 LOG = logging.getLogger(__name__)
 
-PLUGIN_OPTS = [
-    cfg.BoolOpt("allow_overlapping_ips", default=False,
-                help="Allow subnets of different networks to overlap (CIDRs are then only "
-                     "checked within one network), as Quantum's option of that name."),
-]
-
-
-
-def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """Entry point for oslo-config-generator (``oslo.config.opts``)."""
-    return [(None, PLUGIN_OPTS)]
-
-
 NETWORKS = models.Network.__table__
 SUBNETS = models.Subnet.__table__
 PORTS = models.Port.__table__
@@ -100,7 +87,6 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
     """See the module docstring."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database | None = None):
-        conf.register_opts(PLUGIN_OPTS)
         self.conf = conf
         self.db = db or Database.from_conf(conf)
         self.mappings = config.vswitch_mappings(conf)

@@ -12,7 +12,7 @@ eventlet's ``monkey_patch()`` happens here, in the entry point only.
 """
 from __future__ import annotations
 
-import re
+import ipaddress
 import signal
 import socket
 import sys
@@ -35,11 +35,11 @@ def run(argv: Sequence[str]) -> int:
     from quantum_zvm.common import config, log
 
     conf = config.load_or_exit(argv, PROG, role="server")
-    problems = load_api_options(conf)
-    if problems:
-        config.print_problems(problems, PROG)
-        return config.EXIT_CONFIG_ERROR
     logger = log.setup(conf, PROG)
+    if conf.auth_strategy == "noauth" and not ipaddress.ip_address(
+            socket.gethostbyname(conf.bind_host)).is_loopback:
+        logger.warning("auth_strategy = noauth on %s: anyone who reaches this address can act "
+                       "as any tenant or admin; use auth_strategy = keystone", conf.bind_host)
     try:
         plugin, app, api = build(conf)
     except StartupError as exc:
@@ -76,27 +76,6 @@ class StartupError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def load_api_options(conf: Any) -> list:
-    """Register the REST API options on ``conf``; the problems of their values."""
-    from oslo_config import cfg
-
-    from quantum_zvm.api import options
-    from quantum_zvm.common import config
-
-    options.register(conf)
-    problems = []
-    for opt in options.API_OPTS:
-        try:
-            getattr(conf, opt.dest)
-        except (cfg.ConfigFileValueError, ValueError) as exc:
-            # "Value for option X from LocationInfo(..., detail='<file>') is not valid: <why>"
-            text = str(exc)
-            where = re.search(r"detail='([^']*)'", text)
-            problems.append(config.Problem(where.group(1) if where else "<unknown>", "DEFAULT",
-                                           opt.dest, text.rsplit("is not valid: ", 1)[-1]))
-    return problems
 
 
 def build(conf: Any) -> tuple[Any, Callable, Any]:

@@ -28,8 +28,9 @@ EXIT_CONFIG_ERROR = 2
 DEFAULT_OPTS = [
     cfg.StrOpt("state_path", default="/var/lib/quantum-zvm",
                help="Directory for state files (the default SQLite database lives here)."),
-    cfg.HostAddressOpt("bind_host", default="0.0.0.0",
-                       help="Address the REST API listens on."),
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1",
+                       help="Address the REST API listens on. The default keeps the API on "
+                            "loopback; listen on other addresses with auth_strategy = keystone."),
     cfg.PortOpt("bind_port", default=9696, help="Port the REST API listens on."),
     cfg.StrOpt("auth_strategy", default="noauth",
                choices=[("noauth", "identity from the X-Project-Id, X-User-Id and X-Roles "
@@ -47,6 +48,21 @@ DEFAULT_OPTS = [
                help="Seconds after the last heartbeat before an agent is considered down."),
     cfg.IntOpt("max_request_body_size", default=114688, min=1024,
                help="Largest accepted REST request body, in bytes."),
+    cfg.BoolOpt("allow_bulk", default=True,
+                help="Accept bulk creates ({\"networks\": [...]}) in one transaction."),
+    cfg.BoolOpt("allow_pagination", default=True,
+                help="Honour limit/marker/page_reverse on list requests."),
+    cfg.BoolOpt("allow_sorting", default=True,
+                help="Honour sort_key/sort_dir on list requests."),
+    cfg.IntOpt("pagination_max_limit", default=-1, min=-1,
+               help="Largest page a list request returns (-1: no limit)."),
+    cfg.StrOpt("noauth_default_project", default="admin",
+               help="With auth_strategy = noauth, a request without X-Project-Id / "
+                    "X-Tenant-Id / X-Roles headers acts as an admin of this project "
+                    "(what clients such as 'openstack --os-auth-type none' send)."),
+    cfg.BoolOpt("allow_overlapping_ips", default=False,
+                help="Allow subnets of different networks to overlap (CIDRs are then only "
+                     "checked within one network), as Quantum's option of that name."),
     cfg.StrOpt("control_exchange", default="quantum",
                help="AMQP exchange for RPC topics."),
     cfg.StrOpt("transport_url", secret=True,

@@ -4,7 +4,7 @@ import json
 import pytest
 import webob
 
-from quantum_zvm.api import options, router
+from quantum_zvm.api import router
 
 ADMIN = {}
 T1 = {"X-Project-Id": "tenant-a", "X-Roles": "member"}
@@ -23,7 +23,6 @@ class RecordingNotifier:
 
 @pytest.fixture
 def api(plugin):
-    options.register(plugin.conf)
     app, core = router.build_app(plugin, plugin.conf)
     core.dhcp_notifier = RecordingNotifier()
 

@@ -3,7 +3,7 @@ import importlib.util
 
 import pytest
 
-from quantum_zvm.api import auth, faults, options
+from quantum_zvm.api import auth, faults
 from quantum_zvm.common import config
 
 
@@ -46,7 +46,6 @@ def test_keystone_without_keystonemiddleware_is_a_clear_error():
         pytest.skip("keystonemiddleware (an optional extra) is installed")
     conf = config.new_conf()
     conf([], project="quantum")
-    options.register(conf)
     conf.set_override("auth_strategy", "keystone")
     with pytest.raises(auth.KeystoneUnavailable, match="needs keystonemiddleware"):
         auth.pipeline(lambda e, s: [], conf)

@@ -4,7 +4,7 @@ import logging
 
 import webob
 
-from quantum_zvm.api import faults, options, router
+from quantum_zvm.api import faults, router
 from quantum_zvm.common import config, exceptions
 
 
@@ -22,7 +22,6 @@ class BrokenPlugin:
 def app():
     conf = config.new_conf()
     conf([], project="quantum")
-    options.register(conf)
     return router.build_app(BrokenPlugin(), conf)[0]
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import webob
 
-from quantum_zvm.api import options, router
+from quantum_zvm.api import router
 from quantum_zvm.common import config
 
 NET = "3f1a2b3c-0000-4000-8000-00000000abcd"
@@ -21,7 +21,6 @@ class NoPlugin:
 def app():
     conf = config.new_conf()
     conf([], project="quantum")
-    options.register(conf)
     conf.set_override("max_request_body_size", 2048)
     return router.build_app(NoPlugin(), conf)[0]
 
