@@ -50,6 +50,7 @@ setup(
     entry_points={
         "console_scripts": [
             "quantum-zvm-check-config = quantum_zvm.common.check_config:main",
+            "quantum-zvm-nic = quantum_zvm.nic_cli:main",
             "quantum-zvm-db-manage = quantum_zvm.db.manage:main",
             "quantum-zvm-server = quantum_zvm.server:main",
             "quantum-zvm-agent = quantum_zvm.agent.main:main",
