@@ -253,7 +253,7 @@ def _check_header_value(value: str, field_name: str) -> str:
     return value
 
 
-def _parse_server(server: str) -> tuple[str, str]:
+def parse_server(server: str) -> tuple[str, str]:
     """Split ``server`` into (base URL, display name); scheme defaults to https."""
     if not isinstance(server, str) or not server.strip():
         raise ValueError("server: must be a host name, host:port or URL")
@@ -363,7 +363,7 @@ class XcatClient:
                  backoff_max: float = 10.0,
                  pool_size: int = 4,
                  prefix: str = DEFAULT_PREFIX):
-        self.base_url, self.server = _parse_server(server)
+        self.base_url, self.server = parse_server(server)
         self.username = username
         self._password = password
         if credentials_in_query:

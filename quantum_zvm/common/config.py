@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from oslo_config import cfg
 
 from xcat import zvm_names
+from xcat.client import parse_server
 
 EXIT_CONFIG_ERROR = 2
 
@@ -396,6 +397,12 @@ def _check_agent(check: _Checker) -> None:
     for option in ("zvm_xcat_server", "zvm_xcat_username", "zvm_xcat_password"):
         if not check.get("AGENT", option):
             check.add("AGENT", option, "required by the agent but not set")
+    server = check.get("AGENT", "zvm_xcat_server")
+    if server:
+        try:
+            parse_server(server)
+        except ValueError as exc:
+            check.add("AGENT", "zvm_xcat_server", str(exc).removeprefix("server: "))
     node = check.get("AGENT", "xcat_zhcp_nodename")
     if node is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", node):
         check.add("AGENT", "xcat_zhcp_nodename", f"{node!r} is not an xCAT node name")

@@ -73,6 +73,7 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
         polling_interval = soon
         vswitch_mappings = vsw1:10:5,vsw1
         xcat_mgt_ip = 10.0.0.300
+        zvm_xcat_server = ftp://mn.example.com
         dhcp_userid = SYSTEM
         [VSW1]
         rdev_list = 12345
@@ -80,7 +81,7 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
     _, problems = config.load(["--config-file", path], "test")
     found = {(p.section, p.option): p for p in problems}
     assert all(p.file == path for p in problems if p.option not in (
-        "zvm_xcat_server", "zvm_xcat_username", "zvm_xcat_password", "xcat_mgt_mask"))
+        "zvm_xcat_username", "zvm_xcat_password", "xcat_mgt_mask"))
     assert "multicast" in found[("DEFAULT", "base_mac")].reason
     assert "sqlite://, mysql:// or postgresql://" in found[("DATABASE", "sql_connection")].reason
     assert "soon" in found[("AGENT", "polling_interval")].reason
@@ -88,7 +89,8 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
     assert "not an IPv4 address" in found[("AGENT", "xcat_mgt_ip")].reason
     assert "set together" in found[("AGENT", "xcat_mgt_mask")].reason
     assert "reserved" in found[("AGENT", "dhcp_userid")].reason
-    assert found[("AGENT", "zvm_xcat_server")].reason == "required by the agent but not set"
+    assert "unsupported scheme 'ftp'" in found[("AGENT", "zvm_xcat_server")].reason
+    assert found[("AGENT", "zvm_xcat_username")].reason == "required by the agent but not set"
     assert str(found[("AGENT", "polling_interval")]).startswith(f"{path}: [AGENT] polling_interval: ")
 
 
