@@ -388,7 +388,7 @@ def _check_transport_url(check: _Checker) -> None:
     if not url:
         return
     parts = urlsplit(url)
-    if parts.scheme not in ("rabbit", "amqp", "embedded", "memory"):
+    if parts.scheme not in ("rabbit", "amqp", "embedded"):
         check.add(None, "transport_url",
                   f"unsupported scheme {parts.scheme!r} (rabbit://, amqp:// or embedded://)")
 
