@@ -56,6 +56,7 @@ setup(
             "quantum-zvm-agent = quantum_zvm.agent.main:main",
             "quantum-zvm-rootwrap = quantum_zvm.agent.rootwrap:main",
             "xcat-zvm-simulator = xcat.simulator.main:main",
+            "quantum-zvm-demo = quantum_zvm.demo.main:main",
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",

@@ -1,0 +1,486 @@
+"""The demo's steps, in order, each announced on one progress line.
+
+A step that fails raises :class:`StepFailed` naming the step, the reason and
+the logs that explain it; :func:`run_demo` then prints the tail of those logs,
+stops every service and returns non-zero.  Services are stopped on every way
+out (success, failure, Ctrl-C/SIGTERM), except after a successful
+``--keep-running``, which records them for ``--stop``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, TextIO
+
+from quantum_zvm.demo import files, render
+from quantum_zvm.demo.clients import Api, ApiError, SimControl
+from quantum_zvm.demo.services import (CommandError, Service, Services, command_path,
+                                       run_command)
+
+MAPPED = (files.VLAN_VSWITCH, files.FLAT_VSWITCH)
+GUESTS = ("LINUX01", "LINUX02", "LINUX03", "LINUX04", files.DHCP_USERID)
+CONFIG_NAME = "zvm_quantum_plugin.ini"
+START_TIMEOUT = 30.0
+CONVERGE_TIMEOUT = 45.0
+POLL = 0.2
+# The agent checks the z/VM IPL time this often (default 30 s; quick for the demo).
+SYSTEM_CHECK_SECONDS = "1"
+
+
+@dataclass(frozen=True)
+class NicPlan:
+    """One guest NIC of the demo: which guest, which network, and which path attaches it."""
+
+    port_name: str
+    userid: str
+    network: str
+    path: str  # "nic": quantum-zvm-nic attach (xCAT hand-off); "api": binding:profile
+    vdev: str | None = None
+    fixed_ip: str | None = None  # last octet of a fixed address (nic path, --fixed-ip)
+
+
+PLAN = (
+    NicPlan("linux01-flat", "LINUX01", "flat-net", "nic"),
+    NicPlan("linux01-vlan", "LINUX01", "vlan-net", "nic", fixed_ip="50"),
+    NicPlan("linux04-vlan", "LINUX04", "vlan-net", "nic"),
+    NicPlan("linux02-vlan", "LINUX02", "vlan-net", "api", vdev="2000"),
+    NicPlan("linux03-flat", "LINUX03", "flat-net", "api"),
+)
+NETWORKS = {
+    # name: (provider attributes, CIDR); vlan-net gets its VLAN from VSW1's range
+    "flat-net": ({"provider:network_type": "flat",
+                  "provider:physical_network": files.FLAT_VSWITCH}, "10.10.0.0/24"),
+    "vlan-net": ({}, "10.20.0.0/24"),
+}
+PATH_LABEL = {"nic": "quantum-zvm-nic", "api": "API binding"}
+
+
+class StepFailed(Exception):
+    """A step failed: ``reason`` says why, ``logs`` are the services whose logs explain it."""
+
+    def __init__(self, step: str, reason: str, logs: tuple[str, ...] = ()):
+        super().__init__(f"{step}: {reason}")
+        self.step = step
+        self.reason = reason
+        self.logs = logs
+
+
+class Interrupted(Exception):
+    """The demo got SIGINT, SIGTERM or SIGHUP."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass
+class Demo:
+    out: TextIO = sys.stdout
+    keep_running: bool = False
+    started: float = field(default_factory=time.monotonic)
+    state_dir: Path | None = None
+    services: Services | None = None
+    sim: SimControl | None = None
+    api: Api | None = None
+    api_url: str = ""
+    config_path: Path | None = None
+    networks: dict[str, dict] = field(default_factory=dict)
+    subnets: dict[str, dict] = field(default_factory=dict)
+    ports: dict[str, dict] = field(default_factory=dict)  # by plan port name
+    current_step: str = ""
+
+    # ------------------------------------------------------------------ output
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @contextmanager
+    def step(self, title: str, logs: tuple[str, ...] = ()) -> Iterator[dict]:
+        """Announce a step; the body may set ``result["detail"]``; failures become StepFailed."""
+        self.current_step = title
+        print(f"[{self.elapsed():5.1f}s] {title} ... ", end="", file=self.out, flush=True)
+        result: dict = {}
+        try:
+            yield result
+        except StepFailed:
+            self.say("FAILED")
+            raise
+        except (ApiError, CommandError, OSError, TimeoutError) as exc:
+            self.say("FAILED")
+            output = getattr(exc, "output", "")
+            raise StepFailed(title, str(exc) + (f"\n{output}" if output else ""), logs) from None
+        self.say("ok" + (f" ({result['detail']})" if result.get("detail") else ""))
+
+    def section(self, title: str, body: str) -> None:
+        self.say(f"\n{title}\n{body}\n")
+
+    # ------------------------------------------------------------------ helpers
+    def wait(self, what: str, predicate: Callable[[], Any], timeout: float,
+             watch: tuple[str, ...], logs: tuple[str, ...]) -> Any:
+        """Poll ``predicate`` until truthy; fail early when a watched service exits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for name in watch:
+                service = self.services.get(name)
+                if service is not None and not service.alive():
+                    raise StepFailed(self.current_step, f"{name} exited with status "
+                                     f"{service.exit_status()} while waiting for {what}",
+                                     (name,))
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise StepFailed(self.current_step, f"timed out after {timeout:.0f} s "
+                                 f"waiting for {what}", logs)
+            time.sleep(POLL)
+
+    def model(self) -> dict:
+        return self.sim.state()["model"]
+
+    def all_ports(self) -> list[dict]:
+        return [self.api.show("port", p["id"]) for p in self.ports.values()]
+
+    def log_path(self, name: str) -> Path:
+        return self.state_dir / f"{name}.log"
+
+    # ------------------------------------------------------------------ steps
+    def make_state_dir(self) -> None:
+        with self.step("Create a temporary state directory") as r:
+            self.state_dir = Path(tempfile.mkdtemp(prefix="quantum-zvm-demo-"))
+            self.services = Services(self.state_dir, outlive_demo=self.keep_running)
+            r["detail"] = str(self.state_dir)
+
+    def start_simulator(self) -> None:
+        with self.step("Make a CA and a certificate for the simulated xCAT MN",
+                       ("openssl",)) as r:
+            self.tls = files.make_tls(self.state_dir / "tls", self.log_path("openssl"))
+            r["detail"] = (f"CA {self.tls.ca_file}" if self.tls
+                           else "openssl not found: the simulator serves plain HTTP")
+        with self.step("Start xcat-zvm-simulator (xCAT MN + zHCP + z/VM host)",
+                       ("simulator",)) as r:
+            argv = [command_path("xcat-zvm-simulator"), "--listen", "127.0.0.1:0"]
+            if self.tls:
+                argv += ["--tls-cert", str(self.tls.cert_file),
+                         "--tls-key", str(self.tls.key_file)]
+            service = self.services.start("simulator", argv)
+            url = self.wait("the simulator to listen", lambda: _listening_url(service),
+                            START_TIMEOUT, ("simulator",), ("simulator",))
+            self.xcat_url = url
+            self.sim = SimControl(url, verify=str(self.tls.ca_file) if self.tls else True)
+            self.sim.health()
+            r["detail"] = url + (", TLS verified against the demo CA" if self.tls else "")
+        with self.step(f"Define {files.VLAN_VSWITCH} as an operator would: CP DEFINE VSWITCH, "
+                       "not in SYSTEM CONFIG", ("simulator",)) as r:
+            self.sim.add_vswitch({"name": files.VLAN_VSWITCH, "vlan_aware": True,
+                                  "default_vid": 1, "rdevs": [files.RDEVS[files.VLAN_VSWITCH]],
+                                  "persistent": False})
+            r["detail"] = "an IPL will lose it"
+
+    def configure(self) -> None:
+        with self.step(f"Write {CONFIG_NAME}") as r:
+            api_port = _free_port()
+            self.api_url = f"http://127.0.0.1:{api_port}"
+            self.config_path = self.state_dir / CONFIG_NAME
+            self.config_path.write_text(files.plugin_ini(
+                self.state_dir, api_port, self.xcat_url, self.tls.ca_file if self.tls else None))
+            self.config_path.chmod(0o600)
+            r["detail"] = f"SQLite and the RPC directory under {self.state_dir}"
+        with self.step("Create the database: quantum-zvm-db-manage upgrade head",
+                       ("db-manage",)) as r:
+            run_command([command_path("quantum-zvm-db-manage"), "--config-file",
+                         str(self.config_path), "upgrade", "head"], self.log_path("db-manage"))
+            r["detail"] = "SQLite"
+
+    def show_zvm(self, title: str, ports: list[dict] | None = None) -> dict:
+        model = self.model()
+        self.section(f"{title}: vswitch grants and VLANs",
+                     render.grants_table(model, MAPPED))
+        self.section(f"{title}: NICs in the user directory (NICDEF) and live",
+                     render.nic_table(model, GUESTS, ports or ()))
+        return model
+
+    def start_server(self) -> None:
+        with self.step("Start quantum-zvm-server (REST API, plugin, RPC)", ("server",)) as r:
+            self.services.start("server", [command_path("quantum-zvm-server"), "--config-file",
+                                           str(self.config_path)])
+            self.api = Api(self.api_url)
+            self.wait("the REST API to answer", self._api_up, START_TIMEOUT, ("server",),
+                      ("server",))
+            r["detail"] = self.api_url
+
+    def _api_up(self) -> bool:
+        try:
+            self.api.list("network", "fields=id")
+            return True
+        except ApiError:
+            return False
+
+    def start_agent(self) -> None:
+        with self.step(f"Start quantum-zvm-agent (zHCP {files.ZHCP}, host {files.HOST})",
+                       ("agent", "server")) as r:
+            self.sim.reset_counters()
+            begin = time.monotonic()
+            self.services.start("agent", [command_path("quantum-zvm-agent"), "--config-file",
+                                          str(self.config_path), "--system-check-interval",
+                                          SYSTEM_CHECK_SECONDS])
+            self.wait("the agent to report and create its vswitches", self._agent_ready,
+                      START_TIMEOUT, ("agent", "server", "simulator"), ("agent",))
+            seconds = time.monotonic() - begin
+            r["detail"] = f"alive; {files.FLAT_VSWITCH} created"
+        self.say(render.cost_summary(self.sim.counters(), seconds, top=4))
+
+    def _agent_ready(self) -> bool:
+        agents = self.api.list("agent")
+        alive = any(a["host"] == files.HOST and a["alive"] and a["agent_type"] == "z/VM agent"
+                    for a in agents)
+        return alive and all(name in self.model()["vswitches"] for name in MAPPED)
+
+    def create_networks(self) -> None:
+        with self.step("Create a flat and a VLAN network with subnets (REST API)",
+                       ("server",)) as r:
+            for name, (provider, cidr) in NETWORKS.items():
+                network = self.api.create("network", {"name": name, **provider})
+                self.networks[name] = network
+                self.subnets[name] = self.api.create("subnet", {
+                    "network_id": network["id"], "name": name.replace("-net", "-subnet"),
+                    "ip_version": 4, "cidr": cidr})
+            vlan = self.networks["vlan-net"]["provider:segmentation_id"]
+            r["detail"] = f"vlan-net got VLAN {vlan} from {files.VLAN_VSWITCH}'s range"
+        self.section("Networks", render.network_table(list(self.networks.values()),
+                                                      list(self.subnets.values())))
+
+    def attach_with_nic_command(self) -> None:
+        plans = [p for p in PLAN if p.path == "nic"]
+        with self.step(f"Attach {len(plans)} NICs with quantum-zvm-nic (xCAT hand-off path)",
+                       ("nic",)) as r:
+            nic = command_path("quantum-zvm-nic")
+            done = []
+            for plan in plans:
+                argv = [nic, "--config-file", str(self.config_path), "--quantum-url",
+                        self.api_url, "attach", "--userid", plan.userid, "--network",
+                        self.networks[plan.network]["id"], "--json"]
+                if plan.fixed_ip:
+                    subnet = self.subnets[plan.network]
+                    address = subnet["cidr"].rsplit(".", 1)[0] + "." + plan.fixed_ip
+                    argv += ["--fixed-ip", f"subnet_id={subnet['id']},ip_address={address}"]
+                if plan.vdev:
+                    argv += ["--vdev", plan.vdev]
+                result = json.loads(run_command(argv, self.log_path("nic")))
+                self.ports[plan.port_name] = self.api.call(
+                    "PUT", f"/ports/{result['port_id']}",
+                    {"port": {"name": plan.port_name}})["port"]
+                done.append(f"{plan.userid} {result['vdev']}")
+            r["detail"] = ", ".join(done)
+
+    def attach_through_api(self) -> None:
+        plans = [p for p in PLAN if p.path == "api"]
+        with self.step(f"Create {len(plans)} ports bound through the API "
+                       f"(binding:host_id {files.HOST}, binding:profile zvm_userid)",
+                       ("server",)) as r:
+            for plan in plans:
+                profile = {"zvm_userid": plan.userid}
+                if plan.vdev:
+                    profile["vdev"] = plan.vdev
+                port = self.api.create("port", {
+                    "name": plan.port_name, "network_id": self.networks[plan.network]["id"]})
+                self.ports[plan.port_name] = self.api.call("PUT", f"/ports/{port['id']}", {
+                    "port": {"binding:host_id": files.HOST, "binding:profile": profile}})["port"]
+            r["detail"] = ", ".join(f"{p.userid}" + (f" {p.vdev}" if p.vdev else "")
+                                    for p in plans)
+
+    def wait_active(self) -> list[dict]:
+        with self.step(f"Wait until all {len(self.ports)} ports are ACTIVE",
+                       ("agent", "server")) as r:
+            ports = self.wait("every port ACTIVE", self._ports_active, CONVERGE_TIMEOUT,
+                              ("agent", "server", "simulator"), ("agent",))
+            r["detail"] = f"{self.elapsed():.1f} s since the start"
+        return ports
+
+    def _ports_active(self) -> list[dict] | None:
+        ports = self.all_ports()
+        failed = [p for p in ports if p["status"] == "ERROR"]
+        if failed:
+            reasons = "; ".join(f"{p['name']}: {(p.get('binding:vif_details') or {}).get('error')}"
+                                for p in failed)
+            raise StepFailed(self.current_step, f"ports in ERROR: {reasons}", ("agent",))
+        return ports if all(p["status"] == "ACTIVE" for p in ports) else None
+
+    def ipl(self, before: dict) -> None:
+        with self.step("Fire a z/VM IPL through the simulator control plane",
+                       ("simulator",)) as r:
+            self.sim.reset_counters()
+            begin = time.monotonic()
+            self.sim.fire("ipl")
+            r["detail"] = (f"{files.VLAN_VSWITCH} and its grants are gone; "
+                           "autolog guests logged on again")
+        self.section("Right after the IPL: vswitch grants and VLANs",
+                     render.grants_table(self.model(), MAPPED))
+        with self.step("Wait for the agent to restore vswitches, grants and couplings",
+                       ("agent",)) as r:
+            want = render.grants(before, MAPPED)
+            self.wait("the grants of before the IPL", lambda: self._restored(want),
+                      CONVERGE_TIMEOUT, ("agent", "server", "simulator"), ("agent",))
+            seconds = time.monotonic() - begin
+            counters = self.sim.counters()
+            r["detail"] = f"{seconds:.1f} s after the IPL"
+        self.section("After the IPL (restored by the agent)", render.cost_summary(
+            counters, seconds))
+        self.show_zvm("z/VM after the IPL", self.all_ports())
+
+    def _restored(self, want: dict) -> bool:
+        model = self.model()
+        if render.grants(model, MAPPED) != want:
+            return False
+        for guest in model["guests"].values():
+            if not guest.get("logged_on"):
+                continue
+            for vdev, nic in (guest.get("nicdefs") or {}).items():
+                if nic.get("lan_name") in MAPPED:
+                    live = (guest.get("active_nics") or {}).get(vdev) or {}
+                    if live.get("coupled_to") != nic["lan_name"]:
+                        return False
+        return True
+
+    # ------------------------------------------------------------------ the whole run
+    def run(self) -> None:
+        self.make_state_dir()
+        self.start_simulator()
+        self.configure()
+        self.show_zvm("z/VM before")
+        self.start_server()
+        self.start_agent()
+        self.create_networks()
+        self.sim.reset_counters()
+        begin = time.monotonic()
+        self.attach_with_nic_command()
+        self.attach_through_api()
+        ports = self.wait_active()
+        seconds = time.monotonic() - begin
+        attached_by = {self.ports[p.port_name]["id"]: PATH_LABEL[p.path] for p in PLAN}
+        self.section("Attaching and converging all NICs", render.cost_summary(
+            self.sim.counters(), seconds))
+        self.section("Ports (REST API)", render.port_table(
+            ports, list(self.networks.values()), attached_by))
+        before = self.show_zvm("z/VM after attaching", ports)
+        self.ipl(before)
+        ports = self.all_ports()
+        self.section("Ports after the IPL (REST API)", render.port_table(
+            ports, list(self.networks.values()), attached_by))
+        statuses = {p["status"] for p in ports}
+        if statuses != {"ACTIVE"}:
+            raise StepFailed("check the ports after the IPL",
+                             f"port statuses {sorted(statuses)}", ("agent",))
+
+    def print_usage(self) -> None:
+        """How to use the services left running, and how to stop them."""
+        record = self.services.record(str(self.config_path))
+        openstack = shutil.which("openstack") or (
+            str(Path(sys.executable).parent / "openstack")
+            if (Path(sys.executable).parent / "openstack").exists() else None)
+        os_cmd = f"{openstack or 'openstack'} --os-auth-type none --os-endpoint {self.api_url}"
+        lines = [
+            "The services keep running:",
+            f"  REST API          {self.api_url}/v2.0   (noauth: no token needed)",
+            f"  xCAT simulator    {self.xcat_url}/xcatws   (root/cluster; control plane "
+            f"{self.xcat_url}/_sim)",
+            f"  configuration     {self.config_path}",
+            f"  logs              {self.state_dir}/*.log",
+            "",
+            "Try:",
+            f"  {os_cmd} network list",
+            f"  {os_cmd} port list --long",
+            f"  {os_cmd} network agent list",
+            f"  {os_cmd} port create --network flat-net --host {files.HOST} "
+            f"--binding-profile zvm_userid=LINUX05 linux05-flat",
+            f"  {command_path('quantum-zvm-nic')} --config-file {self.config_path} "
+            f"--quantum-url {self.api_url} list --userid LINUX01",
+        ]
+        if openstack is None:
+            lines.append("  (the openstack CLI is not installed: "
+                         f"{Path(sys.executable).parent}/pip install python-openstackclient)")
+        lines += ["", "Stop them and remove the state directory:",
+                  f"  {command_path('quantum-zvm-demo')} --stop {self.state_dir}",
+                  f"  (the record of their pids is {record})"]
+        self.section("", "\n".join(lines))
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening_url(service: Service) -> str | None:
+    for line in service.tail(5).splitlines():
+        if line.startswith("xcat-zvm-simulator listening on "):
+            return line.rsplit(" ", 1)[1]
+    return None
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
+    """Run the demo; 0 when every step passed, 1 when one failed, 128+N on signal N."""
+    demo = Demo(out=out, keep_running=keep_running)
+    handlers = {sig: signal.signal(sig, _raise_interrupted)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    status = 0
+    failure: StepFailed | None = None
+    try:
+        demo.run()
+    except StepFailed as exc:
+        failure, status = exc, 1
+    except Interrupted as exc:
+        demo.say(f"\n{exc} during: {demo.current_step or 'start-up'}; stopping everything")
+        status = 128 + exc.signum
+    finally:
+        for sig in handlers:  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            _finish(demo, status, failure)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+    return status
+
+
+def _finish(demo: Demo, status: int, failure: StepFailed | None) -> None:
+    if failure is not None:
+        demo.say(f"\nThe demo failed at step: {failure.step}\n  {failure.reason}")
+        for name in failure.logs:
+            path = demo.log_path(name) if demo.state_dir else None
+            if path is not None and path.exists():
+                tail = "\n".join(path.read_text(errors="replace").splitlines()[-25:])
+                demo.say(f"\n--- last lines of {path} ---\n{tail}\n--- end of {path.name} ---")
+    if demo.api:
+        demo.api.close()
+    if demo.sim:
+        demo.sim.close()
+    if demo.services is None:
+        return
+    if status == 0 and demo.keep_running:
+        demo.print_usage()
+        return
+    with demo.step("Stop the services") as r:
+        statuses = demo.services.stop_all()
+        r["detail"] = ", ".join(f"{name} exit {code}" for name, code in statuses.items())
+    if status == 0:
+        shutil.rmtree(demo.state_dir, ignore_errors=True)
+        demo.say(f"\nDemo finished in {demo.elapsed():.1f} s: {len(demo.ports)} ports ACTIVE "
+                 f"on {len({p.userid for p in PLAN})} guests, grants restored after the IPL.")
+    elif status == 1:
+        demo.say(f"Logs and configuration kept in {demo.state_dir}")
+    else:
+        shutil.rmtree(demo.state_dir, ignore_errors=True)
