@@ -299,13 +299,26 @@ def request_kind(method: str, segments: Sequence[str]) -> str:
     return f"{method} {resource}"
 
 
-def _describe(exc: BaseException) -> str:
-    """A short reason for a requests/urllib3 exception, without the URL it carries."""
+def _causes(exc: BaseException):
+    """``exc`` and the exceptions it wraps (urllib3 ``reason``, first arg, cause, context)."""
     seen = set()
     cur: BaseException | None = exc
-    reason = None
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
+        yield cur
+        nxt = getattr(cur, "reason", None)
+        if isinstance(nxt, BaseException):
+            cur = nxt
+        elif cur.args and isinstance(cur.args[0], BaseException):
+            cur = cur.args[0]
+        else:
+            cur = cur.__cause__ or cur.__context__
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a requests/urllib3 exception, without the URL it carries."""
+    reason = None
+    for cur in _causes(exc):
         if isinstance(cur, ssl.SSLError):
             reason = getattr(cur, "verify_message", None) or cur.reason or str(cur)
             break
@@ -316,14 +329,6 @@ def _describe(exc: BaseException) -> str:
         if isinstance(cur, OSError) and cur.strerror:
             reason = cur.strerror
             break
-        nxt = getattr(cur, "reason", None)
-        if isinstance(nxt, BaseException):
-            cur = nxt
-            continue
-        if cur.args and isinstance(cur.args[0], BaseException):
-            cur = cur.args[0]
-            continue
-        cur = cur.__cause__ or cur.__context__
     if reason is None:
         reason = type(exc).__name__
     # urllib3 reasons look like "<Conn object at 0x..>: Failed to establish ...: [Errno 111] ..."
@@ -334,21 +339,8 @@ def _connect_phase(exc: BaseException) -> bool:
     """True when the request failed before anything was sent (safe to retry)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    cur: BaseException | None = exc
-    seen = set()
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
-            return True
-        nxt = getattr(cur, "reason", None)
-        if isinstance(nxt, BaseException):
-            cur = nxt
-            continue
-        if cur.args and isinstance(cur.args[0], BaseException):
-            cur = cur.args[0]
-            continue
-        cur = cur.__cause__ or cur.__context__
-    return False
+    return any(isinstance(cur, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
+               for cur in _causes(exc))
 
 
 class XcatClient:

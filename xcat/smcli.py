@@ -408,18 +408,24 @@ def adapter_create(userid: str, vdev: object, *, adapter_type: str = "QDIO",
                   "-t", str(_ADAPTER_TYPES[kind]), "-d", str(count))
 
 
+def _adapter_pairs(vdev: object, adapter_type: str, devices: int,
+                   chpid: object) -> list[tuple[str, str]]:
+    """The ``-k`` pairs common to the Create_Extended functions (validated)."""
+    kind, count = _adapter(adapter_type, devices)
+    pairs = [("image_device_number", _vdev_for(vdev, count)),
+             ("adapter_type", "QDIO" if kind == "QDIO" else "HIPERSOCKETS"),
+             ("devices", str(count))]
+    if chpid is not None:
+        pairs.append(("channel_path_id", _chpid(chpid)))
+    return pairs
+
+
 def adapter_create_extended_dm(userid: str, vdev: object, *, adapter_type: str = "QDIO",
                                devices: int = 3, chpid: object = None,
                                macid: object = None) -> list[str]:
     """``Virtual_Network_Adapter_Create_Extended_DM`` (``-k`` form)."""
     user = zvm_names.userid(userid)
-    kind, count = _adapter(adapter_type, devices)
-    dev = _vdev_for(vdev, count)
-    pairs = [("image_device_number", dev),
-             ("adapter_type", "QDIO" if kind == "QDIO" else "HIPERSOCKETS"),
-             ("devices", str(count))]
-    if chpid is not None:
-        pairs.append(("channel_path_id", _chpid(chpid)))
+    pairs = _adapter_pairs(vdev, adapter_type, devices, chpid)
     if macid is not None:
         pairs.append(("mac_id", zvm_names.macid(macid)))
     return _smcli("Virtual_Network_Adapter_Create_Extended_DM", user, *_k(*pairs))
@@ -429,14 +435,8 @@ def adapter_create_extended(userid: str, vdev: object, *, adapter_type: str = "Q
                             devices: int = 3, chpid: object = None) -> list[str]:
     """``Virtual_Network_Adapter_Create_Extended`` (active guest, ``-k`` form)."""
     user = zvm_names.userid(userid)
-    kind, count = _adapter(adapter_type, devices)
-    dev = _vdev_for(vdev, count)
-    pairs = [("image_device_number", dev),
-             ("adapter_type", "QDIO" if kind == "QDIO" else "HIPERSOCKETS"),
-             ("devices", str(count))]
-    if chpid is not None:
-        pairs.append(("channel_path_id", _chpid(chpid)))
-    return _smcli("Virtual_Network_Adapter_Create_Extended", user, *_k(*pairs))
+    return _smcli("Virtual_Network_Adapter_Create_Extended", user,
+                  *_k(*_adapter_pairs(vdev, adapter_type, devices, chpid)))
 
 
 def _user_vdev(function: str, userid: str, vdev: object) -> list[str]:

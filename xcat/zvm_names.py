@@ -86,20 +86,25 @@ def macid(value: object, field: str = "macid") -> str:
     return text
 
 
-def vlan_id(value: object, field: str = "vlan") -> int:
-    """A VLAN id 1-4094 (ints or decimal strings)."""
+def _int_in_range(value: object, field: str, what: str, low: int, high: int) -> int:
+    """An int or decimal string within ``low..high``."""
     if isinstance(value, bool):
-        raise ValueError(f"{field}: {value!r} is not a VLAN id")
+        raise ValueError(f"{field}: {value!r} is not {what}")
     if isinstance(value, str):
         text = value.strip()
         if not text.isascii() or not text.isdigit():
             raise ValueError(f"{field}: {value!r} is not a number")
         value = int(text)
     if not isinstance(value, int):
-        raise ValueError(f"{field}: {value!r} is not a VLAN id")
-    if not VLAN_MIN <= value <= VLAN_MAX:
-        raise ValueError(f"{field}: {value} is outside {VLAN_MIN}-{VLAN_MAX}")
+        raise ValueError(f"{field}: {value!r} is not {what}")
+    if not low <= value <= high:
+        raise ValueError(f"{field}: {value} is outside {low}-{high}")
     return value
+
+
+def vlan_id(value: object, field: str = "vlan") -> int:
+    """A VLAN id 1-4094 (ints or decimal strings)."""
+    return _int_in_range(value, field, "a VLAN id", VLAN_MIN, VLAN_MAX)
 
 
 def mac_to_macid(mac: str, field: str = "mac") -> str:
@@ -149,18 +154,7 @@ def rdev(value: object, field: str = "rdev") -> str:
 
 def port_number(value: object, field: str = "port_number") -> int:
     """A vswitch port number for port-based vswitches: 1-2048 (decimal)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{field}: {value!r} is not a port number")
-    if isinstance(value, str):
-        text = value.strip()
-        if not text.isascii() or not text.isdigit():
-            raise ValueError(f"{field}: {value!r} is not a number")
-        value = int(text)
-    if not isinstance(value, int):
-        raise ValueError(f"{field}: {value!r} is not a port number")
-    if not PORT_NUMBER_MIN <= value <= PORT_NUMBER_MAX:
-        raise ValueError(f"{field}: {value} is outside {PORT_NUMBER_MIN}-{PORT_NUMBER_MAX}")
-    return value
+    return _int_in_range(value, field, "a port number", PORT_NUMBER_MIN, PORT_NUMBER_MAX)
 
 
 def xcat_node(value: object, field: str = "node") -> str:
