@@ -271,8 +271,9 @@ class Executor:
                 run.reports.append(Report(report.port_id, outcome, ports=report.ports))
             else:
                 run.reports.append(report)
+        reported = {r.port_id for r in run.reports}
         for port, error in run.errors.items():
-            if not any(r.port_id == port for r in run.reports):
+            if port not in reported:
                 run.reports.append(Report(port, Outcome(STATUS_ERROR, error=error),
                                           ports=(port,)))
         return run
@@ -281,10 +282,13 @@ class Executor:
         """Write the rows of ports whose z/VM operations succeeded: every row as one
         ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
         lines: list[tuple[Op, list[str]]] = []
-        row_ops = [op for op in plan.row_ops if not set(op.ports) & run.failed_ports]
+        failed = run.failed_ports
+        row_ops = []
         for op in plan.row_ops:
-            if op not in row_ops:
+            if set(op.ports) & failed:
                 run.results[op] = Result.FAILED
+            else:
+                row_ops.append(op)
         try:
             for op in row_ops:
                 for argv in self._row_commands(op):

@@ -62,6 +62,8 @@ class _Planner:
         self.d = desired
         self.o = observed
         self.ops: list[Op] = []
+        self.positions: dict[Op, int] = {}
+        self.uncoupling: dict[str, set[str]] = defaultdict(set)  # userid -> vdevs
         self.errors: dict[str, str] = dict(desired.rejected)
         self.deferred: set[str] = set()
         self.reads: set[str] = set()
@@ -71,15 +73,24 @@ class _Planner:
 
     # ----------------------------------------------------------------- helpers
     def add(self, op: Op) -> None:
-        for i, existing in enumerate(self.ops):
-            if existing == op:
-                merged = tuple(dict.fromkeys(existing.ports + op.ports))
-                self.ops[i] = dataclasses.replace(existing, ports=merged)
-                return
+        """Add an operation; an equal one already planned serves the new ports too."""
+        position = self.positions.get(op)
+        if position is not None:
+            existing = self.ops[position]
+            merged = tuple(dict.fromkeys(existing.ports + op.ports))
+            self.ops[position] = dataclasses.replace(existing, ports=merged)
+            return
+        self.positions[op] = len(self.ops)
         self.ops.append(op)
+        if isinstance(op, (UncoupleLive, UncoupleDirectory)):
+            self.uncoupling[op.userid].add(op.vdev)
 
     def guest(self, userid: str) -> ObservedGuest:
         return self.o.guest(userid)
+
+    def carriers(self) -> dict[tuple[str, str | None], str]:
+        """NIC -> the accepted port on it."""
+        return {p.nic: p.port_id for p in self.accepted.values()}
 
     def vswitch(self, name: str) -> ObservedVswitch | None:
         return self.o.vswitches.get(name)
@@ -287,17 +298,19 @@ class _Planner:
         """A refused port's NIC must not stay coupled to a managed vswitch, where it
         could carry another network's VLAN (a NIC carried by an accepted port
         is left alone)."""
+        carriers = self.carriers()
         for port_id in sorted(self.errors):
-            self.uncouple_port(port_id)
+            self.uncouple_port(port_id, carriers)
 
-    def uncouple_port(self, port_id: str) -> None:
+    def uncouple_port(self, port_id: str, carriers: Mapping | None = None) -> None:
         """Uncouple a refused port's NIC.  For a port refused for its VLAN an
         unknown directory counts as coupled: it is the case where the NIC
         would get the other VLAN."""
         port = self.d.ports.get(port_id)
         if port is None or port.vdev is None:
             return
-        if any(p.nic == port.nic for p in self.accepted.values() if p.port_id != port_id):
+        carrier = (carriers if carriers is not None else self.carriers()).get(port.nic)
+        if carrier is not None and carrier != port_id:
             return
         served = (port_id,)
         if self.live_vswitch(port.userid, port.vdev) is not None:
@@ -395,8 +408,7 @@ class _Planner:
             return _WAIT
         strangers = {vdev for (uid, vdev) in vsw.connections if uid == userid} - own
         strangers |= {n.vdev for n in guest.directory.values() if n.vswitch == vsw.name} - own
-        planned = {op.vdev for op in self.ops
-                   if isinstance(op, (UncoupleLive, UncoupleDirectory)) and op.userid == userid}
+        planned = self.uncoupling.get(userid, set())
         foreign = sorted(strangers - planned)
         if foreign:
             for port in ports:
