@@ -74,6 +74,13 @@ PORT_FROM = (PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)
              .outerjoin(APPLIED, APPLIED.c.port_id == PORTS.c.id))
 ADMIN = get_admin_context()  # reads back what a transaction just wrote
 
+# One network row by id, per lock: "share" keeps the network from being deleted
+# under us, "update" is for changing it.  Built once (port creates run it every time).
+_NETWORK_BY_ID = sa.select(NETWORKS).where(NETWORKS.c.id == sa.bindparam("network_id"))
+_NETWORK_ROW = {None: _NETWORK_BY_ID,
+                "share": _NETWORK_BY_ID.with_for_update(read=True, key_share=True),
+                "update": _NETWORK_BY_ID.with_for_update()}
+
 
 def _only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in fields} if fields else item
@@ -133,12 +140,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
 
     def _network_row(self, conn: Connection, ctx: Context, network_id: str,
                      lock: str | None = None) -> Any:
-        query = self._network_scope(ctx, sa.select(NETWORKS).where(NETWORKS.c.id == network_id))
-        if lock == "share":  # keeps the network from being deleted under us
-            query = query.with_for_update(read=True, key_share=True)
-        elif lock == "update":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = self._network_scope(ctx, _NETWORK_ROW[lock])
+        row = conn.execute(query, {"network_id": network_id}).first()
         if row is None:
             raise exceptions.NetworkNotFound(net_id=network_id)
         return row

@@ -21,6 +21,19 @@ AGENTS = models.Agent.__table__
 BINDINGS = models.NetworkDhcpAgentBinding.__table__
 NETWORKS = models.Network.__table__
 
+# Built once: the DHCP notifier runs these for every port create.
+_HOSTING = (sa.select(AGENTS, BINDINGS.c.network_id)
+            .join(BINDINGS, BINDINGS.c.dhcp_agent_id == AGENTS.c.id)
+            .where(BINDINGS.c.network_id.in_(sa.bindparam("network_ids", expanding=True)))
+            .order_by(AGENTS.c.host))
+_DHCP_AGENTS = sa.select(AGENTS).where(AGENTS.c.agent_type == constants.AGENT_TYPE_DHCP)
+# Every DHCP agent, with whether it hosts one network (``hosts``).
+_DHCP_AGENTS_FOR = (
+    sa.select(AGENTS, BINDINGS.c.network_id.is_not(None).label("hosts"))
+    .outerjoin(BINDINGS, sa.and_(BINDINGS.c.dhcp_agent_id == AGENTS.c.id,
+                                 BINDINGS.c.network_id == sa.bindparam("network_id")))
+    .where(AGENTS.c.agent_type == constants.AGENT_TYPE_DHCP))
+
 
 class DhcpAgentSchedulerMixin:
     """DHCP scheduling methods of :class:`quantum_zvm.plugin.ZvmPlugin`."""
@@ -38,11 +51,7 @@ class DhcpAgentSchedulerMixin:
         return bool(row.admin_state_up) and self.is_agent_alive(row.heartbeat_timestamp)
 
     def _hosting_rows(self, conn: Connection, network_ids: Iterable[str]) -> list[Any]:
-        return conn.execute(
-            sa.select(AGENTS, BINDINGS.c.network_id)
-            .join(BINDINGS, BINDINGS.c.dhcp_agent_id == AGENTS.c.id)
-            .where(BINDINGS.c.network_id.in_(list(network_ids)))
-            .order_by(AGENTS.c.host)).all()
+        return conn.execute(_HOSTING, {"network_ids": list(network_ids)}).all()
 
     def get_dhcp_agents_hosting_networks(self, ctx: Context, network_ids: Iterable[str],
                                          active: bool = True) -> list[dict[str, Any]]:
@@ -60,13 +69,20 @@ class DhcpAgentSchedulerMixin:
         """Bind the network to a random live DHCP agent unless a live one hosts it already.
 
         Returns the chosen agent, or None when nothing was (or could be) scheduled.
+        Every port create asks this, so a read without the write lock comes first:
+        only when a usable DHCP agent exists and none of them hosts the network is
+        the choice made (and checked again) in a write transaction.
         """
         network_id = network if isinstance(network, str) else network["id"]
+        with self.db.transaction(write=False) as conn:
+            agents = conn.execute(_DHCP_AGENTS_FOR, {"network_id": network_id}).all()
+        usable = [row for row in agents if self._usable(row)]
+        if not usable or any(row.hosts for row in usable):
+            return None
         with self.db.transaction() as conn:
             if any(self._usable(row) for row in self._hosting_rows(conn, [network_id])):
                 return None
-            candidates = [row for row in conn.execute(sa.select(AGENTS).where(
-                AGENTS.c.agent_type == constants.AGENT_TYPE_DHCP)).all() if self._usable(row)]
+            candidates = [row for row in conn.execute(_DHCP_AGENTS).all() if self._usable(row)]
             if not candidates:
                 return None
             chosen = random.choice(candidates)

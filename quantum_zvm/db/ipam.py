@@ -244,11 +244,25 @@ def replace_routes(conn: Connection, subnet_id: str, routes: list[dict[str, str]
 
 # --------------------------------------------------------------------------- addresses
 
+# Statements of the port-create path, built once (see ``_INSERT_PORT`` in mac_allocator).
+_LOCK_SUBNETS = (sa.select(SUBNETS).where(SUBNETS.c.network_id == sa.bindparam("network_id"))
+                 .order_by(SUBNETS.c.id).with_for_update(key_share=True))
+_FREE_RANGES = (sa.select(POOLS.c.subnet_id, RANGES.c.allocation_pool_id, RANGES.c.first_ip,
+                          RANGES.c.last_ip)
+                .join(POOLS, POOLS.c.id == RANGES.c.allocation_pool_id)
+                .where(POOLS.c.subnet_id.in_(sa.bindparam("subnet_ids", expanding=True))))
+_RANGE_KEY = (RANGES.c.allocation_pool_id == sa.bindparam("pool_id"),
+              RANGES.c.first_ip == sa.bindparam("old_first"),
+              RANGES.c.last_ip == sa.bindparam("old_last"))
+_DELETE_RANGE = RANGES.delete().where(*_RANGE_KEY)
+_SHRINK_RANGE = RANGES.update().where(*_RANGE_KEY).values(
+    first_ip=sa.bindparam("new_first"), last_ip=sa.bindparam("new_last"))
+_INSERT_ALLOCATION = ALLOCATIONS.insert()
+
+
 def lock_subnets(conn: Connection, network_id: str) -> list[sa.Row]:
     """The network's subnets, locked against concurrent address changes, in id order."""
-    return conn.execute(
-        sa.select(SUBNETS).where(SUBNETS.c.network_id == network_id)
-        .order_by(SUBNETS.c.id).with_for_update(key_share=True)).all()
+    return conn.execute(_LOCK_SUBNETS, {"network_id": network_id}).all()
 
 
 def plan_fixed_ips(fixed_ips: object, subnets: Sequence[sa.Row], network_id: str,
@@ -307,8 +321,8 @@ def allocate(conn: Connection, port_id: str, network_id: str,
         else:
             _check_specific(conn, subnet, network_id, ip, device_owner)
         _carve(conn, ranges, ip)
-        conn.execute(ALLOCATIONS.insert().values(port_id=port_id, ip_address=str(ip),
-                                                 subnet_id=subnet.id, network_id=network_id))
+        conn.execute(_INSERT_ALLOCATION, {"port_id": port_id, "ip_address": str(ip),
+                                          "subnet_id": subnet.id, "network_id": network_id})
         allocated.append({"subnet_id": subnet.id, "ip_address": str(ip)})
     return allocated
 
@@ -327,11 +341,7 @@ def allocate_default(conn: Connection, port_id: str, network_id: str,
 
 def _ranges(conn: Connection, subnet_ids: Sequence[str]) -> dict[str, list[sa.Row]]:
     """Free ranges per subnet, lowest first."""
-    rows = conn.execute(
-        sa.select(POOLS.c.subnet_id, RANGES.c.allocation_pool_id, RANGES.c.first_ip,
-                  RANGES.c.last_ip)
-        .join(POOLS, POOLS.c.id == RANGES.c.allocation_pool_id)
-        .where(POOLS.c.subnet_id.in_(subnet_ids))).all()
+    rows = conn.execute(_FREE_RANGES, {"subnet_ids": list(subnet_ids)}).all()
     result: dict[str, list[sa.Row]] = {}
     for row in sorted(rows, key=lambda r: IPv4(r.first_ip)):
         result.setdefault(row.subnet_id, []).append(row)
@@ -358,22 +368,20 @@ def _carve(conn: Connection, ranges: list, ip: IPv4) -> None:
     else:
         return
     pool_id = row.allocation_pool_id
-    where = (RANGES.c.allocation_pool_id == pool_id, RANGES.c.first_ip == str(first),
-             RANGES.c.last_ip == str(last))
+    key = {"pool_id": pool_id, "old_first": str(first), "old_last": str(last)}
     pieces = [(a, b) for a, b in ((first, ip - 1), (ip + 1, last)) if a <= b]
     if not pieces:
-        conn.execute(RANGES.delete().where(*where))
+        conn.execute(_DELETE_RANGE, key)
     else:
         low, high = pieces[0]
-        conn.execute(RANGES.update().where(*where).values(first_ip=str(low), last_ip=str(high)))
+        conn.execute(_SHRINK_RANGE, {**key, "new_first": str(low), "new_last": str(high)})
         _insert_ranges(conn, pool_id, pieces[1:])
     ranges[index:index + 1] = [_FreeRange(pool_id, str(a), str(b)) for a, b in pieces]
 
 
 def _delete_range(conn: Connection, pool_id: str, first: IPv4, last: IPv4) -> None:
-    conn.execute(RANGES.delete().where(RANGES.c.allocation_pool_id == pool_id,
-                                       RANGES.c.first_ip == str(first),
-                                       RANGES.c.last_ip == str(last)))
+    conn.execute(_DELETE_RANGE, {"pool_id": pool_id, "old_first": str(first),
+                                 "old_last": str(last)})
 
 
 def _insert_ranges(conn: Connection, pool_id: str, pieces: list[tuple[IPv4, IPv4]]) -> None:

@@ -63,28 +63,46 @@ class MacAllocator:
         ``mac`` None: generate one, skipping taken MACIDs (up to ``retries``
         tries, then :class:`MacAddressGenerationFailure`); otherwise it is
         validated and :class:`MacAddressInUse` raised when its MACID is taken.
-        A concurrent transaction taking the same MACID between the check and
-        the insert makes the insert fail: for a generated MAC that is a lock
-        race (:class:`DeadlockError`, the transaction runs again), for a given
-        one the MAC is in use.  Returns the MAC.
+        The MACID row is inserted only when absent (one statement, no separate
+        check); a concurrent transaction taking the same MACID in between makes
+        the insert fail: for a generated MAC that is a lock race
+        (:class:`DeadlockError`, the transaction runs again), for a given one
+        the MAC is in use.  Returns the MAC.
         """
         given = mac is not None
-        candidates = [self.validate(mac)] if given else (
-            self.generate() for _ in range(self.retries))
-        for candidate in candidates:
-            macid = zvm_names.mac_to_macid(candidate)
-            if conn.execute(sa.select(MACIDS.c.port_id)
-                            .where(MACIDS.c.macid == macid)).first() is not None:
-                if given:
-                    raise exceptions.MacAddressInUse(net_id=row["network_id"], mac=candidate)
-                continue
-            conn.execute(PORTS.insert().values(**row, mac_address=candidate))
+        candidates = iter([self.validate(mac)] if given else (
+            self.generate() for _ in range(self.retries)))
+        candidate = next(candidates, None)
+        if candidate is None:
+            raise exceptions.MacAddressGenerationFailure(net_id=row["network_id"])
+        conn.execute(_INSERT_PORT, {**row, "mac_address": candidate})
+        while True:
             try:
-                conn.execute(MACIDS.insert().values(macid=macid, port_id=row["id"]))
+                taken = not conn.execute(_INSERT_MACID, {
+                    "macid": zvm_names.mac_to_macid(candidate), "port_id": row["id"]}).rowcount
             except sa.exc.IntegrityError as error:
                 if given:
                     raise exceptions.MacAddressInUse(net_id=row["network_id"],
                                                      mac=candidate) from None
-                raise DeadlockError(f"MACID {macid} taken concurrently") from error
-            return candidate
-        raise exceptions.MacAddressGenerationFailure(net_id=row["network_id"])
+                raise DeadlockError(f"MACID of {candidate} taken concurrently") from error
+            if not taken:
+                return candidate
+            if given:
+                raise exceptions.MacAddressInUse(net_id=row["network_id"], mac=candidate)
+            candidate = next(candidates, None)
+            if candidate is None:
+                raise exceptions.MacAddressGenerationFailure(net_id=row["network_id"])
+            conn.execute(_SET_MAC, {"port_id": row["id"], "new_mac": candidate})
+
+
+# Built once: executing a prepared statement object skips SQLAlchemy's per-call
+# construction and cache-key work (port creates run these every time).
+_INSERT_PORT = PORTS.insert()
+_SET_MAC = PORTS.update().where(PORTS.c.id == sa.bindparam("port_id")).values(
+    mac_address=sa.bindparam("new_mac"))
+_INSERT_MACID = MACIDS.insert().from_select(
+    ["macid", "port_id"],
+    sa.select(sa.bindparam("macid", type_=MACIDS.c.macid.type),
+              sa.bindparam("port_id", type_=MACIDS.c.port_id.type))
+    .where(~sa.exists().where(MACIDS.c.macid == sa.bindparam("macid",
+                                                              type_=MACIDS.c.macid.type))))
