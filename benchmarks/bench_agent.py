@@ -62,8 +62,9 @@ def _session():
 
 def make_agent(ini: Path):
     from quantum_zvm.agent.daemon import Agent
-    from quantum_zvm.agent.main import state_file, xcat_client
+    from quantum_zvm.agent.main import state_file
     from quantum_zvm.common import config
+    from quantum_zvm.common.xcat_conf import xcat_client
     from quantum_zvm.rpc.agent_api import PluginApi
     from quantum_zvm.rpc.client import RpcClient
     from quantum_zvm.rpc.transport import Transport

@@ -201,7 +201,7 @@ class Executor:
         commands: list[list[str]] = []
         if all_vswitches or names:  # one query answers for every vswitch
             commands.append(smcli.vswitch_query_extended(self.zhcp_userid, "*"))
-        commands += [smcli.image_definition_query_dm(u) for u in userids]
+        commands += [smcli.image_query_dm(u) for u in userids]
         if not commands:
             return {}, [], problems
         outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
@@ -223,8 +223,8 @@ class Executor:
             if not outcome.ok:
                 problems[userid] = outcome.describe()
                 continue
-            nicdefs = smcli_parsers.parse_image_definition_query_dm(outcome.stdout_lines)
-            read.append(obs.guest_directory(userid, nicdefs))
+            entry = smcli_parsers.parse_image_query_dm(outcome.stdout_lines)
+            read.append(obs.guest_directory(entry))
         return states, read, problems
 
     def run_commands(self, commands: Sequence[Sequence[str]], node: str | None = None,

@@ -36,21 +36,12 @@ def state_file(conf) -> Path:
     return Path(conf.state_path) / f"zvm-agent-{conf.AGENT.xcat_zhcp_nodename}.json"
 
 
-def xcat_client(conf):
-    from xcat.client import XcatClient
-
-    agent = conf.AGENT
-    verify = agent.zvm_xcat_ca_file or agent.zvm_xcat_verify
-    return XcatClient(agent.zvm_xcat_server, agent.zvm_xcat_username, agent.zvm_xcat_password,
-                      verify=verify, timeout=(10.0, float(agent.zvm_xcat_timeout)),
-                      credentials_in_query=agent.zvm_xcat_credentials_in_query)
-
-
 def run(argv: Sequence[str]) -> int:
     from oslo_config import cfg
 
     from quantum_zvm.agent.daemon import Agent
     from quantum_zvm.common import config, log
+    from quantum_zvm.common.xcat_conf import xcat_client
     from quantum_zvm.rpc.agent_api import PluginApi
     from quantum_zvm.rpc.client import RpcClient
     from quantum_zvm.rpc.errors import RpcError

@@ -131,13 +131,16 @@ class ObservedGuest:
     ``directory`` holds the NICDEFs known; it is complete only when
     ``directory_complete`` (read with a directory query).  ``logged_on`` is
     None when unknown.  ``live_absent`` are devices known to have no active
-    NIC while the guest is logged on.
+    NIC while the guest is logged on.  ``devices`` are the (first, count)
+    spans of every device the directory defines (minidisks, links, NICs...),
+    known with a complete directory.
     """
     userid: str
     directory: Mapping[str, NicDef] = field(default_factory=dict)
     directory_complete: bool = False
     logged_on: bool | None = None
     live_absent: frozenset[str] = frozenset()
+    devices: tuple[tuple[int, int], ...] = ()
 
     def nicdef(self, vdev: str) -> NicDef | None:
         return self.directory.get(vdev)

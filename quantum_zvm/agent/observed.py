@@ -1,9 +1,9 @@
 """The observed state from parsed smcli output (pure functions).
 
 The agent reads z/VM with few queries and keeps what it learnt between
-cycles: one ``Virtual_Network_Vswitch_Query_Extended`` per managed vswitch
-gives grants, VLANs and live couplings; ``Image_Definition_Query_DM -k
-NICDEF`` gives a guest's whole directory.  Operations it runs update the
+cycles: one ``Virtual_Network_Vswitch_Query_Extended`` gives grants, VLANs
+and live couplings of every vswitch; ``Image_Query_DM`` gives a guest's whole
+directory (NICDEFs and every device it defines).  Operations it runs update the
 same state (:func:`quantum_zvm.agent.planner.apply`), so a quiet cycle
 needs no query at all.
 """
@@ -14,9 +14,8 @@ from typing import Iterable, Mapping
 
 from quantum_zvm.agent.model import (ACCESS, TRUNK, Grant, NicDef, Observed, ObservedGuest,
                                      ObservedVswitch)
-from xcat import zvm_names
-from xcat.smcli import NicDef as SmcliNicDef
-from xcat.smcli_parsers import VswitchExtended
+from xcat import vdevs, zvm_names
+from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 
 
 def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
@@ -47,18 +46,19 @@ def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
                            frozenset(connections), tuple(r.address for r in info.rdevs))
 
 
-def guest_directory(userid: str, nicdefs: Iterable[SmcliNicDef],
-                    logged_on: bool | None = None) -> ObservedGuest:
-    """A guest whose whole directory is known (from Image_Definition_Query_DM)."""
+def guest_directory(entry: DirectoryEntry, logged_on: bool | None = None) -> ObservedGuest:
+    """A guest whose whole directory is known (from Image_Query_DM): its NICDEFs
+    and the device spans of every statement."""
     directory = {}
-    for nic in nicdefs:
+    for nic in entry.nicdefs.values():
         try:
             vdev = zvm_names.device(nic.vdev)
         except ValueError:
             continue
         directory[vdev] = NicDef(vdev, nic.vswitch.upper() if nic.vswitch else None,
                                  nic.macid.upper() if nic.macid else None, nic.devices or 3)
-    return ObservedGuest(userid, directory, True, logged_on)
+    return ObservedGuest(entry.userid.upper(), directory, True, logged_on,
+                         devices=tuple(vdevs.devices_in_use(entry.statements)))
 
 
 def with_vswitches(observed: Observed, vswitches: Mapping[str, ObservedVswitch]) -> Observed:

@@ -34,9 +34,9 @@ from quantum_zvm.agent.model import (
     DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
     ObservedVswitch, Op, Outcome, Plan, Report, Revoke, SwitchRow, UncoupleDirectory,
     UncoupleLive, WriteSwitchRow)
+from xcat import vdevs
 
-FIRST_NIC_VDEV = 0x1000
-NIC_VDEV_STEP = 3
+NIC_VDEV_STEP = vdevs.NIC_DEVICES
 FLAT_VLAN_TEXT = "-1"
 _SAFE, _WAIT, _REFUSED = "safe", "wait", "refused"
 
@@ -142,10 +142,11 @@ class _Planner:
                     f"vdev {port.vdev} of {port.userid} is already used by another NIC"
                     + (f" (MACID {nicdef.macid})" if nicdef.macid else ""))
                 return None
-            clash = self.overlapping_nicdef(guest, int(port.vdev, 16))
+            clash = vdevs.overlap(self.spans(port.userid, guest), int(port.vdev, 16))
             if clash:
-                self.errors[port.port_id] = (f"vdev {port.vdev} of {port.userid} overlaps "
-                                             f"NIC {clash}")
+                self.errors[port.port_id] = (
+                    f"vdev {port.vdev} of {port.userid} overlaps device {clash[0]:04X} "
+                    f"({clash[1]} devices) of its directory")
                 return None
             return port
         for nicdef in guest.directory.values():
@@ -155,25 +156,22 @@ class _Planner:
             self.reads.add(port.userid)
             self.deferred.add(port.port_id)
             return None
-        return dataclasses.replace(port, vdev=self.free_vdev(port.userid, guest))
+        try:
+            return dataclasses.replace(port, vdev=self.free_vdev(port.userid, guest))
+        except ValueError as exc:
+            self.errors[port.port_id] = f"{port.userid}: {exc}"
+            return None
 
-    @staticmethod
-    def overlapping_nicdef(guest: ObservedGuest, base: int) -> str | None:
-        for nicdef in guest.directory.values():
-            start = int(nicdef.vdev, 16)
-            if start < base + NIC_VDEV_STEP and base < start + nicdef.devices:
-                return nicdef.vdev
-        return None
+    def spans(self, userid: str, guest: ObservedGuest) -> list[vdevs.Span]:
+        """Devices the guest's directory uses (every statement, and NICs learnt since)."""
+        spans = list(guest.devices)
+        spans += [(int(n.vdev, 16), n.devices) for n in guest.directory.values()]
+        return spans
 
     def free_vdev(self, userid: str, guest: ObservedGuest) -> str:
-        used: list[tuple[int, int]] = [(int(n.vdev, 16), n.devices)
-                                       for n in guest.directory.values()]
-        used += [(vdev, NIC_VDEV_STEP) for vdev in self.taken[userid]]
-        vdev = FIRST_NIC_VDEV
-        while any(start < vdev + NIC_VDEV_STEP and vdev < start + count
-                  for start, count in used):
-            vdev += NIC_VDEV_STEP
-        return format(vdev, "04X")
+        spans = self.spans(userid, guest)
+        spans += [(vdev, NIC_VDEV_STEP) for vdev in self.taken[userid]]
+        return vdevs.next_free_nic_vdev(spans)
 
     # ----------------------------------------------------------------- main
     def run(self) -> Plan:

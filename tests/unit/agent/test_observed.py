@@ -71,19 +71,25 @@ def test_unaware_vswitch_grants_carry_no_vlans():
     assert not vsw.vlan_aware and vsw.grants["LINUX01"] == Grant(None, frozenset())
 
 
-def test_guest_directory_from_image_definition_query():
-    nicdefs = parsers.parse_image_definition_query_dm([
-        "NICDEF=VDEV=1000 TYPE=QDIO LAN=SYSTEM SWITCHNAME=VSW1 MACID=0e4e8e",
-        "NICDEF=VDEV=1003 TYPE=QDIO DEVICES=6"])
-    guest = o.guest_directory("LINUX01", nicdefs)
-    assert guest.directory_complete
+def test_guest_directory_from_image_query_dm_has_nicdefs_and_every_device():
+    entry = parsers.parse_image_query_dm([
+        "USER LINUX01 XXXXXXXX 2048M 2048M G",
+        "INCLUDE OSDFLT",
+        "NICDEF 1000 TYPE QDIO LAN SYSTEM VSW1 MACID 0e4e8e",
+        "NICDEF 1003 TYPE QDIO DEVICES 6",
+        "MDISK 100A 3390 0001 3338 VOL001 MR",
+        "*DVHOPT LNK0 LOG1 RCM1 SMS0 NPW1 LNGAMENG PWC20140101 CRC"])
+    guest = o.guest_directory(entry)
+    assert guest.userid == "LINUX01" and guest.directory_complete
     assert guest.directory["1000"] == NicDef("1000", "VSW1", "0E4E8E", 3)
     assert guest.directory["1003"] == NicDef("1003", None, None, 6)
+    assert (0x100A, 1) in guest.devices and (0x1003, 6) in guest.devices
 
 
 def test_fresh_guests_keep_known_logon_state_and_ipl_forgets_it():
     state = Observed(guests={"LINUX01": ObservedGuest("LINUX01", logged_on=False)})
-    state = o.with_guests(state, [o.guest_directory("LINUX01", [])])
+    state = o.with_guests(state, [o.guest_directory(
+        parsers.parse_image_query_dm(["USER LINUX01 XXXXXXXX 2048M 2048M G"]))])
     assert state.guest("LINUX01").logged_on is False
     assert state.guest("LINUX01").directory_complete
     state = o.after_ipl(state)

@@ -1,6 +1,8 @@
 """The planner as a pure function: example cases of every rule."""
 from __future__ import annotations
 
+import dataclasses
+
 from quantum_zvm.agent.model import (
     ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding, CoupleDirectory,
     CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, Grant, GrantOp,
@@ -365,6 +367,16 @@ def test_api_port_gets_the_next_free_vdev_and_its_nic_and_rows():
     # next cycle: the row now names the vdev
     again = plan(desired(api_port(vdev="1003")), after)
     assert again.empty
+
+
+def test_api_port_vdev_skips_every_device_of_the_directory():
+    state = observed(guests=[guest("LINUX01")])
+    state = state.replace(guests={"LINUX01": dataclasses.replace(
+        state.guest("LINUX01"), devices=((0x1000, 1), (0x1004, 1)))})  # two minidisks
+    result = plan(desired(api_port()), state)
+    assert ops_of(result, DefineNic) == [DefineNic("LINUX01", "1006", "0E4E8E")]
+    refused = plan(desired(api_port(vdev="1002")), state)
+    assert "overlaps device 1004" in refused.outcomes["p1"].error
 
 
 def test_api_port_on_a_vdev_used_by_another_nic_is_refused():
