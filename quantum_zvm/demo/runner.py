@@ -121,7 +121,7 @@ class Demo:
         self.say("ok" + (f" ({result['detail']})" if result.get("detail") else ""))
 
     def section(self, title: str, body: str) -> None:
-        self.say(f"\n{title}\n{body}\n")
+        self.say(f"\n{title}\n{body}\n" if title else f"\n{body}\n")
 
     # ------------------------------------------------------------------ helpers
     def wait(self, what: str, predicate: Callable[[], Any], timeout: float,
@@ -372,44 +372,45 @@ class Demo:
             ports, list(self.networks.values()), attached_by))
         before = self.show_zvm("z/VM after attaching", ports)
         self.ipl(before)
-        ports = self.all_ports()
+        with self.step("Check every port through the API after the IPL", ("agent",)) as r:
+            ports = self.all_ports()
+            statuses = sorted({p["status"] for p in ports})
+            if statuses != ["ACTIVE"]:
+                raise StepFailed(self.current_step, f"port statuses {statuses}", ("agent",))
+            r["detail"] = f"{len(ports)} ACTIVE"
         self.section("Ports after the IPL (REST API)", render.port_table(
             ports, list(self.networks.values()), attached_by))
-        statuses = {p["status"] for p in ports}
-        if statuses != {"ACTIVE"}:
-            raise StepFailed("check the ports after the IPL",
-                             f"port statuses {sorted(statuses)}", ("agent",))
 
     def print_usage(self) -> None:
         """How to use the services left running, and how to stop them."""
-        record = self.services.record(str(self.config_path))
-        openstack = shutil.which("openstack") or (
-            str(Path(sys.executable).parent / "openstack")
-            if (Path(sys.executable).parent / "openstack").exists() else None)
-        os_cmd = f"{openstack or 'openstack'} --os-auth-type none --os-endpoint {self.api_url}"
+        record = self.services.record()
+        bin_dir = Path(sys.executable).parent
+        openstack = shutil.which("openstack") or (bin_dir / "openstack").exists()
+        os_cmd = f"openstack --os-auth-type none --os-endpoint {self.api_url}"
+        nic_cmd = (f"quantum-zvm-nic --config-file {self.config_path} "
+                   f"--quantum-url {self.api_url}")
         lines = [
             "The services keep running:",
-            f"  REST API          {self.api_url}/v2.0   (noauth: no token needed)",
-            f"  xCAT simulator    {self.xcat_url}/xcatws   (root/cluster; control plane "
-            f"{self.xcat_url}/_sim)",
-            f"  configuration     {self.config_path}",
-            f"  logs              {self.state_dir}/*.log",
+            f"  REST API        {self.api_url}/v2.0  (noauth: no token needed)",
+            f"  xCAT simulator  {self.xcat_url}/xcatws  (root/cluster; control plane /_sim)",
+            f"  configuration   {self.config_path}",
+            f"  logs            {self.state_dir}/*.log",
             "",
-            "Try:",
+            "Try (the commands are in " + str(bin_dir) + "):",
+            f"  export PATH={bin_dir}:$PATH",
             f"  {os_cmd} network list",
             f"  {os_cmd} port list --long",
             f"  {os_cmd} network agent list",
-            f"  {os_cmd} port create --network flat-net --host {files.HOST} "
-            f"--binding-profile zvm_userid=LINUX05 linux05-flat",
-            f"  {command_path('quantum-zvm-nic')} --config-file {self.config_path} "
-            f"--quantum-url {self.api_url} list --userid LINUX01",
+            f"  {os_cmd} port create --network flat-net --host {files.HOST} \\",
+            f"      --binding-profile zvm_userid=LINUX05 linux05-flat",
+            f"  {nic_cmd} list --userid LINUX01",
+            f"  {nic_cmd} attach --userid LINUX06 --network vlan-net --wait",
         ]
-        if openstack is None:
-            lines.append("  (the openstack CLI is not installed: "
-                         f"{Path(sys.executable).parent}/pip install python-openstackclient)")
+        if not openstack:
+            lines.append(f"  (no openstack CLI here: {bin_dir}/pip install python-openstackclient)")
         lines += ["", "Stop them and remove the state directory:",
-                  f"  {command_path('quantum-zvm-demo')} --stop {self.state_dir}",
-                  f"  (the record of their pids is {record})"]
+                  f"  quantum-zvm-demo --stop {self.state_dir}",
+                  f"  (their pids are in {record})"]
         self.section("", "\n".join(lines))
 
 
@@ -442,6 +443,8 @@ def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
         demo.run()
     except StepFailed as exc:
         failure, status = exc, 1
+    except (ApiError, CommandError, OSError) as exc:  # between steps (showing state)
+        failure, status = StepFailed(f"after: {demo.current_step}", str(exc)), 1
     except Interrupted as exc:
         demo.say(f"\n{exc} during: {demo.current_step or 'start-up'}; stopping everything")
         status = 128 + exc.signum
@@ -459,7 +462,9 @@ def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
 def _finish(demo: Demo, status: int, failure: StepFailed | None) -> None:
     if failure is not None:
         demo.say(f"\nThe demo failed at step: {failure.step}\n  {failure.reason}")
-        for name in failure.logs:
+        died = [s.name for s in (demo.services.started if demo.services else ())
+                if not s.alive()]
+        for name in dict.fromkeys([*failure.logs, *died]):
             path = demo.log_path(name) if demo.state_dir else None
             if path is not None and path.exists():
                 tail = "\n".join(path.read_text(errors="replace").splitlines()[-25:])

@@ -5,8 +5,8 @@ reaches only the demo, which then stops the services in order) and, unless it
 is meant to outlive the demo (``--keep-running``), asks the kernel to send it
 SIGTERM when the demo dies, so even a demo killed with SIGKILL leaves nothing
 behind.  Services left running are recorded in the state directory;
-:func:`stop_recorded` stops them later, checking each pid still runs one of
-our commands before signalling it.
+:func:`stop_recorded` stops them later, checking each pid still runs the
+recorded command line before signalling it.
 """
 from __future__ import annotations
 
@@ -153,35 +153,25 @@ class Services:
             statuses[service.name] = service.stop()
         return statuses
 
-    def record(self, marker: str) -> Path:
-        """Write the running services to the state directory for :func:`stop_recorded`.
-
-        ``marker`` is a string every service's command line contains (the
-        configuration path), so a reused pid is never signalled.
-        """
+    def record(self) -> Path:
+        """Write the running services (pid and command line) for :func:`stop_recorded`."""
         path = self.state_dir / RECORD
-        path.write_text(json.dumps({
-            "marker": marker,
-            "services": [{"name": s.name, "pid": s.pid} for s in self.started if s.alive()],
+        path.write_text(json.dumps({"services": [
+            {"name": s.name, "pid": s.pid, "argv": s.argv} for s in self.started if s.alive()],
         }, indent=1))
         return path
 
 
-def _runs_marker(pid: int, marker: str) -> bool:
-    """Whether ``pid`` is alive and its command line contains ``marker``."""
+def _runs(pid: int, argv: list[str]) -> bool:
+    """Whether ``pid`` is alive and runs ``argv`` (so a reused pid is never signalled).
+
+    The command line may start with the script's interpreter (``#!`` line).
+    """
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        if Path("/proc/self").exists():
-            return False  # Linux: the process is gone
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
     except OSError:
-        return False
-    return marker.encode() in cmdline
+        return False  # gone (or no /proc: nothing can be checked, nothing is signalled)
+    return len(cmdline) >= len(argv) and cmdline[-len(argv):] == [os.fsencode(a) for a in argv]
 
 
 def stop_recorded(state_dir: Path, timeout: float = STOP_TIMEOUT) -> list[str]:
@@ -190,13 +180,12 @@ def stop_recorded(state_dir: Path, timeout: float = STOP_TIMEOUT) -> list[str]:
     Raises ``FileNotFoundError`` when ``state_dir`` holds no record.
     """
     data = json.loads((state_dir / RECORD).read_text())
-    marker = data["marker"]
-    running = [s for s in reversed(data["services"]) if _runs_marker(s["pid"], marker)]
+    running = [s for s in reversed(data["services"]) if _runs(s["pid"], s["argv"])]
     for entry in running:
         _signal_group(entry["pid"], signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _runs_marker(entry["pid"], marker) and time.monotonic() < deadline:
+        while _runs(entry["pid"], entry["argv"]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _runs_marker(entry["pid"], marker):
+        if _runs(entry["pid"], entry["argv"]):
             _signal_group(entry["pid"], signal.SIGKILL)
     return [entry["name"] for entry in running]
