@@ -95,7 +95,8 @@ class Agent:
         self.batch_size = agent.smcli_batch_size
         self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
         self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
-        self.specs = {name: VswitchSpec(name, tuple(ranges), tuple(config.vswitch_rdevs(conf, name)))
+        self.specs = {name: VswitchSpec(name, tuple(ranges),
+                                        tuple(config.vswitch_rdevs(conf, name)))
                       for name, ranges in config.vswitch_mappings(conf).items()}
         self.system_check_seconds = system_check_seconds
         self.state_file = state_file

@@ -9,6 +9,7 @@ guest report LOGGED_OFF).
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -18,7 +19,7 @@ from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_
                                      ObservedGuest, UncoupleLive)
 from quantum_zvm.agent.planner import Result, apply, plan
 
-from tests.unit.agent.states import SPECS, desired, observed, vswitches
+from tests.unit.agent.states import SPECS, desired, vswitches
 
 USERIDS = ("LINUX01", "LINUX02", "DHCPAGT")
 VDEVS = ("1000", "1003", "1006")
@@ -191,7 +192,8 @@ def final_state_is_right(want, final: Observed, last) -> None:
             assert all(q.vlan in grant.vlans and q.vswitch == name for q in carriers)
 
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("QZVM_HYPOTHESIS_EXAMPLES", "300")), deadline=None,
+EXAMPLES = int(os.environ.get("QZVM_HYPOTHESIS_EXAMPLES", "300"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 

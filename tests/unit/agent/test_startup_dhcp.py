@@ -19,7 +19,8 @@ def test_missing_vswitches_are_created_persistent_with_the_right_vlan_mode():
     assert len(text) == 2  # the administrator's XCATVSW2 is never touched
     (flat,) = [t for t in text if "switch_name=FLAT " in t]
     (aware,) = [t for t in text if "switch_name=VSW1" in t]
-    assert "vlan_id=UNAWARE" in flat and "persist=YES" in flat and "real_device_address=00A2" in flat
+    assert "vlan_id=UNAWARE" in flat and "persist=YES" in flat
+    assert "real_device_address=00A2" in flat
     assert "vlan_id=100" in aware and "port_type=ACCESS" in aware and "persist=YES" in aware
     assert "real_device_address=6000 6003" in aware
 
