@@ -95,6 +95,7 @@ class Demo:
     subnets: dict[str, dict] = field(default_factory=dict)
     ports: dict[str, dict] = field(default_factory=dict)  # by plan port name
     current_step: str = ""
+    after_section: bool = False
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -107,6 +108,9 @@ class Demo:
     def step(self, title: str, logs: tuple[str, ...] = ()) -> Iterator[dict]:
         """Announce a step; the body may set ``result["detail"]``; failures become StepFailed."""
         self.current_step = title
+        if self.after_section:
+            self.say()
+            self.after_section = False
         print(f"[{self.elapsed():5.1f}s] {title} ... ", end="", file=self.out, flush=True)
         result: dict = {}
         try:
@@ -121,7 +125,9 @@ class Demo:
         self.say("ok" + (f" ({result['detail']})" if result.get("detail") else ""))
 
     def section(self, title: str, body: str) -> None:
-        self.say(f"\n{title}\n{body}\n" if title else f"\n{body}\n")
+        """A titled block of text, set off by one blank line from what surrounds it."""
+        self.say(f"\n{title}\n{body}" if title else f"\n{body}")
+        self.after_section = True
 
     # ------------------------------------------------------------------ helpers
     def wait(self, what: str, predicate: Callable[[], Any], timeout: float,
@@ -236,7 +242,7 @@ class Demo:
                       START_TIMEOUT, ("agent", "server", "simulator"), ("agent",))
             seconds = time.monotonic() - begin
             r["detail"] = f"alive; {files.FLAT_VSWITCH} created"
-        self.say(render.cost_summary(self.sim.counters(), seconds, top=4))
+        self.section("Agent start-up", render.cost_summary(self.sim.counters(), seconds, top=4))
 
     def _agent_ready(self) -> bool:
         agents = self.api.list("agent")
@@ -332,7 +338,7 @@ class Demo:
             seconds = time.monotonic() - begin
             counters = self.sim.counters()
             r["detail"] = f"{seconds:.1f} s after the IPL"
-        self.section("After the IPL (restored by the agent)", render.cost_summary(
+        self.section("Restoring after the IPL", render.cost_summary(
             counters, seconds))
         self.show_zvm("z/VM after the IPL", self.all_ports())
 
@@ -447,6 +453,7 @@ def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
         failure, status = StepFailed(f"after: {demo.current_step}", str(exc)), 1
     except Interrupted as exc:
         demo.say(f"\n{exc} during: {demo.current_step or 'start-up'}; stopping everything")
+        demo.after_section = True
         status = 128 + exc.signum
     finally:
         for sig in handlers:  # a second Ctrl-C must not cut the clean-up short
@@ -469,6 +476,7 @@ def _finish(demo: Demo, status: int, failure: StepFailed | None) -> None:
             if path is not None and path.exists():
                 tail = "\n".join(path.read_text(errors="replace").splitlines()[-25:])
                 demo.say(f"\n--- last lines of {path} ---\n{tail}\n--- end of {path.name} ---")
+        demo.after_section = True
     if demo.api:
         demo.api.close()
     if demo.sim:

@@ -15,10 +15,12 @@ from tests.fixtures.procs import wait_for
 
 
 def alive(pid: int) -> bool:
+    """A live process; a zombie waiting for its reaper counts as gone."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes() != b""  # a zombie has none
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_stop_all_stops_in_reverse_order_and_reports_statuses(tmp_path):
