@@ -18,7 +18,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: str = "
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
-        return (indent + "  ".join(c.ljust(w) for c, w in zip(row, widths))).rstrip()
+        return (indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
     rule = indent + "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
 

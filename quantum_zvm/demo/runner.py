@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +61,9 @@ NETWORKS = {
     "vlan-net": ({}, "10.20.0.0/24"),
 }
 PATH_LABEL = {"nic": "quantum-zvm-nic", "api": "API binding"}
+# What a step may raise besides StepFailed: HTTP and command errors, files, unexpected
+# answers (bad JSON, missing keys).  subprocess.TimeoutExpired is not an OSError.
+FAILURES = (ApiError, CommandError, OSError, subprocess.TimeoutExpired, ValueError, KeyError)
 
 
 class StepFailed(Exception):
@@ -90,6 +94,8 @@ class Demo:
     sim: SimControl | None = None
     api: Api | None = None
     api_url: str = ""
+    xcat_url: str = ""
+    tls: files.Tls | None = None
     config_path: Path | None = None
     networks: dict[str, dict] = field(default_factory=dict)
     subnets: dict[str, dict] = field(default_factory=dict)
@@ -118,7 +124,7 @@ class Demo:
         except StepFailed:
             self.say("FAILED")
             raise
-        except (ApiError, CommandError, OSError, TimeoutError) as exc:
+        except FAILURES as exc:
             self.say("FAILED")
             output = getattr(exc, "output", "")
             raise StepFailed(title, str(exc) + (f"\n{output}" if output else ""), logs) from None
@@ -408,7 +414,7 @@ class Demo:
             f"  {os_cmd} port list --long",
             f"  {os_cmd} network agent list",
             f"  {os_cmd} port create --network flat-net --host {files.HOST} \\",
-            f"      --binding-profile zvm_userid=LINUX05 linux05-flat",
+            "      --binding-profile zvm_userid=LINUX05 linux05-flat",
             f"  {nic_cmd} list --userid LINUX01",
             f"  {nic_cmd} attach --userid LINUX06 --network vlan-net --wait",
         ]
@@ -449,7 +455,7 @@ def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
         demo.run()
     except StepFailed as exc:
         failure, status = exc, 1
-    except (ApiError, CommandError, OSError) as exc:  # between steps (showing state)
+    except FAILURES as exc:  # between steps (showing state)
         failure, status = StepFailed(f"after: {demo.current_step}", str(exc)), 1
     except Interrupted as exc:
         demo.say(f"\n{exc} during: {demo.current_step or 'start-up'}; stopping everything")

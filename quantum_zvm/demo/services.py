@@ -46,12 +46,19 @@ def command_path(name: str) -> str:
     return found
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM when the parent (the demo) exits (Linux)."""
+def _load_prctl():
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+_PRCTL = _load_prctl() if sys.platform == "linux" else None  # resolved before any fork
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM when the parent (the demo) exits."""
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_command(argv: Sequence[str], log_path: Path, timeout: float = 120.0) -> str:
@@ -87,8 +94,7 @@ class Service:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=None if self.outlive_demo or sys.platform != "linux"
-                else _die_with_parent)
+                preexec_fn=None if self.outlive_demo or _PRCTL is None else _die_with_parent)
 
     @property
     def pid(self) -> int:
