@@ -295,7 +295,7 @@ class Demo:
 
     def attach_through_api(self) -> None:
         plans = [p for p in PLAN if p.path == "api"]
-        with self.step(f"Create {len(plans)} ports bound through the API "
+        with self.step(f"Create {len(plans)} ports and bind them through the API "
                        f"(binding:host_id {files.HOST}, binding:profile zvm_userid)",
                        ("server",)) as r:
             for plan in plans:
@@ -413,7 +413,8 @@ class Demo:
             f"  {os_cmd} network list",
             f"  {os_cmd} port list --long",
             f"  {os_cmd} network agent list",
-            f"  {os_cmd} port create --network flat-net --host {files.HOST} \\",
+            f"  {os_cmd} port create --network flat-net linux05-flat",
+            f"  {os_cmd} port set --host {files.HOST} \\",
             "      --binding-profile zvm_userid=LINUX05 linux05-flat",
             f"  {nic_cmd} list --userid LINUX01",
             f"  {nic_cmd} attach --userid LINUX06 --network vlan-net --wait",
