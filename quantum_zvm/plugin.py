@@ -597,12 +597,33 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
     @retry_on_deadlock
     def create_port(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return self._create_port(conn, ctx, body["port"])
+            port = self._create_port(conn, ctx, body["port"])
+        self._notify_bound(ctx, [port])
+        return port
 
     @retry_on_deadlock
     def create_port_bulk(self, ctx: Context, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         with self.db.transaction() as conn:
-            return [self._create_port(conn, ctx, item["port"]) for item in body["ports"]]
+            ports = [self._create_port(conn, ctx, item["port"]) for item in body["ports"]]
+        self._notify_bound(ctx, ports)
+        return ports
+
+    def _notify_bound(self, ctx: Context, ports: Sequence[dict[str, Any]]) -> None:
+        """Tell agents of ports that are bound to a host, so the agent of that host
+        attaches (a created port) or detaches (a deleted port) them without
+        waiting for a full resync."""
+        bound = [port for port in ports if port.get("binding:host_id")]
+        if not bound or self.notifier is None:
+            return
+        segments = {}
+        with self.db.transaction(write=False) as conn:
+            for network_id in {port["network_id"] for port in bound}:
+                segments[network_id] = (self._segment(conn, network_id)
+                                        or Segment(constants.TYPE_LOCAL))
+        for port in bound:
+            segment = segments[port["network_id"]]
+            self._notify("port_update", ctx, port, segment.network_type,
+                         segment.segmentation_id, segment.physical_network)
 
     @retry_on_deadlock
     def update_port(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -662,7 +683,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                 PORTS.c.id == id).with_for_update()).first()
             if row is None:
                 raise exceptions.PortNotFound(port_id=id)
+            port = self._get_port(conn, ADMIN, id)
             self._delete_port(conn, row)
+        self._notify_bound(ctx, [port])
 
     @staticmethod
     def _delete_port(conn: Connection, row: Any) -> None:

@@ -182,7 +182,7 @@ def test_bindings_profile_and_rebinding(plugin, admin_ctx, network):
     cleared = plugin.update_port(admin_ctx, p["id"], {"port": {"binding:profile": None,
                                                                 "binding:host_id": ""}})
     assert (cleared["binding:host_id"], cleared["binding:profile"]) == (None, {})
-    assert len(recorder.calls) == 2
+    assert len(recorder.calls) == 3  # created bound, moved, unbound
     assert [x["id"] for x in plugin.get_ports(admin_ctx, filters={
         "binding:host_id": ["zhcp2"]})] == []
 
@@ -276,3 +276,16 @@ def test_subnet_update_and_delete_rules(plugin, admin_ctx, network, subnet):
     plugin.delete_subnet(admin_ctx, subnet["id"])
     assert plugin.get_port(admin_ctx, dhcp["id"])["fixed_ips"] == []
     assert plugin.get_network(admin_ctx, network["id"])["subnets"] == []
+
+
+def test_agents_hear_of_bound_ports_created_and_deleted(plugin, admin_ctx, network, subnet):
+    recorder = Recorder()
+    plugin.notifier = recorder
+    unbound = port(plugin, admin_ctx, network)
+    bound = port(plugin, admin_ctx, network, **{"binding:host_id": "zvmhost1",
+                                                "binding:profile": {"zvm_userid": "LINUX01"}})
+    assert [call[0] for call in recorder.calls] == [bound["id"]]
+    assert recorder.calls[0][1:] == ("vlan", network["provider:segmentation_id"], "VSW1")
+    plugin.delete_port(admin_ctx, unbound["id"])
+    plugin.delete_port(admin_ctx, bound["id"])
+    assert [call[0] for call in recorder.calls] == [bound["id"], bound["id"]]
