@@ -295,17 +295,16 @@ class Demo:
 
     def attach_through_api(self) -> None:
         plans = [p for p in PLAN if p.path == "api"]
-        with self.step(f"Create {len(plans)} ports and bind them through the API "
+        with self.step(f"Create {len(plans)} ports bound through the API "
                        f"(binding:host_id {files.HOST}, binding:profile zvm_userid)",
                        ("server",)) as r:
             for plan in plans:
                 profile = {"zvm_userid": plan.userid}
                 if plan.vdev:
                     profile["vdev"] = plan.vdev
-                port = self.api.create("port", {
-                    "name": plan.port_name, "network_id": self.networks[plan.network]["id"]})
-                self.ports[plan.port_name] = self.api.call("PUT", f"/ports/{port['id']}", {
-                    "port": {"binding:host_id": files.HOST, "binding:profile": profile}})["port"]
+                self.ports[plan.port_name] = self.api.create("port", {
+                    "name": plan.port_name, "network_id": self.networks[plan.network]["id"],
+                    "binding:host_id": files.HOST, "binding:profile": profile})
             r["detail"] = ", ".join(f"{p.userid}" + (f" {p.vdev}" if p.vdev else "")
                                     for p in plans)
 

@@ -91,7 +91,7 @@ def test_demo_runs_end_to_end_and_leaves_nothing_behind():
     for expected in ("Start xcat-zvm-simulator", "Create the database: quantum-zvm-db-manage",
                      "Start quantum-zvm-server", "Start quantum-zvm-agent",
                      "Create a flat and a VLAN network", "Attach 3 NICs with quantum-zvm-nic",
-                     "Create 2 ports and bind them through the API",
+                     "Create 2 ports bound through the API",
                      "Wait until all 5 ports are ACTIVE", "Fire a z/VM IPL",
                      "Wait for the agent to restore", "Check every port through the API",
                      "Stop the services"):
