@@ -145,3 +145,17 @@ def test_dhcp_guest_is_trunked_on_the_vlans_of_dhcp_networks(zvm_stack):
     stack.remove_row(p1["id"])
     wait_for(lambda: grant(stack, "VSW1", "DHCPAGT") is None, timeout=10,
              what="DHCP guest revoked")
+
+
+def test_deleting_an_api_bound_port_detaches_its_nic(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    port = stack.port(net["id"], **{"binding:host_id": HOST,
+                                    "binding:profile": {"zvm_userid": "LINUX02"}})
+    stack.wait_status(port["id"])
+    stack.delete(f"/ports/{port['id']}")
+    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=15,
+             what="NIC removed from the directory")
+    assert all(r["port"] != port["id"] for r in stack.rows("switch"))
+    assert not any(r["node"] == "linux02" for r in stack.rows("mac"))
+    assert grant(stack, "VSW1", "LINUX02") is None
