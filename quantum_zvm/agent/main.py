@@ -21,7 +21,6 @@ from typing import Sequence
 
 PROG = "quantum-zvm-agent"
 EXIT_FAILURE = 1
-SYSTEM_CHECK_SECONDS = 30.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,10 +50,6 @@ def run(argv: Sequence[str]) -> int:
     cli_opts = [
         cfg.BoolOpt("once", default=False,
                     help="Run one full reconcile cycle, print its summary and exit."),
-        cfg.FloatOpt("system-check-interval", dest="system_check_interval",
-                     default=SYSTEM_CHECK_SECONDS, min=1.0,
-                     help="Seconds between checks of the z/VM IPL time and the xCAT MN "
-                          "activation time (one dsh request each)."),
     ]
     conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=cli_opts)
     logger = log.setup(conf, PROG)
@@ -67,7 +62,7 @@ def run(argv: Sequence[str]) -> int:
     rpc = RpcClient(transport, timeout=conf.rpc_response_timeout)
     api = PluginApi(rpc, agent_id=f"zvm-{conf.AGENT.xcat_zhcp_nodename}", host=conf.AGENT.host)
     agent = Agent(conf, client, rpc, api, state_file=state_file(conf),
-                  system_check_seconds=conf.system_check_interval)
+                  system_check_seconds=float(conf.AGENT.system_check_interval))
     try:
         if conf.once:
             return _once(agent, logger, (XcatError, RpcError, OSError))

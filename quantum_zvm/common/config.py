@@ -105,6 +105,10 @@ AGENT_OPTS = [
                help="Seconds between reconcile cycles of the agent."),
     cfg.IntOpt("report_interval", default=4, min=1,
                help="Seconds between agent heartbeats to the plugin."),
+    cfg.IntOpt("system_check_interval", default=30, min=1,
+               help="Seconds between the agent's checks of the z/VM IPL time and the xCAT "
+                    "MN activation time (one dsh request); a change re-applies bindings "
+                    "or redoes the management NIC."),
     cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
                help="Host name the agent reports and binds ports for."),
     cfg.StrOpt("zvm_xcat_server", help="xCAT management node address (host or host:port)."),

@@ -52,6 +52,7 @@ def plugin_ini(state_dir: Path, api_port: int, xcat_url: str, ca_file: Path | No
         host = {HOST}
         polling_interval = 1
         report_interval = 1
+        system_check_interval = 1
         zvm_xcat_server = {xcat_url}
         zvm_xcat_username = {XCAT_USER}
         zvm_xcat_password = {XCAT_PASSWORD}

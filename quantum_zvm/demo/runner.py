@@ -32,7 +32,6 @@ START_TIMEOUT = 30.0
 CONVERGE_TIMEOUT = 45.0
 POLL = 0.2
 # The agent checks the z/VM IPL time this often (default 30 s; quick for the demo).
-SYSTEM_CHECK_SECONDS = "1"
 
 
 @dataclass(frozen=True)
@@ -242,8 +241,7 @@ class Demo:
             self.sim.reset_counters()
             begin = time.monotonic()
             self.services.start("agent", [command_path("quantum-zvm-agent"), "--config-file",
-                                          str(self.config_path), "--system-check-interval",
-                                          SYSTEM_CHECK_SECONDS])
+                                          str(self.config_path)])
             self.wait("the agent to report and create its vswitches", self._agent_ready,
                       START_TIMEOUT, ("agent", "server", "simulator"), ("agent",))
             seconds = time.monotonic() - begin
