@@ -265,8 +265,11 @@ def test_l2_agents_hear_port_updates_and_network_deletes(rpc_plugin, transport):
         net = make_network(rpc_plugin)
         port = make_port(rpc_plugin, net["id"])
         rpc_plugin.update_port(ADMIN, port["id"], {"port": {"admin_state_up": False}})
-        wait_for(lambda: recorder.named("port_update"), timeout=10, what="port_update")
-        (update,) = recorder.named("port_update")
+        # one for the port created bound to a host, one for the update
+        wait_for(lambda: len(recorder.named("port_update")) == 2, timeout=10,
+                 what="port_update")
+        created, update = recorder.named("port_update")
+        assert created["port"]["id"] == port["id"] and created["port"]["admin_state_up"] is True
         assert update["port"]["id"] == port["id"] and update["port"]["admin_state_up"] is False
         assert (update["network_type"], update["segmentation_id"],
                 update["physical_network"]) == ("vlan", 101, "VSW1")
