@@ -38,7 +38,7 @@ setup(
     include_package_data=True,
     package_data={
         "xcat.simulator": ["*.yaml", "*.json"],
-        "migrations": ["*.ini", "*.mako", "versions/*.py"],
+        "migrations": ["*.mako"],
     },
     install_requires=RUNTIME,
     extras_require={
@@ -64,6 +64,5 @@ setup(
     },
     classifiers=[
         "Programming Language :: Python :: 3.11",
-        "License :: OSI Approved :: Apache Software License",
     ],
 )
