@@ -106,11 +106,20 @@ def setup(conf: cfg.ConfigOpts, name: str) -> logging.Logger:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     if conf.use_syslog:
-        handler: logging.Handler = logging.handlers.SysLogHandler(address="/dev/log")
+        try:
+            handler: logging.Handler = logging.handlers.SysLogHandler(address="/dev/log")
+        except OSError as exc:
+            print(f"{name}: --use-syslog: cannot reach syslog at /dev/log: {exc.strerror}",
+                  file=sys.stderr)
+            sys.exit(2)
         handler.setFormatter(logging.Formatter(f"{name}[%(process)d]: %(levelname)s "
                                                "%(name)s %(message)s"))
     elif conf.log_file:
-        handler = logging.handlers.WatchedFileHandler(conf.log_file)
+        try:
+            handler = logging.handlers.WatchedFileHandler(conf.log_file)
+        except OSError as exc:
+            print(f"{name}: --log-file {conf.log_file}: {exc.strerror}", file=sys.stderr)
+            sys.exit(2)
         handler.setFormatter(_formatter())
     else:
         handler = logging.StreamHandler(sys.stderr)

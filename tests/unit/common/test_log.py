@@ -51,3 +51,12 @@ def test_every_log_line_is_masked(tmp_path):
     assert "Pa55word!" not in text and "dbpw77" not in text
     assert text.count(log.MASK) >= 3
     assert "boom" in text and "RuntimeError" in text
+
+
+def test_unwritable_log_file_is_a_clear_error(tmp_path, capsys):
+    conf, _ = config.load(["--log-file", str(tmp_path / "no" / "such" / "dir.log")], "t",
+                          role="server")
+    with pytest.raises(SystemExit) as info:
+        log.setup(conf, "quantum-zvm-test")
+    assert info.value.code == 2
+    assert "--log-file" in capsys.readouterr().err
