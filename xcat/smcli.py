@@ -14,7 +14,8 @@ Builders (reference ``zvm-smapi.md`` §3; ``T`` is the ``-T`` target userid)::
                             transport, vlan, port_type, gvrp, native_vlan, persist,
                             port_based)
     vswitch_query(T, name="*")              vswitch_query_extended(T, name="*")
-    vswitch_grant(name, userid, *, vlans, port_type, portnum, persist, auth)
+    vswitch_grant(name, userid, *, vlans, port_type, persist, auth)
+    vswitch_set_port(name, portnum, userid, *, vlans, port_type, persist, auth)
     vswitch_revoke(name, userid, *, persist, auth)
     vswitch_set_rdevs(T, name, rdevs, *, persist)
     vswitch_set_port_type(name, userid, port_type, *, persist, auth)
@@ -26,6 +27,7 @@ Builders (reference ``zvm-smapi.md`` §3; ``T`` is the ``-T`` target userid)::
     adapter_delete_dm(T, vdev)               adapter_delete(T, vdev)
     adapter_connect_vswitch_dm(T, vdev, vswitch)
     adapter_connect_vswitch(T, vdev, vswitch)
+    adapter_connect_vswitch_extended(T, vdev, vswitch, *, port)
     adapter_disconnect_dm(T, vdev)           adapter_disconnect(T, vdev)
     adapter_query(T, vdev="*")
     image_definition_update_dm(T, nicdefs)   image_definition_query_dm(T, keywords=("NICDEF",))
@@ -315,30 +317,46 @@ def vswitch_query_extended(auth: str, name: str = "*") -> list[str]:
                   *_k(("switch_name", _query_name(name))))
 
 
-def vswitch_grant(name: str, userid: str, *, vlans: object = None, port_type: str | None = None,
-                  portnum: int | None = None, persist: bool = True,
-                  auth: str | None = None) -> list[str]:
-    """``Virtual_Network_Vswitch_Set_Extended`` granting ``userid`` (optionally with VLANs).
-
-    An ACCESS port carries exactly one VLAN; TRUNK may carry a VLAN set.
-    ``portnum`` assigns a port on a port-based vswitch. ``-T`` defaults to the
-    granted userid, as the z/VM drivers do.
-    """
-    name = zvm_names.vswitch(name, "name")
-    user = zvm_names.userid(userid, "userid")
-    target = zvm_names.userid(auth, "auth") if auth is not None else user
+def _grant_pairs(vlans: object, port_type: str | None) -> list[tuple[str, str]]:
+    """The validated ``port_type`` / ``user_vlan_id`` pairs of a grant or port."""
     ptype = _choice(port_type, "port_type", _PORT_TYPES) if port_type is not None else None
     vset = vlan_set(vlans) if vlans is not None else None
     if vset and ptype != "TRUNK" and (" " in vset or "-" in vset):
         raise ValueError(f"vlans: an ACCESS port carries one VLAN, got {vset!r}")
-    pairs = [("switch_name", name), ("grant_userid", user)]
-    if ptype:
-        pairs.append(("port_type", ptype))
-    if portnum is not None:
-        pairs.append(("portnum", str(zvm_names.port_number(portnum, "portnum"))))
+    pairs = [("port_type", ptype)] if ptype else []
     if vset:
         pairs.append(("user_vlan_id", vset))
-    pairs.append(("persist", _persist(persist)))
+    return pairs
+
+
+def vswitch_grant(name: str, userid: str, *, vlans: object = None, port_type: str | None = None,
+                  persist: bool = True, auth: str | None = None) -> list[str]:
+    """``Virtual_Network_Vswitch_Set_Extended`` granting ``userid`` (optionally with VLANs).
+
+    An ACCESS port carries exactly one VLAN; TRUNK may carry a VLAN set.
+    ``-T`` defaults to the granted userid, as the z/VM drivers do.
+    """
+    name = zvm_names.vswitch(name, "name")
+    user = zvm_names.userid(userid, "userid")
+    target = zvm_names.userid(auth, "auth") if auth is not None else user
+    pairs = [("switch_name", name), ("grant_userid", user), *_grant_pairs(vlans, port_type),
+             ("persist", _persist(persist))]
+    return _smcli("Virtual_Network_Vswitch_Set_Extended", target, *_k(*pairs))
+
+
+def vswitch_set_port(name: str, portnum: int, userid: str, *, vlans: object = None,
+                     port_type: str | None = None, persist: bool = True,
+                     auth: str | None = None) -> list[str]:
+    """Configure port ``portnum`` of a port-based vswitch for ``userid``
+    (``-k 'portnum=<n> <userid>'``, SET VSWITCH ... PORTNUMBER n USERID u), with
+    its port type and VLANs.  ``-T`` defaults to ``userid``, as for a grant.
+    """
+    name = zvm_names.vswitch(name, "name")
+    port = zvm_names.port_number(portnum, "portnum")
+    user = zvm_names.userid(userid, "userid")
+    target = zvm_names.userid(auth, "auth") if auth is not None else user
+    pairs = [("switch_name", name), ("portnum", f"{port} {user}"),
+             *_grant_pairs(vlans, port_type), ("persist", _persist(persist))]
     return _smcli("Virtual_Network_Vswitch_Set_Extended", target, *_k(*pairs))
 
 
@@ -465,6 +483,19 @@ def adapter_connect_vswitch(userid: str, vdev: object, vswitch: str) -> list[str
         "-n", zvm_names.vswitch(vswitch)]
 
 
+def adapter_connect_vswitch_extended(userid: str, vdev: object, vswitch: str, *,
+                                     port: int | None = None) -> list[str]:
+    """``Virtual_Network_Adapter_Connect_Vswitch_Extended`` (couple the active NIC);
+    ``port`` couples it to that port of a port-based vswitch (``port_selection``),
+    None lets CP choose (``AUTO``)."""
+    pairs = [("image_device_number", zvm_names.device(vdev)),
+             ("switch_name", zvm_names.vswitch(vswitch, "vswitch")),
+             ("port_selection",
+              "AUTO" if port is None else str(zvm_names.port_number(port, "port")))]
+    return _smcli("Virtual_Network_Adapter_Connect_Vswitch_Extended",
+                  zvm_names.userid(userid), *_k(*pairs))
+
+
 def adapter_disconnect_dm(userid: str, vdev: object) -> list[str]:
     """``Virtual_Network_Adapter_Disconnect_DM``."""
     return _user_vdev("Virtual_Network_Adapter_Disconnect_DM", userid, vdev)
@@ -484,7 +515,8 @@ def adapter_query(userid: str, vdev: object = "*") -> list[str]:
 # -- directory and system ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NicDef:
-    """A directory NICDEF: ``NICDEF <vdev> TYPE QDIO [DEVICES n] [LAN SYSTEM <vsw>] [MACID x]``."""
+    """A directory NICDEF: ``NICDEF <vdev> TYPE QDIO [DEVICES n] [LAN SYSTEM <vsw>] [MACID x]
+    [PORTNUMBER n]`` (``port_number``: the port of a port-based vswitch the NIC couples to)."""
 
     vdev: str
     adapter_type: str = "QDIO"
@@ -493,6 +525,7 @@ class NicDef:
     lan_name: str | None = None
     macid: str | None = None
     chpid: str | None = None
+    port_number: int | None = None
 
     @property
     def vswitch(self) -> str | None:
@@ -518,6 +551,10 @@ class NicDef:
             if owner != "SYSTEM":
                 raise ValueError("lan_owner: only LAN SYSTEM <vswitch> can be written")
             parts += ["LAN=SYSTEM", f"SWITCHNAME={zvm_names.vswitch(self.lan_name, 'lan_name')}"]
+        if self.port_number is not None:
+            if self.lan_name is None:
+                raise ValueError("port_number: needs LAN SYSTEM <vswitch> (lan_name)")
+            parts.append(f"PORTNUMBER={zvm_names.port_number(self.port_number, 'port_number')}")
         return "NICDEF=" + " ".join(parts)
 
 

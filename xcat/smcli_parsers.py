@@ -426,6 +426,8 @@ def _merge_nicdef(existing: NicDef | None, vdev: str, options: dict[str, str]) -
         lan_name=options["LAN_NAME"].upper() if "LAN_NAME" in options else base.lan_name,
         macid=options["MACID"].upper() if "MACID" in options else base.macid,
         chpid=options["CHPID"].upper() if "CHPID" in options else base.chpid,
+        port_number=_int_or_none(options["PORTNUMBER"]) if "PORTNUMBER" in options
+        else base.port_number,
     )
 
 
@@ -491,7 +493,7 @@ def parse_image_definition_query_dm(lines: list[str]) -> list[NicDef]:
         if not vdev:
             continue
         merged: dict[str, str] = {}
-        for key in ("TYPE", "DEVICES", "MACID", "CHPID"):
+        for key in ("TYPE", "DEVICES", "MACID", "CHPID", "PORTNUMBER"):
             if key in options:
                 merged[key] = options[key]
         if "LAN" in options:

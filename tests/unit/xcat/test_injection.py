@@ -54,8 +54,17 @@ BUILDERS = {
                                                                port_type="TRUNK"), "vlans"),
     "vswitch_grant.port_type": (lambda v: smcli.vswitch_grant("VSW1", "LINUX01", port_type=v),
                                 "port_type"),
-    "vswitch_grant.portnum": (lambda v: smcli.vswitch_grant("VSW1", "LINUX01", portnum=v),
-                              "portnum"),
+    "vswitch_set_port.portnum": (lambda v: smcli.vswitch_set_port("VSW1", v, "LINUX01"),
+                                 "portnum"),
+    "vswitch_set_port.userid": (lambda v: smcli.vswitch_set_port("VSW1", 5, v), "userid"),
+    "vswitch_set_port.vlans": (lambda v: smcli.vswitch_set_port("VSW1", 5, "LINUX01", vlans=v),
+                               "vlans"),
+    "adapter_connect_vswitch_extended.port": (lambda v: smcli.adapter_connect_vswitch_extended(
+        "LINUX01", "1000", "VSW1", port=v), "port"),
+    "adapter_connect_vswitch_extended.vswitch": (
+        lambda v: smcli.adapter_connect_vswitch_extended("LINUX01", "1000", v), "vswitch"),
+    "nicdef.port_number": (lambda v: smcli.NicDef(
+        "1000", lan_owner="SYSTEM", lan_name="VSW1", port_number=v).keyword(), "port_number"),
     "vswitch_revoke.name": (lambda v: smcli.vswitch_revoke(v, "LINUX01"), "name"),
     "vswitch_revoke.userid": (lambda v: smcli.vswitch_revoke("VSW1", v), "userid"),
     "vswitch_set_rdevs.rdevs": (lambda v: smcli.vswitch_set_rdevs("ZHCP", "VSW1", [v]), "rdevs"),

@@ -202,6 +202,27 @@ def test_image_query_dm_merges_nicdefs():
     assert entry.nicdefs["0600"].adapter_type == "HIPERSOCKETS"
 
 
+def test_nicdef_port_number_of_a_port_based_vswitch():
+    entry = p.parse_image_query_dm(["USER U1 X 1G 1G G",
+                                    "NICDEF 1000 TYPE QDIO LAN SYSTEM PVSW PORTNUMBER 7"])
+    assert entry.nicdefs["1000"].port_number == 7 and entry.nicdefs["1000"].vswitch == "PVSW"
+    (nic,) = p.parse_image_definition_query_dm(
+        ["NICDEF=VDEV=1000 TYPE=QDIO LAN=SYSTEM SWITCHNAME=PVSW PORTNUMBER=0012"])
+    assert nic.port_number == 12
+
+
+def test_vswitch_query_extended_ports_of_a_port_based_vswitch():
+    lines = [" switch_name: PVSW", " vlan_awareness: AWARE", " user_port_based: PORTBASED",
+             "port_num: 0001", "grant_userid: LINUX01", "promiscuous_mode: NOPROM",
+             "osd_sim: NOOSDSIM", "vlan_count: 1", "user_vlan_id: 0100",
+             "port_num: 0002", "grant_userid: LINUX01", "promiscuous_mode: NOPROM",
+             "osd_sim: NOOSDSIM", "vlan_count: 1", "user_vlan_id: 0200"]
+    (vsw,) = p.parse_vswitch_query_extended(lines)
+    assert vsw.port_based
+    assert [(g.port_num, g.userid, g.vlan_ids) for g in vsw.grants] == [
+        (1, "LINUX01", [100]), (2, "LINUX01", [200])]
+
+
 def test_image_definition_query_dm():
     lines = ["NICDEF=VDEV=0600 TYPE=QDIO LAN=SYSTEM SWITCHNAME=XCATVSW1",
              "NICDEF=VDEV=1000 TYPE=QDIO MACID=0E4E8E"]

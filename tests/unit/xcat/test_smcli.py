@@ -24,12 +24,41 @@ def test_reference_grant_revoke_vlan_rdev_strings():
         "-k real_device_address=1000 -k persist=YES"
 
 
-def test_trunk_grant_with_vlan_set_and_port_number():
-    argv = smcli.vswitch_grant("vsw1", "dhcp01", vlans=[(10, 12), 20], port_type="trunk",
-                               portnum=5)
-    assert argv[-8:] == ["-k", "port_type=TRUNK", "-k", "portnum=5",
-                         "-k", "user_vlan_id=10-12 20", "-k", "persist=YES"]
+def test_trunk_grant_with_vlan_set():
+    argv = smcli.vswitch_grant("vsw1", "dhcp01", vlans=[(10, 12), 20], port_type="trunk")
+    assert argv[-6:] == ["-k", "port_type=TRUNK", "-k", "user_vlan_id=10-12 20",
+                         "-k", "persist=YES"]
     assert "'user_vlan_id=10-12 20'" in render(argv)
+
+
+def test_port_of_a_port_based_vswitch_names_number_and_userid():
+    # SMAPI: "portnum: Port number, followed by the userid" (one value, blank-separated)
+    argv = smcli.vswitch_set_port("vsw1", 7, "linux01", vlans=100, port_type="access")
+    assert argv[3] == "LINUX01"
+    assert argv[4:] == ["-k", "switch_name=VSW1", "-k", "portnum=7 LINUX01",
+                        "-k", "port_type=ACCESS", "-k", "user_vlan_id=100", "-k", "persist=YES"]
+    assert "'portnum=7 LINUX01'" in render(argv)
+    assert smcli.vswitch_set_port("vsw1", 2048, "u1", auth="zhcp")[3] == "ZHCP"
+    with pytest.raises(ValueError, match="ACCESS port carries one VLAN"):
+        smcli.vswitch_set_port("vsw1", 7, "linux01", vlans=[10, 20])
+
+
+def test_couple_to_a_chosen_port():
+    argv = smcli.adapter_connect_vswitch_extended("linux01", "1000", "vsw1", port=12)
+    assert argv[1:] == ["Virtual_Network_Adapter_Connect_Vswitch_Extended", "-T", "LINUX01",
+                        "-k", "image_device_number=1000", "-k", "switch_name=VSW1",
+                        "-k", "port_selection=12"]
+    auto = smcli.adapter_connect_vswitch_extended("linux01", "1000", "vsw1")
+    assert auto[-1] == "port_selection=AUTO"
+
+
+def test_nicdef_with_port_number():
+    nic = smcli.NicDef("1000", lan_owner="SYSTEM", lan_name="vsw1", port_number=3)
+    assert nic.keyword() == "NICDEF=VDEV=1000 TYPE=QDIO LAN=SYSTEM SWITCHNAME=VSW1 PORTNUMBER=3"
+    with pytest.raises(ValueError, match="port_number"):
+        smcli.NicDef("1000", port_number=3).keyword()
+    with pytest.raises(ValueError, match="port_number"):
+        smcli.NicDef("1000", lan_owner="SYSTEM", lan_name="vsw1", port_number=0).keyword()
 
 
 def test_access_grant_refuses_several_vlans():
