@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import copy
 
-from xcat.simulator.model import (ActiveNic, Grant, Model, format_time, vswitch_from_dict)
+from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Model, format_time,
+                                  vswitch_from_dict)
 
 EVENTS = ("logon", "logoff", "ipl", "xcat_restart", "advance")
 
@@ -39,9 +40,13 @@ def logon(model: Model, userid: str) -> None:
         if nicdef.lan_name and (nicdef.lan_owner or "SYSTEM") == "SYSTEM":
             vswitch = model.vswitches.get(nicdef.lan_name)
             directory_auth = bool(nicdef.vlan or nicdef.porttype)
-            if (vswitch is not None and nic.type == "QDIO"
-                    and (directory_auth or model.authorized(guest.userid, vswitch))):
-                nic.coupled_to = vswitch.name
+            if vswitch is not None and nic.type == "QDIO":
+                try:
+                    nic.port = model.coupling_port(guest.userid, vswitch, nicdef.portnumber)
+                    nic.coupled_to = vswitch.name
+                except CouplingRefused:
+                    if directory_auth and vswitch.user_based:
+                        nic.coupled_to = vswitch.name
         guest.active_nics[vdev] = nic
     model.touch()
 

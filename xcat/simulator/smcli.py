@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from xcat.simulator import rcdesc
-from xcat.simulator.model import (ActiveNic, Grant, Guest, Model, NicDef, Port, Rdev,
+from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
                                   Vswitch, format_time, parse_time)
 
 INVALID_DATA_STATUS = 254       # smcli returns INVALID_DATA (-2); the shell sees it mod 256
@@ -823,6 +823,9 @@ class Smcli:
                 port.vlans = vlans
         if remove is not None:
             vsw.ports.pop(int(remove))
+            for _owner, nic in model.connections(vsw.name):
+                if nic.port == int(remove):
+                    nic.coupled_to, nic.port = None, None
         if revoke_user is not None:
             vsw.grants.pop(revoke_user, None)
             if persist:
@@ -942,7 +945,7 @@ class Smcli:
         self.model.touch()
         return []
 
-    def _connect(self, userid: str, vdev: str, name: str) -> None:
+    def _connect(self, userid: str, vdev: str, name: str, port: int | None = None) -> None:
         guest = self._active_guest(userid)
         nic = guest.active_nics.get(vdev)
         if nic is None:
@@ -952,8 +955,10 @@ class Smcli:
             raise SmapiError(212, 28)
         if nic.coupled_to is not None:
             raise SmapiError(204, 20)
-        if not self.model.authorized(guest.userid, vsw):
-            raise SmapiError(212, 8)
+        try:
+            nic.port = self.model.coupling_port(guest.userid, vsw, port)
+        except CouplingRefused:
+            raise SmapiError(212, 8) from None
         nic.coupled_to = vsw.name
         self.model.touch()
 
@@ -966,8 +971,12 @@ class Smcli:
         if (set(keys) - {"image_device_number", "switch_name", "port_selection"}
                 or "image_device_number" not in keys or "switch_name" not in keys):
             raise SmapiError(24, 501)
+        selection = keys.get("port_selection", "AUTO").upper()
+        if selection != "AUTO" and not (selection.isdigit() and 0 <= int(selection) <= 65535):
+            raise SmapiError(24, 502)
         self._connect(opts["T"], _vdev(keys["image_device_number"], 5),
-                      _vswitch_name(keys["switch_name"], 5))
+                      _vswitch_name(keys["switch_name"], 5),
+                      None if selection == "AUTO" else int(selection))
         return []
 
     def adapter_disconnect_dm(self, opts: dict[str, str], _k: list[str]) -> list[str]:
@@ -979,6 +988,7 @@ class Smcli:
         if not nicdef.lan_name:
             raise SmapiError(212, 32)
         nicdef.lan_owner = nicdef.lan_name = None
+        nicdef.portnumber = None
         self.model.touch()
         return []
 
@@ -990,7 +1000,7 @@ class Smcli:
             raise SmapiError(204, 8)
         if nic.coupled_to is None:
             raise SmapiError(204, 48)
-        nic.coupled_to = None
+        nic.coupled_to, nic.port = None, None
         self.model.touch()
         return []
 
@@ -1093,6 +1103,10 @@ class Smcli:
                 fields["vlan"] = parse_vlans(value, 5)[0]
             elif key == "PORTTYPE":
                 fields["porttype"] = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5)
+            elif key == "PORTNUMBER":
+                if not value.isdigit() or not 1 <= int(value) <= 2048:
+                    raise SmapiError(24, 507)
+                fields["portnumber"] = int(value)
             else:
                 raise SmapiError(24, 505)
         if "vdev" not in fields:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from xcat.simulator.model import ActiveNic, Model
+from xcat.simulator.model import ActiveNic, CouplingRefused, Model
 from xcat.simulator.smcli import Output
 
 
@@ -259,9 +259,11 @@ class Vmcp:
             raise CpError(2789, f"HCPNDF2789E NIC {vdev} is already coupled")
         if nic.type != "QDIO":
             raise CpError(2787, f"HCPNDF2787E NIC {vdev} type is not QDIO")
-        if not self.model.authorized(self.userid, vsw):
+        try:
+            nic.port = self.model.coupling_port(self.userid, vsw)
+        except CouplingRefused:
             raise CpError(2788, f"HCPNDF2788E NIC {vdev} not coupled; not authorized for "
-                                f"VSWITCH SYSTEM {name}")
+                                f"VSWITCH SYSTEM {name}") from None
         nic.coupled_to = name
         self.model.touch()
         return [f"NIC {vdev} is connected to VSWITCH SYSTEM {name}"]

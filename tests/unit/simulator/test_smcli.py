@@ -231,3 +231,68 @@ def test_injected_failure_hook(model):
     assert out.stdout == ("Changing virtual switch configuration ... Failed\n  Return Code: 500\n"
                           "  Reason Code: 8\n  Description: Directory manager is not available\n")
     assert "LINUX01" not in model.vswitches["XCATVSW2"].grants
+
+
+def _port_based_vswitch(smcli, model, name="PVSW"):
+    out = smcli("Virtual_Network_Vswitch_Create_Extended", "-T", "ZHCP", "-k",
+                f"switch_name={name}", "-k", "vlan_id=1", "-k", "port_type=ACCESS", "-k",
+                "port_selection=PORTBASED")
+    assert out.status == 0 and not model.vswitches[name].user_based
+
+
+def test_port_based_vswitch_ports_vlans_and_couple_to_a_chosen_port(smcli, model):
+    _port_based_vswitch(smcli, model)
+    for port, vlan in ((1, 100), (2, 200)):
+        out = smcli(SET, "-T", "LINUX01", "-k", "switch_name=PVSW", "-k",
+                    f"portnum={port} LINUX01", "-k", "port_type=ACCESS", "-k",
+                    f"user_vlan_id={vlan}")
+        assert out.stdout == "Changing virtual switch configuration ... Done\n"
+    bad = smcli(SET, "-T", "LINUX01", "-k", "switch_name=PVSW", "-k", "portnum=3")
+    assert "  Return Code: 24\n" in bad.stdout  # the port number must be followed by a userid
+    ext = smcli("Virtual_Network_Vswitch_Query_Extended", "-T", "ZHCP", "-k", "switch_name=PVSW")
+    assert " user_port_based: PORTBASED\n" in ext.stdout
+    assert ("port_num: 0002\ngrant_userid: LINUX01\npromiscuous_mode: NOPROM\n"
+            "osd_sim: NOOSDSIM\nvlan_count: 1\nuser_vlan_id: 0200\n") in ext.stdout
+    for vdev in ("1000", "1003"):
+        smcli("Virtual_Network_Adapter_Create", "-T", "LINUX01", "-v", vdev, "-t", "2", "-d", "3")
+    connect = "Virtual_Network_Adapter_Connect_Vswitch_Extended"
+    ok = smcli(connect, "-T", "LINUX01", "-k", "image_device_number=1003", "-k",
+               "switch_name=PVSW", "-k", "port_selection=2")
+    assert ok.stdout == ("Connecting virtual network adapter to an existing virtual switch... "
+                         "Done\n")
+    nics = model.guests["LINUX01"].active_nics
+    assert (nics["1003"].coupled_to, nics["1003"].port) == ("PVSW", 2)
+    taken = smcli(connect, "-T", "LINUX01", "-k", "image_device_number=1000", "-k",
+                  "switch_name=PVSW", "-k", "port_selection=2")
+    assert "  Return Code: 212\n  Reason Code: 8\n" in taken.stdout  # port 2 is in use
+    other = smcli(connect, "-T", "LINUX02", "-k", "image_device_number=1000", "-k",
+                  "switch_name=PVSW", "-k", "port_selection=1")
+    assert "  Return Code: 2" in other.stdout and other.status == 1  # not LINUX02's port
+    auto = smcli("Virtual_Network_Adapter_Connect_Vswitch", "-T", "LINUX01", "-v", "1000",
+                 "-n", "PVSW")
+    assert auto.status == 0 and nics["1000"].port == 1  # the free port of LINUX01
+    removed = smcli(SET, "-T", "LINUX01", "-k", "switch_name=PVSW", "-k", "portnum_remove=1")
+    assert removed.status == 0 and 1 not in model.vswitches["PVSW"].ports
+    assert nics["1000"].coupled_to is None and nics["1003"].port == 2
+
+
+def test_directory_port_number_applies_at_logon(smcli, model):
+    _port_based_vswitch(smcli, model)
+    for port, vlan in ((1, 100), (2, 200)):
+        smcli(SET, "-T", "LINUX04", "-k", "switch_name=PVSW", "-k", f"portnum={port} LINUX04",
+              "-k", f"user_vlan_id={vlan}")
+    smcli("Image_Definition_Update_DM", "-T", "LINUX04", "-k",
+          "NICDEF=VDEV=1000 TYPE=QDIO MACID=0e4e8e")
+    out = smcli("Image_Definition_Update_DM", "-T", "LINUX04", "-k",
+                "NICDEF=VDEV=1000 TYPE=QDIO LAN=SYSTEM SWITCHNAME=PVSW PORTNUMBER=2")
+    assert out.status == 0
+    dm = smcli("Image_Query_DM", "-T", "LINUX04").stdout
+    assert "NICDEF 1000 TYPE QDIO LAN SYSTEM PVSW MACID 0E4E8E PORTNUMBER 2\n" in dm
+    bad = smcli("Image_Definition_Update_DM", "-T", "LINUX04", "-k",
+                "NICDEF=VDEV=1000 PORTNUMBER=0")
+    assert "  Return Code: 24\n" in bad.stdout
+    events.logon(model, "LINUX04")
+    nic = model.guests["LINUX04"].active_nics["1000"]
+    assert (nic.coupled_to, nic.port) == ("PVSW", 2)
+    smcli("Virtual_Network_Adapter_Disconnect_DM", "-T", "LINUX04", "-v", "1000")
+    assert model.guests["LINUX04"].nicdefs["1000"].portnumber is None
