@@ -55,17 +55,39 @@ def test_ipl_reapplies_every_binding_in_one_pass(zvm_stack):
     assert counters["smcli"]["by_function"]["Virtual_Network_Vswitch_Set_Extended"] >= 6
 
 
+def mgt_addresses(stack):
+    nic = stack.model()["guests"]["XCAT"]["active_nics"].get("0800")
+    return nic and [a["local"] for a in nic["addresses"]]
+
+
+def agent_errors(stack):
+    agents = [a for a in stack.get("/agents")["agents"] if a["agent_type"] == "z/VM agent"]
+    return agents[0]["configurations"]["errors"] if agents else None
+
+
 def test_xcat_mn_restart_redoes_the_management_nic(zvm_stack):
     stack = zvm_stack(ini="xcat_mgt_ip = 10.9.0.1\nxcat_mgt_mask = 255.255.0.0\n")
-    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW", timeout=20,
-             what="management NIC 0800 on FLATSW")
+    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW"
+             and mgt_addresses(stack) == ["10.9.0.1/16"], timeout=20,
+             what="management NIC 0800 on FLATSW with 10.9.0.1/16")
+    assert stack.model()["guests"]["XCAT"]["active_nics"]["0800"]["link_up"]
+    wait_for(lambda: agent_errors(stack) == [], timeout=10, what="a report without errors")
     stack.sim.control.fire("xcat_restart")
     assert coupled(stack, "XCAT", "0800") is None
-    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW", timeout=20,
-             what="management NIC 0800 again after the xCAT MN restart")
-    # the simulated MN has no ip command: the address step is reported, not guessed
-    agent = [a for a in stack.get("/agents")["agents"] if a["agent_type"] == "z/VM agent"][0]
-    assert any("enccw0.0.0800" in e for e in agent["configurations"]["errors"])
+    wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW"
+             and mgt_addresses(stack) == ["10.9.0.1/16"], timeout=20,
+             what="management NIC 0800 and its address again after the xCAT MN restart")
+    # an address the agent did not choose is reported, never overwritten
+    stack.stop_agent()
+    stack.sim.control.fire("xcat_restart")
+    out = stack.sim.dsh("xcat", "vmcp define nic 0800 type qdio; "
+                                "ip addr add 10.9.0.7/24 dev enccw0.0.0800")
+    assert out["data"][-1] == {"errorcode": ["0"]}, out
+    stack.start_agent()
+    wait_for(lambda: any("enccw0.0.0800" in e and "refusing" in e
+                         for e in agent_errors(stack) or []), timeout=20,
+             what="the conflicting management address reported")
+    assert mgt_addresses(stack) == ["10.9.0.7/24"]
 
 
 def test_xcat_outage_backs_off_and_resyncs(zvm_stack):

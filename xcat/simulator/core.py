@@ -13,12 +13,14 @@ from typing import Any
 from xcat.simulator import scenario, xcatcli
 from xcat.simulator.counters import Counters
 from xcat.simulator.faults import Faults
+from xcat.simulator.iproute import Ip
 from xcat.simulator.shell import Host, Shell
 from xcat.simulator.smcli import Output, Smcli
 from xcat.simulator.vmcp import Vmcp
 
 SMCLI_PATHS = ("smcli", "/opt/zhcp/bin/smcli")
 VMCP_PATHS = ("vmcp", "/sbin/vmcp", "/usr/sbin/vmcp")
+IP_PATHS = ("ip", "/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip")
 _FIRST_SMCLI = re.compile(r"(?:^|[\s;&|/])smcli\s+['\"]?([A-Za-z_]+)")
 
 
@@ -107,8 +109,8 @@ class Simulator:
         return out
 
     def host(self, node: str) -> Host:
-        """The node's shell environment: smcli on the zHCP, vmcp on z/VM guests,
-        tabch/tabdump/gettab on the xCAT MN."""
+        """The node's shell environment: smcli on the zHCP, vmcp and ip on z/VM
+        guests, tabch/tabdump/gettab on the xCAT MN."""
         commands = {}
         if node == self.settings["xcat_node"]:
             commands.update(xcatcli.commands(self.tables, self.lock))
@@ -124,6 +126,9 @@ class Simulator:
                 return vmcp.run(argv, stdin)
             for path in VMCP_PATHS:
                 commands[path] = run_vmcp
+            ip = Ip(self.model, userid)
+            for path in IP_PATHS:
+                commands[path] = ip.run
         files = self.files.setdefault(node, NodeFiles())
         return Host(node=node, files=files, commands=commands)
 

@@ -11,7 +11,7 @@ It is never a real shell.  It understands what clients send through
 - builtins ``echo`` (``-n``, ``-e``, ``-E``), ``cat``, ``sh``/``bash`` (run a
   file, or ``-c``), ``rm``, ``chmod``, ``grep``, ``true``, ``false``, ``:``,
   ``exit``, ``hostname``; plus the commands a host provides (``smcli`` on the
-  zHCP, ``vmcp`` on z/VM guests).
+  zHCP, ``vmcp`` and ``ip`` on z/VM guests).
 
 Anything else answers ``sh: <cmd>: command not found`` with status 127.
 Command substitution (``$(...)``, backticks) is kept as literal text: shell
