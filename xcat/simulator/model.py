@@ -39,6 +39,10 @@ class Vmlan:
     next_system_macid: int = 1
 
 
+class CouplingRefused(Exception):
+    """A NIC may not couple to a vswitch (not authorized, or no usable port)."""
+
+
 @dataclass
 class System:
     timezone: str = "EDT"
@@ -123,6 +127,7 @@ class NicDef:
     chpid: str | None = None
     vlan: str | None = None
     porttype: str | None = None
+    portnumber: int | None = None      # the port of a PORTBASED vswitch to couple to
 
     def statement(self) -> str:
         """``NICDEF 1000 TYPE QDIO LAN SYSTEM VSW2 MACID 0E4E8E`` as Image_Query_DM shows it."""
@@ -139,6 +144,8 @@ class NicDef:
             words += ["VLAN", self.vlan]
         if self.porttype:
             words += ["PORTTYPE", self.porttype]
+        if self.portnumber:
+            words += ["PORTNUMBER", str(self.portnumber)]
         return " ".join(words)
 
     def keywords(self) -> str:
@@ -156,6 +163,8 @@ class NicDef:
             words.append(f"VLAN={self.vlan}")
         if self.porttype:
             words.append(f"PORTTYPE={self.porttype}")
+        if self.portnumber:
+            words.append(f"PORTNUMBER={self.portnumber}")
         return " ".join(words)
 
 
@@ -168,6 +177,7 @@ class ActiveNic:
     mac: str = "000000000000"          # 12 upper-case hex digits
     coupled_to: str | None = None      # vswitch name
     from_directory: bool = True
+    port: int | None = None            # its port when coupled to a PORTBASED vswitch
     # What the guest's Linux configured on the interface (``ip``):
     # [{"local": "10.9.0.1/16", "broadcast": "10.9.255.255" | None}], link state.
     addresses: list[dict[str, Any]] = field(default_factory=list)
@@ -272,6 +282,26 @@ class Model:
                 if nic.coupled_to == vswitch:
                     found.append((userid, nic))
         return found
+
+    def coupling_port(self, userid: str, vswitch: Vswitch, chosen: int | None = None) -> int | None:
+        """The port a NIC of ``userid`` couples to, or None for a user-based coupling.
+
+        On a PORTBASED vswitch the port is ``chosen`` (it must be configured
+        for ``userid`` and not in use), else the lowest such port; a user with
+        an access-list grant (both styles mixed) couples without a port when
+        none is chosen.  Simulator choice where CP's exact rule is unverified.
+        Raises :class:`CouplingRefused` when the user may not couple.
+        """
+        if vswitch.user_based or (chosen is None and userid in vswitch.grants):
+            if not self.authorized(userid, vswitch):
+                raise CouplingRefused(f"{userid} is not authorized for {vswitch.name}")
+            return None
+        used = {nic.port for _owner, nic in self.connections(vswitch.name)}
+        for number in ([chosen] if chosen is not None else sorted(vswitch.ports)):
+            port = vswitch.ports.get(number)
+            if port is not None and port.userid == userid and number not in used:
+                return number
+        raise CouplingRefused(f"no free port of {vswitch.name} is configured for {userid}")
 
     def authorized(self, userid: str, vswitch: Vswitch) -> bool:
         if userid in vswitch.grants:
