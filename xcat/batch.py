@@ -102,19 +102,24 @@ def split_output(lines: list[str], token: str, count: int) -> tuple[list[tuple[i
     """
     finished: list[tuple[int, list[str]]] = []
     buffer: list[str] = []
-    marker = None
+    # One pattern for the whole batch: any index is captured, then compared with
+    # the expected one as text (so "07" is not 7). A marker can only end a line
+    # and the token (letters and hex) cannot occur inside "<digits>:<digits>",
+    # so a line has at most one candidate: the same lines match as with one
+    # pattern per expected index, without compiling a pattern per command.
+    marker = re.compile(re.escape(f"{token}:") + r"(\d+):(\d{1,3})$")
+    expected = "0"
     for line in lines:
-        if marker is None and len(finished) < count:
-            marker = re.compile(re.escape(f"{token}:{len(finished)}:") + r"(\d{1,3})$")
-        match = marker.search(line) if marker is not None else None
-        if match:
-            partial = line[:match.start()]
-            if partial:
-                buffer.append(partial)
-            finished.append((int(match.group(1)), buffer))
-            buffer = []
-            marker = None
-            continue
+        if len(finished) < count and token in line:
+            match = marker.search(line)
+            if match and match.group(1) == expected:
+                partial = line[:match.start()]
+                if partial:
+                    buffer.append(partial)
+                finished.append((int(match.group(2)), buffer))
+                buffer = []
+                expected = str(len(finished))
+                continue
         buffer.append(line)
     return finished, buffer
 

@@ -21,6 +21,13 @@ def test_split_output_ignores_lookalike_markers_and_keeps_partial_lines():
     assert leftover == []
 
 
+def test_split_output_takes_the_index_as_written_and_stops_at_count():
+    lines = ["TOK:00:0", "TOK:0:1000", "TOK:0:2", "TOK:1:0", "TOK:2:0"]
+    finished, leftover = split_output(lines, "TOK", 2)
+    assert finished == [(2, ["TOK:00:0", "TOK:0:1000"]), (0, [])]
+    assert leftover == ["TOK:2:0"]
+
+
 def test_split_output_leftover_belongs_to_the_unfinished_command():
     finished, leftover = split_output(["TOK:0:0", "partial"], "TOK", 2)
     assert finished == [(0, [])] and leftover == ["partial"]
