@@ -26,7 +26,7 @@ from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent.model import (
     STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive,
     DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch, Op, Outcome,
-    Plan, Report, Revoke, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
+    Plan, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome
@@ -121,9 +121,22 @@ def commands_for(op: Op) -> list[list[str]]:
         # a TRUNK grant adds VLANs, so a large set goes in several calls
         return [smcli.vswitch_grant(op.vswitch, op.userid, vlans=chunk, port_type=TRUNK,
                                     persist=True) for chunk in vlan_chunks(op.vlans)]
+    if isinstance(op, RemovePort):
+        return [smcli.vswitch_remove_port(op.userid, op.vswitch, op.portnum, persist=True)]
+    if isinstance(op, SetPort):
+        return [smcli.vswitch_set_port(op.vswitch, op.portnum, op.userid,
+                                       vlans=list(op.vlans) or None, port_type=op.porttype,
+                                       persist=True)]
     if isinstance(op, CoupleDirectory):
+        if op.portnum is not None:
+            # Connect_Vswitch_DM cannot name a port: update the NICDEF (merged by vdev)
+            return [smcli.image_definition_update_dm(op.userid, [smcli.NicDef(
+                op.vdev, lan_owner="SYSTEM", lan_name=op.vswitch, port_number=op.portnum)])]
         return [smcli.adapter_connect_vswitch_dm(op.userid, op.vdev, op.vswitch)]
     if isinstance(op, CoupleLive):
+        if op.portnum is not None:
+            return [smcli.adapter_connect_vswitch_extended(op.userid, op.vdev, op.vswitch,
+                                                          port=op.portnum)]
         return [smcli.adapter_connect_vswitch(op.userid, op.vdev, op.vswitch)]
     raise TypeError(f"not a z/VM operation: {op!r}")
 

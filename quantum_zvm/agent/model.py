@@ -102,10 +102,21 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class VswitchPort:
+    """A configured port of a port-based vswitch (PORTNUMBER n USERID u) and its
+    VLANs; ``porttype`` None: not shown by the query (either type)."""
+    userid: str
+    porttype: str | None = ACCESS
+    vlans: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class ObservedVswitch:
     """A vswitch as Vswitch_Query_Extended shows it.
 
-    ``connections`` are the NICs coupled to it right now: (userid, vdev).
+    ``connections`` are the NICs coupled to it right now: (userid, vdev)
+    (the query does not say which port a NIC uses).  ``ports`` are the
+    configured ports of a port-based vswitch by number.
     """
     name: str
     vlan_aware: bool
@@ -113,15 +124,18 @@ class ObservedVswitch:
     grants: Mapping[str, Grant] = field(default_factory=dict)
     connections: frozenset[tuple[str, str]] = frozenset()
     rdevs: tuple[str, ...] = ()
+    ports: Mapping[int, VswitchPort] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class NicDef:
-    """A directory NICDEF; ``vswitch`` is its ``LAN SYSTEM`` (None: uncoupled)."""
+    """A directory NICDEF; ``vswitch`` is its ``LAN SYSTEM`` (None: uncoupled),
+    ``portnum`` its ``PORTNUMBER`` on a port-based vswitch."""
     vdev: str
     vswitch: str | None = None
     macid: str | None = None
     devices: int = 3
+    portnum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,13 +172,15 @@ class SwitchRow:
 @dataclass(frozen=True)
 class Binding:
     """What this agent applied for a port (remembered across restarts), so a
-    port that disappears can be undone."""
+    port that disappears can be undone.  ``portnum`` is the vswitch port the
+    NIC was given on a port-based vswitch (kept stable across cycles)."""
     userid: str
     vdev: str
     vswitch: str
     vlan: int | None
     node: str | None = None
     api: bool = False
+    portnum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +265,15 @@ class Revoke(Op):
 
 
 @dataclass(frozen=True)
+class RemovePort(Op):
+    """Release a port of a port-based vswitch (``portnum_remove``)."""
+    vswitch: str
+    portnum: int
+    userid: str
+    phase = 4
+
+
+@dataclass(frozen=True)
 class DefineNic(Op):
     """NICDEF vdev TYPE QDIO MACID macid in the directory (API-bound ports)."""
     userid: str
@@ -275,23 +300,39 @@ class GrantOp(Op):
 
 
 @dataclass(frozen=True)
+class SetPort(Op):
+    """Configure port ``portnum`` of a port-based vswitch for ``userid`` with its
+    port type and VLANs (persistent); ``vlans`` empty = no VLAN."""
+    vswitch: str
+    portnum: int
+    userid: str
+    porttype: str | None = None
+    vlans: tuple[int, ...] = ()
+    phase = 7
+
+
+@dataclass(frozen=True)
 class CoupleDirectory(Op):
+    """``LAN SYSTEM <vswitch>`` (and ``PORTNUMBER`` on a port-based vswitch)."""
     userid: str
     vdev: str
     vswitch: str
+    portnum: int | None = None
     phase = 8
 
 
 @dataclass(frozen=True)
 class CoupleLive(Op):
+    """Couple the live NIC (to port ``portnum`` on a port-based vswitch)."""
     userid: str
     vdev: str
     vswitch: str
+    portnum: int | None = None
     phase = 9
 
 
-ZVM_OPS = (UncoupleLive, UncoupleDirectory, DeleteNicLive, DeleteNic, Revoke, DefineNic,
-           DefineNicLive, GrantOp, CoupleDirectory, CoupleLive)
+ZVM_OPS = (UncoupleLive, UncoupleDirectory, DeleteNicLive, DeleteNic, Revoke, RemovePort,
+           DefineNic, DefineNicLive, GrantOp, SetPort, CoupleDirectory, CoupleLive)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import dataclasses
 from typing import Iterable, Mapping
 
 from quantum_zvm.agent.model import (ACCESS, TRUNK, Grant, NicDef, Observed, ObservedGuest,
-                                     ObservedVswitch)
+                                     ObservedVswitch, VswitchPort)
 from xcat import vdevs, zvm_names
 from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 
@@ -21,21 +21,23 @@ from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
     """An :class:`ObservedVswitch` from one Vswitch_Query_Extended block.
 
-    User grants are the entries without a port number (port-based entries
-    are ports, not user grants).  A VLAN-unaware vswitch lists a dummy VLAN
+    User grants are the entries without a port number; entries with one are
+    the ports of a port-based vswitch (number, userid, VLANs).  A VLAN-unaware vswitch lists a dummy VLAN
     for every user: it is dropped.  A grant whose port type is not shown
     gets None (unknown), which the planner accepts as either type.
     """
     aware = info.vlan_aware
     grants: dict[str, Grant] = {}
+    ports: dict[int, VswitchPort] = {}
     for entry in info.grants:
-        if entry.port_num:
-            continue
         porttype = (entry.port_type or "").upper() or None
         if porttype not in (ACCESS, TRUNK):
             porttype = None
         vlans = frozenset(v for v in entry.vlan_ids if v) if aware else frozenset()
-        grants[entry.userid.upper()] = Grant(porttype, vlans)
+        if entry.port_num:
+            ports[entry.port_num] = VswitchPort(entry.userid.upper(), porttype, vlans)
+        else:
+            grants[entry.userid.upper()] = Grant(porttype, vlans)
     connections = set()
     for conn in info.connections:
         try:
@@ -43,7 +45,7 @@ def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
         except ValueError:
             continue  # not a NIC the agent could ever manage
     return ObservedVswitch(info.name.upper(), aware, info.port_based, grants,
-                           frozenset(connections), tuple(r.address for r in info.rdevs))
+                           frozenset(connections), tuple(r.address for r in info.rdevs), ports)
 
 
 def guest_directory(entry: DirectoryEntry, logged_on: bool | None = None) -> ObservedGuest:
@@ -56,7 +58,8 @@ def guest_directory(entry: DirectoryEntry, logged_on: bool | None = None) -> Obs
         except ValueError:
             continue
         directory[vdev] = NicDef(vdev, nic.vswitch.upper() if nic.vswitch else None,
-                                 nic.macid.upper() if nic.macid else None, nic.devices or 3)
+                                 nic.macid.upper() if nic.macid else None, nic.devices or 3,
+                                 nic.port_number)
     return ObservedGuest(entry.userid.upper(), directory, True, logged_on,
                          devices=tuple(vdevs.devices_in_use(entry.statements)))
 

@@ -13,7 +13,11 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
 - on a user-based vswitch a userid has one VLAN: of two NICs of one guest in
   different VLANs, the one in effect (observed grant) or else the earlier
   (``order``) wins and the other is refused.  On a port-based vswitch each
-  NIC gets its own port (when ``port_selection`` is available).
+  NIC gets its own vswitch port (the lowest free number, kept in the binding
+  across cycles) configured with its network's VLAN, and is coupled to that
+  port (directory ``PORTNUMBER`` and live); a port that goes away releases
+  its vswitch port.  A NIC found coupled live to a port-based vswitch on a
+  port the agent did not choose is uncoupled and coupled again to its port.
 - a grant never moves a userid into a VLAN while a NIC of it that is not a
   port of that VLAN's network is coupled to the vswitch: such NICs are
   uncoupled first and the grant is deferred to the next pass.  Changing the
@@ -32,9 +36,9 @@ from quantum_zvm.agent.model import (
     ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding,
     CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
     DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
-    ObservedVswitch, Op, Outcome, Plan, Report, Revoke, SwitchRow, UncoupleDirectory,
-    UncoupleLive, WriteSwitchRow)
-from xcat import vdevs
+    ObservedVswitch, Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, SwitchRow,
+    UncoupleDirectory, UncoupleLive, VswitchPort, WriteSwitchRow)
+from xcat import vdevs, zvm_names
 
 NIC_VDEV_STEP = vdevs.NIC_DEVICES
 FLAT_VLAN_TEXT = "-1"
@@ -70,6 +74,7 @@ class _Planner:
         self.accepted: dict[str, DesiredPort] = {}
         self.losers: set[str] = set()             # refused for another VLAN on the vswitch
         self.taken: dict[str, list[int]] = defaultdict(list)  # userid -> NIC vdevs of ports
+        self.portnums: dict[str, int] = {}        # port id -> its port on a port-based vswitch
 
     # ----------------------------------------------------------------- helpers
     def add(self, op: Op) -> None:
@@ -177,6 +182,7 @@ class _Planner:
     def run(self) -> Plan:
         candidates = self.candidates()
         self.resolve_conflicts(candidates)
+        self.allocate_ports()
         holders = self.holders()
         self.undo_bindings(holders)
         self.uncouple_refused()
@@ -219,7 +225,8 @@ class _Planner:
             groups[(port.userid, port.vswitch)].append(port)
         for (userid, vswitch), ports in groups.items():
             vlans = {p.vlan for p in ports}
-            if len(vlans) <= 1 or userid == self.d.dhcp_userid:
+            if len(vlans) <= 1 or userid == self.d.dhcp_userid \
+                    or self.vswitch(vswitch).port_based:
                 for port in ports:
                     self.accepted[port.port_id] = port
                 continue
@@ -233,8 +240,6 @@ class _Planner:
             if winner_vlan is None:
                 winner_vlan = first.vlan
             winner = next(p for p in ports if p.vlan == winner_vlan)
-            mode = ("port-based, but this z/VM interface cannot couple a NIC to a chosen port"
-                    if self.vswitch(vswitch).port_based else "user-based")
             for port in ports:
                 if port.vlan == winner_vlan:
                     self.accepted[port.port_id] = port
@@ -242,13 +247,57 @@ class _Planner:
                     self.errors[port.port_id] = (
                         f"{userid} already has VLAN {winner_vlan} on vswitch {vswitch} "
                         f"(port {winner.port_id}); a second NIC in VLAN {port.vlan} "
-                        f"(network {port.network_id}) cannot be on {vswitch}, which is {mode}")
+                        f"(network {port.network_id}) cannot be on {vswitch}, which is "
+                        f"user-based")
                     self.losers.add(port.port_id)
 
+    def allocate_ports(self) -> None:
+        """A vswitch port for each accepted port on a port-based vswitch: the one
+        its binding records (while the vswitch does not show it given to another
+        userid), else the lowest number no port and no binding uses."""
+        used: dict[str, set[int]] = defaultdict(set)
+        for vsw in self.o.vswitches.values():
+            used[vsw.name] |= set(vsw.ports)
+        for binding in self.o.bindings.values():
+            if binding.portnum is not None:
+                used[binding.vswitch].add(binding.portnum)
+        fresh = []
+        for port in sorted(self.accepted.values(), key=lambda p: (p.order, p.port_id)):
+            if not self.vswitch(port.vswitch).port_based:
+                continue
+            kept = self.kept_portnum(port)
+            if kept is None:
+                fresh.append(port)
+            else:
+                self.portnums[port.port_id] = kept
+        for port in fresh:
+            free = next((n for n in range(zvm_names.PORT_NUMBER_MIN,
+                                          zvm_names.PORT_NUMBER_MAX + 1)
+                         if n not in used[port.vswitch]), None)
+            if free is None:
+                self.errors[port.port_id] = f"vswitch {port.vswitch} has no free port number"
+                self.accepted.pop(port.port_id)
+                continue
+            used[port.vswitch].add(free)
+            self.portnums[port.port_id] = free
+
+    def kept_portnum(self, port: DesiredPort) -> int | None:
+        binding = self.o.bindings.get(port.port_id)
+        if binding is None or binding.portnum is None or binding.vswitch != port.vswitch \
+                or (binding.userid, binding.vdev) != port.nic:
+            return None
+        shown = self.vswitch(port.vswitch).ports.get(binding.portnum)
+        if shown is not None and shown.userid != port.userid:
+            return None
+        return binding.portnum
+
     def holders(self) -> dict[tuple[str, str], list[DesiredPort]]:
+        """Accepted ports by (userid, vswitch) that need a user grant (ports on a
+        port-based vswitch have their own vswitch port instead)."""
         out: dict[tuple[str, str], list[DesiredPort]] = defaultdict(list)
         for port in self.accepted.values():
-            out[(port.userid, port.vswitch)].append(port)
+            if port.port_id not in self.portnums:
+                out[(port.userid, port.vswitch)].append(port)
         return out
 
     # ----------------------------------------------------------------- undo
@@ -277,7 +326,9 @@ class _Planner:
                     self.add(DeleteNic(binding.userid, binding.vdev, ports=(port_id,)))
             if unbound_api and port_id in self.o.rows:
                 self.add(DeleteRows(binding.node, port_id, binding.vdev, ports=(port_id,)))
-            if (binding.userid, binding.vswitch) not in holders:
+            if binding.portnum is not None:
+                self.release_port(binding, port_id)
+            elif (binding.userid, binding.vswitch) not in holders:
                 revokes[(binding.userid, binding.vswitch)].append(port_id)
         for (userid, vswitch), ports in sorted(revokes.items()):
             if userid == self.d.dhcp_userid:
@@ -285,6 +336,14 @@ class _Planner:
             vsw = self.vswitch(vswitch)
             if vsw is not None and userid in vsw.grants:
                 self.add(Revoke(vswitch, userid, ports=tuple(ports)))
+
+    def release_port(self, binding: Binding, port_id: str) -> None:
+        """Remove the vswitch port a binding held (while it is still the guest's)."""
+        vsw = self.vswitch(binding.vswitch)
+        shown = vsw.ports.get(binding.portnum) if vsw is not None else None
+        if shown is not None and shown.userid == binding.userid:
+            self.add(RemovePort(binding.vswitch, binding.portnum, binding.userid,
+                                ports=(port_id,)))
 
     def uncouple(self, userid: str, vdev: str, ports: tuple[str, ...]) -> None:
         if self.live_vswitch(userid, vdev) is not None:
@@ -436,6 +495,10 @@ class _Planner:
                     self.add(DefineNicLive(port.userid, port.vdev, ports=served))
             live = self.live_vswitch(port.userid, port.vdev)
             directory = self.dir_coupled(port.userid, port.vdev)
+            if port.port_id in self.portnums:
+                self.port_based_ops(port, guest, live, directory)
+                self.rows_for(port)
+                continue
             if port.admin_up:
                 if live is not None and live != port.vswitch:
                     self.add(UncoupleLive(port.userid, port.vdev, ports=served))
@@ -450,6 +513,46 @@ class _Planner:
                 if directory is not None:
                     self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
             self.rows_for(port)
+
+    def port_based_ops(self, port: DesiredPort, guest: ObservedGuest, live: str | None,
+                       directory: str | None | bool) -> None:
+        """Configure the port's vswitch port with its VLAN and couple its NIC to it.
+        A live coupling to that vswitch counts only when the binding already
+        records this port number (the query does not show NICs' ports)."""
+        served = (port.port_id,)
+        number = self.portnums[port.port_id]
+        vsw = self.vswitch(port.vswitch)
+        wanted = self.wanted_port(port, vsw)
+        shown = vsw.ports.get(number)
+        if shown is None or shown.userid != wanted.userid or shown.vlans != wanted.vlans \
+                or shown.porttype not in (None, wanted.porttype):
+            self.add(SetPort(port.vswitch, number, port.userid, wanted.porttype,
+                             tuple(sorted(wanted.vlans)), ports=served))
+        binding = self.o.bindings.get(port.port_id)
+        recorded = binding is not None and binding.portnum == number \
+            and (binding.userid, binding.vdev) == port.nic
+        if not port.admin_up:
+            if live is not None:
+                self.add(UncoupleLive(port.userid, port.vdev, ports=served))
+            if directory is not None:
+                self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
+            return
+        if live is not None and (live != port.vswitch or not recorded):
+            self.add(UncoupleLive(port.userid, port.vdev, ports=served))
+            live = None
+        nicdef = guest.nicdef(port.vdev)
+        if directory != port.vswitch or nicdef is None or nicdef.portnum != number:
+            self.add(CoupleDirectory(port.userid, port.vdev, port.vswitch, number,
+                                     ports=served))
+        if live != port.vswitch and guest.logged_on is not False and (
+                port.vdev not in guest.live_absent):
+            self.add(CoupleLive(port.userid, port.vdev, port.vswitch, number, ports=served))
+
+    @staticmethod
+    def wanted_port(port: DesiredPort, vsw: ObservedVswitch) -> VswitchPort:
+        if not vsw.vlan_aware:
+            return VswitchPort(port.userid, None, frozenset())
+        return VswitchPort(port.userid, ACCESS, frozenset({port.vlan}))
 
     def rows_for(self, port: DesiredPort) -> None:
         row = self.o.rows.get(port.port_id)
@@ -489,7 +592,8 @@ class _Planner:
                 continue
             outcomes[port.port_id] = self.outcome(port)
             bindings[port.port_id] = Binding(port.userid, port.vdev, port.vswitch, port.vlan,
-                                             port.node, port.api)
+                                             port.node, port.api,
+                                             self.portnums.get(port.port_id))
         for port_id, outcome in sorted(outcomes.items()):
             if self.o.reported.get(port_id) != outcome:
                 self.add(Report(port_id, outcome, ports=(port_id,)))
@@ -559,10 +663,11 @@ class _MutableVswitch:
         self.base = vsw
         self.grants = dict(vsw.grants)
         self.connections = set(vsw.connections)
+        self.ports = dict(vsw.ports)
 
     def freeze(self) -> ObservedVswitch:
         return dataclasses.replace(self.base, grants=self.grants,
-                                   connections=frozenset(self.connections))
+                                   connections=frozenset(self.connections), ports=self.ports)
 
 
 class _MutableGuest:
@@ -577,13 +682,13 @@ class _MutableGuest:
                                    logged_on=self.logged_on,
                                    live_absent=frozenset(self.live_absent))
 
-    def set_lan(self, vdev: str, vswitch: str | None) -> None:
+    def set_lan(self, vdev: str, vswitch: str | None, portnum: int | None = None) -> None:
         nicdef = self.directory.get(vdev)
         if nicdef is None:
             if self.base.directory_complete and vswitch is None:
                 return  # known absent: nothing was uncoupled
             nicdef = NicDef(vdev)
-        self.directory[vdev] = dataclasses.replace(nicdef, vswitch=vswitch)
+        self.directory[vdev] = dataclasses.replace(nicdef, vswitch=vswitch, portnum=portnum)
 
 
 def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest,
@@ -605,6 +710,13 @@ def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest
     elif isinstance(op, Revoke):
         if op.vswitch in vswitches:
             vswitches[op.vswitch].grants.pop(op.userid, None)
+    elif isinstance(op, RemovePort):
+        if op.vswitch in vswitches:
+            vswitches[op.vswitch].ports.pop(op.portnum, None)
+    elif isinstance(op, SetPort):
+        if op.vswitch in vswitches:
+            vswitches[op.vswitch].ports[op.portnum] = VswitchPort(op.userid, op.porttype,
+                                                                  frozenset(op.vlans))
     elif isinstance(op, DefineNic):
         g = guest(op.userid)
         g.directory[op.vdev] = NicDef(op.vdev, None, op.macid)
@@ -620,7 +732,7 @@ def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest
             vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
                                                             frozenset(op.vlans))
     elif isinstance(op, CoupleDirectory):
-        guest(op.userid).set_lan(op.vdev, op.vswitch)
+        guest(op.userid).set_lan(op.vdev, op.vswitch, op.portnum)
     elif isinstance(op, CoupleLive):
         g = guest(op.userid)
         if result == Result.LOGGED_OFF:

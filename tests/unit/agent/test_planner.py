@@ -6,7 +6,8 @@ import dataclasses
 from quantum_zvm.agent.model import (
     ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding, CoupleDirectory,
     CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, Grant, GrantOp,
-    NicDef, Report, Revoke, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
+    NicDef, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive, VswitchPort,
+    WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 
 from tests.unit.agent.states import access, desired, guest, observed, port, row
@@ -401,3 +402,57 @@ def test_api_unbinding_detaches_the_nic_and_removes_the_rows():
     after = apply(state, result)
     assert after.bindings == {} and "p1" not in after.rows
     assert plan(desired(), after).empty
+
+
+# ----------------------------------------------------------------------- port-based vswitches
+
+def _ports_of(state, name="VSWVLAN"):
+    return dict(state.vswitches[name].ports)
+
+
+def test_port_based_vswitch_gives_each_nic_its_own_port_and_vlan():
+    p1 = port("p1", vlan=100, order=0)
+    p2 = port("p2", vdev="1003", vlan=101, order=1)
+    base = observed(guests=[guest("LINUX01", NicDef("1000"), NicDef("1003"))],
+                    rows={"p1": row(p1), "p2": row(p2)}, port_based=("VSWVLAN",))
+    taken = base.vswitches["VSWVLAN"]
+    state = base.replace(vswitches={**base.vswitches, "VSWVLAN": dataclasses.replace(
+        taken, ports={1: VswitchPort("OTHER01", ACCESS, frozenset({150}))})})
+    result = plan(desired(p1, p2), state)
+    assert result.outcomes["p1"].status == result.outcomes["p2"].status == STATUS_ACTIVE
+    assert not ops_of(result, GrantOp)  # no user grant: the ports carry the VLANs
+    assert ops_of(result, SetPort) == [SetPort("VSWVLAN", 2, "LINUX01", ACCESS, (100,)),
+                                       SetPort("VSWVLAN", 3, "LINUX01", ACCESS, (101,))]
+    assert CoupleDirectory("LINUX01", "1000", "VSWVLAN", 2) in result.ops
+    assert CoupleLive("LINUX01", "1003", "VSWVLAN", 3) in result.ops
+    assert (result.bindings["p1"].portnum, result.bindings["p2"].portnum) == (2, 3)
+    after = apply(state, result)
+    assert _ports_of(after)[3] == VswitchPort("LINUX01", ACCESS, frozenset({101}))
+    again = plan(desired(p1, p2), after)
+    assert again.empty  # the ports stay stable across cycles
+
+
+def test_removed_port_releases_its_vswitch_port_and_leaves_the_other():
+    p1 = port("p1", vlan=100, order=0)
+    p2 = port("p2", vdev="1003", vlan=101, order=1)
+    state = observed(guests=[guest("LINUX01", NicDef("1000"), NicDef("1003"))],
+                     rows={"p1": row(p1), "p2": row(p2)}, port_based=("VSWVLAN",))
+    state = apply(state, plan(desired(p1, p2), state))
+    result = plan(desired(p1), state)
+    assert UncoupleLive("LINUX01", "1003") in result.ops
+    assert UncoupleDirectory("LINUX01", "1003") in result.ops
+    assert ops_of(result, RemovePort) == [RemovePort("VSWVLAN", 2, "LINUX01")]
+    assert not ops_of(result, Revoke)
+    assert not [op for op in result.ops if getattr(op, "vdev", None) == "1000"]
+    assert "p2" not in result.bindings and result.bindings["p1"].portnum == 1
+
+
+def test_nic_coupled_live_on_an_unknown_port_is_coupled_again_to_its_own():
+    p1 = port("p1", vlan=100)
+    state = observed(connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"))],
+                     rows={"p1": bound(p1)}, port_based=("VSWVLAN",))
+    result = plan(desired(p1), state)
+    assert UncoupleLive("LINUX01", "1000") in result.ops
+    assert CoupleLive("LINUX01", "1000", "VSWVLAN", 1) in result.ops
+    assert CoupleDirectory("LINUX01", "1000", "VSWVLAN", 1) in result.ops
