@@ -2,6 +2,7 @@
 pytest_plugins = [
     "tests.fixtures.plugin",
     "tests.fixtures.postgres",
+    "tests.fixtures.mysql",
     "tests.fixtures.server",
     "tests.fixtures.rabbitmq",
     "tests.fixtures.simulator",

@@ -123,5 +123,20 @@ def _record_macids(macids: sa.Table) -> None:
 def downgrade() -> None:
     for table in ("zvm_macids", "zvm_port_bindings", "zvm_port_profiles", "portbindingports"):
         op.drop_table(table)
+    if op.get_bind().dialect.name == "mysql":
+        _restore_foreign_key_indexes()
     for name, table, _ in INDEXES:
         op.drop_index(name, table_name=table)
+
+
+def _restore_foreign_key_indexes() -> None:
+    """InnoDB needs an index on every foreign key: it dropped the one it made for a key when
+    ours (``ix_subnets_network_id``, ...) came and refuses to drop ours now.  Give it back
+    first, named as InnoDB names it (after the column), as a database made at 0001 has it."""
+    inspector = sa.inspect(op.get_bind())
+    for _, table, columns in INDEXES:
+        existing = {ix["name"] for ix in inspector.get_indexes(table)}
+        keyed = any(fk["constrained_columns"][:len(columns)] == columns
+                    for fk in inspector.get_foreign_keys(table))
+        if keyed and columns[0] not in existing:
+            op.create_index(columns[0], table, columns)

@@ -6,7 +6,9 @@ demand for provider VLANs outside the ranges and for flat networks (-1).
 Concurrency: tenant allocation takes the first free row with ``SELECT ... FOR
 UPDATE SKIP LOCKED``, so server processes sharing a PostgreSQL or MySQL
 database each get a different row without waiting on each other; the update
-is conditional on the row still being free.  SQLite ignores row locks; there
+is conditional on the row still being free.  MySQL before 8.0 and MariaDB
+before 10.6 lack ``SKIP LOCKED``: there a process waits for the row another
+one locked and, finding it taken, takes the next.  SQLite ignores row locks; there
 :class:`~quantum_zvm.db.api.Database` serialises write transactions instead.
 All functions run inside the caller's transaction.
 """
@@ -20,6 +22,7 @@ from sqlalchemy import Connection
 
 from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.config import VlanRange, VswitchMappings
+from quantum_zvm.db.api import supports_skip_locked
 from quantum_zvm.db.models import VlanAllocation
 
 LOG = logging.getLogger(__name__)
@@ -71,12 +74,13 @@ def allocate_tenant_vlan(conn: Connection, mappings: VswitchMappings) -> tuple[s
     Raises :class:`NoVlanAvailable` naming the vswitches when every VLAN is taken.
     """
     vswitches = sorted(name for name, ranges in mappings.items() if ranges)
+    skip_locked = supports_skip_locked(conn.dialect)
     while True:
         row = conn.execute(
             sa.select(TABLE.c.physical_network, TABLE.c.vlan_id)
             .where(TABLE.c.physical_network.in_(vswitches), TABLE.c.allocated == sa.false())
             .order_by(TABLE.c.physical_network, TABLE.c.vlan_id)
-            .limit(1).with_for_update(skip_locked=True)).first()
+            .limit(1).with_for_update(skip_locked=skip_locked)).first()
         if row is None:
             raise exceptions.NoVlanAvailable(physical_network=", ".join(vswitches))
         taken = conn.execute(

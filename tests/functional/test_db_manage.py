@@ -1,4 +1,5 @@
-"""``quantum-zvm-db-manage`` as a real command, on SQLite and PostgreSQL, including adoption."""
+"""``quantum-zvm-db-manage`` as a real command, on SQLite, PostgreSQL and MariaDB (a ``mysql://``
+URL), including adoption."""
 from __future__ import annotations
 
 import subprocess
@@ -14,11 +15,12 @@ from tests.fixtures import grizzly_db
 from tests.fixtures.procs import command
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mysql", marks=pytest.mark.mysql)])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'manage.sqlite'}"
-    return request.getfixturevalue("pg_url")
+    return request.getfixturevalue({"postgresql": "pg_url", "mysql": "mysql_url"}[request.param])
 
 
 def write_ini(tmp_path: Path, url: str) -> Path:
@@ -50,6 +52,8 @@ def test_upgrade_current_check_downgrade(db_url, tmp_path):
     assert manage(ini, "current").stdout.strip() == f"{migration.head()} (head)"
     assert manage(ini, "downgrade", "0001_grizzly").returncode == 0
     assert "run upgrade head" in manage(ini, "current").stdout
+    again = manage(ini, "upgrade", "head")
+    assert again.returncode == 0, again.stderr
     bad = manage(ini, "downgrade", "nosuch")
     assert bad.returncode == 1 and "nosuch" in bad.stderr and "Traceback" not in bad.stderr
 
