@@ -781,19 +781,71 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         """Record what the agent applied to a port and set the port's status.
 
         With ``error`` the port becomes ERROR and the reason shows in
-        ``binding:vif_details``.  Returns False when the port does not exist.
+        ``binding:vif_details``.  Returns False when the port does not exist;
+        invalid values raise :class:`InvalidInput`.
         """
-        port_status = constants.PORT_STATUS_ERROR if error else status
-        values = zvm_bindings.validate_applied(host, zhcp_node, userid, vdev, vswitch, vlan,
-                                               port_type, port_status, error)
+        values = _applied_values(host, zhcp_node, userid, vdev, vswitch, vlan, port_type,
+                                 status, error)
+        return port_id in self._record_applied({port_id: values})
+
+    def record_zvm_bindings(self, ctx: Context, host: str,
+                            bindings: Sequence[Mapping[str, Any]]) -> dict[str, bool]:
+        """Many :meth:`record_zvm_binding` in one transaction: ``{port_id: recorded}``.
+
+        Each entry has ``port_id``, ``status`` and optionally ``zhcp_node``,
+        ``userid``, ``vdev``, ``vswitch``, ``vlan``, ``port_type``, ``error``.
+        An entry with invalid values is False (and logged), an unknown port is
+        False; the others are recorded.  When a port appears twice its last
+        entry counts, as if they had been recorded one after the other.
+        """
+        applied: dict[str, dict[str, Any]] = {}
+        rejected: set[str] = set()
+        for entry in bindings:
+            port_id = entry["port_id"]
+            try:
+                applied[port_id] = _applied_values(
+                    host, entry.get("zhcp_node"), entry.get("userid"), entry.get("vdev"),
+                    entry.get("vswitch"), entry.get("vlan"), entry.get("port_type"),
+                    entry["status"], entry.get("error"))
+                rejected.discard(port_id)
+            except exceptions.QuantumException as exc:
+                LOG.warning("binding of port %s from %s rejected: %s", port_id, host, exc)
+                rejected.add(port_id)
+        recorded = self._record_applied(applied)
+        return {entry["port_id"]: entry["port_id"] not in rejected
+                and entry["port_id"] in recorded for entry in bindings}
+
+    @retry_on_deadlock
+    def _record_applied(self, applied: Mapping[str, Mapping[str, Any]]) -> set[str]:
+        """Write ``zvm_port_bindings`` rows and port statuses of the existing ports among
+        ``applied`` in one transaction (a few statements per 900 ports); returns their ids."""
+        if not applied:
+            return set()
         with self.db.transaction() as conn:
-            if conn.execute(sa.select(PORTS.c.id).where(PORTS.c.id == port_id)
-                               .with_for_update()).first() is None:
-                return False
-            zvm_bindings.record_applied(conn, port_id, values)
-            conn.execute(PORTS.update().where(PORTS.c.id == port_id)
-                            .values(status=port_status))
-            return True
+            existing: set[str] = set()
+            for chunk in queries.chunks(sorted(applied)):
+                existing.update(conn.execute(
+                    sa.select(PORTS.c.id).where(PORTS.c.id.in_(chunk))
+                    .with_for_update()).scalars())
+            found = {port_id: applied[port_id] for port_id in sorted(existing)}
+            zvm_bindings.record_applied(conn, found)
+            by_status: dict[str, list[str]] = {}
+            for port_id, values in found.items():
+                by_status.setdefault(values["status"], []).append(port_id)
+            for status, ids in sorted(by_status.items()):
+                for chunk in queries.chunks(ids):
+                    conn.execute(PORTS.update().where(PORTS.c.id.in_(chunk))
+                                 .values(status=status))
+            return existing
+
+
+def _applied_values(host: str, zhcp_node: str | None, userid: str | None, vdev: str | None,
+                    vswitch: str | None, vlan: object, port_type: str | None, status: str,
+                    error: str | None) -> dict[str, Any]:
+    """Validated ``zvm_port_bindings`` values; an ``error`` makes the status ERROR."""
+    port_status = constants.PORT_STATUS_ERROR if error else status
+    return zvm_bindings.validate_applied(host, zhcp_node, userid, vdev, vswitch, vlan,
+                                         port_type, port_status, error)
 
 
 def _binding_keys(fields: Sequence[str] | None) -> tuple[str, ...]:

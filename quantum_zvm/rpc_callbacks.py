@@ -137,31 +137,26 @@ class PluginRpcCallbacks:
 
     def record_zvm_bindings(self, ctx: Context, host: str, bindings: Sequence[Mapping[str, Any]],
                             agent_id: str | None = None) -> dict[str, bool]:
-        """Many :meth:`record_zvm_binding` in one call: ``{port_id: recorded}``.
+        """Many :meth:`record_zvm_binding` in one call and one transaction:
+        ``{port_id: recorded}``.
 
         Each entry has ``port_id``, ``status`` and optionally ``zhcp_node``,
         ``userid``, ``vdev``, ``vswitch``, ``vlan``, ``port_type``, ``error``.
-        An entry the plugin rejects is reported as False and logged; the
-        others are still recorded.
+        A malformed entry fails the whole call; an entry whose values the
+        plugin rejects is reported as False and logged; the others are still
+        recorded.
         """
         if not isinstance(bindings, list):
             raise exceptions.InvalidInput(error_message="bindings must be a list")
         allowed = {"port_id", "status", "zhcp_node", "userid", "vdev", "vswitch", "vlan",
                    "port_type", "error"}
-        results: dict[str, bool] = {}
         for entry in bindings:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("port_id"), str) \
                     or set(entry) - allowed or "status" not in entry:
                 raise exceptions.InvalidInput(
                     error_message=f"binding entries need port_id and status and only "
                                   f"{', '.join(sorted(allowed))}: {entry!r:.200}")
-            try:
-                results[entry["port_id"]] = self.record_zvm_binding(ctx, host=host, **entry)
-            except exceptions.QuantumException as exc:
-                LOG.warning("binding of port %s from %s rejected: %s", entry["port_id"], host,
-                            exc)
-                results[entry["port_id"]] = False
-        return results
+        return self.plugin.record_zvm_bindings(_admin(ctx), host, bindings)
 
     # ------------------------------------------------------------------ DHCP agent
 

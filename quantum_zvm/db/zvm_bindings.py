@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from quantum_zvm.common import constants, exceptions
-from quantum_zvm.db import models
+from quantum_zvm.db import models, queries
 from quantum_zvm.db.segments import is_set
 from xcat import zvm_names
 
@@ -35,6 +35,7 @@ MAX_ERROR_LEN = 1024
 # than running them on SQLite).
 _INSERT_HOST = HOSTS.insert()
 _INSERT_PROFILE = PROFILES.insert()
+_INSERT_BINDING = BINDINGS.insert()
 
 
 def utcnow() -> datetime.datetime:
@@ -146,10 +147,14 @@ def validate_applied(host: str, zhcp_node: str | None, userid: str | None, vdev:
         raise _invalid(str(exc)) from None
 
 
-def record_applied(conn: Connection, port_id: str, values: Mapping[str, Any]) -> None:
-    """Insert or replace the ``zvm_port_bindings`` row of ``port_id``."""
-    row = {**values, "updated_at": utcnow()}
-    updated = conn.execute(BINDINGS.update().where(BINDINGS.c.port_id == port_id)
-                              .values(**row)).rowcount
-    if not updated:
-        conn.execute(BINDINGS.insert().values(port_id=port_id, **row))
+def record_applied(conn: Connection, applied: Mapping[str, Mapping[str, Any]]) -> None:
+    """Replace the ``zvm_port_bindings`` rows of the ports in ``applied`` (port id ->
+    :func:`validate_applied` values): one DELETE per chunk of ids and one multi-row INSERT."""
+    if not applied:
+        return
+    now = utcnow()
+    ids = list(applied)
+    for chunk in queries.chunks(ids):
+        conn.execute(BINDINGS.delete().where(BINDINGS.c.port_id.in_(chunk)))
+    conn.execute(_INSERT_BINDING, [{**values, "port_id": port_id, "updated_at": now}
+                                   for port_id, values in applied.items()])
