@@ -1,8 +1,9 @@
 """Properties of the planner over generated worlds (hypothesis).
 
 A *world* is the full truth of z/VM (grants, couplings, directories, who is
-logged on); the planner may see all of it or only part (directories
-unknown until read).  Operations are "executed" by applying them to the
+logged on, and which port of a port-based vswitch each live NIC uses, which
+Vswitch_Query_Extended does not show); the planner may see all of it or
+only part (directories unknown until read).  Operations are "executed" by applying them to the
 truth with the results z/VM would give (live operations on a logged-off
 guest report LOGGED_OFF).
 """
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK,
                                      Binding, CoupleLive, DefineNicLive, DeleteNicLive,
                                      DesiredPort, Grant, GrantOp, NicDef, Observed,
-                                     ObservedGuest, UncoupleLive)
+                                     ObservedGuest, UncoupleLive, VswitchPort)
 from quantum_zvm.agent.planner import Result, apply, plan
 
 from tests.unit.agent.states import SPECS, desired, vswitches
@@ -31,7 +32,9 @@ LIVE_OPS = (CoupleLive, UncoupleLive, DefineNicLive, DeleteNicLive)
 
 @st.composite
 def worlds(draw):
-    """(desired state, truth, bindings) with consistent, plausible contents."""
+    """(desired state, truth, live ports) with consistent, plausible contents;
+    live ports map NICs coupled to a port-based vswitch to their port (None:
+    not a configured port)."""
     n_ports = draw(st.integers(0, 6))
     ports = []
     for i in range(n_ports):
@@ -65,8 +68,16 @@ def worlds(draw):
                     grants[name][userid] = Grant(kind if shown else None, vlans)
                 else:
                     grants[name][userid] = Grant(ACCESS)
+    port_based = draw(st.sets(st.sampled_from(VSWITCHES)))
+    vports = {name: {} for name in VSWITCHES}
+    for name in port_based:
+        for number in draw(st.sets(st.integers(1, 3))):
+            vlans = (frozenset({draw(st.sampled_from(VLANS))}) if SPECS[name].vlan_aware
+                     else frozenset())
+            vports[name][number] = VswitchPort(draw(st.sampled_from(USERIDS)), ACCESS, vlans)
     guests = {}
     connections = {name: set() for name in VSWITCHES}
+    live_ports = {}
     for userid in USERIDS:
         logged_on = draw(st.booleans())
         nicdefs = {}
@@ -77,6 +88,8 @@ def worlds(draw):
                 live = draw(st.sampled_from(LANS))
                 if live is not None:
                     connections[live].add((userid, vdev))
+                    if live in port_based:
+                        live_ports[(userid, vdev)] = draw(st.sampled_from((None, 1, 2, 3)))
         guests[userid] = ObservedGuest(userid, nicdefs, True, logged_on)
     bindings = {}
     for i in range(draw(st.integers(0, 3))):
@@ -86,8 +99,10 @@ def worlds(draw):
         port_id = draw(st.sampled_from([f"p{j}" for j in range(n_ports)] + [f"old{i}"]))
         bindings[port_id] = Binding(userid, draw(st.sampled_from(VDEVS)), vswitch, vlan,
                                     userid.lower())
-    truth = Observed(vswitches(grants, connections), guests, {}, bindings, {})
-    return want, truth
+    switches = {name: dataclasses.replace(v, ports=vports[name])
+                for name, v in vswitches(grants, connections, port_based).items()}
+    truth = Observed(switches, guests, {}, bindings, {})
+    return want, truth, live_ports
 
 
 def hide(truth: Observed, userids) -> Observed:
@@ -113,15 +128,30 @@ def read(known: Observed, truth: Observed, userids) -> Observed:
     return known.replace(guests=guests)
 
 
-def run(want, truth, known, passes=6):
-    """Plan/execute until empty; returns (truth, known, plans)."""
+def track_live_ports(live_ports: dict, step, results) -> dict:
+    """The port each live NIC uses after ``step`` (z/VM's side of the truth)."""
+    out = dict(live_ports)
+    for op in step.ops:
+        if results.get(op, Result.OK) != Result.OK:
+            continue
+        if isinstance(op, CoupleLive):
+            out[(op.userid, op.vdev)] = op.portnum
+        elif isinstance(op, (UncoupleLive, DeleteNicLive)):
+            out.pop((op.userid, op.vdev), None)
+    return out
+
+
+def run(want, truth, known, live_ports=None, passes=6):
+    """Plan/execute until empty; returns (truth, known, plans, live ports)."""
     plans = []
+    live_ports = dict(live_ports or {})
     for _ in range(passes):
         step = plan(want, known)
         plans.append((step, known, truth))
         if step.empty:
-            return truth, known, plans
+            return truth, known, plans, live_ports
         results = results_for(truth, step)
+        live_ports = track_live_ports(live_ports, step, results)
         truth = apply(truth, step, results)
         known = apply(known, step, results)
         if step.reads:
@@ -161,13 +191,28 @@ def grants_are_safe(want, step, before: Observed) -> None:
                 assert vdev in holders, (op, vdev, "coupled NIC of another network")
 
 
-def final_state_is_right(want, final: Observed, last) -> None:
+def port_vlans(final: Observed, name: str, number: int | None) -> frozenset | None:
+    """The VLANs of a port of a port-based vswitch (None: no such port)."""
+    shown = final.vswitches[name].ports.get(number)
+    return None if shown is None else shown.vlans
+
+
+def final_state_is_right(want, final: Observed, last, live_ports) -> None:
     outcomes = last.reported
     for p in want.ports.values():
         outcome = outcomes.get(p.port_id)
         assert outcome is not None, p
         nics = coupled(final, p.userid, p.vdev)
-        if outcome.status == STATUS_ACTIVE:
+        if outcome.status == STATUS_ACTIVE and final.vswitches[p.vswitch].port_based:
+            number = last.bindings[p.port_id].portnum
+            assert final.vswitches[p.vswitch].ports[number] == VswitchPort(
+                p.userid, ACCESS if p.vlan is not None else None,
+                frozenset({p.vlan} - {None}))
+            assert final.guest(p.userid).nicdef(p.vdev).portnum == number
+            if (p.userid, p.vdev) in final.vswitches[p.vswitch].connections:
+                assert live_ports[(p.userid, p.vdev)] == number
+            assert nics <= {p.vswitch}
+        elif outcome.status == STATUS_ACTIVE:
             grant = final.vswitches[p.vswitch].grants.get(p.userid)
             assert grant is not None
             if p.vlan is not None:
@@ -182,12 +227,27 @@ def final_state_is_right(want, final: Observed, last) -> None:
             assert outcome.status == STATUS_ERROR and outcome.error
     # no NIC of a quantum port sits on a VLAN that is not its network's
     for p in want.ports.values():
+        carriers = [q for q in want.ports.values()
+                    if q.nic == p.nic and outcomes[q.port_id].status != STATUS_ERROR]
         for name in coupled(final, p.userid, p.vdev):
+            if final.vswitches[name].port_based:
+                if not final.vswitches[name].vlan_aware:
+                    continue  # no VLANs: as a flat grant above
+                seen = []
+                if (p.userid, p.vdev) in final.vswitches[name].connections:
+                    seen.append(port_vlans(final, name, live_ports.get(p.nic)))
+                nicdef = final.guest(p.userid).nicdef(p.vdev)
+                if nicdef is not None and nicdef.vswitch == name:
+                    seen.append(port_vlans(final, name, nicdef.portnum))
+                assert carriers, (p, name, "refused port still coupled")
+                for vlans in seen:
+                    assert vlans is not None, (p, name, "coupled to no known port")
+                    assert all(vlans == frozenset({q.vlan} - {None}) and q.vswitch == name
+                               for q in carriers), (p, name, vlans)
+                continue
             grant = final.vswitches[name].grants.get(p.userid)
             if grant is None or grant.porttype != ACCESS or not grant.vlans:
                 continue
-            carriers = [q for q in want.ports.values()
-                        if q.nic == p.nic and outcomes[q.port_id].status != STATUS_ERROR]
             assert carriers, (p, name, "refused port still coupled")
             assert all(q.vlan in grant.vlans and q.vswitch == name for q in carriers)
 
@@ -200,19 +260,19 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
 @SETTINGS
 @given(worlds())
 def test_full_knowledge_converges_safely_to_a_fixpoint(world):
-    want, truth = world
-    final, known, plans = run(want, truth, truth)
+    want, truth, live_ports = world
+    final, known, plans, live_ports = run(want, truth, truth, live_ports)
     for step, before, _ in plans:
         grants_are_safe(want, step, before)
-    final_state_is_right(want, final, known)
+    final_state_is_right(want, final, known, live_ports)
     assert plan(want, final).empty
 
 
 @SETTINGS
 @given(worlds(), st.sets(st.sampled_from(USERIDS)))
 def test_partial_knowledge_converges_with_reads(world, hidden):
-    want, truth = world
-    final, known, plans = run(want, truth, hide(truth, hidden))
+    want, truth, live_ports = world
+    _final, known, plans, _live = run(want, truth, hide(truth, hidden), live_ports)
     for step, before_known, _ in plans:
         grants_are_safe(want, step, before_known)
     assert plan(want, known).empty
@@ -221,22 +281,24 @@ def test_partial_knowledge_converges_with_reads(world, hidden):
 @SETTINGS
 @given(worlds())
 def test_a_failed_operation_never_breaks_safety_and_is_retried(world):
-    want, truth = world
+    want, truth, live_ports = world
     first = plan(want, truth)
     if not first.ops:
         return
-    failed = {first.ops[0]: Result.FAILED}
-    truth = apply(truth, first, {**results_for(truth, first), **failed})
-    final, known, plans = run(want, truth, truth)
+    results = {**results_for(truth, first), first.ops[0]: Result.FAILED}
+    live_ports = track_live_ports(live_ports, first, results)
+    truth = apply(truth, first, results)
+    final, known, plans, live_ports = run(want, truth, truth, live_ports)
     for step, before, _ in plans:
         grants_are_safe(want, step, before)
     assert plan(want, final).empty
+    final_state_is_right(want, final, known, live_ports)
 
 
 @SETTINGS
 @given(worlds())
 def test_planning_is_deterministic_and_pure(world):
-    want, truth = world
+    want, truth, _live_ports = world
     snapshot = dataclasses.replace(truth)
     assert plan(want, truth) == plan(want, truth)
     assert truth == snapshot
