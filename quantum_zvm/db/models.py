@@ -15,15 +15,28 @@ tables, all keyed by port and removed with it:
 
 The schema itself is created and changed only by Alembic (``migrations/``);
 these classes must match the head revision (a unit test compares them).
+
+On MySQL/MariaDB, tenant ids and the identifiers looked up by value
+(``ports.device_id`` and the agent/binding hosts) are ``utf8mb4_bin`` so
+that they compare exactly, as on PostgreSQL and SQLite: with MySQL's
+case-insensitive default, tenant ``ABC`` would see tenant ``abc``'s rows.
 """
 from __future__ import annotations
 
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UUID_LEN = 36
+MYSQL_EXACT_COLLATION = "utf8mb4_bin"
+
+
+def exact_string(length: int) -> sa.types.TypeEngine:
+    """A string compared exactly on every engine (binary collation on MySQL, migration 0003)."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, collation=MYSQL_EXACT_COLLATION), "mysql")
 
 
 class Base(DeclarativeBase):
@@ -39,7 +52,7 @@ def _uuid_fk(target: str, nullable: bool = False, primary_key: bool = False) -> 
 
 class Network(Base):
     __tablename__ = "networks"
-    tenant_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
     name: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str | None] = mapped_column(sa.String(16))
@@ -49,7 +62,7 @@ class Network(Base):
 
 class Subnet(Base):
     __tablename__ = "subnets"
-    tenant_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
     name: Mapped[str | None] = mapped_column(sa.String(255))
     network_id: Mapped[str | None] = mapped_column(
@@ -63,7 +76,7 @@ class Subnet(Base):
 
 class Port(Base):
     __tablename__ = "ports"
-    tenant_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
     name: Mapped[str | None] = mapped_column(sa.String(255))
     network_id: Mapped[str] = mapped_column(
@@ -71,7 +84,7 @@ class Port(Base):
     mac_address: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    device_id: Mapped[str] = mapped_column(sa.String(255), nullable=False, index=True)
+    device_id: Mapped[str] = mapped_column(exact_string(255), nullable=False, index=True)
     device_owner: Mapped[str] = mapped_column(sa.String(255), nullable=False)
 
 
@@ -122,7 +135,7 @@ class Agent(Base):
     agent_type: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     binary: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     topic: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    host: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    host: Mapped[str] = mapped_column(exact_string(255), nullable=False)
     admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, nullable=False)
     started_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, nullable=False)
@@ -143,7 +156,7 @@ class PortBindingPort(Base):
     """Havana's ``binding:host_id``."""
     __tablename__ = "portbindingports"
     port_id: Mapped[str] = _uuid_fk("ports.id", primary_key=True)
-    host: Mapped[str] = mapped_column(sa.String(255), nullable=False, index=True)
+    host: Mapped[str] = mapped_column(exact_string(255), nullable=False, index=True)
 
 
 # --------------------------------------------------------------------------- OVS plugin
@@ -178,7 +191,7 @@ class ZvmPortBinding(Base):
     """What the agent applied to a port on z/VM (or the error that stopped it)."""
     __tablename__ = "zvm_port_bindings"
     port_id: Mapped[str] = _uuid_fk("ports.id", primary_key=True)
-    host: Mapped[str] = mapped_column(sa.String(255), nullable=False, index=True)
+    host: Mapped[str] = mapped_column(exact_string(255), nullable=False, index=True)
     zhcp_node: Mapped[str | None] = mapped_column(sa.String(255))
     userid: Mapped[str | None] = mapped_column(sa.String(8))
     vdev: Mapped[str | None] = mapped_column(sa.String(4))

@@ -15,6 +15,8 @@ from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import get_admin_context
 from quantum_zvm.db import migration, models
 from quantum_zvm.db.api import Database, DeadlockError
+from tests.fixtures import grizzly_db
+from tests.fixtures.tenant_case import check_case_is_exact
 from tests.functional import db_workers
 
 PROCESSES, THREADS = 4, 4
@@ -181,5 +183,90 @@ def test_mysql_transactions_run_at_read_committed(mysql_url):
     try:
         with db.transaction() as conn:
             assert conn.get_isolation_level() == "READ COMMITTED"
+    finally:
+        db.dispose()
+
+
+def test_tenants_differing_only_in_case_are_isolated(server_db):
+    """MySQL's default collation is case-insensitive: without 0003 tenant ABC used abc's network."""
+    from quantum_zvm.plugin import ZvmPlugin
+    from tests.fixtures.plugin import make_conf
+
+    check_case_is_exact(ZvmPlugin(make_conf(MAPPINGS), db=server_db))
+
+
+_EXACT = {("networks", "tenant_id"), ("subnets", "tenant_id"), ("ports", "tenant_id"),
+          ("ports", "device_id"), ("agents", "host"), ("portbindingports", "host"),
+          ("zvm_port_bindings", "host")}
+_KEPT = {("ports", "name"), ("zvm_port_profiles", "userid"), ("zvm_port_bindings", "userid")}
+
+
+def _columns(db: Database) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(table, column) -> (COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME) of the string columns."""
+    with db.transaction(write=False) as conn:
+        rows = conn.execute(sa.text(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND COLLATION_NAME IS NOT NULL")).all()
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+
+def _assert_exact_on_mysql(db: Database) -> None:
+    columns = _columns(db)
+    assert {key: columns[key][2] for key in _EXACT} == dict.fromkeys(_EXACT, "utf8mb4_bin")
+    assert {key: columns[key][2] for key in _KEPT} == dict.fromkeys(_KEPT,
+                                                                   "utf8mb4_general_ci")
+
+
+@pytest.mark.mysql
+def test_mysql_binary_ids_upgrade_downgrade_round_trip_keeps_rows(mysql_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    db = Database(mysql_url, max_retries=0)
+    try:
+        migration.upgrade(db, "0002_zvm")
+        before = _columns(db)
+        with db.transaction() as conn:
+            networks = models.Network.__table__
+            conn.execute(networks.insert(), [
+                {"id": f"n{i}", "tenant_id": tenant, "name": tenant, "shared": False}
+                for i, tenant in enumerate(["abc", "ABC", None])])
+        migration.upgrade(db)
+        _assert_exact_on_mysql(db)
+        after = _columns(db)
+        assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"version_table": migration.VERSION_TABLE})
+            assert compare_metadata(context, models.Base.metadata) == []
+        with db.transaction(write=False) as conn:
+            tenants = models.Network.__table__.c.tenant_id
+            assert conn.execute(sa.select(sa.func.count()).where(tenants == "abc")).scalar() == 1
+
+        migration.downgrade(db, "0002_zvm")
+        assert _columns(db) == before
+        with db.transaction(write=False) as conn:
+            assert conn.execute(sa.select(sa.func.count()).where(tenants == "abc")).scalar() == 2
+        migration.upgrade(db)
+        assert _columns(db) == after
+        with db.transaction(write=False) as conn:
+            assert sorted(conn.execute(sa.select(networks.c.id, networks.c.tenant_id)).all(),
+                          key=str) == [("n0", "abc"), ("n1", "ABC"), ("n2", None)]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.mysql
+def test_mysql_adopted_grizzly_database_gets_binary_ids(mysql_url):
+    db = Database(mysql_url, max_retries=0)
+    try:
+        grizzly_db.create(db.engine)
+        with db.transaction() as conn:
+            before = grizzly_db.populate(conn)
+        migration.upgrade(db)
+        _assert_exact_on_mysql(db)
+        with db.transaction(write=False) as conn:
+            assert grizzly_db.counts(conn) == before
     finally:
         db.dispose()

@@ -31,7 +31,7 @@ def test_head_schema_matches_the_models(db):
         assert compare_metadata(context, models.Base.metadata) == []
     assert migration.current(db) == migration.head()
     migration.check_current(db)
-    assert migration.history()[0].startswith(f"{migration.head()} <- 0001_grizzly: ")
+    assert migration.history()[0].startswith(f"{migration.head()} <- 0002_zvm: ")
 
 
 def test_downgrade_to_base_and_up_again(db):
@@ -52,7 +52,8 @@ def test_check_current_names_the_command(db):
         in str(info.value)
     migration.upgrade(db, "0001_grizzly")
     with pytest.raises(migration.SchemaNotCurrent, match="is at revision 0001_grizzly, but "
-                       "quantum-zvm needs revision 0002_zvm; run: quantum-zvm-db-manage"):
+                       f"quantum-zvm needs revision {migration.head()}; run: "
+                       "quantum-zvm-db-manage"):
         migration.check_current(db)
 
 
