@@ -33,7 +33,6 @@ from quantum_zvm.api import attributes, faults, policy
 from quantum_zvm.api.attributes import TENANT_ALIAS, TENANT_KEY, Attribute
 from quantum_zvm.api.validators import ConversionError, UUID_RE, to_boolean
 from quantum_zvm.common import exceptions
-from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED
 from quantum_zvm.common.context import Context, get_admin_context
 
 LOG = logging.getLogger(__name__)

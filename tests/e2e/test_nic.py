@@ -84,7 +84,7 @@ def test_precise_errors(zvm_stack):
 
     other = stack.port(net["id"], **{"binding:host_id": "elsewhere"})
     err = nic(stack, "attach", "--userid", "LINUX03", "--port", other["id"], expect=1).stderr
-    assert f"bound to host elsewhere, not to this agent's host zvmhost1" in err
+    assert "bound to host elsewhere, not to this agent's host zvmhost1" in err
 
     err = nic(stack, "attach", "--userid", "LINUX03;rm", "--network", "blue", expect=2).stderr
     assert "is not a z/VM userid" in err

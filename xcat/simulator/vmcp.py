@@ -34,7 +34,7 @@ def _abbrev(word: str, full: str, minimum: int) -> bool:
 
 def _vdev(text: str) -> str:
     if not re.fullmatch(r"[0-9A-Fa-f]{1,4}", text or ""):
-        raise CpError(26, f"HCPCMD026E Operand missing or invalid")
+        raise CpError(26, "HCPCMD026E Operand missing or invalid")
     return text.upper().zfill(4)
 
 

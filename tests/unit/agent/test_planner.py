@@ -92,7 +92,7 @@ def test_failed_operation_keeps_port_unreported_and_unbound():
 
 
 def test_operations_are_ordered_by_phase():
-    gone = port("gone", userid="LINUX02", vdev="1000", vlan=100)
+    # LINUX02's NIC 1000 belongs to a port that is gone
     p = port("p1", vlan=100)
     state = observed(grants={"VSWVLAN": {"LINUX02": access(100)}},
                      connections={"VSWVLAN": {("LINUX02", "1000")}},
@@ -254,7 +254,7 @@ def test_rejected_rows_are_reported_once():
 # ----------------------------------------------------------------------- VLAN change safety
 
 def test_vlan_change_of_an_existing_grant_waits_for_the_old_nic_to_be_uncoupled():
-    old = port("old", vlan=100)
+    # LINUX01's NIC 1000 is coupled for a port in VLAN 100 that is no longer wanted
     new = port("new", vdev="1003", vlan=101, order=1)
     state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
                      connections={"VSWVLAN": {("LINUX01", "1000")}},
