@@ -56,9 +56,10 @@ def _load_prctl():
 _PRCTL = _load_prctl() if sys.platform == "linux" else None  # resolved before any fork
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM when the parent (the demo) exits."""
-    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent() -> None:
+    """``preexec_fn`` of a child process: it gets SIGTERM when its parent exits (Linux)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def run_command(argv: Sequence[str], log_path: Path, timeout: float = 120.0) -> str:
@@ -94,7 +95,7 @@ class Service:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=None if self.outlive_demo or _PRCTL is None else _die_with_parent)
+                preexec_fn=None if self.outlive_demo or _PRCTL is None else die_with_parent)
 
     @property
     def pid(self) -> int:
