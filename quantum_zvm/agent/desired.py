@@ -176,6 +176,14 @@ class Inputs:
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a port is rejected, and the NIC it names when its userid (a node of
+    this zHCP) and vdev are valid."""
+    reason: str
+    nic: tuple[str, str] | None = None
+
+
 def build(inputs: Inputs) -> DesiredState:
     """Join rows, bindings and details into a :class:`DesiredState`.
 
@@ -186,6 +194,7 @@ def build(inputs: Inputs) -> DesiredState:
     """
     ports: dict[str, DesiredPort] = {}
     rejected: dict[str, str] = dict(inputs.rowset.rejected)
+    rejected_nics: dict[str, tuple[str, str]] = {}
     bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
 
     for pid, row in inputs.rowset.rows.items():
@@ -197,18 +206,19 @@ def build(inputs: Inputs) -> DesiredState:
             continue  # handled below as an API port
         if binding is not None and binding.api:
             continue  # unbound from the API: the planner detaches it
-        other_host = details.get("binding:host_id")
-        if other_host and other_host != inputs.host:
-            rejected[pid] = f"port {pid} is bound to host {other_host}, not {inputs.host}"
-            continue
         userid = inputs.nodes.userids.get(row.node)
         if userid is None:
             rejected[pid] = inputs.nodes.bad.get(row.node) or (
                 f"node {row.node} of port {pid} has no row in the xCAT zvm table")
             continue
+        other_host = details.get("binding:host_id")
         network = network_of(details)
-        if isinstance(network, str):
+        if other_host and other_host != inputs.host:
+            rejected[pid] = f"port {pid} is bound to host {other_host}, not {inputs.host}"
+        elif isinstance(network, str):
             rejected[pid] = network
+        if pid in rejected:
+            rejected_nics[pid] = (userid, row.vdev)
             continue
         ports[pid] = DesiredPort(pid, userid, row.vdev, network.vswitch, network.vlan,
                                  network.network_id, bool(details.get("admin_state_up")),
@@ -219,43 +229,49 @@ def build(inputs: Inputs) -> DesiredState:
         if not api_bound(details, inputs.host):
             continue
         result = _api_port(pid, details, inputs, API_ORDER_BASE + index)
-        if isinstance(result, str):
-            rejected[pid] = result
+        if isinstance(result, Refusal):
+            rejected[pid] = result.reason
+            if result.nic is not None:
+                rejected_nics[pid] = result.nic
         else:
             ports[pid] = result
     for pid in rejected:
         ports.pop(pid, None)
     return DesiredState(ports, rejected, dict(inputs.vswitches), inputs.dhcp_userid,
-                        inputs.dhcp_vlans)
+                        inputs.dhcp_vlans, rejected_nics)
 
 
 def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
-              order: int) -> DesiredPort | str:
+              order: int) -> DesiredPort | Refusal:
     profile = _profile(details)
     try:
         userid = zvm_names.userid(profile.get(constants.PROFILE_USERID),
                                   "binding:profile zvm_userid")
         vdev = profile.get(constants.PROFILE_VDEV)
         vdev = zvm_names.nic_vdev(vdev, "binding:profile vdev") if vdev else None
-        mac = details.get("mac_address")
-        macid = zvm_names.mac_to_macid(mac, "mac_address")
-        prefix = zvm_names.mac_prefix(mac, "mac_address")
     except ValueError as exc:
-        return f"port {pid}: {exc}"
-    if inputs.user_prefix and prefix != inputs.user_prefix.upper():
-        return (f"port {pid}: MAC {mac} does not start with the z/VM USER PREFIX "
-                f"{inputs.user_prefix.upper()} (vmcp q vmlan), so the guest would get "
-                f"another MAC")
+        return Refusal(f"port {pid}: {exc}")
     node = inputs.nodes.by_userid.get(userid)
     if node is None:
-        return (f"port {pid}: z/VM userid {userid} is not an xCAT node of zHCP "
-                f"{inputs.zhcp_node} (zvm table)")
+        return Refusal(f"port {pid}: z/VM userid {userid} is not an xCAT node of zHCP "
+                       f"{inputs.zhcp_node} (zvm table)")
     row = inputs.rowset.rows.get(pid)
     if vdev is None and row is not None and row.node == node:
         vdev = row.vdev
+    nic = None if vdev is None else (userid, vdev)
+    mac = details.get("mac_address")
+    try:
+        macid = zvm_names.mac_to_macid(mac, "mac_address")
+        prefix = zvm_names.mac_prefix(mac, "mac_address")
+    except ValueError as exc:
+        return Refusal(f"port {pid}: {exc}", nic)
+    if inputs.user_prefix and prefix != inputs.user_prefix.upper():
+        return Refusal(f"port {pid}: MAC {mac} does not start with the z/VM USER PREFIX "
+                       f"{inputs.user_prefix.upper()} (vmcp q vmlan), so the guest would get "
+                       f"another MAC", nic)
     network = network_of(details)
     if isinstance(network, str):
-        return network
+        return Refusal(network, nic)
     return DesiredPort(pid, userid, vdev, network.vswitch, network.vlan, network.network_id,
                        bool(details.get("admin_state_up")), order, node=node, api=True,
                        mac=str(mac).lower(), macid=macid)

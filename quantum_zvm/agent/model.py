@@ -82,12 +82,16 @@ class DesiredState:
     ``dhcp_vlans`` maps vswitches to the VLANs the DHCP guest must trunk
     (an empty set on a VLAN-unaware vswitch means a plain grant); None
     means "not known this cycle" and leaves the DHCP guest's grants alone.
+    ``rejected_nics`` maps rejected ports to the NIC (userid, vdev) they name
+    when those names are valid: a NIC coupled to a managed vswitch for no
+    accepted port could carry another network's VLAN, so it is uncoupled.
     """
     ports: Mapping[str, DesiredPort] = field(default_factory=dict)
     rejected: Mapping[str, str] = field(default_factory=dict)
     vswitches: Mapping[str, VswitchSpec] = field(default_factory=dict)
     dhcp_userid: str | None = None
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
+    rejected_nics: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ observed

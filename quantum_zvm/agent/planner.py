@@ -10,6 +10,10 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
   guest may be logged on); admin down → uncouple, keep the grant.
 - a port that is gone (or whose NIC moved) → uncouple its old NIC; revoke the
   userid only when no other port of it remains on that vswitch.
+- a refused port's NIC that no accepted port carries is uncoupled from every
+  managed vswitch (``DesiredState.vswitches``; others are never touched), in
+  the directory and live; an unknown directory is read (``Plan.reads``) and
+  the guest's grants wait for the read.
 - on a user-based vswitch a userid has one VLAN: of two NICs of one guest in
   different VLANs, the one in effect (observed grant) or else the earlier
   (``order``) wins and the other is refused.  On a port-based vswitch each
@@ -72,7 +76,6 @@ class _Planner:
         self.deferred: set[str] = set()
         self.reads: set[str] = set()
         self.accepted: dict[str, DesiredPort] = {}
-        self.losers: set[str] = set()             # refused for another VLAN on the vswitch
         self.taken: dict[str, list[int]] = defaultdict(list)  # userid -> NIC vdevs of ports
         self.portnums: dict[str, int] = {}        # port id -> its port on a port-based vswitch
 
@@ -100,10 +103,14 @@ class _Planner:
     def vswitch(self, name: str) -> ObservedVswitch | None:
         return self.o.vswitches.get(name)
 
+    def managed(self, name: str | None) -> bool:
+        """Whether ``name`` is a vswitch of this agent (``vswitch_mappings``)."""
+        return name in self.d.vswitches
+
     def live_vswitch(self, userid: str, vdev: str) -> str | None:
         """The managed vswitch the NIC is coupled to right now, if any."""
         for vsw in self.o.vswitches.values():
-            if (userid, vdev) in vsw.connections:
+            if (userid, vdev) in vsw.connections and self.managed(vsw.name):
                 return vsw.name
         return None
 
@@ -249,7 +256,6 @@ class _Planner:
                         f"(port {winner.port_id}); a second NIC in VLAN {port.vlan} "
                         f"(network {port.network_id}) cannot be on {vswitch}, which is "
                         f"user-based")
-                    self.losers.add(port.port_id)
 
     def allocate_ports(self) -> None:
         """A vswitch port for each accepted port on a port-based vswitch: the one
@@ -359,22 +365,32 @@ class _Planner:
         for port_id in sorted(self.errors):
             self.uncouple_port(port_id, carriers)
 
-    def uncouple_port(self, port_id: str, carriers: Mapping | None = None) -> None:
-        """Uncouple a refused port's NIC.  For a port refused for its VLAN an
-        unknown directory counts as coupled: it is the case where the NIC
-        would get the other VLAN."""
+    def refused_nic(self, port_id: str) -> tuple[str, str] | None:
+        """The NIC a refused port names, when it names one."""
         port = self.d.ports.get(port_id)
-        if port is None or port.vdev is None:
+        if port is not None:
+            return None if port.vdev is None else (port.userid, port.vdev)
+        return self.d.rejected_nics.get(port_id)
+
+    def uncouple_port(self, port_id: str, carriers: Mapping | None = None) -> None:
+        """Uncouple a refused port's NIC from the managed vswitch it is coupled to
+        (NICs on vswitches of others are not the agent's).  Live couplings
+        are known from the vswitch query; an unknown directory is read first."""
+        nic = self.refused_nic(port_id)
+        if nic is None:
             return
-        carrier = (carriers if carriers is not None else self.carriers()).get(port.nic)
+        carrier = (carriers if carriers is not None else self.carriers()).get(nic)
         if carrier is not None and carrier != port_id:
             return
+        userid, vdev = nic
         served = (port_id,)
-        if self.live_vswitch(port.userid, port.vdev) is not None:
-            self.add(UncoupleLive(port.userid, port.vdev, ports=served))
-        directory = self.dir_coupled(port.userid, port.vdev)
-        if directory in self.o.vswitches or (directory is True and port_id in self.losers):
-            self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
+        if self.live_vswitch(userid, vdev) is not None:
+            self.add(UncoupleLive(userid, vdev, ports=served))
+        directory = self.dir_coupled(userid, vdev)
+        if directory is True:
+            self.reads.add(userid)
+        elif self.managed(directory):
+            self.add(UncoupleDirectory(userid, vdev, ports=served))
 
     # ----------------------------------------------------------------- grants
     def wanted_grant(self, userid: str, vsw: ObservedVswitch,
@@ -456,12 +472,15 @@ class _Planner:
           ports) are uncoupled by this plan and the grant waits for the next
           pass; a foreign one refuses the holders.
         - Any uncouple of the guest in this plan also makes the grant wait, so
-          a failed uncouple can never be followed by the grant in one batch.
+          a failed uncouple can never be followed by the grant in one batch;
+          so does a read of its directory (a refused port's NIC may be coupled).
         """
         own = {p.vdev for p in ports}
         guest = self.guest(userid)
         if current is not None and not guest.directory_complete:
             self.reads.add(userid)
+            return _WAIT
+        if userid in self.reads:
             return _WAIT
         strangers = {vdev for (uid, vdev) in vsw.connections if uid == userid} - own
         strangers |= {n.vdev for n in guest.directory.values() if n.vswitch == vsw.name} - own
@@ -474,7 +493,6 @@ class _Planner:
                     f"a port of this network; refusing to grant VLAN "
                     f"{', '.join(str(v) for v in sorted({p.vlan for p in ports}))}")
                 self.accepted.pop(port.port_id, None)
-                self.losers.add(port.port_id)
                 self.uncouple_port(port.port_id)
             return _REFUSED
         return _WAIT if planned else _SAFE

@@ -159,3 +159,41 @@ def test_deleting_an_api_bound_port_detaches_its_nic(zvm_stack):
     assert all(r["port"] != port["id"] for r in stack.rows("switch"))
     assert not any(r["node"] == "linux02" for r in stack.rows("mac"))
     assert grant(stack, "VSW1", "LINUX02") is None
+
+
+def test_refused_port_nic_left_on_a_vlan_aware_vswitch_is_uncoupled(zvm_stack):
+    stack = zvm_stack(start_agent=False)
+    # LINUX09's NIC 1000 is on VSW1 in VLAN 150 (granted and coupled by someone else)
+    stack.sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1,
+                                  grants=[{"userid": "LINUX09", "porttype": "ACCESS",
+                                           "vlans": [150]}])
+    # and an administrator made FLATSW VLAN-aware: no flat network can be bound on it
+    stack.sim.control.add_vswitch("FLATSW", transport="ETHERNET", vlan_aware=True,
+                                  default_vid=1)
+    stack.sim.control.add_guest("LINUX09", "linux09", logged_on=True,
+                                nicdefs=[{"vdev": "1000", "lan": "VSW1"}])
+    assert stack.model()["guests"]["LINUX09"]["active_nics"]["1000"]["coupled_to"] == "VSW1"
+    flat = stack.network("flat", "flat", "FLATSW")
+    port = stack.port(flat["id"])
+    stack.start_agent()
+    wait_for(lambda: any(a["agent_type"] == "z/VM agent" and a["alive"]
+                         for a in stack.get("/agents")["agents"]), timeout=20, what="agent")
+    # handed over to a running agent: LINUX09's directory was never read
+    stack.hand_off("LINUX09", port["id"], "1000")
+    refused = stack.wait_status(port["id"], "ERROR")
+    assert "FLATSW is VLAN-aware" in refused["binding:vif_details"]["error"]
+
+    def uncoupled():
+        guest = stack.model()["guests"]["LINUX09"]
+        return (guest["nicdefs"]["1000"]["lan_name"] is None
+                and not guest["active_nics"]["1000"]["coupled_to"])
+    wait_for(uncoupled, timeout=10, what="NIC 1000 uncoupled from VSW1")
+
+    # the refused port costs nothing more: idle cycles are one tabdump each
+    time.sleep(1.5)
+    stack.sim.control.reset_counters()
+    time.sleep(3)
+    keys = stack.sim.control.counters()["rest"]["by_key"]
+    other = {k: v for k, v in keys.items()
+             if k != "GET tables/switch" and "System_Info_Query" not in k}
+    assert not other, other

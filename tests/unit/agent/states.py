@@ -22,9 +22,9 @@ def port(port_id: str, userid: str = "LINUX01", vdev: str | None = "1000",
 
 
 def desired(*ports: DesiredPort, rejected=None, dhcp_userid=None, dhcp_vlans=None,
-            specs=None) -> DesiredState:
+            specs=None, rejected_nics=None) -> DesiredState:
     return DesiredState({p.port_id: p for p in ports}, dict(rejected or {}),
-                        specs or SPECS, dhcp_userid, dhcp_vlans)
+                        specs or SPECS, dhcp_userid, dhcp_vlans, dict(rejected_nics or {}))
 
 
 def vswitches(grants=None, connections=None, port_based=()) -> dict[str, ObservedVswitch]:

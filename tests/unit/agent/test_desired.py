@@ -98,8 +98,9 @@ def test_unknown_ports_are_left_out_not_rejected():
     (details(P1, **{"binding:host_id": "elsewhere"}), "bound to host elsewhere"),
 ])
 def test_unusable_details_reject_the_port(det, fragment):
-    state = build([srow(P1)], {P1: det})
+    state = build([srow(P1, interface="1003")], {P1: det})
     assert fragment in state.rejected[P1] and P1 not in state.ports
+    assert state.rejected_nics == {P1: ("LINUX01", "1003")}  # to be kept uncoupled
 
 
 def test_node_without_zvm_row_or_with_a_bad_userid_is_rejected():
@@ -107,6 +108,7 @@ def test_node_without_zvm_row_or_with_a_bad_userid_is_rejected():
                   {P1: details(P1), P2: details(P2)})
     assert "no row in the xCAT zvm table" in state.rejected[P1]
     assert "not a z/VM userid" in state.rejected[P2]
+    assert not state.rejected_nics  # no userid: no NIC the agent may touch
 
 
 def api_details(port, userid="linux02", vdev=None, mac="fa:16:3e:0e:4e:8e", **kw):
@@ -139,6 +141,17 @@ def test_api_port_takes_its_vdev_from_its_row_once_written():
 def test_bad_api_bindings_are_rejected(det, fragment):
     state = build([], {P1: det}, bound=[P1], user_prefix="FA163E")
     assert fragment in state.rejected[P1]
+    assert not state.rejected_nics
+
+
+@pytest.mark.parametrize("det,fragment", [
+    (api_details(P1, vdev="1006", mac="02:00:00:0e:4e:8e"), "USER PREFIX FA163E"),
+    (api_details(P1, vdev="1006", network_type="gre"), "type gre"),
+])
+def test_a_rejected_api_port_with_valid_names_names_its_nic(det, fragment):
+    state = build([], {P1: det}, bound=[P1], user_prefix="FA163E")
+    assert fragment in state.rejected[P1]
+    assert state.rejected_nics == {P1: ("LINUX02", "1006")}
 
 
 def test_row_of_a_port_unbound_from_the_api_is_not_desired():

@@ -6,8 +6,8 @@ import dataclasses
 from quantum_zvm.agent.model import (
     ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding, CoupleDirectory,
     CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, Grant, GrantOp,
-    NicDef, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive, VswitchPort,
-    WriteSwitchRow)
+    NicDef, ObservedVswitch, RemovePort, Report, Revoke, SetPort, UncoupleDirectory,
+    UncoupleLive, VswitchPort, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 
 from tests.unit.agent.states import access, desired, guest, observed, port, row
@@ -207,6 +207,65 @@ def test_refused_nic_that_is_coupled_gets_uncoupled():
     result = plan(desired(p1, p2), state)
     assert UncoupleLive("LINUX01", "1003") in result.ops
     assert UncoupleDirectory("LINUX01", "1003") in result.ops
+
+
+def test_refused_port_with_an_unknown_directory_is_read_not_guessed():
+    # a flat network on the VLAN-aware vswitch; its NIC is coupled, live and (unknown
+    # to the agent) in the directory, where it would keep LINUX01's VLAN 100
+    p = port("p1", vswitch="VSWVLAN", vlan=None)
+    truth_guest = guest("LINUX01", NicDef("1000", "VSWVLAN"))
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", complete=False)], rows={"p1": row(p)})
+    first = plan(desired(p), state)
+    assert first.outcomes["p1"].status == STATUS_ERROR
+    assert "VLAN-aware" in first.outcomes["p1"].error
+    assert first.reads == {"LINUX01"}
+    assert ops_of(first, UncoupleLive) == [UncoupleLive("LINUX01", "1000")]
+    assert not ops_of(first, UncoupleDirectory)
+    after = apply(state, first)
+    after = after.replace(guests={"LINUX01": truth_guest})  # the read
+    second = plan(desired(p), after)
+    assert ops_of(second, UncoupleDirectory) == [UncoupleDirectory("LINUX01", "1000")]
+    assert not second.reads
+    assert plan(desired(p), apply(after, second)).empty
+
+
+def test_rejected_port_naming_a_nic_gets_it_uncoupled_from_managed_vswitches():
+    rejected = desired(rejected={"p1": "network net-1 has type gre"},
+                       rejected_nics={"p1": ("LINUX01", "1000")})
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"))])
+    result = plan(rejected, state)
+    assert kinds(result) == ["UncoupleLive", "UncoupleDirectory", "Report"]
+    assert all(op.ports == ("p1",) for op in result.ops)
+    assert plan(rejected, apply(state, result)).empty  # then nothing, not even a read
+
+
+def test_refused_port_nic_on_a_vswitch_of_others_is_never_touched():
+    p = port("p1", vswitch="VSWVLAN", vlan=None)
+    state = observed(guests=[guest("LINUX01", NicDef("1000", "XCATVSW1"))],
+                     rows={"p1": row(p)})
+    xcat_vsw = ObservedVswitch("XCATVSW1", False, connections=frozenset({("LINUX01", "1000")}))
+    state = state.replace(vswitches={**state.vswitches, "XCATVSW1": xcat_vsw})
+    result = plan(desired(p), state)
+    assert kinds(result) == ["Report"] and not result.reads
+
+
+def test_a_grant_waits_for_the_read_of_a_guest_with_a_refused_port():
+    ok = port("p1", vlan=100)
+    refused = port("p2", vdev="1003", vswitch="VSWVLAN", vlan=None, order=1)
+    state = observed(guests=[guest("LINUX01", complete=False)],
+                     rows={"p1": row(ok), "p2": row(refused)})
+    result = plan(desired(ok, refused), state)
+    assert result.reads == {"LINUX01"} and result.deferred == {"p1"}
+    assert not ops_of(result, GrantOp)
+    read = state.replace(guests={"LINUX01": guest("LINUX01", NicDef("1000"),
+                                                  NicDef("1003", "VSWVLAN"))})
+    second = plan(desired(ok, refused), read)
+    assert UncoupleDirectory("LINUX01", "1003") in second.ops
+    assert second.deferred == {"p1"}  # granted once 1003 is off the vswitch
 
 
 def test_same_vlan_twice_on_one_guest_is_one_grant():

@@ -47,13 +47,19 @@ def worlds(draw):
         ports.append(DesiredPort(
             f"p{i}", userid, draw(st.sampled_from(VDEVS)), vswitch, vlan,
             f"net-{vswitch}-{vlan}", draw(st.booleans()), i, node=userid.lower()))
+    # ports refused before planning (bad network, MAC prefix...) that name a NIC
+    rejected, rejected_nics = {}, {}
+    for i in range(draw(st.integers(0, 2))):
+        rejected[f"r{i}"] = "refused before planning"
+        rejected_nics[f"r{i}"] = (draw(st.sampled_from(USERIDS)), draw(st.sampled_from(VDEVS)))
     dhcp = draw(st.booleans())
     dhcp_vlans = None
     if dhcp and draw(st.booleans()):
         dhcp_vlans = {"VSWVLAN": frozenset(draw(st.sets(st.sampled_from(VLANS), max_size=3)))}
         if draw(st.booleans()):
             dhcp_vlans["VSWFLAT"] = frozenset()
-    want = desired(*ports, dhcp_userid="DHCPAGT" if dhcp else None, dhcp_vlans=dhcp_vlans)
+    want = desired(*ports, rejected=rejected, rejected_nics=rejected_nics,
+                   dhcp_userid="DHCPAGT" if dhcp else None, dhcp_vlans=dhcp_vlans)
 
     grants = {}
     for name in VSWITCHES:
@@ -252,6 +258,22 @@ def final_state_is_right(want, final: Observed, last, live_ports) -> None:
             assert all(q.vlan in grant.vlans and q.vswitch == name for q in carriers)
 
 
+def refused_nics_are_uncoupled(want, final: Observed, outcomes) -> None:
+    """No NIC of a refused port stays coupled (directory or live) to a managed
+    vswitch, unless a port that is not refused is on that NIC."""
+    refused = {p.port_id: p.nic for p in want.ports.values()
+               if outcomes[p.port_id].status == STATUS_ERROR and p.vdev is not None}
+    refused.update(want.rejected_nics)
+    carried = {p.nic for p in want.ports.values()
+               if outcomes[p.port_id].status != STATUS_ERROR}
+    for port_id, (userid, vdev) in sorted(refused.items()):
+        assert outcomes[port_id].status == STATUS_ERROR
+        if (userid, vdev) in carried:
+            continue
+        assert not coupled(final, userid, vdev) & set(want.vswitches), (
+            port_id, userid, vdev, "refused port's NIC still coupled")
+
+
 EXAMPLES = int(os.environ.get("QZVM_HYPOTHESIS_EXAMPLES", "300"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -265,6 +287,7 @@ def test_full_knowledge_converges_safely_to_a_fixpoint(world):
     for step, before, _ in plans:
         grants_are_safe(want, step, before)
     final_state_is_right(want, final, known, live_ports)
+    refused_nics_are_uncoupled(want, final, known.reported)
     assert plan(want, final).empty
 
 
@@ -272,10 +295,12 @@ def test_full_knowledge_converges_safely_to_a_fixpoint(world):
 @given(worlds(), st.sets(st.sampled_from(USERIDS)))
 def test_partial_knowledge_converges_with_reads(world, hidden):
     want, truth, live_ports = world
-    _final, known, plans, _live = run(want, truth, hide(truth, hidden), live_ports)
+    final, known, plans, live_ports = run(want, truth, hide(truth, hidden), live_ports)
     for step, before_known, _ in plans:
         grants_are_safe(want, step, before_known)
     assert plan(want, known).empty
+    final_state_is_right(want, final, known, live_ports)
+    refused_nics_are_uncoupled(want, final, known.reported)
 
 
 @SETTINGS
@@ -293,6 +318,7 @@ def test_a_failed_operation_never_breaks_safety_and_is_retried(world):
         grants_are_safe(want, step, before)
     assert plan(want, final).empty
     final_state_is_right(want, final, known, live_ports)
+    refused_nics_are_uncoupled(want, final, known.reported)
 
 
 @SETTINGS
