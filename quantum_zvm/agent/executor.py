@@ -36,6 +36,7 @@ from xcat.outcomes import Outcome as CmdOutcome
 LOG = logging.getLogger(__name__)
 
 # Connect_Vswitch on a device the running guest does not have.
+_NO_DIRECTORY_ENTRY = (400, 4)  # Image_Query_DM: image definition not found
 _NO_SUCH_DEVICE = (204, 8)
 _COMMAND_NOT_FOUND = 127
 
@@ -233,6 +234,11 @@ class Executor:
                     states[state.name] = state
         read: list[ObservedGuest] = []
         for userid, outcome in zip(userids, outcomes[len(vswitch_outcomes):]):
+            if outcome.error is not None and outcome.error.code == _NO_DIRECTORY_ENTRY:
+                # No such guest: nothing of it can be coupled; knowing that ends the reads.
+                problems[userid] = outcome.describe()
+                read.append(obs.guest_directory(smcli_parsers.DirectoryEntry(userid)))
+                continue
             if not outcome.ok:
                 problems[userid] = outcome.describe()
                 continue

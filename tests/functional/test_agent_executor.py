@@ -53,6 +53,14 @@ def test_observe_reads_vswitches_and_directories_in_one_request(zvm):
     assert executor.client.counters.requests == 1
 
 
+def test_a_guest_without_a_directory_entry_is_known_empty(zvm):
+    sim, executor = zvm
+    _, guests, problems = executor.observe([], ["NOSUCH1"])
+    assert [(g.userid, dict(g.directory), g.directory_complete) for g in guests] == [
+        ("NOSUCH1", {}, True)]
+    assert "rc 400" in problems["NOSUCH1"] or "rc=400" in problems["NOSUCH1"]
+
+
 def test_a_vlan_port_is_granted_coupled_and_its_row_written(zvm):
     sim, executor = zvm
     port = DesiredPort(P1, "LINUX07", "1000", "VSW1", 150, "net1", node="linux07")
