@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -90,22 +90,35 @@ def port_body(network_id: str, name: str) -> dict:
                      "binding:profile": {"zvm_userid": "U" + uuid.uuid4().hex[:7].upper()}}}
 
 
-def bench_port_create(server: Server, network_id: str, count: int, clients: int) -> dict:
-    """``count`` port creates spread over ``clients`` concurrent keep-alive connections."""
-    latencies: list[float] = []
+def concurrent_posts(server: Server, path: str, count: int, clients: int,
+                     body: Callable[[int, int], dict]) -> tuple[list[dict], list[str],
+                                                             list[float], float]:
+    """``count`` POSTs of ``body(client index, i)`` to ``path`` spread over ``clients``
+    concurrent keep-alive connections: the responses, the errors, the sorted latencies
+    and the elapsed seconds."""
+    created: list[dict] = []
     errors: list[str] = []
+    latencies: list[float] = []
+    lock = threading.Lock()
     share = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
 
     def run(index: int) -> None:
         client = Client(server)
-        for i in range(share[index]):
-            t0 = time.perf_counter()
-            try:
-                post(client, "/ports", port_body(network_id, f"c{index}-{i}"))
-            except RuntimeError as exc:
-                errors.append(str(exc))
-            latencies.append(time.perf_counter() - t0)
-        client.close()
+        try:
+            for i in range(share[index]):
+                t0 = time.perf_counter()
+                try:
+                    response = post(client, path, body(index, i))
+                except RuntimeError as exc:
+                    with lock:
+                        errors.append(str(exc))
+                else:
+                    with lock:
+                        created.append(response)
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+        finally:
+            client.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     start = time.perf_counter()
@@ -113,8 +126,14 @@ def bench_port_create(server: Server, network_id: str, count: int, clients: int)
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - start
-    latencies.sort()
+    return created, errors, sorted(latencies), time.perf_counter() - start
+
+
+def bench_port_create(server: Server, network_id: str, count: int, clients: int) -> dict:
+    """``count`` port creates spread over ``clients`` concurrent keep-alive connections."""
+    _created, errors, latencies, elapsed = concurrent_posts(
+        server, "/ports", count, clients,
+        lambda index, i: port_body(network_id, f"c{index}-{i}"))
     return {"ports": count, "clients": clients, "errors": len(errors),
             "first_error": errors[0] if errors else None, "seconds": round(elapsed, 3),
             "ports_per_s": round(count / elapsed, 1),
@@ -211,31 +230,10 @@ def bench_list(client: Client, total: int, runs: int = 5) -> dict:
 
 
 def bench_vlan_networks(server: Server, networks: int, clients: int) -> dict:
-    created: list[dict] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    share = [networks // clients + (1 if i < networks % clients else 0) for i in range(clients)]
-
-    def run(index: int) -> None:
-        client = Client(server)
-        for i in range(share[index]):
-            try:
-                net = post(client, "/networks", {"network": {"name": f"vlan-{index}-{i}"}})
-            except RuntimeError as exc:
-                with lock:
-                    errors.append(str(exc))
-                continue
-            with lock:
-                created.append(net["network"])
-        client.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    responses, errors, _latencies, elapsed = concurrent_posts(
+        server, "/networks", networks, clients,
+        lambda index, i: {"network": {"name": f"vlan-{index}-{i}"}})
+    created = [response["network"] for response in responses]
     segments = [(n.get("provider:physical_network"), n.get("provider:segmentation_id"))
                 for n in created]
     return {"clients": clients, "networks": len(created), "errors": len(errors),
