@@ -267,13 +267,14 @@ def private_postgres() -> Iterator[str | None]:
     import shutil
 
     from tests.fixtures import postgres
+    from tests.fixtures.procs import service_user
 
     bindir = postgres._bindir()
     if bindir is None:
         yield None
         return
     root = Path(tempfile.mkdtemp(prefix="qzvm-bench-pg-"))
-    run_as = postgres._service_user()
+    run_as = service_user(postgres.PG_USER)
     if run_as:
         shutil.chown(root, run_as)
     server = postgres.PostgresServer(bindir, root, run_as)
