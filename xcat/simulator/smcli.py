@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from xcat import vdevs
 from xcat.simulator import rcdesc
 from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
                                   Vswitch, format_time, parse_time)
@@ -379,15 +380,11 @@ class Smcli:
         return guest
 
     @staticmethod
-    def _overlaps(vdevs, vdev: str, devices: int, ignore: str | None = None) -> bool:
-        base = int(vdev, 16)
-        for other, count in vdevs:
-            if other == ignore:
-                continue
-            start = int(other, 16)
-            if base < start + count and start < base + devices:
-                return True
-        return False
+    def _overlaps(nics: dict[str, NicDef] | dict[str, ActiveNic], vdev: str, devices: int,
+                  skip: str | None = None) -> bool:
+        """True when ``vdev .. vdev+devices-1`` overlaps a NIC of ``nics`` other than ``skip``."""
+        spans = [(int(v, 16), nic.devices) for v, nic in nics.items() if v != skip]
+        return vdevs.overlap(spans, int(vdev, 16), devices) is not None
 
     def _check_macid(self, userid: str, vdev: str, macid: str | None, param: int) -> str | None:
         if macid is None:
@@ -845,8 +842,7 @@ class Smcli:
         limit = 240 if nic_type == "QDIO" else 3072
         if not 3 <= devices <= limit:
             raise SmapiError(24, 700)
-        existing = [(v, n.devices) for v, n in guest.nicdefs.items()]
-        if vdev in guest.nicdefs or self._overlaps(existing, vdev, devices):
+        if vdev in guest.nicdefs or self._overlaps(guest.nicdefs, vdev, devices):
             raise SmapiError(404, 4)
         macid = self._check_macid(guest.userid, vdev, macid, 9)
         guest.nicdefs[vdev] = NicDef(vdev=vdev, type=nic_type, devices=devices, macid=macid,
@@ -880,8 +876,7 @@ class Smcli:
 
     def _create_active(self, userid: str, vdev: str, nic_type: str, devices: int) -> None:
         guest = self._active_guest(userid)
-        existing = [(v, n.devices) for v, n in guest.active_nics.items()]
-        if vdev in guest.active_nics or self._overlaps(existing, vdev, devices):
+        if vdev in guest.active_nics or self._overlaps(guest.active_nics, vdev, devices):
             raise SmapiError(204, 4)
         limit = 240 if nic_type == "QDIO" else 3072
         if not 3 <= devices <= limit:
@@ -1059,8 +1054,7 @@ class Smcli:
             vdev = fields.pop("vdev")
             base = merged.get(vdev) or guest.nicdefs.get(vdev)
             nicdef = NicDef(**{**(base.__dict__ if base else {"vdev": vdev}), **fields})
-            existing = [(v, n.devices) for v, n in guest.nicdefs.items() if v != vdev]
-            if self._overlaps(existing, vdev, nicdef.devices):
+            if self._overlaps(guest.nicdefs, vdev, nicdef.devices, skip=vdev):
                 raise SmapiError(404, 4)
             self._check_macid(guest.userid, vdev, nicdef.macid, 5)
             merged[vdev] = nicdef

@@ -154,6 +154,21 @@ def test_macid_unique_per_system_and_nic_overlap(smcli):
     overlap = smcli("Virtual_Network_Adapter_Create_DM", "-T", "LINUX01", "-v", "1001", "-a", "2",
                     "-n", "3")
     assert "  Return Code: 404\n  Reason Code: 4\n" in overlap.stdout
+    update_overlap = smcli("Image_Definition_Update_DM", "-T", "LINUX01", "-k",
+                           "NICDEF=VDEV=1002 TYPE=QDIO")
+    assert "  Return Code: 404\n  Reason Code: 4\n" in update_overlap.stdout
+    assert smcli("Virtual_Network_Adapter_Create_DM", "-T", "LINUX01", "-v", "1003", "-a", "2",
+                 "-n", "3").status == 0
+
+
+def test_active_nic_overlap_is_already_defined(smcli):
+    assert smcli("Virtual_Network_Adapter_Create", "-T", "LINUX01", "-v", "2000", "-t", "2",
+                 "-d", "3").status == 0
+    overlap = smcli("Virtual_Network_Adapter_Create", "-T", "LINUX01", "-v", "1FFE", "-t", "2",
+                    "-d", "3")
+    assert "  Return Code: 204\n  Reason Code: 4\n" in overlap.stdout
+    assert smcli("Virtual_Network_Adapter_Create", "-T", "LINUX01", "-v", "1FFD", "-t", "2",
+                 "-d", "3").status == 0
 
 
 def test_disconnect_and_delete_errors(smcli):
