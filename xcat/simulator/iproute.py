@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from xcat.simulator.model import ActiveNic, Model
+from xcat.simulator.model import ActiveNic, Model, format_mac
 from xcat.simulator.smcli import Output
 
 LOOPBACK = "lo"
@@ -242,9 +242,7 @@ def _link_line(index: int, ifname: str, nic: ActiveNic | None, mode: bool = Fals
 def _ether_line(nic: ActiveNic | None) -> str:
     if nic is None:
         return "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
-    mac = nic.mac.lower()
-    return "    link/ether " + ":".join(mac[i:i + 2] for i in range(0, 12, 2)) + \
-        " brd ff:ff:ff:ff:ff:ff"
+    return f"    link/ether {format_mac(nic.mac.lower(), ':')} brd ff:ff:ff:ff:ff:ff"
 
 
 def _broadcast(interface: ipaddress.IPv4Interface, given: str | None) -> str | None:

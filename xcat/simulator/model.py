@@ -31,6 +31,11 @@ def format_time(value: dt.datetime) -> str:
     return value.strftime(TIME_FORMAT)
 
 
+def format_mac(mac: str, separator: str = "-") -> str:
+    """12 hex digits as CP and SMAPI print a MAC address: ``02-00-00-00-00-01``."""
+    return separator.join(mac[i:i + 2] for i in range(0, 12, 2))
+
+
 @dataclass
 class Vmlan:
     """SYSTEM CONFIG ``VMLAN MACPREFIX x USERPREFIX y``; CP assigns system MACIDs."""

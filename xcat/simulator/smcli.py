@@ -26,7 +26,7 @@ from typing import Callable
 from xcat import vdevs
 from xcat.simulator import rcdesc
 from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
-                                  Vswitch, format_time, parse_time)
+                                  Vswitch, format_mac, format_time, parse_time)
 
 INVALID_DATA_STATUS = 254       # smcli returns INVALID_DATA (-2); the shell sees it mod 256
 
@@ -615,7 +615,6 @@ class Smcli:
         vepa = keys.get("vepa_status", "NO").upper() == "YES"
         lines: list[str] = []
         for vsw in self._selected(keys["switch_name"]):
-            mac = f"{vsw.macid:012X}"
             lines += [
                 f" switch_name: {vsw.name}",
                 f" transport_type: {vsw.transport}",
@@ -625,7 +624,7 @@ class Smcli:
                 f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
                 f" vlan_id: {vsw.default_vid:04d}",
                 f" native_vlan_id: {vsw.native_vid:04d}",
-                f" mac_address: {'-'.join(mac[i:i + 2] for i in range(0, 12, 2))}",
+                f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
                 f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
                 f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
                 f" switch_status: {vsw.status}",
@@ -666,9 +665,8 @@ class Smcli:
                 ]
                 lines += [f"user_vlan_id: {v}" for v in shown]
             for owner, nic in self.model.connections(vsw.name):
-                mac = "-".join(nic.mac[i:i + 2] for i in range(0, 12, 2))
                 lines += [f"adapter_owner: {owner}", f"adapter_vdev: {nic.vdev}",
-                          f"adapter_macaddr: {mac}", f"adapter_type: {nic.type}"]
+                          f"adapter_macaddr: {format_mac(nic.mac)}", f"adapter_type: {nic.type}"]
         return lines
 
     def vswitch_set(self, opts: dict[str, str], _k: list[str]) -> list[str]:

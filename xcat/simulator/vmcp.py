@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from xcat.simulator.model import ActiveNic, CouplingRefused, Model
+from xcat.simulator.model import ActiveNic, CouplingRefused, Model, format_mac
 from xcat.simulator.smcli import Output
 
 
@@ -36,10 +36,6 @@ def _vdev(text: str) -> str:
     if not re.fullmatch(r"[0-9A-Fa-f]{1,4}", text or ""):
         raise CpError(26, "HCPCMD026E Operand missing or invalid")
     return text.upper().zfill(4)
-
-
-def _mac(mac: str) -> str:
-    return "-".join(mac[i:i + 2] for i in range(0, 12, 2))
 
 
 class Vmcp:
@@ -130,7 +126,7 @@ class Vmcp:
             lines.append(f"Adapter {vdev}.P00 Type: {kind:<10}Name: UNASSIGNED  "
                          f"Devices: {nic.devices}")
             where = (f"VSWITCH: SYSTEM {nic.coupled_to}" if nic.coupled_to else "LAN: * None")
-            lines.append(f"  MAC: {_mac(nic.mac):<26}{where}")
+            lines.append(f"  MAC: {format_mac(nic.mac):<26}{where}")
         return lines
 
     def _query_vswitch(self, words: list[str]) -> list[str]:
@@ -164,7 +160,7 @@ class Vmcp:
                              f"VLAN Counters: OFF")
             else:
                 lines.append("  VLAN Unaware")
-            lines.append(f"  MAC address: {_mac(f'{vsw.macid:012X}')}    "
+            lines.append(f"  MAC address: {format_mac(f'{vsw.macid:012X}')}    "
                          f"MAC Protection: Unspecified")
             lines.append(f"  IPTimeout: {vsw.iptimeout:<10}QueueStorage: {vsw.queue_mem}")
             lines.append("  Isolation Status: OFF")
@@ -192,7 +188,7 @@ class Vmcp:
                 for owner, nic in conns:
                     lines.append(f"  Adapter Owner: {owner:<8} NIC: {nic.vdev}.P00  "
                                  f"Name: UNASSIGNED  Type: QDIO")
-                    lines.append(f"    MAC: {_mac(nic.mac)}")
+                    lines.append(f"    MAC: {format_mac(nic.mac)}")
         return lines
 
     def _query_vmlan(self) -> list[str]:
