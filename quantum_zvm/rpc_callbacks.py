@@ -233,7 +233,7 @@ class PluginRpcCallbacks:
                      for ip in port["fixed_ips"]]
         return {**port, "fixed_ips": fixed_ips}
 
-    def create_dhcp_port(self, ctx: Context, port: Any, host: str | None = None
+    def create_dhcp_port(self, ctx: Context, port: Mapping[str, Any], host: str | None = None
                          ) -> dict[str, Any]:
         values = dict(_unwrap_port(port) or {})
         if host:
@@ -245,8 +245,8 @@ class PluginRpcCallbacks:
             values["tenant_id"] = self.plugin.get_network(admin, values["network_id"])["tenant_id"]
         return self.plugin.create_port(admin, {"port": _port_attrs(values, create=True)})
 
-    def update_dhcp_port(self, ctx: Context, port_id: str, port: Any, host: str | None = None
-                         ) -> dict[str, Any]:
+    def update_dhcp_port(self, ctx: Context, port_id: str, port: Mapping[str, Any],
+                         host: str | None = None) -> dict[str, Any]:
         values = dict(_unwrap_port(port) or {})
         values.pop("network_id", None)
         values.pop("tenant_id", None)

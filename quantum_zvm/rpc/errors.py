@@ -14,6 +14,10 @@ class UnsupportedEnvelopeVersion(MalformedMessage):
     """An envelope whose ``oslo.version`` this implementation cannot read."""
 
 
+class InvalidArguments(RpcError, TypeError):
+    """A call whose arguments do not fit the method: missing, unknown or of the wrong type."""
+
+
 class UnsupportedRpcVersion(RpcError):
     """No callback object implements the requested API version (§3.4)."""
 

@@ -11,6 +11,7 @@ from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED as NS
 from quantum_zvm.common.context import get_admin_context
 from quantum_zvm.rpc import agent_api
 from quantum_zvm.rpc.client import RpcClient
+from quantum_zvm.rpc.errors import InvalidArguments
 from quantum_zvm.rpc.server import RpcServer
 from quantum_zvm.rpc.transport import Transport, embedded_settings
 from tests.fixtures.procs import wait_for
@@ -147,6 +148,32 @@ def test_recorded_bindings_and_errors_show_on_the_port(rpc_plugin, api):
     assert "HCPSWU2830E" in str(failed["binding:vif_details"])
     with pytest.raises(exceptions.InvalidInput):
         api.record_zvm_bindings([{"port_id": ok["id"], "status": "ACTIVE", "rm -rf": 1}])
+
+
+@pytest.mark.parametrize("method, args, message", [
+    ("get_device_details", {"device": 123, "host": "zhcp1"},
+     "get_device_details: device must be str, not int 123"),
+    ("get_devices_details_list", {"devices": ["p1", {"x": 2}]},
+     "get_devices_details_list: devices must be a list of str"),
+    ("update_device_up", {"device": {"a": 1}}, "update_device_up: device must be str"),
+    ("get_ports_bound_to_host", {"host": ["zhcp1"]},
+     "get_ports_bound_to_host: host must be str, not list"),
+    ("record_zvm_binding", {"port_id": "p", "host": "zhcp1", "status": "ACTIVE", "vlan": "abc"},
+     "record_zvm_binding: vlan must be int or null, not str 'abc'"),
+    ("get_dhcp_port", {"network_id": "n", "device_id": [1]},
+     "get_dhcp_port: device_id must be str, not list"),
+    ("create_dhcp_port", {"port": "x"}, "create_dhcp_port: port must be an object, not str"),
+    ("get_device_details", {"host": "zhcp1"},
+     "get_device_details: missing a required argument: 'device'"),
+    ("get_device_details", {"device": "p1", "bogus": 1},
+     "get_device_details: got an unexpected keyword argument 'bogus'"),
+])
+def test_arguments_of_the_wrong_type_get_a_failure_naming_them(rpc_plugin, agent_client, caplog,
+                                                               method, args, message):
+    with pytest.raises(InvalidArguments) as info:
+        agent_client.call(None, constants.TOPIC_PLUGIN, method, args)
+    assert str(info.value).startswith(message)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
 # --------------------------------------------------------------------------- report_state

@@ -62,3 +62,35 @@ def test_no_compatible_endpoint_is_unsupported_version():
 def test_wrong_arguments_raise_type_error():
     with pytest.raises(TypeError):
         Dispatcher([V10()]).dispatch(None, "1.0", "both", {"y": 1})
+
+
+class Typed:
+    RPC_API_VERSION = "1.0"
+
+    def call(self, ctx, name: str, vlan: int | None = None, ids: list[str] | None = None,
+             port: dict | None = None, anything=None):
+        return name
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"name": 1}, "call: name must be str, not int 1"),
+    ({"name": "x", "vlan": "100"}, "call: vlan must be int or null, not str '100'"),
+    ({"name": "x", "vlan": True}, "call: vlan must be int or null, not bool True"),
+    ({"name": "x", "ids": ["a", 2]}, "call: ids must be a list of str or null"),
+    ({"name": "x", "ids": "abc"}, "call: ids must be a list of str or null, not str"),
+    ({"name": "x", "port": ["a"]}, "call: port must be an object or null, not list"),
+    ({}, "call: missing a required argument: 'name'"),
+    ({"name": "x", "bogus": 1}, "call: got an unexpected keyword argument 'bogus'"),
+])
+def test_arguments_of_the_wrong_type_or_name_are_invalid_arguments(args, message):
+    with pytest.raises(errors.InvalidArguments) as info:
+        Dispatcher([Typed()]).dispatch(None, "1.0", "call", args)
+    assert str(info.value).startswith(message)
+    assert isinstance(info.value, TypeError)
+
+
+def test_well_typed_and_unannotated_arguments_pass():
+    d = Dispatcher([Typed()])
+    assert d.dispatch(None, "1.0", "call", {"name": "x", "vlan": 5, "ids": ["a"],
+                                            "port": {"a": 1}, "anything": object()}) == "x"
+    assert d.dispatch(None, "1.0", "call", {"name": "x", "vlan": None}) == "x"
