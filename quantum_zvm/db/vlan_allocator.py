@@ -47,7 +47,8 @@ def sync_allocations(conn: Connection, mappings: VswitchMappings) -> dict[str, i
     for physnet, vid, allocated in rows:
         existing.setdefault(physnet, {})[vid] = allocated
     added: dict[str, int] = {}
-    for physnet in set(existing) | set(mappings):
+    # In name order: server processes starting together then lock rows in the same order.
+    for physnet in sorted(set(existing) | set(mappings)):
         wanted = _ids(mappings.get(physnet, []))
         have = existing.get(physnet, {})
         stale = sorted(vid for vid, allocated in have.items()

@@ -105,6 +105,32 @@ def test_sync_at_start_up_follows_the_configured_ranges(plugin_factory, tmp_path
     assert [k for k in vlan_rows(restarted) if k[0] == "OLD"] == []
 
 
+def test_sync_writes_vswitches_in_name_order(plugin):
+    """Server processes starting together must lock allocation rows in one order (a set's
+    order differs between processes), or their syncs deadlock."""
+    from quantum_zvm.common.config import parse_vswitch_mappings
+    from quantum_zvm.db import vlan_allocator
+
+    names = ["VSW8", "VSW3", "VSW6", "VSW1", "VSW7", "VSW2", "VSW5", "VSW4"]
+    mappings = parse_vswitch_mappings([f"{name}:10:11" for name in names])
+    touched: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(("INSERT INTO ovs_vlan", "DELETE FROM ovs_vlan")):
+            rows = parameters if executemany else [parameters]
+            touched.extend(str(v) for row in rows for v in (
+                row.values() if isinstance(row, dict) else row) if str(v).startswith("VSW"))
+
+    sa.event.listen(plugin.db.engine, "before_cursor_execute", record)
+    try:
+        with plugin.db.transaction() as conn:
+            vlan_allocator.sync_allocations(conn, mappings)
+    finally:
+        sa.event.remove(plugin.db.engine, "before_cursor_execute", record)
+    firsts = list(dict.fromkeys(touched))
+    assert set(firsts) == set(names) and firsts == sorted(firsts)
+
+
 def test_provider_attributes_cannot_be_updated(plugin, admin_ctx):
     network = net(plugin, admin_ctx)
     with pytest.raises(exceptions.InvalidInput, match="does not support updating provider"):
