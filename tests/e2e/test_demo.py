@@ -5,6 +5,7 @@ to a demo when its command line names the demo's state directory.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,11 +13,12 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
 
-from tests.fixtures.procs import BIN, command, wait_for
+from tests.fixtures.procs import BIN, command, pid_alive, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -53,15 +55,6 @@ def processes_of(state_dir: Path) -> list[int]:
         if needle in cmdline:
             pids.append(int(entry.name))
     return pids
-
-
-def alive(pid: int) -> bool:
-    """A live process; a zombie waiting for its reaper counts as gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def section(output: str, title: str) -> str:
@@ -152,26 +145,33 @@ def test_demo_runs_end_to_end_and_leaves_nothing_behind():
     assert re.search(r"Demo finished in [\d.]+ s: 5 ports ACTIVE on 4 guests", out)
 
 
-def test_ctrl_c_stops_every_process():
+@contextlib.contextmanager
+def demo_running_until(step: str) -> Iterator[tuple[subprocess.Popen, list[str], Path]]:
+    """The demo as a subprocess, its output read up to ``step``'s ``... ok`` line: the
+    process, the lines read and its state directory; killed on the way out if still running."""
     proc = subprocess.Popen(demo_argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     lines = []
     try:
         for line in proc.stdout:
             lines.append(line)
-            if "Start quantum-zvm-agent" in line and "... ok" in line:
+            if step in line and "... ok" in line:
                 break
         else:
-            pytest.fail("the demo ended before the agent started:\n" + "".join(lines))
-        state_dir = state_dir_of("".join(lines))
-        running = processes_of(state_dir)
-        assert len(running) >= 3, running  # simulator, server, agent
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
+            pytest.fail(f"the demo ended before {step!r}:\n" + "".join(lines))
+        yield proc, lines, state_dir_of("".join(lines))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_ctrl_c_stops_every_process():
+    with demo_running_until("Start quantum-zvm-agent") as (proc, lines, state_dir):
+        running = processes_of(state_dir)
+        assert len(running) >= 3, running  # simulator, server, agent
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
     out = "".join(lines) + rest
     assert proc.returncode == 128 + signal.SIGINT, out
     assert "SIGINT during:" in out
@@ -181,25 +181,11 @@ def test_ctrl_c_stops_every_process():
 
 
 def test_failure_names_the_step_shows_the_log_and_stops_everything():
-    proc = subprocess.Popen(demo_argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if "Start quantum-zvm-server" in line and "... ok" in line:
-                break
-        else:
-            pytest.fail("the demo ended before the server started:\n" + "".join(lines))
-        state_dir = state_dir_of("".join(lines))
+    with demo_running_until("Start quantum-zvm-server") as (proc, lines, state_dir):
         (server,) = [pid for pid in processes_of(state_dir)
                      if b"quantum-zvm-server" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         os.kill(server, signal.SIGKILL)
         rest, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     out = "".join(lines) + rest
     try:
         assert proc.returncode == 1, out
@@ -226,7 +212,7 @@ def test_keep_running_serves_the_openstack_cli_until_stopped():
         record = json.loads((state_dir / "services.json").read_text())["services"]
         assert [s["name"] for s in record] == ["simulator", "server", "agent"]
         pids = [s["pid"] for s in record]
-        assert all(alive(pid) for pid in pids)
+        assert all(pid_alive(pid) for pid in pids)
         endpoint = re.search(r"openstack --os-auth-type none --os-endpoint (\S+) network list",
                              out).group(1)
         listing = subprocess.run([command("openstack"), "--os-auth-type", "none",
@@ -242,6 +228,6 @@ def test_keep_running_serves_the_openstack_cli_until_stopped():
                                  text=True, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
     assert "stopped agent, server, simulator" in stopped.stdout
-    wait_for(lambda: not any(alive(pid) for pid in pids), timeout=10,
+    wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=10,
              what="no demo process left")
     assert not state_dir.exists()

@@ -6,21 +6,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from quantum_zvm.demo.services import CommandError, Services, run_command, stop_recorded
-from tests.fixtures.procs import wait_for
-
-
-def alive(pid: int) -> bool:
-    """A live process; a zombie waiting for its reaper counts as gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+from tests.fixtures.procs import pid_alive, wait_for
 
 
 def test_stop_all_stops_in_reverse_order_and_reports_statuses(tmp_path):
@@ -76,12 +66,12 @@ def test_services_die_with_a_killed_demo_unless_they_outlive_it(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     tied, free = (int(p) for p in parent.stdout.readline().split())
     try:
-        assert alive(tied) and alive(free)
+        assert pid_alive(tied) and pid_alive(free)
         parent.kill()
         parent.wait()
-        wait_for(lambda: not alive(tied), timeout=10, what="the tied service to die")
-        assert alive(free)
+        wait_for(lambda: not pid_alive(tied), timeout=10, what="the tied service to die")
+        assert pid_alive(free)
     finally:
         for pid in (tied, free):
-            if alive(pid):
+            if pid_alive(pid):
                 subprocess.run(["kill", str(pid)], check=False)
