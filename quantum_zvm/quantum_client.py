@@ -1,4 +1,4 @@
-"""A small client of the Quantum v2.0 REST API (what ``quantum-zvm-nic`` needs).
+"""A small client of the Quantum v2.0 REST API (``quantum-zvm-nic`` and the demo use it).
 
 Errors come back as :class:`QuantumApiError` carrying the HTTP status and the
 server's message (``{"NeutronError": {"message": ...}}`` or the older string
@@ -31,7 +31,9 @@ def _error_message(response: requests.Response) -> str:
 
 
 class QuantumClient:
-    """Calls ``<url>/v2.0``; with noauth the identity headers say who is calling."""
+    """Calls ``<url>/v2.0``; with noauth the identity headers say who is calling
+    (``admin=False`` and no ``project_id``: no headers, the admin of noauth's default
+    project)."""
 
     def __init__(self, url: str, *, token: str | None = None, project_id: str | None = None,
                  admin: bool = True, timeout: float = 30.0):
@@ -59,33 +61,55 @@ class QuantumClient:
             raise QuantumApiError(response.status_code, _error_message(response))
         return response.json() if response.content else {}
 
+    def close(self) -> None:
+        self.session.close()
+
+    # ------------------------------------------------------------------ any resource
+    def create(self, resource: str, attrs: dict) -> dict:
+        """POST ``<resource>s``: the created ``resource`` (``network``, ``subnet``, ``port``)."""
+        return self._call("POST", f"{resource}s", {resource: attrs})[resource]
+
+    def show(self, resource: str, ident: str) -> dict:
+        return self._call("GET", f"{resource}s/{ident}")[resource]
+
+    def update(self, resource: str, ident: str, attrs: dict) -> dict:
+        return self._call("PUT", f"{resource}s/{ident}", {resource: attrs})[resource]
+
+    def delete(self, resource: str, ident: str) -> None:
+        self._call("DELETE", f"{resource}s/{ident}")
+
+    def list(self, resource: str, **filters: Any) -> list[dict]:
+        """GET ``<resource>s`` with ``filters`` as the query (a list value repeats the key)."""
+        return self._call("GET", f"{resource}s", params=filters)[f"{resource}s"]
+
+    # ------------------------------------------------------------------ ports and networks
     def get_port(self, port_id: str) -> dict:
-        return self._call("GET", f"ports/{port_id}")["port"]
+        return self.show("port", port_id)
 
     def create_port(self, attrs: dict) -> dict:
-        return self._call("POST", "ports", {"port": attrs})["port"]
+        return self.create("port", attrs)
 
     def update_port(self, port_id: str, attrs: dict) -> dict:
-        return self._call("PUT", f"ports/{port_id}", {"port": attrs})["port"]
+        return self.update("port", port_id, attrs)
 
     def delete_port(self, port_id: str) -> None:
-        self._call("DELETE", f"ports/{port_id}")
+        self.delete("port", port_id)
 
     def list_ports(self, **filters: Any) -> list[dict]:
-        return self._call("GET", "ports", params=filters)["ports"]
+        return self.list("port", **filters)
 
     def get_network(self, id_or_name: str) -> dict:
         """A network by id, else by a unique name."""
         try:
-            return self._call("GET", f"networks/{id_or_name}")["network"]
+            return self.show("network", id_or_name)
         except QuantumApiError as exc:
             if exc.status not in (400, 404):
                 raise
-        found = self._call("GET", "networks", params={"name": id_or_name})["networks"]
+        found = self.list("network", name=id_or_name)
         if len(found) != 1:
             raise QuantumApiError(404, f"network {id_or_name!r}: "
                                        f"{'no such network' if not found else 'name is not unique'}")
         return found[0]
 
     def list_networks(self, **filters: Any) -> list[dict]:
-        return self._call("GET", "networks", params=filters)["networks"]
+        return self.list("network", **filters)

@@ -7,7 +7,8 @@ prints the simulated z/VM host before and after, including an IPL.
 
 - :mod:`.services`: start, watch and stop the child processes.
 - :mod:`.setup`: the state directory's configuration file and TLS files.
-- :mod:`.clients`: the REST API and the simulator control plane over HTTP.
+- :mod:`.clients`: the simulator control plane over HTTP (the REST API is
+  :class:`quantum_zvm.quantum_client.QuantumClient`).
 - :mod:`.render`: pure functions turning state into tables.
 - :mod:`.runner`: the steps, in order, with progress and failure reports.
 - :mod:`.main`: the command line.

@@ -1,4 +1,5 @@
-"""HTTP clients of the demo: the REST API (noauth admin) and the simulator's ``/_sim`` plane."""
+"""The simulator's ``/_sim`` control plane over HTTP (the REST API is
+:class:`quantum_zvm.quantum_client.QuantumClient`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,8 @@ TIMEOUT = 30.0
 
 
 class ApiError(Exception):
-    """A REST call failed; the message carries the method, path, status and server message."""
+    """A control-plane call failed; the message carries the method, path, status and
+    server message."""
 
 
 def _error_text(response: requests.Response) -> str:
@@ -46,22 +48,6 @@ class _Http:
 
     def close(self) -> None:
         self.session.close()
-
-
-class Api(_Http):
-    """The Quantum v2.0 API as the admin of noauth's default project (no headers)."""
-
-    def __init__(self, url: str):
-        super().__init__(url + "/v2.0")
-
-    def create(self, resource: str, attrs: dict) -> dict:
-        return self.call("POST", f"/{resource}s", {resource: attrs}, ok=(201,))[resource]
-
-    def show(self, resource: str, ident: str) -> dict:
-        return self.call("GET", f"/{resource}s/{ident}")[resource]
-
-    def list(self, resource: str, query: str = "") -> list[dict]:
-        return self.call("GET", f"/{resource}s" + (f"?{query}" if query else ""))[f"{resource}s"]
 
 
 class SimControl(_Http):

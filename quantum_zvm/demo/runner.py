@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from quantum_zvm.demo import files, render
-from quantum_zvm.demo.clients import Api, ApiError, SimControl
+from quantum_zvm.demo.clients import ApiError, SimControl
 from quantum_zvm.demo.services import (CommandError, Service, Services, command_path,
                                        run_command)
+from quantum_zvm.quantum_client import QuantumApiError, QuantumClient
 
 MAPPED = (files.VLAN_VSWITCH, files.FLAT_VSWITCH)
 GUESTS = ("LINUX01", "LINUX02", "LINUX03", "LINUX04", files.DHCP_USERID)
@@ -62,7 +63,8 @@ NETWORKS = {
 PATH_LABEL = {"nic": "quantum-zvm-nic", "api": "API binding"}
 # What a step may raise besides StepFailed: HTTP and command errors, files, unexpected
 # answers (bad JSON, missing keys).  subprocess.TimeoutExpired is not an OSError.
-FAILURES = (ApiError, CommandError, OSError, subprocess.TimeoutExpired, ValueError, KeyError)
+FAILURES = (ApiError, QuantumApiError, CommandError, OSError, subprocess.TimeoutExpired,
+            ValueError, KeyError)
 
 
 class StepFailed(Exception):
@@ -91,7 +93,7 @@ class Demo:
     state_dir: Path | None = None
     services: Services | None = None
     sim: SimControl | None = None
-    api: Api | None = None
+    api: QuantumClient | None = None
     api_url: str = ""
     xcat_url: str = ""
     tls: files.Tls | None = None
@@ -223,16 +225,16 @@ class Demo:
         with self.step("Start quantum-zvm-server (REST API, plugin, RPC)", ("server",)) as r:
             self.services.start("server", [command_path("quantum-zvm-server"), "--config-file",
                                            str(self.config_path)])
-            self.api = Api(self.api_url)
+            self.api = QuantumClient(self.api_url, admin=False)  # noauth's default admin
             self.wait("the REST API to answer", self._api_up, START_TIMEOUT, ("server",),
                       ("server",))
             r["detail"] = self.api_url
 
     def _api_up(self) -> bool:
         try:
-            self.api.list("network", "fields=id")
+            self.api.list("network", fields="id")
             return True
-        except ApiError:
+        except QuantumApiError:
             return False
 
     def start_agent(self) -> None:
@@ -285,9 +287,8 @@ class Demo:
                 if plan.vdev:
                     argv += ["--vdev", plan.vdev]
                 result = json.loads(run_command(argv, self.log_path("nic")))
-                self.ports[plan.port_name] = self.api.call(
-                    "PUT", f"/ports/{result['port_id']}",
-                    {"port": {"name": plan.port_name}})["port"]
+                self.ports[plan.port_name] = self.api.update(
+                    "port", result["port_id"], {"name": plan.port_name})
                 done.append(f"{plan.userid} {result['vdev']}")
             r["detail"] = ", ".join(done)
 
