@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from oslo_config import cfg
 
@@ -67,14 +67,17 @@ CLI_OPTS = [
 ]
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain text table; None shows as '-'."""
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
+                 indent: str = "") -> str:
+    """A plain text table: a header, a rule, one line per row, columns left-aligned and
+    each line after ``indent``; None shows as '-'."""
     cells = [[str(h) for h in headers]] + [["-" if v is None else str(v) for v in row]
                                            for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip()
+    lines = [(indent + "  ".join(value.ljust(width)
+                                 for value, width in zip(row, widths, strict=True))).rstrip()
              for row in cells]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(1, indent + "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
 

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from quantum_zvm.nic_cli import render_table
+
 NONE = "-"
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: str = "  ") -> str:
-    """A plain text table: a header, a rule, one line per row, columns left-aligned."""
-    cells = [[str(h) for h in headers]] + [[NONE if c is None else str(c) for c in row]
-                                           for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-
-    def line(row: list[str]) -> str:
-        return (indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
-    rule = indent + "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
+INDENT = "  "
 
 
 def grants(model: Mapping[str, Any], vswitches: Iterable[str]) -> dict[str, dict[str, tuple]]:
@@ -56,7 +47,7 @@ def grants_table(model: Mapping[str, Any], vswitches: Sequence[str]) -> str:
         for userid, (porttype, vlans) in sorted(granted.items()):
             rows.append((name, _vswitch_kind(vswitch), userid, porttype,
                          ",".join(vlans) or NONE))
-    return table(("vswitch", "kind", "userid", "port type", "VLANs"), rows)
+    return render_table(("vswitch", "kind", "userid", "port type", "VLANs"), rows, INDENT)
 
 
 def _macid(mac: str) -> str:
@@ -84,7 +75,8 @@ def nic_table(model: Mapping[str, Any], userids: Sequence[str],
             macid = nic.get("macid")
             rows.append((userid, state, vdev, nic.get("lan_name"), macid, coupled,
                          port_by_macid.get((macid or "").upper())))
-    return table(("guest", "state", "NICDEF", "vswitch", "MACID", "live NIC", "port"), rows)
+    return render_table(("guest", "state", "NICDEF", "vswitch", "MACID", "live NIC", "port"),
+                        rows, INDENT)
 
 
 def _port_place(port: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -105,8 +97,8 @@ def port_table(ports: Sequence[Mapping[str, Any]], networks: Sequence[Mapping[st
         rows.append((port.get("name") or port["id"], net_names.get(port["network_id"]),
                      userid, vdev, port["mac_address"], ips or NONE, port["status"],
                      (attached_by or {}).get(port["id"])))
-    return table(("port", "network", "guest", "vdev", "MAC", "IP", "status", "attached by"),
-                 rows)
+    return render_table(("port", "network", "guest", "vdev", "MAC", "IP", "status",
+                         "attached by"), rows, INDENT)
 
 
 def network_table(networks: Sequence[Mapping[str, Any]],
@@ -118,7 +110,7 @@ def network_table(networks: Sequence[Mapping[str, Any]],
     rows = [(n.get("name"), n.get("provider:network_type"), n.get("provider:physical_network"),
              n.get("provider:segmentation_id"), ",".join(cidrs.get(n["id"], ())) or NONE)
             for n in sorted(networks, key=lambda n: n.get("name") or "")]
-    return table(("network", "type", "vswitch", "VLAN", "subnet"), rows)
+    return render_table(("network", "type", "vswitch", "VLAN", "subnet"), rows, INDENT)
 
 
 def cost_summary(counters: Mapping[str, Any], seconds: float, top: int = 8) -> str:

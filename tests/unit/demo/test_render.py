@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from quantum_zvm.demo import render
+from quantum_zvm.nic_cli import render_table
 
 MODEL = {
     "vswitches": {
@@ -26,8 +27,9 @@ def lines(text):
 
 
 def test_table_aligns_columns_and_shows_none_as_dash():
-    text = render.table(("a", "long header"), [("xyz", None), ("1", 22)], indent="")
+    text = render_table(("a", "long header"), [("xyz", None), ("1", 22)], indent="")
     assert text.splitlines() == ["a    long header", "---  -----------", "xyz  -", "1    22"]
+    assert render_table(("a",), [("x",)], indent="  ").splitlines() == ["  a", "  -", "  x"]
 
 
 def test_grants_effective_port_type_and_vlans_of_existing_vswitches_only():
