@@ -109,17 +109,6 @@ def _choice(value: object, field: str, choices: Iterable[str]) -> str:
     return text
 
 
-def _int_in(value: object, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            value = int(value.strip())
-        else:
-            raise ValueError(f"{field}: {value!r} is not an integer")
-    if not low <= value <= high:
-        raise ValueError(f"{field}: {value} is outside {low}-{high}")
-    return value
-
-
 def _rdevs(rdevs: Iterable[object] | str, field: str = "rdevs") -> list[str]:
     if isinstance(rdevs, str):
         rdevs = [r for r in re.split(r"[ ,]+", rdevs) if r]
@@ -132,16 +121,9 @@ def _rdevs(rdevs: Iterable[object] | str, field: str = "rdevs") -> list[str]:
     return out
 
 
-def _vdev_for(vdev: object, devices: int, field: str = "vdev") -> str:
-    text = zvm_names.device(vdev, field)
-    if int(text, 16) + devices - 1 > 0xFFFF:
-        raise ValueError(f"{field}: {vdev!r} leaves no room for the NIC's {devices} devices")
-    return text
-
-
 def _adapter(adapter_type: object, devices: object) -> tuple[str, int]:
     kind = _choice(adapter_type, "adapter_type", _ADAPTER_TYPES)
-    count = _int_in(devices, "devices", 3, _DEVICE_LIMITS[kind])
+    count = zvm_names.int_in_range(devices, "devices", 3, _DEVICE_LIMITS[kind])
     return kind, count
 
 
@@ -243,7 +225,7 @@ def vswitch_create(auth: str, name: str, *, rdevs: Iterable[object] | str = (),
     ctl = zvm_names.userid(controller, "controller") if controller is not None else None
     if not isinstance(connect, bool):
         raise ValueError(f"connect: {connect!r} is not True or False")
-    qmem = _int_in(queue_memory, "queue_memory", 1, 8)
+    qmem = zvm_names.int_in_range(queue_memory, "queue_memory", 1, 8)
     trans = _choice(transport, "transport", ("IP", "ETHERNET"))
     default, ptype, gv, native = _vswitch_vlan_options(vlan, port_type, gvrp, native_vlan)
     argv = _smcli("Virtual_Network_Vswitch_Create", auth, "-n", name)
@@ -275,7 +257,7 @@ def vswitch_create_extended(auth: str, name: str, *, rdevs: Iterable[object] | s
     ctl = zvm_names.userid(controller, "controller") if controller is not None else None
     if not isinstance(connect, bool) or not isinstance(port_based, bool):
         raise ValueError("connect and port_based must be True or False")
-    qmem = _int_in(queue_memory, "queue_memory", 1, 8)
+    qmem = zvm_names.int_in_range(queue_memory, "queue_memory", 1, 8)
     trans = _choice(transport, "transport", ("IP", "ETHERNET"))
     default, ptype, gv, native = _vswitch_vlan_options(vlan, port_type, gvrp, native_vlan)
     pairs = [("switch_name", name)]
@@ -406,7 +388,7 @@ def adapter_create_dm(userid: str, vdev: object, *, adapter_type: str = "QDIO", 
     """``Virtual_Network_Adapter_Create_DM`` (adds a NICDEF)."""
     user = zvm_names.userid(userid)
     kind, count = _adapter(adapter_type, devices)
-    dev = _vdev_for(vdev, count)
+    dev = zvm_names.nic_vdev(vdev, "vdev", count)
     argv = _smcli("Virtual_Network_Adapter_Create_DM", user, "-v", dev,
                   "-a", str(_ADAPTER_TYPES[kind]), "-n", str(count))
     if chpid is not None:
@@ -421,7 +403,7 @@ def adapter_create(userid: str, vdev: object, *, adapter_type: str = "QDIO",
     """``Virtual_Network_Adapter_Create`` (active guest)."""
     user = zvm_names.userid(userid)
     kind, count = _adapter(adapter_type, devices)
-    dev = _vdev_for(vdev, count)
+    dev = zvm_names.nic_vdev(vdev, "vdev", count)
     return _smcli("Virtual_Network_Adapter_Create", user, "-v", dev,
                   "-t", str(_ADAPTER_TYPES[kind]), "-d", str(count))
 
@@ -430,7 +412,7 @@ def _adapter_pairs(vdev: object, adapter_type: str, devices: int,
                    chpid: object) -> list[tuple[str, str]]:
     """The ``-k`` pairs common to the Create_Extended functions (validated)."""
     kind, count = _adapter(adapter_type, devices)
-    pairs = [("image_device_number", _vdev_for(vdev, count)),
+    pairs = [("image_device_number", zvm_names.nic_vdev(vdev, "vdev", count)),
              ("adapter_type", "QDIO" if kind == "QDIO" else "HIPERSOCKETS"),
              ("devices", str(count))]
     if chpid is not None:
@@ -536,8 +518,8 @@ class NicDef:
         """The ``Image_Definition_Update_DM`` form, validated."""
         kind = _choice(self.adapter_type, "adapter_type", _ADAPTER_TYPES)
         count = self.devices if self.devices is not None else 3
-        _int_in(count, "devices", 3, _DEVICE_LIMITS[kind])
-        parts = [f"VDEV={_vdev_for(self.vdev, count)}",
+        zvm_names.int_in_range(count, "devices", 3, _DEVICE_LIMITS[kind])
+        parts = [f"VDEV={zvm_names.nic_vdev(self.vdev, 'vdev', count)}",
                  f"TYPE={'QDIO' if kind == 'QDIO' else 'HIPERS'}"]
         if self.devices is not None:
             parts.append(f"DEVICES={count}")
@@ -588,7 +570,7 @@ def image_query_dm(userid: str) -> list[str]:
 
 def image_query_activate_time(userid: str, date_format: int = 4) -> list[str]:
     """``Image_Query_Activate_Time -f <1..6>`` (4 = yyyy-mm-dd)."""
-    fmt = _int_in(date_format, "date_format", 1, 6)
+    fmt = zvm_names.int_in_range(date_format, "date_format", 1, 6)
     return _smcli("Image_Query_Activate_Time", zvm_names.userid(userid), "-f", str(fmt))
 
 
@@ -615,7 +597,7 @@ def vmcp_define_nic(vdev: object, *, adapter_type: str = "QDIO",
                     devices: int | None = None) -> list[str]:
     """``vmcp define nic <vdev> type qdio [devices n]``."""
     kind, count = _adapter(adapter_type, 3 if devices is None else devices)
-    argv = [VMCP, "define", "nic", _vdev_for(vdev, count), "type",
+    argv = [VMCP, "define", "nic", zvm_names.nic_vdev(vdev, "vdev", count), "type",
             "qdio" if kind == "QDIO" else "hipers"]
     if devices is not None:
         argv += ["devices", str(count)]

@@ -70,11 +70,11 @@ def device(value: object, field: str = "vdev") -> str:
     return hex_number(value, field, 4)
 
 
-def nic_vdev(value: object, field: str = "vdev") -> str:
-    """A QDIO NIC base device: the NIC occupies vdev, vdev+1 and vdev+2."""
+def nic_vdev(value: object, field: str = "vdev", devices: int = 3) -> str:
+    """A NIC base device: the NIC occupies ``devices`` device numbers from vdev (3 for QDIO)."""
     text = device(value, field)
-    if int(text, 16) + 2 > 0xFFFF:
-        raise ValueError(f"{field}: {value!r} leaves no room for the NIC's 3 devices")
+    if int(text, 16) + devices - 1 > 0xFFFF:
+        raise ValueError(f"{field}: {value!r} leaves no room for the NIC's {devices} devices")
     return text
 
 
@@ -86,7 +86,8 @@ def macid(value: object, field: str = "macid") -> str:
     return text
 
 
-def _int_in_range(value: object, field: str, what: str, low: int, high: int) -> int:
+def int_in_range(value: object, field: str, low: int, high: int,
+                 what: str = "an integer") -> int:
     """An int or decimal string within ``low..high``."""
     if isinstance(value, bool):
         raise ValueError(f"{field}: {value!r} is not {what}")
@@ -104,7 +105,7 @@ def _int_in_range(value: object, field: str, what: str, low: int, high: int) -> 
 
 def vlan_id(value: object, field: str = "vlan") -> int:
     """A VLAN id 1-4094 (ints or decimal strings)."""
-    return _int_in_range(value, field, "a VLAN id", VLAN_MIN, VLAN_MAX)
+    return int_in_range(value, field, VLAN_MIN, VLAN_MAX, "a VLAN id")
 
 
 def mac_to_macid(mac: str, field: str = "mac") -> str:
@@ -154,7 +155,7 @@ def rdev(value: object, field: str = "rdev") -> str:
 
 def port_number(value: object, field: str = "port_number") -> int:
     """A vswitch port number for port-based vswitches: 1-2048 (decimal)."""
-    return _int_in_range(value, field, "a port number", PORT_NUMBER_MIN, PORT_NUMBER_MAX)
+    return int_in_range(value, field, PORT_NUMBER_MIN, PORT_NUMBER_MAX, "a port number")
 
 
 def xcat_node(value: object, field: str = "node") -> str:

@@ -115,6 +115,13 @@ def test_adapter_builders():
         smcli.adapter_create_dm("u1", "FFFE")
     with pytest.raises(ValueError, match="devices"):
         smcli.adapter_create_dm("u1", "1000", devices=241)
+    assert smcli.adapter_create_dm("u1", "FFF0", devices=16)[5] == "FFF0"
+    with pytest.raises(ValueError, match="leaves no room for the NIC's 17 devices"):
+        smcli.adapter_create_dm("u1", "FFF0", devices=17)
+    with pytest.raises(ValueError, match="queue_memory: 9 is outside 1-8"):
+        smcli.vswitch_create("zhcp", "vsw1", queue_memory=9)
+    with pytest.raises(ValueError, match="devices: 'three' is not a number"):
+        smcli.adapter_create("u1", "1000", devices="three")
 
 
 def test_directory_and_system_builders():
