@@ -112,7 +112,6 @@ class Agent:
         self.ipl_time: str | None = None
         self.mn_activation: str | None = None
         self.dhcp = dhcp_mod.DhcpNetworks(rpc_client, self.host) if self.dhcp_userid else None
-        self.dhcp_with: set[str] | None = None
 
         self.lock = threading.RLock()
         self.wakeup = threading.Event()
@@ -326,7 +325,7 @@ class Agent:
             for item in bound:
                 if "port_id" in item:
                     self.details[item["port_id"]] = item
-        wanted = [p for p in rowset.rows if p not in self.details or p in dirty_ports]
+        wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
         wanted += [p for p in self.observed.bindings if p in dirty_ports and p not in wanted]
         if wanted:
             for item in self.api.get_devices_details_list(wanted):
@@ -364,8 +363,8 @@ class Agent:
         if self.dhcp is None:
             return None
         networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
-        self.dhcp_with = self.dhcp.refresh([n.network_id for n in networks], everything)
-        return dhcp_mod.dhcp_vlans(networks, self.dhcp_with, self.specs)
+        with_dhcp = self.dhcp.refresh([n.network_id for n in networks], everything)
+        return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
     # ---------------------------------------------------------------- execution
     def _hold_back(self, step: Plan, now: float) -> Plan:

@@ -277,6 +277,8 @@ def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
                        mac=str(mac).lower(), macid=macid)
 
 
-def ports_needing_details(rowset: RowSet, known: Mapping[str, Any]) -> list[str]:
-    """Port ids of rows whose details are not cached yet."""
-    return [p for p in rowset.rows if p not in known]
+def ports_needing_details(rowset: RowSet, known: Mapping[str, Any],
+                          dirty: Iterable[str] = ()) -> list[str]:
+    """Port ids of rows whose details are not cached yet or were notified (``dirty``)."""
+    dirty = set(dirty)
+    return [p for p in rowset.rows if p not in known or p in dirty]

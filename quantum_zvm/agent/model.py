@@ -25,11 +25,6 @@ STATUS_DOWN = "DOWN"
 STATUS_ERROR = "ERROR"
 
 
-def frozen_map(items: Mapping | None = None) -> Mapping:
-    """A read-only copy of ``items`` (plain dict; callers never mutate it)."""
-    return dict(items or {})
-
-
 # ------------------------------------------------------------------ desired
 
 

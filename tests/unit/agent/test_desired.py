@@ -163,3 +163,9 @@ def test_row_of_a_port_unbound_from_the_api_is_not_desired():
 def test_ports_needing_details_are_rows_not_cached():
     rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
     assert d.ports_needing_details(rowset, {P1: {}}) == [P2]
+
+
+def test_notified_ports_need_their_details_again():
+    rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
+    assert d.ports_needing_details(rowset, {P1: {}, P2: {}}, {P2}) == [P2]
+    assert d.ports_needing_details(rowset, {P1: {}}, {P1}) == [P1, P2]
