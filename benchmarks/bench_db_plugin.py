@@ -55,16 +55,11 @@ def database(backend: str) -> Iterator[str | None]:
             url = f"sqlite:///{root / 'bench.sqlite'}"
         else:
             from tests.fixtures import postgres
-            bindir = postgres._bindir()
-            if bindir is None:
+            try:
+                server = postgres.start_private_server()
+            except LookupError:
                 yield None
                 return
-            run_as = postgres._service_user()
-            if run_as:
-                shutil.chown(root, run_as)
-            server = postgres.PostgresServer(bindir, root, run_as)
-            server.init()
-            server.start()
             server.admin("CREATE DATABASE bench")
             url = server.url("bench")
         db = Database(url)
@@ -73,7 +68,7 @@ def database(backend: str) -> Iterator[str | None]:
         yield url
     finally:
         if server is not None:
-            server.stop()
+            server.remove()
         shutil.rmtree(root, ignore_errors=True)
 
 
