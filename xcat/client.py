@@ -372,8 +372,8 @@ class XcatClient:
             timeout = (float(timeout), float(timeout))
         if len(timeout) != 2 or min(timeout) <= 0:
             raise ValueError("timeout: must be positive seconds or (connect, read)")
-        if retries < 0 or pool_size < 1 or backoff < 0:
-            raise ValueError("retries and backoff must be >= 0, pool_size >= 1")
+        if retries < 0 or pool_size < 1 or backoff < 0 or backoff_max < 0:
+            raise ValueError("retries, backoff and backoff_max must be >= 0, pool_size >= 1")
         if not prefix.startswith("/"):
             raise ValueError("prefix: must start with '/'")
         self.verify = verify

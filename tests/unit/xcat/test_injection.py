@@ -187,6 +187,9 @@ def test_dsh_node_and_client_fields_refused_before_any_request():
     for value in ("a\nb", "a\rb", "\x00", "ÿ\u0100"):
         with pytest.raises(ValueError, match="password|username"):
             XcatClient("127.0.0.1", "admin", value)
+    for bad in ({"retries": -1}, {"backoff": -0.5}, {"backoff_max": -1.0}, {"pool_size": 0}):
+        with pytest.raises(ValueError, match="must be >= 0, pool_size >= 1"):
+            XcatClient("127.0.0.1", "admin", "secret", **bad)
     client.close()
 
 
