@@ -97,7 +97,9 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str) -> Nodes:
 
     When the zHCP's own row names its ``hcp`` host, nodes managed through
     another hcp are left out of the userid → node map (userids are unique
-    per z/VM host only).
+    per z/VM host only).  A row whose node is not an xCAT node name or whose
+    userid is not a z/VM userid is in ``bad`` (the agent writes node names
+    into the ``mac`` and ``switch`` rows of API-bound ports).
     """
     entries = []
     for raw in rows:
@@ -113,6 +115,7 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str) -> Nodes:
         if not isinstance(node, str) or not node:
             continue
         try:
+            zvm_names.xcat_node(node, "zvm.node")
             userids[node] = zvm_names.userid(userid, f"zvm.userid of node {node}")
         except ValueError as exc:
             bad[node] = str(exc)

@@ -169,3 +169,15 @@ def test_notified_ports_need_their_details_again():
     rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
     assert d.ports_needing_details(rowset, {P1: {}, P2: {}}, {P2}) == [P2]
     assert d.ports_needing_details(rowset, {P1: {}}, {P1}) == [P1, P2]
+
+
+def test_a_zvm_row_whose_node_is_not_a_node_name_is_bad_and_maps_no_userid():
+    nodes = d.zvm_nodes([{"node": "linux 05,x", "hcp": "", "userid": "LINUX05"},
+                         {"node": "linux06", "hcp": "", "userid": "LINUX06"}], "zhcp1")
+    assert "not an xCAT node name" in nodes.bad["linux 05,x"]
+    assert "LINUX05" not in nodes.by_userid and "linux 05,x" not in nodes.userids
+    assert nodes.by_userid == {"LINUX06": "linux06"}
+    port = d.build(d.Inputs(d.switch_rows([], "zhcp1"), nodes, {P1: details(
+        P1, **{"binding:host_id": "zvmhost1", "binding:profile": {"zvm_userid": "LINUX05"}})},
+        [P1], SPECS, "zvmhost1", "zhcp1"))
+    assert P1 not in port.ports and "LINUX05" in port.rejected[P1]
