@@ -306,19 +306,17 @@ class Executor:
         for op in plan.row_ops:
             if set(op.ports) & failed:
                 run.results[op] = Result.FAILED
-            else:
-                row_ops.append(op)
-        try:
-            for op in row_ops:
-                for argv in self._row_commands(op):
-                    lines.append((op, argv))
-        except ValueError as exc:  # an untrusted value no tabch line may carry
-            LOG.warning("xCAT rows not written: %s", exc)
-            for op in row_ops:
+                continue
+            try:
+                argvs = self._row_commands(op)
+            except ValueError as exc:  # an untrusted value no tabch line may carry
+                LOG.warning("xCAT rows not written: %s", exc)
                 run.results[op] = Result.FAILED
                 for port in op.ports:
                     run.errors.setdefault(port, f"xCAT rows of port {port}: {exc}")
-            return
+                continue
+            row_ops.append(op)
+            lines += [(op, argv) for argv in argvs]
         if not lines:
             return
         try:

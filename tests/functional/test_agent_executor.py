@@ -6,8 +6,9 @@ import uuid
 import pytest
 
 from quantum_zvm.agent.executor import Executor, vlan_chunks
-from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, DesiredPort,
-                                     DesiredState, Observed, SwitchRow, VswitchSpec)
+from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, AddRows, DesiredPort,
+                                     DesiredState, Observed, Plan, SwitchRow, VswitchSpec,
+                                     WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 from xcat.client import XcatClient
 
@@ -115,6 +116,18 @@ def test_injected_smapi_fault_is_reported(zvm):
     run = executor.execute(plan(DesiredState({P1: port}, {}, SPECS),
                                 observe_all(executor, ["LINUX07"])))
     assert "rc 396 rs 2838" in run.reports[0].outcome.error
+
+
+def test_a_row_value_no_tabch_line_may_carry_fails_its_port_only(zvm):
+    sim, executor = zvm
+    p2 = str(uuid.UUID(int=2))
+    bad = AddRows("linux07", P1, "1000", "fa:16:3e:00:00:01 x", "VSW1", "150", ports=(P1,))
+    good = WriteSwitchRow(p2, "VSW1", "150", ports=(p2,))
+    run = executor.execute(Plan(ops=(bad, good)))
+    assert run.results[bad] == Result.FAILED and "xCAT rows of port" in run.errors[P1]
+    assert run.results[good] == Result.OK and p2 not in run.errors
+    assert run.rows_written == 1
+    assert {r["port"]: r["vlan"] for r in table(sim, "switch")}.get(p2) == "150"
 
 
 def test_a_large_trunk_goes_in_several_additive_grants(zvm):
