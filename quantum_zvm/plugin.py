@@ -156,6 +156,18 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         return None if row is None else Segment(row.network_type, row.physical_network,
                                                  row.segmentation_id)
 
+    @staticmethod
+    def _segments(conn: Connection, network_ids: Iterable[str]) -> dict[str, Segment]:
+        """The segments of many networks, a query per chunk; a network without one is local."""
+        ids = sorted(set(network_ids))
+        found = dict.fromkeys(ids, Segment(constants.TYPE_LOCAL))
+        for chunk in queries.chunks(ids):
+            for row in conn.execute(sa.select(SEGMENTS).where(
+                    SEGMENTS.c.network_id.in_(chunk))):
+                found[row.network_id] = Segment(row.network_type, row.physical_network,
+                                                row.segmentation_id)
+        return found
+
     # ------------------------------------------------------------------ networks
 
     def _network_dicts(self, conn: Connection, rows: Sequence[Any],
@@ -615,11 +627,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         bound = [port for port in ports if port.get("binding:host_id")]
         if not bound or self.notifier is None:
             return
-        segments = {}
         with self.db.transaction(write=False) as conn:
-            for network_id in {port["network_id"] for port in bound}:
-                segments[network_id] = (self._segment(conn, network_id)
-                                        or Segment(constants.TYPE_LOCAL))
+            segments = self._segments(conn, (port["network_id"] for port in bound))
         for port in bound:
             segment = segments[port["network_id"]]
             self._notify("port_update", ctx, port, segment.network_type,
@@ -698,21 +707,15 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
 
     def _device_dicts(self, conn: Connection, rows: Sequence[Any]) -> dict[str, dict[str, Any]]:
         ips = self._fixed_ips(conn, [r.id for r in rows])
-        network_ids = sorted({r.network_id for r in rows})
-        segs: dict[str, Any] = {}
-        for chunk in queries.chunks(network_ids):
-            for seg in conn.execute(sa.select(SEGMENTS).where(
-                    SEGMENTS.c.network_id.in_(chunk))):
-                segs[seg.network_id] = seg
+        segs = self._segments(conn, (r.network_id for r in rows))
         details = {}
         for row in rows:
-            seg = segs.get(row.network_id)
+            seg = segs[row.network_id]
             details[row.id] = {
                 "device": row.id, "port_id": row.id, "network_id": row.network_id,
-                "admin_state_up": row.admin_state_up,
-                "network_type": seg.network_type if seg else constants.TYPE_LOCAL,
-                "segmentation_id": seg.segmentation_id if seg else None,
-                "physical_network": seg.physical_network if seg else None,
+                "admin_state_up": row.admin_state_up, "network_type": seg.network_type,
+                "segmentation_id": seg.segmentation_id,
+                "physical_network": seg.physical_network,
                 "mac_address": row.mac_address, "fixed_ips": ips.get(row.id, []),
                 "device_owner": row.device_owner, "status": row.status,
                 "binding:host_id": row.host,

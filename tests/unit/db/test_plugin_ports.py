@@ -289,3 +289,26 @@ def test_agents_hear_of_bound_ports_created_and_deleted(plugin, admin_ctx, netwo
     plugin.delete_port(admin_ctx, unbound["id"])
     plugin.delete_port(admin_ctx, bound["id"])
     assert [call[0] for call in recorder.calls] == [bound["id"], bound["id"]]
+
+
+def test_bulk_create_reads_the_segments_of_all_bound_ports_networks_at_once(plugin, admin_ctx):
+    recorder = Recorder()
+    plugin.notifier = recorder
+    networks = [plugin.create_network(admin_ctx, {"network": {"name": f"n{i}"}})
+                for i in range(3)]
+    segment_reads = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT") and "FROM ovs_network_bindings" in statement:
+            segment_reads.append(statement)
+
+    sa.event.listen(plugin.db.engine, "before_cursor_execute", record)
+    try:
+        ports = plugin.create_port_bulk(admin_ctx, {"ports": [
+            {"port": {"network_id": n["id"], "binding:host_id": "zvmhost1"}}
+            for n in networks]})
+    finally:
+        sa.event.remove(plugin.db.engine, "before_cursor_execute", record)
+    assert len(segment_reads) == 1
+    assert recorder.calls == [(p["id"], "vlan", n["provider:segmentation_id"], "VSW1")
+                              for p, n in zip(ports, networks, strict=True)]
