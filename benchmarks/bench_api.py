@@ -264,27 +264,17 @@ def postgres_database(base_url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def private_postgres() -> Iterator[str | None]:
     """A private PostgreSQL server (the test fixture's, fsync off); None when not installed."""
-    import shutil
-
     from tests.fixtures import postgres
-    from tests.fixtures.procs import service_user
 
-    bindir = postgres._bindir()
-    if bindir is None:
+    try:
+        server = postgres.start_private_server()
+    except LookupError:
         yield None
         return
-    root = Path(tempfile.mkdtemp(prefix="qzvm-bench-pg-"))
-    run_as = service_user(postgres.PG_USER)
-    if run_as:
-        shutil.chown(root, run_as)
-    server = postgres.PostgresServer(bindir, root, run_as)
     try:
-        server.init()
-        server.start()
         yield server.url()
     finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
 
 
 def run_backend(backend: str, sql_connection: str | None, args: argparse.Namespace) -> dict:
