@@ -320,22 +320,26 @@ class Agent:
         if resync == FULL:
             self.details = {}
         if resync == FULL or dirty_ports:
-            bound = self.api.get_ports_bound_to_host()
-            self.bound = [d["port_id"] for d in bound if "port_id" in d]
-            for item in bound:
-                if "port_id" in item:
-                    self.details[item["port_id"]] = item
+            bound = self._details(self.api.get_ports_bound_to_host(), "port_id",
+                                  "get_ports_bound_to_host")
+            self.bound = list(bound)
+            self.details.update(bound)
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
         wanted += [p for p in self.observed.bindings if p in dirty_ports and p not in wanted]
         if wanted:
-            for item in self.api.get_devices_details_list(wanted):
-                port = item.get("device")
-                if port:
-                    self.details[port] = item
+            self.details.update(self._details(self.api.get_devices_details_list(wanted),
+                                              "device", "get_devices_details_list"))
         known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
         for port in list(self.details):
             if port not in known:
                 del self.details[port]
+
+    @staticmethod
+    def _details(reply, key: str, method: str) -> dict[str, Mapping[str, Any]]:
+        details, problems = desired_mod.details_by_port(reply, key, method)
+        for problem in problems:
+            LOG.warning("%s", problem)
+        return details
 
     def _observe_all(self, resync: str) -> None:
         """Read z/VM again: vswitches (re-created when an IPL lost them) and, for a

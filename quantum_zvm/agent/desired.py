@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
 from quantum_zvm.common import constants
+from quantum_zvm.rpc.errors import MalformedMessage
 from xcat import zvm_names
 
 API_ORDER_BASE = 1 << 30   # API-bound ports come after every switch row
@@ -27,6 +28,26 @@ def port_id(value: object) -> str | None:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         return None
+
+
+def details_by_port(reply: object, key: str, method: str
+                    ) -> tuple[dict[str, Mapping[str, Any]], list[str]]:
+    """The device details of an RPC reply (a list) by the port id in each item's ``key``,
+    and the reasons items were left out (not an object, no port id).  A reply
+    that is not a list raises :class:`MalformedMessage`."""
+    if not isinstance(reply, list):
+        raise MalformedMessage(f"{method} answered {type(reply).__name__}, not a list of "
+                               f"device details")
+    found: dict[str, Mapping[str, Any]] = {}
+    problems: list[str] = []
+    for item in reply:
+        pid = port_id(item.get(key)) if isinstance(item, Mapping) else None
+        if pid is None:
+            problems.append(f"{method}: ignored an item without a port id in {key!r}: "
+                            f"{item!r:.200}")
+            continue
+        found[pid] = item
+    return found, problems
 
 
 @dataclass(frozen=True)

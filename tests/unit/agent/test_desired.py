@@ -7,6 +7,7 @@ import pytest
 
 from quantum_zvm.agent import desired as d
 from quantum_zvm.agent.model import Binding, VswitchSpec
+from quantum_zvm.rpc.errors import MalformedMessage
 from xcat.tables import SwitchRow as XcatSwitchRow
 
 P1, P2, P3 = (str(uuid.UUID(int=i)) for i in (1, 2, 3))
@@ -181,3 +182,13 @@ def test_a_zvm_row_whose_node_is_not_a_node_name_is_bad_and_maps_no_userid():
         P1, **{"binding:host_id": "zvmhost1", "binding:profile": {"zvm_userid": "LINUX05"}})},
         [P1], SPECS, "zvmhost1", "zhcp1"))
     assert P1 not in port.ports and "LINUX05" in port.rejected[P1]
+
+
+def test_device_details_of_an_rpc_reply_are_keyed_by_valid_port_ids_only():
+    found, problems = d.details_by_port(
+        [details(P1), {"device": P2.upper()}, {"device": "not-a-port"}, "junk", {}],
+        "device", "get_devices_details_list")
+    assert found == {P1: details(P1), P2: {"device": P2.upper()}}
+    assert len(problems) == 3 and all("get_devices_details_list" in p for p in problems)
+    with pytest.raises(MalformedMessage, match="get_ports_bound_to_host answered dict"):
+        d.details_by_port({"ports": []}, "port_id", "get_ports_bound_to_host")
