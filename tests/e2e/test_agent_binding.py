@@ -1,8 +1,6 @@
 """The agent end to end: simulator, server and agent as real processes."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.fixtures.agent import HOST
@@ -56,16 +54,10 @@ def test_hand_off_and_api_ports_converge_then_idle_costs_one_request(zvm_stack):
     assert agent["configurations"]["zhcp_node"] == "zhcp1"
     assert set(agent["configurations"]["vswitch_mappings"]) == {"VSW1", "FLATSW"}
 
-    # idle: one tabdump per cycle, nothing else (the system check runs every second here,
-    # so count only what is not a system check)
-    time.sleep(1.5)
-    stack.sim.control.reset_counters()
-    time.sleep(4)
-    keys = stack.sim.control.counters()["rest"]["by_key"]
-    other = {k: v for k, v in keys.items()
-             if k != "GET tables/switch" and "System_Info_Query" not in k}
+    # idle: one tabdump per cycle, nothing else
+    other, tabdumps = stack.idle_requests(4)
     assert not other, other
-    assert 2 <= keys.get("GET tables/switch", 0) <= 6
+    assert 2 <= tabdumps <= 6
 
 
 def test_admin_state_and_removal(zvm_stack):
@@ -190,10 +182,5 @@ def test_refused_port_nic_left_on_a_vlan_aware_vswitch_is_uncoupled(zvm_stack):
     wait_for(uncoupled, timeout=10, what="NIC 1000 uncoupled from VSW1")
 
     # the refused port costs nothing more: idle cycles are one tabdump each
-    time.sleep(1.5)
-    stack.sim.control.reset_counters()
-    time.sleep(3)
-    keys = stack.sim.control.counters()["rest"]["by_key"]
-    other = {k: v for k, v in keys.items()
-             if k != "GET tables/switch" and "System_Info_Query" not in k}
+    other, _ = stack.idle_requests(3)
     assert not other, other
