@@ -279,16 +279,22 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
+def converged_safely(want, plans, final, known, live_ports, fixpoint_of):
+    """Every plan's grants were safe given what the agent knew; the run ends right
+    (refused ports' NICs uncoupled) and planning ``fixpoint_of`` changes nothing."""
+    for step, before_known, _ in plans:
+        grants_are_safe(want, step, before_known)
+    assert plan(want, fixpoint_of).empty
+    final_state_is_right(want, final, known, live_ports)
+    refused_nics_are_uncoupled(want, final, known.reported)
+
+
 @SETTINGS
 @given(worlds())
 def test_full_knowledge_converges_safely_to_a_fixpoint(world):
     want, truth, live_ports = world
     final, known, plans, live_ports = run(want, truth, truth, live_ports)
-    for step, before, _ in plans:
-        grants_are_safe(want, step, before)
-    final_state_is_right(want, final, known, live_ports)
-    refused_nics_are_uncoupled(want, final, known.reported)
-    assert plan(want, final).empty
+    converged_safely(want, plans, final, known, live_ports, fixpoint_of=final)
 
 
 @SETTINGS
@@ -296,11 +302,7 @@ def test_full_knowledge_converges_safely_to_a_fixpoint(world):
 def test_partial_knowledge_converges_with_reads(world, hidden):
     want, truth, live_ports = world
     final, known, plans, live_ports = run(want, truth, hide(truth, hidden), live_ports)
-    for step, before_known, _ in plans:
-        grants_are_safe(want, step, before_known)
-    assert plan(want, known).empty
-    final_state_is_right(want, final, known, live_ports)
-    refused_nics_are_uncoupled(want, final, known.reported)
+    converged_safely(want, plans, final, known, live_ports, fixpoint_of=known)
 
 
 @SETTINGS
@@ -314,11 +316,7 @@ def test_a_failed_operation_never_breaks_safety_and_is_retried(world):
     live_ports = track_live_ports(live_ports, first, results)
     truth = apply(truth, first, results)
     final, known, plans, live_ports = run(want, truth, truth, live_ports)
-    for step, before, _ in plans:
-        grants_are_safe(want, step, before)
-    assert plan(want, final).empty
-    final_state_is_right(want, final, known, live_ports)
-    refused_nics_are_uncoupled(want, final, known.reported)
+    converged_safely(want, plans, final, known, live_ports, fixpoint_of=final)
 
 
 @SETTINGS
