@@ -1,10 +1,9 @@
 """Processes tests start do not outlive the test run, even when pytest is killed."""
-import os
 import subprocess
 import sys
 import textwrap
 
-from tests.fixtures.procs import REPO, wait_for
+from tests.fixtures.procs import REPO, pid_alive, wait_for
 
 
 def test_a_test_process_dies_with_its_parent(tmp_path):
@@ -21,12 +20,4 @@ def test_a_test_process_dies_with_its_parent(tmp_path):
                             timeout=30)
     pid = int(result.stdout.strip())
 
-    def gone():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        with open(f"/proc/{pid}/stat") as stat:  # a zombie waiting for init counts as gone
-            return stat.read().split()[2] == "Z"
-
-    wait_for(gone, timeout=10, what=f"child {pid} to exit with its parent")
+    wait_for(lambda: not pid_alive(pid), timeout=10, what=f"child {pid} to exit with its parent")
