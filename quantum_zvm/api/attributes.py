@@ -42,6 +42,8 @@ class Attribute:
 TENANT_ALIAS = "project_id"
 TENANT_KEY = "tenant_id"
 NAME_LEN = 255
+# tenant_id, and the project id of a request's identity headers (:mod:`auth`)
+TENANT_ID = v.string(NAME_LEN)
 
 
 def _ro(**kw: Any) -> Attribute:
@@ -55,7 +57,7 @@ def _rw(post: bool = True, put: bool = True, **kw: Any) -> Attribute:
 _ID = _ro(validate=v.uuid)
 _NAME = _rw(validate=v.string(NAME_LEN), default="")
 _ADMIN_UP = _rw(convert=v.to_boolean, validate=v.boolean, default=True)
-_TENANT = _rw(put=False, validate=v.string(NAME_LEN), default=REQUIRED)
+_TENANT = _rw(put=False, validate=TENANT_ID, default=REQUIRED)
 _NETWORK_ID = _rw(put=False, validate=v.uuid, default=REQUIRED)
 
 PROVIDER = "provider"

@@ -4,7 +4,8 @@
 ``X-Project-Id`` (or ``X-Tenant-Id``), ``X-User-Id``, ``X-Roles`` (comma
 list; ``admin`` makes an admin context).  A request with none of them is an
 admin of ``noauth_default_project``: that is what ``openstack --os-auth-type
-none`` and openstacksdk without keystone send.
+none`` and openstacksdk without keystone send.  The project id must be
+a storable tenant id (at most 255 characters, no NUL), else the answer is 400.
 
 ``auth_strategy = keystone`` puts keystonemiddleware's ``auth_token`` in
 front (options in ``[keystone_authtoken]``); it validates the token and sets
@@ -18,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 from oslo_config import cfg
 
-from quantum_zvm.api import faults
+from quantum_zvm.api import attributes, faults
 from quantum_zvm.common.context import Context
 
 ENVIRON_KEY = "quantum.context"
@@ -49,6 +50,8 @@ def context_from_environ(environ: dict, strategy: str, default_project: str) -> 
     if strategy == KEYSTONE and environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
         raise faults.ApiError(401, "Authentication required")
     project = _first(environ, _PROJECT_HEADERS)
+    if project is not None and (problem := attributes.TENANT_ID(project)):
+        raise faults.bad_request(f"Invalid project id header: {problem}")
     user = _first(environ, _USER_HEADERS)
     roles_header = environ.get("HTTP_X_ROLES")
     if strategy == NOAUTH and project is None and user is None and roles_header is None:

@@ -31,7 +31,8 @@ import webob
 
 from quantum_zvm.api import attributes, faults, policy
 from quantum_zvm.api.attributes import TENANT_ALIAS, TENANT_KEY, Attribute
-from quantum_zvm.api.validators import ConversionError, UUID_RE, to_boolean
+from quantum_zvm.api.validators import (INT_MAX, ConversionError, UUID_RE, to_boolean,
+                                         to_int)
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import Context, get_admin_context
 
@@ -330,17 +331,7 @@ class Controller:
         if not self.conf.allow_pagination:
             return Paging(None, None, False)
         max_limit = self.conf.pagination_max_limit
-        limit = None
-        raw = params.get("limit")
-        if raw not in (None, ""):
-            try:
-                limit = int(raw)
-            except ValueError:
-                limit = -1
-            if limit < 0:
-                raise faults.bad_request(
-                    f"Bad limit request: Limit must be an integer 0 or greater and not '{raw}'")
-            limit = limit or None
+        limit = _limit(params.get("limit"))
         if max_limit > 0 and (limit is None or limit > max_limit):
             limit = max_limit
         marker = params.get("marker") or None
@@ -357,6 +348,20 @@ class Controller:
 
 
 # --------------------------------------------------------------------------- pure helpers
+
+def _limit(raw: Optional[str]) -> Optional[int]:
+    """The ``limit`` parameter; None when absent, empty or 0 (no limit)."""
+    if raw in (None, ""):
+        return None
+    try:
+        limit = to_int(raw)
+    except ConversionError:
+        limit = -1
+    if limit < 0:
+        raise faults.bad_request(f"Bad limit request: Limit must be an integer from 0 to "
+                                 f"{INT_MAX} and not '{raw}'")
+    return limit or None
+
 
 def _fields(params: webob.multidict.MultiDict) -> list[str]:
     return [f for f in params.getall("fields") if f]

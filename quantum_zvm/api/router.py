@@ -13,7 +13,10 @@ Paths (an optional ``.json`` suffix is accepted; JSON is the only format)::
     GET               /v2.0/networks/<uuid>/dhcp-agents
 
 Every request runs inside one error boundary (:func:`faults.to_response`), so
-no exception ever reaches eventlet and no traceback reaches a client.
+no exception ever reaches eventlet and no traceback reaches a client; the
+boundary itself never decodes what the client sent.  A path or query string
+that is not UTF-8, or a query parameter that some database cannot store
+(:func:`validators.text_problem`), is a 400 before anything else runs.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import webob
 from quantum_zvm.api import attributes, auth, faults
 from quantum_zvm.api.controller import Controller
 from quantum_zvm.api.scheduler import SchedulerController
-from quantum_zvm.api.validators import UUID_RE
+from quantum_zvm.api.validators import UUID_RE, text_problem
 from quantum_zvm.common.context import Context
 
 LOG = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ COLLECTION_METHODS = {"networks": "GET, POST", "subnets": "GET, POST", "ports": 
 MEMBER_METHODS = "GET, PUT, DELETE"
 JSON_TYPES = ("application/json",)
 
-_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_:.@-]*$")
+_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_:.@-]*\Z")
 
 
 class ApiApp:
@@ -65,14 +68,15 @@ class ApiApp:
         try:
             response = self._dispatch(request)
         except Exception as exc:  # noqa: BLE001 - the error boundary of every request
-            response = faults.to_response(exc, request.method, request.path)
+            response = faults.to_response(exc, request.method, _raw_path(environ))
         ctx = environ.get(auth.ENVIRON_KEY)
         if ctx is not None and ctx.request_id:
             response.headers["X-Openstack-Request-Id"] = ctx.request_id
         return response(environ, start_response)
 
     def _dispatch(self, request: webob.Request) -> webob.Response:
-        parts = _path_segments(request.path_info)
+        parts = _path_segments(_decoded_path(request))
+        _check_query(request)
         method = request.method
         if not parts:
             _allow(method, "GET")
@@ -190,7 +194,11 @@ def read_body(request: webob.Request, limit: int) -> bytes:
             raise too_large
         return request.body_file_raw.read(length) if length else b""
     if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        data = request.body_file_raw.read(limit + 1)
+        try:
+            data = request.body_file_raw.read(limit + 1)
+        except (ValueError, OSError) as exc:  # eventlet: bad chunk size, early end
+            raise faults.ApiError(400, f"Malformed chunked request body: {exc}",
+                                  headers={"Connection": "close"}) from None
         if len(data) > limit:
             raise too_large
         return data
@@ -203,6 +211,33 @@ def _json_error(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8"
     return str(exc)
+
+
+def _raw_path(environ: dict) -> str:
+    """The request path for logs: never raises, whatever bytes the client sent."""
+    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return raw.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
+
+
+def _decoded_path(request: webob.Request) -> str:
+    try:
+        return request.path_info
+    except UnicodeDecodeError:
+        raise faults.bad_request("The request path is not valid UTF-8") from None
+
+
+def _check_query(request: webob.Request) -> None:
+    """Refuse a query string that is not UTF-8 or holds what some database cannot store.
+
+    webob keeps the parsed parameters, so the controllers do not parse them again.
+    """
+    try:
+        params = request.GET
+    except UnicodeDecodeError:
+        raise faults.bad_request("The query string is not valid UTF-8") from None
+    for key, value in params.items():
+        if problem := text_problem(key) or text_problem(value):
+            raise faults.bad_request(f"Invalid query parameter {key!r}: {problem}")
 
 
 def _path_segments(path: str) -> list[str]:

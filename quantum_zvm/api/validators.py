@@ -5,6 +5,13 @@ or a short reason; the controller renders a reason as
 ``Invalid input for <attribute>. Reason: <reason>.`` (HTTP 400).  A converter
 returns the converted value or raises :class:`ConversionError` with a reason.
 All functions are pure.
+
+What every supported database (SQLite, PostgreSQL, MariaDB/MySQL with
+utf8mb4) can store is checked here, once, so that no value reaches a
+database that would refuse it with an error the client sees as a 500:
+strings are valid Unicode without NUL (:func:`text_problem`, also applied to
+every query parameter by the router), lengths fit their columns
+(:func:`string`), integers fit SQL ``INTEGER`` (:func:`to_int`).
 """
 from __future__ import annotations
 
@@ -19,9 +26,16 @@ from quantum_zvm.common import constants
 Validator = Callable[[Any], Optional[str]]
 Converter = Callable[[Any], Any]
 
+# \Z, not $: "$" also matches before a final newline.
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
+                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\Z")
+_DECIMAL_RE = re.compile(r"\s*([+-]?)0*([0-9]+)\s*")
+
+# SQL INTEGER on PostgreSQL and MariaDB (SQLite's integers have 64 bits).
+INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
+# A decimal with more significant digits is out of range whatever they are.
+_INT_DIGITS = len(str(INT_MAX))
 
 IPV6_UNSUPPORTED = ("IPv6 is not supported: z/VM networks managed by quantum-zvm "
                     "are IPv4 only")
@@ -29,6 +43,12 @@ IPV6_UNSUPPORTED = ("IPv6 is not supported: z/VM networks managed by quantum-zvm
 
 class ConversionError(ValueError):
     """A value that cannot be converted; ``str()`` is the reason."""
+
+
+def _quoted(value: Any) -> str:
+    """``value`` quoted for a reason, cut to 40 characters."""
+    text = str(value)
+    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
 
 
 # --------------------------------------------------------------------------- converters
@@ -49,14 +69,28 @@ def to_boolean(value: Any) -> bool:
 
 
 def to_int(value: Any) -> int:
-    """Integers and decimal strings; booleans and floats are refused."""
+    """Integers and decimal strings from ``INT_MIN`` to ``INT_MAX``; booleans and floats
+    are refused."""
+    number = _integer(value)
+    if number is None:
+        raise ConversionError(f"{_quoted(value)} is not an integer")
+    if not INT_MIN <= number <= INT_MAX:
+        raise ConversionError(f"{_quoted(value)} is out of range [{INT_MIN}, {INT_MAX}]")
+    return number
+
+
+def _integer(value: Any) -> Optional[int]:
+    """``value`` as an int (an out-of-range one for overlong decimals), or None."""
     if isinstance(value, bool):
-        raise ConversionError(f"'{value}' is not an integer")
+        return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    raise ConversionError(f"'{value}' is not an integer")
+    match = _DECIMAL_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    sign, digits = match.groups()
+    # Cut before converting: thousands of digits cost time (and Python refuses 4,300).
+    return int(sign + digits[:_INT_DIGITS + 1])
 
 
 def to_int_or_none(value: Any) -> Optional[int]:
@@ -86,15 +120,33 @@ def to_zvm_profile(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- validators
 
+def text_problem(value: str) -> Optional[str]:
+    """Why some supported database cannot store ``value``, or None.
+
+    PostgreSQL refuses NUL in text; a lone surrogate (JSON's ``"\\ud800"``)
+    cannot be encoded as UTF-8 by any driver.  Lengths are the columns'
+    business (:func:`string`).
+    """
+    if "\x00" in value:
+        return "the string contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "the string contains a lone surrogate (it is not valid Unicode)"
+    return None
+
+
 def string(max_len: int | None = None, allow_none: bool = False) -> Validator:
+    """A storable string (:func:`text_problem`) of at most ``max_len`` characters."""
     def validate(value: Any) -> Optional[str]:
         if value is None and allow_none:
             return None
         if not isinstance(value, str):
-            return f"'{value}' is not a valid string"
+            return f"{_quoted(value)} is not a valid string"
         if max_len is not None and len(value) > max_len:
-            return f"'{value[:40]}...' exceeds maximum length of {max_len}"
-        return None
+            return f"{_quoted(value)} exceeds maximum length of {max_len}"
+        return text_problem(value)
     return validate
 
 

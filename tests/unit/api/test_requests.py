@@ -130,8 +130,9 @@ def test_urls(app, method, path, status):
 
 
 def test_bad_list_parameters(app):
-    for query, message in [("limit=-1", "Limit must be an integer 0 or greater"),
-                           ("limit=abc", "Limit must be an integer 0 or greater"),
+    for query, message in [("limit=-1", "Limit must be an integer from 0 to 2147483647"),
+                           ("limit=abc", "Limit must be an integer from 0 to 2147483647"),
+                           ("limit=2147483648", "Limit must be an integer from 0 to"),
                            ("limit=2&marker=x", "'x' is not a valid UUID"),
                            ("sort_key=fixed_ips", "invalid attribute for sort_key"),
                            ("sort_key=name&sort_dir=up", "invalid value for sort_dir"),
@@ -141,6 +142,50 @@ def test_bad_list_parameters(app):
         response = call(app, "GET", f"/v2.0/ports?{query}")
         assert response.status_int == 400, query
         assert message in error(response), query
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/v2.0/networks/%FF", "The request path is not valid UTF-8"),
+    ("/v2.0/networks?name=%FF", "The query string is not valid UTF-8"),
+    ("/v2.0/networks?name=%ED%A0%80", "The query string is not valid UTF-8"),
+    ("/v2.0/networks?name=a%00b", "Invalid query parameter 'name': the string contains a NUL"),
+    ("/v2.0/networks?fields=%00", "Invalid query parameter 'fields'"),
+    ("/v2.0/networks?provider:segmentation_id=99999999999999999999999", "is out of range"),
+    ("/v2.0/subnets?ip_version=18446744073709551616", "is out of range"),
+    ("/v2.0/networks?limit=9223372036854775807", "Limit must be an integer from 0 to"),
+])
+def test_query_and_path_no_database_could_use_are_400(app, path, message):
+    response = call(app, "GET", path)
+    assert response.status_int == 400
+    assert message in error(response)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b'{"network": {"name": "\\ud800"}}', "lone surrogate"),
+    (b'{"network": {"name": "a\\u0000b"}}', "NUL"),
+    (b'{"network": {"tenant_id": "\\udfff"}}', "lone surrogate"),
+    (b'{"network": {"provider:segmentation_id": 18446744073709551616}}', "out of range"),
+    (b'{"network": {"name": "' + b"n" * 256 + b'"}}', "exceeds maximum length of 255"),
+])
+def test_body_values_no_database_stores_are_400(app, raw, message):
+    response = call(app, "POST", "/v2.0/networks", raw=raw)
+    assert response.status_int == 400
+    assert message in error(response)
+
+
+@pytest.mark.parametrize("project, message", [
+    ("p" * 256, "exceeds maximum length of 255"), ("a\x00b", "NUL")])
+def test_project_header_no_database_stores_is_400(app, project, message):
+    response = call(app, "GET", "/v2.0/networks", headers={"X-Project-Id": project})
+    assert response.status_int == 400
+    assert message in error(response) and "project id header" in error(response)
+
+
+def test_the_error_boundary_survives_an_undecodable_path(app):
+    request = webob.Request.blank("/v2.0/networks/x")
+    request.environ["PATH_INFO"] = "/v2.0/\xff\xfe"   # latin-1, as a WSGI server passes bytes
+    response = request.get_response(app)
+    assert response.status_int == 400 and error(response)
 
 
 def test_documents(app):

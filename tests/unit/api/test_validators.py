@@ -19,15 +19,28 @@ def test_boolean_conversion_refuses(value):
 
 def test_int_conversion():
     assert v.to_int("42") == 42 and v.to_int(7) == 7 and v.to_int_or_none(None) is None
-    for bad in ("4x", True, 1.5, None, ""):
+    assert v.to_int(" -0042 ") == -42 and v.to_int("+7") == 7
+    assert v.to_int(str(v.INT_MAX)) == 2 ** 31 - 1 and v.to_int(v.INT_MIN) == -2 ** 31
+    for bad in ("4x", True, 1.5, None, "", "0x10", "1e3", "\u0663", "1_000"):
         with pytest.raises(v.ConversionError, match="is not an integer"):
             v.to_int(bad)
+
+
+@pytest.mark.parametrize("value", [2 ** 31, -2 ** 31 - 1, 2 ** 64, "2147483648",
+                                   "99999999999999999999999", "-" + "9" * 5000,
+                                   "00000000000000000002147483648"],
+                         ids=lambda value: str(value)[:24])
+def test_int_conversion_refuses_what_sql_integer_cannot_hold(value):
+    with pytest.raises(v.ConversionError, match=r"is out of range \[-2147483648, 2147483647\]"):
+        v.to_int(value)
 
 
 def test_uuid_and_mac():
     assert v.uuid("3f1a2b3c-0000-4000-8000-00000000abcd") is None
     assert v.uuid("nope") == "'nope' is not a valid UUID"
+    assert v.uuid("3f1a2b3c-0000-4000-8000-00000000abcd\n") is not None
     assert v.mac_address("fa:16:3e:00:00:01") is None
+    assert "not a valid MAC" in v.mac_address("fa:16:3e:00:00:01\n")
     assert "not a valid MAC" in v.mac_address("fa:16:3e:00:00")
     assert "multicast" in v.mac_address("01:16:3e:00:00:01")
 
@@ -71,6 +84,25 @@ def test_string_length():
     assert "exceeds maximum length of 5" in validate("abcdef")
     assert "is not a valid string" in validate(3)
     assert v.string(5, allow_none=True)(None) is None
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("a\x00b", "NUL"), ("\ud800", "lone surrogate"), ("x\udfff", "lone surrogate"),
+    ("\udbff\udfff", "lone surrogate")])
+def test_strings_no_database_stores_are_refused(value, problem):
+    assert problem in v.text_problem(value)
+    assert problem in v.string(255)(value)
+
+
+@pytest.mark.parametrize("value", ["", "plain", "\U0001f600" * 5, "\u202e\ufeff\x01\n",
+                                   "'; DROP TABLE networks; --"])
+def test_storable_strings_pass(value):
+    assert v.text_problem(value) is None and v.string(255)(value) is None
+
+
+def test_long_values_are_cut_in_reasons():
+    reason = v.string(5)("x" * 100_000)
+    assert len(reason) < 100 and "exceeds maximum length of 5" in reason
 
 
 def test_zvm_profile_is_normalised_and_checked():
