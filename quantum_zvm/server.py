@@ -161,6 +161,8 @@ def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
     import greenlet
     import logging
 
+    from quantum_zvm.api.protocol import HttpProtocol
+
     main_greenlet = greenlet.getcurrent()
     hub = eventlet.hubs.get_hub()
 
@@ -182,7 +184,7 @@ def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
     try:
         eventlet.wsgi.server(sock, app, log=logging.getLogger("quantum_zvm.api.access"),
                              debug=False, max_size=1000, socket_timeout=900,
-                             capitalize_response_headers=False)
+                             capitalize_response_headers=False, protocol=HttpProtocol)
     except SystemExit:
         pass
 

@@ -21,8 +21,10 @@ GENERIC_500 = "Request Failed: internal server error while processing your reque
 _TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbidden",
           404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 406: "HTTPNotAcceptable",
           409: "HTTPConflict", 413: "HTTPRequestEntityTooLarge",
-          415: "HTTPUnsupportedMediaType", 500: "HTTPInternalServerError",
-          501: "HTTPNotImplemented", 503: "HTTPServiceUnavailable"}
+          414: "HTTPRequestURITooLong", 415: "HTTPUnsupportedMediaType",
+          431: "HTTPRequestHeaderFieldsTooLarge", 500: "HTTPInternalServerError",
+          501: "HTTPNotImplemented", 503: "HTTPServiceUnavailable",
+          505: "HTTPVersionNotSupported"}
 
 
 class ApiError(Exception):
@@ -43,12 +45,19 @@ def not_found(message: str = "The resource could not be found.") -> ApiError:
     return ApiError(404, message)
 
 
-def error_response(status: int, message: str, error_type: str | None = None,
-                   detail: str = "", headers: dict[str, str] | None = None) -> webob.Response:
+def error_body(status: int, message: str, error_type: str | None = None,
+               detail: str = "") -> bytes:
+    """The JSON ``NeutronError`` body (ASCII: lone surrogates in a message are escaped)."""
     body = {"NeutronError": {"type": error_type or _TYPES.get(status, "HTTPError"),
                              "message": message, "detail": detail}}
+    return json.dumps(body).encode()
+
+
+def error_response(status: int, message: str, error_type: str | None = None,
+                   detail: str = "", headers: dict[str, str] | None = None) -> webob.Response:
     response = webob.Response(status=status, content_type="application/json",
-                              charset="UTF-8", body=json.dumps(body).encode())
+                              charset="UTF-8", body=error_body(status, message, error_type,
+                                                               detail))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
