@@ -34,6 +34,7 @@ from typing import Any, Mapping
 
 from quantum_zvm.agent import desired as desired_mod
 from quantum_zvm.agent import dhcp as dhcp_mod
+from quantum_zvm.agent import heartbeat
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
@@ -427,18 +428,18 @@ class Agent:
 
     # ================================================================ heartbeat
     def agent_state(self) -> dict[str, Any]:
+        """The state report: configurations bounded by :func:`heartbeat.configurations`."""
         mappings = {name: [f"{lo}:{hi}" for lo, hi in spec.vlan_ranges]
                     for name, spec in sorted(self.specs.items())}
-        errors = sorted(self.errors.values()) + sorted(
+        reasons = sorted(self.errors.values()) + sorted(
             f"port {p}: {o.error}" for p, o in self.observed.reported.items()
             if o.status == STATUS_ERROR)
+        base = {"vswitch_mappings": mappings, "zhcp_node": self.zhcp_node,
+                "devices": len(self.observed.bindings),
+                "last_cycle_seconds": round(self.last_cycle_seconds, 3)}
         state = {"binary": constants.AGENT_BINARY_ZVM, "host": self.host, "topic": "N/A",
                  "agent_type": constants.AGENT_TYPE_ZVM,
-                 "configurations": {"vswitch_mappings": mappings,
-                                    "zhcp_node": self.zhcp_node,
-                                    "devices": len(self.observed.bindings),
-                                    "last_cycle_seconds": round(self.last_cycle_seconds, 3),
-                                    "errors": errors[:20]}}
+                 "configurations": heartbeat.configurations(base, reasons)}
         if not self.started_reporting:
             state["start_flag"] = True
         return state
@@ -461,9 +462,14 @@ class Agent:
         return True
 
     def heartbeat_loop(self) -> None:
+        """Report every ``report_interval`` until :meth:`stop`, whatever a report raises."""
         next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
         while not self.stopping.is_set():
-            self.report_state()
+            try:
+                self.report_state()
+            except Exception:  # noqa: BLE001 - a dead heartbeat shows the agent dead for good
+                LOG.exception("heartbeat refused or failed; the next one in %.0fs",
+                              self.report_interval)
             if self.dhcp is not None and time.monotonic() >= next_dhcp:
                 # subnets gaining or losing DHCP are not notified: ask again now and then
                 next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS

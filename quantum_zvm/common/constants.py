@@ -39,6 +39,8 @@ DELETE = "delete"
 AGENT_TYPE_ZVM = "z/VM agent"
 AGENT_TYPE_DHCP = "DHCP agent"
 AGENT_BINARY_ZVM = "quantum-zvm-agent"
+# The longest ``configurations`` (as ``json.dumps(..., sort_keys=True)``) a state report may carry.
+AGENT_CONFIGURATIONS_MAX = 4095
 
 # Binding extension.
 VIF_TYPE_ZVM = "zvm"

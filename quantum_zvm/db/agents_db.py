@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from quantum_zvm.common import exceptions
+from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.context import Context
 from quantum_zvm.db import models, queries
 from quantum_zvm.db.api import retry_on_deadlock
@@ -24,7 +24,7 @@ from quantum_zvm.db.zvm_bindings import utcnow
 AGENTS = models.Agent.__table__
 COLUMNS = {c.name: c for c in AGENTS.c}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-MAX_CONFIGURATIONS = 4095
+MAX_CONFIGURATIONS = constants.AGENT_CONFIGURATIONS_MAX
 
 
 def _only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:

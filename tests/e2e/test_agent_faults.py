@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from xcat import tables
+from xcat.client import XcatClient
+
 from tests.fixtures.procs import Process, command, port_open, wait_for
 
 pytestmark = pytest.mark.slow
@@ -161,3 +164,36 @@ def test_agent_killed_mid_batch_converges_on_restart(zvm_stack):
         assert model["guests"][userid]["nicdefs"]["1000"]["lan_name"] == "VSW1"
         assert model["guests"][userid]["active_nics"]["1000"]["coupled_to"] == "VSW1"
     assert set(vsw["grants"]) == set(ports)
+
+
+def zvm_agent(stack):
+    agents = [a for a in stack.get("/agents")["agents"] if a["agent_type"] == "z/VM agent"]
+    return agents[0] if agents else None
+
+
+def test_heartbeat_outlives_a_thousand_failing_ports_and_a_hostile_reason(zvm_stack):
+    stack = zvm_stack()
+    net = stack.post("/networks", {"network": {"name": "wide"}})["network"]  # no subnet
+    wait_for(lambda: zvm_agent(stack), timeout=20, what="the first heartbeat")
+    ports = stack.post("/ports", {"ports": [{"network_id": net["id"]}
+                                            for _ in range(1000)]})["ports"]
+    with XcatClient(stack.sim.url, stack.sim.username, stack.sim.password) as client:
+        tables.run_tabch_script(client, "xcat", [  # 999 rows whose vdev is no device number
+            tables.tabch_upsert_argv("switch", {"port": p["id"]},
+                                     {"node": f"ghost{i}", "interface": f"BAD{i:04d}{'X' * 200}",
+                                      "comments": "zhcp1"}) for i, p in enumerate(ports[1:])])
+    hostile = "$(reboot)\u202e\"\\" + "\u00e9" * 3000  # and one long hostile value
+    assert stack.sim.xcat("PUT", "tables/switch", body=[
+        f"node=ghost,interface={hostile} switch.port={ports[0]['id']} switch.comments=zhcp1",
+    ]).status_code == 200
+    wait_for(lambda: zvm_agent(stack)["configurations"].get("error_count", 0) >= 1000,
+             timeout=60, what="1,000 port errors in the heartbeat")
+    beat = zvm_agent(stack)["heartbeat_timestamp"]
+    wait_for(lambda: zvm_agent(stack)["heartbeat_timestamp"] != beat, timeout=10,
+             what="heartbeats going on after the errors")
+    agent = zvm_agent(stack)
+    assert agent["alive"] and stack.agent.alive()
+    errors = agent["configurations"]["errors"]
+    assert 0 < len(errors) <= 5
+    assert all(e.isascii() and e.isprintable() and len(e) <= 300 for e in errors)
+    assert "Traceback" not in stack.agent_log()
