@@ -284,6 +284,7 @@ class Agent:
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
             dhcp_vlans))
+        self._prune_retries(set(want.ports) | set(self.observed.bindings))
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
         self.replan = False
@@ -372,6 +373,12 @@ class Agent:
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
     # ---------------------------------------------------------------- execution
+    def _prune_retries(self, live: set[str]) -> None:
+        """Forget the retry state of ports the agent no longer acts on (deleted, unbound,
+        undone): a retry that falls due for a port that is gone makes every cycle a full one."""
+        self.retry_at = {p: at for p, at in self.retry_at.items() if p in live}
+        self.failures = {p: n for p, n in self.failures.items() if p in live}
+
     def _hold_back(self, step: Plan, now: float) -> Plan:
         """Drop operations (and reports) of ports waiting for their retry time."""
         held = {p for p, at in self.retry_at.items() if at > now}

@@ -197,3 +197,29 @@ def test_heartbeat_outlives_a_thousand_failing_ports_and_a_hostile_reason(zvm_st
     assert 0 < len(errors) <= 5
     assert all(e.isascii() and e.isprintable() and len(e) <= 300 for e in errors)
     assert "Traceback" not in stack.agent_log()
+
+
+def cycles_logged(stack):
+    return stack.agent_log().count(" cycle: ")  # only cycles that were not idle are logged
+
+
+def quiet_for(stack, seconds):
+    before = cycles_logged(stack)
+    time.sleep(seconds)
+    return cycles_logged(stack) == before
+
+
+def test_a_failing_port_once_deleted_leaves_the_agent_idle(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    stack.guest("LINUX07", ("1000",))
+    stack.sim.control.fault("smapi", function="Virtual_Network_Vswitch_Set_Extended",
+                            userid="LINUX07", rc=396, rs=2838)  # every grant fails
+    port = stack.port(net["id"])
+    stack.hand_off("LINUX07", port["id"])
+    stack.wait_status(port["id"], "ERROR")
+    stack.delete(f"/ports/{port['id']}")
+    stack.remove_row(port["id"])
+    before = cycles_logged(stack)
+    wait_for(lambda: cycles_logged(stack) > before, timeout=20, what="a cycle after the deletion")
+    wait_for(lambda: quiet_for(stack, 3), timeout=30, what="idle cycles after the deletion")
