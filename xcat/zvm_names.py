@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import re
 
-# CP userids: 1-8 of A-Z 0-9 @ # $ _ - (folded to upper case by CP).
-_USERID_RE = re.compile(r"^[A-Z0-9@#$_-]{1,8}$")
+# z/VM userids (folded to upper case by CP): 1-8 characters of A-Z 0-9 @ # $ _ -
+# (CP's USERID_CHARACTERS table, "Restricted User IDs" in z/VM CP Commands and
+# Utilities Reference; length and the reserved names below: "USER Directory
+# Statement", https://www.ibm.com/docs/en/zvm/7.2?topic=directory-user-statement),
+# never starting with '-': such a word reads as an option to smcli's getopt
+# (``-T -TPWN15``) and CP commands; Feilong's API (openmainframeproject/feilong,
+# zvmsdk/sdkwsgi/validation/parameter_types.py, ``userid``: ``^(\w{,8})$``) admits
+# no '-' at all.  The one rule: the simulator's SMAPI uses it too.
+USERID_RE = re.compile(r"[A-Z0-9@#$_][A-Z0-9@#$_-]{0,7}")
 # Vswitch names: 1-8 characters, a single token.  CP accepts the same national
 # characters as in userids except '-'.
-_VSWITCH_RE = re.compile(r"^[A-Z0-9@#$_]{1,8}$")
+VSWITCH_RE = re.compile(r"[A-Z0-9@#$_]{1,8}")
 _HEX_RE = re.compile(r"^[0-9A-F]+$")
 _RESERVED_USERIDS = frozenset({"SYSTEM", "SYSTEMMP"})
 _RESERVED_USERID_PREFIXES = ("LOGN", "LOGL", "LOGV")
@@ -35,11 +42,11 @@ def _text(value: object, field: str) -> str:
 
 
 def userid(value: object, field: str = "userid") -> str:
-    """A z/VM userid: 1-8 of A-Z 0-9 @ # $ _ -, not a reserved name."""
+    """A z/VM userid: 1-8 of A-Z 0-9 @ # $ _ -, not starting with '-', not a reserved name."""
     text = _text(value, field)
-    if not _USERID_RE.match(text):
-        raise ValueError(
-            f"{field}: {value!r} is not a z/VM userid (1-8 characters of A-Z 0-9 @ # $ _ -)")
+    if not USERID_RE.fullmatch(text):
+        raise ValueError(f"{field}: {value!r} is not a z/VM userid (1-8 characters of "
+                         f"A-Z 0-9 @ # $ _ -, not starting with -)")
     if text in _RESERVED_USERIDS or (
             len(text) == 8 and text.startswith(_RESERVED_USERID_PREFIXES)):
         raise ValueError(f"{field}: {value!r} is a reserved z/VM userid")
@@ -49,7 +56,7 @@ def userid(value: object, field: str = "userid") -> str:
 def vswitch(value: object, field: str = "vswitch") -> str:
     """A vswitch name: 1-8 of A-Z 0-9 @ # $ _, upper-cased."""
     text = _text(value, field)
-    if not _VSWITCH_RE.match(text):
+    if not VSWITCH_RE.fullmatch(text):
         raise ValueError(
             f"{field}: {value!r} is not a vswitch name (1-8 characters of A-Z 0-9 @ # $ _)")
     return text

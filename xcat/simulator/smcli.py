@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from xcat import vdevs
+from xcat import vdevs, zvm_names
 from xcat.simulator import rcdesc
 from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
                                   Vswitch, format_mac, format_time, parse_time)
@@ -55,8 +55,6 @@ Hook = Callable[[str, str], "tuple[int, int] | None"]
 
 _HEX = re.compile(r"^[0-9A-Fa-f]{1,4}$")
 _RDEV = re.compile(r"^([0-9A-Fa-f]{1,4})(\.[Pp][0-9A-Fa-f])?$")
-_VSWITCH = re.compile(r"^[A-Z0-9@#$_]{1,8}$")
-_USERID = re.compile(r"^[A-Z0-9@#$_-]{1,8}$")
 
 
 @dataclass
@@ -177,14 +175,14 @@ def _vdev(text: str, param: int) -> str:
 
 def _vswitch_name(text: str, param: int) -> str:
     name = (text or "").upper()
-    if not _VSWITCH.match(name):
+    if not zvm_names.VSWITCH_RE.fullmatch(name):
         raise SmapiError(24, param * 100 + 1)
     return name
 
 
 def _userid(text: str, param: int) -> str:
     name = (text or "").upper()
-    if not _USERID.match(name):
+    if not zvm_names.USERID_RE.fullmatch(name):
         raise SmapiError(24, param * 100 + 1)
     return name
 
