@@ -8,7 +8,8 @@ more (414), a header line of 8 KB or more or over 64 KB of headers (400), a
 malformed request line, an unknown HTTP version or over 100 headers with an
 HTML page.  :class:`HttpProtocol` gives each the API's
 ``{"NeutronError": {"type", "message", "detail"}}`` body, with the same
-status, and closes the connection as eventlet does.
+status (but 400 for an unsupported HTTP version, not 505), and closes the
+connection as eventlet does.
 
 Importing this module imports eventlet (not monkey patching):
 ``quantum_zvm.server`` imports it when it starts serving.
@@ -81,8 +82,13 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
 
     def send_error(self, code: int, message: Optional[str] = None,
                    explain: Optional[str] = None) -> None:
-        """The standard library's refusals (request line, HTTP version, header count)."""
-        self._refuse(code, message or http.HTTPStatus(code).phrase)
+        """The standard library's refusals (request line, HTTP version, header count).
+
+        Each is the client's fault, so its 505 (an HTTP version other than 1.x)
+        is a 400 here: a 5xx stays the sign of a server fault.
+        """
+        message = message or http.HTTPStatus(code).phrase
+        self._refuse(code if code < 500 else 400, message)
 
     def _refuse(self, status: int, message: str) -> None:
         self.close_connection = True
