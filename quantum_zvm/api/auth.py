@@ -5,7 +5,8 @@
 list; ``admin`` makes an admin context).  A request with none of them is an
 admin of ``noauth_default_project``: that is what ``openstack --os-auth-type
 none`` and openstacksdk without keystone send.  The project id must be
-a storable tenant id (at most 255 characters, no NUL), else the answer is 400.
+a tenant id every database stores (:data:`attributes.TENANT_ID`), else the
+answer is 400.
 
 ``auth_strategy = keystone`` puts keystonemiddleware's ``auth_token`` in
 front (options in ``[keystone_authtoken]``); it validates the token and sets

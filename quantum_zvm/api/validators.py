@@ -6,10 +6,10 @@ or a short reason; the controller renders a reason as
 returns the converted value or raises :class:`ConversionError` with a reason.
 All functions are pure.
 
-What every supported database (SQLite, PostgreSQL, MariaDB/MySQL with
-utf8mb4) can store is checked here, once, so that no value reaches a
-database that would refuse it with an error the client sees as a 500:
-strings are valid Unicode without NUL (:func:`text_problem`, also applied to
+What every supported database (SQLite, PostgreSQL, MariaDB/MySQL) can store
+is checked here, once, so that no value reaches a database that would refuse
+it with an error the client sees as a 500: strings are valid Unicode of the
+Basic Multilingual Plane without NUL (:func:`text_problem`, also applied to
 every query parameter by the router), lengths fit their columns
 (:func:`string`), integers fit SQL ``INTEGER`` (:func:`to_int`).
 """
@@ -31,6 +31,7 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\Z")
 _DECIMAL_RE = re.compile(r"\s*([+-]?)0*([0-9]+)\s*")
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff\U00010000-\U0010ffff]")
 
 # SQL INTEGER on PostgreSQL and MariaDB (SQLite's integers have 64 bits).
 INT_MIN, INT_MAX = -2 ** 31, 2 ** 31 - 1
@@ -123,18 +124,21 @@ def to_zvm_profile(value: Any) -> Any:
 def text_problem(value: str) -> Optional[str]:
     """Why some supported database cannot store ``value``, or None.
 
-    PostgreSQL refuses NUL in text; a lone surrogate (JSON's ``"\\ud800"``)
-    cannot be encoded as UTF-8 by any driver.  Lengths are the columns'
-    business (:func:`string`).
+    PostgreSQL refuses NUL in text; no driver encodes a lone surrogate (JSON's
+    ``"\\ud800"``) as UTF-8; MySQL's ``utf8`` (utf8mb3: the classic
+    ``?charset=utf8`` URL, tables of an adopted Quantum database) stores no
+    character beyond U+FFFF.  Lengths are the columns' business (:func:`string`).
     """
-    if "\x00" in value:
+    found = _UNSTORABLE_RE.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
         return "the string contains a NUL character"
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "the string contains a lone surrogate (it is not valid Unicode)"
-    return None
+    if "\ud800" <= char <= "\udfff":
+        return "the string contains a lone surrogate (it is not valid Unicode)"
+    return (f"the string contains U+{ord(char):X}, beyond U+FFFF, which MySQL's utf8 "
+            "cannot store")
 
 
 def string(max_len: int | None = None, allow_none: bool = False) -> Validator:

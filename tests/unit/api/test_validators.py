@@ -88,14 +88,15 @@ def test_string_length():
 
 @pytest.mark.parametrize("value, problem", [
     ("a\x00b", "NUL"), ("\ud800", "lone surrogate"), ("x\udfff", "lone surrogate"),
-    ("\udbff\udfff", "lone surrogate")])
-def test_strings_no_database_stores_are_refused(value, problem):
+    ("\udbff\udfff", "lone surrogate"), ("smile \U0001f600", "U+1F600, beyond U+FFFF"),
+    ("\U0010ffff", "U+10FFFF")])
+def test_strings_some_database_cannot_store_are_refused(value, problem):
     assert problem in v.text_problem(value)
     assert problem in v.string(255)(value)
 
 
-@pytest.mark.parametrize("value", ["", "plain", "\U0001f600" * 5, "\u202e\ufeff\x01\n",
-                                   "'; DROP TABLE networks; --"])
+@pytest.mark.parametrize("value", ["", "plain", "caf\u00e9 \u65e5\u672c \uffff",
+                                   "\u202e\ufeff\x01\n", "'; DROP TABLE networks; --"])
 def test_storable_strings_pass(value):
     assert v.text_problem(value) is None and v.string(255)(value) is None
 
