@@ -284,12 +284,12 @@ class Agent:
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
             dhcp_vlans))
-        self._prune_retries(set(want.ports) | set(self.observed.bindings))
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
         self.replan = False
         for _ in range(MAX_PASSES):
             step = plan(want, self.observed)
+            self._prune_retries(set(want.ports) | _planned_ports(step))
             unreadable = False
             if step.reads:
                 _, guests, problems = self.executor.observe(guests=step.reads)
@@ -375,7 +375,8 @@ class Agent:
     # ---------------------------------------------------------------- execution
     def _prune_retries(self, live: set[str]) -> None:
         """Forget the retry state of ports the agent no longer acts on (deleted, unbound,
-        undone): a retry that falls due for a port that is gone makes every cycle a full one."""
+        undone, nothing left to undo): a retry that falls due for a port that is gone
+        would make every cycle a full one."""
         self.retry_at = {p: at for p, at in self.retry_at.items() if p in live}
         self.failures = {p: n for p, n in self.failures.items() if p in live}
 
@@ -514,6 +515,11 @@ class Agent:
     def stop(self) -> None:
         self.stopping.set()
         self.wakeup.set()
+
+
+def _planned_ports(step: Plan) -> set[str]:
+    """Ports a plan still has work for: those its operations serve and the deferred."""
+    return {port for op in step.ops for port in op.ports} | set(step.deferred)
 
 
 def _brief(summary: CycleSummary) -> str:
