@@ -18,6 +18,8 @@
 - ``FAILED``: anything else.
 - ``NOT_RUN``: (used by :mod:`xcat.batch`) the command's result never came
   back, so it may or may not have run.
+- ``SKIPPED``: (used by :mod:`xcat.batch`) a guard kept the command from
+  running because an earlier command of the same port failed.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Outcome(enum.Enum):
     INACTIVE = "inactive"
     FAILED = "failed"
     NOT_RUN = "not_run"
+    SKIPPED = "skipped"
 
     @property
     def succeeded(self) -> bool:

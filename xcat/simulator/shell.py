@@ -5,12 +5,15 @@ It is never a real shell.  It understands what clients send through
 
 - commands separated by newlines, ``;``, ``&&``, ``||`` and pipelines ``|``;
 - quoting as sh does it (``'...'``, ``"..."``, backslashes), ``$?`` (exit
-  status of the previous command) and ``$NAME`` from a fixed environment;
+  status of the previous command) and ``$NAME`` from a fixed environment or
+  from shell variables set by assignments (``NAME=value``, alone on a
+  simple command, several allowed, as the agent's batch guards use them);
 - redirections ``>``, ``>>``, ``<``, ``2>``, ``2>>``, ``2>&1``, ``>&2`` to
   files of a per-node in-memory file system (``/dev/null`` discards);
 - builtins ``echo`` (``-n``, ``-e``, ``-E``), ``cat``, ``sh``/``bash`` (run a
   file, or ``-c``), ``rm``, ``chmod``, ``grep``, ``true``, ``false``, ``:``,
-  ``exit``, ``hostname``; plus the commands a host provides (``smcli`` on the
+  ``exit``, ``hostname``, ``test``/``[`` (``-z``, ``-n``, ``=``, ``!=``, one
+  string); plus the commands a host provides (``smcli`` on the
   zHCP, ``vmcp`` and ``ip`` on z/VM guests).
 
 Anything else answers ``sh: <cmd>: command not found`` with status 127.
@@ -78,6 +81,7 @@ class AndOr:
 
 _OPERATORS = ("&&", "||", ";;", ">>", ">&", "<", ">", "|", ";", "&", "(", ")")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 
 
 class _Lexer:
@@ -381,6 +385,7 @@ class Shell:
         self.env = {"HOME": "/root", "USER": "root", "SHELL": "/bin/bash",
                     "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:/opt/zhcp/bin",
                     "HOSTNAME": host.node, **(environment or {})}
+        self.vars: dict[str, str] = {}
         self.status = 0
         self.depth = 0
 
@@ -416,7 +421,10 @@ class Shell:
         for part in parts:
             if isinstance(part, tuple):
                 name = part[1]
-                out.append(str(self.status) if name == "?" else self.env.get(name, ""))
+                if name == "?":
+                    out.append(str(self.status))
+                else:
+                    out.append(self.vars.get(name, self.env.get(name, "")))
             else:
                 out.append(part)
         return "".join(out)
@@ -437,7 +445,25 @@ class Shell:
     def _path(self, name: str) -> str:
         return posixpath.normpath(posixpath.join(self.host.cwd, name))
 
+    def _assignments(self, simple: Simple) -> dict[str, str] | None:
+        """The variables of a simple command made only of ``NAME=value`` words
+        (None when it is a command)."""
+        if not simple.words or simple.redirects:
+            return None
+        assigned: dict[str, str] = {}
+        for word in simple.words:
+            first = word[0] if word else ""
+            match = _ASSIGNMENT_RE.match(first) if isinstance(first, str) else None
+            if match is None:
+                return None
+            assigned[match.group(1)] = self._expand([first[match.end():]] + list(word[1:]))
+        return assigned
+
     def _run_simple(self, simple: Simple, stdin: str) -> Output:
+        assigned = self._assignments(simple)
+        if assigned is not None:
+            self.vars.update(assigned)
+            return Output()
         argv = [self._expand(w) for w in simple.words]
         # Input redirection first, then run, then route output streams.
         for redirect in simple.redirects:
@@ -644,6 +670,26 @@ class Shell:
     def _hostname(self, _argv: list[str], _stdin: str) -> Output:
         return Output(stdout=self.host.node + "\n")
 
+    def _test(self, argv: list[str], _stdin: str) -> Output:
+        """``test``/``[`` for the forms scripts sent here use (as coreutils test)."""
+        args = argv[1:]
+        if argv[0] == "[":
+            if not args or args[-1] != "]":
+                return Output(stderr="[: missing `]'\n", status=2)
+            args = args[:-1]
+        if not args:
+            return Output(status=1)
+        if len(args) == 1:
+            return Output(status=0 if args[0] else 1)
+        if len(args) == 2 and args[0] in ("-z", "-n"):
+            empty = args[1] == ""
+            return Output(status=0 if empty == (args[0] == "-z") else 1)
+        if len(args) == 3 and args[1] in ("=", "!="):
+            equal = args[0] == args[2]
+            return Output(status=0 if equal == (args[1] == "=") else 1)
+        return Output(stderr=f"{argv[0]}: unsupported expression: {' '.join(args)}\n",
+                      status=2)
+
 
 _BUILTINS: dict[str, Callable[[Shell, list[str], str], Output]] = {
     "echo": Shell._echo,
@@ -660,4 +706,6 @@ _BUILTINS: dict[str, Callable[[Shell, list[str], str], Output]] = {
     "false": lambda self, argv, stdin: Output(status=1),
     "exit": Shell._exit,
     "hostname": Shell._hostname,
+    "test": Shell._test,
+    "[": Shell._test,
 }
