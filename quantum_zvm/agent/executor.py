@@ -6,6 +6,12 @@
   classified (:mod:`xcat.outcomes`): already-done counts as success, a live
   operation on a logged-off guest is expected (the directory change applies
   at its next logon).
+- Each command is guarded by the ports it serves (:func:`guard_for`): once a
+  step of a port failed, its later constructive steps (define, grant, port,
+  couple) are skipped in the same script, so a failed directory couple is
+  never followed by a live couple; undo steps always run.  A port whose
+  steps were skipped although none failed (a step exited non-zero with an
+  already-done code) is ``incomplete``: not reported, planned again.
 - xCAT rows of the ports whose operations all succeeded are written
   afterwards as ``tabch`` lines of one dsh script on the xCAT MN node (the
   v1 REST API writes one row per PUT).
@@ -24,12 +30,12 @@ from typing import Iterable, Sequence
 
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent.model import (
-    STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive,
+    CONSTRUCTIVE_OPS, STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive,
     DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch, Op, Outcome,
     Plan, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
-from xcat.batch import CommandOutcome
+from xcat.batch import CommandOutcome, Guard
 from xcat.errors import SmapiError, XcatError, XcatRequestError
 from xcat.outcomes import Outcome as CmdOutcome
 
@@ -142,11 +148,19 @@ def commands_for(op: Op) -> list[list[str]]:
     raise TypeError(f"not a z/VM operation: {op!r}")
 
 
+def guard_for(op: Op) -> Guard:
+    """The batch guard of an operation's commands: keyed by the ports it serves,
+    skippable when it is constructive."""
+    return Guard(tuple(op.ports), isinstance(op, CONSTRUCTIVE_OPS))
+
+
 def classify(op: Op, outcomes: Sequence[CommandOutcome]) -> tuple[str, str | None]:
     """(:class:`Result`, error text) of an operation from its commands' outcomes."""
     for outcome in outcomes:
         if outcome.outcome is CmdOutcome.INACTIVE:
             return Result.LOGGED_OFF, None
+        if outcome.outcome is CmdOutcome.SKIPPED:
+            return Result.SKIPPED, None
         if outcome.ok:
             continue
         error = outcome.error
@@ -177,6 +191,7 @@ class Execution:
     rows_written: int = 0
     transient: str | None = None        # xCAT failed writing rows; retried next cycle
     transient_ports: set[str] = field(default_factory=set)
+    incomplete: set[str] = field(default_factory=set)   # steps skipped, none failed
 
     @property
     def failed_ports(self) -> set[str]:
@@ -259,6 +274,7 @@ class Executor:
         run = Execution()
         zvm_ops = plan.zvm_ops
         commands: list[list[str]] = []
+        guards: list[Guard] = []
         spans: list[tuple[Op, int, int]] = []
         for op in zvm_ops:
             try:
@@ -270,10 +286,11 @@ class Executor:
                 continue
             spans.append((op, len(commands), len(vectors)))
             commands += vectors
+            guards += [guard_for(op)] * len(vectors)
         if commands:
             outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
-                                       batch_size=self.batch_size)
-            run.smcli_calls = len(commands)
+                                       batch_size=self.batch_size, guards=guards)
+            run.smcli_calls = sum(1 for o in outcomes if o.outcome is not CmdOutcome.SKIPPED)
             for op, start, count in spans:
                 result, error = classify(op, outcomes[start:start + count])
                 run.results[op] = result
@@ -281,9 +298,13 @@ class Executor:
                     LOG.warning("%s", error)
                     for port in op.ports:
                         run.errors.setdefault(port, error)
+                elif result == Result.SKIPPED:
+                    run.incomplete.update(op.ports)
+            run.incomplete -= run.failed_ports
         self._write_rows(plan, run)
         for report in plan.reports:
-            if report.port_id in run.transient_ports and report.port_id not in run.errors:
+            if report.port_id in run.transient_ports | run.incomplete \
+                    and report.port_id not in run.errors:
                 continue
             if report.port_id in run.errors:
                 outcome = Outcome(STATUS_ERROR, error=run.errors[report.port_id])
@@ -301,7 +322,7 @@ class Executor:
         """Write the rows of ports whose z/VM operations succeeded: every row as one
         ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
         lines: list[tuple[Op, list[str]]] = []
-        failed = run.failed_ports
+        failed = run.failed_ports | run.incomplete
         row_ops = []
         for op in plan.row_ops:
             if set(op.ports) & failed:

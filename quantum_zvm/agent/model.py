@@ -196,18 +196,42 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Observed:
-    """What the agent knows of z/VM, the xCAT rows and its own records."""
+    """What the agent knows of z/VM, the xCAT rows and its own records.
+
+    ``bindings`` record what the agent applied for each port, including the
+    partial effects of a port whose later steps failed; ``granted`` are the
+    (vswitch, userid) grants the agent made and has not revoked, so a grant
+    no accepted port needs is revoked even when no binding names it (grants
+    the agent did not make are never in it); ``live_ports`` the vswitch port
+    of each NIC the agent coupled live on a port-based vswitch (the query
+    does not show which port a NIC uses).
+    """
     vswitches: Mapping[str, ObservedVswitch] = field(default_factory=dict)
     guests: Mapping[str, ObservedGuest] = field(default_factory=dict)
     rows: Mapping[str, SwitchRow] = field(default_factory=dict)
     bindings: Mapping[str, Binding] = field(default_factory=dict)
     reported: Mapping[str, Outcome] = field(default_factory=dict)
+    granted: frozenset[tuple[str, str]] = frozenset()
+    live_ports: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def guest(self, userid: str) -> ObservedGuest:
         return self.guests.get(userid) or ObservedGuest(userid)
 
     def replace(self, **changes) -> "Observed":
         return dataclasses.replace(self, **changes)
+
+
+def legacy_granted(bindings: Mapping[str, Binding]) -> frozenset[tuple[str, str]]:
+    """The grant ledger of a record written before the agent kept one: agents
+    then revoked the grant of every binding they undid, so each binding's
+    user grant counts as the agent's."""
+    return frozenset((b.vswitch, b.userid) for b in bindings.values() if b.portnum is None)
+
+
+def legacy_live_ports(bindings: Mapping[str, Binding]) -> dict[tuple[str, str], int]:
+    """The live ports of a record written before the agent kept them: a binding's
+    port number was the one its NIC was coupled to."""
+    return {(b.userid, b.vdev): b.portnum for b in bindings.values() if b.portnum is not None}
 
 
 # ------------------------------------------------------------------ operations
@@ -330,8 +354,11 @@ class CoupleLive(Op):
     phase = 9
 
 
-ZVM_OPS = (UncoupleLive, UncoupleDirectory, DeleteNicLive, DeleteNic, Revoke, RemovePort,
-           DefineNic, DefineNicLive, GrantOp, SetPort, CoupleDirectory, CoupleLive)
+UNDO_OPS = (UncoupleLive, UncoupleDirectory, DeleteNicLive, DeleteNic, Revoke, RemovePort)
+# Steps that give a guest a NIC, a grant, a vswitch port or a coupling: each is
+# worth doing only while the earlier steps of the same port succeeded.
+CONSTRUCTIVE_OPS = (DefineNic, DefineNicLive, GrantOp, SetPort, CoupleDirectory, CoupleLive)
+ZVM_OPS = UNDO_OPS + CONSTRUCTIVE_OPS
 
 
 @dataclass(frozen=True)

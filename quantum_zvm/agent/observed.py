@@ -85,4 +85,4 @@ def after_ipl(observed: Observed) -> Observed:
     """Forget what an IPL changes: who is logged on and live NICs (directories stay)."""
     guests = {uid: dataclasses.replace(g, logged_on=None, live_absent=frozenset())
               for uid, g in observed.guests.items()}
-    return observed.replace(guests=guests)
+    return observed.replace(guests=guests, live_ports={})

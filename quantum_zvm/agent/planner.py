@@ -9,7 +9,8 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
 - admin up → couple the NIC in the directory and live (live only when the
   guest may be logged on); admin down → uncouple, keep the grant.
 - a port that is gone (or whose NIC moved) → uncouple its old NIC; revoke the
-  userid only when no other port of it remains on that vswitch.
+  userid only when no other port of it remains on that vswitch and the
+  agent made the grant (``Observed.granted``).
 - a refused port's NIC that no accepted port carries is uncoupled from every
   managed vswitch (``DesiredState.vswitches``; others are never touched), in
   the directory and live; an unknown directory is read (``Plan.reads``) and
@@ -28,7 +29,16 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
   VLAN of an existing grant needs the guest's complete directory (a read).
 - the DHCP guest (``dhcp_userid``) is granted TRUNK with exactly the VLANs
   of networks with DHCP-enabled subnets (plus the VLANs of its own ports).
+- a grant the agent made (``Observed.granted``) that no accepted port needs
+  is revoked, whatever bindings say (the DHCP guest's grants excepted, they
+  are decided with the DHCP VLANs).
 - nothing to change → an empty plan (no operations, no reports).
+
+``apply`` records the planned binding of a port whose steps failed, so what
+z/VM holds for it is undone when the port is refused, removed or moved,
+like a complete binding; and keeps a binding whose NIC is still coupled
+(its undo failed) as a leftover until the coupling is undone or another
+binding records the NIC.
 """
 from __future__ import annotations
 
@@ -37,8 +47,8 @@ from collections import defaultdict
 from typing import Mapping
 
 from quantum_zvm.agent.model import (
-    ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding,
-    CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
+    ACCESS, CONSTRUCTIVE_OPS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows,
+    Binding, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
     DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
     ObservedVswitch, Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, SwitchRow,
     UncoupleDirectory, UncoupleLive, VswitchPort, WriteSwitchRow)
@@ -46,6 +56,7 @@ from xcat import vdevs, zvm_names
 
 NIC_VDEV_STEP = vdevs.NIC_DEVICES
 FLAT_VLAN_TEXT = "-1"
+LEFTOVER_MARK = "@"   # never in a port id (a UUID)
 _SAFE, _WAIT, _REFUSED = "safe", "wait", "refused"
 
 
@@ -55,6 +66,9 @@ class Result:
     LOGGED_OFF = "logged_off"        # live op on a guest that is not logged on
     NO_LIVE_NIC = "no_live_nic"      # live op on a device the running guest lacks
     FAILED = "failed"
+    SKIPPED = "skipped"              # not run: an earlier step of the same port failed
+
+    UNDONE = frozenset({FAILED, SKIPPED})   # results with no effect on z/VM
 
 
 def vlan_text(vlan: int | None) -> str:
@@ -194,6 +208,7 @@ class _Planner:
         self.undo_bindings(holders)
         self.uncouple_refused()
         blocked = self.grants(holders)
+        self.revoke_unneeded_grants(self.holders())  # grants() may have refused holders
         self.port_ops(blocked)
         return self.finish()
 
@@ -340,8 +355,24 @@ class _Planner:
             if userid == self.d.dhcp_userid:
                 continue  # the DHCP guest's grant is decided in grants()
             vsw = self.vswitch(vswitch)
-            if vsw is not None and userid in vsw.grants:
+            if vsw is not None and userid in vsw.grants \
+                    and (vswitch, userid) in self.o.granted:
                 self.add(Revoke(vswitch, userid, ports=tuple(ports)))
+
+    def revoke_unneeded_grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]
+                               ) -> None:
+        """Revoke grants the agent made that no accepted port needs (a port that
+        waits for a directory read still needs its grant)."""
+        waiting = {(self.d.ports[p].userid, self.d.ports[p].vswitch)
+                   for p in self.deferred if p in self.d.ports}
+        for vswitch, userid in sorted(self.o.granted):
+            vsw = self.vswitch(vswitch)
+            if vsw is None or userid not in vsw.grants or not self.managed(vswitch) \
+                    or userid == self.d.dhcp_userid:
+                continue
+            if (userid, vswitch) in holders or (userid, vswitch) in waiting:
+                continue
+            self.add(Revoke(vswitch, userid))
 
     def release_port(self, binding: Binding, port_id: str) -> None:
         """Remove the vswitch port a binding held (while it is still the guest's)."""
@@ -535,8 +566,9 @@ class _Planner:
     def port_based_ops(self, port: DesiredPort, guest: ObservedGuest, live: str | None,
                        directory: str | None | bool) -> None:
         """Configure the port's vswitch port with its VLAN and couple its NIC to it.
-        A live coupling to that vswitch counts only when the binding already
-        records this port number (the query does not show NICs' ports)."""
+        A live coupling to that vswitch counts only when the agent coupled the
+        NIC live to this port number (``Observed.live_ports``: the query does
+        not show NICs' ports)."""
         served = (port.port_id,)
         number = self.portnums[port.port_id]
         vsw = self.vswitch(port.vswitch)
@@ -546,9 +578,7 @@ class _Planner:
                 or shown.porttype not in (None, wanted.porttype):
             self.add(SetPort(port.vswitch, number, port.userid, wanted.porttype,
                              tuple(sorted(wanted.vlans)), ports=served))
-        binding = self.o.bindings.get(port.port_id)
-        recorded = binding is not None and binding.portnum == number \
-            and (binding.userid, binding.vdev) == port.nic
+        recorded = self.o.live_ports.get((port.userid, port.vdev)) == number
         if not port.admin_up:
             if live is not None:
                 self.add(UncoupleLive(port.userid, port.vdev, ports=served))
@@ -638,13 +668,16 @@ def apply(observed: Observed, result_plan: Plan,
     """The observed state after executing ``result_plan``.
 
     ``results`` maps operations to a :class:`Result` value (default: every
-    operation succeeded).  A port's binding and report are recorded only
-    when every operation serving it succeeded.
+    operation succeeded).  A port's report is recorded only when every
+    operation serving it succeeded.  Its binding becomes the planned one even
+    when some of its operations failed (it records what to undo), and a
+    binding replaced or dropped while its NIC is still coupled is kept under
+    :func:`leftover_id` until undone.
     """
     results = results or {}
     failed_ports: set[str] = set()
     for op in result_plan.ops:
-        if results.get(op, Result.OK) == Result.FAILED:
+        if results.get(op, Result.OK) in Result.UNDONE:
             failed_ports.update(op.ports)
     vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
     guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
@@ -656,24 +689,74 @@ def apply(observed: Observed, result_plan: Plan,
             guests[userid] = _MutableGuest(ObservedGuest(userid))
         return guests[userid]
 
+    granted = set(observed.granted)
+    live_ports = dict(observed.live_ports)
     for op in result_plan.ops:
         result = results.get(op, Result.OK)
-        if result == Result.FAILED:
+        if result in Result.UNDONE:
             continue
         _apply_one(op, result, vswitches, guest, rows, reported, failed_ports)
+        _track_agent_records(op, result, granted, live_ports)
 
+    frozen = {name: v.freeze() for name, v in vswitches.items()}
     bindings = dict(observed.bindings)
     for port_id in set(observed.bindings) | set(result_plan.bindings):
-        if port_id in failed_ports:
-            continue
-        if port_id in result_plan.bindings:
-            bindings[port_id] = result_plan.bindings[port_id]
-        else:
+        planned = result_plan.bindings.get(port_id)
+        if planned is not None:
+            bindings[port_id] = planned
+        elif port_id not in failed_ports:
             bindings.pop(port_id, None)
+    for port_id, old in observed.bindings.items():
+        if bindings.get(port_id) != old and _still_coupled(old, bindings, frozen, guests):
+            bindings[leftover_id(port_id, old)] = old
     return observed.replace(
-        vswitches={name: v.freeze() for name, v in vswitches.items()},
-        guests={uid: g.freeze() for uid, g in guests.items()},
-        rows=rows, bindings=bindings, reported=reported)
+        vswitches=frozen, guests={uid: g.freeze() for uid, g in guests.items()},
+        rows=rows, bindings=bindings, reported=reported,
+        granted=frozenset(_still_granted(granted, frozen)), live_ports=live_ports)
+
+
+def _track_agent_records(op: Op, result: str, granted: set[tuple[str, str]],
+                         live_ports: dict[tuple[str, str], int]) -> None:
+    """The grants the agent made, and the vswitch ports of the NICs it coupled live."""
+    if isinstance(op, GrantOp):
+        granted.add((op.vswitch, op.userid))
+    elif isinstance(op, Revoke):
+        granted.discard((op.vswitch, op.userid))
+    elif isinstance(op, CoupleLive) and result == Result.OK and op.portnum is not None:
+        live_ports[(op.userid, op.vdev)] = op.portnum
+    elif isinstance(op, (CoupleLive, UncoupleLive, DeleteNicLive)):
+        live_ports.pop((op.userid, op.vdev), None)
+
+
+def leftover_id(port_id: str, binding: Binding) -> str:
+    """The record key of a binding a port left behind still coupled (its NIC moved
+    or the port went while undoing failed): no port has it, so the planner
+    undoes it like a gone port's."""
+    return port_id if LEFTOVER_MARK in port_id \
+        else f"{port_id}{LEFTOVER_MARK}{binding.userid}.{binding.vdev}"
+
+
+def _still_coupled(binding: Binding, bindings: Mapping[str, Binding],
+                   vswitches: Mapping[str, ObservedVswitch],
+                   guests: Mapping[str, "_MutableGuest"]) -> bool:
+    """Whether a binding's NIC is still coupled (live to a vswitch the agent
+    watches, or in the directory: what undoing it uncouples) with no binding
+    recording that NIC."""
+    nic = (binding.userid, binding.vdev)
+    if any((b.userid, b.vdev) == nic for b in bindings.values()):
+        return False
+    if any(nic in vsw.connections for vsw in vswitches.values()):
+        return True
+    g = guests.get(binding.userid)
+    nicdef = g.directory.get(binding.vdev) if g is not None else None
+    return nicdef is not None and nicdef.vswitch is not None
+
+
+def _still_granted(granted: set[tuple[str, str]],
+                   vswitches: Mapping[str, ObservedVswitch]) -> set[tuple[str, str]]:
+    """The agent's grants that z/VM still shows, or that cannot be seen now."""
+    return {(name, userid) for name, userid in granted
+            if name not in vswitches or userid in vswitches[name].grants}
 
 
 class _MutableVswitch:

@@ -1,9 +1,15 @@
 """Builders of desired/observed states for the agent's unit tests."""
 from __future__ import annotations
 
-from quantum_zvm.agent.model import (ACCESS, DesiredPort, DesiredState, Grant, NicDef,
-                                     Observed, ObservedGuest, ObservedVswitch, SwitchRow,
-                                     VswitchSpec)
+from typing import Iterable, Mapping
+
+from quantum_zvm.agent.executor import guard_for
+from quantum_zvm.agent.model import (ACCESS, DesiredPort, DesiredState, Grant, NicDef, Op,
+                                     Observed, ObservedGuest, ObservedVswitch, Plan, SwitchRow,
+                                     VswitchSpec, ZVM_OPS, legacy_granted,
+                                     legacy_live_ports)
+from quantum_zvm.agent.planner import Result
+from xcat.batch import skips
 
 SPECS = {
     "VSWFLAT": VswitchSpec("VSWFLAT"),
@@ -42,10 +48,15 @@ def guest(userid: str, *nicdefs: NicDef, complete: bool = True,
 
 
 def observed(grants=None, connections=None, guests=(), rows=None, bindings=None,
-             reported=None, port_based=()) -> Observed:
+             reported=None, port_based=(), granted=None) -> Observed:
+    """An observed state; the grant ledger defaults to the one a record without
+    a ledger gets (every binding's grant is the agent's)."""
+    bindings = dict(bindings or {})
     return Observed(vswitches(grants, connections, port_based),
-                    {g.userid: g for g in guests}, dict(rows or {}), dict(bindings or {}),
-                    dict(reported or {}))
+                    {g.userid: g for g in guests}, dict(rows or {}), bindings,
+                    dict(reported or {}),
+                    legacy_granted(bindings) if granted is None else frozenset(granted),
+                    legacy_live_ports(bindings))
 
 
 def row(p: DesiredPort, switch: str | None = None, vlan: str | None = None) -> SwitchRow:
@@ -54,3 +65,27 @@ def row(p: DesiredPort, switch: str | None = None, vlan: str | None = None) -> S
 
 def access(vlan: int) -> Grant:
     return Grant(ACCESS, frozenset({vlan}))
+
+
+def executed(step: Plan, failing: Iterable[Op],
+             results: Mapping[Op, str] | None = None) -> dict[Op, str]:
+    """The results of running ``step`` when the ``failing`` operations fail, as the
+    executor's guarded batch gives them (later constructive steps of a port
+    whose step failed are skipped); ``results`` adds other results (LOGGED_OFF...)
+    of operations that run.  Live results such as LOGGED_OFF exit non-zero in
+    the batch too, so they stop later steps of their ports the same way."""
+    out = dict(results or {})
+    failing = set(failing)
+    zvm = [op for op in step.ops if isinstance(op, ZVM_OPS)]
+    nonzero = {i for i, op in enumerate(zvm)
+               if op in failing or out.get(op, Result.OK) not in (Result.OK,)}
+    skipped = skips([guard_for(op) for op in zvm], nonzero)
+    for index, op in enumerate(zvm):
+        if index in skipped:
+            out[op] = Result.SKIPPED
+        elif op in failing:
+            out[op] = Result.FAILED
+    for op in step.ops:
+        if not isinstance(op, ZVM_OPS) and op in failing:
+            out[op] = Result.FAILED
+    return out

@@ -10,7 +10,7 @@ from quantum_zvm.agent.model import (
     UncoupleLive, VswitchPort, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 
-from tests.unit.agent.states import access, desired, guest, observed, port, row
+from tests.unit.agent.states import access, desired, executed, guest, observed, port, row
 
 
 def kinds(p):
@@ -81,13 +81,17 @@ def test_live_couple_reporting_logged_off_is_remembered():
     assert plan(desired(p), after).empty
 
 
-def test_failed_operation_keeps_port_unreported_and_unbound():
+def test_failed_operation_keeps_port_unreported_and_its_target_recorded_for_undo():
     p = port("p1")
     state = observed(rows={"p1": row(p)})
     first = plan(desired(p), state)
     grant = ops_of(first, GrantOp)[0]
-    after = apply(state, first, {grant: Result.FAILED})
-    assert "p1" not in after.bindings and "p1" not in after.reported
+    results = executed(first, [grant])
+    assert {op: results[op] for op in first.zvm_ops} == {
+        grant: Result.FAILED, **{op: Result.SKIPPED for op in first.zvm_ops if op != grant}}
+    after = apply(state, first, results)
+    assert "p1" not in after.reported and after.granted == frozenset()
+    assert after.bindings["p1"] == first.bindings["p1"]
     assert ops_of(plan(desired(p), after), GrantOp) == [grant]
 
 

@@ -15,12 +15,13 @@ import os
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK,
-                                     Binding, CoupleLive, DefineNicLive, DeleteNicLive,
-                                     DesiredPort, Grant, GrantOp, NicDef, Observed,
-                                     ObservedGuest, UncoupleLive, VswitchPort)
+                                     ZVM_OPS, Binding, CoupleDirectory, CoupleLive,
+                                     DefineNicLive, DeleteNicLive, DesiredPort, Grant, GrantOp,
+                                     NicDef, Observed, ObservedGuest, Revoke, UncoupleDirectory,
+                                     UncoupleLive, VswitchPort, legacy_granted)
 from quantum_zvm.agent.planner import Result, apply, plan
 
-from tests.unit.agent.states import SPECS, desired, vswitches
+from tests.unit.agent.states import SPECS, desired, executed, vswitches
 
 USERIDS = ("LINUX01", "LINUX02", "DHCPAGT")
 VDEVS = ("1000", "1003", "1006")
@@ -107,7 +108,7 @@ def worlds(draw):
                                     userid.lower())
     switches = {name: dataclasses.replace(v, ports=vports[name])
                 for name, v in vswitches(grants, connections, port_based).items()}
-    truth = Observed(switches, guests, {}, bindings, {})
+    truth = Observed(switches, guests, {}, bindings, {}, legacy_granted(bindings))
     return want, truth, live_ports
 
 
@@ -326,3 +327,110 @@ def test_planning_is_deterministic_and_pure(world):
     snapshot = dataclasses.replace(truth)
     assert plan(want, truth) == plan(want, truth)
     assert truth == snapshot
+
+
+# ------------------------------------------------------------ any step may fail
+#
+# The safety rule: a userid holds a grant on a managed vswitch, and a NIC is
+# coupled to one, only while an accepted port needs it.  While operations
+# fail that cannot hold at every instant (a revoke may fail), so after every
+# step with failures the agent must still *know* every effect it made that
+# no port needs (a binding or its grant ledger), and once failures stop the
+# rule holds exactly.  Grants the agent did not make are never revoked.
+
+
+@dataclasses.dataclass
+class Made:
+    """What the agent has done to z/VM and not undone (the test's own record)."""
+    grants: set = dataclasses.field(default_factory=set)       # (vswitch, userid)
+    couplings: set = dataclasses.field(default_factory=set)    # (userid, vdev)
+
+    @classmethod
+    def from_bindings(cls, truth: Observed) -> "Made":
+        """The agent's past, as its record tells it (a record without a grant
+        ledger counts every binding's grant as the agent's)."""
+        made = cls()
+        made.grants |= set(truth.granted)
+        made.couplings |= {(b.userid, b.vdev) for b in truth.bindings.values()}
+        return made
+
+    def record(self, step, results, dhcp_userid) -> None:
+        for op in step.ops:
+            if not isinstance(op, ZVM_OPS) or results.get(op, Result.OK) in Result.UNDONE:
+                continue
+            if isinstance(op, Revoke):
+                assert (op.vswitch, op.userid) in self.grants or op.userid == dhcp_userid, (
+                    op, "revoked a grant the agent did not make")
+                self.grants.discard((op.vswitch, op.userid))
+            elif isinstance(op, GrantOp):
+                self.grants.add((op.vswitch, op.userid))
+            elif isinstance(op, (CoupleDirectory, CoupleLive)) and \
+                    results.get(op, Result.OK) == Result.OK:
+                self.couplings.add((op.userid, op.vdev))
+
+
+def unneeded_effects_are_known(want, truth: Observed, known: Observed, made: Made) -> None:
+    """Every grant and coupling the agent made is needed by a desired port or
+    recorded (a binding, the grant ledger), so a later pass undoes it."""
+    bound_nics = {(b.userid, b.vdev) for b in known.bindings.values()}
+    bound_grants = {(b.vswitch, b.userid) for b in known.bindings.values()}
+    for vswitch, userid in made.grants:
+        if userid == want.dhcp_userid or userid not in truth.vswitches[vswitch].grants:
+            continue
+        assert (vswitch, userid) in known.granted | bound_grants, (vswitch, userid)
+    for userid, vdev in made.couplings:
+        if coupled(truth, userid, vdev) & set(want.vswitches):
+            assert (userid, vdev) in bound_nics or (userid, vdev) in {
+                p.nic for p in want.ports.values()}, (userid, vdev, "coupling forgotten")
+
+
+def only_needed_effects_remain(want, final: Observed, reported, made: Made) -> None:
+    """The safety rule, exactly: what the agent made is held only for a port
+    that is not refused (on a user-based vswitch, for a grant)."""
+    def needing(userid, vswitch):
+        return [p for p in want.ports.values() if p.userid == userid and p.vswitch == vswitch
+                and reported[p.port_id].status != STATUS_ERROR]
+    for vswitch, userid in made.grants:
+        if userid == want.dhcp_userid or userid not in final.vswitches[vswitch].grants:
+            continue
+        holders = [p for p in needing(userid, vswitch)
+                   if not final.vswitches[vswitch].port_based]
+        assert holders, (vswitch, userid, "grant held for no port")
+    for userid, vdev in made.couplings:
+        for vswitch in coupled(final, userid, vdev) & set(want.vswitches):
+            assert any(p.vdev == vdev and reported[p.port_id].status == STATUS_ACTIVE
+                       for p in needing(userid, vswitch)), (userid, vdev, vswitch)
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_any_operation_may_fail_and_every_effect_is_undone_once_unneeded(world, data):
+    """Steps with random failure sets, then some ports go away (deleted while
+    failing, as in a failed attach), then passes without failures."""
+    want, truth, live_ports = world
+    made = Made.from_bindings(truth)
+    known = truth
+    for _ in range(data.draw(st.integers(1, 4), label="failing steps")):
+        step = plan(want, known)
+        if step.empty:
+            break
+        candidates = [op for op in step.ops if op not in step.reports]
+        failing = data.draw(st.sets(st.sampled_from(candidates)) if candidates
+                            else st.just(set()), label="failing")
+        results = executed(step, failing, results_for(truth, step))
+        made.record(step, results, want.dhcp_userid)
+        live_ports = track_live_ports(live_ports, step, results)
+        truth = apply(truth, step, results)
+        known = apply(known, step, results)
+        if step.reads:
+            known = read(known, truth, step.reads)
+        unneeded_effects_are_known(want, truth, known, made)
+    gone = data.draw(st.sets(st.sampled_from(sorted(want.ports))) if want.ports
+                     else st.just(set()), label="deleted ports")
+    want = dataclasses.replace(want, ports={k: p for k, p in want.ports.items()
+                                            if k not in gone})
+    final, known, plans, live_ports = run(want, truth, known, live_ports)
+    for step, _, before in plans:
+        made.record(step, results_for(before, step), want.dhcp_userid)
+    converged_safely(want, plans, final, known, live_ports, fixpoint_of=known)
+    only_needed_effects_remain(want, final, known.reported, made)
