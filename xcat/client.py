@@ -12,6 +12,7 @@ Public API::
     env = client.request("PUT", "tables/switch", body=["port=X switch.switch=VSW1"])
     res = client.dsh("zhcp", "smcli System_Info_Query")         # -> CommandResult
     res = client.dsh("zhcp", ["vmcp", "q", "v", "nic"], check=True)
+    client.probe()                                              # -> bool: does the MN answer now?
     client.counters.snapshot()                                  # requests, bytes, latency per kind
     client.close()                                              # also: with XcatClient(...) as c:
 
@@ -60,13 +61,14 @@ from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
 
 from xcat import zvm_names
 from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
-from xcat.errors import (XcatAuthError, XcatConnectionError, XcatRequestError,
+from xcat.errors import (XcatAuthError, XcatConnectionError, XcatError, XcatRequestError,
                          XcatResponseError, XcatTimeoutError, XcatTLSError, excerpt, scrub)
 
 LOG = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "/xcatws"
 DEFAULT_TIMEOUT = (10.0, 300.0)
+PROBE_TIMEOUT = 5.0
 RETRYABLE_STATUS = frozenset({502, 503, 504})
 _AUTH_TEXT_RE = re.compile(r"Permission denied|Authentication failure", re.IGNORECASE)
 _HEADER_SAFE_RE = re.compile(r"^[^\x00-\x1f\x7f]*$")
@@ -452,14 +454,16 @@ class XcatClient:
     def request(self, method: str, path: PathLike,
                 params: Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | None = None,
                 body: Sequence[str] | None = None, *,
-                idempotent: bool | None = None, kind: str | None = None) -> Envelope:
+                idempotent: bool | None = None, kind: str | None = None,
+                retries: int | None = None, timeout: float | None = None) -> Envelope:
         """Send one request and return its parsed :class:`Envelope`.
 
         ``path`` is relative to the API prefix: ``"tables/switch"`` or a sequence of
         segments (each URL-encoded whole, so a segment may not smuggle a ``/``).
         ``body`` is the v1 body: a list of strings, sent as JSON ``text/plain``.
         ``idempotent`` (default: True for GET, False otherwise) allows retries
-        after the request may have reached the server.
+        after the request may have reached the server.  ``retries`` and
+        ``timeout`` (seconds, connect and read) replace the client's for this request.
         """
         method = method.upper()
         if method not in ("GET", "PUT", "POST", "DELETE"):
@@ -469,6 +473,8 @@ class XcatClient:
         kind = kind or request_kind(method, segments)
         if idempotent is None:
             idempotent = method == "GET"
+        retries = self.retries if retries is None else retries
+        timeouts = self.timeout if timeout is None else (timeout, timeout)
 
         query: list[tuple[str, str]] = []
         if params:
@@ -494,29 +500,30 @@ class XcatClient:
         attempt = 0
         while True:
             try:
-                return self._attempt(method, url, display_path, query, data, headers, kind)
+                return self._attempt(method, url, display_path, query, data, headers, kind,
+                                     timeouts)
             except (XcatConnectionError, XcatRequestError) as exc:
                 retryable = False
                 if isinstance(exc, XcatConnectionError) and not isinstance(exc, XcatTLSError):
                     retryable = idempotent or not exc.request_sent
                 elif isinstance(exc, XcatRequestError) and not isinstance(exc, XcatResponseError):
                     retryable = idempotent and exc.status in RETRYABLE_STATUS
-                if not retryable or attempt >= self.retries:
+                if not retryable or attempt >= retries:
                     raise
                 LOG.info("xCAT %s %s: %s; retrying (%d/%d)", method, display_path, exc,
-                         attempt + 1, self.retries)
+                         attempt + 1, retries)
                 self.counters.record_retry(kind)
                 self._sleep_before_retry(attempt)
                 attempt += 1
 
     def _attempt(self, method: str, url: str, display_path: str,
                  query: list[tuple[str, str]], data: bytes | None, headers: dict[str, str],
-                 kind: str) -> Envelope:
+                 kind: str, timeout: tuple[float, float]) -> Envelope:
         sent = len(data or b"")
         start = time.monotonic()
         try:
             response = self._session.request(method, url, params=query, data=data,
-                                             headers=headers, timeout=self.timeout,
+                                             headers=headers, timeout=timeout,
                                              allow_redirects=False)
             content = response.content
         except requests.exceptions.RequestException as exc:
@@ -532,7 +539,7 @@ class XcatClient:
                 phase = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
                 err = XcatTimeoutError(self.server, method, display_path,
                                        f"{phase} timeout after "
-                                       f"{self.timeout[0 if phase == 'connect' else 1]}s",
+                                       f"{timeout[0 if phase == 'connect' else 1]}s",
                                        request_sent=sent_out)
             else:
                 err = XcatConnectionError(self.server, method, display_path, reason,
@@ -560,6 +567,15 @@ class XcatClient:
         except ValueError as exc:
             raise XcatResponseError(self.server, method, display_path, status,
                                     excerpt(_strip_html(text)), str(exc)) from None
+
+    def probe(self, timeout: float = PROBE_TIMEOUT) -> bool:
+        """Whether the MN answers now: one ``GET version`` (``lsxcatd -v``, no node is
+        reached), no retry, at most ``timeout`` seconds to connect and to read."""
+        try:
+            self.request("GET", "version", retries=0, timeout=timeout)
+        except XcatError:
+            return False
+        return True
 
     # -- dsh ---------------------------------------------------------------------------------------
     def dsh(self, node: str, command: str | Sequence[str], *, idempotent: bool = False,

@@ -12,21 +12,21 @@ A cycle:
    operations were deferred.
 
 Faults: an xCAT or RPC failure ends the cycle; the loop backs off
-(doubling up to :data:`MAX_BACKOFF`) and the first cycle after recovery is a
-full resync (tables, details, vswitches and directories read again,
-everything reported again).  A new IPL time re-reads the vswitches and
-re-applies every binding in one batched pass; a new xCAT MN activation time
-redoes the management NIC.  Operations that failed for a port are retried
-with a per-port backoff.  What the agent applied is kept in a state file, so
-a port removed while the agent was down is still undone.
+(doubling up to :data:`MAX_BACKOFF`; when the xCAT MN did not answer, a cheap
+probe every few seconds ends the wait as soon as it answers again) and the
+first cycle after recovery is a full resync (tables, details, vswitches and
+directories read again, everything reported again).  A new IPL time
+re-reads the vswitches and re-applies every binding in one batched pass; a
+new xCAT MN activation time redoes the management NIC.  Operations that
+failed for a port are retried with a per-port backoff (forgotten when the
+port is gone).  What the agent applied is kept in a state file, so a port
+removed while the agent was down is still undone.  The heartbeat outlives
+any failure of a report, and a report always fits the server's limits.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,9 +36,10 @@ from quantum_zvm.agent import desired as desired_mod
 from quantum_zvm.agent import dhcp as dhcp_mod
 from quantum_zvm.agent import heartbeat
 from quantum_zvm.agent import observed as obs
+from quantum_zvm.agent import records
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
-from quantum_zvm.agent.model import (STATUS_ERROR, Binding, Observed, Outcome, Plan, Report,
+from quantum_zvm.agent.model import (STATUS_ERROR, UNDO_OPS, Outcome, Plan, Report,
                                      VswitchSpec)
 from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
@@ -49,6 +50,7 @@ from xcat.errors import XcatError
 LOG = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+PROBE_SECONDS = 2.0
 PORT_RETRY_MAX = 300.0
 DHCP_REFRESH_SECONDS = 60.0
 MAX_PASSES = 4
@@ -105,7 +107,7 @@ class Agent:
         self.identity: startup.Identity | None = None
         self.admin: set[str] = set()
         self.executor: Executor | None = None
-        self.observed = Observed(bindings=self._load_bindings())
+        self.observed = records.load(state_file)
         self.details: dict[str, Mapping[str, Any]] = {}
         self.bound: list[str] = []
         self.nodes = desired_mod.Nodes()
@@ -145,30 +147,6 @@ class Agent:
             with self.lock:
                 self.dirty_networks.add(str(network_id))
             self.wakeup.set()
-
-    # ================================================================ state file
-    def _load_bindings(self) -> dict[str, Binding]:
-        if self.state_file is None or not self.state_file.exists():
-            return {}
-        try:
-            data = json.loads(self.state_file.read_text())
-            return {port: Binding(**fields) for port, fields in data["bindings"].items()}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            LOG.error("state file %s is unreadable (%s); starting without it: ports removed "
-                      "while the agent was down will not be undone", self.state_file, exc)
-            return {}
-
-    def _save_bindings(self) -> None:
-        if self.state_file is None:
-            return
-        data = {"zhcp_node": self.zhcp_node,
-                "bindings": {p: dataclasses.asdict(b)
-                             for p, b in sorted(self.observed.bindings.items())}}
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".bindings-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-        os.replace(tmp, self.state_file)
 
     # ================================================================ start-up
     def start(self) -> None:
@@ -299,9 +277,10 @@ class Agent:
                 unreadable = bool(problems)
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
+            incomplete: set[str] = set()
             if step.ops:
-                self._execute(step, summary, now)
-            if not step.deferred and not step.reads:
+                incomplete = self._execute(step, summary, now)
+            if not step.deferred and not step.reads and not incomplete:
                 return
             if unreadable or not (step.ops or step.reads):
                 break
@@ -381,23 +360,27 @@ class Agent:
         self.failures = {p: n for p, n in self.failures.items() if p in live}
 
     def _hold_back(self, step: Plan, now: float) -> Plan:
-        """Drop operations (and reports) of ports waiting for their retry time."""
+        """Drop operations (and reports) of ports waiting for their retry time; undo
+        operations are never held (what no port needs goes at once)."""
         held = {p for p, at in self.retry_at.items() if at > now}
         if not held:
             return step
-        ops = tuple(op for op in step.ops if not op.ports or not set(op.ports) <= held)
+        ops = tuple(op for op in step.ops
+                    if not op.ports or not set(op.ports) <= held or isinstance(op, UNDO_OPS))
         return dataclasses.replace(step, ops=ops)
 
-    def _execute(self, step: Plan, summary: CycleSummary, now: float) -> None:
+    def _execute(self, step: Plan, summary: CycleSummary, now: float) -> set[str]:
+        """Run ``step``; returns the ports whose steps were skipped although none
+        failed (planned again at once)."""
         run = self.executor.execute(step)
         summary.operations += len(step.ops)
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
-        before = self.observed.bindings
+        before = records.snapshot(self.observed)
         self.observed = apply(self.observed, without_reports, run.results)
-        if self.observed.bindings != before:
-            self._save_bindings()
+        if records.snapshot(self.observed) != before:
+            records.save(self.state_file, self.zhcp_node, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
             self.failures[port] = count
@@ -411,6 +394,7 @@ class Agent:
         summary.reports += len(run.reports)
         if run.transient:
             raise XcatError(run.transient)
+        return run.incomplete
 
     def _send_reports(self, reports: list[Report]) -> None:
         if not reports:
@@ -497,7 +481,6 @@ class Agent:
                 if backoff:
                     LOG.info("xCAT and the plugin answer again: full resync done")
                 backoff = 0.0
-                delay = self.polling_interval
             except Exception as exc:  # noqa: BLE001 - the agent must outlive any failure
                 backoff = min(MAX_BACKOFF, max(self.polling_interval, backoff * 2 or
                                                self.polling_interval))
@@ -508,9 +491,24 @@ class Agent:
                 self.resync = FULL
                 if isinstance(exc, startup.StartupError):
                     self.identity = None
-                delay = backoff
-            self.wakeup.wait(delay)
+                self._back_off(backoff)
+            else:
+                self.wakeup.wait(self.polling_interval)
             self.wakeup.clear()
+
+    def _back_off(self, seconds: float) -> None:
+        """Wait ``seconds`` after a failed cycle, or until woken.  When the xCAT MN does
+        not answer a probe right away, probe it again every :data:`PROBE_SECONDS` (or
+        polling interval) and end the wait as soon as it answers."""
+        deadline = time.monotonic() + seconds
+        down = not self.client.probe()  # else the failure is elsewhere: the back-off stands
+        step = min(self.polling_interval, PROBE_SECONDS) if down else seconds
+        while not self.wakeup.wait(max(0.0, min(step, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return
+            if self.client.probe():
+                LOG.info("the xCAT MN answers again: resuming now")
+                return
 
     def stop(self) -> None:
         self.stopping.set()

@@ -223,3 +223,18 @@ def test_a_failing_port_once_deleted_leaves_the_agent_idle(zvm_stack):
     before = cycles_logged(stack)
     wait_for(lambda: cycles_logged(stack) > before, timeout=20, what="a cycle after the deletion")
     wait_for(lambda: quiet_for(stack, 3), timeout=30, what="idle cycles after the deletion")
+
+
+def test_a_probe_finds_the_xcat_mn_back_within_seconds_after_a_burst_of_500s(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    stack.guest("LINUX07", ("1000",))
+    port = stack.port(net["id"])
+    wait_for(lambda: "VSW1" in stack.model()["vswitches"], timeout=20, what="agent start-up")
+    stack.sim.control.fault("http_error", status=500)  # every xCAT request, until cleared
+    wait_for(lambda: "retrying in 32s" in stack.agent_log(), timeout=60, interval=0.5,
+             what="the back-off to reach 32 s")
+    stack.sim.control.clear_faults()
+    stack.hand_off("LINUX07", port["id"])  # a row change: nothing wakes the agent but a probe
+    stack.wait_status(port["id"], timeout=10)  # the back-off alone would wait ~30 s more
+    assert "xCAT MN answers again" in stack.agent_log()

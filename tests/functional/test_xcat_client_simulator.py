@@ -8,6 +8,8 @@ side.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 import trustme
 
@@ -17,6 +19,8 @@ from xcat.errors import (CommandError, NodeUnreachableError, SmapiError, XcatAut
                          XcatConnectionError, XcatRequestError, XcatResponseError,
                          XcatTimeoutError, XcatTLSError)
 from xcat.outcomes import Outcome
+
+from tests.fixtures.procs import wait_for
 
 USER, PASSWORD = "root", "cluster"   # the bundled scenario's REST credentials
 ZHCP = "zhcp1"
@@ -237,6 +241,22 @@ def test_outage_window(sim, mode, error):
             tables.tabdump(client, "switch")
         sim.control.clear_faults()
         assert tables.tabdump(client, "switch") is not None
+
+
+def test_probe_is_one_light_request_without_retry_or_long_wait(sim):
+    with client_for(sim, retries=3, timeout=(5.0, 60.0)) as client:
+        assert client.probe()
+        for rule in ({"kind": "http_error", "status": 503, "count": 1},
+                     {"kind": "reset", "count": 1},
+                     {"kind": "timeout", "seconds": 3, "count": 1}):
+            faults(sim, rule)
+            started = time.monotonic()
+            assert not client.probe(timeout=0.5)
+            assert time.monotonic() - started < 2.0
+        assert client.probe()
+    wait_for(lambda: counters(sim)["rest"]["by_key"].get("GET version") == 5, timeout=10,
+             what="one GET version per probe (the held one counts when it ends)")
+    assert counters(sim)["smcli"]["total"] == 0
 
 
 def test_injected_smapi_failure_reaches_the_outcome(sim):
