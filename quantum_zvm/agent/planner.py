@@ -47,7 +47,7 @@ from collections import defaultdict
 from typing import Mapping
 
 from quantum_zvm.agent.model import (
-    ACCESS, CONSTRUCTIVE_OPS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows,
+    ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows,
     Binding, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
     DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
     ObservedVswitch, Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, SwitchRow,

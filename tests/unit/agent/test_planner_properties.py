@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK,
                                      ZVM_OPS, Binding, CoupleDirectory, CoupleLive,
                                      DefineNicLive, DeleteNicLive, DesiredPort, Grant, GrantOp,
-                                     NicDef, Observed, ObservedGuest, Revoke, UncoupleDirectory,
+                                     NicDef, Observed, ObservedGuest, Revoke,
                                      UncoupleLive, VswitchPort, legacy_granted)
 from quantum_zvm.agent.planner import Result, apply, plan
 

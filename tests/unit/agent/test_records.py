@@ -1,0 +1,57 @@
+"""The agent's records across restarts (state file) and what a retry wait holds back."""
+from __future__ import annotations
+
+import json
+
+from quantum_zvm.agent import records
+from quantum_zvm.agent.daemon import Agent
+from quantum_zvm.agent.model import (Binding, CoupleLive, GrantOp, Observed, Plan, Revoke,
+                                     UncoupleDirectory, UncoupleLive)
+
+from tests.fixtures.plugin import make_conf
+
+BINDING = Binding("LINUX05", "1000", "VSW1", 102, "linux05", True)
+PORTED = Binding("LINUX06", "1003", "VSWP", 103, "linux06", False, 7)
+
+
+def test_records_round_trip(tmp_path):
+    path = tmp_path / "agent-state.json"
+    observed = Observed(bindings={"p1": BINDING, "p1@LINUX05.0700": BINDING},
+                        granted=frozenset({("VSW1", "LINUX05"), ("VSW1", "LINUX09")}),
+                        live_ports={("LINUX06", "1003"): 7})
+    records.save(path, "zhcp1", observed)
+    loaded = records.load(path)
+    assert records.snapshot(loaded) == records.snapshot(observed)
+    assert json.loads(path.read_text())["granted"] == [["VSW1", "LINUX05"], ["VSW1", "LINUX09"]]
+
+
+def test_a_record_without_a_ledger_counts_its_bindings_grants_and_ports(tmp_path):
+    path = tmp_path / "agent-state.json"
+    path.write_text(json.dumps({"zhcp_node": "zhcp1", "bindings": {
+        "p1": BINDING.__dict__, "p2": PORTED.__dict__}}))
+    loaded = records.load(path)
+    assert loaded.granted == {("VSW1", "LINUX05")}
+    assert loaded.live_ports == {("LINUX06", "1003"): 7}
+
+
+def test_an_unreadable_record_starts_empty(tmp_path, caplog):
+    path = tmp_path / "agent-state.json"
+    path.write_text('{"bindings": {"p1": {"userid": 1}}}')
+    assert records.load(path) == Observed()
+    assert "unreadable" in caplog.text
+
+
+def test_a_retry_wait_holds_back_a_ports_attach_but_never_its_undo():
+    conf = make_conf(["VSW1:100:199"])
+    for name, value in (("xcat_zhcp_nodename", "zhcp1"), ("host", "zvmhost1")):
+        conf.set_override(name, value, group="AGENT")
+    agent = Agent(conf, None, None, None)
+    agent.retry_at = {"p1": 100.0, "p2": 100.0}
+    undo = (UncoupleLive("LINUX05", "1000", ports=("p1",)),
+            UncoupleDirectory("LINUX05", "1000", ports=("p1",)),
+            Revoke("VSW1", "LINUX05", ports=("p1",)))
+    attach = (GrantOp("VSW1", "LINUX06", "ACCESS", (103,), ports=("p2",)),
+              CoupleLive("LINUX06", "1000", "VSW1", ports=("p2",)))
+    held = agent._hold_back(Plan(ops=undo + attach), now=50.0)
+    assert held.ops == undo
+    assert agent._hold_back(Plan(ops=undo + attach), now=150.0).ops == undo + attach
