@@ -23,8 +23,7 @@ _TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbidden",
           409: "HTTPConflict", 413: "HTTPRequestEntityTooLarge",
           414: "HTTPRequestURITooLong", 415: "HTTPUnsupportedMediaType",
           431: "HTTPRequestHeaderFieldsTooLarge", 500: "HTTPInternalServerError",
-          501: "HTTPNotImplemented", 503: "HTTPServiceUnavailable",
-          505: "HTTPVersionNotSupported"}
+          501: "HTTPNotImplemented", 503: "HTTPServiceUnavailable"}
 
 
 class ApiError(Exception):
