@@ -1,4 +1,4 @@
-"""The agent's loop parts that keep it alive: heartbeat, retry state, recovery probe.
+"""The agent loop parts that keep it alive: the heartbeat and the recovery probe.
 
 The Agent runs against in-memory stand-ins of the xCAT client and the plugin;
 end-to-end behaviour with real processes is in tests/e2e/test_agent_faults.py.
