@@ -9,6 +9,9 @@ POST   /_sim/guests                  {"userid", "node", "ip", "logged_on", "auto
 DELETE /_sim/guests/<USERID>         the guest and its node's rows
 POST   /_sim/nodes                   {"node", "userid", "hcp", "ip"}: xCAT node rows only
 DELETE /_sim/nodes/<node>            zvm, nodelist, hosts, mac and switch rows of the node
+POST   /_sim/tables/<table>          {"rows": [{column: value}]}: rows straight into the xCAT
+                                     database, any strings (as chtab or a DB tool may leave
+                                     them; xCAT table contents are untrusted input)
 POST   /_sim/vswitches               a scenario vswitch ({"name", "vlan_aware", "grants"...})
 DELETE /_sim/vswitches/<NAME>
 POST   /_sim/events                  {"event": "logon|logoff|ipl|xcat_restart|advance",
@@ -165,6 +168,21 @@ class Control:
                 self._remove_node_rows(rest[0])
             return _json(200, {"node": rest[0], "removed": True})
         raise _bad(f"method {method} is not allowed here", 405)
+
+    def _tables(self, method: str, rest: list[str], data: Any) -> Reply:
+        self._allow(method, "POST")
+        table = self.sim.tables.get(rest[0]) if len(rest) == 1 else None
+        if table is None:
+            raise _bad("no such table", 404)
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if not isinstance(rows, list) or not all(
+                isinstance(row, dict) and set(row) <= set(table.columns)
+                and all(v is None or isinstance(v, str) for v in row.values()) for row in rows):
+            raise _bad(f"rows: expected a list of {{column: string}} of {rest[0]}'s columns")
+        with self.sim.lock:
+            for row in rows:
+                table.insert(row)
+        return _json(201, {"table": rest[0], "inserted": len(rows)})
 
     def _vswitches(self, method: str, rest: list[str], data: Any) -> Reply:
         sim = self.sim

@@ -130,7 +130,8 @@ class Simulator:
             for path in IP_PATHS:
                 commands[path] = ip.run
         files = self.files.setdefault(node, NodeFiles())
-        return Host(node=node, files=files, commands=commands)
+        return Host(node=node, files=files, commands=commands,
+                    record=self.counters.record_command)
 
     def reachable(self, node: str) -> bool:
         """ssh reaches a node whose z/VM guest is logged on."""

@@ -3,8 +3,10 @@
 REST requests are counted by method, resource, table, status and by a key
 ``"<METHOD> <resource>[/<table>][ <first smcli function or command>]"`` such
 as ``"GET tables/switch"`` or ``"PUT nodes/dsh Virtual_Network_Vswitch_Query"``;
-smcli calls by function (and failures); vmcp calls; bytes in and out; TCP
-connections accepted (each new TLS handshake is one).
+smcli calls by function (and failures); vmcp calls; the commands dsh scripts
+ran, by name (the first word of each simple command: what reached a shell
+word); bytes in and out; TCP connections accepted (each new TLS handshake is
+one).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Counters:
             self.smcli_failed = 0
             self.smcli = Counter()
             self.vmcp = 0
+            self.commands: Counter = Counter()
             self.bytes_in = 0
             self.bytes_out = 0
             self.connections = 0
@@ -58,6 +61,10 @@ class Counters:
         with self.lock:
             self.vmcp += 1
 
+    def record_command(self, name: str) -> None:
+        with self.lock:
+            self.commands[name] += 1
+
     def record_connection(self) -> None:
         with self.lock:
             self.connections += 1
@@ -71,6 +78,7 @@ class Counters:
                 "smcli": {"total": self.smcli_total, "failed": self.smcli_failed,
                           "by_function": dict(sorted(self.smcli.items()))},
                 "vmcp": {"total": self.vmcp},
+                "commands": dict(sorted(self.commands.items())),
                 "bytes": {"in": self.bytes_in, "out": self.bytes_out},
                 "connections": self.connections,
             }

@@ -45,6 +45,7 @@ class Host:
     files: dict[str, str] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     cwd: str = "/root"
+    record: Callable[[str], None] | None = None     # told the name of every command run
 
 
 class ShellSyntaxError(Exception):
@@ -526,6 +527,8 @@ class Shell:
     # ---------------------------------------------------------------- commands
     def _dispatch(self, argv: list[str], stdin: str) -> Output:
         name = argv[0]
+        if self.host.record is not None:
+            self.host.record(name)
         builtin = _BUILTINS.get(name)
         if builtin is not None:
             return builtin(self, argv, stdin)
