@@ -621,10 +621,12 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         return ports
 
     def _notify_bound(self, ctx: Context, ports: Sequence[dict[str, Any]]) -> None:
-        """Tell agents of ports that are bound to a host, so the agent of that host
-        attaches (a created port) or detaches (a deleted port) them without
+        """Tell agents of ports that are bound to a host or that an agent applied
+        (``binding:vif_details``: a port handed off through an xCAT row), so the
+        agent attaches (a created port) or detaches (a deleted port) them without
         waiting for a full resync."""
-        bound = [port for port in ports if port.get("binding:host_id")]
+        bound = [port for port in ports
+                 if port.get("binding:host_id") or port.get("binding:vif_details")]
         if not bound or self.notifier is None:
             return
         with self.db.transaction(write=False) as conn:

@@ -291,6 +291,21 @@ def test_agents_hear_of_bound_ports_created_and_deleted(plugin, admin_ctx, netwo
     assert [call[0] for call in recorder.calls] == [bound["id"], bound["id"]]
 
 
+def test_agents_hear_of_a_deleted_port_they_applied_through_an_xcat_row(plugin, admin_ctx,
+                                                                        network, subnet):
+    """A port handed off through an xCAT switch row has no binding:host_id; once an agent
+    applied it (grant, couple), its deletion must reach the agent, or the guest keeps
+    the port's VLAN while the row stays."""
+    recorder = Recorder()
+    plugin.notifier = recorder
+    handed_off = port(plugin, admin_ctx, network)
+    assert plugin.record_zvm_binding(admin_ctx, handed_off["id"], "zvmhost1", "zhcp1",
+                                     "LINUX05", "1000", "VSW1",
+                                     network["provider:segmentation_id"], "ACCESS", "ACTIVE")
+    plugin.delete_port(admin_ctx, handed_off["id"])
+    assert [call[0] for call in recorder.calls] == [handed_off["id"]]
+
+
 def test_bulk_create_reads_the_segments_of_all_bound_ports_networks_at_once(plugin, admin_ctx):
     recorder = Recorder()
     plugin.notifier = recorder
