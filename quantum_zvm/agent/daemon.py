@@ -278,7 +278,8 @@ class Agent:
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
             incomplete: set[str] = set()
-            if step.ops:
+            if step.ops or step.bindings.keys() != self.observed.bindings.keys():
+                # a record with nothing left to undo is dropped by applying the plan
                 incomplete = self._execute(step, summary, now)
             if not step.deferred and not step.reads and not incomplete:
                 return

@@ -82,3 +82,20 @@ def test_a_row_naming_a_missing_nic_gives_up_its_grant_when_the_port_goes(zvm_st
     wait_for(lambda: holds_nothing_on_vsw1(stack, "LINUX07", "0F00"), timeout=30,
              what="no grant left for LINUX07")
     assert "LINUX07" not in vsw1(stack)["grants"]
+
+
+def test_a_port_that_never_got_anything_leaves_no_record_once_deleted(zvm_stack):
+    stack = zvm_stack()
+    stack.guest("LINUX07")
+    stack.sim.control.fault("smapi", function="Virtual_Network_Vswitch_Set_Extended",
+                            userid="LINUX07", **DIRMAINT_DOWN)
+    net = tenant_network(stack, "tenant-d", 104)
+    port = stack.port(net["id"], tenant_id="tenant-d")
+    stack.hand_off("LINUX07", port["id"])
+    stack.wait_status(port["id"], "ERROR")
+    assert "LINUX07" not in vsw1(stack)["grants"]
+    stack.remove_row(port["id"])
+    stack.delete(f"/ports/{port['id']}")
+    wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
+             what="the deleted port's record dropped")
+    assert holds_nothing_on_vsw1(stack, "LINUX07")
