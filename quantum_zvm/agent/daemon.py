@@ -250,6 +250,7 @@ class Agent:
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
+        self.observed = obs.directories_unsure(self.observed, self._new_nic_guests(rowset))
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
             self.observed = self.observed.replace(reported={})
@@ -315,6 +316,12 @@ class Agent:
         for port in list(self.details):
             if port not in known:
                 del self.details[port]
+
+    def _new_nic_guests(self, rowset) -> set[str]:
+        """Guests of rows that are new or name another NIC than before."""
+        nics = {port: (row.node, row.vdev) for port, row in self.observed.rows.items()}
+        return {self.nodes.userids[row.node] for port, row in rowset.rows.items()
+                if row.node in self.nodes.userids and nics.get(port) != (row.node, row.vdev)}
 
     @staticmethod
     def _details(reply, key: str, method: str) -> dict[str, Mapping[str, Any]]:

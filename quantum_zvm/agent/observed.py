@@ -81,6 +81,18 @@ def with_guests(observed: Observed, guests: Iterable[ObservedGuest]) -> Observed
     return observed.replace(guests=merged)
 
 
+def directories_unsure(observed: Observed, userids: Iterable[str]) -> Observed:
+    """``observed`` with the directories of ``userids`` no longer known to be
+    complete (their known NICs kept): a NIC a new xCAT row names may have been
+    defined since the last read, so a NIC not known yet is read, not refused."""
+    guests = dict(observed.guests)
+    for userid in userids:
+        guest = guests.get(userid)
+        if guest is not None and guest.directory_complete:
+            guests[userid] = dataclasses.replace(guest, directory_complete=False)
+    return observed.replace(guests=guests)
+
+
 def after_ipl(observed: Observed) -> Observed:
     """Forget what an IPL changes: who is logged on and live NICs (directories stay)."""
     guests = {uid: dataclasses.replace(g, logged_on=None, live_absent=frozenset())

@@ -188,6 +188,21 @@ class _Planner:
             self.errors[port.port_id] = f"{port.userid}: {exc}"
             return None
 
+    def check_row_nic(self, port: DesiredPort) -> DesiredPort | None:
+        """A handed-off port's NIC must be in the guest's directory before anything is
+        granted for it: an unread directory is read first (the port waits), a NIC
+        (or a guest) the directory does not have refuses the port."""
+        guest = self.guest(port.userid)
+        if port.vdev is not None and guest.nicdef(port.vdev) is not None:
+            return port
+        if not guest.directory_complete:
+            self.reads.add(port.userid)
+            self.deferred.add(port.port_id)
+            return None
+        self.errors[port.port_id] = (f"NIC {port.vdev} is not defined in the directory of "
+                                     f"{port.userid}")
+        return None
+
     def spans(self, userid: str, guest: ObservedGuest) -> list[vdevs.Span]:
         """Devices the guest's directory uses (every statement, and NICs learnt since)."""
         spans = list(guest.devices)
@@ -226,10 +241,10 @@ class _Planner:
             if reason:
                 self.errors[port.port_id] = reason
                 continue
-            if port.api:
-                port = self.resolve_api_nic(port)
-                if port is None:
-                    continue
+            resolved = self.resolve_api_nic(port) if port.api else self.check_row_nic(port)
+            if resolved is None:
+                continue
+            port = resolved
             owner = nics.get(port.nic)
             if owner is not None:
                 self.errors[port.port_id] = (f"NIC {port.vdev} of {port.userid} already "

@@ -70,13 +70,14 @@ def test_failed_attach_leaves_no_grant_for_the_next_tenant_of_the_vlan(zvm_stack
     assert holds_nothing_on_vsw1(stack, "LINUX05")
 
 
-def test_a_row_naming_a_missing_nic_gives_up_its_grant_when_the_port_goes(zvm_stack):
+def test_a_row_naming_a_missing_nic_is_refused_without_a_grant(zvm_stack):
     stack = zvm_stack()
     stack.guest("LINUX07")              # has NIC 1000 only
     net = tenant_network(stack, "tenant-d", 103)
     port = stack.port(net["id"], tenant_id="tenant-d")
     stack.hand_off("LINUX07", port["id"], vdev="0F00")
     stack.wait_status(port["id"], "ERROR")
+    assert "LINUX07" not in vsw1(stack)["grants"]
     stack.remove_row(port["id"])
     stack.delete(f"/ports/{port['id']}")
     wait_for(lambda: holds_nothing_on_vsw1(stack, "LINUX07", "0F00"), timeout=30,
@@ -99,3 +100,18 @@ def test_a_port_that_never_got_anything_leaves_no_record_once_deleted(zvm_stack)
     wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
              what="the deleted port's record dropped")
     assert holds_nothing_on_vsw1(stack, "LINUX07")
+
+
+def test_a_row_naming_a_valid_but_unknown_userid_gets_nothing(zvm_stack):
+    stack = zvm_stack()
+    stack.sim.control.add_node("ghost01", userid="GHOST01", hcp="zhcp1")  # no such guest
+    net = tenant_network(stack, "tenant-d", 105)
+    port = stack.port(net["id"], tenant_id="tenant-d")
+    stack.hand_off("GHOST01", port["id"])
+    stack.wait_status(port["id"], "ERROR")
+    assert "GHOST01" not in vsw1(stack)["grants"]
+    stack.remove_row(port["id"])
+    stack.delete(f"/ports/{port['id']}")
+    wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
+             what="the deleted port's record dropped")
+    assert "GHOST01" not in vsw1(stack)["grants"]

@@ -44,7 +44,8 @@ def test_vlan_port_is_granted_access_with_its_vlan_then_coupled_and_reported():
 
 def test_flat_port_is_granted_without_vlan_and_row_gets_minus_one():
     p = port("p1", vswitch="VSWFLAT", vlan=None)
-    result = plan(desired(p), observed(rows={"p1": row(p)}))
+    result = plan(desired(p), observed(guests=[guest("LINUX01", NicDef("1000"))],
+                                       rows={"p1": row(p)}))
     assert ops_of(result, GrantOp) == [GrantOp("VSWFLAT", "LINUX01", None, ())]
     assert ops_of(result, WriteSwitchRow) == [WriteSwitchRow("p1", "VSWFLAT", "-1")]
     assert result.outcomes["p1"].vlan is None and result.outcomes["p1"].porttype is None
@@ -64,7 +65,8 @@ def test_converged_state_plans_nothing():
 
 def test_logged_off_guest_is_coupled_in_the_directory_only():
     p = port("p1")
-    result = plan(desired(p), observed(guests=[guest("LINUX01", logged_on=False)],
+    result = plan(desired(p), observed(guests=[guest("LINUX01", NicDef("1000"),
+                                                     logged_on=False)],
                                        rows={"p1": row(p)}))
     assert not ops_of(result, CoupleLive)
     assert ops_of(result, CoupleDirectory)
@@ -73,7 +75,8 @@ def test_logged_off_guest_is_coupled_in_the_directory_only():
 
 def test_live_couple_reporting_logged_off_is_remembered():
     p = port("p1")
-    state = observed(rows={"p1": row(p)})
+    state = observed(guests=[guest("LINUX01", NicDef("1000"), logged_on=None)],
+                     rows={"p1": row(p)})
     first = plan(desired(p), state)
     couple = ops_of(first, CoupleLive)[0]
     after = apply(state, first, {couple: Result.LOGGED_OFF})
@@ -83,7 +86,7 @@ def test_live_couple_reporting_logged_off_is_remembered():
 
 def test_failed_operation_keeps_port_unreported_and_its_target_recorded_for_undo():
     p = port("p1")
-    state = observed(rows={"p1": row(p)})
+    state = observed(guests=[guest("LINUX01", NicDef("1000"))], rows={"p1": row(p)})
     first = plan(desired(p), state)
     grant = ops_of(first, GrantOp)[0]
     results = executed(first, [grant])
@@ -274,7 +277,9 @@ def test_a_grant_waits_for_the_read_of_a_guest_with_a_refused_port():
 
 def test_same_vlan_twice_on_one_guest_is_one_grant():
     p1, p2 = port("p1"), port("p2", vdev="1003", order=1)
-    result = plan(desired(p1, p2), observed(rows={"p1": row(p1), "p2": row(p2)}))
+    result = plan(desired(p1, p2), observed(guests=[guest("LINUX01", NicDef("1000"),
+                                                          NicDef("1003"))],
+                                            rows={"p1": row(p1), "p2": row(p2)}))
     grants = ops_of(result, GrantOp)
     assert grants == [GrantOp("VSWVLAN", "LINUX01", ACCESS, (100,))]
     assert grants[0].ports == ("p1", "p2")
@@ -301,7 +306,7 @@ def test_unknown_or_missing_vswitch_is_refused():
 
 def test_two_ports_on_one_nic_refuses_the_later():
     p1, p2 = port("p1"), port("p2", order=1)
-    result = plan(desired(p1, p2), observed())
+    result = plan(desired(p1, p2), observed(guests=[guest("LINUX01", NicDef("1000"))]))
     assert "already carries port p1" in result.outcomes["p2"].error
     assert result.outcomes["p1"].status == STATUS_ACTIVE
 
@@ -399,7 +404,8 @@ def test_dhcp_guest_ports_join_its_trunk_instead_of_conflicting():
     p2 = port("p2", userid="DHCPAGT", vdev="1003", vlan=101, order=1)
     result = plan(desired(p1, p2, dhcp_userid="DHCPAGT",
                           dhcp_vlans={"VSWVLAN": frozenset({150})}),
-                  observed(rows={"p1": row(p1), "p2": row(p2)}))
+                  observed(guests=[guest("DHCPAGT", NicDef("1000"), NicDef("1003"))],
+                           rows={"p1": row(p1), "p2": row(p2)}))
     assert GrantOp("VSWVLAN", "DHCPAGT", TRUNK, (100, 101, 150)) in result.ops
     assert result.outcomes["p2"].status == STATUS_ACTIVE
     assert result.outcomes["p2"].porttype == TRUNK

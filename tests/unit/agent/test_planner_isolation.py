@@ -129,3 +129,21 @@ def test_define_nic_failure_stops_grant_and_couples():
     assert isinstance(ops_of(first, DefineNicLive)[0], DefineNicLive)
     after = apply(state, first, results)
     assert after.vswitches["VSWVLAN"].grants == {} and not after.granted
+
+
+def test_a_handed_off_port_waits_for_its_guests_directory_before_any_grant():
+    p = port("p1", userid="GHOST01", vdev="1000", vlan=105)
+    step = plan(desired(p), observed(rows={"p1": row(p)}))
+    assert step.reads == {"GHOST01"} and step.deferred == {"p1"}
+    assert not step.zvm_ops
+
+
+def test_a_handed_off_port_naming_no_nic_of_the_directory_is_refused_without_a_grant():
+    missing = port("p1", userid="LINUX07", vdev="0F00", vlan=103)
+    ghost = port("p2", userid="GHOST01", vdev="1000", vlan=105, order=1)
+    state = observed(guests=[guest("LINUX07", NicDef("1000")), guest("GHOST01")],
+                     rows={"p1": row(missing), "p2": row(ghost)})
+    step = plan(desired(missing, ghost), state)
+    assert not ops_of(step, GrantOp)
+    assert step.outcomes["p1"].error == "NIC 0F00 is not defined in the directory of LINUX07"
+    assert step.outcomes["p2"].error == "NIC 1000 is not defined in the directory of GHOST01"
