@@ -14,7 +14,8 @@ strings):
   an unknown key column gives ``Unkown key x to t`` (sic).
 - ``tabch``: ``key=val[,k2=v2] t.col=val ...`` updates every matching row or
   inserts one (nothing when all values are empty); ``t.col=val ...`` alone
-  always inserts (duplicate primary key: ``DB error``, errorcode 4);
+  always inserts; an insert that repeats the table's primary key (``mac``
+  is keyed by ``node`` alone) fails with ``DB error``, errorcode 4;
   ``-d key=val t ...`` deletes every matching row.  One key spec per call:
   a later ``key=val`` argument fails the whole call with ``key=val not a
   valid table.column description`` (errorcode 1, nothing written).
@@ -267,29 +268,36 @@ class Tables:
             if unknown:
                 messages.append(error(f"DB error no such column: {unknown[0]}", "4"))
                 continue
-            if keys:
-                self._upsert(table, keys, values)
-            else:
-                failure = self._insert(table, values)
-                if failure:
-                    messages.append(failure)
+            failure = self._upsert(table, keys, values) if keys else self._insert(table, values)
+            if failure:
+                # tabutils.pm tabch rolls the table back and stops at the first DB error
+                messages.append(failure)
+                break
         return messages
 
-    @staticmethod
-    def _upsert(table: Table, keys: dict[str, str], values: dict[str, str]) -> None:
+    @classmethod
+    def _upsert(cls, table: Table, keys: dict[str, str], values: dict[str, str]
+                ) -> Message | None:
+        """Table.pm ``setAttribs``: update every row matching all the given key
+        columns, else insert one; the insert meets the table's primary key, so a
+        key spec naming a non-key column (``node=n,interface=i`` on ``mac``,
+        keyed by ``node`` alone) fails for a node that has a row (xcat-core 2.8.3
+        ``perl-xCAT/xCAT/Table.pm`` setAttribs, ``Schema.pm`` mac keys)."""
         matches = table.matching(keys)
         if matches:
             for n in matches:
                 for column, value in values.items():
                     table.set_value(n, column, value)
             table.changed()
-            return
+            return None
         if all(v == "" for v in values.values()):
-            return
-        table.insert({**keys, **values})
+            return None
+        return cls._insert(table, {**keys, **values})
 
     @staticmethod
     def _insert(table: Table, values: dict[str, str]) -> Message | None:
+        """INSERT; a duplicate primary key is DBD::SQLite's error (``DB error ...``,
+        errorcode 4, tabutils.pm ``tabch``).  A NULL key column never clashes."""
         key_values = {k: values.get(k) for k in table.keys}
         if all(v is not None for v in key_values.values()):
             if table.matching(key_values):

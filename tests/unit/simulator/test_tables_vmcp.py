@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from xcat.simulator import events
+from xcat.simulator.core import Simulator
 from xcat.simulator.tables import Tables
 from xcat.simulator.vmcp import Vmcp
 
@@ -94,3 +95,39 @@ def test_tabch_joined_argument_list_writes_one_row_or_nothing():
         {"error": ["DB error no such column: interface"], "errorcode": ["4"]}]
     assert tables["mac"].as_dicts()[0]["mac"] == "aa"
     assert tables.tabch([])[0]["data"][0] == "Usage: tabch"
+
+
+def test_mac_table_is_keyed_by_node_only():
+    """perl-xCAT Schema.pm: mac keys => [node].  A tabch keyed by node and interface
+    matches no row for another interface, so Table.pm setAttribs inserts, the
+    database refuses a second row for the node and tabutils reports ``DB error``
+    with errorcode 4; nothing is written."""
+    tables = Tables()
+    assert tables.tabch(["node=linux01,interface=1000", "mac.mac=fa:16:3e:00:00:01"]) == []
+    second = tables.tabch(["node=linux01,interface=1003", "mac.mac=fa:16:3e:00:00:02"])
+    assert second == [{"error": ["DB error UNIQUE constraint failed: mac.node"],
+                       "errorcode": ["4"]}]
+    assert tables["mac"].as_dicts() == [{"node": "linux01", "interface": "1000",
+                                         "mac": "fa:16:3e:00:00:01", "comments": None,
+                                         "disable": None}]
+    # a key spec naming the node alone updates its one row (the list syntax of Schema.pm)
+    assert tables.tabch(["node=linux01", "mac.mac=fa:16:3e:00:00:01|fa:16:3e:00:00:02!x"]) == []
+    assert tables["mac"].as_dicts()[0]["mac"] == "fa:16:3e:00:00:01|fa:16:3e:00:00:02!x"
+
+
+def test_switch_rows_of_one_node_differ_by_port():
+    """switch keys => [node, switch, port]: a node has one row per NIC (port)."""
+    tables = Tables()
+    for port, vdev in (("p1", "1000"), ("p2", "1003")):
+        assert tables.tabch([f"port={port}", "switch.node=linux01",
+                             f"switch.interface={vdev}"]) == []
+    assert [r["port"] for r in tables["switch"].as_dicts()] == ["p1", "p2"]
+
+
+def test_second_mac_row_on_the_mn_shell_fails_like_tabch():
+    """The client prints the error on stderr as ``Error: ...`` and exits 4."""
+    sim = Simulator()
+    out = sim.dsh("xcat", "/opt/xcat/sbin/tabch node=linux01,interface=1000 mac.mac=aa; "
+                          "/opt/xcat/sbin/tabch node=linux01,interface=1003 mac.mac=bb")
+    assert (out.status, out.stdout, out.stderr) == (
+        4, "", "Error: DB error UNIQUE constraint failed: mac.node\n")
