@@ -1,6 +1,14 @@
 """The simulator's WSGI application: ``/xcatws`` (with faults, latency and
 counters), ``/_sim`` (control plane), and state persistence after changes.
 
+Every ``/xcatws`` request runs as the CGI would behind Apache: zvmxcatws.cgi
+(xcatws.cgi at xcat-core tag 2.8.3, ccb66ff79: ``sendRequest`` reads until
+xcatd's ``serverdone``, ``sendResponseMsg`` then prints header and body) writes
+nothing before xcatd's last message, so when the request (its REST latency
+included) outlasts ``faults.cgi_timeout`` (Apache's ``Timeout``) the client
+gets Apache's 504 page at that moment while the request runs on to its end
+in its own thread: the commands complete and the state changes.
+
 Faults that need the socket (connection reset, silent timeout, truncated
 body) use ``environ["xcat.sim.socket"]``, which the simulator's own server
 provides; under another WSGI server they degrade to an HTTP 500/504.
@@ -11,7 +19,9 @@ import json
 import logging
 import socket
 import struct
+import threading
 import time
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from typing import Any, Callable, Iterable
 
 from xcat.simulator import rest
@@ -41,6 +51,12 @@ def _abort(environ: dict[str, Any], reset: bool) -> None:
     except OSError:
         pass
     raise AbortConnection()
+
+
+def _log_late_failure(future: Future) -> None:
+    """A request that failed after its client got the 504 (nobody else will see it)."""
+    if future.exception() is not None:
+        LOG.error("xcatws request failed after its CGI timeout", exc_info=future.exception())
 
 
 def classify(request: rest.Request) -> None:
@@ -124,6 +140,36 @@ class SimulatorApp:
         if self.store is not None:
             self.store.save_if_changed(self.sim)
 
+    def _handle(self, request: rest.Request, delay: float) -> Reply:
+        """The CGI's work: its latency, then the request against the model."""
+        if delay:
+            time.sleep(delay)
+        try:
+            reply = self.xcat.handle(request)
+        except HttpError as exc:
+            reply = Reply(exc.status, exc.body.encode("utf-8"), exc.content_type)
+        self._persist()
+        return reply
+
+    def _cgi(self, request: rest.Request, delay: float) -> Reply:
+        """:meth:`_handle` under Apache's ``Timeout`` (see the module docstring)."""
+        timeout = self.sim.faults.cgi_timeout
+        if timeout is None:
+            return self._handle(request, delay)
+        future: Future = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(self._handle(request, delay))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+                future.set_exception(exc)
+        threading.Thread(target=work, name="xcatws-cgi", daemon=True).start()
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.add_done_callback(_log_late_failure)
+            return Reply(504, rest.APACHE_504.encode("utf-8"), "text/html; charset=iso-8859-1")
+
     def _xcat(self, environ: dict[str, Any], body: bytes,
               start_response: Callable[..., Any]) -> Iterable[bytes]:
         sim = self.sim
@@ -140,8 +186,6 @@ class SimulatorApp:
                     _abort(environ, reset=True)
                 raise HttpError(503, "Service Unavailable")
             delay = faults.rest_delay()
-            if delay:
-                time.sleep(delay)
             rule = faults.take(("http_error", "reset", "timeout", "truncate", "non_json"), **info)
             if rule is not None and rule.kind == "http_error":
                 raise HttpError(rule.params["status"],
@@ -149,13 +193,9 @@ class SimulatorApp:
             if rule is not None and rule.kind == "reset":
                 _abort(environ, reset=True)
             if rule is not None and rule.kind == "timeout":
-                time.sleep(rule.params["seconds"])
+                time.sleep(delay + rule.params["seconds"])
                 _abort(environ, reset=False)
-            try:
-                reply = self.xcat.handle(request)
-            except HttpError as exc:
-                reply = Reply(exc.status, exc.body.encode("utf-8"), exc.content_type)
-            self._persist()
+            reply = self._cgi(request, delay)
             status = reply.status
             if rule is not None and rule.kind == "non_json":
                 reply = Reply(200, NON_JSON_BODY, "application/json")

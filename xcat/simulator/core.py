@@ -23,6 +23,25 @@ VMCP_PATHS = ("vmcp", "/sbin/vmcp", "/usr/sbin/vmcp")
 IP_PATHS = ("ip", "/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip")
 _FIRST_SMCLI = re.compile(r"(?:^|[\s;&|/])smcli\s+['\"]?([A-Za-z_]+)")
 
+# xdsh builds ONE string, "export NODE=<node>; " + pre-command + command + post-command,
+# and execs ssh with it as the last argument (xcat-core tag 2.8.3, ccb66ff79:
+# perl-xCAT/xCAT/DSHCLI.pm fork_fanout_dsh and config_dsh, xCAT/SSH.pm
+# remote_shell_command).  The pre-command sets the MN's locale (the output of
+# /usr/bin/locale, here en_US.UTF-8; DSH_PATH unset adds no PATH); the post-command
+# echoes the exit status.  Linux refuses an argument of MAX_ARG_STRLEN bytes or more,
+# its NUL included (include/uapi/linux/binfmts.h: 32 pages): exec fails with E2BIG.
+MAX_ARG_STRLEN = 131072
+_LOCALE_NAMES = ("LANG", "LANGUAGE", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE",
+                 "LC_MONETARY", "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS",
+                 "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION")
+XDSH_PRE_COMMAND = ("export LANG=en_US.UTF-8 LANGUAGE= "
+                    + " ".join(f'{name}="en_US.UTF-8"' for name in _LOCALE_NAMES[2:])
+                    + " LC_ALL= PERL_BADLANG=0 ; ")
+XDSH_POST_COMMAND = '; export DSH_TARGET_RC=$?; echo ":DSH_TARGET_RC=${DSH_TARGET_RC}:"'
+# What the exec-failed child of fork_output_for_commands reports (DSHCLI.pm: the -4
+# branch, "Cannot redirect STDOUT, error= $!"); the target then counts as failed.
+XDSH_E2BIG = "Cannot redirect STDOUT, error= Argument list too long"
+
 
 def first_command(command: str) -> str | None:
     """What a dsh command mostly does, for counters: its first smcli function,
@@ -32,6 +51,19 @@ def first_command(command: str) -> str | None:
         return match.group(1)
     words = command.split()
     return words[0][:40] if words else None
+
+
+def xdsh_argument(node: str, command: str) -> str:
+    """The one string xdsh hands to ssh for ``command`` on ``node``; like DSHCLI it
+    first strips trailing blanks, then one trailing ``;``."""
+    body = command.rstrip()
+    body = body[:-1] if body.endswith(";") else body
+    return f"export NODE={node}; {XDSH_PRE_COMMAND}{body}{XDSH_POST_COMMAND}"
+
+
+def exec_accepts(argument: str) -> bool:
+    """Whether Linux execs a program with ``argument`` (bytes plus NUL within MAX_ARG_STRLEN)."""
+    return len(argument.encode("utf-8", errors="surrogateescape")) < MAX_ARG_STRLEN
 
 
 class NodeFiles(dict):

@@ -6,6 +6,7 @@ Configured through ``POST /_sim/faults`` (JSON) or :meth:`Faults.configure`:
 {"rest_latency": {"fixed": 0.2, "jitter": 0.05},   # seconds per /xcatws request
  "smcli_latency": 0.05,                            # per smcli (SMAPI) call
  "smapi_workers": 2,                               # concurrent SMAPI calls; more queue
+ "cgi_timeout": 60,                                # Apache Timeout; null: none
  "rules": [
    {"kind": "http_error", "status": 503, "count": 2, "match": {"resource": "nodes/dsh"}},
    {"kind": "truncate", "match": {"table": "switch"}},     # half the body, then close
@@ -24,6 +25,9 @@ function of a dsh command).  ``count`` (default unlimited) is decremented on
 every hit and the rule disappears at 0; ``probability`` (default 1) uses the
 simulator's seeded random generator, as does latency jitter, so the same seed
 gives the same sequence.
+
+``cgi_timeout`` is Apache's ``Timeout`` in front of the CGI: 60 s unless set
+(:data:`DEFAULT_CGI_TIMEOUT`), also after :meth:`Faults.clear`; see ``app.py``.
 """
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ from typing import Any
 KINDS = ("http_error", "truncate", "non_json", "reset", "timeout", "outage", "smapi",
          "dsh_unreachable")
 MATCH_KEYS = ("method", "resource", "table", "node", "function")
+# Apache httpd 2.4 DEFAULT_TIMEOUT (include/httpd.h, tag 2.4.6, 7650f0ca8); RHEL 6's
+# httpd 2.2 ships "Timeout 60" in httpd.conf (2.2's compiled-in default is 300).
+DEFAULT_CGI_TIMEOUT = 60.0
 
 
 class FaultError(ValueError):
@@ -99,6 +106,7 @@ class Faults:
         self.smcli_latency = Latency()
         self.smapi_workers: int | None = None
         self._workers = None
+        self.cgi_timeout: float | None = DEFAULT_CGI_TIMEOUT
         self.rules: list[Rule] = []
         self._next_id = 1
 
@@ -107,7 +115,8 @@ class Faults:
         """Apply a JSON fault specification (validated entirely before anything changes)."""
         if not isinstance(spec, dict):
             raise FaultError("faults: expected a JSON object")
-        unknown = set(spec) - {"rest_latency", "smcli_latency", "smapi_workers", "rules"}
+        unknown = set(spec) - {"rest_latency", "smcli_latency", "smapi_workers", "cgi_timeout",
+                               "rules"}
         if unknown:
             raise FaultError(f"faults: unknown key {sorted(unknown)[0]!r}")
         rest = _latency(spec["rest_latency"], "rest_latency") if "rest_latency" in spec else None
@@ -117,6 +126,9 @@ class Faults:
         if workers is not ... and workers is not None:
             if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
                 raise FaultError("smapi_workers: expected a positive integer or null")
+        cgi_timeout = spec.get("cgi_timeout", ...)
+        if cgi_timeout is not ... and cgi_timeout is not None:
+            cgi_timeout = _number(cgi_timeout, "cgi_timeout", minimum=0.001)
         rules_spec = spec.get("rules", [])
         if not isinstance(rules_spec, list):
             raise FaultError("rules: expected a list")
@@ -126,6 +138,8 @@ class Faults:
                 self.rest_latency = rest
             if smcli is not None:
                 self.smcli_latency = smcli
+            if cgi_timeout is not ...:
+                self.cgi_timeout = cgi_timeout
             if workers is not ...:
                 self.smapi_workers = workers
                 self._workers = threading.BoundedSemaphore(workers) if workers else None
@@ -200,6 +214,7 @@ class Faults:
             self.smcli_latency = Latency()
             self.smapi_workers = None
             self._workers = None
+            self.cgi_timeout = DEFAULT_CGI_TIMEOUT
             self.rules = []
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,6 +223,7 @@ class Faults:
             return {"rest_latency": self.rest_latency.to_dict(),
                     "smcli_latency": self.smcli_latency.to_dict(),
                     "smapi_workers": self.smapi_workers,
+                    "cgi_timeout": self.cgi_timeout,
                     "rules": [r.to_dict() for r in self.rules]}
 
     # ------------------------------------------------------------------ use

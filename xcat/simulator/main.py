@@ -2,7 +2,7 @@
 
 ```
 xcat-zvm-simulator --listen 127.0.0.1:8443 [--tls-cert F --tls-key F]
-                   [--state FILE] [--scenario FILE] [--seed N]
+                   [--state FILE] [--scenario FILE] [--seed N] [--cgi-timeout SECONDS]
 ```
 
 When it is ready it prints exactly one line on stdout,
@@ -19,6 +19,7 @@ import sys
 import threading
 from typing import Sequence
 
+from xcat.simulator.faults import DEFAULT_CGI_TIMEOUT
 from xcat.simulator.scenario import ScenarioError
 from xcat.simulator.server import SimulatorServer, build
 from xcat.simulator.state import StateError
@@ -29,6 +30,16 @@ def _listen(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
     return host.strip("[]"), int(port)
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value or None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,6 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--state", help="persist the simulated host in this file across restarts")
     p.add_argument("--scenario", help="scenario file (YAML or JSON); default: the bundled one")
     p.add_argument("--seed", type=int, default=0, help="seed of fault probabilities and jitter")
+    p.add_argument("--cgi-timeout", type=_seconds, default=DEFAULT_CGI_TIMEOUT,
+                   help="Apache's Timeout in front of the xCAT CGI: a longer /xcatws request "
+                        "gets a 504 while it runs on (default 60; 0: none)")
     return p
 
 
@@ -53,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         sim, store = build(args.scenario, args.seed, args.state)
+        sim.faults.cgi_timeout = args.cgi_timeout
         host, port = args.listen
         tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
         server = SimulatorServer(sim, host, port, tls=tls, store=store)

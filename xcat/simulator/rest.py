@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
-from xcat.simulator import events
-from xcat.simulator.core import Simulator, first_command
+from xcat.simulator import dshcore, events
+from xcat.simulator.core import (XDSH_E2BIG, Simulator, exec_accepts, first_command,
+                                 xdsh_argument)
 from xcat.simulator.tables import Message, error
 
-CHUNK = 4096
 PREFIX = "/xcatws"
 
 
@@ -76,32 +76,12 @@ class Reply:
 
 _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized",
             403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            408: "Request Timeout", 500: "Internal Server Error", 503: "Service Unavailable"}
+            408: "Request Timeout", 500: "Internal Server Error", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
 
 
 def status_line(status: int) -> str:
     return f"{status} {_REASONS.get(status, 'Error')}"
-
-
-def prefixed_chunks(node: str, text: str) -> list[str]:
-    """xdsh output: read in 4096-byte pieces; a line cut by a piece boundary is
-    held back and completed by the next piece (DSHCore's write buffer), so each
-    chunk holds whole lines, every one prefixed ``<node>: ``, joined by ``\\n``,
-    without the trailing newline."""
-    data = text.encode("utf-8")
-    chunks = []
-    partial = b""
-    for start in range(0, len(data), CHUNK):
-        piece = partial + data[start:start + CHUNK]
-        complete, sep, partial = piece.rpartition(b"\n")
-        if not sep:
-            partial = piece
-            continue
-        lines = complete.decode("utf-8", errors="replace").split("\n")
-        chunks.append("\n".join(f"{node}: {line}" for line in lines))
-    if partial:
-        chunks.append(f"{node}: {partial.decode('utf-8', errors='replace')}")
-    return chunks
 
 
 def envelope(messages: list[Message]) -> bytes:
@@ -135,6 +115,16 @@ APACHE_500 = ("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head
               "<title>500 Internal Server Error</title>\n</head><body>\n"
               "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error or\n"
               "misconfiguration and was unable to complete\nyour request.</p>\n</body></html>\n")
+
+
+# Apache's own page for a CGI that printed no header within ``Timeout``: mod_cgi's read
+# times out, util_script.c answers HTTP_GATEWAY_TIME_OUT ("Script timed out before
+# returning headers"), http_protocol.c renders it (httpd tag 2.4.6, 7650f0ca8; 2.2.15
+# cad4926fd does the same); ServerSignature is off by default.
+APACHE_504 = ("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
+              "<title>504 Gateway Timeout</title>\n</head><body>\n<h1>Gateway Timeout</h1>\n"
+              "<p>The gateway did not receive a timely response\nfrom the upstream server or "
+              "application.</p>\n</body></html>\n")
 
 
 def perl_words(strings: list[str]) -> list[str]:
@@ -349,12 +339,15 @@ class XcatRest:
         if not command:
             raise HttpError(400, "No command was supplied.")
         request.info["function"] = first_command(command)
+        if not exec_accepts(xdsh_argument(node, command)):
+            # ssh is never started (exec fails with E2BIG), whatever the node's state
+            return [{"error": [XDSH_E2BIG], "errorcode": ["1"]}, {"errorcode": ["1"]}]
         result = self.sim.dsh(node, command)
         messages: list[Message] = []
         if result.stdout:
-            messages.append({"data": prefixed_chunks(node, result.stdout)})
+            messages.append({"data": dshcore.stdout_chunks(node, result.stdout, result.status)})
         if result.stderr:
-            messages.append({"error": prefixed_chunks(node, result.stderr),
+            messages.append({"error": dshcore.stderr_chunks(node, result.stderr),
                              "NoErrorPrefix": ["1"], "errorcode": ["0"]})
         messages.append({"errorcode": ["1" if result.status else "0"]})
         return messages
