@@ -161,13 +161,19 @@ def parse_envelope(status: int, body: bytes | str) -> Envelope:
     return Envelope(status=status, messages=tuple(messages))
 
 
-XDSH_CHUNK = 4096
-
-
 def split_chunks(chunks: list[str]) -> list[str]:
-    """Lines of output that xCAT delivered as chunks (each chunk: lines joined by newlines)."""
+    """Lines of output that xCAT delivered as chunks.
+
+    xdsh (perl-xCAT ``DSHCore.pm`` pipe_handler_buffer, xcat2/xcat-core
+    7733d16f8de0) reads the output 4 KiB at a time but holds back an unfinished
+    line until the next read completes it, so every chunk is whole lines joined
+    by newlines: a chunk never ends inside a line. A read that held only xdsh's
+    exit-status marker leaves an empty chunk, which is no line at all.
+    """
     lines: list[str] = []
     for chunk in chunks:
+        if not chunk:
+            continue
         if chunk.endswith("\n"):
             chunk = chunk[:-1]
         lines.extend(chunk.split("\n"))
@@ -175,28 +181,8 @@ def split_chunks(chunks: list[str]) -> list[str]:
 
 
 def output_lines(chunks: list[str], node: str) -> list[str]:
-    """The command's output lines from xdsh chunks, prefixes removed, split lines rejoined.
-
-    xdsh reads output in 4096-byte pieces and prefixes every line of a piece,
-    so a line crossing a piece boundary arrives as two prefixed lines. A piece
-    whose unprefixed text is exactly 4096 bytes ended inside a line (a piece
-    that ended at a newline holds 4095 bytes plus the dropped newline): its
-    last line is joined with the next piece's first line.
-    """
-    lines: list[str] = []
-    continues = False
-    for index, chunk in enumerate(chunks):
-        if chunk.endswith("\n"):
-            chunk = chunk[:-1]
-        piece = strip_prefix(chunk.split("\n"), node)
-        if continues and lines:
-            lines[-1] += piece[0]
-            piece = piece[1:]
-        lines.extend(piece)
-        text = "\n".join(strip_prefix(chunk.split("\n"), node))
-        continues = (index + 1 < len(chunks)
-                     and len(text.encode("utf-8")) == XDSH_CHUNK)
-    return lines
+    """The command's output lines from xdsh chunks, ``"<node>: "`` prefixes removed."""
+    return strip_prefix(split_chunks(chunks), node)
 
 
 def strip_prefix(lines: list[str], node: str) -> list[str]:

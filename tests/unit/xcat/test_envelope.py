@@ -1,10 +1,13 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xcat.envelope import (CommandResult, Envelope, command_result, parse_envelope, split_chunks,
-                           strip_prefix)
+from xcat.envelope import (CommandResult, Envelope, command_result, output_lines, parse_envelope,
+                           split_chunks, strip_prefix)
 from xcat.errors import CommandError, NodeUnreachableError
+from xcat.simulator import dshcore
 
 # Reference xcat-rest-api.md §3: raw v1 envelope with stderr (reconstructed from nova tests).
 RAW_WITH_STDERR = {"data": [
@@ -92,22 +95,60 @@ def test_success_passes_check():
     assert result.check() is result and result.stdout_lines == []
 
 
-def xdsh_chunks(node, text, size=4096):
-    """xdsh's chunking as the reference describes it (pieces of <= 4096 bytes)."""
-    data = text.encode()
-    out = []
-    for start in range(0, len(data), size):
-        lines = data[start:start + size].decode().split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        out.append("\n".join(f"{node}: {line}" for line in lines))
-    return out
+def test_a_chunk_of_exactly_4096_bytes_is_not_glued_to_the_next():
+    # DSHCore can send a chunk whose text is 4,096 bytes (a held-back line plus the
+    # next read up to its last newline); its last line is still complete.
+    chunks = ["zhcp: " + "A" * 99, "zhcp: " + "B" * 4096, "zhcp: " + "C" * 4000]
+    assert output_lines(chunks, "zhcp") == ["A" * 99, "B" * 4096, "C" * 4000]
 
 
-@pytest.mark.parametrize("line_length", [10, 99, 4095, 4096, 5000])
-def test_lines_split_across_4k_pieces_are_rejoined(line_length):
-    from xcat.envelope import output_lines
-    lines = [f"{i:05d}" + "x" * (line_length - 5) for i in range(600 if line_length < 100 else 60)]
-    chunks = xdsh_chunks("zhcp", "\n".join(lines) + "\n")
-    assert len(chunks) > 1
-    assert output_lines(chunks, "zhcp") == lines
+def test_the_empty_string_of_a_marker_only_read_is_no_line():
+    assert output_lines(["zhcp: a\nzhcp: b", "zhcp: ", ""], "zhcp") == ["a", "b", ""]
+
+
+# Lines as zHCP prints them: ASCII, blanks, batch markers, non-ASCII, and long lines.
+_LINE = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=120),
+    st.text(st.sampled_from("xy:-"), min_size=3000, max_size=9000),
+    st.just(""),
+)
+
+
+def _reads(data: bytes, sizes: list[int]) -> list[bytes]:
+    """``data`` cut as sysread may return it: pieces of 1..4096 bytes."""
+    reads, start, index = [], 0, 0
+    while start < len(data):
+        size = sizes[index % len(sizes)]
+        reads.append(data[start:start + size])
+        start, index = start + size, index + 1
+    return reads
+
+
+def _dsh_chunks(lines: list[str], sizes: list[int]) -> list[str]:
+    data = "".join(line + "\n" for line in lines).encode() + dshcore.target_rc_marker(0)
+    return dshcore.buffered_chunks("zhcp: ", _reads(data, sizes))
+
+
+_SIZES = st.lists(st.integers(1, dshcore.READ_SIZE), min_size=1, max_size=8)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_LINE.filter(bool), max_size=25), _SIZES)
+def test_any_output_split_into_dshcore_chunks_parses_back_to_its_lines(lines, sizes):
+    assert output_lines(_dsh_chunks(lines, sizes), "zhcp") == lines
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_LINE, max_size=25), _SIZES)
+def test_with_blank_lines_only_blank_lines_that_end_a_read_can_go_missing(lines, sizes):
+    parsed = output_lines(_dsh_chunks(lines, sizes), "zhcp")
+    assert [line for line in parsed if line] == [line for line in lines if line]
+    remaining = iter(lines)
+    assert all(any(line == candidate for candidate in remaining) for line in parsed)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_LINE.filter(bool), min_size=1, max_size=25))
+def test_the_simulator_reply_parses_back_to_the_lines(lines):
+    text = "\n".join(lines) + "\n"
+    assert output_lines(dshcore.stdout_chunks("zhcp", text, 1), "zhcp") == lines
