@@ -25,6 +25,27 @@ None. A batch that xCAT could not run at all raises
 HTTP failures raise the client's errors. Stderr cannot be attributed to one
 command, so every failed outcome carries the batch's stderr lines.
 
+**Size.** xdsh hands the whole script to ssh as ONE exec argument, after
+``export NODE=<node>; `` and its locale pre-command and before its
+``DSH_TARGET_RC`` post-command; Linux refuses an argument of 131,072 bytes
+(MAX_ARG_STRLEN, with its NUL) and then nothing runs.  A batch ends before
+its script (markers and guard lines included, measured on the script
+actually built) exceeds :data:`MAX_SCRIPT_BYTES`, which leaves
+:data:`XDSH_MARGIN` bytes for what xdsh adds, whatever ``batch_size`` says.
+
+**Duration.** The xCAT MN's web tier answers only when xcatd is done, and
+Apache ends a request after its ``Timeout`` (60 s by default) while the
+commands go on.  With ``expected_seconds`` (a per-command estimate) and
+``max_seconds``, a batch also ends before its estimated duration exceeds
+``max_seconds`` (a batch holds at least one command).
+
+**Unknown outcome.** When a non-idempotent batch request fails after it may
+have reached the xCAT MN (a timeout, a reset once sent, HTTP 5xx such as
+Apache's 504, an unreadable reply), its commands may have run, may still be
+running, or not: :class:`BatchOutcomeUnknown` carries the outcomes of the
+earlier batches, the indexes of the unknown one, and its estimated duration.
+Nothing is retried: the caller must wait and re-read the state.
+
 ``idempotent=True`` lets the client retry a batch whose request may have
 reached the server (only pass it when every command is idempotent).
 
@@ -50,15 +71,49 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from xcat import smcli
-from xcat.errors import CommandError, NodeUnreachableError, SmapiError
+from xcat.errors import (CommandError, NodeUnreachableError, SmapiError, XcatConnectionError,
+                         XcatError, XcatRequestError)
 from xcat.outcomes import Outcome, classify
 from xcat.smcli_parsers import parse_failure
 
 DEFAULT_BATCH_SIZE = 500
 SKIPPED_STATUS = "S"
+# Linux include/uapi/linux/binfmts.h: the longest exec argument, its NUL included.
+MAX_ARG_STRLEN = 131072
+# What xdsh adds around the script (perl-xCAT/xCAT/DSHCLI.pm, xcat-core tag 2.8.3,
+# ccb66ff79: "export NODE=<node>; ", the locale pre-command (~400 bytes), an
+# optional "export PATH=<DSH_PATH>;" and the ~70-byte post-command), with room to spare.
+XDSH_MARGIN = 8192
+MAX_SCRIPT_BYTES = MAX_ARG_STRLEN - XDSH_MARGIN
+
+SecondsEstimate = Callable[[Sequence[str]], float]
+
+
+class BatchOutcomeUnknown(XcatError):
+    """A batch request failed after it may have reached the xCAT MN: the commands
+    at ``unknown`` may have run (or still be running, for about ``seconds``)."""
+
+    def __init__(self, node: str, outcomes: list["CommandOutcome"], unknown: range,
+                 seconds: float | None, cause: XcatError):
+        self.node = node
+        self.outcomes = outcomes
+        self.unknown = unknown
+        self.seconds = seconds
+        self.cause = cause
+        super().__init__(f"{node}: outcome of commands {unknown.start}-{unknown.stop - 1} "
+                         f"unknown (not re-run): {cause}")
+
+
+def may_have_run(exc: XcatError) -> bool:
+    """Whether a failed request may have reached xcatd (so its commands may have run)."""
+    if isinstance(exc, XcatConnectionError):
+        return exc.request_sent
+    # a 4xx (auth, unknown node, bad request) is refused before xdsh runs; a 5xx or an
+    # unreadable 200 may come after it ran
+    return isinstance(exc, XcatRequestError) and not 400 <= exc.status < 500
 
 
 @dataclass(frozen=True)
@@ -210,7 +265,7 @@ def interpret(index: int, argv: Sequence[str], exit_status: int | None,
         target = argv[argv.index("-T") + 1] if "-T" in argv[:-1] else None
         result.error = SmapiError(function or argv[0], rc, rs, description, target=target,
                                   node=node)
-        result.outcome = classify(function, rc, rs)
+        result.outcome = classify(function, rc, rs, argv)
         if result.outcome.succeeded:
             result.error = None
     elif exit_status == 0:
@@ -222,25 +277,85 @@ def interpret(index: int, argv: Sequence[str], exit_status: int | None,
     return result
 
 
+def script_fits(script: str) -> bool:
+    """Whether xdsh can run ``script`` with room for what it adds (see the module docstring)."""
+    return len(script.encode("utf-8", errors="surrogateescape")) <= MAX_SCRIPT_BYTES
+
+
+def seconds_limit(vectors: Sequence[Sequence[str]], start: int, stop: int,
+                  expected_seconds: SecondsEstimate | None,
+                  max_seconds: float | None) -> int:
+    """The end of the longest run of commands from ``start`` (before ``stop``, at least
+    one) whose estimated duration stays within ``max_seconds``."""
+    if expected_seconds is None or max_seconds is None:
+        return stop
+    total = 0.0
+    for end in range(start, stop):
+        total += expected_seconds(vectors[end])
+        if total > max_seconds and end > start:
+            return end
+    return stop
+
+
+def next_batch(vectors: Sequence[Sequence[str]], guards: Sequence[Guard] | None,
+               start: int, stop: int, token: str, marked: Sequence[str]) -> tuple[int, str]:
+    """``(end, script)`` of the longest batch ``vectors[start:end]`` (``end <= stop``)
+    whose script fits; the script's size grows with ``end``, so a binary search on the
+    scripts actually built finds it."""
+    def script(end: int) -> str:
+        return build_script(vectors[start:end], token,
+                            None if guards is None else guards[start:end], marked)
+    fits, best = start + 1, script(start + 1)
+    if not script_fits(best):
+        raise ValueError(f"command {start}: too long for one dsh request "
+                         f"({MAX_SCRIPT_BYTES} bytes)")
+    candidate = script(stop)
+    if script_fits(candidate):
+        return stop, candidate
+    too_long = stop
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        text = script(middle)
+        if script_fits(text):
+            fits, best = middle, text
+        else:
+            too_long = middle
+    return fits, best
+
+
 def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
               batch_size: int = DEFAULT_BATCH_SIZE, idempotent: bool = False,
-              guards: Sequence[Guard] | None = None) -> list[CommandOutcome]:
-    """Run ``commands`` on ``node`` in as few dsh requests as ``batch_size`` allows."""
+              guards: Sequence[Guard] | None = None,
+              expected_seconds: SecondsEstimate | None = None,
+              max_seconds: float | None = None) -> list[CommandOutcome]:
+    """Run ``commands`` on ``node`` in as few dsh requests as ``batch_size``, the
+    script size and ``max_seconds`` allow (see the module docstring)."""
     if batch_size < 1:
         raise ValueError("batch_size: must be >= 1")
     if guards is not None and len(guards) != len(commands):
         raise ValueError("guards: one per command")
     vectors = [list(argv) for argv in commands]
-    for argv in vectors:
-        smcli.render(argv)  # validate every command before sending anything
+    probe = make_token()
+    for index in range(len(vectors)):  # validate every command before sending anything
+        next_batch(vectors, guards, index, index + 1, probe, ())
     outcomes: list[CommandOutcome] = []
-    for start in range(0, len(vectors), batch_size):
-        chunk = vectors[start:start + batch_size]
+    start = 0
+    while start < len(vectors):
         token = make_token()
-        chunk_guards = None if guards is None else guards[start:start + batch_size]
-        script = build_script(chunk, token, chunk_guards,
-                              marked=_marked_keys(outcomes, guards))
-        result = client.dsh(node, script, idempotent=idempotent)
+        stop = seconds_limit(vectors, start, min(len(vectors), start + batch_size),
+                             expected_seconds, max_seconds)
+        end, script = next_batch(vectors, guards, start, stop, token,
+                                 _marked_keys(outcomes, guards))
+        chunk = vectors[start:end]
+        try:
+            result = client.dsh(node, script, idempotent=idempotent)
+        except XcatError as exc:
+            if idempotent or not may_have_run(exc):
+                raise
+            seconds = None if expected_seconds is None else sum(
+                expected_seconds(argv) for argv in chunk)
+            raise BatchOutcomeUnknown(node, outcomes, range(start, end), seconds,
+                                      exc) from exc
         finished, leftover = split_output(result.stdout_lines, token, len(chunk))
         if not finished and result.exit_status not in (0, None):
             if result.unreachable:
@@ -261,6 +376,7 @@ def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
             else:
                 lines = leftover if offset == len(finished) else []
                 outcomes.append(interpret(index, argv, None, lines, stderr, node))
+        start = end
     return outcomes
 
 
