@@ -10,7 +10,8 @@ grant, couple and set the VLAN.  ``detach`` reverses it and is idempotent.
 xCAT round trips of one attach: one tabdump of ``zvm`` (userid -> node), one
 tabdump of ``switch`` (vdevs and ports already handed over), one dsh batch
 reading ``q vmlan``, the directory and the logon state, one dsh batch
-defining the NIC, and one PUT per table row.
+defining the NIC, one tabdump of ``mac`` (the guest's NICs share its one row,
+keyed by node) and one PUT per table row.
 """
 from __future__ import annotations
 
@@ -232,8 +233,7 @@ class NicTool:
         nic_vdevs = sorted({row.interface for row in rows if row.interface} | (
             {vdev} if vdev else set()))
         for nic in nic_vdevs:
-            tables.tabch_delete(self.xcat, "switch", [{"node": node, "interface": nic}])
-            tables.tabch_delete(self.xcat, "mac", [{"node": node, "interface": nic}])
+            tables.remove_nic_rows(self.xcat, node, nic)
         commands = [cmd for nic in nic_vdevs
                     for cmd in (smcli.adapter_delete(userid, nic), smcli.adapter_delete_dm(userid, nic))]
         failed = [o for o in batch.run_batch(self.xcat, self.zhcp_node, commands)

@@ -15,6 +15,8 @@ Public API::
     switch_handoff_rows(client, zhcp_node) -> list[SwitchRow]   # the agent's rows
     set_switch_binding(client, bindings)                        # [(port, vswitch, vlan or None)]
     add_nic_rows(client, node, vdev, mac, port, zhcp_node)      # nova-style mac + switch rows
+    remove_nic_rows(client, node, vdev)                         # one NIC's, others' MACs kept
+    with_nic_mac(row, node, vdev, mac) / without_nic_mac(row, vdev) -> mac row values
     remove_node_rows(client, node, tables=("mac", "switch"))
 
 tabdump parsing follows the header line ``#col1,col2,...``, so extra columns
@@ -37,6 +39,7 @@ own exit status.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Iterable, Mapping, Sequence, TypeVar
 
@@ -284,7 +287,8 @@ def _assignments(table: str, values: Mapping[str, str], where: str) -> list[str]
     words = []
     for col, val in values.items():
         col = zvm_names.xcat_identifier(col, f"{where} column")
-        words.append(f"{table}.{col}={zvm_names.table_value(val, f'{where} {col}')}")
+        check = mac_list_value if (table, col) == ("mac", "mac") else zvm_names.table_value
+        words.append(f"{table}.{col}={check(val, f'{where} {col}')}")
     return words
 
 
@@ -398,19 +402,35 @@ def set_switch_binding(client, bindings: Iterable[tuple[str, str, int | None]], 
 
 
 def add_nic_rows(client, node: str, vdev: str, mac: str, port: str, zhcp_node: str) -> None:
-    """Hand a NIC over the nova-zvm way: a ``mac`` row and a ``switch`` row (2 PUTs)."""
+    """Hand a NIC over the nova-zvm way: its MAC in the node's ``mac`` row and a
+    ``switch`` row (one GET, 2 PUTs)."""
     node = zvm_names.xcat_node(node, "node")
     vdev = zvm_names.nic_vdev(vdev, "vdev")
-    octets = zvm_names.mac_octets(mac, "mac")
-    mac_text = ":".join(o.lower() for o in octets)
     zhcp_node = zvm_names.xcat_node(zhcp_node, "zhcp_node")
+    mac = mac_text(mac)
     port = zvm_names.table_value(port, "port")
     if not port:
         raise ValueError("port: must not be empty")
-    tabch_upsert(client, "mac", [({"node": node, "interface": vdev},
-                                  {"mac": mac_text, "comments": zhcp_node})])
+    values = with_nic_mac(mac_rows_by_node(client).get(node), node, vdev, mac)
+    tabch_upsert(client, "mac", [({"node": node}, {**values, "comments": zhcp_node})])
     tabch_upsert(client, "switch", [({"node": node, "interface": vdev},
                                      {"port": port, "comments": zhcp_node})])
+
+
+def remove_nic_rows(client, node: str, vdev: str) -> None:
+    """Take one NIC's rows away: its ``switch`` row and its MAC from the node's
+    ``mac`` row (the row goes with the node's last MAC); other NICs keep theirs."""
+    node = zvm_names.xcat_node(node, "node")
+    vdev = zvm_names.nic_vdev(vdev, "vdev")
+    tabch_delete(client, "switch", [{"node": node, "interface": vdev}])
+    row = mac_rows_by_node(client).get(node)
+    if row is None:
+        return
+    values = without_nic_mac(row, vdev)
+    if values is None:
+        tabch_delete(client, "mac", [{"node": node}])
+    else:
+        tabch_upsert(client, "mac", [({"node": node}, values)])
 
 
 def remove_node_rows(client, node: str, tables: Sequence[str] = ("mac", "switch")) -> None:
@@ -418,3 +438,125 @@ def remove_node_rows(client, node: str, tables: Sequence[str] = ("mac", "switch"
     node = zvm_names.xcat_node(node, "node")
     for table in tables:
         tabch_delete(client, table, [{"node": node}])
+
+
+# -- the mac table: one row per node, the MACs of all its NICs in one value ---------------------------------
+# perl-xCAT Schema.pm (xcat-core 2.8.3): the mac table is keyed by node alone, and
+# mac.mac is "a '|' delimited string of 'mac address!hostname'", the first MAC bound
+# to the node name; xCAT's own VM plugins keep further NICs' MACs that way
+# (VMCommon.pm: "|<mac>!*NOIP*") and dhcp.pm reads it by splitting on '|' and '!'.
+# nova-zvm (networkop.py create_nic, 2e3d781d) deleted the node's row before
+# inserting each NIC's, so only the last NIC's MAC survived.  Here the first MAC is
+# that of the NIC named by mac.interface, as nova writes a one-NIC row; every other
+# MAC is named "<node>-<vdev>" (Schema.pm's own example names one "node6-eth1"), so
+# one NIC's MAC can be taken out and the others' kept.
+NOVA_PLACEHOLDER_INTERFACE = "fake"   # nova-zvm config_xcat_mac: mac 00:00:00:00:00:00
+_MAC_ENTRY_RE = re.compile(r"(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}(?:![A-Za-z0-9._*-]{1,128})?")
+
+
+@dataclass(frozen=True)
+class MacEntry:
+    mac: str
+    name: str | None = None
+
+    def text(self) -> str:
+        return self.mac if self.name is None else f"{self.mac}!{self.name}"
+
+
+def mac_text(mac: str, field: str = "mac") -> str:
+    """A MAC as xCAT's tables hold it: lower case, ``:`` between octets."""
+    return ":".join(o.lower() for o in zvm_names.mac_octets(mac, field))
+
+
+def parse_mac_list(value: str | None, field: str = "mac list") -> list[MacEntry]:
+    """``mac1|mac2!name2|...`` as entries; anything else is a ValueError."""
+    if not value:
+        return []
+    entries = []
+    for text in value.split("|"):
+        if not _MAC_ENTRY_RE.fullmatch(text):
+            raise ValueError(f"{field}: {value!r} is not an xCAT mac list "
+                             "(mac[!name] entries joined by '|')")
+        mac, _, name = text.partition("!")
+        entries.append(MacEntry(mac, name or None))
+    return entries
+
+
+def mac_list_value(value: object, field: str = "mac") -> str:
+    """A ``mac.mac`` value to write: a valid mac list (shell-quoted like every value)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field}: {value!r} is not an xCAT mac list")
+    parse_mac_list(value, field)
+    return value
+
+
+def _entry_vdev(name: str | None, node: str | None) -> str | None:
+    """The vdev of an entry named ``<node>-<vdev>``; None for other names (``*NOIP*``)."""
+    prefix = f"{node}-"
+    if not name or not name.startswith(prefix):
+        return None
+    try:
+        return zvm_names.nic_vdev(name[len(prefix):])
+    except ValueError:
+        return None
+
+
+def _row_nics(row: MacRow | None) -> list[tuple[str | None, MacEntry]]:
+    """``(vdev or None, entry)`` in row order; nova's placeholder row counts as none."""
+    if row is None or row.interface == NOVA_PLACEHOLDER_INTERFACE:
+        return []
+    nics = []
+    for index, entry in enumerate(parse_mac_list(row.mac, f"mac row of node {row.node}")):
+        if index == 0 and entry.name is None:
+            vdev = _entry_vdev(f"{row.node}-{row.interface}", row.node)
+        else:
+            vdev = _entry_vdev(entry.name, row.node)
+        nics.append((vdev, entry))
+    return nics
+
+
+def _row_values(node: str, nics: Sequence[tuple[str | None, MacEntry]]) -> dict[str, str] | None:
+    """``interface``/``mac`` of the node's row: its first NIC's MAC first and bare,
+    the other NICs' named; entries of others kept as they were.  None: no MAC left."""
+    if not nics:
+        return None
+    first = next((vdev for vdev, _ in nics if vdev is not None), None)
+    entries: list[MacEntry] = []
+    for vdev, entry in nics:
+        if vdev is None:
+            entries.append(entry)
+        elif vdev == first:
+            entries.insert(0, MacEntry(entry.mac))
+        else:
+            entries.append(MacEntry(entry.mac, f"{node}-{vdev}"))
+    return {"interface": first or "", "mac": "|".join(e.text() for e in entries)}
+
+
+def with_nic_mac(row: MacRow | None, node: str, vdev: str, mac: str) -> dict[str, str]:
+    """The node's ``mac`` row values once NIC ``vdev`` has ``mac`` (added or replaced)."""
+    entry = MacEntry(mac_text(mac))
+    nics = [(v, entry if v == vdev else e) for v, e in _row_nics(row)]
+    if vdev not in {v for v, _ in nics}:
+        nics.append((vdev, entry))
+    values = _row_values(node, nics)
+    assert values is not None
+    return values
+
+
+def without_nic_mac(row: MacRow, vdev: str) -> dict[str, str] | None:
+    """The node's ``mac`` row values once NIC ``vdev`` is gone; None: delete the row."""
+    return _row_values(row.node or "", [(v, e) for v, e in _row_nics(row) if v != vdev])
+
+
+def nic_macs(row: MacRow | None) -> dict[str, str]:
+    """vdev -> MAC of the NICs the node's ``mac`` row names."""
+    return {vdev: entry.mac for vdev, entry in _row_nics(row) if vdev is not None}
+
+
+def mac_rows_by_node(client) -> dict[str, MacRow]:
+    """The ``mac`` table (one GET) by node; the first row where a tool left several."""
+    rows: dict[str, MacRow] = {}
+    for row in dump(client, MacRow):
+        if row.node:
+            rows.setdefault(row.node, row)
+    return rows

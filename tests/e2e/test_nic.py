@@ -41,6 +41,10 @@ def test_attach_two_nics_list_detach(zvm_stack):
         assert guest["nicdefs"][result["vdev"]]["macid"] == macid
     assert guest["nicdefs"]["1000"]["lan_name"] == "VSW1"
     assert guest["nicdefs"]["1003"]["lan_name"] == "FLATSW"
+    # the xCAT mac table is keyed by node: both MACs in the guest's one row
+    (mac_row,) = [r for r in stack.rows("mac") if r["node"] == "linux02"]
+    assert (mac_row["interface"], mac_row["mac"]) == (
+        "1000", f"{first['mac']}|{second['mac']}!linux02-1003")
     rows = {r["port"]: r for r in stack.rows("switch")}
     assert rows[first["port_id"]]["node"] == "linux02"
     assert rows[first["port_id"]]["interface"] == "1000"
@@ -61,6 +65,8 @@ def test_attach_two_nics_list_detach(zvm_stack):
     guest = model_guest(stack, "LINUX02")
     assert "1000" not in guest["nicdefs"] and "1003" in guest["nicdefs"]
     assert first["port_id"] not in {r["port"] for r in stack.rows("switch")}
+    (mac_row,) = [r for r in stack.rows("mac") if r["node"] == "linux02"]
+    assert (mac_row["interface"], mac_row["mac"]) == ("1003", second["mac"])
     assert not stack.get(f"/ports/{first['port_id']}")["port"]["binding:host_id"]
     # the flat NIC stays as it was
     assert stack.port_status(second["port_id"]) == "ACTIVE"

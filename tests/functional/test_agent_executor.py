@@ -7,8 +7,8 @@ import pytest
 
 from quantum_zvm.agent.executor import Executor, vlan_chunks
 from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, AddRows, DesiredPort,
-                                     DesiredState, Observed, Plan, SwitchRow, VswitchSpec,
-                                     WriteSwitchRow)
+                                     DeleteRows, DesiredState, Observed, Plan, SwitchRow,
+                                     VswitchSpec, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 from xcat.client import XcatClient
 
@@ -149,3 +149,31 @@ def test_vlan_chunks_respect_the_smapi_limits():
     assert vlan_chunks([1, 2, 3]) == [[(1, 3)]]
     assert vlan_chunks([1, 3, 5, 7, 9]) == [[(1, 1), (3, 3), (5, 5), (7, 7)], [(9, 9)]]
     assert vlan_chunks([1, 2, 5, 6, 9]) == [[(1, 2), (5, 6)], [(9, 9)]]
+
+
+def test_a_guests_nics_share_its_mac_row_and_removing_one_keeps_the_others(zvm):
+    """The xCAT mac table is keyed by node (Schema.pm): a second NIC's MAC joins the
+    node's row in the list syntax instead of failing as a second row."""
+    sim, executor = zvm
+    p2, p3 = str(uuid.UUID(int=2)), str(uuid.UUID(int=3))
+    adds = [AddRows("linux07", port, vdev, mac, "VSW1", "150", ports=(port,))
+            for port, vdev, mac in ((P1, "1000", "fa:16:3e:00:00:01"),
+                                    (p2, "1003", "FA:16:3E:00:00:02"))]
+    run = executor.execute(Plan(ops=tuple(adds)))
+    assert run.errors == {} and all(run.results[op] == Result.OK for op in adds)
+    third = AddRows("linux07", p3, "1006", "fa:16:3e:00:00:03", "VSW1", "150", ports=(p3,))
+    assert executor.execute(Plan(ops=(third,))).errors == {}
+    (row,) = table(sim, "mac")
+    assert (row["node"], row["interface"], row["comments"]) == ("linux07", "1000", "zhcp1")
+    assert row["mac"] == ("fa:16:3e:00:00:01|fa:16:3e:00:00:02!linux07-1003|"
+                          "fa:16:3e:00:00:03!linux07-1006")
+    gone = DeleteRows("linux07", P1, "1000", ports=(P1,))
+    assert executor.execute(Plan(ops=(gone,))).errors == {}
+    (row,) = table(sim, "mac")
+    assert (row["interface"], row["mac"]) == (
+        "1003", "fa:16:3e:00:00:02|fa:16:3e:00:00:03!linux07-1006")
+    assert sorted(r["port"] for r in table(sim, "switch")) == [p2, p3]
+    rest = [DeleteRows("linux07", port, vdev, ports=(port,))
+            for port, vdev in ((p2, "1003"), (p3, "1006"))]
+    assert executor.execute(Plan(ops=tuple(rest))).errors == {}
+    assert table(sim, "mac") == [] and table(sim, "switch") == []

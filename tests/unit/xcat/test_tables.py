@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 from xcat import tables
 from xcat.envelope import parse_envelope
 from xcat.errors import XcatRequestError
-from xcat.tables import (SiteRow, SwitchRow, TabdumpError, ZvmRow, parse_line, parse_tabdump)
+from xcat.tables import (MacRow, SiteRow, SwitchRow, TabdumpError, ZvmRow, parse_line, parse_tabdump)
 
 from tests.unit.xcat.fakes import RecordingClient
 
@@ -146,14 +146,72 @@ def test_insert_delete_and_nic_rows():
     tables.tabch_insert(client, "mac", [{"node": "n1", "mac": "00:00:00:00:00:00",
                                          "interface": "fake"}])
     tables.tabch_delete(client, "mac", [{"node": "n1"}, {"node": "n2", "interface": "1000"}])
+    client.replies = [envelope(
+        '{"data":[{"data":["#node,interface,mac,comments,disable",'
+        '"\\"n1\\",\\"fake\\",\\"00:00:00:00:00:00\\",,"]}]}')]
     tables.add_nic_rows(client, "n1", "1000", "FA:16:3E:00:01:66", "port-1", "zhcp")
     tables.remove_node_rows(client, "n1")
     bodies = [s[3] for s in client.sent]
     assert bodies[0] == ["mac.node=n1 mac.mac=00:00:00:00:00:00 mac.interface=fake"]
     assert bodies[1:3] == [["-d node=n1 mac"], ["-d node=n2,interface=1000 mac"]]
-    assert bodies[3] == ["node=n1,interface=1000 mac.mac=fa:16:3e:00:01:66 mac.comments=zhcp"]
-    assert bodies[4] == ["node=n1,interface=1000 switch.port=port-1 switch.comments=zhcp"]
-    assert bodies[5:] == [["-d node=n1 mac"], ["-d node=n1 switch"]]
+    assert client.sent[3][:2] == ("GET", ("tables", "mac"))
+    # nova's placeholder row (interface=fake) is replaced; the mac row is keyed by node
+    assert bodies[4] == ["node=n1 mac.interface=1000 mac.mac=fa:16:3e:00:01:66 "
+                         "mac.comments=zhcp"]
+    assert bodies[5] == ["node=n1,interface=1000 switch.port=port-1 switch.comments=zhcp"]
+    assert bodies[6:] == [["-d node=n1 mac"], ["-d node=n1 switch"]]
+
+
+def mac_row(interface, mac, node="linux01"):
+    return MacRow(node=node, interface=interface, mac=mac, comments="zhcp1")
+
+
+def test_a_node_keeps_the_macs_of_all_its_nics_in_one_row():
+    """Schema.pm mac.mac: ``mac1|mac2!name2``; the first MAC is the node's (its
+    NIC is ``interface``), the others are named ``<node>-<vdev>``."""
+    first = tables.with_nic_mac(None, "linux01", "1000", "FA:16:3E:00:00:01")
+    assert first == {"interface": "1000", "mac": "fa:16:3e:00:00:01"}
+    row = mac_row(**first)
+    second = tables.with_nic_mac(row, "linux01", "1003", "fa:16:3e:00:00:02")
+    assert second == {"interface": "1000",
+                      "mac": "fa:16:3e:00:00:01|fa:16:3e:00:00:02!linux01-1003"}
+    assert tables.nic_macs(mac_row(**second)) == {"1000": "fa:16:3e:00:00:01",
+                                                   "1003": "fa:16:3e:00:00:02"}
+    # writing a NIC again changes nothing; a new MAC replaces its own entry only
+    assert tables.with_nic_mac(mac_row(**second), "linux01", "1003",
+                               "fa:16:3e:00:00:02") == second
+    assert tables.with_nic_mac(mac_row(**second), "linux01", "1000", "fa:16:3e:00:00:09") == {
+        "interface": "1000", "mac": "fa:16:3e:00:00:09|fa:16:3e:00:00:02!linux01-1003"}
+
+
+def test_removing_one_nic_keeps_the_others_macs():
+    three = mac_row("1000", "fa:16:3e:00:00:01|fa:16:3e:00:00:02!linux01-1003|"
+                            "fa:16:3e:00:00:03!linux01-1006")
+    assert tables.without_nic_mac(three, "1003") == {
+        "interface": "1000", "mac": "fa:16:3e:00:00:01|fa:16:3e:00:00:03!linux01-1006"}
+    # the first NIC goes: the next one becomes the node's MAC and its interface
+    assert tables.without_nic_mac(three, "1000") == {
+        "interface": "1003", "mac": "fa:16:3e:00:00:02|fa:16:3e:00:00:03!linux01-1006"}
+    assert tables.without_nic_mac(mac_row("1000", "fa:16:3e:00:00:01"), "1000") is None
+    assert tables.without_nic_mac(mac_row("1000", "fa:16:3e:00:00:01"), "2000") == {
+        "interface": "1000", "mac": "fa:16:3e:00:00:01"}
+
+
+def test_entries_of_others_are_kept_and_bad_lists_refused():
+    """VMCommon.pm writes further MACs as ``mac!*NOIP*``: kept as they are."""
+    row = mac_row("1000", "fa:16:3e:00:00:01|02:00:00:00:00:07!*NOIP*")
+    assert tables.with_nic_mac(row, "linux01", "1003", "fa:16:3e:00:00:02")["mac"] == (
+        "fa:16:3e:00:00:01|02:00:00:00:00:07!*NOIP*|fa:16:3e:00:00:02!linux01-1003")
+    assert tables.without_nic_mac(row, "1000") == {"interface": "",
+                                                   "mac": "02:00:00:00:00:07!*NOIP*"}
+    for bad in ("fa:16:3e:00:00:01;reboot", "fa:16:3e:00:00:01|", "x!y", "aa:bb!a b"):
+        with pytest.raises(ValueError, match="mac list"):
+            tables.with_nic_mac(mac_row("1000", bad), "linux01", "1003", "fa:16:3e:00:00:02")
+    argv = tables.tabch_upsert_argv("mac", {"node": "linux01"},
+                                    {"mac": "fa:16:3e:00:00:01|fa:16:3e:00:00:02!linux01-1003"})
+    assert argv[-1] == "mac.mac=fa:16:3e:00:00:01|fa:16:3e:00:00:02!linux01-1003"
+    with pytest.raises(ValueError):
+        tables.tabch_upsert_argv("switch", {"port": "p"}, {"vlan": "1|2"})
 
 
 def test_tabch_error_in_reply_raises():
