@@ -17,10 +17,12 @@ from xcat.simulator.iproute import Ip
 from xcat.simulator.shell import Host, Shell
 from xcat.simulator.smcli import Output, Smcli
 from xcat.simulator.vmcp import Vmcp
+from xcat.simulator.znetconf import Znetconf
 
 SMCLI_PATHS = ("smcli", "/opt/zhcp/bin/smcli")
 VMCP_PATHS = ("vmcp", "/sbin/vmcp", "/usr/sbin/vmcp")
 IP_PATHS = ("ip", "/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip")
+ZNETCONF_PATHS = ("znetconf", "/sbin/znetconf", "/usr/sbin/znetconf")
 _FIRST_SMCLI = re.compile(r"(?:^|[\s;&|/])smcli\s+['\"]?([A-Za-z_]+)")
 
 # xdsh builds ONE string, "export NODE=<node>; " + pre-command + command + post-command,
@@ -161,6 +163,9 @@ class Simulator:
             ip = Ip(self.model, userid)
             for path in IP_PATHS:
                 commands[path] = ip.run
+            znetconf = Znetconf(self.model, userid)
+            for path in ZNETCONF_PATHS:
+                commands[path] = znetconf.run
         files = self.files.setdefault(node, NodeFiles())
         return Host(node=node, files=files, commands=commands,
                     record=self.counters.record_command)

@@ -1,7 +1,7 @@
 """``ip`` (iproute2) inside a simulated Linux guest: addresses of its z/VM NICs.
 
-A guest's network interfaces are its active NICs, named as Linux on z names
-a QDIO device (``enccw0.0.<vdev in lower case>``), plus ``lo``.  Addresses
+A guest's network interfaces are its active NICs that Linux has online
+(``znetconf -a`` for one CP defined live), named as Linux on z names a QDIO device (``enccw0.0.<vdev in lower case>``), plus ``lo``.  Addresses
 live on the active NIC in the model, so they vanish with it: LOGOFF, z/VM
 IPL, xCAT MN restart or ``vmcp detach nic``.
 
@@ -59,9 +59,10 @@ class Ip:
 
     # --------------------------------------------------------------- helpers
     def _interfaces(self) -> list[tuple[int, str, ActiveNic | None]]:
-        """(ifindex, name, nic) in kernel order: lo first, then NICs by vdev."""
+        """(ifindex, name, nic) in kernel order: lo first, then online NICs by vdev."""
         guest = self.model.guest(self.userid)
-        nics = guest.active_nics if guest is not None and guest.logged_on else {}
+        nics = {vdev: nic for vdev, nic in guest.active_nics.items() if nic.online} \
+            if guest is not None and guest.logged_on else {}
         found: list[tuple[int, str, ActiveNic | None]] = [(1, LOOPBACK, None)]
         for index, vdev in enumerate(sorted(nics), start=2):
             found.append((index, interface_name(vdev), nics[vdev]))

@@ -187,6 +187,10 @@ class ActiveNic:
     # [{"local": "10.9.0.1/16", "broadcast": "10.9.255.255" | None}], link state.
     addresses: list[dict[str, Any]] = field(default_factory=list)
     link_up: bool = False
+    # Its CCW devices grouped and online in Linux (an interface exists).  NICs of the
+    # directory come up with the guest; one defined live stays offline until
+    # ``znetconf -a`` (xcat/simulator/znetconf.py).
+    online: bool = True
 
 
 @dataclass

@@ -233,8 +233,10 @@ class Vmcp:
             start = int(other.vdev, 16)
             if base < start + other.devices and start < base + devices:
                 raise CpError(6115, f"HCPDEF6115E Device {vdev} already exists")
+        # Linux sees the new devices offline until qeth brings them online
         guest.active_nics[vdev] = ActiveNic(vdev=vdev, type=nic_type, devices=devices,
-                                            mac=self.model.nic_mac(None), from_directory=False)
+                                            mac=self.model.nic_mac(None), from_directory=False,
+                                            online=False)
         self.model.touch()
         last = f"{base + devices - 1:04X}"
         return [f"NIC {vdev} is created; devices {vdev}-{last} defined"]

@@ -14,9 +14,34 @@ ONE_LINE = (f"4: {MGT}    inet 10.9.0.1/16 brd 10.9.255.255 scope global {MGT}\\
 @pytest.fixture
 def sim():
     simulator = Simulator()
-    mn = simulator.dsh("xcat", "vmcp define nic 0800 type qdio; vmcp couple 0800 system XCATVSW1")
+    mn = simulator.dsh("xcat", "vmcp define nic 0800 type qdio; vmcp couple 0800 system XCATVSW1;"
+                               " /sbin/znetconf -a 0800")
     assert mn.status == 0, mn
     return simulator
+
+
+def test_a_nic_defined_by_cp_is_offline_until_znetconf_adds_it():
+    """Linux sees a hot-plugged NIC's CCW devices offline, ungrouped: no interface
+    until qeth groups them and sets them online (s390-tools zconf/znetconf)."""
+    sim = Simulator()
+    assert sim.dsh("xcat", "vmcp define nic 0800 type qdio").status == 0
+    missing = sim.dsh("xcat", f"ip -4 -o addr show dev {MGT}")
+    assert (missing.status, missing.stderr) == (1, f'Device "{MGT}" does not exist.\n')
+    added = sim.dsh("xcat", "znetconf -a 800")
+    assert (added.status, added.stdout, added.stderr) == (
+        0, f"Scanning for network devices...\nSuccessfully configured device 0.0.0800 ({MGT})\n",
+        "")
+    assert sim.dsh("xcat", f"ip -4 -o addr show dev {MGT}").status == 0
+    again = sim.dsh("xcat", "/sbin/znetconf -a 0.0.0800")
+    assert (again.status, again.stdout, again.stderr) == (
+        21, "Scanning for network devices...\n",
+        "znetconf: Error: No configuration found for device ID 0.0.0800\n")
+    assert sim.dsh("xcat", "znetconf -a 0900").status == 21
+    bad = sim.dsh("xcat", "znetconf -a 08x0")
+    assert (bad.status, bad.stderr) == (15, "znetconf: Error: Invalid device ID format 08x0\n")
+    assert sim.dsh("zhcp1", "znetconf -a 0800").status == 21   # the zHCP has no such NIC
+    # NICs of the directory come up with the guest (its boot configuration)
+    assert sim.dsh("xcat", "ip -o link show dev enccw0.0.0600").status == 0
 
 
 def test_interfaces_are_the_active_nics(sim):
@@ -88,7 +113,7 @@ def test_address_is_lost_with_the_nic(sim, how):
     assert remaining == ("" if how != "detach" else
                          "2: enccw0.0.0600    inet 10.1.0.1/16 scope global enccw0.0.0600\\"
                          "       valid_lft forever preferred_lft forever\n")
-    assert sim.dsh("xcat", "vmcp define nic 0800 type qdio").status == 0
+    assert sim.dsh("xcat", "vmcp define nic 0800 type qdio; znetconf -a 0800").status == 0
     assert sim.dsh("xcat", f"ip -4 -o addr show dev {MGT}").stdout == ""
 
 
