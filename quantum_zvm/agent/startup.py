@@ -10,8 +10,9 @@
 - :func:`system_check`: IPL time, xCAT MN activation time and the z/VM USER
   PREFIX, in one dsh request.
 - :func:`ensure_management_nic`: NIC 0800 of the xCAT MN on the first flat
-  vswitch (the MN granted on it) with ``xcat_mgt_ip``/``xcat_mgt_mask``; a
-  different address is refused, never overwritten.
+  vswitch (the MN granted on it), brought online in Linux (``znetconf -a``)
+  when its interface does not exist yet, with ``xcat_mgt_ip``/``xcat_mgt_mask``;
+  a different address is refused, never overwritten.
 """
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ LOG = logging.getLogger(__name__)
 
 MGT_VDEV = "0800"
 MGT_INTERFACE = "enccw0.0.0800"
+# A NIC CP defines for the running MN reaches Linux as three offline CCW devices; qeth
+# must group them and set them online before MGT_INTERFACE exists.  networking-zvm
+# (1c3163b2 neutron/plugins/zvm/common/utils.py create_xcat_mgt_network) and feilong
+# (4d4effae zvmsdk/utils.py) ran the appliance's sspqeth2.pl -d 0800 0801 0802 for it;
+# znetconf is the s390-tools command (c6649588 zconf/znetconf; feilong a63e6775
+# zvmsdk/dist.py runs it at a guest's first boot).
+ZNETCONF_ADD = ["/sbin/znetconf", "-a", MGT_VDEV]
+_IP_NO_SUCH_DEVICE = 1   # ip addr show: Device "X" does not exist.
 ADMIN_VDEVS = ("0600", "0700")
 
 
@@ -204,20 +213,24 @@ def ensure_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str, 
             done.append(outcome.command)
     (show,) = executor.run_commands([["ip", "-4", "-o", "addr", "show", "dev", MGT_INTERFACE]],
                                     node=mn_node, idempotent=True)
-    if not show.ok:
+    offline = show.exit_status == _IP_NO_SUCH_DEVICE
+    if not (show.ok or offline):
         raise StartupError(f"cannot read the address of {MGT_INTERFACE} on {mn_node}: "
                            f"{show.describe()}")
-    found = [ipaddress.IPv4Interface(f"{a}/{p}") for a, p in
-             _INET_RE.findall("\n".join(show.stdout_lines))]
+    found = [] if offline else [ipaddress.IPv4Interface(f"{a}/{p}") for a, p in
+                                _INET_RE.findall("\n".join(show.stdout_lines))]
     if found and wanted not in found:
         raise StartupError(f"{MGT_INTERFACE} of the xCAT MN has {', '.join(map(str, found))}, "
                            f"not {wanted} (xcat_mgt_ip/xcat_mgt_mask): refusing to change it")
     if not found:
         add = ["ip", "addr", "add", str(wanted), "dev", MGT_INTERFACE]
         up = ["ip", "link", "set", MGT_INTERFACE, "up"]
-        for outcome in executor.run_commands([add, up], node=mn_node):
+        steps = [ZNETCONF_ADD, add, up] if offline else [add, up]
+        for outcome in executor.run_commands(steps, node=mn_node):
             if not outcome.ok:
                 raise StartupError(f"configuring {wanted} on {MGT_INTERFACE}: "
                                    f"{outcome.describe()}")
+        if offline:
+            done.append(f"znetconf -a {MGT_VDEV}")
         done.append(f"{MGT_INTERFACE} {wanted}")
     return "; ".join(done) or "unchanged"

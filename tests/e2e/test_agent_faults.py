@@ -73,7 +73,8 @@ def test_xcat_mn_restart_redoes_the_management_nic(zvm_stack):
     wait_for(lambda: coupled(stack, "XCAT", "0800") == "FLATSW"
              and mgt_addresses(stack) == ["10.9.0.1/16"], timeout=20,
              what="management NIC 0800 on FLATSW with 10.9.0.1/16")
-    assert stack.model()["guests"]["XCAT"]["active_nics"]["0800"]["link_up"]
+    nic = stack.model()["guests"]["XCAT"]["active_nics"]["0800"]
+    assert nic["link_up"] and nic["online"]   # znetconf -a before the address (s390-tools)
     wait_for(lambda: agent_errors(stack) == [], timeout=10, what="a report without errors")
     stack.sim.control.fire("xcat_restart")
     assert coupled(stack, "XCAT", "0800") is None
@@ -83,7 +84,7 @@ def test_xcat_mn_restart_redoes_the_management_nic(zvm_stack):
     # an address the agent did not choose is reported, never overwritten
     stack.stop_agent()
     stack.sim.control.fire("xcat_restart")
-    out = stack.sim.dsh("xcat", "vmcp define nic 0800 type qdio; "
+    out = stack.sim.dsh("xcat", "vmcp define nic 0800 type qdio; znetconf -a 0800; "
                                 "ip addr add 10.9.0.7/24 dev enccw0.0.0800")
     assert out["data"][-1] == {"errorcode": ["0"]}, out
     stack.start_agent()

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor, vlan_chunks
 from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, AddRows, DesiredPort,
                                      DeleteRows, DesiredState, Observed, Plan, SwitchRow,
@@ -177,3 +178,24 @@ def test_a_guests_nics_share_its_mac_row_and_removing_one_keeps_the_others(zvm):
             for port, vdev in ((p2, "1003"), (p3, "1006"))]
     assert executor.execute(Plan(ops=tuple(rest))).errors == {}
     assert table(sim, "mac") == [] and table(sim, "switch") == []
+
+
+def test_the_management_nic_is_brought_online_before_its_address_is_set(zvm):
+    """A NIC CP defines for the running xCAT MN is offline in Linux until qeth brings
+    it online (znetconf -a): only then does enccw0.0.0800 exist to take the address."""
+    sim, executor = zvm
+    done = startup.ensure_management_nic(executor, "xcat", "XCAT", "VSW2", "10.9.0.1",
+                                         "255.255.0.0")
+    assert "znetconf -a 0800" in done and "10.9.0.1/16" in done
+    nic = model(sim)["guests"]["XCAT"]["active_nics"]["0800"]
+    assert (nic["online"], nic["link_up"], nic["coupled_to"]) == (True, True, "VSW2")
+    assert [a["local"] for a in nic["addresses"]] == ["10.9.0.1/16"]
+    assert startup.ensure_management_nic(executor, "xcat", "XCAT", "VSW2", "10.9.0.1",
+                                         "255.255.0.0") == "unchanged"
+    # defined and coupled but left offline (an agent stopped half way): brought online
+    sim.control.fire("xcat_restart")
+    out = sim.dsh("xcat", "vmcp define nic 0800 type qdio; vmcp couple 0800 system VSW2")
+    assert out["data"][-1] == {"errorcode": ["0"]}, out
+    done = startup.ensure_management_nic(executor, "xcat", "XCAT", "VSW2", "10.9.0.1",
+                                         "255.255.0.0")
+    assert done == "znetconf -a 0800; enccw0.0.0800 10.9.0.1/16"
