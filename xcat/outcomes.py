@@ -11,7 +11,10 @@
   (212/32), NIC already deleted (404/8 DM, 204/8 active), NIC already defined
   (404/4 DM, 204/4 active; its attributes are not checked), vswitch already
   exists (212/36), vswitch already gone on delete (212/40), user already
-  authorized (212/44).
+  authorized (212/44), and a persisted revoke of a grant SYSTEM CONFIG never
+  held (620/58 "MODIFY VSWITCH statement to userid not found in system
+  config", zhcp rcdescriptions.c b6f01c6: CP's access list lost the user, so
+  the end state holds; told from other 620/58s by the ``revoke_userid`` key).
 - ``INACTIVE``: 200/12, the guest is not logged on, for a function that acts
   on the running guest (expected for logged-off guests; the directory change
   applies at the next logon).
@@ -24,6 +27,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Sequence
 
 
 class Outcome(enum.Enum):
@@ -71,14 +75,27 @@ ACTIVE_FUNCTIONS = frozenset({
 })
 
 
-def classify(function: str | None, rc: int, rs: int | None) -> Outcome:
-    """Classify an smcli return/reason code for ``function`` (see the module docstring)."""
+_NOT_IN_SYSTEM_CONFIG = (620, 58)
+
+
+def _is_revoke(argv: Sequence[str]) -> bool:
+    """True for a Vswitch_Set_Extended vector whose keywords revoke a grant."""
+    return any(word.startswith("revoke_userid=") for word in argv)
+
+
+def classify(function: str | None, rc: int, rs: int | None,
+             argv: Sequence[str] = ()) -> Outcome:
+    """Classify an smcli return/reason code for ``function`` (see the module
+    docstring); ``argv``, the command's vector, tells a revoke's 620/58."""
     rs_value = rs if rs is not None else 0
     if rc == 0 and rs_value in (0, 8):
         return Outcome.OK
     if rc == 592:
         return Outcome.OK
     if function and (rc, rs_value) in _ALREADY_DONE.get(function, frozenset()):
+        return Outcome.ALREADY_DONE
+    if (function == "Virtual_Network_Vswitch_Set_Extended"
+            and (rc, rs_value) == _NOT_IN_SYSTEM_CONFIG and _is_revoke(argv)):
         return Outcome.ALREADY_DONE
     if (rc, rs_value) == (200, 12) and function in ACTIVE_FUNCTIONS:
         return Outcome.INACTIVE

@@ -44,10 +44,12 @@ _DESCRIPTIONS: dict[tuple[int, int], str] = {
     (500, 0): "Directory manager request could not be completed",
     (500, 4): "Directory manager is not accepting updates",
     (500, 8): "Directory manager is not available",
-    (620, 54): "DEFINE VSWITCH statement already exists",
-    (620, 60): "DEFINE VSWITCH statement does not exist",
-    (620, 62): "DEFINE VSWITCH operands conflict",
-    (620, 64): "Multiple DEFINE VSWITCH statements in system config",
+    # 620/x: zhcp/src/rcdescriptions.c (zVMopenstack/zhcp b6f01c6), word for word.
+    (620, 54): "DEFINE VSWITCH statement already exists in system config",
+    (620, 58): "MODIFY VSWITCH statement to userid not found in system config",
+    (620, 60): "DEFINE VSWITCH statement does not exist in system config",
+    (620, 62): "DEFINE operands conflict, cannot be updated in the system config",
+    (620, 64): "Multiple DEFINE or MODIFY statements found in system config",
 }
 
 _ADAPTER_QUERIES = ("Virtual_Network_Adapter_Query", "Virtual_Network_Adapter_Query_Extended")

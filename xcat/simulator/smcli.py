@@ -14,8 +14,9 @@ Simulator choices where the reference marks behaviour as unverified:
 UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
 VLAN ids outside 1-4094 are 24/x; a re-grant updates the grant (VLANs are
 replaced for ACCESS ports and added for TRUNK ports); revoking a user that is
-not granted succeeds; a MACID already used by another NICDEF is refused with
-596/3226; NIC overlap (base..base+2) counts as "already defined".
+not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
+the grant); a MACID already used by another NICDEF is refused with 596/3226;
+NIC overlap (base..base+2) counts as "already defined".
 """
 from __future__ import annotations
 
@@ -821,15 +822,29 @@ class Smcli:
                     nic.coupled_to, nic.port = None, None
         if revoke_user is not None:
             vsw.grants.pop(revoke_user, None)
-            if persist:
-                model.config.grants.get(vsw.name, {}).pop(revoke_user, None)
             if model.options.revoke_breaks_connections and not model.authorized(revoke_user, vsw):
                 guest = model.guest(revoke_user)
                 for nic in (guest.active_nics.values() if guest else []):
                     if nic.coupled_to == vsw.name:
                         nic.coupled_to = None
         model.touch()
+        if revoke_user is not None and persist:
+            self._unpersist_grant(vsw.name, revoke_user)
         return []
+
+    def _unpersist_grant(self, name: str, userid: str) -> None:
+        """Remove the MODIFY VSWITCH ... GRANT statement of ``userid`` from SYSTEM CONFIG.
+
+        SMAPI changes CP's access list first and SYSTEM CONFIG after; without a
+        statement to remove it answers 620/58 "MODIFY VSWITCH statement to userid
+        not found in system config" (zhcp rcdescriptions.c, zVMopenstack/zhcp
+        b6f01c6), so the grant is gone from CP although the call failed.
+        """
+        persisted = self.model.config.grants.get(name, {})
+        if userid not in persisted:
+            raise SmapiError(620, 58)
+        del persisted[userid]
+        self.model.touch()
 
     # ---------------------------------------------------------------- adapters
     def _create_nicdef(self, userid: str, vdev: str, nic_type: str, devices: int,

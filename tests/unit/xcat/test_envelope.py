@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xcat.envelope import (CommandResult, Envelope, command_result, output_lines, parse_envelope,
@@ -129,16 +129,18 @@ def _dsh_chunks(lines: list[str], sizes: list[int]) -> list[str]:
     return dshcore.buffered_chunks("zhcp: ", _reads(data, sizes))
 
 
+# Long lines make big examples; on a loaded machine generation is slow, not wrong.
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 _SIZES = st.lists(st.integers(1, dshcore.READ_SIZE), min_size=1, max_size=8)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=_SLOW_IS_FINE)
 @given(st.lists(_LINE.filter(bool), max_size=25), _SIZES)
 def test_any_output_split_into_dshcore_chunks_parses_back_to_its_lines(lines, sizes):
     assert output_lines(_dsh_chunks(lines, sizes), "zhcp") == lines
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=_SLOW_IS_FINE)
 @given(st.lists(_LINE, max_size=25), _SIZES)
 def test_with_blank_lines_only_blank_lines_that_end_a_read_can_go_missing(lines, sizes):
     parsed = output_lines(_dsh_chunks(lines, sizes), "zhcp")
@@ -147,7 +149,7 @@ def test_with_blank_lines_only_blank_lines_that_end_a_read_can_go_missing(lines,
     assert all(any(line == candidate for candidate in remaining) for line in parsed)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=_SLOW_IS_FINE)
 @given(st.lists(_LINE.filter(bool), min_size=1, max_size=25))
 def test_the_simulator_reply_parses_back_to_the_lines(lines):
     text = "\n".join(lines) + "\n"
