@@ -15,7 +15,10 @@ Faults: an xCAT or RPC failure ends the cycle; the loop backs off
 (doubling up to :data:`MAX_BACKOFF`; when the xCAT MN did not answer, a cheap
 probe every few seconds ends the wait as soon as it answers again) and the
 first cycle after recovery is a full resync (tables, details, vswitches and
-directories read again, everything reported again).  A new IPL time
+directories read again, everything reported again).  A batch whose request
+may have run without an answer (Apache's 504 after its Timeout) is never
+replayed: the back-off lasts at least the request's estimated duration, then
+the full resync plans from what z/VM shows.  A new IPL time
 re-reads the vswitches and re-applies every binding in one batched pass; a
 new xCAT MN activation time redoes the management NIC.  Operations that
 failed for a port are retried with a per-port backoff (forgotten when the
@@ -45,6 +48,7 @@ from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import RpcError
 from xcat import tables
+from xcat.batch import BatchOutcomeUnknown
 from xcat.errors import XcatError
 
 LOG = logging.getLogger(__name__)
@@ -96,6 +100,8 @@ class Agent:
         self.polling_interval = float(agent.polling_interval)
         self.report_interval = float(agent.report_interval)
         self.batch_size = agent.smcli_batch_size
+        self.request_seconds = agent.dsh_request_seconds
+        self.call_seconds = agent.smcli_call_seconds
         self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
         self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
         self.specs = {name: VswitchSpec(name, tuple(ranges),
@@ -153,7 +159,9 @@ class Agent:
         """Resolve names, ensure the vswitches (xCAT must answer)."""
         self.identity = startup.resolve(self.client, self.zhcp_node)
         self.executor = Executor(self.client, self.zhcp_node, self.identity.zhcp_userid,
-                                 self.identity.mn_node, batch_size=self.batch_size)
+                                 self.identity.mn_node, batch_size=self.batch_size,
+                                 request_seconds=self.request_seconds,
+                                 call_seconds=self.call_seconds)
         self.admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
         vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
         self._set_error("vswitches", "; ".join(problems))
@@ -400,6 +408,8 @@ class Agent:
                 self.retry_at.pop(report.port_id, None)
         self._send_reports(run.reports)
         summary.reports += len(run.reports)
+        if run.unknown is not None:
+            raise run.unknown  # recorded as maybe done: resync, never replay
         if run.transient:
             raise XcatError(run.transient)
         return run.incomplete
@@ -497,6 +507,8 @@ class Agent:
                         "cycle failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc,
                         backoff, exc_info=not expected)
                 self.resync = FULL
+                if isinstance(exc, BatchOutcomeUnknown) and exc.seconds:
+                    backoff = max(backoff, exc.seconds)  # let the request end before re-reading
                 if isinstance(exc, startup.StartupError):
                     self.identity = None
                 self._back_off(backoff)

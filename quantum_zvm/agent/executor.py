@@ -18,6 +18,19 @@
 - Reports: the planned outcome of every port, or ERROR with the SMAPI
   rc/rs of the operation that failed.
 
+- Duration: a dsh request answers only when every command is done, and the
+  xCAT MN's Apache ends a request after its ``Timeout`` (60 s by default)
+  while the commands go on; so a batch also ends before its estimate
+  (``call_seconds`` per smcli call) exceeds ``request_seconds``.
+- Unknown outcome: when a batch request of a plan fails after it may have
+  run (:class:`xcat.batch.BatchOutcomeUnknown`: Apache's 504, a read
+  timeout...), nothing is re-run.  Its constructive operations are recorded
+  as done (so they are undone if no port needs them) and its undo
+  operations as failed (so they are undone again if they did not happen),
+  its ports are not reported, and :meth:`Executor.execute` hands the error
+  back in ``Execution.unknown``: the daemon waits for the request to end,
+  then resyncs from what z/VM shows.
+
 Queries (vswitches and guest directories) go in one dsh request too.
 Failures of a whole request (HTTP, xCAT, zHCP unreachable) raise
 :class:`xcat.errors.XcatError`; the daemon backs off and resyncs.
@@ -45,6 +58,11 @@ LOG = logging.getLogger(__name__)
 _NO_DIRECTORY_ENTRY = (400, 4)  # Image_Query_DM: image definition not found
 _NO_SUCH_DEVICE = (204, 8)
 _COMMAND_NOT_FOUND = 127
+# Defaults of the agent options dsh_request_seconds and smcli_call_seconds: half of
+# Apache's default Timeout, and a conservative SMAPI call (0.2-2 s; DirMaint changes
+# are the slow ones and run one at a time).
+DSH_REQUEST_SECONDS = 30.0
+SMCLI_CALL_SECONDS = 1.0
 
 
 class _RestRow:
@@ -170,6 +188,16 @@ def classify(op: Op, outcomes: Sequence[CommandOutcome]) -> tuple[str, str | Non
     return Result.OK, None
 
 
+def unknown_result(op: Op, start: int, unknown: range) -> str:
+    """The result recorded for an operation whose commands' outcome is not known:
+    a constructive one that may have run counts as done (the agent's records keep
+    it, to be undone if no port needs it); an undo one as failed (its records stay,
+    to be undone again if it did not happen); one never sent as skipped."""
+    if start >= unknown.stop:
+        return Result.SKIPPED
+    return Result.OK if isinstance(op, CONSTRUCTIVE_OPS) else Result.FAILED
+
+
 def describe_failure(op: Op, outcome: CommandOutcome) -> str:
     """The reason shown on the port: what was attempted and SMAPI's rc/rs."""
     error = outcome.error
@@ -192,6 +220,7 @@ class Execution:
     transient: str | None = None        # xCAT failed writing rows; retried next cycle
     transient_ports: set[str] = field(default_factory=set)
     incomplete: set[str] = field(default_factory=set)   # steps skipped, none failed
+    unknown: batch.BatchOutcomeUnknown | None = None    # a batch that may have run
 
     @property
     def failed_ports(self) -> set[str]:
@@ -202,13 +231,16 @@ class Executor:
     """Talks to one zHCP (and the xCAT tables) for the agent."""
 
     def __init__(self, client, zhcp_node: str, zhcp_userid: str, mn_node: str, *,
-                 batch_size: int = 1000):
+                 batch_size: int = 1000, request_seconds: float | None = DSH_REQUEST_SECONDS,
+                 call_seconds: float = SMCLI_CALL_SECONDS):
         self.client = client
         self.zhcp_node = zhcp_node
         self.mn_node = mn_node
         self.tabch_on_mn = True
         self.zhcp_userid = zhcp_userid
         self.batch_size = batch_size
+        self.limits = {"batch_size": batch_size, "max_seconds": request_seconds,
+                       "expected_seconds": lambda argv: call_seconds}
 
     # ------------------------------------------------------------------ queries
     def observe(self, vswitches: Iterable[str] = (), guests: Iterable[str] = (),
@@ -233,8 +265,8 @@ class Executor:
         commands += [smcli.image_query_dm(u) for u in userids]
         if not commands:
             return {}, [], problems
-        outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
-                                   batch_size=self.batch_size, idempotent=True)
+        outcomes = batch.run_batch(self.client, self.zhcp_node, commands, idempotent=True,
+                                   **self.limits)
         states: dict[str, ObservedVswitch] = {}
         vswitch_outcomes = outcomes[:len(commands) - len(userids)]
         for outcome in vswitch_outcomes:
@@ -265,7 +297,7 @@ class Executor:
                      idempotent: bool = False) -> list[CommandOutcome]:
         """Run arbitrary builder vectors on the zHCP (or ``node``) in one batch."""
         return batch.run_batch(self.client, node or self.zhcp_node, commands,
-                               batch_size=self.batch_size, idempotent=idempotent)
+                               idempotent=idempotent, **self.limits)
 
     # ------------------------------------------------------------------ plans
     def execute(self, plan: Plan) -> Execution:
@@ -288,10 +320,18 @@ class Executor:
             commands += vectors
             guards += [guard_for(op)] * len(vectors)
         if commands:
-            outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
-                                       batch_size=self.batch_size, guards=guards)
+            try:
+                outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
+                                           guards=guards, **self.limits)
+            except batch.BatchOutcomeUnknown as exc:
+                LOG.warning("%s; z/VM will be read again", exc)
+                run.unknown, outcomes = exc, exc.outcomes
             run.smcli_calls = sum(1 for o in outcomes if o.outcome is not CmdOutcome.SKIPPED)
             for op, start, count in spans:
+                if start + count > len(outcomes):
+                    run.results[op] = unknown_result(op, start, run.unknown.unknown)
+                    run.incomplete.update(op.ports)
+                    continue
                 result, error = classify(op, outcomes[start:start + count])
                 run.results[op] = result
                 if result == Result.FAILED:
@@ -323,19 +363,13 @@ class Executor:
         ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
         lines: list[tuple[Op, list[str]]] = []
         failed = run.failed_ports | run.incomplete
-        writable = [op for op in plan.row_ops if not set(op.ports) & failed]
-        for op in plan.row_ops:
-            if op not in writable:
-                run.results[op] = Result.FAILED
-        try:
-            macs = self._mac_rows(writable)
-        except XcatError as exc:
-            self._rows_transient(run, writable, exc)
-            return
         row_ops = []
-        for op in writable:
+        for op in plan.row_ops:
+            if set(op.ports) & failed:
+                run.results[op] = Result.FAILED
+                continue
             try:
-                argvs = self._row_commands(op, macs)
+                argvs = self._row_commands(op)
             except ValueError as exc:  # an untrusted value no tabch line may carry
                 LOG.warning("xCAT rows not written: %s", exc)
                 run.results[op] = Result.FAILED
@@ -349,7 +383,11 @@ class Executor:
         try:
             outcomes = self._tabch(lines)
         except XcatError as exc:
-            self._rows_transient(run, row_ops, exc)
+            LOG.warning("writing xCAT rows failed: %s", exc)
+            run.transient = str(exc)
+            for op in row_ops:
+                run.transient_ports.update(op.ports)
+                run.results[op] = Result.FAILED
             return
         run.rows_written = sum(1 for outcome in outcomes if outcome.ok)
         for op in row_ops:
@@ -360,22 +398,6 @@ class Executor:
                 for port in op.ports:
                     run.errors.setdefault(port, f"xCAT rows of port {port}: "
                                                 f"{outcome.describe()}")
-
-    @staticmethod
-    def _rows_transient(run: Execution, ops: Sequence[Op], exc: XcatError) -> None:
-        """xCAT failed as a whole while rows were read or written: retried next cycle."""
-        LOG.warning("writing xCAT rows failed: %s", exc)
-        run.transient = str(exc)
-        for op in ops:
-            run.transient_ports.update(op.ports)
-            run.results[op] = Result.FAILED
-
-    def _mac_rows(self, ops: Sequence[Op]) -> dict[str, tables.MacRow]:
-        """The ``mac`` rows the ops change (one GET), by node: a node's NICs share
-        its one row, so a MAC is added or taken out of the row as it stands."""
-        if not any(isinstance(op, (AddRows, DeleteRows)) and op.node for op in ops):
-            return {}
-        return tables.mac_rows_by_node(self.client)
 
     def _tabch(self, lines: list[tuple[Op, list[str]]]) -> list:
         """Run tabch lines on the MN in one request; where the MN has no tabch
@@ -391,34 +413,21 @@ class Executor:
             self.tabch_on_mn = False
         return [_RestRow(self.client, argv) for argv in argvs]
 
-    def _row_commands(self, op: Op, macs: dict[str, tables.MacRow]) -> list[list[str]]:
-        """The tabch lines of a row operation.  A ``mac`` line writes the node's whole
-        row (keyed by node, as xCAT keys it) and ``macs`` is moved on to it, so the
-        next operation on the same node's NICs starts from there."""
+    def _row_commands(self, op: Op) -> list[list[str]]:
         if isinstance(op, WriteSwitchRow):
             return [tables.tabch_upsert_argv("switch", {"port": op.port_id},
                                              {"switch": op.vswitch, "vlan": op.vlan})]
         if isinstance(op, AddRows):
-            values = {**tables.with_nic_mac(macs.get(op.node), op.node, op.vdev, op.mac),
-                      "comments": self.zhcp_node}
-            argvs = [tables.tabch_upsert_argv("mac", {"node": op.node}, values),
-                     tables.tabch_upsert_argv("switch", {"port": op.port_id},
-                                              {"node": op.node, "interface": op.vdev,
-                                               "comments": self.zhcp_node,
-                                               "switch": op.vswitch, "vlan": op.vlan})]
-            macs[op.node] = tables.MacRow(node=op.node, **values)
-            return argvs
+            return [tables.tabch_upsert_argv("mac", {"node": op.node, "interface": op.vdev},
+                                             {"mac": op.mac, "comments": self.zhcp_node}),
+                    tables.tabch_upsert_argv("switch", {"port": op.port_id},
+                                             {"node": op.node, "interface": op.vdev,
+                                              "comments": self.zhcp_node,
+                                              "switch": op.vswitch, "vlan": op.vlan})]
         if isinstance(op, DeleteRows):
             argvs = [tables.tabch_delete_argv("switch", {"port": op.port_id})]
-            row = macs.get(op.node) if op.node else None
-            if row is not None:
-                values = tables.without_nic_mac(row, op.vdev)
-                if values is None:
-                    argvs.append(tables.tabch_delete_argv("mac", {"node": row.node}))
-                    del macs[row.node]
-                else:
-                    argvs.append(tables.tabch_upsert_argv("mac", {"node": row.node}, values))
-                    macs[row.node] = tables.MacRow(node=row.node, comments=row.comments,
-                                                   disable=row.disable, **values)
+            if op.node:
+                argvs.append(tables.tabch_delete_argv("mac", {"node": op.node,
+                                                              "interface": op.vdev}))
             return argvs
         raise TypeError(f"not a row operation: {op!r}")

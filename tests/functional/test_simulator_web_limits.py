@@ -65,3 +65,19 @@ def test_a_request_longer_than_the_cgi_timeout_gets_apaches_504_and_still_comple
     quick = simulator.xcat("GET", "version")           # a short request is unaffected
     assert quick.status_code == 200
     assert simulator.control.counters()["rest"]["by_status"]["504"] == 1
+
+
+def test_a_thousand_guarded_commands_reach_the_simulator_in_requests_it_accepts(simulator):
+    from xcat import batch, smcli
+    from xcat.batch import Guard
+    from xcat.client import XcatClient
+    vectors = [smcli.vswitch_grant("NOSUCH", f"LNX{i:05d}", vlans=100 + i % 50, persist=True)
+               for i in range(1000)]
+    guards = [Guard((f"{i:08d}-aaaa-bbbb-cccc-dddddddddddd",), False) for i in range(1000)]
+    with XcatClient(simulator.url, simulator.username, simulator.password) as client:
+        outcomes = batch.run_batch(client, "zhcp1", vectors, batch_size=1000, guards=guards)
+        requests = client.counters.snapshot()["kinds"]["PUT dsh"]["requests"]
+    assert requests >= 2
+    assert all(o.exit_status is not None for o in outcomes)       # every marker came back
+    calls = simulator.control.counters()["smcli"]["by_function"]
+    assert calls["Virtual_Network_Vswitch_Set_Extended"] == 1000

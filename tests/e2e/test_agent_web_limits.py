@@ -1,0 +1,58 @@
+"""The agent behind a web tier that cuts long requests (issue 12, finding 5): a batch
+whose request got Apache's 504 while its commands went on is never replayed; the
+agent waits, reads z/VM again and converges without re-issuing a grant."""
+from __future__ import annotations
+
+from tests.fixtures.procs import wait_for
+
+
+def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
+    stack = zvm_stack(start_agent=False, ini="""\
+        dsh_request_seconds = 30
+        smcli_call_seconds = 0.2
+        """)
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    ports = []
+    for i in range(10):
+        userid = f"LNX{i:04d}"
+        stack.guest(userid, ("1000",))
+        port = stack.port(net["id"])
+        stack.hand_off(userid, port["id"])
+        ports.append(port)
+    # 30 commands at 0.1 s: 3 s, twice the web tier's 1.5 s; reads of 10 stay under it
+    stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
+    stack.start_agent()
+    wait_for(lambda: stack.sim.control.counters()["rest"]["by_status"].get("504"),
+             timeout=60, what="a request cut by the CGI timeout")
+    for port in ports:
+        stack.wait_status(port["id"], timeout=60)
+    calls = stack.sim.control.counters()["smcli"]["by_function"]
+    assert calls["Virtual_Network_Vswitch_Set_Extended"] == 10      # no grant issued twice
+    assert calls["Virtual_Network_Adapter_Connect_Vswitch_DM"] == 10
+    assert calls["Virtual_Network_Adapter_Connect_Vswitch"] == 10
+    model = stack.model()
+    for i in range(10):
+        userid = f"LNX{i:04d}"
+        assert model["vswitches"]["VSW1"]["grants"][userid]["vlans"] == ["150"]
+        assert model["guests"][userid]["active_nics"]["1000"]["coupled_to"] == "VSW1"
+    assert "outcome of commands" in stack.agent_log() and "Traceback" not in stack.agent_log()
+
+
+def test_the_agent_sizes_requests_to_stay_under_the_cgi_timeout(zvm_stack):
+    stack = zvm_stack(start_agent=False, ini="""\
+        dsh_request_seconds = 0.6
+        smcli_call_seconds = 0.1
+        """)
+    net = stack.network("blue", "vlan", "VSW1", 150)
+    ports = []
+    for i in range(6):
+        userid = f"LNX{i:04d}"
+        stack.guest(userid, ("1000",))
+        port = stack.port(net["id"])
+        stack.hand_off(userid, port["id"])
+        ports.append(port)
+    stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
+    stack.start_agent()
+    for port in ports:
+        stack.wait_status(port["id"], timeout=60)
+    assert "504" not in stack.sim.control.counters()["rest"]["by_status"]
