@@ -363,13 +363,19 @@ class Executor:
         ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
         lines: list[tuple[Op, list[str]]] = []
         failed = run.failed_ports | run.incomplete
-        row_ops = []
+        writable = [op for op in plan.row_ops if not set(op.ports) & failed]
         for op in plan.row_ops:
-            if set(op.ports) & failed:
+            if op not in writable:
                 run.results[op] = Result.FAILED
-                continue
+        try:
+            macs = self._mac_rows(writable)
+        except XcatError as exc:
+            self._rows_transient(run, writable, exc)
+            return
+        row_ops = []
+        for op in writable:
             try:
-                argvs = self._row_commands(op)
+                argvs = self._row_commands(op, macs)
             except ValueError as exc:  # an untrusted value no tabch line may carry
                 LOG.warning("xCAT rows not written: %s", exc)
                 run.results[op] = Result.FAILED
@@ -383,11 +389,7 @@ class Executor:
         try:
             outcomes = self._tabch(lines)
         except XcatError as exc:
-            LOG.warning("writing xCAT rows failed: %s", exc)
-            run.transient = str(exc)
-            for op in row_ops:
-                run.transient_ports.update(op.ports)
-                run.results[op] = Result.FAILED
+            self._rows_transient(run, row_ops, exc)
             return
         run.rows_written = sum(1 for outcome in outcomes if outcome.ok)
         for op in row_ops:
@@ -398,6 +400,22 @@ class Executor:
                 for port in op.ports:
                     run.errors.setdefault(port, f"xCAT rows of port {port}: "
                                                 f"{outcome.describe()}")
+
+    @staticmethod
+    def _rows_transient(run: Execution, ops: Sequence[Op], exc: XcatError) -> None:
+        """xCAT failed as a whole while rows were read or written: retried next cycle."""
+        LOG.warning("writing xCAT rows failed: %s", exc)
+        run.transient = str(exc)
+        for op in ops:
+            run.transient_ports.update(op.ports)
+            run.results[op] = Result.FAILED
+
+    def _mac_rows(self, ops: Sequence[Op]) -> dict[str, tables.MacRow]:
+        """The ``mac`` rows the ops change (one GET), by node: a node's NICs share
+        its one row, so a MAC is added or taken out of the row as it stands."""
+        if not any(isinstance(op, (AddRows, DeleteRows)) and op.node for op in ops):
+            return {}
+        return tables.mac_rows_by_node(self.client)
 
     def _tabch(self, lines: list[tuple[Op, list[str]]]) -> list:
         """Run tabch lines on the MN in one request; where the MN has no tabch
@@ -413,21 +431,34 @@ class Executor:
             self.tabch_on_mn = False
         return [_RestRow(self.client, argv) for argv in argvs]
 
-    def _row_commands(self, op: Op) -> list[list[str]]:
+    def _row_commands(self, op: Op, macs: dict[str, tables.MacRow]) -> list[list[str]]:
+        """The tabch lines of a row operation.  A ``mac`` line writes the node's whole
+        row (keyed by node, as xCAT keys it) and ``macs`` is moved on to it, so the
+        next operation on the same node's NICs starts from there."""
         if isinstance(op, WriteSwitchRow):
             return [tables.tabch_upsert_argv("switch", {"port": op.port_id},
                                              {"switch": op.vswitch, "vlan": op.vlan})]
         if isinstance(op, AddRows):
-            return [tables.tabch_upsert_argv("mac", {"node": op.node, "interface": op.vdev},
-                                             {"mac": op.mac, "comments": self.zhcp_node}),
-                    tables.tabch_upsert_argv("switch", {"port": op.port_id},
-                                             {"node": op.node, "interface": op.vdev,
-                                              "comments": self.zhcp_node,
-                                              "switch": op.vswitch, "vlan": op.vlan})]
+            values = {**tables.with_nic_mac(macs.get(op.node), op.node, op.vdev, op.mac),
+                      "comments": self.zhcp_node}
+            argvs = [tables.tabch_upsert_argv("mac", {"node": op.node}, values),
+                     tables.tabch_upsert_argv("switch", {"port": op.port_id},
+                                              {"node": op.node, "interface": op.vdev,
+                                               "comments": self.zhcp_node,
+                                               "switch": op.vswitch, "vlan": op.vlan})]
+            macs[op.node] = tables.MacRow(node=op.node, **values)
+            return argvs
         if isinstance(op, DeleteRows):
             argvs = [tables.tabch_delete_argv("switch", {"port": op.port_id})]
-            if op.node:
-                argvs.append(tables.tabch_delete_argv("mac", {"node": op.node,
-                                                              "interface": op.vdev}))
+            row = macs.get(op.node) if op.node else None
+            if row is not None:
+                values = tables.without_nic_mac(row, op.vdev)
+                if values is None:
+                    argvs.append(tables.tabch_delete_argv("mac", {"node": row.node}))
+                    del macs[row.node]
+                else:
+                    argvs.append(tables.tabch_upsert_argv("mac", {"node": row.node}, values))
+                    macs[row.node] = tables.MacRow(node=row.node, comments=row.comments,
+                                                   disable=row.disable, **values)
             return argvs
         raise TypeError(f"not a row operation: {op!r}")
