@@ -18,6 +18,7 @@ Parsers::
     check_action(function, lines, target=None) -> None        # raises SmapiError
     parse_vswitch_query(lines) -> list[VswitchInfo]
     parse_vswitch_query_extended(lines) -> list[VswitchExtended]
+    query_extended_complete(exit_status, lines) -> bool
     parse_adapter_query(lines) -> list[AdapterInfo]
     parse_image_query_dm(lines) -> DirectoryEntry
     parse_image_definition_query_dm(lines) -> list[NicDef]
@@ -271,6 +272,32 @@ def _vlan_span(text: str) -> tuple[int, int] | None:
     low = int(match.group(1))
     high = int(match.group(2)) if match.group(2) else low
     return (low, high)
+
+
+_NULL_FIELD_RE = re.compile(r"^Error (\w+) +is NULL!!$")
+
+# A NULL field of a real_device_info_structure ends only that device's record.
+_REAL_DEVICE_FIELDS = frozenset({"real_device_address", "virtual_device_address",
+                                 "controller_name", "port_name", "device_status",
+                                 "device_error_status"})
+
+
+def query_extended_complete(exit_status: int | None, lines: list[str]) -> bool:
+    """True when a ``Virtual_Network_Vswitch_Query_Extended`` output lists every
+    vswitch, grant and adapter, even if zhcp exited 1.
+
+    zhcp (smcliVirtual.c virtualNetworkVswitchQueryExtended, zVMopenstack/zhcp
+    b6f01c6) prints ``Error <field> is NULL!!`` for a field SMAPI left empty and
+    exits 1 without a failure block. For a real-device field it skips only that
+    device's record and prints the rest; for a vswitch, grant, adapter or uplink
+    field it leaves that loop, so the output lacks later grants or vswitches.
+    """
+    if exit_status == 0:
+        return True
+    if exit_status != 1 or parse_failure(lines) is not None:
+        return False
+    fields = [m.group(1) for m in map(_NULL_FIELD_RE.match, _clean(lines)) if m]
+    return bool(fields) and all(name in _REAL_DEVICE_FIELDS for name in fields)
 
 
 def parse_vswitch_query_extended(lines: list[str]) -> list[VswitchExtended]:

@@ -272,7 +272,8 @@ class Executor:
         for outcome in vswitch_outcomes:
             if outcome.error is not None and outcome.error.code == (212, 40):
                 continue  # no such vswitch (or none at all for "*")
-            if not outcome.ok:
+            if not (outcome.ok or smcli_parsers.query_extended_complete(
+                    outcome.exit_status, outcome.stdout_lines)):
                 problems["vswitches"] = outcome.describe()
                 continue
             for info in smcli_parsers.parse_vswitch_query_extended(outcome.stdout_lines):

@@ -34,3 +34,15 @@ def test_revoking_a_grant_system_config_never_held_is_done(zvm):
     run = executor.execute(Plan(ops=(op,)))
     assert run.results[op] == Result.OK and not run.errors
     assert "LINUX07" not in _grants(sim, "VSW1")
+
+
+def test_observe_reads_the_vswitches_when_query_extended_exits_1_after_complete_records(zvm):
+    sim, executor = zvm
+    for line in (f"{SMCLI} Virtual_Network_Vswitch_Create -T ZHCP -n DISCSW -r 6100 -c 2 -t 2",
+                 f"{SMCLI} Virtual_Network_Vswitch_Set_Extended -T ZHCP -k switch_name=VSW1 "
+                 "-k grant_userid=LINUX07 -k user_vlan_id=150"):
+        assert sim.dsh("zhcp1", line)["data"][-1] == {"errorcode": ["0"]}
+    vswitches, _, problems = executor.observe(["VSW1", "DISCSW"])
+    assert not problems
+    assert set(vswitches) == {"VSW1", "DISCSW"}
+    assert vswitches["VSW1"].grants["LINUX07"].vlans == frozenset({150})

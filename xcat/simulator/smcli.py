@@ -280,6 +280,8 @@ class Smcli:
                 raise SmapiError(*injected)
             with self.model.lock:
                 lines = getattr(self, spec.handler)(opts, kvalues)
+            if isinstance(lines, Output):  # a query that printed its data and failed
+                return lines
         except SmapiError as err:
             if err.rc == 0 and err.rs == 0:
                 return Output(stdout=progress + "Done\n")
@@ -607,12 +609,13 @@ class Smcli:
         users = set(vsw.grants) | {p.userid for p in vsw.ports.values()}
         return sorted(users)
 
-    def vswitch_query_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+    def vswitch_query_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str] | Output:
         keys = dict(_kv(kvalues, 5))
         if set(keys) - {"switch_name", "vepa_status"} or "switch_name" not in keys:
             raise SmapiError(24, 501)
         vepa = keys.get("vepa_status", "NO").upper() == "YES"
         lines: list[str] = []
+        incomplete = False
         for vsw in self._selected(keys["switch_name"]):
             lines += [
                 f" switch_name: {vsw.name}",
@@ -640,14 +643,10 @@ class Smcli:
             if vepa:
                 lines.append(" vepa_status: OFF")
             for index, rdev in enumerate(vsw.rdevs):
-                lines += [
-                    f"real_device_address: {rdev.address[:4]}",
-                    f"virtual_device_address: {0x600 + 3 * index:04X}",
-                    f"controller_name: {self._controller(vsw, rdev)}",
-                    f"port_name: {rdev.portname}",
-                    f"device_status: {rdev.status}",
-                    f"device_error_status {rdev.error}",
-                ]
+                record = _real_device_lines(self._real_device_words(vsw, rdev, index))
+                if record[0].startswith("Error "):
+                    incomplete = True
+                lines += record
             entries = [(0, userid, grant.vlans, grant.promiscuous)
                        for userid, grant in sorted(vsw.grants.items())]
             entries += [(num, port.userid, port.vlans, False)
@@ -666,7 +665,25 @@ class Smcli:
             for owner, nic in self.model.connections(vsw.name):
                 lines += [f"adapter_owner: {owner}", f"adapter_vdev: {nic.vdev}",
                           f"adapter_macaddr: {format_mac(nic.mac)}", f"adapter_type: {nic.type}"]
+        if incomplete:
+            return Output(stdout="".join(line + "\n" for line in lines), status=1)
         return lines
+
+    def _real_device_words(self, vsw: Vswitch, rdev: Rdev, index: int) -> list[str]:
+        """SMAPI's real_device_info for one device, as the words zhcp's strtok sees.
+
+        Unset names are ``(NONE)`` (feilong test_xcatclient.py sample at
+        79659c30a^). A device no controller serves (the vswitch disconnected with
+        CONTROLLER *) is assumed to come with its device numbers only: what makes
+        zhcp print ``Error controller_name is NULL!!`` (the exact SMAPI text of
+        that record is not in these sources).
+        """
+        address, vdev = rdev.address[:4], f"{0x600 + 3 * index:04X}"
+        controller = self._controller(vsw, rdev)
+        if not controller:
+            return [address, vdev]
+        return [address, vdev, controller, rdev.portname or "(NONE)", str(rdev.status),
+                str(rdev.error)]
 
     def vswitch_set(self, opts: dict[str, str], _k: list[str]) -> list[str]:
         pairs = [("switch_name", opts["n"])]
@@ -1154,6 +1171,23 @@ class Smcli:
     def static_changes_immediate(self, opts: dict[str, str], _k: list[str]) -> list[str]:
         self._dm_guest(opts["T"])
         return []
+
+
+# The fields of a real_device_info_structure in the order zhcp prints them.
+_REAL_DEVICE_FIELDS = ("real_device_address", "virtual_device_address", "controller_name",
+                       "port_name", "device_status", "device_error_status")
+
+
+def _real_device_lines(words: list[str]) -> list[str]:
+    """zhcp's lines for one real device (smcliVirtual.c virtualNetworkVswitchQueryExtended,
+    zVMopenstack/zhcp b6f01c6): all six fields, the last label without a colon; or, at
+    the first missing field, one ``Error <field> is NULL!!`` line and nothing else of
+    the record (zhcp sets rc 1, leaves the device loop and goes on with the access list,
+    adapters and the next vswitches)."""
+    if len(words) < len(_REAL_DEVICE_FIELDS):
+        return [f"Error {_REAL_DEVICE_FIELDS[len(words)]} is NULL!!"]
+    labels = [f"{name}:" for name in _REAL_DEVICE_FIELDS[:-1]] + [_REAL_DEVICE_FIELDS[-1]]
+    return [f"{label} {word}" for label, word in zip(labels, words)]
 
 
 def _vlan_text(vlan: str) -> str:

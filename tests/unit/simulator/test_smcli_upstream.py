@@ -43,3 +43,29 @@ def test_unpersisted_revoke_of_a_grant_never_persisted_is_done(smcli, model):
     _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01")
     out = _set(smcli, "switch_name=VSW1", "revoke_userid=LINUX01", "persist=NO")
     assert out.status == 0 and "LINUX01" not in model.vswitches["VSW1"].grants
+
+
+QUERY_EXTENDED = "Virtual_Network_Vswitch_Query_Extended"
+
+
+def test_query_extended_of_an_rdev_without_controller_exits_1_after_complete_records(smcli):
+    # A disconnected vswitch with CONTROLLER * has no controller for its real device:
+    # zhcp reads only the device numbers, prints "Error controller_name is NULL!!"
+    # instead of the record, sets rc 1 and goes on with the access list and adapters.
+    out = smcli("Virtual_Network_Vswitch_Create", "-T", "ZHCP", "-n", "DISCSW", "-r", "6100",
+                "-c", "2", "-t", "2")
+    assert out.status == 0, out.stdout
+    assert _set(smcli, "switch_name=DISCSW", "grant_userid=LINUX01").status == 0
+    out = smcli(QUERY_EXTENDED, "-T", "ZHCP", "-k", "switch_name=DISCSW")
+    lines = out.stdout.splitlines()
+    assert out.status == 1
+    assert lines[21:] == ["Error controller_name is NULL!!", "port_num: 0000",
+                          "grant_userid: LINUX01", "promiscuous_mode: NOPROM",
+                          "osd_sim: NOOSDSIM", "vlan_count: 1", "user_vlan_id: 0000"]
+
+
+def test_query_extended_prints_none_for_an_unset_port_name(smcli):
+    _create(smcli)
+    out = smcli(QUERY_EXTENDED, "-T", "ZHCP", "-k", "switch_name=VSW1")
+    assert out.status == 0
+    assert "port_name: (NONE)" in out.stdout.splitlines()
