@@ -99,8 +99,11 @@ def test_logged_off_guest_live_couple_is_expected_not_an_error(zvm):
 
 def test_smapi_failure_marks_the_port_error_with_rc_and_rs(zvm):
     sim, executor = zvm
-    # a NIC the directory does not have: Connect_Vswitch_DM fails 404/8
-    port = DesiredPort(P1, "LINUX07", "2000", "VSW1", 150, "net1", node="linux07")
+    # DirMaint refuses the directory couple (a NIC the directory lacks is refused by
+    # the planner before any command, so the failure is injected)
+    sim.control.fault("smapi", function="Virtual_Network_Adapter_Connect_Vswitch_DM",
+                      userid="LINUX07", rc=404, rs=8, count=1)
+    port = DesiredPort(P1, "LINUX07", "1000", "VSW1", 150, "net1", node="linux07")
     step = plan(DesiredState({P1: port}, {}, SPECS), observe_all(executor, ["LINUX07"]))
     run = executor.execute(step)
     (report,) = run.reports
