@@ -220,7 +220,7 @@ class _Planner:
         self.resolve_conflicts(candidates)
         self.allocate_ports()
         holders = self.holders()
-        self.undo_bindings(holders)
+        self.undo_bindings()
         self.uncouple_refused()
         blocked = self.grants(holders)
         self.revoke_unneeded_grants(self.holders())  # grants() may have refused holders
@@ -337,10 +337,10 @@ class _Planner:
         return out
 
     # ----------------------------------------------------------------- undo
-    def undo_bindings(self, holders: Mapping[tuple[str, str], list[DesiredPort]]) -> None:
-        """Uncouple (and clean up) NICs of ports that are gone, refused or moved."""
+    def undo_bindings(self) -> None:
+        """Uncouple (and clean up) NICs of ports that are gone, refused or moved; their
+        grants go in :meth:`revoke_unneeded_grants`."""
         accepted_nics = {p.nic: p for p in self.accepted.values()}
-        revokes: dict[tuple[str, str], list[str]] = defaultdict(list)
         for port_id, binding in sorted(self.o.bindings.items()):
             current = self.accepted.get(port_id)
             if current is not None and current.nic == (binding.userid, binding.vdev) \
@@ -364,22 +364,21 @@ class _Planner:
                 self.add(DeleteRows(binding.node, port_id, binding.vdev, ports=(port_id,)))
             if binding.portnum is not None:
                 self.release_port(binding, port_id)
-            elif (binding.userid, binding.vswitch) not in holders:
-                revokes[(binding.userid, binding.vswitch)].append(port_id)
-        for (userid, vswitch), ports in sorted(revokes.items()):
-            if userid == self.d.dhcp_userid:
-                continue  # the DHCP guest's grant is decided in grants()
-            vsw = self.vswitch(vswitch)
-            if vsw is not None and userid in vsw.grants \
-                    and (vswitch, userid) in self.o.granted:
-                self.add(Revoke(vswitch, userid, ports=tuple(ports)))
 
     def revoke_unneeded_grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]
                                ) -> None:
-        """Revoke grants the agent made that no accepted port needs (a port that
-        waits for a directory read still needs its grant)."""
+        """Revoke the grants the agent made (``Observed.granted``) that no accepted
+        port needs; a deferred port (new or with its old binding) still needs its
+        grant.  The revoke serves the bindings of ports that left the grant, so a
+        failure keeps them for a retry; the DHCP guest's grant is decided in grants()."""
         waiting = {(self.d.ports[p].userid, self.d.ports[p].vswitch)
                    for p in self.deferred if p in self.d.ports}
+        waiting |= {(self.o.bindings[p].userid, self.o.bindings[p].vswitch)
+                    for p in self.deferred if p in self.o.bindings}
+        leavers: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for port_id, binding in sorted(self.o.bindings.items()):
+            if binding.portnum is None and port_id not in self.accepted:
+                leavers[(binding.userid, binding.vswitch)].append(port_id)
         for vswitch, userid in sorted(self.o.granted):
             vsw = self.vswitch(vswitch)
             if vsw is None or userid not in vsw.grants or not self.managed(vswitch) \
@@ -387,7 +386,7 @@ class _Planner:
                 continue
             if (userid, vswitch) in holders or (userid, vswitch) in waiting:
                 continue
-            self.add(Revoke(vswitch, userid))
+            self.add(Revoke(vswitch, userid, ports=tuple(leavers[(userid, vswitch)])))
 
     def release_port(self, binding: Binding, port_id: str) -> None:
         """Remove the vswitch port a binding held (while it is still the guest's)."""
@@ -721,8 +720,10 @@ def apply(observed: Observed, result_plan: Plan,
             bindings[port_id] = planned
         elif port_id not in failed_ports:
             bindings.pop(port_id, None)
+    recorded = {(b.userid, b.vdev) for b in bindings.values()}
     for port_id, old in observed.bindings.items():
-        if bindings.get(port_id) != old and _still_coupled(old, bindings, frozen, guests):
+        if bindings.get(port_id) != old and (old.userid, old.vdev) not in recorded \
+                and _still_coupled(old, frozen, guests):
             bindings[leftover_id(port_id, old)] = old
     return observed.replace(
         vswitches=frozen, guests={uid: g.freeze() for uid, g in guests.items()},
@@ -751,15 +752,11 @@ def leftover_id(port_id: str, binding: Binding) -> str:
         else f"{port_id}{LEFTOVER_MARK}{binding.userid}.{binding.vdev}"
 
 
-def _still_coupled(binding: Binding, bindings: Mapping[str, Binding],
-                   vswitches: Mapping[str, ObservedVswitch],
+def _still_coupled(binding: Binding, vswitches: Mapping[str, ObservedVswitch],
                    guests: Mapping[str, "_MutableGuest"]) -> bool:
-    """Whether a binding's NIC is still coupled (live to a vswitch the agent
-    watches, or in the directory: what undoing it uncouples) with no binding
-    recording that NIC."""
+    """Whether a binding's NIC is still coupled: live to a vswitch the agent
+    watches, or in the directory (what undoing it uncouples)."""
     nic = (binding.userid, binding.vdev)
-    if any((b.userid, b.vdev) == nic for b in bindings.values()):
-        return False
     if any(nic in vsw.connections for vsw in vswitches.values()):
         return True
     g = guests.get(binding.userid)
