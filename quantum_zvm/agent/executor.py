@@ -43,10 +43,12 @@ from typing import Iterable, Sequence
 
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent.model import (
-    CONSTRUCTIVE_OPS, STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive,
-    DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch, Op, Outcome,
-    Plan, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive, WriteSwitchRow)
+    CONSTRUCTIVE_OPS, STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic,
+    DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch,
+    Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive,
+    WriteSwitchRow)
 from quantum_zvm.agent.planner import Result
+from quantum_zvm.common import constants
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome, Guard
 from xcat.errors import SmapiError, XcatError, XcatRequestError
@@ -58,12 +60,6 @@ LOG = logging.getLogger(__name__)
 _NO_DIRECTORY_ENTRY = (400, 4)  # Image_Query_DM: image definition not found
 _NO_SUCH_DEVICE = (204, 8)
 _COMMAND_NOT_FOUND = 127
-# Defaults of the agent options dsh_request_seconds and smcli_call_seconds: half of
-# Apache's default Timeout, and a conservative SMAPI call (0.2-2 s; DirMaint changes
-# are the slow ones and run one at a time).
-DSH_REQUEST_SECONDS = 30.0
-SMCLI_CALL_SECONDS = 1.0
-
 
 class _RestRow:
     """One tabch line written through ``PUT tables/<t>`` instead (same outcome API)."""
@@ -231,8 +227,9 @@ class Executor:
     """Talks to one zHCP (and the xCAT tables) for the agent."""
 
     def __init__(self, client, zhcp_node: str, zhcp_userid: str, mn_node: str, *,
-                 batch_size: int = 1000, request_seconds: float | None = DSH_REQUEST_SECONDS,
-                 call_seconds: float = SMCLI_CALL_SECONDS):
+                 batch_size: int = 1000,
+                 request_seconds: float | None = constants.DSH_REQUEST_SECONDS,
+                 call_seconds: float = constants.SMCLI_CALL_SECONDS):
         self.client = client
         self.zhcp_node = zhcp_node
         self.mn_node = mn_node

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
+from quantum_zvm.common import constants
 from xcat import zvm_names
 from xcat.client import parse_server
 
@@ -141,11 +142,11 @@ AGENT_OPTS = [
                     "the VLANs of networks with DHCP-enabled subnets."),
     cfg.IntOpt("smcli_batch_size", default=1000, min=1,
                help="Most commands in one dsh request to the zHCP."),
-    cfg.FloatOpt("dsh_request_seconds", default=30.0, min=0.1,
+    cfg.FloatOpt("dsh_request_seconds", default=constants.DSH_REQUEST_SECONDS, min=0.1,
                  help="Longest expected duration of one dsh request to the zHCP. The xCAT "
                       "MN's web server ends a request after its Timeout (Apache: 60 s by "
                       "default) while the commands go on; keep this well under it."),
-    cfg.FloatOpt("smcli_call_seconds", default=1.0, min=0.0,
+    cfg.FloatOpt("smcli_call_seconds", default=constants.SMCLI_CALL_SECONDS, min=0.0,
                  help="Expected duration of one smcli (SMAPI) call on the zHCP, used with "
                       "dsh_request_seconds to size dsh requests (SMAPI: 0.2-2 s a call; "
                       "DirMaint directory changes are the slow ones)."),

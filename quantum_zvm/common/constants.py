@@ -46,3 +46,9 @@ AGENT_CONFIGURATIONS_MAX = 4095
 VIF_TYPE_ZVM = "zvm"
 PROFILE_USERID = "zvm_userid"
 PROFILE_VDEV = "vdev"
+
+# Defaults of the agent options dsh_request_seconds and smcli_call_seconds: half of
+# Apache's default Timeout (60 s) on the xCAT MN, and a conservative SMAPI call
+# (0.2-2 s; DirMaint changes are the slow ones and run one at a time).
+DSH_REQUEST_SECONDS = 30.0
+SMCLI_CALL_SECONDS = 1.0
