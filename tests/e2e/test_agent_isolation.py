@@ -39,6 +39,15 @@ def tenant_network(stack, tenant: str, vlan: int) -> dict:
     return net
 
 
+def delete_handed_off(stack, port: dict) -> None:
+    """Remove a handed-off port's row, delete the port, wait until the agent's
+    records no longer name it."""
+    stack.remove_row(port["id"])
+    stack.delete(f"/ports/{port['id']}")
+    wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
+             what="the deleted port's record dropped")
+
+
 def test_failed_attach_leaves_no_grant_for_the_next_tenant_of_the_vlan(zvm_stack):
     stack = zvm_stack()                 # LINUX05: logged on, no NICs (default scenario)
     stack.guest("LINUX08")
@@ -95,10 +104,7 @@ def test_a_port_that_never_got_anything_leaves_no_record_once_deleted(zvm_stack)
     stack.hand_off("LINUX07", port["id"])
     stack.wait_status(port["id"], "ERROR")
     assert "LINUX07" not in vsw1(stack)["grants"]
-    stack.remove_row(port["id"])
-    stack.delete(f"/ports/{port['id']}")
-    wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
-             what="the deleted port's record dropped")
+    delete_handed_off(stack, port)
     assert holds_nothing_on_vsw1(stack, "LINUX07")
 
 
@@ -110,8 +116,5 @@ def test_a_row_naming_a_valid_but_unknown_userid_gets_nothing(zvm_stack):
     stack.hand_off("GHOST01", port["id"])
     stack.wait_status(port["id"], "ERROR")
     assert "GHOST01" not in vsw1(stack)["grants"]
-    stack.remove_row(port["id"])
-    stack.delete(f"/ports/{port['id']}")
-    wait_for(lambda: port["id"] not in stack.agent_records().get("bindings", {}), timeout=30,
-             what="the deleted port's record dropped")
+    delete_handed_off(stack, port)
     assert "GHOST01" not in vsw1(stack)["grants"]

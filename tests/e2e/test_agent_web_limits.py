@@ -6,19 +6,25 @@ from __future__ import annotations
 from tests.fixtures.procs import wait_for
 
 
-def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
-    stack = zvm_stack(start_agent=False, ini="""\
-        dsh_request_seconds = 30
-        smcli_call_seconds = 0.2
-        """)
+def handed_off_ports(stack, count: int) -> list[dict]:
+    """``count`` guests LNX0000... with NIC 1000, each handed a port of VLAN 150."""
     net = stack.network("blue", "vlan", "VSW1", 150)
     ports = []
-    for i in range(10):
+    for i in range(count):
         userid = f"LNX{i:04d}"
         stack.guest(userid, ("1000",))
         port = stack.port(net["id"])
         stack.hand_off(userid, port["id"])
         ports.append(port)
+    return ports
+
+
+def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
+    stack = zvm_stack(start_agent=False, ini="""\
+        dsh_request_seconds = 30
+        smcli_call_seconds = 0.2
+        """)
+    ports = handed_off_ports(stack, 10)
     # 30 commands at 0.1 s: 3 s, twice the web tier's 1.5 s; reads of 10 stay under it
     stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
     stack.start_agent()
@@ -43,14 +49,7 @@ def test_the_agent_sizes_requests_to_stay_under_the_cgi_timeout(zvm_stack):
         dsh_request_seconds = 0.6
         smcli_call_seconds = 0.1
         """)
-    net = stack.network("blue", "vlan", "VSW1", 150)
-    ports = []
-    for i in range(6):
-        userid = f"LNX{i:04d}"
-        stack.guest(userid, ("1000",))
-        port = stack.port(net["id"])
-        stack.hand_off(userid, port["id"])
-        ports.append(port)
+    ports = handed_off_ports(stack, 6)
     stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
     stack.start_agent()
     for port in ports:

@@ -67,6 +67,11 @@ def access(vlan: int) -> Grant:
     return Grant(ACCESS, frozenset({vlan}))
 
 
+def ops_of(step: Plan, cls) -> list:
+    """The operations of ``step`` of type ``cls``, in order."""
+    return [op for op in step.ops if isinstance(op, cls)]
+
+
 def executed(step: Plan, failing: Iterable[Op],
              results: Mapping[Op, str] | None = None) -> dict[Op, str]:
     """The results of running ``step`` when the ``failing`` operations fail, as the

@@ -10,15 +10,12 @@ from quantum_zvm.agent.model import (
     UncoupleLive, VswitchPort, WriteSwitchRow)
 from quantum_zvm.agent.planner import Result, apply, plan
 
-from tests.unit.agent.states import access, desired, executed, guest, observed, port, row
+from tests.unit.agent.states import (access, desired, executed, guest, observed, ops_of, port,
+                                     row)
 
 
 def kinds(p):
     return [type(op).__name__ for op in p.ops]
-
-
-def ops_of(p, cls):
-    return [op for op in p.ops if isinstance(op, cls)]
 
 
 def bound(p, vlan="100", **kw):

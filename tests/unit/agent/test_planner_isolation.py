@@ -12,11 +12,8 @@ from quantum_zvm.agent.model import (
     NicDef, Revoke, UncoupleDirectory, UncoupleLive)
 from quantum_zvm.agent.planner import Result, apply, leftover_id, plan
 
-from tests.unit.agent.states import access, desired, executed, guest, observed, port, row
-
-
-def ops_of(step, cls):
-    return [op for op in step.ops if isinstance(op, cls)]
+from tests.unit.agent.states import (access, desired, executed, guest, observed, ops_of, port,
+                                     row)
 
 
 def api_port(port_id="p1", userid="LINUX05", vlan=102):
@@ -24,10 +21,14 @@ def api_port(port_id="p1", userid="LINUX05", vlan=102):
                 mac="02:00:0a:00:00:07", macid="000007")
 
 
-def test_failed_directory_couple_stops_the_live_couple_and_is_undone_when_the_port_goes():
-    p = api_port()
+def first_attach():
+    """(state, plan) of an API-bound port on logged-on LINUX05, which has no NIC yet."""
     state = observed(guests=[guest("LINUX05")])
-    first = plan(desired(p), state)
+    return state, plan(desired(api_port()), state)
+
+
+def test_failed_directory_couple_stops_the_live_couple_and_is_undone_when_the_port_goes():
+    state, first = first_attach()
     couple = ops_of(first, CoupleDirectory)[0]
     results = executed(first, [couple])
     assert results[ops_of(first, CoupleLive)[0]] == Result.SKIPPED
@@ -118,15 +119,14 @@ def test_a_failed_undo_keeps_the_old_nic_recorded_and_stops_the_move():
 
 
 def test_define_nic_failure_stops_grant_and_couples():
-    p = api_port()
-    state = observed(guests=[guest("LINUX05")])
-    first = plan(desired(p), state)
+    state, first = first_attach()
     define = ops_of(first, DefineNic)[0]
     results = executed(first, [define])
     for op in first.zvm_ops:
         if op != define:
             assert results[op] == Result.SKIPPED, op
-    assert isinstance(ops_of(first, DefineNicLive)[0], DefineNicLive)
+    assert {type(op) for op in first.zvm_ops} == {DefineNic, DefineNicLive, GrantOp,
+                                                 CoupleDirectory, CoupleLive}
     after = apply(state, first, results)
     assert after.vswitches["VSWVLAN"].grants == {} and not after.granted
 
