@@ -12,8 +12,9 @@ per SMAPI call with the function name and target userid; it may sleep
 
 Simulator choices where the reference marks behaviour as unverified:
 UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
-VLAN ids outside 1-4094 are 24/x; a re-grant updates the grant (VLANs are
-replaced for ACCESS ports and added for TRUNK ports); revoking a user that is
+VLAN ids outside 1-4094 are 24/x; a grant to a userid already in the access
+list adds its VLANs to the user's set (ACCESS and TRUNK alike) and takes the
+user's NICs on the vswitch off it (see ``_regrant_drops_nics``); revoking a user that is
 not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
 the grant); a MACID already used by another NICDEF is refused with 596/3226;
 NIC overlap (base..base+2) counts as "already defined".
@@ -620,12 +621,12 @@ class Smcli:
             lines += [
                 f" switch_name: {vsw.name}",
                 f" transport_type: {vsw.transport}",
-                f" port_type: {vsw.porttype}",
+                f" port_type: {vsw.porttype if vsw.vlan_aware else 'NONE'}",
                 f" queue_memory_limit: {vsw.queue_mem}",
                 f" routing_value: {vsw.routing or 'NA'}",
                 f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
-                f" vlan_id: {vsw.default_vid:04d}",
-                f" native_vlan_id: {vsw.native_vid:04d}",
+                f" vlan_id: {vsw.default_vid if vsw.vlan_aware else 0:04d}",
+                f" native_vlan_id: {vsw.native_vid if vsw.vlan_aware else 0:04d}",
                 f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
                 f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
                 f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
@@ -808,14 +809,13 @@ class Smcli:
         if persist and (attrs or rdevs is not None):
             self._save_config_definition(vsw)
         if grant_user is not None:
+            if grant_user in vsw.grants:
+                self._regrant_drops_nics(vsw.name, grant_user)
             grant = vsw.grants.get(grant_user) or Grant()
             if porttype:
                 grant.porttype = porttype
             if vlans is not None:
-                if (grant.porttype or vsw.porttype) == "TRUNK":
-                    grant.vlans = grant.vlans + [v for v in vlans if v not in grant.vlans]
-                else:
-                    grant.vlans = vlans
+                grant.vlans = grant.vlans + [v for v in vlans if v not in grant.vlans]
             if promiscuous is not None:
                 grant.promiscuous = promiscuous
             vsw.grants[grant_user] = grant
@@ -848,6 +848,19 @@ class Smcli:
         if revoke_user is not None and persist:
             self._unpersist_grant(vsw.name, revoke_user)
         return []
+
+    def _regrant_drops_nics(self, name: str, userid: str) -> None:
+        """A grant to a userid already in the access list takes its NICs on the
+        vswitch down (feilong af368e633, PR #810), modelled as uncoupling them.
+
+        The new VLANs are added to the user's set: CP keeps one access-list
+        entry per user with a set of authorized VLANs (control block VNABK) and
+        no source read says a GRANT replaces it.
+        """
+        guest = self.model.guest(userid)
+        for nic in (guest.active_nics.values() if guest else []):
+            if nic.coupled_to == name:
+                nic.coupled_to, nic.port = None, None
 
     def _unpersist_grant(self, name: str, userid: str) -> None:
         """Remove the MODIFY VSWITCH ... GRANT statement of ``userid`` from SYSTEM CONFIG.

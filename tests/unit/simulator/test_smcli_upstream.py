@@ -69,3 +69,49 @@ def test_query_extended_prints_none_for_an_unset_port_name(smcli):
     out = smcli(QUERY_EXTENDED, "-T", "ZHCP", "-k", "switch_name=VSW1")
     assert out.status == 0
     assert "port_name: (NONE)" in out.stdout.splitlines()
+
+
+# A grant to a userid that already holds one (finding 8 of the fidelity audit): feilong
+# af368e633 (PR #810) found that it takes the guest's NICs on the vswitch down; CP keeps one
+# access-list entry per user with a set of VLANs (VNABK), and no source read says a GRANT
+# with VLAN replaces that set, so the simulator adds to it.
+
+def _coupled_guest(smcli, model, vlan):
+    _create(smcli)
+    assert _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01",
+                f"user_vlan_id={vlan}").status == 0
+    for function, args in (("Virtual_Network_Adapter_Create", ("-t", "2", "-d", "3")),
+                           ("Virtual_Network_Adapter_Connect_Vswitch", ("-n", "VSW1"))):
+        out = smcli(function, "-T", "LINUX01", "-v", "1000", *args)
+        assert out.status == 0, out.stdout
+    assert model.guest("LINUX01").active_nics["1000"].coupled_to == "VSW1"
+
+
+def test_a_grant_with_another_vlan_adds_it_to_an_access_grant(smcli, model):
+    _coupled_guest(smcli, model, 100)
+    out = _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01", "user_vlan_id=101")
+    assert out.status == 0
+    assert model.vswitches["VSW1"].grants["LINUX01"].vlans == ["100", "101"]
+
+
+def test_a_repeated_grant_takes_the_guests_coupled_nics_off_the_vswitch(smcli, model):
+    _coupled_guest(smcli, model, 100)
+    assert _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01",
+                "user_vlan_id=100").status == 0
+    assert model.guest("LINUX01").active_nics["1000"].coupled_to is None
+
+
+def test_revoke_then_grant_moves_an_uncoupled_guest_to_the_new_vlan_only(smcli, model):
+    _create(smcli)
+    _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01", "user_vlan_id=100")
+    _set(smcli, "switch_name=VSW1", "revoke_userid=LINUX01")
+    _set(smcli, "switch_name=VSW1", "grant_userid=LINUX01", "user_vlan_id=101")
+    assert model.vswitches["VSW1"].grants["LINUX01"].vlans == ["101"]
+
+
+def test_query_extended_of_a_vlan_unaware_vswitch_has_no_port_type_and_vlan_0000(smcli):
+    # zhcp prints SMAPI's values: an UNAWARE vswitch has port type NONE and VLAN ids 0
+    out = smcli(QUERY_EXTENDED, "-T", "ZHCP", "-k", "switch_name=XCATVSW2")
+    lines = out.stdout.splitlines()
+    assert " vlan_awareness: UNAWARE" in lines
+    assert {" port_type: NONE", " vlan_id: 0000", " native_vlan_id: 0000"} <= set(lines)
