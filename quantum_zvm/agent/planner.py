@@ -71,6 +71,13 @@ class Result:
     UNDONE = frozenset({FAILED, SKIPPED})   # results with no effect on z/VM
 
 
+def grant_text(grant: Grant) -> str:
+    """A grant as an operator reads it: ``TRUNK VLAN 100 101``, ``no VLAN``."""
+    vlans = " ".join(str(v) for v in sorted(grant.vlans))
+    words = [grant.porttype or "", f"VLAN {vlans}" if vlans else "no VLAN"]
+    return " ".join(w for w in words if w)
+
+
 def vlan_text(vlan: int | None) -> str:
     """The ``switch.vlan`` value: the VLAN id, or -1 for flat."""
     return FLAT_VLAN_TEXT if vlan is None else str(vlan)
@@ -491,6 +498,13 @@ class _Planner:
                 continue
             if self.grant_satisfied(vsw, wanted, current):
                 continue
+            if current is not None and (name, userid) not in self.o.granted \
+                    and userid != self.d.dhcp_userid:
+                self.refuse(ports, f"{userid} holds a grant on {name} that this agent did not "
+                                   f"make ({grant_text(current)}); refusing to change it to "
+                                   f"{grant_text(wanted)}")
+                blocked.add((userid, name))
+                continue
             if wanted.porttype == ACCESS and vsw.vlan_aware:
                 verdict = self.grant_safe(userid, vsw, ports, current)
                 if verdict != _SAFE:
@@ -498,13 +512,36 @@ class _Planner:
                     if verdict == _WAIT:
                         self.deferred.update(served)
                     continue
-            if wanted.porttype == TRUNK and current is not None \
-                    and not current.vlans <= wanted.vlans:
-                # a TRUNK grant only adds VLANs: start from an empty access list entry
+            if current is not None:
+                if self.uncouple_before_regrant(userid, vsw, ports):
+                    blocked.add((userid, name))
+                    continue
                 self.add(Revoke(name, userid, ports=served))
             self.add(GrantOp(name, userid, wanted.porttype if vsw.vlan_aware else None,
                              tuple(sorted(wanted.vlans)), ports=served))
         return blocked
+
+    def uncouple_before_regrant(self, userid: str, vsw: ObservedVswitch,
+                                ports: list[DesiredPort]) -> bool:
+        """Whether a changed grant must wait for the holders' NICs to be uncoupled.
+
+        A grant is never issued to a userid that holds one on the vswitch: it
+        takes the user's NICs there down (feilong af368e633, PR #810) and CP's
+        documentation read here does not say whether its VLANs replace the
+        user's set or are added to it (control block VNABK keeps a set).  So a
+        changed grant is revoked and granted anew, and the holders' NICs coupled
+        live are uncoupled first (this pass; the grant and the couple follow in
+        the next), so no NIC of the user is on the vswitch while its VLANs change.
+        """
+        coupled = {vdev for (uid, vdev) in vsw.connections if uid == userid}
+        waits = False
+        for port in ports:
+            if port.vdev is not None and port.vdev in coupled:
+                self.add(UncoupleLive(userid, port.vdev, ports=(port.port_id,)))
+                waits = True
+        if waits:
+            self.deferred.update(p.port_id for p in ports)
+        return waits
 
     def grant_safe(self, userid: str, vsw: ObservedVswitch, ports: list[DesiredPort],
                    current: Grant | None) -> str:
@@ -532,15 +569,18 @@ class _Planner:
         planned = self.uncoupling.get(userid, set())
         foreign = sorted(strangers - planned)
         if foreign:
-            for port in ports:
-                self.errors[port.port_id] = (
-                    f"{userid} has NIC {', '.join(foreign)} coupled to {vsw.name} that is not "
-                    f"a port of this network; refusing to grant VLAN "
-                    f"{', '.join(str(v) for v in sorted({p.vlan for p in ports}))}")
-                self.accepted.pop(port.port_id, None)
-                self.uncouple_port(port.port_id)
+            self.refuse(ports, f"{userid} has NIC {', '.join(foreign)} coupled to {vsw.name} "
+                               f"that is not a port of this network; refusing to grant VLAN "
+                               f"{', '.join(str(v) for v in sorted({p.vlan for p in ports}))}")
             return _REFUSED
         return _WAIT if planned else _SAFE
+
+    def refuse(self, ports: list[DesiredPort], reason: str) -> None:
+        """Refuse ports (their NICs are uncoupled from managed vswitches)."""
+        for port in ports:
+            self.errors[port.port_id] = reason
+            self.accepted.pop(port.port_id, None)
+            self.uncouple_port(port.port_id)
 
     # ----------------------------------------------------------------- per port
     def port_ops(self, blocked: set[tuple[str, str]]) -> None:

@@ -184,3 +184,25 @@ def test_refused_port_nic_left_on_a_vlan_aware_vswitch_is_uncoupled(zvm_stack):
     # the refused port costs nothing more: idle cycles are one tabdump each
     other, _ = stack.idle_requests(3)
     assert not other, other
+
+
+def test_a_nic_moved_to_another_vlan_holds_only_the_new_vlan(zvm_stack):
+    # CP adds a GRANT's VLANs to a user's set and a second grant takes the user's NICs
+    # down (simulator, after feilong af368e633): the agent uncouples, revokes, grants anew
+    stack = zvm_stack()
+    blue = stack.network("blue", "vlan", "VSW1", 150)
+    red = stack.network("red", "vlan", "VSW1", 160)
+    stack.guest("LINUX07", ("1000",))
+    old = stack.port(blue["id"])
+    stack.hand_off("LINUX07", old["id"], "1000")
+    stack.wait_status(old["id"])
+    stack.stop_agent()
+    new = stack.port(red["id"])
+    stack.remove_row(old["id"])
+    stack.hand_off("LINUX07", new["id"], "1000")
+    stack.start_agent()
+    stack.wait_status(new["id"])
+    assert grant(stack, "VSW1", "LINUX07")["vlans"] == ["160"]
+    wait_for(lambda: stack.model()["guests"]["LINUX07"]["active_nics"]["1000"]["coupled_to"]
+             == "VSW1", timeout=10, what="NIC 1000 coupled again")
+    assert grant(stack, "VSW1", "LINUX07")["vlans"] == ["160"]

@@ -331,8 +331,28 @@ def test_vlan_change_of_an_existing_grant_waits_for_the_old_nic_to_be_uncoupled(
     assert first.deferred == {"new"}
     state = apply(state, first)
     second = plan(desired(new), state)
+    # never a grant to a userid holding one: revoked, then granted anew
+    assert kinds(second)[:2] == ["Revoke", "GrantOp"]
     assert ops_of(second, GrantOp) == [GrantOp("VSWVLAN", "LINUX01", ACCESS, (101,))]
     assert plan(desired(new), apply(state, second)).empty
+
+
+def test_a_nic_moving_to_another_vlan_is_uncoupled_before_its_grant_changes():
+    # NIC 1000 stays the port's NIC, but the row now names a port of VLAN 101
+    p = port("p1", vlan=101)
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"))],
+                     rows={"p1": row(p)},
+                     bindings={"p1": Binding("LINUX01", "1000", "VSWVLAN", 100)})
+    first = plan(desired(p), state)
+    assert kinds(first) == ["UncoupleLive"] and first.deferred == {"p1"}
+    state = apply(state, first)
+    second = plan(desired(p), state)
+    assert kinds(second)[:3] == ["Revoke", "GrantOp", "CoupleLive"]
+    state = apply(state, second)
+    assert state.vswitches["VSWVLAN"].grants["LINUX01"] == access(101)
+    assert plan(desired(p), state).empty
 
 
 def test_vlan_change_with_an_unknown_directory_asks_for_a_read():
@@ -348,11 +368,27 @@ def test_foreign_coupled_nic_blocks_a_vlan_grant():
     p = port("p1", vlan=101)
     state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
                      guests=[guest("LINUX01", NicDef("1000"), NicDef("2000", "VSWVLAN"))],
-                     rows={"p1": row(p)})
+                     rows={"p1": row(p)}, granted={("VSWVLAN", "LINUX01")})
     result = plan(desired(p), state)
     assert result.outcomes["p1"].status == STATUS_ERROR
     assert "2000" in result.outcomes["p1"].error
     assert not ops_of(result, GrantOp)
+
+
+def test_a_grant_the_agent_did_not_make_is_never_changed():
+    p = port("p1", vlan=101)
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     guests=[guest("LINUX01", NicDef("1000"))], rows={"p1": row(p)})
+    result = plan(desired(p), state)
+    assert result.outcomes["p1"].error == (
+        "LINUX01 holds a grant on VSWVLAN that this agent did not make (ACCESS VLAN 100); "
+        "refusing to change it to ACCESS VLAN 101")
+    assert not ops_of(result, GrantOp) and not ops_of(result, Revoke)
+    # the same grant is simply used
+    same = port("p1", vlan=100)
+    assert plan(desired(same), observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                                        guests=[guest("LINUX01", NicDef("1000"))],
+                                        rows={"p1": row(same)})).outcomes["p1"].error is None
 
 
 # ----------------------------------------------------------------------- DHCP
@@ -369,11 +405,14 @@ def test_dhcp_guest_is_trunked_on_exactly_the_dhcp_vlans():
     assert ops_of(result, Revoke) == [Revoke("VSWVLAN", "DHCPAGT")]
 
 
-def test_dhcp_trunk_growing_is_a_grant_only():
+def test_dhcp_trunk_growing_is_revoked_and_granted_anew():
+    # a second grant to a userid takes its NICs down and its effect on the VLAN set is
+    # not documented: the trunk is granted whole to a userid without a grant
     state = observed(grants={"VSWVLAN": {"DHCPAGT": Grant(TRUNK, frozenset({100}))}})
     result = plan(desired(dhcp_userid="DHCPAGT", dhcp_vlans={"VSWVLAN": frozenset({100, 101})}),
                   state)
-    assert kinds(result) == ["GrantOp"]
+    assert list(result.ops) == [Revoke("VSWVLAN", "DHCPAGT"),
+                                GrantOp("VSWVLAN", "DHCPAGT", TRUNK, (100, 101))]
 
 
 def test_grant_with_unknown_port_type_and_right_vlan_is_kept():
