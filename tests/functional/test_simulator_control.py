@@ -153,6 +153,35 @@ def test_latency_and_smapi_worker_queue(simulator):
     assert bad.status_code == 400 and "smapi_workers" in bad.json()["error"]
 
 
+def test_directory_calls_go_through_dirmaint_one_at_a_time(simulator):
+    # three SMAPI workers, but one DirMaint: two directory queries queue, two
+    # CP-only queries do not wait for each other's directory time
+    c = simulator.control
+    c.fault(rest_latency=0, smcli_latency=0, dirmaint_latency=0.3, smapi_workers=3)
+
+    def call(command):
+        return simulator.dsh("zhcp1", command)
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outputs = list(pool.map(call, ["smcli Image_Query_DM -T LINUX01"] * 2))
+    assert time.monotonic() - start >= 0.6
+    assert all("USER LINUX01" in out["data"][0]["data"][0] for out in outputs)
+    assert c.faults()["dirmaint_latency"] == {"fixed": 0.3, "jitter": 0.0}
+
+
+def test_latency_profiles(simulator_factory):
+    sim = simulator_factory("--latency-profile", "realistic")
+    faults = sim.control.faults()
+    assert faults["rest_latency"] == {"fixed": 0.5, "jitter": 0.2}
+    assert faults["smcli_latency"] == {"fixed": 0.3, "jitter": 0.1}
+    assert faults["dirmaint_latency"] == {"fixed": 1.0, "jitter": 0.3}
+    assert faults["smapi_workers"] == 3
+    zero = sim.control.fault(profile="zero", smapi_workers=2)
+    assert zero["rest_latency"] == {"fixed": 0.0, "jitter": 0.0} and zero["smapi_workers"] == 2
+    bad = requests.post(sim.url + "/_sim/faults", json={"profile": "fast"}, timeout=10)
+    assert bad.status_code == 400 and "profile" in bad.json()["error"]
+
+
 def test_counters_by_method_resource_table_and_function(simulator):
     c = simulator.control
     c.reset_counters()

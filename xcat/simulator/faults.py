@@ -3,8 +3,10 @@
 Configured through ``POST /_sim/faults`` (JSON) or :meth:`Faults.configure`:
 
 ```
-{"rest_latency": {"fixed": 0.2, "jitter": 0.05},   # seconds per /xcatws request
+{"profile": "realistic",                           # the figures below at once ("zero")
+ "rest_latency": {"fixed": 0.2, "jitter": 0.05},   # seconds per /xcatws request
  "smcli_latency": 0.05,                            # per smcli (SMAPI) call
+ "dirmaint_latency": 1.0,                          # more per *_DM call, one at a time
  "smapi_workers": 2,                               # concurrent SMAPI calls; more queue
  "cgi_timeout": 60,                                # Apache Timeout; null: none
  "rules": [
@@ -28,6 +30,11 @@ gives the same sequence.
 
 ``cgi_timeout`` is Apache's ``Timeout`` in front of the CGI: 60 s unless set
 (:data:`DEFAULT_CGI_TIMEOUT`), also after :meth:`Faults.clear`; see ``app.py``.
+
+A ``*_DM`` function goes through DirMaint, one virtual machine that handles
+one request at a time: its ``dirmaint_latency`` is spent holding one lock,
+whatever the worker count.  ``profile`` sets every latency and the worker
+count from :data:`PROFILES` (keys given beside it win).
 """
 from __future__ import annotations
 
@@ -43,6 +50,30 @@ MATCH_KEYS = ("method", "resource", "table", "node", "function")
 # Apache httpd 2.4 DEFAULT_TIMEOUT (include/httpd.h, tag 2.4.6, 7650f0ca8); RHEL 6's
 # httpd 2.2 ships "Timeout 60" in httpd.conf (2.2's compiled-in default is 300).
 DEFAULT_CGI_TIMEOUT = 60.0
+
+
+# The "realistic" profile, per figure (README "Latency profiles"):
+# - rest_latency: no measured figure was found; zvmxcatws.cgi is a Perl CGI
+#   (a process per request) talking to xcatd over SSL, and xdsh opens an ssh
+#   session to the zHCP for every dsh request: 0.5 s +- 0.2 is an estimate.
+#   (networking-zvm config.py 1c3163b waits up to zvm_xcat_timeout = 300 s.)
+# - smcli_latency: a SMAPI call through the request and worker servers that
+#   issues a CP command or query: 0.3 s +- 0.1, an estimate (feilong
+#   issue #901 measured 1-2 s for *directory* queries, counted below).
+# - dirmaint_latency: DirMaint waits DVHWAIT_BATCH_INTERVAL (1 s by default)
+#   between requests (IBM "Tuning DirMaint Performance", vm.ibm.com/related/
+#   dirmaint/dirmperf.html); feilong #901: "SMAPI guest directory queries is
+#   1-2 seconds per request": 1.0 s +- 0.3 more per *_DM call, serialized.
+# - smapi_workers: 3, the worker servers VSMWORK1..3 of a standard SMAPI
+#   (vm.ibm.com/service/news/smaprob.html; xcat-core zvm.pm --resetsmapi).
+PROFILES: dict[str, dict[str, Any]] = {
+    "zero": {"rest_latency": 0.0, "smcli_latency": 0.0, "dirmaint_latency": 0.0,
+             "smapi_workers": None},
+    "realistic": {"rest_latency": {"fixed": 0.5, "jitter": 0.2},
+                  "smcli_latency": {"fixed": 0.3, "jitter": 0.1},
+                  "dirmaint_latency": {"fixed": 1.0, "jitter": 0.3},
+                  "smapi_workers": 3},
+}
 
 
 class FaultError(ValueError):
@@ -104,8 +135,10 @@ class Faults:
         self.lock = threading.Lock()
         self.rest_latency = Latency()
         self.smcli_latency = Latency()
+        self.dirmaint_latency = Latency()
+        self.dirmaint = threading.Lock()
         self.smapi_workers: int | None = None
-        self._workers = None
+        self._workers: threading.BoundedSemaphore | None = None
         self.cgi_timeout: float | None = DEFAULT_CGI_TIMEOUT
         self.rules: list[Rule] = []
         self._next_id = 1
@@ -115,13 +148,19 @@ class Faults:
         """Apply a JSON fault specification (validated entirely before anything changes)."""
         if not isinstance(spec, dict):
             raise FaultError("faults: expected a JSON object")
-        unknown = set(spec) - {"rest_latency", "smcli_latency", "smapi_workers", "cgi_timeout",
-                               "rules"}
+        unknown = set(spec) - {"profile", "rest_latency", "smcli_latency", "dirmaint_latency",
+                               "smapi_workers", "cgi_timeout", "rules"}
         if unknown:
             raise FaultError(f"faults: unknown key {sorted(unknown)[0]!r}")
+        if "profile" in spec:
+            if spec["profile"] not in PROFILES:
+                raise FaultError(f"profile: expected one of {', '.join(PROFILES)}")
+            spec = {**PROFILES[spec["profile"]], **spec}
         rest = _latency(spec["rest_latency"], "rest_latency") if "rest_latency" in spec else None
         smcli = (_latency(spec["smcli_latency"], "smcli_latency")
                  if "smcli_latency" in spec else None)
+        dirmaint = (_latency(spec["dirmaint_latency"], "dirmaint_latency")
+                    if "dirmaint_latency" in spec else None)
         workers = spec.get("smapi_workers", ...)
         if workers is not ... and workers is not None:
             if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -138,6 +177,8 @@ class Faults:
                 self.rest_latency = rest
             if smcli is not None:
                 self.smcli_latency = smcli
+            if dirmaint is not None:
+                self.dirmaint_latency = dirmaint
             if cgi_timeout is not ...:
                 self.cgi_timeout = cgi_timeout
             if workers is not ...:
@@ -212,6 +253,7 @@ class Faults:
         with self.lock:
             self.rest_latency = Latency()
             self.smcli_latency = Latency()
+            self.dirmaint_latency = Latency()
             self.smapi_workers = None
             self._workers = None
             self.cgi_timeout = DEFAULT_CGI_TIMEOUT
@@ -222,11 +264,22 @@ class Faults:
             self._expire()
             return {"rest_latency": self.rest_latency.to_dict(),
                     "smcli_latency": self.smcli_latency.to_dict(),
+                    "dirmaint_latency": self.dirmaint_latency.to_dict(),
                     "smapi_workers": self.smapi_workers,
                     "cgi_timeout": self.cgi_timeout,
                     "rules": [r.to_dict() for r in self.rules]}
 
     # ------------------------------------------------------------------ use
+    def _work(self, function: str) -> None:
+        delay = self._delay(self.smcli_latency)
+        if delay:
+            time.sleep(delay)
+        if function.endswith("_DM"):
+            directory = self._delay(self.dirmaint_latency)
+            if directory:
+                with self.dirmaint:
+                    time.sleep(directory)
+
     def _expire(self) -> None:
         now = time.monotonic()
         self.rules = [r for r in self.rules
@@ -278,14 +331,13 @@ class Faults:
                 and (userid is None or userid == context.get("userid")))
 
     def smapi_call(self, function: str, userid: str) -> tuple[int, int] | None:
-        """Wait for a SMAPI worker and the call's latency; an injected (rc, rs) or None."""
-        delay = self._delay(self.smcli_latency)
+        """Wait for a SMAPI worker, the call's latency and, for a directory
+        function, DirMaint's; an injected (rc, rs) or None."""
         workers = self._workers
-        if workers is not None:
+        if workers is None:
+            self._work(function)
+        else:
             with workers:
-                if delay:
-                    time.sleep(delay)
-        elif delay:
-            time.sleep(delay)
+                self._work(function)
         rule = self.take(("smapi",), smapi_function=function, userid=userid)
         return (rule.params["rc"], rule.params["rs"]) if rule else None

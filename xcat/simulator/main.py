@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import Sequence
 
-from xcat.simulator.faults import DEFAULT_CGI_TIMEOUT
+from xcat.simulator.faults import DEFAULT_CGI_TIMEOUT, PROFILES
 from xcat.simulator.scenario import ScenarioError
 from xcat.simulator.server import SimulatorServer, build
 from xcat.simulator.state import StateError
@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cgi-timeout", type=_seconds, default=DEFAULT_CGI_TIMEOUT,
                    help="Apache's Timeout in front of the xCAT CGI: a longer /xcatws request "
                         "gets a 504 while it runs on (default 60; 0: none)")
+    p.add_argument("--latency-profile", choices=sorted(PROFILES),
+                   help="latencies and SMAPI workers of a real site ('realistic', sources in "
+                        "the README) or none ('zero', the default)")
     return p
 
 
@@ -68,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sim, store = build(args.scenario, args.seed, args.state)
         sim.faults.cgi_timeout = args.cgi_timeout
+        if args.latency_profile:
+            sim.faults.configure({"profile": args.latency_profile})
         host, port = args.listen
         tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
         server = SimulatorServer(sim, host, port, tls=tls, store=store)
