@@ -115,9 +115,11 @@ def test_api_unbinding_detaches_the_nic(zvm_stack):
     assert nicdef(stack, "LINUX02", "1000")["lan_name"] == "VSW1"
     stack.put(f"/ports/{port['id']}", {"port": {"binding:host_id": "",
                                                 "binding:profile": {}}})
-    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=15,
+    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=30,
              what="NIC removed from the directory")
-    assert all(r["port"] != port["id"] for r in stack.rows("switch"))
+    # the rows go in a later request than the directory change
+    wait_for(lambda: all(r["port"] != port["id"] for r in stack.rows("switch")), timeout=30,
+             what="the port's switch row removed")
     assert grant(stack, "VSW1", "LINUX02") is None
 
 
@@ -146,9 +148,11 @@ def test_deleting_an_api_bound_port_detaches_its_nic(zvm_stack):
                                     "binding:profile": {"zvm_userid": "LINUX02"}})
     stack.wait_status(port["id"])
     stack.delete(f"/ports/{port['id']}")
-    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=15,
+    wait_for(lambda: nicdef(stack, "LINUX02", "1000") is None, timeout=30,
              what="NIC removed from the directory")
-    assert all(r["port"] != port["id"] for r in stack.rows("switch"))
+    # the rows go in a later request than the directory change
+    wait_for(lambda: all(r["port"] != port["id"] for r in stack.rows("switch")), timeout=30,
+             what="the port's switch row removed")
     assert not any(r["node"] == "linux02" for r in stack.rows("mac"))
     assert grant(stack, "VSW1", "LINUX02") is None
 

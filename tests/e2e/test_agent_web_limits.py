@@ -26,7 +26,8 @@ def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
         """)
     ports = handed_off_ports(stack, 10)
     # 30 commands at 0.1 s: 3 s, twice the web tier's 1.5 s; reads of 10 stay under it
-    stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
+    # this test owns its timing (profile "zero" whatever QZVM_SIM_PROFILE says)
+    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.1)
     stack.start_agent()
     wait_for(lambda: stack.sim.control.counters()["rest"]["by_status"].get("504"),
              timeout=60, what="a request cut by the CGI timeout")
@@ -50,7 +51,8 @@ def test_the_agent_sizes_requests_to_stay_under_the_cgi_timeout(zvm_stack):
         smcli_call_seconds = 0.1
         """)
     ports = handed_off_ports(stack, 6)
-    stack.sim.control.fault(cgi_timeout=1.5, smcli_latency=0.1)
+    # this test owns its timing (profile "zero" whatever QZVM_SIM_PROFILE says)
+    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.1)
     stack.start_agent()
     for port in ports:
         stack.wait_status(port["id"], timeout=60)

@@ -23,4 +23,5 @@ def test_bound_port_created_then_deleted_while_the_agent_runs(zvm_stack):
     stack.delete(f"/ports/{port['id']}")
     wait_for(lambda: "1000" not in stack.model()["guests"]["LINUX05"]["nicdefs"], timeout=30,
              what="the agent to remove the deleted port's NIC")
-    assert port["id"] not in {r["port"] for r in stack.rows("switch")}
+    wait_for(lambda: port["id"] not in {r["port"] for r in stack.rows("switch")}, timeout=30,
+             what="the deleted port's switch row removed")
