@@ -1,7 +1,9 @@
 """z/VM agent benchmarks (issue 7), against a real simulator and server.
 
 For each simulator latency setting (default: 200 ms per REST request and
-20 ms per smcli call, then 0) and each size N (default 100, 1,000, 5,000):
+20 ms per smcli call, then 0; or the simulator's ``realistic`` profile, with
+DirMaint's serialized directory time) and each size N (default 100, 1,000,
+5,000):
 
 1. ``converge``: N VLAN ports on N guests are handed over at once (xCAT
    switch rows, as nova-zvm writes them) to an agent that has already
@@ -15,8 +17,9 @@ For each simulator latency setting (default: 200 ms per REST request and
 4. ``anchor``: the same numbers for the anchor agent's call pattern
    (reference xcat-rest-api.md §5.2, computed with the same latencies: 11
    REST calls and 5 smcli calls per VLAN port, one port after another, each
-   call on a new TLS connection; IPL: 2 tabdumps + 2 dsh per 1,000 ports;
-   idle: one tabdump per poll).
+   call on a new TLS connection, one of the smcli calls a directory
+   (``_DM``) call; IPL: 2 tabdumps + 2 dsh per 1,000 ports; idle: one
+   tabdump per poll).
 
 The agent runs in this process (the real :class:`quantum_zvm.agent.daemon.Agent`
 with its xCAT client and RPC client), so its CPU time per cycle is measured
@@ -25,6 +28,7 @@ directly; the simulator and the server are separate processes.
     .venv/bin/python benchmarks/bench_agent.py                    # full run (long: 5,000 ports
                                                                   # at 20 ms per smcli)
     .venv/bin/python benchmarks/bench_agent.py --sizes 100,1000 --latencies 0.2:0.02,0:0
+    .venv/bin/python benchmarks/bench_agent.py --sizes 100 --latencies realistic
 
 Prints one JSON document (all numbers, with counts) and a table.
 """
@@ -36,6 +40,7 @@ import math
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +50,43 @@ sys.path.insert(0, str(REPO))
 from tests.fixtures.agent import write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
+from xcat.simulator.faults import PROFILES  # noqa: E402
 
 HEADERS = {"X-Project-Id": "bench", "X-Roles": "admin"}
 IDLE_ROWS = 10_000
 BULK = 500
 ANCHOR_REST_PER_VLAN_PORT = 11
 ANCHOR_SMCLI_PER_VLAN_PORT = 5
+ANCHOR_DM_PER_VLAN_PORT = 1            # Connect_Vswitch_DM
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A simulator latency setting: its label, its fault spec and the mean
+    seconds per REST request, SMAPI call and extra DirMaint time."""
+    label: str
+    spec: dict[str, Any]
+    rest: float
+    smcli: float
+    dirmaint: float = 0.0
+
+
+ZERO = {"rest_latency": 0, "smcli_latency": 0, "dirmaint_latency": 0}
+
+
+def timing(text: str) -> Timing:
+    """``REST:smcli`` seconds, or the name of a simulator latency profile."""
+    if text in PROFILES:
+        profile = PROFILES[text]
+
+        def mean(key: str) -> float:
+            value = profile[key]
+            return float(value["fixed"] if isinstance(value, dict) else value)
+        return Timing(text, {"profile": text}, mean("rest_latency"), mean("smcli_latency"),
+                      mean("dirmaint_latency"))
+    rest, smcli = (float(x) for x in text.split(":"))
+    return Timing(text, {"rest_latency": {"fixed": rest, "jitter": 0}, "smcli_latency": smcli,
+                         "dirmaint_latency": 0}, rest, smcli)
 
 
 def _session():
@@ -151,7 +187,7 @@ def counted(sim) -> dict[str, Any]:
             "tcp_connections": counters["connections"], "by_key": counters["rest"]["by_key"]}
 
 
-def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any]:
+def bench_size(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
     sim = start_simulator(tmp)
     server = start_server(tmp / "server", vswitch_mappings="VSW1:100:999,FLATSW")
     session = _session()
@@ -161,7 +197,7 @@ def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any
         agent, api, rpc, client = make_agent(ini)
         agent.cycle()                                   # start-up, nothing to do yet
         ports = setup_ports(sim, server, session, size, 0)
-        sim.control.fault(rest_latency={"fixed": rest, "jitter": 0}, smcli_latency=smcli)
+        sim.control.fault(**t.spec)
         sim.control.reset_counters()
         api.reset()
 
@@ -177,9 +213,9 @@ def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any
         converge["ports_active"] = sum(1 for p in statuses["ports"] if p["status"] == "ACTIVE")
 
         # IPL with N bindings
-        sim.control.fault(rest_latency={"fixed": 0, "jitter": 0}, smcli_latency=0)
+        sim.control.fault(**ZERO)
         sim.control.fire("ipl")
-        sim.control.fault(rest_latency={"fixed": rest, "jitter": 0}, smcli_latency=smcli)
+        sim.control.fault(**t.spec)
         sim.control.reset_counters()
         api.reset()
         agent.next_system_check = 0.0
@@ -196,10 +232,10 @@ def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any
             if g.get("active_nics", {}).get("1000", {}).get("coupled_to") == "VSW1")
 
         # idle with a 10,000-row switch table
-        sim.control.fault(rest_latency={"fixed": 0, "jitter": 0}, smcli_latency=0)
+        sim.control.fault(**ZERO)
         fill_table(sim, max(0, IDLE_ROWS - size))
         agent.cycle()                                   # sees the new rows once
-        sim.control.fault(rest_latency={"fixed": rest, "jitter": 0}, smcli_latency=smcli)
+        sim.control.fault(**t.spec)
         sim.control.reset_counters()
         api.reset()
         idle_cycles = [agent.cycle() for _ in range(5)]
@@ -208,9 +244,9 @@ def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any
                     agent_cpu_per_cycle=round(sum(c.cpu_seconds for c in idle_cycles) / 5, 4),
                     seconds_per_cycle=round(sum(c.seconds for c in idle_cycles) / 5, 4),
                     rpc_calls=dict(api.calls), table_rows=IDLE_ROWS)
-        return {"size": size, "rest_latency": rest, "smcli_latency": smcli,
-                "converge": converge, "ipl": ipl, "idle": idle,
-                "anchor": anchor(size, rest, smcli)}
+        return {"size": size, "latency": t.label, "rest_latency": t.rest,
+                "smcli_latency": t.smcli, "dirmaint_latency": t.dirmaint,
+                "converge": converge, "ipl": ipl, "idle": idle, "anchor": anchor(size, t)}
     finally:
         for thing in (rpc, client):
             if thing is not None:
@@ -219,18 +255,20 @@ def bench_size(size: int, rest: float, smcli: float, tmp: Path) -> dict[str, Any
         sim.stop()
 
 
-def anchor(size: int, rest: float, smcli: float) -> dict[str, Any]:
+def anchor(size: int, t: Timing) -> dict[str, Any]:
     """The anchor agent's cost for the same work (reference §5.2), computed."""
     requests = ANCHOR_REST_PER_VLAN_PORT * size
     smcli_calls = ANCHOR_SMCLI_PER_VLAN_PORT * size
+    directory = ANCHOR_DM_PER_VLAN_PORT * size
     ipl_requests = 2 + 2 * math.ceil(size / 1000) + 3   # regrant + uptime checks
     return {
         "converge": {"rest_requests": requests, "smcli_calls": smcli_calls,
                      "smcli_per_port": ANCHOR_SMCLI_PER_VLAN_PORT,
                      "tcp_connections": requests,
-                     "seconds": round(requests * rest + smcli_calls * smcli, 3)},
+                     "seconds": round(requests * t.rest + smcli_calls * t.smcli
+                                      + directory * t.dirmaint, 3)},
         "ipl": {"rest_requests": ipl_requests, "smcli_calls": size + 2,
-                "seconds": round(ipl_requests * rest + (size + 2) * smcli, 3)},
+                "seconds": round(ipl_requests * t.rest + (size + 2) * t.smcli, 3)},
         "idle": {"requests_per_cycle": 1, "note": "whole-table tabdump every 2 s poll"},
     }
 
@@ -243,7 +281,7 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         c, i, d, a = r["converge"], r["ipl"], r["idle"], r["anchor"]
         lines.append(
-            f"{r['size']:>6} {r['rest_latency']:>4}/{r['smcli_latency']:<6} | "
+            f"{r['size']:>6} {r['latency']:>11} | "
             f"{c['rest_requests']:>8} {c['smcli_per_port']:>10} {c['seconds']:>8} "
             f"{a['converge']['rest_requests']:>10} {a['converge']['seconds']:>9} | "
             f"{i['rest_requests']:>7} {i['seconds']:>7} {a['ipl']['seconds']:>12} | "
@@ -255,17 +293,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--latencies", default="0.2:0.02,0:0",
-                        help="REST:smcli seconds pairs, comma separated")
+                        help="REST:smcli seconds pairs or simulator latency profiles "
+                             f"({', '.join(PROFILES)}), comma separated")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    latencies = [tuple(float(x) for x in pair.split(":")) for pair in args.latencies.split(",")]
+    timings = [timing(text) for text in args.latencies.split(",")]
     results = []
-    for rest, smcli in latencies:
+    for t in timings:
         for size in sizes:
             with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
-                result = bench_size(size, rest, smcli, Path(tmp))
+                result = bench_size(size, t, Path(tmp))
             results.append(result)
-            print(f"# {size} ports at {rest}/{smcli}: converge {result['converge']['seconds']}s",
+            print(f"# {size} ports at {t.label}: converge {result['converge']['seconds']}s",
                   file=sys.stderr, flush=True)
     for result in results:
         for part in ("converge", "ipl", "idle"):
