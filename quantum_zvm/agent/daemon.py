@@ -102,6 +102,7 @@ class Agent:
         self.batch_size = agent.smcli_batch_size
         self.request_seconds = agent.dsh_request_seconds
         self.call_seconds = agent.smcli_call_seconds
+        self.dirmaint_seconds = agent.dirmaint_call_seconds
         self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
         self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
         self.specs = {name: VswitchSpec(name, tuple(ranges),
@@ -161,7 +162,8 @@ class Agent:
         self.executor = Executor(self.client, self.zhcp_node, self.identity.zhcp_userid,
                                  self.identity.mn_node, batch_size=self.batch_size,
                                  request_seconds=self.request_seconds,
-                                 call_seconds=self.call_seconds)
+                                 call_seconds=self.call_seconds,
+                                 dirmaint_seconds=self.dirmaint_seconds)
         self.admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
         vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
         self._set_error("vswitches", "; ".join(problems))

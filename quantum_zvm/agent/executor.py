@@ -21,7 +21,8 @@
 - Duration: a dsh request answers only when every command is done, and the
   xCAT MN's Apache ends a request after its ``Timeout`` (60 s by default)
   while the commands go on; so a batch also ends before its estimate
-  (``call_seconds`` per smcli call) exceeds ``request_seconds``.
+  (``call_seconds`` per smcli call, ``dirmaint_seconds`` per directory call)
+  exceeds ``request_seconds``.
 - Unknown outcome: when a batch request of a plan fails after it may have
   run (:class:`xcat.batch.BatchOutcomeUnknown`: Apache's 504, a read
   timeout...), nothing is re-run.  Its constructive operations are recorded
@@ -37,6 +38,7 @@ Failures of a whole request (HTTP, xCAT, zHCP unreachable) raise
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -223,13 +225,22 @@ class Execution:
         return set(self.errors)
 
 
+def expected_call_seconds(argv: Sequence[str], call_seconds: float,
+                          dirmaint_seconds: float) -> float:
+    """The expected duration of one smcli command: directory functions (``_DM``)
+    go through DirMaint, the rest is CP work of a SMAPI worker."""
+    function = argv[1] if len(argv) > 1 else ""
+    return dirmaint_seconds if function.endswith("_DM") else call_seconds
+
+
 class Executor:
     """Talks to one zHCP (and the xCAT tables) for the agent."""
 
     def __init__(self, client, zhcp_node: str, zhcp_userid: str, mn_node: str, *,
                  batch_size: int = 1000,
                  request_seconds: float | None = constants.DSH_REQUEST_SECONDS,
-                 call_seconds: float = constants.SMCLI_CALL_SECONDS):
+                 call_seconds: float = constants.SMCLI_CALL_SECONDS,
+                 dirmaint_seconds: float = constants.DIRMAINT_CALL_SECONDS):
         self.client = client
         self.zhcp_node = zhcp_node
         self.mn_node = mn_node
@@ -237,7 +248,9 @@ class Executor:
         self.zhcp_userid = zhcp_userid
         self.batch_size = batch_size
         self.limits = {"batch_size": batch_size, "max_seconds": request_seconds,
-                       "expected_seconds": lambda argv: call_seconds}
+                       "expected_seconds": functools.partial(
+                           expected_call_seconds, call_seconds=call_seconds,
+                           dirmaint_seconds=dirmaint_seconds)}
 
     # ------------------------------------------------------------------ queries
     def observe(self, vswitches: Iterable[str] = (), guests: Iterable[str] = (),

@@ -147,9 +147,12 @@ AGENT_OPTS = [
                       "MN's web server ends a request after its Timeout (Apache: 60 s by "
                       "default) while the commands go on; keep this well under it."),
     cfg.FloatOpt("smcli_call_seconds", default=constants.SMCLI_CALL_SECONDS, min=0.0,
-                 help="Expected duration of one smcli (SMAPI) call on the zHCP, used with "
-                      "dsh_request_seconds to size dsh requests (SMAPI: 0.2-2 s a call; "
-                      "DirMaint directory changes are the slow ones)."),
+                 help="Expected duration of one smcli (SMAPI) call on the zHCP that is "
+                      "not a directory call, used with dsh_request_seconds to size dsh "
+                      "requests."),
+    cfg.FloatOpt("dirmaint_call_seconds", default=constants.DIRMAINT_CALL_SECONDS, min=0.0,
+                 help="Expected duration of one directory (..._DM) smcli call: DirMaint "
+                      "handles one request at a time (1-2 s each at a typical site)."),
 ]
 
 RDEV_OPT = cfg.ListOpt("rdev_list", default=[],

@@ -47,8 +47,12 @@ VIF_TYPE_ZVM = "zvm"
 PROFILE_USERID = "zvm_userid"
 PROFILE_VDEV = "vdev"
 
-# Defaults of the agent options dsh_request_seconds and smcli_call_seconds: half of
-# Apache's default Timeout (60 s) on the xCAT MN, and a conservative SMAPI call
-# (0.2-2 s; DirMaint changes are the slow ones and run one at a time).
+# Defaults of the agent options dsh_request_seconds, smcli_call_seconds and
+# dirmaint_call_seconds: half of Apache's default Timeout (60 s) on the xCAT MN; a
+# conservative SMAPI call; a directory (*_DM) call, which goes through DirMaint one
+# request at a time: DirMaint waits 1 s between requests by default (IBM "Tuning
+# DirMaint Performance", DVHWAIT_BATCH_INTERVAL) and SMAPI directory queries take
+# 1-2 s (feilong issue #901).
 DSH_REQUEST_SECONDS = 30.0
 SMCLI_CALL_SECONDS = 1.0
+DIRMAINT_CALL_SECONDS = 2.0

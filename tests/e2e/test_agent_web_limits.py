@@ -57,3 +57,23 @@ def test_the_agent_sizes_requests_to_stay_under_the_cgi_timeout(zvm_stack):
     for port in ports:
         stack.wait_status(port["id"], timeout=60)
     assert "504" not in stack.sim.control.counters()["rest"]["by_status"]
+
+
+def test_directory_calls_are_priced_apart_from_cp_calls(zvm_stack):
+    # DirMaint handles one request at a time and is the slow part of SMAPI: six directory
+    # reads at 0.3 s would outlast the 1.5 s web tier in one request; priced at 0.35 s each
+    # (dirmaint_call_seconds) the agent splits them, while CP calls stay cheap
+    stack = zvm_stack(start_agent=False, ini="""\
+        dsh_request_seconds = 1.0
+        smcli_call_seconds = 0.02
+        dirmaint_call_seconds = 0.35
+        """)
+    ports = handed_off_ports(stack, 6)
+    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.02,
+                            dirmaint_latency=0.3)
+    stack.start_agent()
+    for port in ports:
+        stack.wait_status(port["id"], timeout=60)
+    counters = stack.sim.control.counters()
+    assert "504" not in counters["rest"]["by_status"]
+    assert counters["smcli"]["by_function"]["Image_Query_DM"] == 6
