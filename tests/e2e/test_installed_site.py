@@ -1,0 +1,156 @@
+"""The wheel as a site installs it runs the whole stack from an empty directory.
+
+The project is built into a wheel and installed (not editable) into a fresh
+venv (``installed_site``, tests/fixtures/installed.py); every command then
+runs from that venv with an empty working directory and no PYTHONPATH, so
+nothing of the checkout can stand in for what the wheel lacks.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.fixtures.installed import InstalledSite
+from tests.fixtures.procs import Process, free_port, pid_alive, port_open, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+HOST = "zvmhost1"
+ZHCP = "zhcp1"
+ADMIN = {"X-Project-Id": "tenant1", "X-Roles": "admin"}
+COMMAND_SECONDS = 120
+
+
+def run(site: InstalledSite, cwd: Path, *argv: str,
+        timeout: float = COMMAND_SECONDS) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), cwd=cwd, env=site.env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def empty_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "empty"
+    path.mkdir()
+    return path
+
+
+def test_imports_come_from_the_installed_venv(installed_site: InstalledSite, empty_dir: Path):
+    result = run(installed_site, empty_dir, str(installed_site.python), "-c",
+                 "import quantum_zvm, quantum_zvm.api.router, quantum_zvm.server, xcat.simulator;"
+                 "print(quantum_zvm.__file__); print(xcat.simulator.__file__)")
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.split():
+        assert Path(line).is_relative_to(installed_site.site_packages), line
+
+
+def write_ini(path: Path, state: Path, api_port: int, sim_url: str) -> None:
+    path.write_text(textwrap.dedent(f"""\
+        [DEFAULT]
+        state_path = {state}
+        bind_host = 127.0.0.1
+        bind_port = {api_port}
+        [DATABASE]
+        sql_connection = sqlite:///{state}/quantum_zvm.sqlite
+        [AGENT]
+        vswitch_mappings = VSW1:100:199,FLATSW
+        zvm_xcat_server = {sim_url}
+        zvm_xcat_username = root
+        zvm_xcat_password = cluster
+        xcat_zhcp_nodename = {ZHCP}
+        host = {HOST}
+        """))
+
+
+def start(site: InstalledSite, cwd: Path, logs: Path, name: str, *args: str) -> Process:
+    return Process([site.bin(name), *args], logs / f"{name}.log", env=site.env(), cwd=cwd)
+
+
+def test_the_installed_stack_runs_from_an_empty_directory(installed_site: InstalledSite,
+                                                          empty_dir: Path, tmp_path: Path):
+    site = installed_site
+    state = tmp_path / "state"
+    state.mkdir()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    ini = tmp_path / "zvm_quantum_plugin.ini"
+    started: list[Process] = []
+    try:
+        sim_port = free_port()
+        sim = start(site, empty_dir, logs, "xcat-zvm-simulator", "--listen", f"127.0.0.1:{sim_port}")
+        started.append(sim)
+        url = wait_for(lambda: (re.search(r"listening on (\S+)", sim.output())
+                                or _exited(sim)), timeout=30, what="the simulator")
+        api_port = free_port()
+        write_ini(ini, state, api_port, url.group(1))
+
+        check = run(site, empty_dir, site.bin("quantum-zvm-check-config"), "--config-file",
+                    str(ini))
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "configuration OK" in check.stdout
+        upgrade = run(site, empty_dir, site.bin("quantum-zvm-db-manage"), "--config-file",
+                      str(ini), "upgrade", "head")
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        current = run(site, empty_dir, site.bin("quantum-zvm-db-manage"), "--config-file",
+                      str(ini), "check")
+        assert current.returncode == 0, current.stdout + current.stderr
+
+        server = start(site, empty_dir, logs, "quantum-zvm-server", "--config-file", str(ini))
+        started.append(server)
+        api = f"http://127.0.0.1:{api_port}"
+        wait_for(lambda: _answers(api + "/") or _exited(server), timeout=60,
+                 what="quantum-zvm-server to answer GET /")
+        assert requests.get(api + "/v2.0/networks", headers=ADMIN, timeout=10).status_code == 200
+        net = _post(api, "networks", {"name": "flat", "provider:network_type": "flat",
+                                      "provider:physical_network": "FLATSW"})
+        _post(api, "subnets", {"network_id": net["id"], "ip_version": 4,
+                               "cidr": "10.1.0.0/24"})
+        port = _post(api, "ports", {"network_id": net["id"], "binding:host_id": HOST,
+                                    "binding:profile": {"zvm_userid": "LINUX01"}})
+
+        agent = run(site, empty_dir, site.bin("quantum-zvm-agent"), "--config-file", str(ini),
+                    "--once")
+        assert agent.returncode == 0, agent.stdout + agent.stderr
+        assert json.loads(agent.stdout)["agent_errors"] == []
+        status = requests.get(f"{api}/v2.0/ports/{port['id']}", headers=ADMIN,
+                              timeout=10).json()["port"]["status"]
+        assert status == "ACTIVE"
+    finally:
+        for process in reversed(started):
+            process.stop(timeout=15)
+    for process in started:
+        assert not pid_alive(process.proc.pid)
+    assert not port_open(api_port)
+
+
+def test_the_installed_demo_runs_from_an_empty_directory(installed_site: InstalledSite,
+                                                         empty_dir: Path):
+    result = run(installed_site, empty_dir, installed_site.bin("quantum-zvm-demo"),
+                 timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "ACTIVE" in result.stdout
+    assert list(empty_dir.iterdir()) == []
+
+
+def _exited(process: Process) -> None:
+    if not process.alive():
+        raise AssertionError(f"{process.argv[0]} exited:\n{process.output()}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _post(api: str, collection: str, attrs: dict) -> dict:
+    response = requests.post(f"{api}/v2.0/{collection}", json={collection[:-1]: attrs},
+                             headers=ADMIN, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()[collection[:-1]]
