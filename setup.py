@@ -34,11 +34,16 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    # The Alembic tree stays at migrations/ in the repository and installs inside the
+    # project's namespace as quantum_zvm.migrations (no top-level "migrations" package).
+    packages=find_packages(exclude=["tests", "tests.*", "benchmarks",
+                                    "migrations", "migrations.*"])
+    + ["quantum_zvm.migrations", "quantum_zvm.migrations.versions"],
+    package_dir={"quantum_zvm.migrations": "migrations"},
     include_package_data=True,
     package_data={
         "xcat.simulator": ["*.yaml", "*.json"],
-        "migrations": ["*.mako"],
+        "quantum_zvm.migrations": ["*.mako"],
     },
     install_requires=RUNTIME,
     extras_require={

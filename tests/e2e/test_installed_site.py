@@ -49,6 +49,28 @@ def test_imports_come_from_the_installed_venv(installed_site: InstalledSite, emp
         assert Path(line).is_relative_to(installed_site.site_packages), line
 
 
+def test_site_packages_get_only_the_project_names(installed_site: InstalledSite,
+                                                  empty_dir: Path):
+    """No generic top-level name such as ``migrations`` (an unrelated PyPI project); the
+    Alembic tree is quantum_zvm.migrations and Alembic finds it there."""
+    result = run(installed_site, empty_dir, str(installed_site.python), "-c",
+                 "import importlib.metadata as m;"
+                 "print('\\n'.join(sorted({f.parts[0] for f in m.files('quantum-zvm')})))")
+    assert result.returncode == 0, result.stderr
+    top = {name for name in result.stdout.split()
+           if name != ".." and not name.endswith(".dist-info")}
+    assert top == {"quantum_zvm", "xcat"}
+    result = run(installed_site, empty_dir, str(installed_site.python), "-c",
+                 "from quantum_zvm.db import migration; print(migration.script().dir)")
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == installed_site.site_packages / "quantum_zvm" / \
+        "migrations"
+    history = run(installed_site, empty_dir, installed_site.bin("quantum-zvm-db-manage"),
+                  "history")
+    assert history.returncode == 0, history.stderr
+    assert "0001_grizzly <- (base)" in history.stdout
+
+
 def write_ini(path: Path, state: Path, api_port: int, sim_url: str) -> None:
     path.write_text(textwrap.dedent(f"""\
         [DEFAULT]
