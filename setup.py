@@ -1,4 +1,6 @@
 """quantum-zvm: Quantum/OpenStack networking for z/VM guests through xCAT."""
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 RUNTIME = [
@@ -27,12 +29,31 @@ TEST = [
     "python-openstackclient>=6.0",
 ]
 
+
+
+def etc_files() -> list[tuple[str, list[str]]]:
+    """Every file of etc/, installed under <prefix>/share/quantum-zvm/etc/ with the same
+    layout (the README copies that tree to /etc)."""
+    folders: dict[str, list[str]] = {}
+    for path in sorted(Path("etc").rglob("*")):
+        if path.is_file():
+            folders.setdefault(str(Path("share/quantum-zvm") / path.parent), []).append(str(path))
+    return sorted(folders.items())
+
+
+with open("README.md", encoding="utf-8") as readme:
+    LONG_DESCRIPTION = readme.read()
+
 setup(
     name="quantum-zvm",
     version="0.1.0",
     description="Quantum (OpenStack networking) plugin and agent for z/VM through xCAT",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=LONG_DESCRIPTION,
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    author="quantum-zvm developers",
+    keywords="openstack quantum neutron z/VM xCAT vswitch networking",
     python_requires=">=3.11",
     # The Alembic tree stays at migrations/ in the repository and installs inside the
     # project's namespace as quantum_zvm.migrations (no top-level "migrations" package).
@@ -45,6 +66,7 @@ setup(
         "xcat.simulator": ["*.yaml", "*.json"],
         "quantum_zvm.migrations": ["*.mako"],
     },
+    data_files=etc_files(),
     install_requires=RUNTIME,
     extras_require={
         "test": TEST,
@@ -68,6 +90,12 @@ setup(
         ],
     },
     classifiers=[
+        "Environment :: OpenStack",
+        "Intended Audience :: System Administrators",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
         "Programming Language :: Python :: 3.11",
+        "Topic :: System :: Networking",
     ],
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 import requests
 
 from tests.fixtures.installed import InstalledSite
-from tests.fixtures.procs import Process, free_port, pid_alive, port_open, wait_for
+from tests.fixtures.procs import (REPO, Process, free_port, pid_alive, port_open, unavailable,
+                                  wait_for)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -176,3 +178,103 @@ def _post(api: str, collection: str, attrs: dict) -> dict:
                              headers=ADMIN, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()[collection[:-1]]
+
+
+# ------------------------------------------------------------------ files for /etc, systemd
+
+SHARE = Path("share/quantum-zvm/etc")  # under the venv; copied to /etc as the README says
+UNITS = ("quantum-zvm-server.service", "quantum-zvm-agent.service")
+README_COMMANDS = ("cp -r --no-clobber /opt/quantum-zvm/share/quantum-zvm/etc/. /etc/",
+                   "systemd-sysusers quantum-zvm.conf")
+
+
+def test_the_files_of_etc_are_installed_with_the_package(installed_site: InstalledSite):
+    shipped = installed_site.venv / SHARE
+    sources = [p for p in (REPO / "etc").rglob("*") if p.is_file()]
+    for path in sources:
+        copy = shipped / path.relative_to(REPO / "etc")
+        assert copy.is_file(), f"{path.relative_to(REPO)} is not installed"
+        assert copy.read_bytes() == path.read_bytes()
+    names = {str(p.relative_to(REPO / "etc")) for p in sources}
+    assert {"sysusers.d/quantum-zvm.conf", "quantum/rootwrap.conf",
+            "quantum/rootwrap.d/zvm-agent.filters", "quantum/plugins/zvm/zvm_quantum_plugin.ini",
+            "quantum/plugins/zvm/zvm_quantum_plugin.ini.sample",
+            *(f"systemd/system/{unit}" for unit in UNITS)} <= names
+
+
+def test_the_package_has_its_license_and_metadata(installed_site: InstalledSite,
+                                                  empty_dir: Path):
+    code = ("import importlib.metadata as m, json; d = m.distribution('quantum-zvm'); "
+            "md = d.metadata; print(json.dumps({'license': md.get('License-Expression') "
+            "or md.get('License'), 'summary': md['Summary'], 'python': md['Requires-Python'], "
+            "'classifiers': md.get_all('Classifier'), 'extras': md.get_all('Provides-Extra'), "
+            "'files': [str(d.locate_file(f)) for f in d.files if f.name == 'LICENSE']}))")
+    result = run(installed_site, empty_dir, str(installed_site.python), "-c", code)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads(result.stdout)
+    assert meta["license"] == "Apache-2.0"
+    assert meta["python"] == ">=3.11"
+    assert "z/VM" in meta["summary"]
+    assert {"postgresql", "mysql", "keystone"} <= set(meta["extras"])
+    assert "Environment :: OpenStack" in meta["classifiers"]
+    (license_file,) = meta["files"]
+    assert Path(license_file).read_bytes() == (REPO / "LICENSE").read_bytes()
+    assert "Apache License\n                           Version 2.0" in (REPO / "LICENSE").read_text()
+
+
+def systemd_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        unavailable(f"{name} is not installed (Debian package systemd)")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def site_root(installed_site: InstalledSite) -> Path:
+    """The site root with the shipped files copied to /etc as the README says, the
+    quantum user created by the shipped sysusers.d file, and the distribution's own
+    systemd units (the targets ours refer to)."""
+    root = installed_site.root
+    (root / "etc").mkdir(exist_ok=True)
+    readme = (REPO / "README.md").read_text()
+    for command in README_COMMANDS:
+        assert command in readme, f"the README no longer says: {command}"
+    copy, sysusers = [command.replace(" /", f" {root}/").split() for command in README_COMMANDS]
+    result = subprocess.run(copy, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run([systemd_tool(sysusers[0]), f"--root={root}", *sysusers[1:]],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    system_units = Path("/usr/lib/systemd/system")
+    shutil.copytree(system_units, root / "usr/lib/systemd/system", symlinks=True,
+                    dirs_exist_ok=True)
+    return root
+
+
+def test_the_shipped_sysusers_file_creates_the_service_user(site_root: Path):
+    users = {line.split(":")[0]: line.split(":")
+             for line in (site_root / "etc/passwd").read_text().splitlines()}
+    groups = {line.split(":")[0] for line in (site_root / "etc/group").read_text().splitlines()}
+    user = users["quantum"]
+    assert "quantum" in groups
+    assert user[5:] == ["/var/lib/quantum-zvm", "/usr/sbin/nologin"]
+    assert 0 < int(user[2]) < 1000  # a system user
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_the_installed_units_verify_and_are_hardened(site_root: Path, unit: str):
+    analyze = systemd_tool("systemd-analyze")
+    text = (site_root / "etc/systemd/system" / unit).read_text()
+    assert "User=quantum\n" in text and "Group=quantum\n" in text
+    commands = re.findall(r"^Exec\w+=(\S+)", text, re.M)
+    assert commands and all(c.startswith("/opt/quantum-zvm/bin/") for c in commands)
+    verify = subprocess.run([analyze, "verify", f"--root={site_root}", unit],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and not verify.stdout + verify.stderr, \
+        verify.stdout + verify.stderr
+    security = subprocess.run([analyze, "security", "--offline=yes", f"--root={site_root}",
+                               "--threshold=40", "--no-pager", unit],  # tenths: 4.0
+                              capture_output=True, text=True, timeout=60)
+    exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout)
+    assert exposure, security.stdout + security.stderr
+    assert security.returncode == 0 and float(exposure.group(1)) <= 4.0, security.stdout
