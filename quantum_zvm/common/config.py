@@ -128,7 +128,9 @@ AGENT_OPTS = [
     cfg.StrOpt("xcat_zhcp_nodename", default="zhcp",
                help="xCAT node name of the zHCP this agent manages."),
     cfg.StrOpt("root_helper", default="sudo",
-               help="Command prefix for local privileged commands."),
+               help="Accepted for the Quantum-era configuration, not used: the agent runs "
+                    "no local privileged command (z/VM is reached through xCAT), and the "
+                    "shipped rootwrap filters allow none."),
     cfg.ListOpt("vswitch_mappings", default=[],
                 deprecated_opts=[cfg.DeprecatedOpt("network_vlan_ranges", group="AGENT"),
                                  cfg.DeprecatedOpt("network_vlan_ranges", group="OVS")],

@@ -278,3 +278,24 @@ def test_the_installed_units_verify_and_are_hardened(site_root: Path, unit: str)
     exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout)
     assert exposure, security.stdout + security.stderr
     assert security.returncode == 0 and float(exposure.group(1)) <= 4.0, security.stdout
+
+
+# ------------------------------------------------------------------ root_helper / rootwrap
+
+def test_the_shipped_rootwrap_filters_allow_no_command(installed_site: InstalledSite,
+                                                       site_root: Path, tmp_path: Path):
+    """The agent runs no local privileged command (z/VM is reached through xCAT), so the
+    shipped filters allow none: quantum-zvm-rootwrap refuses vmcp and anything else."""
+    shipped = (site_root / "etc/quantum/rootwrap.conf").read_text()
+    assert "filters_path=/etc/quantum/rootwrap.d" in shipped
+    conf = tmp_path / "rootwrap.conf"
+    conf.write_text(shipped.replace("filters_path=/etc/quantum/rootwrap.d",
+                                    f"filters_path={site_root}/etc/quantum/rootwrap.d"))
+    filters = site_root / "etc/quantum/rootwrap.d/zvm-agent.filters"
+    assert [line for line in filters.read_text().splitlines()
+            if line.strip() and not line.startswith("#")] == ["[Filters]"]
+    for argv in (["vmcp", "q", "v", "nic"], ["/bin/true"], ["sh", "-c", "id"]):
+        result = subprocess.run([installed_site.bin("quantum-zvm-rootwrap"), str(conf), *argv],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 99, result.stdout + result.stderr  # RC_UNAUTHORIZED
+        assert "Unauthorized command" in result.stderr

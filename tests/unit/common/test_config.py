@@ -24,7 +24,8 @@ def test_seed_example_loads_unchanged_and_means_what_it_says():
     assert conf.AGENT.zvm_xcat_username == "root"
     assert conf.AGENT.zvm_xcat_password == "yourpass"
     assert conf.AGENT.zvm_xcat_server == "192.168.0.13"
-    assert conf.AGENT.root_helper == "sudo /usr/local/bin/quantum-rootwrap /etc/quantum/rootwrap.conf"
+    assert conf.AGENT.root_helper == (
+        "sudo /opt/quantum-zvm/bin/quantum-zvm-rootwrap /etc/quantum/rootwrap.conf")
     assert config.vswitch_mappings(conf) == {"VSW1": [(1000, 2000)]}
     assert conf.AGENT.xcat_zhcp_nodename == "zhcp1"
     assert conf.AGENT.zvm_xcat_verify is True
