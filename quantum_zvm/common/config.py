@@ -12,6 +12,7 @@ with status 2 (see :func:`load_or_exit`).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import ipaddress
 import re
 import socket
@@ -87,7 +88,9 @@ DEFAULT_OPTS = [
 DATABASE_OPTS = [
     cfg.StrOpt("sql_connection", secret=True,
                help="SQLAlchemy URL. Unset: sqlite file quantum_zvm.sqlite under state_path. "
-                    "mysql:// URLs use PyMySQL when mysqlclient is absent."),
+                    "mysql:// uses PyMySQL (extra [mysql]) and postgresql:// psycopg2 "
+                    "(extra [postgresql]), the drivers that cooperate with eventlet; other "
+                    "drivers are refused."),
     cfg.IntOpt("sql_max_retries", default=10, min=-1,
                help="Connection attempts at start-up (-1: forever)."),
     cfg.IntOpt("reconnect_interval", default=2, min=0,
@@ -368,7 +371,7 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
                                               "rdev_list", reason))
 
     _check_base_mac(check)
-    _check_sql_connection(check)
+    _check_sql_connection(check, role)
     _check_transport_url(check)
     if role in ("agent", "all"):
         _check_agent(check)
@@ -388,14 +391,69 @@ def _check_base_mac(check: _Checker) -> None:
         check.add(None, "base_mac", f"{base_mac!r} is a multicast address")
 
 
-def _check_sql_connection(check: _Checker) -> None:
+@dataclasses.dataclass(frozen=True)
+class SqlDriver:
+    """The driver a database URL scheme uses, and how to get it."""
+    drivername: str     # SQLAlchemy's name, set on the URL
+    module: str         # what must import
+    extra: str | None   # the quantum-zvm extra that installs it
+
+
+# The server runs under eventlet, which makes only Python-level socket waits
+# cooperative: PyMySQL (pure Python) and psycopg2 (eventlet installs its wait
+# callback) yield while a query waits; mysqlclient and psycopg 3 wait in C, so
+# one query waiting for a row lock stopped every request of the server.  A URL
+# therefore always gets the cooperative driver, whatever else is installed.
+SQL_DRIVERS: dict[str, SqlDriver] = {
+    "sqlite": SqlDriver("sqlite", "sqlite3", None),
+    "sqlite+pysqlite": SqlDriver("sqlite+pysqlite", "sqlite3", None),
+    "mysql": SqlDriver("mysql+pymysql", "pymysql", "mysql"),
+    "mysql+pymysql": SqlDriver("mysql+pymysql", "pymysql", "mysql"),
+    "postgresql": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+    "postgres": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+    "postgresql+psycopg2": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+}
+_ENGINES = ("sqlite", "mysql", "postgresql", "postgres")
+
+
+def sql_driver(url: str) -> SqlDriver:
+    """The driver of a database URL; ValueError (the reason) for one quantum-zvm refuses."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in SQL_DRIVERS:
+        return SQL_DRIVERS[scheme]
+    engine, _, driver = scheme.partition("+")
+    if engine in _ENGINES and driver:
+        raise ValueError(f"driver {driver!r} is not supported: the server runs under eventlet, "
+                         "where a driver waiting in C code (mysqlclient, psycopg 3) stops every "
+                         "request while one query waits; use mysql:// (PyMySQL) or "
+                         "postgresql:// (psycopg2)")
+    raise ValueError("expected a sqlite://, mysql:// or postgresql:// URL")
+
+
+def missing_sql_driver(url: str) -> str | None:
+    """Why the driver of ``url`` cannot be used here (not installed), or None."""
+    driver = sql_driver(url)
+    try:
+        importlib.import_module(driver.module)
+    except ImportError as exc:
+        return (f"the {driver.drivername.split('+')[-1]} driver is not installed ({exc}): "
+                f"pip install 'quantum-zvm[{driver.extra}]'")
+    return None
+
+
+def _check_sql_connection(check: _Checker, role: str) -> None:
     url = check.get("DATABASE", "sql_connection")
     if not url:
         return
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    if "://" not in url or scheme not in ("sqlite", "mysql", "postgresql", "postgres"):
-        check.add("DATABASE", "sql_connection",
-                  "expected a sqlite://, mysql:// or postgresql:// URL")
+    try:
+        sql_driver(url)
+    except ValueError as exc:
+        check.add("DATABASE", "sql_connection", str(exc))
+        return
+    if role in ("server", "all"):
+        reason = missing_sql_driver(url)
+        if reason:
+            check.add("DATABASE", "sql_connection", reason)
 
 
 def _check_transport_url(check: _Checker) -> None:

@@ -73,6 +73,32 @@ def test_site_packages_get_only_the_project_names(installed_site: InstalledSite,
     assert "0001_grizzly <- (base)" in history.stdout
 
 
+@pytest.mark.parametrize("url, extra", [
+    ("mysql://root:yourpass@localhost/ovs_quantum?charset=utf8", "mysql"),
+    ("postgresql://quantum:pw@dbhost/quantum", "postgresql")])
+def test_a_database_driver_not_installed_is_named_with_its_extra(
+        installed_site: InstalledSite, empty_dir: Path, tmp_path: Path, url: str, extra: str):
+    """The wheel alone has no MySQL or PostgreSQL driver: check-config and db-manage say
+    which extra to install (db-manage used to die with a traceback)."""
+    ini = tmp_path / "zvm_quantum_plugin.ini"
+    example = installed_site.venv / SHARE / "quantum/plugins/zvm/zvm_quantum_plugin.ini"
+    ini.write_text(re.sub(r"(?m)^sql_connection = .*$", f"sql_connection = {url}",
+                          example.read_text()))
+    wanted = (f"{ini}: [DATABASE] sql_connection: ",
+              f"pip install 'quantum-zvm[{extra}]'")
+    for argv in ([installed_site.bin("quantum-zvm-check-config"), "--config-file", str(ini)],
+                 [installed_site.bin("quantum-zvm-db-manage"), "--config-file", str(ini),
+                  "upgrade", "head"],
+                 [installed_site.bin("quantum-zvm-server"), "--config-file", str(ini)]):
+        result = run(installed_site, empty_dir, *argv)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert all(text in result.stderr for text in wanted), result.stderr
+        assert "Traceback" not in result.stderr
+    agent_only = run(installed_site, empty_dir, installed_site.bin("quantum-zvm-check-config"),
+                     "--config-file", str(ini), "--role", "agent")
+    assert agent_only.returncode == 0, agent_only.stderr  # agents use no database
+
+
 def write_ini(path: Path, state: Path, api_port: int, sim_url: str) -> None:
     path.write_text(textwrap.dedent(f"""\
         [DEFAULT]

@@ -140,3 +140,29 @@ def test_load_or_exit_exits_2(tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert f"{path}: [AGENT] polling_interval:" in err
+
+
+@pytest.mark.parametrize("url, driver", [
+    ("mysql+mysqldb://u:p@h/d", "mysqldb"),
+    ("postgresql+psycopg://u@h/d", "psycopg"),
+    ("mysql+mysqlconnector://u:p@h/d", "mysqlconnector"),
+])
+def test_database_drivers_that_block_eventlet_are_refused(tmp_path, url, driver):
+    """The server runs under eventlet: a driver waiting in C (mysqlclient, psycopg 3) stops
+    every request while one query waits for a lock."""
+    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    (problem,) = problems
+    assert (problem.file, problem.section, problem.option) == (path, "DATABASE",
+                                                               "sql_connection")
+    assert f"driver {driver!r}" in problem.reason
+    assert "mysql:// (PyMySQL) or postgresql:// (psycopg2)" in problem.reason
+
+
+@pytest.mark.parametrize("url", ["mysql://u:p@h/d", "mysql+pymysql://u:p@h/d",
+                                 "postgresql://u@h/d", "postgres://u@h/d",
+                                 "postgresql+psycopg2://u@h/d", "sqlite:////tmp/x.sqlite"])
+def test_cooperative_database_urls_are_accepted(tmp_path, url):
+    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert problems == []
