@@ -308,6 +308,11 @@ def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
     return "<default>"
 
 
+def option_file(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
+    """The file that sets ``[group] option`` (the last ``--config-file``), or '<default>'."""
+    return _location(conf, option, group)
+
+
 class _Checker:
     """Collects problems while reading options; each read tolerates bad values."""
 
