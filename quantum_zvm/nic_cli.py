@@ -2,7 +2,8 @@
 
 Reads the agent's ``zvm_quantum_plugin.ini`` (xCAT server, credentials,
 zHCP node, ``[AGENT] host``) and talks to the Quantum API at
-``--quantum-url``.  Exit status: 0 done, 1 the request failed (the message
+``--quantum-url``, by default the server the same file describes
+(``bind_host``/``bind_port``, see :func:`api_url`).  Exit status: 0 done, 1 the request failed (the message
 says why), 2 bad configuration or arguments.
 """
 from __future__ import annotations
@@ -59,12 +60,23 @@ def _add_parsers(subparsers) -> None:
 
 
 CLI_OPTS = [
-    cfg.StrOpt("quantum-url", dest="quantum_url", default="http://127.0.0.1:9696",
-               help="Quantum API endpoint."),
+    cfg.StrOpt("quantum-url", dest="quantum_url",
+               help="Quantum API endpoint (default: http://<bind_host>:<bind_port> of the "
+                    "configuration, loopback for a wildcard bind_host)."),
     cfg.StrOpt("os-token", dest="os_token", secret=True,
                help="Keystone token (auth_strategy = keystone)."),
     cfg.SubCommandOpt("action", handler=_add_parsers, title="actions"),
 ]
+
+
+def api_url(conf: cfg.ConfigOpts) -> str:
+    """``--quantum-url``, else the API the configuration's server listens on."""
+    if conf.quantum_url:
+        return conf.quantum_url
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(conf.bind_host, conf.bind_host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{conf.bind_port}"
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
@@ -117,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=CLI_OPTS)
     logger = log.setup(conf, PROG)
-    tool = NicTool(xcat_client(conf), QuantumClient(conf.quantum_url, token=conf.os_token),
+    tool = NicTool(xcat_client(conf), QuantumClient(api_url(conf), token=conf.os_token),
                    conf.AGENT.xcat_zhcp_nodename, conf.AGENT.host)
     try:
         result = _run(conf, tool)
