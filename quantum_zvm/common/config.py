@@ -282,6 +282,26 @@ class Problem:
 _ALIASES = {"vswitch_mappings": [("AGENT", "network_vlan_ranges"), ("OVS", "network_vlan_ranges")]}
 
 
+def _file_sections(path: str) -> list[tuple[str, list[str]]]:
+    """The sections of an ini file in order, as written, each with the options it sets
+    ([] when the file cannot be read)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    sections: list[tuple[str, list[str]]] = [("DEFAULT", [])]
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            sections.append((stripped[1:-1].strip(), []))
+            continue
+        sections[-1][1].append(re.split(r"[=:]", stripped, maxsplit=1)[0].strip())
+    return sections
+
+
 def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
     """The last ``--config-file`` that sets ``[group] option`` (or '<default>').
 
@@ -291,21 +311,36 @@ def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
     wanted = [((group or "DEFAULT").lower(), option)]
     wanted += [(g.lower(), o) for g, o in _ALIASES.get(option, [])]
     for path in reversed(list(conf.config_file or [])):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
-            continue
-        section = "default"
-        for line in lines:
-            stripped = line.strip()
-            if stripped.startswith("[") and stripped.endswith("]"):
-                section = stripped[1:-1].strip().lower()
-                continue
-            key = re.split(r"[=:]", stripped, maxsplit=1)[0].strip()
-            if (section, key) in wanted:
+        for section, keys in _file_sections(path):
+            if any((section.lower(), key) in wanted for key in keys):
                 return path
     return "<default>"
+
+
+# Sections that are not per-vswitch ones (a per-vswitch section sets rdev_list).
+_FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
+
+
+def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> None:
+    """Each per-vswitch section names a mapped vswitch, and is written once per file:
+    oslo.config merges [VSW1] and [vsw1] silently, the later one winning."""
+    for path in check.conf.config_file or []:
+        spelled: dict[str, str] = {}
+        for section, keys in _file_sections(path):
+            if section.lower() in _FIXED_SECTIONS or RDEV_OPT.dest not in keys:
+                continue
+            first = spelled.setdefault(section.lower(), section)
+            if first != section:
+                check.problems.append(Problem(
+                    path, section, RDEV_OPT.dest,
+                    f"[{first}] and [{section}] are one section (names ignore case); "
+                    "write it once"))
+            elif section.upper() not in mappings:
+                known = ", ".join(mappings) or "none"
+                check.problems.append(Problem(
+                    path, section, RDEV_OPT.dest,
+                    f"{section.upper()} is not a vswitch of [AGENT] vswitch_mappings "
+                    f"({known}); a per-vswitch section must name one"))
 
 
 def option_file(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
@@ -358,13 +393,16 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
         for opt in opts:
             check.get(group, opt.dest)
 
-    entries = check.get("AGENT", "vswitch_mappings") or []
+    entries = check.get("AGENT", "vswitch_mappings")
     try:
-        mappings = parse_vswitch_mappings(entries)
+        mappings = parse_vswitch_mappings(entries or [])
     except MappingsError as exc:
         for reason in exc.reasons:
             check.add("AGENT", "vswitch_mappings", reason)
         mappings = {}
+    else:
+        if entries is not None:  # the option itself could be read
+            _check_vswitch_sections(check, mappings)
     if not entries and role in ("agent", "all"):
         check.add("AGENT", "vswitch_mappings", "no vswitch is configured")
     for name in mappings:

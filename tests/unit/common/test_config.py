@@ -166,3 +166,43 @@ def test_cooperative_database_urls_are_accepted(tmp_path, url):
     path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
     _, problems = config.load(["--config-file", path], "test", role="server")
     assert problems == []
+
+
+def test_a_vswitch_section_naming_no_mapped_vswitch_is_an_error(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        vswitch_mappings = vsw1:100:199
+        [VSW2]
+        rdev_list = 6000
+        [keystone_authtoken]
+        auth_url = http://keystone:5000
+        """)
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert [str(p) for p in problems] == [
+        f"{path}: [VSW2] rdev_list: VSW2 is not a vswitch of [AGENT] vswitch_mappings "
+        "(VSW1); a per-vswitch section must name one"]
+
+
+def test_two_spellings_of_one_vswitch_section_in_a_file_conflict(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        vswitch_mappings = vsw1:100:199
+        [VSW1]
+        rdev_list = 6000
+        [vsw1]
+        rdev_list = 7000
+        """)
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert [str(p) for p in problems] == [
+        f"{path}: [vsw1] rdev_list: [VSW1] and [vsw1] are one section (names ignore case); "
+        "write it once"]
+
+
+def test_a_later_file_may_override_a_vswitch_section(tmp_path):
+    first = write(tmp_path, "[AGENT]\nvswitch_mappings = vsw1\n[VSW1]\nrdev_list = 6000\n",
+                  "a.ini")
+    second = write(tmp_path, "[vsw1]\nrdev_list = 7000\n", "b.ini")
+    conf, problems = config.load(["--config-file", first, "--config-file", second], "test",
+                                 role="server")
+    assert problems == []
+    assert config.vswitch_rdevs(conf, "VSW1") == ["7000"]
