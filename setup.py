@@ -1,4 +1,5 @@
 """quantum-zvm: Quantum/OpenStack networking for z/VM guests through xCAT."""
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -44,9 +45,13 @@ def etc_files() -> list[tuple[str, list[str]]]:
 with open("README.md", encoding="utf-8") as readme:
     LONG_DESCRIPTION = readme.read()
 
+# The one version, quantum_zvm.__version__ (every command's --version prints it).
+with open("quantum_zvm/__init__.py", encoding="utf-8") as init:
+    VERSION = re.search(r'^__version__ = "([^"]+)"$', init.read(), re.M).group(1)
+
 setup(
     name="quantum-zvm",
-    version="0.1.0",
+    version=VERSION,
     description="Quantum (OpenStack networking) plugin and agent for z/VM through xCAT",
     long_description=LONG_DESCRIPTION,
     long_description_content_type="text/markdown",

@@ -21,6 +21,7 @@ import warnings
 from typing import Any, Callable, Sequence
 
 PROG = "quantum-zvm-server"
+DESCRIPTION = "The Quantum v2.0 REST API, database and RPC server for z/VM agents."
 EXIT_FAILURE = 1
 
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(argv: Sequence[str]) -> int:
     from quantum_zvm.common import config, log
 
-    conf = config.load_or_exit(argv, PROG, role="server")
+    conf = config.load_or_exit(argv, PROG, role="server", description=DESCRIPTION)
     logger = log.setup(conf, PROG)
     if conf.auth_strategy == "noauth" and not ipaddress.ip_address(
             socket.gethostbyname(conf.bind_host)).is_loopback:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Sequence
 
 PROG = "quantum-zvm-agent"
+DESCRIPTION = ("The z/VM agent of one zHCP: applies port bindings to vswitch grants, VLANs "
+               "and NICs through the xCAT REST API.")
 EXIT_FAILURE = 1
 
 
@@ -51,7 +53,8 @@ def run(argv: Sequence[str]) -> int:
         cfg.BoolOpt("once", default=False,
                     help="Run one full reconcile cycle, print its summary and exit."),
     ]
-    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=cli_opts)
+    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=cli_opts,
+                               description=DESCRIPTION)
     logger = log.setup(conf, PROG)
     try:
         client = xcat_client(conf)

@@ -16,6 +16,7 @@ from quantum_zvm.common.log import MASK, mask_secrets
 from quantum_zvm.rpc.transport import TransportConfigError, settings_from_conf
 
 PROG = "quantum-zvm-check-config"
+DESCRIPTION = "Check a zvm_quantum_plugin.ini and print what it means (exit 2 on problems)."
 
 ROLE_OPT = cfg.StrOpt("role", default="all", choices=["all", "server", "agent"],
                       help="Check what this role needs (agent needs the xCAT options).")
@@ -63,7 +64,8 @@ EMBEDDED_WARNING = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT], role=None)
+    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT], role=None,
+                                 description=DESCRIPTION)
     if not problems and not conf.config_file:
         print(f"{PROG}: no --config-file given; checking the defaults", file=sys.stderr)
     if not problems:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
+from quantum_zvm import __version__
 from quantum_zvm.common import constants
 from xcat import zvm_names
 from xcat.client import parse_server
@@ -562,7 +563,7 @@ def new_conf() -> cfg.ConfigOpts:
 
 def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
          cli_opts: Sequence[cfg.Opt] = (), role: str | None = "all",
-         ) -> tuple[cfg.ConfigOpts, list[Problem]]:
+         description: str | None = None) -> tuple[cfg.ConfigOpts, list[Problem]]:
     """Parse ``argv`` (``--config-file`` repeatable) and validate for ``role``.
 
     Returns the configuration and its problems; raises nothing for bad values.
@@ -575,7 +576,8 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
     log.register_cli_opts(conf)
     conf.register_cli_opts(list(cli_opts))
     try:
-        conf(list(argv), project="quantum", prog=prog, default_config_files=[])
+        conf(list(argv), project="quantum", prog=prog, default_config_files=[],
+         version=f"{prog} {__version__}", description=description)
     except cfg.ConfigFilesNotFoundError as exc:
         return conf, [Problem(", ".join(exc.config_files), "-", "--config-file",
                               "file not found or not readable")]
@@ -585,9 +587,10 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
 
 
 def load_or_exit(argv: Sequence[str], prog: str, role: str,
-                 cli_opts: Sequence[cfg.Opt] = ()) -> cfg.ConfigOpts:
+                 cli_opts: Sequence[cfg.Opt] = (),
+                 description: str | None = None) -> cfg.ConfigOpts:
     """Like :func:`load`, but prints every problem and exits 2 when there is one."""
-    conf, problems = load(argv, prog, cli_opts=cli_opts, role=role)
+    conf, problems = load(argv, prog, cli_opts=cli_opts, role=role, description=description)
     if problems:
         print_problems(problems, prog)
         sys.exit(EXIT_CONFIG_ERROR)
