@@ -45,21 +45,18 @@ def run(argv: Sequence[str]) -> int:
     try:
         plugin, app, api = build(conf)
     except StartupError as exc:
-        logger.error("%s", exc)
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        log.fatal(conf, logger, PROG, str(exc))
         return exc.exit_code
     try:
         sock = listen(conf.bind_host, conf.bind_port)
     except OSError as exc:
-        logger.error("cannot listen on %s:%s: %s", conf.bind_host, conf.bind_port, exc.strerror)
-        print(f"{PROG}: cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}",
-              file=sys.stderr)
+        log.fatal(conf, logger, PROG,
+                  f"cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}")
         return EXIT_FAILURE
     try:
         stop_rpc = start_rpc(conf, plugin, api)
     except StartupError as exc:
-        logger.error("%s", exc)
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        log.fatal(conf, logger, PROG, str(exc))
         sock.close()
         plugin.db.dispose()
         return exc.exit_code

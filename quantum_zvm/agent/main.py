@@ -77,12 +77,12 @@ def run(argv: Sequence[str]) -> int:
 
 def _once(agent, logger, failures) -> int:
     from quantum_zvm.agent.startup import StartupError
+    from quantum_zvm.common import log
 
     try:
         summary = agent.cycle()
     except (*failures, StartupError) as exc:
-        logger.error("cycle failed: %s", exc)
-        print(f"{PROG}: cycle failed: {exc}", file=sys.stderr)
+        log.fatal(agent.conf, logger, PROG, f"cycle failed: {exc}")
         return EXIT_FAILURE
     result = summary.as_dict()
     result["agent_errors"] = sorted(agent.errors.values())
