@@ -1,4 +1,7 @@
 """quantum-zvm: Quantum/OpenStack networking for z/VM guests through xCAT."""
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 RUNTIME = [
@@ -27,19 +30,48 @@ TEST = [
     "python-openstackclient>=6.0",
 ]
 
+
+
+def etc_files() -> list[tuple[str, list[str]]]:
+    """Every file of etc/, installed under <prefix>/share/quantum-zvm/etc/ with the same
+    layout (the README copies that tree to /etc)."""
+    folders: dict[str, list[str]] = {}
+    for path in sorted(Path("etc").rglob("*")):
+        if path.is_file():
+            folders.setdefault(str(Path("share/quantum-zvm") / path.parent), []).append(str(path))
+    return sorted(folders.items())
+
+
+with open("README.md", encoding="utf-8") as readme:
+    LONG_DESCRIPTION = readme.read()
+
+# The one version, quantum_zvm.__version__ (every command's --version prints it).
+with open("quantum_zvm/__init__.py", encoding="utf-8") as init:
+    VERSION = re.search(r'^__version__ = "([^"]+)"$', init.read(), re.M).group(1)
+
 setup(
     name="quantum-zvm",
-    version="0.1.0",
+    version=VERSION,
     description="Quantum (OpenStack networking) plugin and agent for z/VM through xCAT",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=LONG_DESCRIPTION,
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    author="quantum-zvm developers",
+    keywords="openstack quantum neutron z/VM xCAT vswitch networking",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    # The Alembic tree stays at migrations/ in the repository and installs inside the
+    # project's namespace as quantum_zvm.migrations (no top-level "migrations" package).
+    packages=find_packages(exclude=["tests", "tests.*", "benchmarks",
+                                    "migrations", "migrations.*"])
+    + ["quantum_zvm.migrations", "quantum_zvm.migrations.versions"],
+    package_dir={"quantum_zvm.migrations": "migrations"},
     include_package_data=True,
     package_data={
         "xcat.simulator": ["*.yaml", "*.json"],
-        "migrations": ["*.mako"],
+        "quantum_zvm.migrations": ["*.mako"],
     },
+    data_files=etc_files(),
     install_requires=RUNTIME,
     extras_require={
         "test": TEST,
@@ -63,6 +95,12 @@ setup(
         ],
     },
     classifiers=[
+        "Environment :: OpenStack",
+        "Intended Audience :: System Administrators",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
         "Programming Language :: Python :: 3.11",
+        "Topic :: System :: Networking",
     ],
 )

@@ -1,8 +1,6 @@
 """Alembic migrations of the quantum-zvm database (run them with ``quantum-zvm-db-manage``).
 
-This is a package only so that an installed quantum-zvm ships the scripts;
-:mod:`quantum_zvm.db.migration` finds them through :data:`SCRIPT_LOCATION`.
+This folder installs as the package ``quantum_zvm.migrations`` (see setup.py)
+so that an installed quantum-zvm ships the scripts under its own name;
+:func:`quantum_zvm.db.migration.script_location` points Alembic at it.
 """
-from pathlib import Path
-
-SCRIPT_LOCATION = str(Path(__file__).resolve().parent)

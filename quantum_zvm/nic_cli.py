@@ -2,7 +2,8 @@
 
 Reads the agent's ``zvm_quantum_plugin.ini`` (xCAT server, credentials,
 zHCP node, ``[AGENT] host``) and talks to the Quantum API at
-``--quantum-url``.  Exit status: 0 done, 1 the request failed (the message
+``--quantum-url``, by default the server the same file describes
+(``bind_host``/``bind_port``, see :func:`api_url`).  Exit status: 0 done, 1 the request failed (the message
 says why), 2 bad configuration or arguments.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from quantum_zvm.quantum_client import QuantumApiError, QuantumClient
 from xcat.errors import XcatError
 
 PROG = "quantum-zvm-nic"
+DESCRIPTION = "Attach, detach and list the NICs of z/VM guests (the xCAT hand-off path)."
 
 
 def _fixed_ip(text: str) -> dict:
@@ -34,7 +36,8 @@ def _fixed_ip(text: str) -> dict:
 
 
 def _add_parsers(subparsers) -> None:
-    attach = subparsers.add_parser("attach", help="give a guest a NIC on a port")
+    attach = subparsers.add_parser("attach", help="give a guest a NIC on a port",
+                                   description="Give a guest a NIC on a port.")
     attach.add_argument("--userid", required=True, help="z/VM userid of the guest")
     target = attach.add_mutually_exclusive_group(required=True)
     target.add_argument("--port", help="id of an existing port")
@@ -45,26 +48,39 @@ def _add_parsers(subparsers) -> None:
     attach.add_argument("--wait", action="store_true", help="wait until the port is ACTIVE")
     attach.add_argument("--timeout", type=float, default=120.0, help="seconds --wait waits")
     attach.add_argument("--json", action="store_true", help="print JSON")
-    detach = subparsers.add_parser("detach", help="remove a guest's NIC (idempotent)")
-    detach.add_argument("--userid", required=True)
+    detach = subparsers.add_parser("detach", help="remove a guest's NIC (idempotent)",
+                                   description="Remove a guest's NIC (idempotent).")
+    detach.add_argument("--userid", required=True, help="z/VM userid of the guest")
     which = detach.add_mutually_exclusive_group(required=True)
-    which.add_argument("--port")
-    which.add_argument("--vdev")
+    which.add_argument("--port", help="id of the port whose NIC goes")
+    which.add_argument("--vdev", help="base device of the NIC that goes")
     detach.add_argument("--delete-port", action="store_true", dest="delete_port",
                         help="also delete the port")
-    detach.add_argument("--json", action="store_true")
-    listing = subparsers.add_parser("list", help="a guest's NICs")
-    listing.add_argument("--userid", required=True)
-    listing.add_argument("--json", action="store_true")
+    detach.add_argument("--json", action="store_true", help="print JSON")
+    listing = subparsers.add_parser("list", help="a guest's NICs",
+                                    description="List a guest's NICs with their ports.")
+    listing.add_argument("--userid", required=True, help="z/VM userid of the guest")
+    listing.add_argument("--json", action="store_true", help="print JSON")
 
 
 CLI_OPTS = [
-    cfg.StrOpt("quantum-url", dest="quantum_url", default="http://127.0.0.1:9696",
-               help="Quantum API endpoint."),
+    cfg.StrOpt("quantum-url", dest="quantum_url",
+               help="Quantum API endpoint (default: http://<bind_host>:<bind_port> of the "
+                    "configuration, loopback for a wildcard bind_host)."),
     cfg.StrOpt("os-token", dest="os_token", secret=True,
                help="Keystone token (auth_strategy = keystone)."),
     cfg.SubCommandOpt("action", handler=_add_parsers, title="actions"),
 ]
+
+
+def api_url(conf: cfg.ConfigOpts) -> str:
+    """``--quantum-url``, else the API the configuration's server listens on."""
+    if conf.quantum_url:
+        return conf.quantum_url
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(conf.bind_host, conf.bind_host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{conf.bind_port}"
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
@@ -115,9 +131,10 @@ def _print(action, result) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=CLI_OPTS)
+    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=CLI_OPTS,
+                               description=DESCRIPTION)
     logger = log.setup(conf, PROG)
-    tool = NicTool(xcat_client(conf), QuantumClient(conf.quantum_url, token=conf.os_token),
+    tool = NicTool(xcat_client(conf), QuantumClient(api_url(conf), token=conf.os_token),
                    conf.AGENT.xcat_zhcp_nodename, conf.AGENT.host)
     try:
         result = _run(conf, tool)

@@ -21,6 +21,7 @@ import warnings
 from typing import Any, Callable, Sequence
 
 PROG = "quantum-zvm-server"
+DESCRIPTION = "The Quantum v2.0 REST API, database and RPC server for z/VM agents."
 EXIT_FAILURE = 1
 
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(argv: Sequence[str]) -> int:
     from quantum_zvm.common import config, log
 
-    conf = config.load_or_exit(argv, PROG, role="server")
+    conf = config.load_or_exit(argv, PROG, role="server", description=DESCRIPTION)
     logger = log.setup(conf, PROG)
     if conf.auth_strategy == "noauth" and not ipaddress.ip_address(
             socket.gethostbyname(conf.bind_host)).is_loopback:
@@ -44,21 +45,18 @@ def run(argv: Sequence[str]) -> int:
     try:
         plugin, app, api = build(conf)
     except StartupError as exc:
-        logger.error("%s", exc)
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        log.fatal(conf, logger, PROG, str(exc))
         return exc.exit_code
     try:
         sock = listen(conf.bind_host, conf.bind_port)
     except OSError as exc:
-        logger.error("cannot listen on %s:%s: %s", conf.bind_host, conf.bind_port, exc.strerror)
-        print(f"{PROG}: cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}",
-              file=sys.stderr)
+        log.fatal(conf, logger, PROG,
+                  f"cannot listen on {conf.bind_host}:{conf.bind_port}: {exc.strerror}")
         return EXIT_FAILURE
     try:
         stop_rpc = start_rpc(conf, plugin, api)
     except StartupError as exc:
-        logger.error("%s", exc)
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        log.fatal(conf, logger, PROG, str(exc))
         sock.close()
         plugin.db.dispose()
         return exc.exit_code

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.rabbitmq",
     "tests.fixtures.simulator",
     "tests.fixtures.agent",
+    "tests.fixtures.installed",
 ]

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Sequence
 
 PROG = "quantum-zvm-agent"
+DESCRIPTION = ("The z/VM agent of one zHCP: applies port bindings to vswitch grants, VLANs "
+               "and NICs through the xCAT REST API.")
 EXIT_FAILURE = 1
 
 
@@ -51,7 +53,8 @@ def run(argv: Sequence[str]) -> int:
         cfg.BoolOpt("once", default=False,
                     help="Run one full reconcile cycle, print its summary and exit."),
     ]
-    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=cli_opts)
+    conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=cli_opts,
+                               description=DESCRIPTION)
     logger = log.setup(conf, PROG)
     try:
         client = xcat_client(conf)
@@ -74,12 +77,12 @@ def run(argv: Sequence[str]) -> int:
 
 def _once(agent, logger, failures) -> int:
     from quantum_zvm.agent.startup import StartupError
+    from quantum_zvm.common import log
 
     try:
         summary = agent.cycle()
     except (*failures, StartupError) as exc:
-        logger.error("cycle failed: %s", exc)
-        print(f"{PROG}: cycle failed: {exc}", file=sys.stderr)
+        log.fatal(agent.conf, logger, PROG, f"cycle failed: {exc}")
         return EXIT_FAILURE
     result = summary.as_dict()
     result["agent_errors"] = sorted(agent.errors.values())

@@ -13,8 +13,10 @@ from oslo_config import cfg
 
 from quantum_zvm.common import config
 from quantum_zvm.common.log import MASK, mask_secrets
+from quantum_zvm.rpc.transport import TransportConfigError, settings_from_conf
 
 PROG = "quantum-zvm-check-config"
+DESCRIPTION = "Check a zvm_quantum_plugin.ini and print what it means (exit 2 on problems)."
 
 ROLE_OPT = cfg.StrOpt("role", default="all", choices=["all", "server", "agent"],
                       help="Check what this role needs (agent needs the xCAT options).")
@@ -54,18 +56,37 @@ def render_effective(conf: cfg.ConfigOpts) -> list[str]:
     return lines
 
 
+EMBEDDED_WARNING = (
+    "warning: the agent would use the embedded transport (no broker): it reaches only a "
+    "server on this host with the same state_path; set [DEFAULT] transport_url = "
+    "rabbit://... on the server and every agent")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT], role=None)
+    conf, problems = config.load(argv, PROG, cli_opts=[ROLE_OPT], role=None,
+                                 description=DESCRIPTION)
+    if not problems and not conf.config_file:
+        print(f"{PROG}: no --config-file given; checking the defaults", file=sys.stderr)
     if not problems:
         problems = config.validate(conf, conf.role)
+    transport = None
+    if not problems:
+        try:
+            transport = settings_from_conf(conf)
+        except TransportConfigError as exc:
+            option, _, reason = str(exc).partition(": ")
+            section, _, name = option.partition("] ")
+            problems = [config.Problem(config.option_file(conf, name, None),
+                                       section.lstrip("["), name, reason)]
     if problems:
         config.print_problems(problems, PROG)
         return config.EXIT_CONFIG_ERROR
-    if not conf.config_file:
-        print(f"{PROG}: no --config-file given; showing defaults", file=sys.stderr)
     for line in render_effective(conf):
         print(line)
+    print(f"RPC transport in effect: {transport.describe()}")
+    if transport.embedded and conf.role in ("agent", "all"):
+        print(f"{PROG}: {EMBEDDED_WARNING}", file=sys.stderr)
     print("configuration OK")
     return 0
 

@@ -12,6 +12,7 @@ with status 2 (see :func:`load_or_exit`).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import ipaddress
 import re
 import socket
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
+from quantum_zvm import __version__
 from quantum_zvm.common import constants
 from xcat import zvm_names
 from xcat.client import parse_server
@@ -87,7 +89,9 @@ DEFAULT_OPTS = [
 DATABASE_OPTS = [
     cfg.StrOpt("sql_connection", secret=True,
                help="SQLAlchemy URL. Unset: sqlite file quantum_zvm.sqlite under state_path. "
-                    "mysql:// URLs use PyMySQL when mysqlclient is absent."),
+                    "mysql:// uses PyMySQL (extra [mysql]) and postgresql:// psycopg2 "
+                    "(extra [postgresql]), the drivers that cooperate with eventlet; other "
+                    "drivers are refused."),
     cfg.IntOpt("sql_max_retries", default=10, min=-1,
                help="Connection attempts at start-up (-1: forever)."),
     cfg.IntOpt("reconnect_interval", default=2, min=0,
@@ -128,7 +132,9 @@ AGENT_OPTS = [
     cfg.StrOpt("xcat_zhcp_nodename", default="zhcp",
                help="xCAT node name of the zHCP this agent manages."),
     cfg.StrOpt("root_helper", default="sudo",
-               help="Command prefix for local privileged commands."),
+               help="Accepted for the Quantum-era configuration, not used: the agent runs "
+                    "no local privileged command (z/VM is reached through xCAT), and the "
+                    "shipped rootwrap filters allow none."),
     cfg.ListOpt("vswitch_mappings", default=[],
                 deprecated_opts=[cfg.DeprecatedOpt("network_vlan_ranges", group="AGENT"),
                                  cfg.DeprecatedOpt("network_vlan_ranges", group="OVS")],
@@ -280,6 +286,26 @@ class Problem:
 _ALIASES = {"vswitch_mappings": [("AGENT", "network_vlan_ranges"), ("OVS", "network_vlan_ranges")]}
 
 
+def _file_sections(path: str) -> list[tuple[str, list[str]]]:
+    """The sections of an ini file in order, as written, each with the options it sets
+    ([] when the file cannot be read)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    sections: list[tuple[str, list[str]]] = [("DEFAULT", [])]
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            sections.append((stripped[1:-1].strip(), []))
+            continue
+        sections[-1][1].append(re.split(r"[=:]", stripped, maxsplit=1)[0].strip())
+    return sections
+
+
 def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
     """The last ``--config-file`` that sets ``[group] option`` (or '<default>').
 
@@ -289,21 +315,41 @@ def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
     wanted = [((group or "DEFAULT").lower(), option)]
     wanted += [(g.lower(), o) for g, o in _ALIASES.get(option, [])]
     for path in reversed(list(conf.config_file or [])):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
-            continue
-        section = "default"
-        for line in lines:
-            stripped = line.strip()
-            if stripped.startswith("[") and stripped.endswith("]"):
-                section = stripped[1:-1].strip().lower()
-                continue
-            key = re.split(r"[=:]", stripped, maxsplit=1)[0].strip()
-            if (section, key) in wanted:
+        for section, keys in _file_sections(path):
+            if any((section.lower(), key) in wanted for key in keys):
                 return path
     return "<default>"
+
+
+# Sections that are not per-vswitch ones (a per-vswitch section sets rdev_list).
+_FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
+
+
+def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> None:
+    """Each per-vswitch section names a mapped vswitch, and is written once per file:
+    oslo.config merges [VSW1] and [vsw1] silently, the later one winning."""
+    for path in check.conf.config_file or []:
+        spelled: dict[str, str] = {}
+        for section, keys in _file_sections(path):
+            if section.lower() in _FIXED_SECTIONS or RDEV_OPT.dest not in keys:
+                continue
+            first = spelled.setdefault(section.lower(), section)
+            if first != section:
+                check.problems.append(Problem(
+                    path, section, RDEV_OPT.dest,
+                    f"[{first}] and [{section}] are one section (names ignore case); "
+                    "write it once"))
+            elif section.upper() not in mappings:
+                known = ", ".join(mappings) or "none"
+                check.problems.append(Problem(
+                    path, section, RDEV_OPT.dest,
+                    f"{section.upper()} is not a vswitch of [AGENT] vswitch_mappings "
+                    f"({known}); a per-vswitch section must name one"))
+
+
+def option_file(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
+    """The file that sets ``[group] option`` (the last ``--config-file``), or '<default>'."""
+    return _location(conf, option, group)
 
 
 class _Checker:
@@ -351,13 +397,16 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
         for opt in opts:
             check.get(group, opt.dest)
 
-    entries = check.get("AGENT", "vswitch_mappings") or []
+    entries = check.get("AGENT", "vswitch_mappings")
     try:
-        mappings = parse_vswitch_mappings(entries)
+        mappings = parse_vswitch_mappings(entries or [])
     except MappingsError as exc:
         for reason in exc.reasons:
             check.add("AGENT", "vswitch_mappings", reason)
         mappings = {}
+    else:
+        if entries is not None:  # the option itself could be read
+            _check_vswitch_sections(check, mappings)
     if not entries and role in ("agent", "all"):
         check.add("AGENT", "vswitch_mappings", "no vswitch is configured")
     for name in mappings:
@@ -369,7 +418,7 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
                                               "rdev_list", reason))
 
     _check_base_mac(check)
-    _check_sql_connection(check)
+    _check_sql_connection(check, role)
     _check_transport_url(check)
     if role in ("agent", "all"):
         _check_agent(check)
@@ -389,14 +438,69 @@ def _check_base_mac(check: _Checker) -> None:
         check.add(None, "base_mac", f"{base_mac!r} is a multicast address")
 
 
-def _check_sql_connection(check: _Checker) -> None:
+@dataclasses.dataclass(frozen=True)
+class SqlDriver:
+    """The driver a database URL scheme uses, and how to get it."""
+    drivername: str     # SQLAlchemy's name, set on the URL
+    module: str         # what must import
+    extra: str | None   # the quantum-zvm extra that installs it
+
+
+# The server runs under eventlet, which makes only Python-level socket waits
+# cooperative: PyMySQL (pure Python) and psycopg2 (eventlet installs its wait
+# callback) yield while a query waits; mysqlclient and psycopg 3 wait in C, so
+# one query waiting for a row lock stopped every request of the server.  A URL
+# therefore always gets the cooperative driver, whatever else is installed.
+SQL_DRIVERS: dict[str, SqlDriver] = {
+    "sqlite": SqlDriver("sqlite", "sqlite3", None),
+    "sqlite+pysqlite": SqlDriver("sqlite+pysqlite", "sqlite3", None),
+    "mysql": SqlDriver("mysql+pymysql", "pymysql", "mysql"),
+    "mysql+pymysql": SqlDriver("mysql+pymysql", "pymysql", "mysql"),
+    "postgresql": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+    "postgres": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+    "postgresql+psycopg2": SqlDriver("postgresql+psycopg2", "psycopg2", "postgresql"),
+}
+_ENGINES = ("sqlite", "mysql", "postgresql", "postgres")
+
+
+def sql_driver(url: str) -> SqlDriver:
+    """The driver of a database URL; ValueError (the reason) for one quantum-zvm refuses."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in SQL_DRIVERS:
+        return SQL_DRIVERS[scheme]
+    engine, _, driver = scheme.partition("+")
+    if engine in _ENGINES and driver:
+        raise ValueError(f"driver {driver!r} is not supported: the server runs under eventlet, "
+                         "where a driver waiting in C code (mysqlclient, psycopg 3) stops every "
+                         "request while one query waits; use mysql:// (PyMySQL) or "
+                         "postgresql:// (psycopg2)")
+    raise ValueError("expected a sqlite://, mysql:// or postgresql:// URL")
+
+
+def missing_sql_driver(url: str) -> str | None:
+    """Why the driver of ``url`` cannot be used here (not installed), or None."""
+    driver = sql_driver(url)
+    try:
+        importlib.import_module(driver.module)
+    except ImportError as exc:
+        return (f"the {driver.drivername.split('+')[-1]} driver is not installed ({exc}): "
+                f"pip install 'quantum-zvm[{driver.extra}]'")
+    return None
+
+
+def _check_sql_connection(check: _Checker, role: str) -> None:
     url = check.get("DATABASE", "sql_connection")
     if not url:
         return
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    if "://" not in url or scheme not in ("sqlite", "mysql", "postgresql", "postgres"):
-        check.add("DATABASE", "sql_connection",
-                  "expected a sqlite://, mysql:// or postgresql:// URL")
+    try:
+        sql_driver(url)
+    except ValueError as exc:
+        check.add("DATABASE", "sql_connection", str(exc))
+        return
+    if role in ("server", "all"):
+        reason = missing_sql_driver(url)
+        if reason:
+            check.add("DATABASE", "sql_connection", reason)
 
 
 def _check_transport_url(check: _Checker) -> None:
@@ -462,7 +566,7 @@ def new_conf() -> cfg.ConfigOpts:
 
 def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
          cli_opts: Sequence[cfg.Opt] = (), role: str | None = "all",
-         ) -> tuple[cfg.ConfigOpts, list[Problem]]:
+         description: str | None = None) -> tuple[cfg.ConfigOpts, list[Problem]]:
     """Parse ``argv`` (``--config-file`` repeatable) and validate for ``role``.
 
     Returns the configuration and its problems; raises nothing for bad values.
@@ -475,7 +579,8 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
     log.register_cli_opts(conf)
     conf.register_cli_opts(list(cli_opts))
     try:
-        conf(list(argv), project="quantum", prog=prog, default_config_files=[])
+        conf(list(argv), project="quantum", prog=prog, default_config_files=[],
+         version=f"{prog} {__version__}", description=description)
     except cfg.ConfigFilesNotFoundError as exc:
         return conf, [Problem(", ".join(exc.config_files), "-", "--config-file",
                               "file not found or not readable")]
@@ -485,9 +590,10 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
 
 
 def load_or_exit(argv: Sequence[str], prog: str, role: str,
-                 cli_opts: Sequence[cfg.Opt] = ()) -> cfg.ConfigOpts:
+                 cli_opts: Sequence[cfg.Opt] = (),
+                 description: str | None = None) -> cfg.ConfigOpts:
     """Like :func:`load`, but prints every problem and exits 2 when there is one."""
-    conf, problems = load(argv, prog, cli_opts=cli_opts, role=role)
+    conf, problems = load(argv, prog, cli_opts=cli_opts, role=role, description=description)
     if problems:
         print_problems(problems, prog)
         sys.exit(EXIT_CONFIG_ERROR)

@@ -127,9 +127,18 @@ def setup(conf: cfg.ConfigOpts, name: str) -> logging.Logger:
     handler.addFilter(SecretMaskingFilter(configured_secrets(conf)))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if conf.debug else logging.INFO)
-    for noisy in ("amqp", "kombu", "urllib3", "alembic.runtime.migration", "stevedore"):
+    for noisy in ("amqp", "kombu", "urllib3", "alembic.runtime.migration",
+                  "alembic.runtime.plugins", "stevedore"):
         logging.getLogger(noisy).setLevel(logging.INFO if conf.debug else logging.WARNING)
     return logging.getLogger(name)
+
+
+def fatal(conf: cfg.ConfigOpts, logger: logging.Logger, prog: str, message: str) -> None:
+    """An error that ends the command, said once where the operator looks: printed to
+    stderr as ``prog: message``, and logged too when the log goes to a file or syslog."""
+    print(f"{prog}: {message}", file=sys.stderr)
+    if conf.use_syslog or conf.log_file:
+        logger.error("%s", message)
 
 
 def _formatter() -> logging.Formatter:

@@ -18,7 +18,8 @@ Engines:
   SQLite's busy handler.
 * **PostgreSQL** and **MySQL/MariaDB**: pooled connections with pre-ping;
   row locks (``SELECT ... FOR UPDATE [SKIP LOCKED]``) do the serialising.
-  ``mysql://`` URLs use PyMySQL when mysqlclient (``MySQLdb``) is absent.
+  ``mysql://`` URLs use PyMySQL and ``postgresql://`` psycopg2, the drivers
+  eventlet makes cooperative (:func:`normalize_url`).
   MySQL transactions run at READ COMMITTED, PostgreSQL's default: a plain
   read after a row lock sees what the previous lock holder committed, and
   InnoDB takes no gap locks (fewer deadlocks between concurrent inserts).
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import logging
 import sqlite3
 import threading
@@ -70,25 +70,17 @@ class DeadlockError(Exception):
 
 
 def normalize_url(url: str | URL) -> URL:
-    """Map legacy URL forms onto installed drivers.
+    """The URL with the driver quantum-zvm uses for its scheme (:data:`config.SQL_DRIVERS`).
 
-    ``postgres://`` becomes ``postgresql://``, which uses psycopg2 when psycopg
-    (3) is not installed; ``mysql://`` uses PyMySQL when mysqlclient
-    (``MySQLdb``) is not installed.
+    ``mysql://`` always uses PyMySQL and ``postgresql://`` (or ``postgres://``)
+    psycopg2, even when mysqlclient or psycopg 3 is installed: under eventlet
+    those wait in C and a query waiting for a lock stops the whole server.
+    A URL naming another driver is left as it is (configuration validation
+    refuses it with the reason).
     """
     parsed = make_url(url) if isinstance(url, str) else url
-    if parsed.drivername == "postgres":
-        parsed = parsed.set(drivername="postgresql")
-    if parsed.drivername == "postgresql" and not _installed("psycopg") \
-            and _installed("psycopg2"):
-        parsed = parsed.set(drivername="postgresql+psycopg2")
-    if parsed.drivername == "mysql" and not _installed("MySQLdb"):
-        parsed = parsed.set(drivername="mysql+pymysql")
-    return parsed
-
-
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    driver = config.SQL_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver.drivername) if driver else parsed
 
 
 class Database:

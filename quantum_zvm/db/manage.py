@@ -25,16 +25,22 @@ from quantum_zvm.db import migration
 from quantum_zvm.db.api import Database
 
 PROG = migration.MANAGE
+DESCRIPTION = "Create, upgrade and inspect the quantum-zvm database schema (Alembic)."
 EXIT_FAILURE = 1
 
 
 def _add_commands(subparsers) -> None:
-    upgrade = subparsers.add_parser("upgrade", help="upgrade (and adopt) the database")
-    upgrade.add_argument("revision", nargs="?", default="head")
-    downgrade = subparsers.add_parser("downgrade", help="downgrade the database")
-    downgrade.add_argument("revision")
-    stamp = subparsers.add_parser("stamp", help="record a revision without migrating")
-    stamp.add_argument("revision")
+    upgrade = subparsers.add_parser(
+        "upgrade", help="upgrade (and adopt) the database",
+        description="Upgrade the database; a Quantum OVS plugin database is adopted first.")
+    upgrade.add_argument("revision", nargs="?", default="head",
+                         help="revision to upgrade to (default: head)")
+    downgrade = subparsers.add_parser("downgrade", help="downgrade the database",
+                                      description="Downgrade the database.")
+    downgrade.add_argument("revision", help="revision to downgrade to (base: drop everything)")
+    stamp = subparsers.add_parser("stamp", help="record a revision without migrating",
+                                  description="Record a revision without migrating.")
+    stamp.add_argument("revision", help="revision to record")
     subparsers.add_parser("current", help="show the current revision")
     subparsers.add_parser("history", help="list the revisions")
     subparsers.add_parser("check", help="exit 1 unless the database is at head")
@@ -86,7 +92,8 @@ def run(conf: cfg.ConfigOpts) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    conf = config.load_or_exit(argv, PROG, role="server", cli_opts=[COMMAND_OPT])
+    conf = config.load_or_exit(argv, PROG, role="server", cli_opts=[COMMAND_OPT],
+                               description=DESCRIPTION)
     log.setup(conf, PROG)
     try:
         return run(conf)

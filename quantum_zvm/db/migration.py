@@ -1,6 +1,7 @@
 """Schema versions: upgrade, downgrade, stamp, adoption of Quantum databases, start-up check.
 
-Alembic owns the schema (scripts in the ``migrations`` package).  Our
+Alembic owns the schema: the scripts are the repository's ``migrations/``,
+installed as the package ``quantum_zvm.migrations`` (:func:`script_location`).  Our
 revision lives in ``quantum_zvm_alembic_version``; Quantum's own
 ``alembic_version`` is never touched.
 
@@ -19,6 +20,8 @@ database that is not at head; the message names the command to run.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+from pathlib import Path
 from typing import Callable, Sequence
 
 import sqlalchemy as sa
@@ -27,7 +30,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import migrations
 from quantum_zvm.db.api import Database
 
 VERSION_TABLE = "quantum_zvm_alembic_version"
@@ -70,9 +72,30 @@ class State:
     problems: tuple[str, ...] = ()  # why a quantum database cannot be adopted
 
 
+MIGRATIONS_PACKAGE = "quantum_zvm.migrations"
+
+
+def script_location() -> str:
+    """The folder of the Alembic tree.
+
+    Installed (wheel or editable) it is the package ``quantum_zvm.migrations``
+    (setup.py maps it to the repository's ``migrations/``); a checkout run
+    without installing (``bin/`` launchers) has no such package folder, so
+    the checkout's ``migrations/`` is used.
+    """
+    spec = importlib.util.find_spec(MIGRATIONS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    if (checkout / "env.py").is_file():
+        return str(checkout)
+    raise SchemaError(f"the Alembic scripts ({MIGRATIONS_PACKAGE}) are not installed; "
+                      "reinstall quantum-zvm")
+
+
 def _config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", migrations.SCRIPT_LOCATION)
+    cfg.set_main_option("script_location", script_location())
     return cfg
 
 

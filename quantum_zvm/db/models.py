@@ -13,8 +13,9 @@ tables, all keyed by port and removed with it:
   unique across the deployment because the guests of one z/VM system share
   one MACID space.
 
-The schema itself is created and changed only by Alembic (``migrations/``);
-these classes must match the head revision (a unit test compares them).
+The schema itself is created and changed only by Alembic (``migrations/``,
+installed as ``quantum_zvm.migrations``); these classes must match the head revision
+(a unit test compares them).
 
 On MySQL/MariaDB, tenant ids and the identifiers looked up by value
 (``ports.device_id`` and the agent/binding hosts) are ``utf8mb4_bin`` so

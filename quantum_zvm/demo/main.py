@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from quantum_zvm import __version__
 from quantum_zvm.demo.runner import run_demo
 from quantum_zvm.demo.services import RECORD, stop_recorded
 
@@ -27,6 +28,7 @@ def parser() -> argparse.ArgumentParser:
         description="Run quantum-zvm end to end on this machine: an xCAT/z/VM simulator, the "
                     "server (SQLite) and the agent (embedded RPC), guest NICs attached through "
                     "the API and quantum-zvm-nic, a z/VM IPL; then stop everything.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--keep-running", action="store_true",
                       help="leave the services running at the end and print how to use them")

@@ -103,7 +103,8 @@ class RpcClient:
                 except queue.Empty:
                     raise errors.RpcTimeout(
                         f"timed out after {timeout:g}s waiting for a reply to {method} "
-                        f"on topic {topic}") from None
+                        f"on topic {topic} (exchange {self.transport.exchange}, "
+                        f"{self.transport.describe()})") from None
                 if reader.feed(frame):
                     return reader.outcome()
         finally:

@@ -106,3 +106,16 @@ def test_mac_prefix_mismatch_is_refused_and_loses_nothing(zvm_stack):
     assert "base_mac = fa:16:3e:00:00:00" in err
     assert stack.get("/ports")["ports"] == []
     assert model_guest(stack, "LINUX04")["nicdefs"] == {}
+
+
+def test_the_api_address_comes_from_bind_host_and_bind_port_of_the_config_file(zvm_stack):
+    """Without --quantum-url the tool reaches the server the config file describes (the
+    stack's server listens on a free port, not 9696)."""
+    stack = zvm_stack()
+    stack.network("flat", "flat", "FLATSW")
+    result = subprocess.run([command("quantum-zvm-nic"), "--config-file", str(stack.agent_ini),
+                             "attach", "--userid", "LINUX01", "--network", "flat", "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    port_id = json.loads(result.stdout)["port_id"]
+    assert stack.get(f"/ports/{port_id}")["port"]["device_id"]

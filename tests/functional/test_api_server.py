@@ -49,6 +49,22 @@ def test_port_in_use_is_a_clear_error(api_server, tmp_path):
     result = run_server(path)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{api_server.port}" in result.stderr
+    assert result.stderr.count("Address already in use") == 1, result.stderr
+    # with a log file: said once on stderr and once in the log
+    log_file = tmp_path / "server.log"
+    result = subprocess.run([command("quantum-zvm-server"), "--config-file", str(path),
+                             "--log-file", str(log_file)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("Address already in use") == 1, result.stderr
+    assert log_file.read_text().count("Address already in use") == 1
+
+
+def test_a_database_that_is_behind_is_said_once(tmp_path):
+    path, _ = write_config(tmp_path, free_port())
+    result = run_server(path)
+    assert result.returncode == 1
+    assert result.stderr.count("upgrade head") == 1, result.stderr
 
 
 def test_sigterm_finishes_requests_in_flight_and_exits_0(tmp_path):

@@ -91,6 +91,9 @@ def test_clean_stop_removes_fanout_and_reply_queues(peers, client, rpc_dir, tmp_
     assert list((rpc_dir / "owners").iterdir()) == []
 
 
-def test_call_to_a_topic_nobody_serves_times_out(client):
-    with pytest.raises(errors.RpcTimeout):
+def test_call_to_a_topic_nobody_serves_times_out(client, rpc_dir):
+    with pytest.raises(errors.RpcTimeout) as info:
         client.call(None, "nobody", "echo", {"value": 1}, timeout=0.5)
+    # the message names what the caller used: method, topic, exchange and transport
+    assert str(info.value) == (f"timed out after 0.5s waiting for a reply to echo on topic "
+                               f"nobody (exchange quantum, embedded transport in {rpc_dir})")

@@ -51,3 +51,35 @@ def test_committed_sample_is_up_to_date(tmp_path):
     assert out.read_text() == SAMPLE.read_text(), (
         "etc/quantum/plugins/zvm/zvm_quantum_plugin.ini.sample is out of date: run "
         "oslo-config-generator --namespace quantum_zvm --output-file " + str(SAMPLE))
+
+
+def test_no_config_file_is_said_first_even_with_problems(tmp_path):
+    result = subprocess.run([command("quantum-zvm-check-config")], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "quantum-zvm-check-config: no --config-file given; checking the defaults")
+    server = subprocess.run([command("quantum-zvm-check-config"), "--role", "server"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert server.returncode == 0, server.stderr
+    assert "no --config-file given" in server.stderr.splitlines()[0]
+
+
+def test_the_rpc_transport_in_effect_is_printed_and_embedded_warned_for_agents(tmp_path):
+    ini = tmp_path / "zvm.ini"
+    ini.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[AGENT]\nvswitch_mappings = vsw1\n"
+                   "zvm_xcat_server = mn\nzvm_xcat_username = u\nzvm_xcat_password = p\n")
+    result = run("--config-file", str(ini))
+    assert result.returncode == 0, result.stderr
+    assert f"RPC transport in effect: embedded transport in {tmp_path}/rpc" in result.stdout
+    assert ("warning: the agent would use the embedded transport (no broker): it reaches "
+            "only a server on this host with the same state_path; set [DEFAULT] "
+            "transport_url = rabbit://... on the server and every agent") in result.stderr
+    server = run("--config-file", str(ini), "--role", "server")
+    assert server.returncode == 0 and "warning" not in server.stderr
+
+    ini.write_text(ini.read_text() + "[DEFAULT]\ntransport_url = rabbit://q:secret7@mq1:5673/\n")
+    rabbit = run("--config-file", str(ini))
+    assert rabbit.returncode == 0, rabbit.stderr
+    assert "RPC transport in effect: rabbit://q@mq1:5673//" in rabbit.stdout
+    assert "warning" not in rabbit.stderr and "secret7" not in rabbit.stdout + rabbit.stderr

@@ -24,7 +24,8 @@ def test_seed_example_loads_unchanged_and_means_what_it_says():
     assert conf.AGENT.zvm_xcat_username == "root"
     assert conf.AGENT.zvm_xcat_password == "yourpass"
     assert conf.AGENT.zvm_xcat_server == "192.168.0.13"
-    assert conf.AGENT.root_helper == "sudo /usr/local/bin/quantum-rootwrap /etc/quantum/rootwrap.conf"
+    assert conf.AGENT.root_helper == (
+        "sudo /opt/quantum-zvm/bin/quantum-zvm-rootwrap /etc/quantum/rootwrap.conf")
     assert config.vswitch_mappings(conf) == {"VSW1": [(1000, 2000)]}
     assert conf.AGENT.xcat_zhcp_nodename == "zhcp1"
     assert conf.AGENT.zvm_xcat_verify is True
@@ -139,3 +140,69 @@ def test_load_or_exit_exits_2(tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert f"{path}: [AGENT] polling_interval:" in err
+
+
+@pytest.mark.parametrize("url, driver", [
+    ("mysql+mysqldb://u:p@h/d", "mysqldb"),
+    ("postgresql+psycopg://u@h/d", "psycopg"),
+    ("mysql+mysqlconnector://u:p@h/d", "mysqlconnector"),
+])
+def test_database_drivers_that_block_eventlet_are_refused(tmp_path, url, driver):
+    """The server runs under eventlet: a driver waiting in C (mysqlclient, psycopg 3) stops
+    every request while one query waits for a lock."""
+    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    (problem,) = problems
+    assert (problem.file, problem.section, problem.option) == (path, "DATABASE",
+                                                               "sql_connection")
+    assert f"driver {driver!r}" in problem.reason
+    assert "mysql:// (PyMySQL) or postgresql:// (psycopg2)" in problem.reason
+
+
+@pytest.mark.parametrize("url", ["mysql://u:p@h/d", "mysql+pymysql://u:p@h/d",
+                                 "postgresql://u@h/d", "postgres://u@h/d",
+                                 "postgresql+psycopg2://u@h/d", "sqlite:////tmp/x.sqlite"])
+def test_cooperative_database_urls_are_accepted(tmp_path, url):
+    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert problems == []
+
+
+def test_a_vswitch_section_naming_no_mapped_vswitch_is_an_error(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        vswitch_mappings = vsw1:100:199
+        [VSW2]
+        rdev_list = 6000
+        [keystone_authtoken]
+        auth_url = http://keystone:5000
+        """)
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert [str(p) for p in problems] == [
+        f"{path}: [VSW2] rdev_list: VSW2 is not a vswitch of [AGENT] vswitch_mappings "
+        "(VSW1); a per-vswitch section must name one"]
+
+
+def test_two_spellings_of_one_vswitch_section_in_a_file_conflict(tmp_path):
+    path = write(tmp_path, """
+        [AGENT]
+        vswitch_mappings = vsw1:100:199
+        [VSW1]
+        rdev_list = 6000
+        [vsw1]
+        rdev_list = 7000
+        """)
+    _, problems = config.load(["--config-file", path], "test", role="server")
+    assert [str(p) for p in problems] == [
+        f"{path}: [vsw1] rdev_list: [VSW1] and [vsw1] are one section (names ignore case); "
+        "write it once"]
+
+
+def test_a_later_file_may_override_a_vswitch_section(tmp_path):
+    first = write(tmp_path, "[AGENT]\nvswitch_mappings = vsw1\n[VSW1]\nrdev_list = 6000\n",
+                  "a.ini")
+    second = write(tmp_path, "[vsw1]\nrdev_list = 7000\n", "b.ini")
+    conf, problems = config.load(["--config-file", first, "--config-file", second], "test",
+                                 role="server")
+    assert problems == []
+    assert config.vswitch_rdevs(conf, "VSW1") == ["7000"]

@@ -14,7 +14,7 @@ def test_tenants_differing_only_in_case_are_isolated(plugin):
 
 def test_models_declare_on_mysql_the_binary_collation_migration_0003_sets():
     """The autogenerate comparison ignores a collation only the database has, so check here."""
-    revision = importlib.import_module("migrations.versions.0003_mysql_binary_ids")
+    revision = importlib.import_module("quantum_zvm.migrations.versions.0003_mysql_binary_ids")
     dialect = mysql.pymysql.dialect()
     declared = {(table.name, column.name)
                 for table in models.Base.metadata.tables.values() for column in table.columns
