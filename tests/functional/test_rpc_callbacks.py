@@ -331,7 +331,7 @@ def test_dhcp_notifications_reach_the_hosting_agent(dhcp, rpc_plugin, transport,
         # Host queue and fanout queue are separate queues: no order between them.
         assert sorted(agent.calls[2:]) == [
             ("network_delete_end", {"payload": {"network_id": net["id"]}}),
-            ("port_delete_end", {"payload": {"port_id": port["id"]}})]
+            ("port_delete_end", {"payload": {"port_id": port["id"], "network_id": net["id"]}})]
     finally:
         server.stop()
 
@@ -361,7 +361,13 @@ def test_dhcp_notifications_skip_disabled_agents(dhcp, rpc_plugin, transport, ag
     ({"subnet": {"id": "s", "network_id": "n"}}, "subnet_update_end",
      ("subnet_update_end", {"subnet": {"id": "s", "network_id": "n"}}, "n")),
     ({"network_id": "n"}, "network_delete_end", ("network_delete_end", {"network_id": "n"}, "n")),
-    ({"port": {"id": "p", "network_id": "n"}}, "port_delete_end", ("port_delete_end", {"port_id": "p"}, "n")),
+    # Delete payloads carry network_id for subnets and ports: the neutron agent reads it.
+    ({"port": {"id": "p", "network_id": "n"}}, "port_delete_end",
+     ("port_delete_end", {"port_id": "p", "network_id": "n"}, "n")),
+    ({"port_id": "p", "network_id": "n"}, "port_delete_end",
+     ("port_delete_end", {"port_id": "p", "network_id": "n"}, "n")),
+    ({"subnet_id": "s", "network_id": "n"}, "subnet.delete.end",
+     ("subnet_delete_end", {"subnet_id": "s", "network_id": "n"}, "n")),
     ({"port_id": "p"}, "port_delete_end", None),
     ({"router": {"id": "r"}}, "router_create_end", None),
     ({"port": {"id": "p"}}, "port_create_start", None),
