@@ -229,9 +229,15 @@ class DhcpRpcCallback:
 
         ``enable_dhcp_filter`` (neutron, default true) keeps only DHCP-enabled
         subnets; the neutron agent's full sync passes false to see them all.
+        An agent that has not reported yet gets [] (as neutron answers; the 2013
+        ``get_active_networks`` fails instead).
         """
         admin = _admin(ctx)
-        ids = self.plugin.get_active_networks_for_host(admin, host)
+        try:
+            ids = self.plugin.get_active_networks_for_host(admin, host)
+        except exceptions.AgentNotFoundByTypeHost:
+            LOG.debug("get_active_networks_info: no DHCP agent on %s yet", host)
+            return []
         return self._networks_info(admin, ids, dhcp_only=bool(enable_dhcp_filter)) if ids else []
 
     def get_network_info(self, ctx: Context, network_id: str, host: str | None = None

@@ -124,6 +124,15 @@ def test_state_reports_on_q_reports_plugin_at_1_4(server, oslo, exchange):  # no
     assert report(legacy) == "alive"
 
 
+def test_a_sync_before_the_first_report_is_empty(server, oslo, exchange):  # noqa: F811
+    """The agent may sync before its first state report lands: neutron answers [] (a
+    failure would make the agent log an error and resync)."""
+    make_network(server)
+    client = dhcp_client(oslo, exchange)
+    assert client.prepare(version="1.1").call(
+        NEUTRON_CONTEXT, "get_active_networks_info", host=HOST, enable_dhcp_filter=False) == []
+
+
 def test_every_dhcp_agent_call_at_neutron_29_versions(server, oslo, exchange):  # noqa: F811
     plugin = server
     report(state_client(oslo, exchange), start=True)
