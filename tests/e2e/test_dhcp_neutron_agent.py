@@ -19,6 +19,7 @@ import signal
 import subprocess
 import tempfile
 import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -217,6 +218,13 @@ def test_neutron_dhcp_agent_serves_a_port(segment, rabbitmq, server_factory, tmp
             stop_pid_file(pid_file)
         offered = re.findall(r"fixed-address ([0-9.]+);", read(leases))
         assert offered == [ip], read(leases)
+
+        # QZVM_DHCP_E2E_SOAK=<seconds> keeps the network served that long (several report
+        # intervals of 30 s) while the agent must stay alive and log no error.
+        soak_until = time.monotonic() + float(os.environ.get("QZVM_DHCP_E2E_SOAK", "0"))
+        while time.monotonic() < soak_until:
+            time.sleep(5)
+            assert agent.alive() and dhcp_agent(api, host)["alive"], agent.output()[-3000:]
 
         api.delete(f"/ports/{port['id']}")
         wait_for(lambda: mac not in read(hosts_file), timeout=60,
