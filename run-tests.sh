@@ -10,6 +10,8 @@ fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
 scripts/install-test-services.sh
+# The real neutron-dhcp-agent (its own venv) and dnsmasq/dhclient for the DHCP e2e test.
+scripts/install-neutron-venv.sh
 # Service-backed tests fail (instead of skipping) when a service cannot start.
 export QZVM_REQUIRE_SERVICES=${QZVM_REQUIRE_SERVICES:-1}
 exec "$VENV/bin/python" -m pytest "$@"

@@ -14,7 +14,9 @@ bound to the network; ``network_delete_end`` is a fanout on ``dhcp_agent``
 scheduled (a live DHCP agent is bound if none hosts it) and the chosen
 agent first gets ``network_create_end`` with ``{"network": {"id"}}``.  The
 payload sent is ``{"<resource>": <dict>}`` for create/update and
-``{"<resource>_id": <id>}`` for delete; an event whose network cannot be
+``{"<resource>_id": <id>}`` for delete, plus ``network_id`` for subnets and
+ports (neutron/api/rpc/agentnotifiers/dhcp_rpc_agent_api.py ``notify`` at
+openstack/neutron 2131d26f73262ec89a5d3e3e0d65521df4908e65); an event whose network cannot be
 derived is dropped.  :func:`plan_dhcp_notification` is the pure part.
 """
 from __future__ import annotations
@@ -83,7 +85,10 @@ def plan_dhcp_notification(payload: Mapping[str, Any], event: str) -> DhcpNotifi
                                           else None))
         if not obj_id or not network_id:
             return None
-        return DhcpNotification(method, {f"{resource}_id": obj_id}, network_id)
+        deleted = {f"{resource}_id": obj_id}
+        if resource != "network":
+            deleted["network_id"] = network_id  # the neutron agent reads it (KeyError without)
+        return DhcpNotification(method, deleted, network_id)
     if not isinstance(obj, Mapping):
         return None
     network_id = obj.get("id") if resource == "network" else obj.get("network_id")

@@ -135,10 +135,11 @@ def start_rpc(conf: Any, plugin: Any, app: Any) -> Callable[[], None]:
     plugin.notifier = agent_notify_api.AgentNotifierApi(client)
     if conf.dhcp_agent_notification:
         app.dhcp_notifier = agent_notify_api.DhcpAgentNotifyAPI(client, plugin)
-    server = RpcServer(transport, [constants.TOPIC_PLUGIN], rpc_callbacks.endpoints(plugin),
+    server = RpcServer(transport, rpc_callbacks.TOPICS, rpc_callbacks.endpoints(plugin),
                        name=constants.TOPIC_PLUGIN).start()
-    logging.getLogger(PROG).info("RPC: serving %s on %s, exchange %s", constants.TOPIC_PLUGIN,
-                                 transport.describe(), transport.exchange)
+    logging.getLogger(PROG).info("RPC: serving %s on %s, exchange %s",
+                                 ", ".join(rpc_callbacks.TOPICS), transport.describe(),
+                                 transport.exchange)
 
     def stop() -> None:
         server.stop()

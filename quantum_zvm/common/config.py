@@ -48,8 +48,14 @@ DEFAULT_OPTS = [
                help="Attempts to find a free MAC before giving up."),
     cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1,
                help="Most fixed IPs a port may have."),
-    cfg.IntOpt("agent_down_time", default=9, min=1,
-               help="Seconds after the last heartbeat before an agent is considered down."),
+    cfg.IntOpt("agent_down_time", default=75, min=1,
+               help="Seconds after the last heartbeat before an agent is considered down. "
+                    "At least twice the longest report_interval of the agents: Quantum-era "
+                    "agents report every 4 s, neutron agents every 30 s (neutron's default "
+                    "is 75 s too)."),
+    cfg.IntOpt("network_mtu", default=1500, min=68,
+               help="MTU of every network, as DHCP agents read it (neutron's "
+                    "global_physnet_mtu); 1500 is a z/VM layer-2 vswitch's frame size."),
     cfg.IntOpt("max_request_body_size", default=114688, min=1024,
                help="Largest accepted REST request body, in bytes."),
     cfg.BoolOpt("allow_bulk", default=True,

@@ -28,6 +28,8 @@ FLAT_VLAN_ID = -1
 
 # RPC topics (Quantum names).
 TOPIC_PLUGIN = "q-plugin"
+# State reports of current (Neutron) agents; Quantum-era agents report on q-plugin.
+TOPIC_REPORTS = "q-reports-plugin"
 TOPIC_AGENT = "q-agent-notifier"
 TOPIC_DHCP_AGENT = "dhcp_agent"
 PORT = "port"
@@ -38,6 +40,10 @@ DELETE = "delete"
 # Agents.
 AGENT_TYPE_ZVM = "z/VM agent"
 AGENT_TYPE_DHCP = "DHCP agent"
+# What report_state returns (neutron_lib.agent.constants).
+AGENT_NEW = "new"
+AGENT_ALIVE = "alive"
+AGENT_REVIVED = "revived"
 AGENT_BINARY_ZVM = "quantum-zvm-agent"
 # The longest ``configurations`` (as ``json.dumps(..., sort_keys=True)``) a state report may carry.
 AGENT_CONFIGURATIONS_MAX = 4095

@@ -127,12 +127,12 @@ def test_oslo_client_calls_the_plugin(plugin_server, oslo, exchange):
     assert client.call(AGENT_CONTEXT, "get_device_details", device="gone",
                        agent_id="zvm1") == {"device": "gone"}
 
-    # report_state returns null: one terminator frame, which modern callers accept.
+    # report_state returns the agent's status (RPC 1.1); Quantum-era agents ignore it.
     state = {"binary": "quantum-dhcp-agent", "host": "dhcp1", "topic": "dhcp_agent",
              "agent_type": constants.AGENT_TYPE_DHCP, "configurations": {"networks": 0},
              "start_flag": True}
     assert client.call(AGENT_CONTEXT, "report_state", agent_state={"agent_state": state},
-                       time=agent_api.report_time()) is None
+                       time=agent_api.report_time()) == "new"
     assert [a["host"] for a in plugin.get_agents(ADMIN)] == ["dhcp1"]
 
     assert client.call(AGENT_CONTEXT, "get_active_networks", host="dhcp1") == [net["id"]]

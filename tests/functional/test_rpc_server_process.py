@@ -64,6 +64,14 @@ def test_agent_and_server_processes_exchange_calls_and_notifications(server_and_
                           "start_flag": True})
         agents = rest.get(f"{server.api}/agents", timeout=30).json()["agents"]
         assert [(a["host"], a["alive"]) for a in agents] == [("zhcp1", True)]
+        # Neutron agents report on q-reports-plugin (RPC 1.4), which the server consumes too.
+        status = client.call(None, constants.TOPIC_REPORTS, "report_state", {
+            "agent_state": {"agent_state": {
+                "binary": "neutron-dhcp-agent", "host": "dhcp1", "topic": "dhcp_agent",
+                "agent_type": constants.AGENT_TYPE_DHCP, "configurations": {},
+                "start_flag": True}},
+            "time": agent_api.report_time()}, version="1.4")
+        assert status == "new"
         assert api.record_zvm_binding(port["id"], "ACTIVE", userid="LINUX01", vdev="1000",
                                       vswitch="VSW1", vlan=150, port_type="ACCESS")
         shown = rest.get(f"{server.api}/ports/{port['id']}", timeout=30).json()["port"]
