@@ -14,6 +14,7 @@ with exit status 2.
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 import signal
 import sys
 import threading
@@ -47,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
         prog="xcat-zvm-simulator",
         description="Simulated xCAT management node + zHCP + z/VM host (xCAT REST API /xcatws, "
                     "control plane /_sim).")
+    # the distribution's version: xcat/ imports nothing of quantum_zvm
+    p.add_argument("--version", action="version",
+                   version=f"xcat-zvm-simulator {metadata.version('quantum-zvm')}")
     p.add_argument("--listen", type=_listen, default=("127.0.0.1", 8443),
                    help="HOST:PORT to listen on (default 127.0.0.1:8443; port 0 = any free port)")
     p.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
