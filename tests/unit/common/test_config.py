@@ -15,6 +15,13 @@ def write(tmp_path, text, name="zvm.ini"):
     return str(path)
 
 
+def problems_of(tmp_path, text, role="server"):
+    """Write ``text`` as an ini, load it for ``role``: its path and the problems' texts."""
+    path = write(tmp_path, text)
+    _, problems = config.load(["--config-file", path], "test", role=role)
+    return path, [str(p) for p in problems]
+
+
 def test_seed_example_loads_unchanged_and_means_what_it_says():
     conf, problems = config.load(["--config-file", str(SEED)], "test")
     assert problems == []
@@ -96,21 +103,19 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
 
 
 def test_server_role_does_not_need_xcat(tmp_path):
-    path = write(tmp_path, "[AGENT]\nvswitch_mappings = vsw1:1:10\n")
-    _, problems = config.load(["--config-file", path], "test", role="server")
+    _, problems = problems_of(tmp_path, "[AGENT]\nvswitch_mappings = vsw1:1:10\n")
     assert problems == []
 
 
 def test_agent_needs_a_vswitch(tmp_path):
-    path = write(tmp_path, """
+    _, problems = problems_of(tmp_path, """
         [AGENT]
         zvm_xcat_server = x
         zvm_xcat_username = u
         zvm_xcat_password = p
-        """)
-    _, problems = config.load(["--config-file", path], "test", role="agent")
-    assert [(p.option, p.reason) for p in problems] == [
-        ("vswitch_mappings", "no vswitch is configured")]
+        """, role="agent")
+    # Unset in every file: the problem names no file.
+    assert problems == ["<default>: [AGENT] vswitch_mappings: no vswitch is configured"]
 
 
 def test_missing_file_is_one_problem(tmp_path):
@@ -150,26 +155,22 @@ def test_load_or_exit_exits_2(tmp_path, capsys):
 def test_database_drivers_that_block_eventlet_are_refused(tmp_path, url, driver):
     """The server runs under eventlet: a driver waiting in C (mysqlclient, psycopg 3) stops
     every request while one query waits for a lock."""
-    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
-    _, problems = config.load(["--config-file", path], "test", role="server")
+    path, problems = problems_of(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
     (problem,) = problems
-    assert (problem.file, problem.section, problem.option) == (path, "DATABASE",
-                                                               "sql_connection")
-    assert f"driver {driver!r}" in problem.reason
-    assert "mysql:// (PyMySQL) or postgresql:// (psycopg2)" in problem.reason
+    assert problem.startswith(f"{path}: [DATABASE] sql_connection: driver {driver!r} ")
+    assert "mysql:// (PyMySQL) or postgresql:// (psycopg2)" in problem
 
 
 @pytest.mark.parametrize("url", ["mysql://u:p@h/d", "mysql+pymysql://u:p@h/d",
                                  "postgresql://u@h/d", "postgres://u@h/d",
                                  "postgresql+psycopg2://u@h/d", "sqlite:////tmp/x.sqlite"])
 def test_cooperative_database_urls_are_accepted(tmp_path, url):
-    path = write(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
-    _, problems = config.load(["--config-file", path], "test", role="server")
+    _, problems = problems_of(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
     assert problems == []
 
 
 def test_a_vswitch_section_naming_no_mapped_vswitch_is_an_error(tmp_path):
-    path = write(tmp_path, """
+    path, problems = problems_of(tmp_path, """
         [AGENT]
         vswitch_mappings = vsw1:100:199
         [VSW2]
@@ -177,14 +178,13 @@ def test_a_vswitch_section_naming_no_mapped_vswitch_is_an_error(tmp_path):
         [keystone_authtoken]
         auth_url = http://keystone:5000
         """)
-    _, problems = config.load(["--config-file", path], "test", role="server")
-    assert [str(p) for p in problems] == [
+    assert problems == [
         f"{path}: [VSW2] rdev_list: VSW2 is not a vswitch of [AGENT] vswitch_mappings "
         "(VSW1); a per-vswitch section must name one"]
 
 
 def test_two_spellings_of_one_vswitch_section_in_a_file_conflict(tmp_path):
-    path = write(tmp_path, """
+    path, problems = problems_of(tmp_path, """
         [AGENT]
         vswitch_mappings = vsw1:100:199
         [VSW1]
@@ -192,8 +192,7 @@ def test_two_spellings_of_one_vswitch_section_in_a_file_conflict(tmp_path):
         [vsw1]
         rdev_list = 7000
         """)
-    _, problems = config.load(["--config-file", path], "test", role="server")
-    assert [str(p) for p in problems] == [
+    assert problems == [
         f"{path}: [vsw1] rdev_list: [VSW1] and [vsw1] are one section (names ignore case); "
         "write it once"]
 
