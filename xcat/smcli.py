@@ -92,6 +92,12 @@ def function_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def goes_through_dirmaint(function: str) -> bool:
+    """Whether a SMAPI function works on the user directory (``..._DM``): SMAPI
+    hands it to DirMaint, which handles one request at a time."""
+    return function.endswith("_DM")
+
+
 def _smcli(function: str, target: str | None, *options: str) -> list[str]:
     argv = [SMCLI, function]
     if target is not None:

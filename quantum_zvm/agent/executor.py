@@ -227,10 +227,11 @@ class Execution:
 
 def expected_call_seconds(argv: Sequence[str], call_seconds: float,
                           dirmaint_seconds: float) -> float:
-    """The expected duration of one smcli command: directory functions (``_DM``)
-    go through DirMaint, the rest is CP work of a SMAPI worker."""
-    function = argv[1] if len(argv) > 1 else ""
-    return dirmaint_seconds if function.endswith("_DM") else call_seconds
+    """The expected duration of one command: directory functions go through
+    DirMaint, anything else is priced as a SMAPI call."""
+    function = smcli.function_of(argv)
+    return dirmaint_seconds if function and smcli.goes_through_dirmaint(function) \
+        else call_seconds
 
 
 class Executor:

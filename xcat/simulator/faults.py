@@ -44,6 +44,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from xcat import smcli
+
 KINDS = ("http_error", "truncate", "non_json", "reset", "timeout", "outage", "smapi",
          "dsh_unreachable")
 MATCH_KEYS = ("method", "resource", "table", "node", "function")
@@ -274,7 +276,7 @@ class Faults:
         delay = self._delay(self.smcli_latency)
         if delay:
             time.sleep(delay)
-        if function.endswith("_DM"):
+        if smcli.goes_through_dirmaint(function):
             directory = self._delay(self.dirmaint_latency)
             if directory:
                 with self.dirmaint:

@@ -14,7 +14,7 @@ Simulator choices where the reference marks behaviour as unverified:
 UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
 VLAN ids outside 1-4094 are 24/x; a grant to a userid already in the access
 list adds its VLANs to the user's set (ACCESS and TRUNK alike) and takes the
-user's NICs on the vswitch off it (see ``_regrant_drops_nics``); revoking a user that is
+user's NICs on the vswitch off it (see ``_set``); revoking a user that is
 not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
 the grant); a MACID already used by another NICDEF is refused with 596/3226;
 NIC overlap (base..base+2) counts as "already defined".
@@ -810,7 +810,11 @@ class Smcli:
             self._save_config_definition(vsw)
         if grant_user is not None:
             if grant_user in vsw.grants:
-                self._regrant_drops_nics(vsw.name, grant_user)
+                # a second grant takes the user's NICs on the vswitch down (feilong
+                # af368e633, PR #810), modelled as uncoupling them; its VLANs join the
+                # user's set: CP keeps one access-list entry per user with a set of
+                # authorized VLANs (control block VNABK), no source read says replace
+                self._uncouple_user(vsw.name, grant_user)
             grant = vsw.grants.get(grant_user) or Grant()
             if porttype:
                 grant.porttype = porttype
@@ -840,26 +844,16 @@ class Smcli:
         if revoke_user is not None:
             vsw.grants.pop(revoke_user, None)
             if model.options.revoke_breaks_connections and not model.authorized(revoke_user, vsw):
-                guest = model.guest(revoke_user)
-                for nic in (guest.active_nics.values() if guest else []):
-                    if nic.coupled_to == vsw.name:
-                        nic.coupled_to = None
+                self._uncouple_user(vsw.name, revoke_user)
         model.touch()
         if revoke_user is not None and persist:
             self._unpersist_grant(vsw.name, revoke_user)
         return []
 
-    def _regrant_drops_nics(self, name: str, userid: str) -> None:
-        """A grant to a userid already in the access list takes its NICs on the
-        vswitch down (feilong af368e633, PR #810), modelled as uncoupling them.
-
-        The new VLANs are added to the user's set: CP keeps one access-list
-        entry per user with a set of authorized VLANs (control block VNABK) and
-        no source read says a GRANT replaces it.
-        """
-        guest = self.model.guest(userid)
-        for nic in (guest.active_nics.values() if guest else []):
-            if nic.coupled_to == name:
+    def _uncouple_user(self, name: str, userid: str) -> None:
+        """Uncouple ``userid``'s active NICs from vswitch ``name``."""
+        for owner, nic in self.model.connections(name):
+            if owner == userid:
                 nic.coupled_to, nic.port = None, None
 
     def _unpersist_grant(self, name: str, userid: str) -> None:
