@@ -71,7 +71,7 @@ class Timing:
     dirmaint: float = 0.0
 
 
-ZERO = {"rest_latency": 0, "smcli_latency": 0, "dirmaint_latency": 0}
+ZERO = {"profile": "zero"}
 
 
 def timing(text: str) -> Timing:

@@ -19,20 +19,30 @@ def handed_off_ports(stack, count: int) -> list[dict]:
     return ports
 
 
+def start_behind_a_short_cgi_timeout(stack, count: int, **latencies) -> list[dict]:
+    """``count`` handed-off ports, a 1.5 s web tier with ``latencies``, then the agent.
+    The test owns its timing: profile "zero" whatever QZVM_SIM_PROFILE says."""
+    ports = handed_off_ports(stack, count)
+    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, **latencies)
+    stack.start_agent()
+    return ports
+
+
+def wait_active(stack, ports: list[dict]) -> None:
+    for port in ports:
+        stack.wait_status(port["id"], timeout=60)
+
+
 def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
     stack = zvm_stack(start_agent=False, ini="""\
         dsh_request_seconds = 30
         smcli_call_seconds = 0.2
         """)
-    ports = handed_off_ports(stack, 10)
     # 30 commands at 0.1 s: 3 s, twice the web tier's 1.5 s; reads of 10 stay under it
-    # this test owns its timing (profile "zero" whatever QZVM_SIM_PROFILE says)
-    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.1)
-    stack.start_agent()
+    ports = start_behind_a_short_cgi_timeout(stack, 10, smcli_latency=0.1)
     wait_for(lambda: stack.sim.control.counters()["rest"]["by_status"].get("504"),
              timeout=60, what="a request cut by the CGI timeout")
-    for port in ports:
-        stack.wait_status(port["id"], timeout=60)
+    wait_active(stack, ports)
     calls = stack.sim.control.counters()["smcli"]["by_function"]
     assert calls["Virtual_Network_Vswitch_Set_Extended"] == 10      # no grant issued twice
     assert calls["Virtual_Network_Adapter_Connect_Vswitch_DM"] == 10
@@ -50,12 +60,8 @@ def test_the_agent_sizes_requests_to_stay_under_the_cgi_timeout(zvm_stack):
         dsh_request_seconds = 0.6
         smcli_call_seconds = 0.1
         """)
-    ports = handed_off_ports(stack, 6)
-    # this test owns its timing (profile "zero" whatever QZVM_SIM_PROFILE says)
-    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.1)
-    stack.start_agent()
-    for port in ports:
-        stack.wait_status(port["id"], timeout=60)
+    ports = start_behind_a_short_cgi_timeout(stack, 6, smcli_latency=0.1)
+    wait_active(stack, ports)
     assert "504" not in stack.sim.control.counters()["rest"]["by_status"]
 
 
@@ -68,12 +74,9 @@ def test_directory_calls_are_priced_apart_from_cp_calls(zvm_stack):
         smcli_call_seconds = 0.02
         dirmaint_call_seconds = 0.35
         """)
-    ports = handed_off_ports(stack, 6)
-    stack.sim.control.fault(profile="zero", cgi_timeout=1.5, smcli_latency=0.02,
-                            dirmaint_latency=0.3)
-    stack.start_agent()
-    for port in ports:
-        stack.wait_status(port["id"], timeout=60)
+    ports = start_behind_a_short_cgi_timeout(stack, 6, smcli_latency=0.02,
+                                             dirmaint_latency=0.3)
+    wait_active(stack, ports)
     counters = stack.sim.control.counters()
     assert "504" not in counters["rest"]["by_status"]
     assert counters["smcli"]["by_function"]["Image_Query_DM"] == 6
