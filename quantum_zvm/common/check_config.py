@@ -13,7 +13,7 @@ from oslo_config import cfg
 
 from quantum_zvm.common import config
 from quantum_zvm.common.log import MASK, mask_secrets
-from quantum_zvm.rpc.transport import TransportConfigError, settings_from_conf
+from quantum_zvm.rpc.transport import settings_from_conf
 
 PROG = "quantum-zvm-check-config"
 DESCRIPTION = "Check a zvm_quantum_plugin.ini and print what it means (exit 2 on problems)."
@@ -70,20 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: no --config-file given; checking the defaults", file=sys.stderr)
     if not problems:
         problems = config.validate(conf, conf.role)
-    transport = None
-    if not problems:
-        try:
-            transport = settings_from_conf(conf)
-        except TransportConfigError as exc:
-            option, _, reason = str(exc).partition(": ")
-            section, _, name = option.partition("] ")
-            problems = [config.Problem(config.option_file(conf, name, None),
-                                       section.lstrip("["), name, reason)]
     if problems:
         config.print_problems(problems, PROG)
         return config.EXIT_CONFIG_ERROR
     for line in render_effective(conf):
         print(line)
+    transport = settings_from_conf(conf)  # validate() made sure it can be
     print(f"RPC transport in effect: {transport.describe()}")
     if transport.embedded and conf.role in ("agent", "all"):
         print(f"{PROG}: {EMBEDDED_WARNING}", file=sys.stderr)

@@ -18,7 +18,6 @@ import re
 import socket
 import sys
 from typing import Iterable, Sequence
-from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
@@ -353,11 +352,6 @@ def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> Non
                     f"({known}); a per-vswitch section must name one"))
 
 
-def option_file(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
-    """The file that sets ``[group] option`` (the last ``--config-file``), or '<default>'."""
-    return _location(conf, option, group)
-
-
 class _Checker:
     """Collects problems while reading options; each read tolerates bad values."""
 
@@ -425,7 +419,7 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
 
     _check_base_mac(check)
     _check_sql_connection(check, role)
-    _check_transport_url(check)
+    _check_transport(check)
     if role in ("agent", "all"):
         _check_agent(check)
     return check.problems
@@ -509,14 +503,18 @@ def _check_sql_connection(check: _Checker, role: str) -> None:
             check.add("DATABASE", "sql_connection", reason)
 
 
-def _check_transport_url(check: _Checker) -> None:
-    url = check.get(None, "transport_url")
-    if not url:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("rabbit", "amqp", "embedded"):
-        check.add(None, "transport_url",
-                  f"unsupported scheme {parts.scheme!r} (rabbit://, amqp:// or embedded://)")
+def _check_transport(check: _Checker) -> None:
+    """transport_url (or the legacy rabbit_* options) names a usable transport: the
+    settings every RPC service makes from it at start-up (:mod:`quantum_zvm.rpc.transport`)."""
+    from quantum_zvm.rpc.transport import TransportConfigError, settings_from_conf  # kombu
+
+    try:
+        settings_from_conf(check.conf)
+    except TransportConfigError as exc:  # "[DEFAULT] option: reason"
+        option, _, reason = str(exc).partition(": ")
+        check.add(None, option.removeprefix("[DEFAULT] "), reason)
+    except (cfg.ConfigFileValueError, ValueError):
+        pass  # an option that cannot be read is already a problem
 
 
 def _check_agent(check: _Checker) -> None:

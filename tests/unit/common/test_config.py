@@ -205,3 +205,27 @@ def test_a_later_file_may_override_a_vswitch_section(tmp_path):
                                  role="server")
     assert problems == []
     assert config.vswitch_rdevs(conf, "VSW1") == ["7000"]
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("transport_url = rabbit://u:p@:5672/",
+     "[DEFAULT] transport_url: empty host in ':5672'"),
+    ("transport_url = kafka://h", "[DEFAULT] transport_url: unsupported scheme 'kafka' "
+                                  "(use rabbit://, amqp:// or embedded://)"),
+    ("rabbit_hosts = mq1:x", "[DEFAULT] rabbit_hosts: bad port 'x' in 'mq1:x'"),
+    ("rabbit_host = :5672", "[DEFAULT] rabbit_host: empty host in ':5672'"),
+])
+@pytest.mark.parametrize("role", ["server", "agent"])
+def test_an_unusable_transport_names_file_and_option(tmp_path, line, problem, role):
+    """Every command finds it at load, not a server after its database check."""
+    path, problems = problems_of(tmp_path, f"[DEFAULT]\n{line}\n[AGENT]\n"
+                                           "vswitch_mappings = vsw1\nzvm_xcat_server = mn\n"
+                                           "zvm_xcat_username = u\nzvm_xcat_password = p\n",
+                                 role=role)
+    assert problems == [f"{path}: {problem}"]
+
+
+def test_a_bad_rabbit_port_is_reported_once(tmp_path):
+    path, problems = problems_of(tmp_path, "[DEFAULT]\nrabbit_host = mq\nrabbit_port = x\n")
+    (problem,) = problems
+    assert problem.startswith(f"{path}: [DEFAULT] rabbit_port: ")
