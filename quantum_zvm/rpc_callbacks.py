@@ -114,7 +114,9 @@ def neutron_port(port: Mapping[str, Any]) -> dict[str, Any]:
 
 def _filters(filters: Any) -> dict[str, Any]:
     """REST-style list filters from an RPC peer (``{"id": [...]}``); a scalar is a one-item
-    list, ``project_id`` is ``tenant_id``."""
+    list, ``project_id`` is ``tenant_id``.  ``fixed_ips`` goes to the plugin as sent
+    (``{"ip_address": [...], "subnet_id": [...]}``, which the plugin reads); any other
+    value must be a scalar or a list of scalars (InvalidInput, not a database error)."""
     if filters is None:
         return {}
     if not isinstance(filters, Mapping):
@@ -122,7 +124,15 @@ def _filters(filters: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, values in filters.items():
         name = attributes.TENANT_KEY if name == attributes.TENANT_ALIAS else str(name)
-        result[name] = list(values) if isinstance(values, (list, tuple)) else [values]
+        if name == "fixed_ips":
+            result[name] = values
+            continue
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        if not all(v is None or isinstance(v, (str, int, float)) for v in values):
+            raise exceptions.InvalidInput(
+                error_message=f"filter {name} must be a value or a list of values: "
+                              f"{values!r:.100}")
+        result[name] = values
     return result
 
 

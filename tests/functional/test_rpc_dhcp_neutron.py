@@ -20,7 +20,7 @@ import oslo_messaging
 import pytest
 
 from quantum_zvm import rpc_callbacks
-from quantum_zvm.common import constants
+from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED as NS
 from quantum_zvm.common.context import get_admin_context
 from quantum_zvm.db import models
@@ -225,3 +225,23 @@ def test_the_2013_dhcp_api_still_answers(server, oslo, exchange):  # noqa: F811
     legacy.call(NEUTRON_CONTEXT, "release_dhcp_port", network_id=net["id"],
                 device_id="dhcp-legacy", host=HOST)
     assert plugin.get_ports(ADMIN, filters={"device_id": ["dhcp-legacy"]}) == []
+
+
+def test_list_filters_are_applied_or_refused(server, oslo, exchange, caplog):  # noqa: F811
+    """``fixed_ips`` as neutron agents send it (``{"ip_address": [...]}``) filters ports;
+    a filter value that is not a value or a list of values gets InvalidInput, not a
+    database error with a traceback."""
+    _, _, _, port = make_network(server)
+    client = dhcp_client(oslo, exchange)
+    (ip,) = [fixed["ip_address"] for fixed in port["fixed_ips"]]
+    assert [p["id"] for p in client.call(NEUTRON_CONTEXT, "get_ports", filters={
+        "fixed_ips": {"ip_address": [ip]}})] == [port["id"]]
+    assert client.call(NEUTRON_CONTEXT, "get_ports", filters={
+        "fixed_ips": {"ip_address": ["10.9.0.254"]}}) == []
+    calls = [(client.prepare(version="1.7"), "get_networks", {"filters": {"id": {"x": 1}}}),
+             (client, "get_ports", {"filters": {"device_id": [["vm1"]]}}),
+             (state_client(oslo, exchange), "get_agents", {"host": {"a": 1}})]
+    for target, method, args in calls:
+        with pytest.raises(exceptions.InvalidInput, match="must be a value or a list"):
+            target.call(NEUTRON_CONTEXT, method, **args)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
