@@ -477,30 +477,21 @@ def sql_driver(url: str) -> SqlDriver:
     raise ValueError("expected a sqlite://, mysql:// or postgresql:// URL")
 
 
-def missing_sql_driver(url: str) -> str | None:
-    """Why the driver of ``url`` cannot be used here (not installed), or None."""
-    driver = sql_driver(url)
-    try:
-        importlib.import_module(driver.module)
-    except ImportError as exc:
-        return (f"the {driver.drivername.split('+')[-1]} driver is not installed ({exc}): "
-                f"pip install 'quantum-zvm[{driver.extra}]'")
-    return None
-
-
 def _check_sql_connection(check: _Checker, role: str) -> None:
+    """A supported URL, and for the server (which opens it) its driver installed."""
     url = check.get("DATABASE", "sql_connection")
     if not url:
         return
     try:
-        sql_driver(url)
+        driver = sql_driver(url)
+        if role in ("server", "all"):
+            importlib.import_module(driver.module)
     except ValueError as exc:
         check.add("DATABASE", "sql_connection", str(exc))
-        return
-    if role in ("server", "all"):
-        reason = missing_sql_driver(url)
-        if reason:
-            check.add("DATABASE", "sql_connection", reason)
+    except ImportError as exc:
+        check.add("DATABASE", "sql_connection",
+                  f"the {driver.drivername.split('+')[-1]} driver is not installed ({exc}): "
+                  f"pip install 'quantum-zvm[{driver.extra}]'")
 
 
 def _check_transport(check: _Checker) -> None:

@@ -1,4 +1,5 @@
 """Loading and validating zvm_quantum_plugin.ini files."""
+import sys
 import textwrap
 
 import pytest
@@ -168,6 +169,18 @@ def test_cooperative_database_urls_are_accepted(tmp_path, url):
     _, problems = problems_of(tmp_path, f"[DATABASE]\nsql_connection = {url}\n")
     assert problems == []
 
+
+
+def test_a_driver_not_installed_names_its_extra_for_the_server_only(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pymysql", None)  # import pymysql fails
+    text = "[DATABASE]\nsql_connection = mysql://u:p@h/d\n"
+    path, problems = problems_of(tmp_path, text)
+    (problem,) = problems
+    assert problem.startswith(f"{path}: [DATABASE] sql_connection: the pymysql driver is "
+                              "not installed (")
+    assert problem.endswith(": pip install 'quantum-zvm[mysql]'")
+    _, agent = problems_of(tmp_path, text, role="agent")  # agents open no database
+    assert not [p for p in agent if "sql_connection" in p]
 
 def test_a_vswitch_section_naming_no_mapped_vswitch_is_an_error(tmp_path):
     path, problems = problems_of(tmp_path, """
