@@ -40,7 +40,7 @@ import logging
 from typing import Any, Mapping, Sequence
 
 from quantum_zvm.api import attributes
-from quantum_zvm.api.validators import ConversionError
+from quantum_zvm.api.validators import ConversionError, to_boolean
 from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.context import Context, get_admin_context
 
@@ -479,13 +479,16 @@ class AgentExtRpcCallback:
         return True
 
     def get_agents(self, ctx: Context, **filters: Any) -> list[dict[str, Any]]:
-        """Agents matching ``filters`` (column=value, or ``is_active``)."""
+        """Agents matching ``filters`` (column=value, or ``is_active``: the plugin's
+        ``alive`` filter)."""
         is_active = filters.pop("is_active", None)
-        agents = self.plugin.get_agents(_admin(ctx), filters=_filters(filters))
+        filters = _filters(filters)
         if is_active is not None:
-            wanted = str(is_active).lower() in ("1", "true", "yes", "on")
-            agents = [a for a in agents if a["alive"] == wanted]
-        return agents
+            try:
+                filters["alive"] = [to_boolean(is_active)]
+            except ConversionError as exc:
+                raise exceptions.InvalidInput(error_message=f"is_active: {exc}") from None
+        return self.plugin.get_agents(_admin(ctx), filters=filters)
 
     def delete_agent(self, ctx: Context, host: str | None = None,
                      agent_type: str | None = None, **kwargs: Any) -> None:

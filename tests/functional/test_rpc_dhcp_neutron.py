@@ -114,6 +114,9 @@ def test_state_reports_on_q_reports_plugin_at_1_4(server, oslo, exchange):  # no
         is True
     assert [a["host"] for a in client.call(NEUTRON_CONTEXT, "get_agents", host=HOST,
                                            is_active=True)] == [HOST]
+    assert client.call(NEUTRON_CONTEXT, "get_agents", host=HOST, is_active="false") == []
+    with pytest.raises(exceptions.InvalidInput, match="is_active"):
+        client.call(NEUTRON_CONTEXT, "get_agents", is_active="maybe")
     assert client.call(NEUTRON_CONTEXT, "delete_agent", host=HOST,
                        agent_type=constants.AGENT_TYPE_DHCP) is None
     assert server.get_agents(ADMIN) == []
