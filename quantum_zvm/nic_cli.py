@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from typing import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
@@ -74,8 +75,18 @@ CLI_OPTS = [
 
 
 def api_url(conf: cfg.ConfigOpts) -> str:
-    """``--quantum-url``, else the API the configuration's server listens on."""
+    """``--quantum-url``, else the API the configuration's server listens on; ValueError
+    (naming the option) for a ``--quantum-url`` that is not an http(s) URL with a host."""
     if conf.quantum_url:
+        try:
+            parts = urlsplit(conf.quantum_url)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 -- ValueError for a port that is not a number
+        except ValueError:
+            usable = False
+        if not usable:
+            raise ValueError(f"--quantum-url: {conf.quantum_url!r} is not an http:// or "
+                             "https:// URL with a host (e.g. http://controller:9696)")
         return conf.quantum_url
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(conf.bind_host, conf.bind_host)
     if ":" in host:
@@ -133,8 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     conf = config.load_or_exit(argv, PROG, role="agent", cli_opts=CLI_OPTS,
                                description=DESCRIPTION)
+    try:
+        url = api_url(conf)
+    except ValueError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return config.EXIT_CONFIG_ERROR
     logger = log.setup(conf, PROG)
-    tool = NicTool(xcat_client(conf), QuantumClient(api_url(conf), token=conf.os_token),
+    tool = NicTool(xcat_client(conf), QuantumClient(url, token=conf.os_token),
                    conf.AGENT.xcat_zhcp_nodename, conf.AGENT.host)
     try:
         result = _run(conf, tool)

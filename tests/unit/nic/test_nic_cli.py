@@ -28,3 +28,17 @@ def test_quantum_url_overrides_the_configuration(tmp_path):
                            "list", "--userid", "LINUX01"], "test", cli_opts=nic_cli.CLI_OPTS,
                           role=None)
     assert nic_cli.api_url(conf) == "https://q:9696"
+
+
+@pytest.mark.parametrize("url", ["q:9696", "ftp://q:9696", "http://", "http://q:port",
+                                 "controller:9696"])
+def test_a_bad_quantum_url_exits_2_naming_the_option_before_any_request(tmp_path, capsys, url):
+    ini = tmp_path / "zvm.ini"
+    ini.write_text("[AGENT]\nvswitch_mappings = vsw1\nzvm_xcat_server = 127.0.0.1:1\n"
+                   "zvm_xcat_username = u\nzvm_xcat_password = p\n")
+    status = nic_cli.main(["--config-file", str(ini), "--quantum-url", url,
+                           "list", "--userid", "LINUX01"])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"quantum-zvm-nic: --quantum-url: {url!r} is not an http:// or https:// URL with a "
+        "host (e.g. http://controller:9696)\n")
