@@ -311,21 +311,6 @@ def _file_sections(path: str) -> list[tuple[str, list[str]]]:
     return sections
 
 
-def _location(conf: cfg.ConfigOpts, option: str, group: str | None) -> str:
-    """The last ``--config-file`` that sets ``[group] option`` (or '<default>').
-
-    Scans the files rather than asking oslo.config, which cannot locate a
-    value it fails to convert -- exactly the values worth reporting.
-    """
-    wanted = [((group or "DEFAULT").lower(), option)]
-    wanted += [(g.lower(), o) for g, o in _ALIASES.get(option, [])]
-    for path in reversed(list(conf.config_file or [])):
-        for section, keys in _file_sections(path):
-            if any((section.lower(), key) in wanted for key in keys):
-                return path
-    return "<default>"
-
-
 # Sections that are not per-vswitch ones (a per-vswitch section sets rdev_list).
 _FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
 
@@ -333,9 +318,9 @@ _FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
 def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> None:
     """Each per-vswitch section names a mapped vswitch, and is written once per file:
     oslo.config merges [VSW1] and [vsw1] silently, the later one winning."""
-    for path in check.conf.config_file or []:
+    for path, sections in check.files:
         spelled: dict[str, str] = {}
-        for section, keys in _file_sections(path):
+        for section, keys in sections:
             if section.lower() in _FIXED_SECTIONS or RDEV_OPT.dest not in keys:
                 continue
             first = spelled.setdefault(section.lower(), section)
@@ -358,10 +343,26 @@ class _Checker:
     def __init__(self, conf: cfg.ConfigOpts):
         self.conf = conf
         self.problems: list[Problem] = []
+        # Each --config-file with its sections as written, read once.
+        self.files = [(path, _file_sections(path)) for path in conf.config_file or []]
+
+    def location(self, option: str, group: str | None) -> str:
+        """The last ``--config-file`` that sets ``[group] option`` (or '<default>').
+
+        Scans the files rather than asking oslo.config, which cannot locate a
+        value it fails to convert -- exactly the values worth reporting.
+        """
+        wanted = [((group or "DEFAULT").lower(), option)]
+        wanted += [(g.lower(), o) for g, o in _ALIASES.get(option, [])]
+        for path, sections in reversed(self.files):
+            for section, keys in sections:
+                if any((section.lower(), key) in wanted for key in keys):
+                    return path
+        return "<default>"
 
     def add(self, group: str | None, option: str, reason: str) -> None:
-        self.problems.append(Problem(_location(self.conf, option, group),
-                                     group or "DEFAULT", option, reason))
+        self.problems.append(Problem(self.location(option, group), group or "DEFAULT",
+                                     option, reason))
 
     def get(self, group: str | None, option: str):
         try:
@@ -414,8 +415,7 @@ def validate(conf: cfg.ConfigOpts, role: str = "all") -> list[Problem]:
             vswitch_rdevs(conf, name)
         except MappingsError as exc:
             for reason in exc.reasons:
-                check.problems.append(Problem(_location(conf, "rdev_list", name), name,
-                                              "rdev_list", reason))
+                check.add(name, "rdev_list", reason)
 
     _check_base_mac(check)
     _check_sql_connection(check, role)
