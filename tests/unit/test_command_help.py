@@ -13,19 +13,13 @@ from tests.unit.test_launchers import SCRIPTS
 
 # quantum-zvm-rootwrap is oslo.rootwrap's command (no options, no --help).
 COMMANDS = sorted(set(SCRIPTS) - {"quantum-zvm-rootwrap"})
-NOT_YET: dict[str, str] = {}
 
 
 def run(name: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([command(name), *args], capture_output=True, text=True, timeout=60)
 
 
-def params():
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name]))
-            if name in NOT_YET else name for name in COMMANDS]
-
-
-@pytest.mark.parametrize("name", params())
+@pytest.mark.parametrize("name", COMMANDS)
 def test_version(name):
     result = run(name, "--version")
     assert result.returncode == 0, result.stderr
