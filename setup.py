@@ -31,7 +31,6 @@ TEST = [
 ]
 
 
-
 def etc_files() -> list[tuple[str, list[str]]]:
     """Every file of etc/, installed under <prefix>/share/quantum-zvm/etc/ with the same
     layout (the README copies that tree to /etc)."""

@@ -575,7 +575,7 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
     conf.register_cli_opts(list(cli_opts))
     try:
         conf(list(argv), project="quantum", prog=prog, default_config_files=[],
-         version=f"{prog} {__version__}", description=description)
+             version=f"{prog} {__version__}", description=description)
     except cfg.ConfigFilesNotFoundError as exc:
         return conf, [Problem(", ".join(exc.config_files), "-", "--config-file",
                               "file not found or not readable")]
