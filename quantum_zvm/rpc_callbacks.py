@@ -461,13 +461,7 @@ class AgentExtRpcCallback:
                 raise exceptions.InvalidInput(
                     error_message=f"report_state time {sent!r} is not "
                                   f"{REPORT_TIME_FORMAT}") from None
-        admin = _admin(ctx)
-        before = self.plugin.get_agents(admin, filters={
-            "agent_type": [str(state.get("agent_type"))], "host": [str(state.get("host"))]})
-        self.plugin.create_or_update_agent(admin, dict(state))
-        if not before:
-            return constants.AGENT_NEW
-        return constants.AGENT_ALIVE if before[0]["alive"] else constants.AGENT_REVIVED
+        return self.plugin.report_agent_state(_admin(ctx), dict(state))
 
     def has_alive_neutron_server(self, ctx: Context, **kwargs: Any) -> bool:
         """True when the server answers and its database does."""

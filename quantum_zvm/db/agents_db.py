@@ -91,11 +91,19 @@ class AgentDbMixin:
             if not conn.execute(AGENTS.delete().where(AGENTS.c.id == id)).rowcount:
                 raise exceptions.AgentNotFound(id=id)
 
-    @retry_on_deadlock
     def create_or_update_agent(self, ctx: Context, agent_state: Mapping[str, Any]
                                ) -> dict[str, Any]:
         """Upsert from a state report: ``binary, host, topic, agent_type, configurations``
         and optional ``start_flag`` (first report after the agent started)."""
+        return self._upsert_agent(agent_state)[1]
+
+    def report_agent_state(self, ctx: Context, agent_state: Mapping[str, Any]) -> str:
+        """:meth:`create_or_update_agent`, returning what the row was before the report:
+        ``AGENT_NEW`` (none), ``AGENT_ALIVE`` or ``AGENT_REVIVED`` (it was down)."""
+        return self._upsert_agent(agent_state)[0]
+
+    @retry_on_deadlock
+    def _upsert_agent(self, agent_state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         try:
             agent_type, host = str(agent_state["agent_type"]), str(agent_state["host"])
             values = {"binary": str(agent_state["binary"]), "topic": str(agent_state["topic"]),
@@ -115,14 +123,15 @@ class AgentDbMixin:
         with self.db.transaction() as conn:
             row = self._agent_by_type_host(conn, agent_type, host)
             if row is None:
-                agent_id = str(uuid.uuid4())
+                status, agent_id = constants.AGENT_NEW, str(uuid.uuid4())
                 conn.execute(AGENTS.insert().values(
                     id=agent_id, agent_type=agent_type, host=host, admin_state_up=True,
                     created_at=now, **{"started_at": now, **values}))
             else:
-                agent_id = row.id
+                status, agent_id = (constants.AGENT_ALIVE if self.is_agent_alive(
+                    row.heartbeat_timestamp) else constants.AGENT_REVIVED), row.id
                 conn.execute(AGENTS.update().where(AGENTS.c.id == agent_id).values(**values))
-            return self._agent_dict(self._agent_row(conn, agent_id))
+            return status, self._agent_dict(self._agent_row(conn, agent_id))
 
     @staticmethod
     def _agent_by_type_host(conn: Connection, agent_type: str, host: str) -> Any:
