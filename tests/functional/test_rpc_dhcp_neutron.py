@@ -163,6 +163,7 @@ def test_every_dhcp_agent_call_at_neutron_29_versions(server, oslo, exchange):  
     # get_network_info 1.0; an unknown network is None (deleted concurrently).
     one = client.call(NEUTRON_CONTEXT, "get_network_info", network_id=net["id"], host=HOST)
     assert one["project_id"] == "t1" and one["mtu"] == 1500
+    assert [s["id"] for s in one["subnets"]] == [dhcp_subnet["id"]]
     assert client.call(NEUTRON_CONTEXT, "get_network_info", network_id="gone", host=HOST) \
         is None
 
@@ -190,6 +191,13 @@ def test_every_dhcp_agent_call_at_neutron_29_versions(server, oslo, exchange):  
     again = client.prepare(version="1.8").call(NEUTRON_CONTEXT, "get_dhcp_port",
                                                port_id=dhcp_port["id"])
     assert again["id"] == dhcp_port["id"] and again["fixed_ips"] == updated["fixed_ips"]
+    assert again["project_id"] == "t1"
+    # A port deleted meanwhile is None for both, not an error.
+    assert client.prepare(version="1.8").call(NEUTRON_CONTEXT, "get_dhcp_port",
+                                              port_id="gone") is None
+    assert client.prepare(version="1.1").call(
+        NEUTRON_CONTEXT, "update_dhcp_port", port_id="gone",
+        port={"port": {"network_id": net["id"], "admin_state_up": True}}, host=HOST) is None
 
     # get_ports 1.0 (BasePluginApi), e.g. the OVN metadata port lookup.
     found = client.prepare(version="1.0").call(NEUTRON_CONTEXT, "get_ports", filters={
@@ -202,6 +210,8 @@ def test_every_dhcp_agent_call_at_neutron_29_versions(server, oslo, exchange):  
     nets = client.prepare(version="1.7").call(NEUTRON_CONTEXT, "get_networks",
                                               filters={"id": [net["id"]]}, fields=["id", "mtu"])
     assert nets == [{"id": net["id"], "mtu": 1500}]
+    assert client.prepare(version="1.7").call(NEUTRON_CONTEXT, "get_networks",
+                                              filters={"id": ["gone"]}) == []
 
     # dhcp_ready_on_ports 1.5: the agent sends a set (serialized as a list).
     assert client.prepare(version="1.5").call(NEUTRON_CONTEXT, "dhcp_ready_on_ports",
