@@ -169,6 +169,27 @@ def test_directory_calls_go_through_dirmaint_one_at_a_time(simulator):
     assert c.faults()["dirmaint_latency"] == {"fixed": 0.3, "jitter": 0.0}
 
 
+def test_smapi_workers_run_calls_in_parallel_and_the_peak_is_counted(simulator):
+    # SMAPI's worker servers (VSMWORK1..3) take requests side by side: four concurrent
+    # dsh requests of one CP query each keep at most three workers busy at once
+    c = simulator.control
+    c.fault(rest_latency=0, smcli_latency=0.3, smapi_workers=3)
+    c.reset_counters()
+
+    def call(_):
+        return simulator.dsh("zhcp1", "smcli System_Info_Query")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(call, range(4)))
+    counters = c.counters()
+    assert counters["smcli"]["peak_in_workers"] == 3
+    assert counters["dsh"]["peak_in_flight"] == 4
+    c.fault(smapi_workers=1)
+    c.reset_counters()
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        list(pool.map(call, range(3)))
+    assert c.counters()["smcli"]["peak_in_workers"] == 1
+
+
 def test_latency_profiles(simulator_factory):
     sim = simulator_factory("--latency-profile", "realistic")
     faults = sim.control.faults()

@@ -134,7 +134,8 @@ class Simulator:
 
     # ------------------------------------------------------------------ shell
     def smcli_hook(self, function: str, userid: str) -> tuple[int, int] | None:
-        return self.faults.smapi_call(function, userid)
+        return self.faults.smapi_call(function, userid,
+                                      busy=lambda: self.counters.busy("smcli"))
 
     def _smcli(self, argv: list[str], _stdin: str) -> Output:
         out = Smcli(self.model, hook=self.smcli_hook).run(argv)

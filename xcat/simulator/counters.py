@@ -6,18 +6,23 @@ as ``"GET tables/switch"`` or ``"PUT nodes/dsh Virtual_Network_Vswitch_Query"``;
 smcli calls by function (and failures); vmcp calls; the commands dsh scripts
 ran, by name (the first word of each simple command: what reached a shell
 word); bytes in and out; TCP connections accepted (each new TLS handshake is
-one).
+one).  Two gauges keep their peaks since the last reset: SMAPI calls inside a
+worker server at once (``smcli.peak_in_workers``) and dsh requests in flight
+at once (``dsh.peak_in_flight``), so a test can see that a client used the
+workers side by side without timing it.
 """
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 
 class Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.in_flight = {"smcli": 0, "dsh": 0}
         self.reset()
 
     def reset(self) -> None:
@@ -33,6 +38,19 @@ class Counters:
             self.bytes_in = 0
             self.bytes_out = 0
             self.connections = 0
+            self.peak = dict(self.in_flight)  # calls under way when reset still count
+
+    @contextmanager
+    def busy(self, gauge: str) -> Iterator[None]:
+        """Count one ``gauge`` ("smcli" in a worker, "dsh" in flight) while the block runs."""
+        with self.lock:
+            self.in_flight[gauge] += 1
+            self.peak[gauge] = max(self.peak[gauge], self.in_flight[gauge])
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight[gauge] -= 1
 
     def record_rest(self, method: str, resource: str, table: str | None, detail: str | None,
                     status: int, bytes_in: int, bytes_out: int) -> None:
@@ -76,7 +94,9 @@ class Counters:
                          **{f"by_{name}": dict(sorted(c.items()))
                             for name, c in self.rest.items()}},
                 "smcli": {"total": self.smcli_total, "failed": self.smcli_failed,
-                          "by_function": dict(sorted(self.smcli.items()))},
+                          "by_function": dict(sorted(self.smcli.items())),
+                          "peak_in_workers": self.peak["smcli"]},
+                "dsh": {"peak_in_flight": self.peak["dsh"]},
                 "vmcp": {"total": self.vmcp},
                 "commands": dict(sorted(self.commands.items())),
                 "bytes": {"in": self.bytes_in, "out": self.bytes_out},

@@ -38,11 +38,12 @@ count from :data:`PROFILES` (keys given beside it win).
 """
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 from xcat import smcli
 
@@ -332,14 +333,18 @@ class Faults:
         return ((function is None or function == context.get("smapi_function"))
                 and (userid is None or userid == context.get("userid")))
 
-    def smapi_call(self, function: str, userid: str) -> tuple[int, int] | None:
+    def smapi_call(self, function: str, userid: str,
+                   busy: Callable[[], ContextManager[None]] = contextlib.nullcontext
+                   ) -> tuple[int, int] | None:
         """Wait for a SMAPI worker, the call's latency and, for a directory
-        function, DirMaint's; an injected (rc, rs) or None."""
+        function, DirMaint's (``busy`` is entered while a worker holds the call);
+        an injected (rc, rs) or None."""
         workers = self._workers
         if workers is None:
-            self._work(function)
+            with busy():
+                self._work(function)
         else:
-            with workers:
+            with workers, busy():
                 self._work(function)
         rule = self.take(("smapi",), smapi_function=function, userid=userid)
         return (rule.params["rc"], rule.params["rs"]) if rule else None

@@ -342,7 +342,8 @@ class XcatRest:
         if not exec_accepts(xdsh_argument(node, command)):
             # ssh is never started (exec fails with E2BIG), whatever the node's state
             return [{"error": [XDSH_E2BIG], "errorcode": ["1"]}, {"errorcode": ["1"]}]
-        result = self.sim.dsh(node, command)
+        with self.sim.counters.busy("dsh"):
+            result = self.sim.dsh(node, command)
         messages: list[Message] = []
         if result.stdout:
             messages.append({"data": dshcore.stdout_chunks(node, result.stdout, result.status)})
