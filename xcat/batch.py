@@ -323,21 +323,58 @@ def next_batch(vectors: Sequence[Sequence[str]], guards: Sequence[Guard] | None,
     return fits, best
 
 
+def check_commands(commands: Sequence[Sequence[str]],
+                   guards: Sequence[Guard] | None = None) -> None:
+    """Raise ValueError for a command no builder accepts or no dsh request can
+    carry, before anything is sent."""
+    vectors = [list(argv) for argv in commands]
+    probe = make_token()
+    for index in range(len(vectors)):
+        next_batch(vectors, guards, index, index + 1, probe, ())
+
+
+@dataclass
+class BatchRun:
+    """What :func:`run_batches` got: the outcomes of the commands whose batches
+    answered, in order, and the error that stopped it (None when all answered):
+    a :class:`BatchOutcomeUnknown` when the stopping batch may have run."""
+
+    outcomes: list[CommandOutcome]
+    error: XcatError | None = None
+
+
 def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
               batch_size: int = DEFAULT_BATCH_SIZE, idempotent: bool = False,
               guards: Sequence[Guard] | None = None,
               expected_seconds: SecondsEstimate | None = None,
               max_seconds: float | None = None) -> list[CommandOutcome]:
     """Run ``commands`` on ``node`` in as few dsh requests as ``batch_size``, the
-    script size and ``max_seconds`` allow (see the module docstring)."""
+    script size and ``max_seconds`` allow (see the module docstring); the error
+    of a batch that did not answer is raised."""
+    run = run_batches(client, node, commands, batch_size=batch_size, idempotent=idempotent,
+                      guards=guards, expected_seconds=expected_seconds,
+                      max_seconds=max_seconds)
+    if run.error is not None:
+        raise run.error
+    return run.outcomes
+
+
+def run_batches(client, node: str, commands: Sequence[Sequence[str]], *,
+                batch_size: int = DEFAULT_BATCH_SIZE, idempotent: bool = False,
+                guards: Sequence[Guard] | None = None,
+                expected_seconds: SecondsEstimate | None = None,
+                max_seconds: float | None = None, validate: bool = True) -> BatchRun:
+    """:func:`run_batch`, but the outcomes of the batches that answered are kept
+    when a later one fails (the caller records what ran); invalid commands still
+    raise ValueError before anything is sent (``validate=False``: the caller
+    has checked them with :func:`check_commands`)."""
     if batch_size < 1:
         raise ValueError("batch_size: must be >= 1")
     if guards is not None and len(guards) != len(commands):
         raise ValueError("guards: one per command")
     vectors = [list(argv) for argv in commands]
-    probe = make_token()
-    for index in range(len(vectors)):  # validate every command before sending anything
-        next_batch(vectors, guards, index, index + 1, probe, ())
+    if validate:
+        check_commands(vectors, guards)
     outcomes: list[CommandOutcome] = []
     start = 0
     while start < len(vectors):
@@ -351,21 +388,20 @@ def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
             result = client.dsh(node, script, idempotent=idempotent)
         except XcatError as exc:
             if idempotent or not may_have_run(exc):
-                raise
+                return BatchRun(outcomes, exc)
             seconds = None if expected_seconds is None else sum(
                 expected_seconds(argv) for argv in chunk)
-            raise BatchOutcomeUnknown(node, outcomes, range(start, end), seconds,
-                                      exc) from exc
+            unknown = BatchOutcomeUnknown(node, outcomes, range(start, end), seconds, exc)
+            unknown.__cause__ = exc
+            return BatchRun(outcomes, unknown)
         finished, leftover = split_output(result.stdout_lines, token, len(chunk))
         if not finished and result.exit_status not in (0, None):
-            if result.unreachable:
-                raise NodeUnreachableError(node, f"batch of {len(chunk)} commands",
-                                           result.exit_status, result.stdout_lines,
-                                           result.stderr_lines + result.errors,
-                                           reason="node unreachable")
-            raise CommandError(node, f"batch of {len(chunk)} commands", result.exit_status,
-                               result.stdout_lines, result.stderr_lines + result.errors,
-                               reason="the batch script did not run")
+            error_class = NodeUnreachableError if result.unreachable else CommandError
+            return BatchRun(outcomes, error_class(
+                node, f"batch of {len(chunk)} commands", result.exit_status,
+                result.stdout_lines, result.stderr_lines + result.errors,
+                reason="node unreachable" if result.unreachable
+                else "the batch script did not run"))
         stderr = result.stderr_lines + result.errors
         for offset, argv in enumerate(chunk):
             index = start + offset
@@ -377,7 +413,7 @@ def run_batch(client, node: str, commands: Sequence[Sequence[str]], *,
                 lines = leftover if offset == len(finished) else []
                 outcomes.append(interpret(index, argv, None, lines, stderr, node))
         start = end
-    return outcomes
+    return BatchRun(outcomes)
 
 
 def _marked_keys(outcomes: Sequence[CommandOutcome],

@@ -103,6 +103,7 @@ class Agent:
         self.request_seconds = agent.dsh_request_seconds
         self.call_seconds = agent.smcli_call_seconds
         self.dirmaint_seconds = agent.dirmaint_call_seconds
+        self.smapi_workers = agent.smapi_workers
         self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
         self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
         self.specs = {name: VswitchSpec(name, tuple(ranges),
@@ -163,7 +164,8 @@ class Agent:
                                  self.identity.mn_node, batch_size=self.batch_size,
                                  request_seconds=self.request_seconds,
                                  call_seconds=self.call_seconds,
-                                 dirmaint_seconds=self.dirmaint_seconds)
+                                 dirmaint_seconds=self.dirmaint_seconds,
+                                 workers=self.smapi_workers)
         self.admin = startup.admin_vswitches(self.executor, self.identity.mn_node)
         vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
         self._set_error("vswitches", "; ".join(problems))
@@ -412,6 +414,8 @@ class Agent:
         summary.reports += len(run.reports)
         if run.unknown is not None:
             raise run.unknown  # recorded as maybe done: resync, never replay
+        if run.failure is not None:
+            raise run.failure  # what ran is recorded; the rest is planned again
         if run.transient:
             raise XcatError(run.transient)
         return run.incomplete

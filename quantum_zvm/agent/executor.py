@@ -21,7 +21,8 @@
 - Duration: a dsh request answers only when every command is done, and the
   xCAT MN's Apache ends a request after its ``Timeout`` (60 s by default)
   while the commands go on; so a batch also ends before its estimate
-  (``call_seconds`` per smcli call, ``dirmaint_seconds`` per directory call)
+  (``call_seconds`` per smcli call, ``dirmaint_seconds`` per directory call,
+  times the number of lanes: DirMaint serves the lanes one call at a time)
   exceeds ``request_seconds``.
 - Unknown outcome: when a batch request of a plan fails after it may have
   run (:class:`xcat.batch.BatchOutcomeUnknown`: Apache's 504, a read
@@ -31,6 +32,15 @@
   its ports are not reported, and :meth:`Executor.execute` hands the error
   back in ``Execution.unknown``: the daemon waits for the request to end,
   then resyncs from what z/VM shows.
+
+- Lanes: the commands of independent guests go out as concurrent dsh requests,
+  one lane per SMAPI worker (``workers``, :mod:`xcat.lanes`); a guest's
+  commands (and those of a vswitch port number) stay in one lane, in plan
+  order, so per guest nothing changes but the request they travel in.  A
+  lane that stops early leaves the others' results standing: operations it
+  never sent are planned again, those of a request that may have run are
+  recorded as above, and the error is handed back (``Execution.unknown``,
+  ``Execution.failure``).
 
 Queries (vswitches and guest directories) go in one dsh request too.
 Failures of a whole request (HTTP, xCAT, zHCP unreachable) raise
@@ -53,6 +63,7 @@ from quantum_zvm.agent.planner import Result
 from quantum_zvm.common import constants
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome, Guard
+from xcat.lanes import partition, run_lanes
 from xcat.errors import SmapiError, XcatError, XcatRequestError
 from xcat.outcomes import Outcome as CmdOutcome
 
@@ -186,14 +197,26 @@ def classify(op: Op, outcomes: Sequence[CommandOutcome]) -> tuple[str, str | Non
     return Result.OK, None
 
 
-def unknown_result(op: Op, start: int, unknown: range) -> str:
-    """The result recorded for an operation whose commands' outcome is not known:
-    a constructive one that may have run counts as done (the agent's records keep
-    it, to be undone if no port needs it); an undo one as failed (its records stay,
-    to be undone again if it did not happen); one never sent as skipped."""
-    if start >= unknown.stop:
+def unknown_result(op: Op, may_have_run: bool) -> str:
+    """The result recorded for an operation whose commands' outcome is not all
+    known: one that may have run (in part) counts, if constructive, as done (the
+    agent's records keep it, to be undone if no port needs it), if an undo, as
+    failed (its records stay, to be undone again if it did not happen); one
+    never sent as skipped."""
+    if not may_have_run:
         return Result.SKIPPED
     return Result.OK if isinstance(op, CONSTRUCTIVE_OPS) else Result.FAILED
+
+
+def lane_keys(op: Op) -> set[tuple]:
+    """What ties an operation's commands to others (:func:`xcat.lanes.partition`):
+    its guest, the ports it serves and the vswitch port number it uses."""
+    keys: set[tuple] = {("userid", getattr(op, "userid"))}
+    keys.update(("port", port) for port in op.ports)
+    portnum = getattr(op, "portnum", None)
+    if portnum is not None:
+        keys.add(("vswitch port", getattr(op, "vswitch"), portnum))
+    return keys
 
 
 def describe_failure(op: Op, outcome: CommandOutcome) -> str:
@@ -219,6 +242,7 @@ class Execution:
     transient_ports: set[str] = field(default_factory=set)
     incomplete: set[str] = field(default_factory=set)   # steps skipped, none failed
     unknown: batch.BatchOutcomeUnknown | None = None    # a batch that may have run
+    failure: XcatError | None = None    # a lane stopped; its later commands never ran
 
     @property
     def failed_ports(self) -> set[str]:
@@ -241,17 +265,26 @@ class Executor:
                  batch_size: int = 1000,
                  request_seconds: float | None = constants.DSH_REQUEST_SECONDS,
                  call_seconds: float = constants.SMCLI_CALL_SECONDS,
-                 dirmaint_seconds: float = constants.DIRMAINT_CALL_SECONDS):
+                 dirmaint_seconds: float = constants.DIRMAINT_CALL_SECONDS,
+                 workers: int = constants.SMAPI_WORKERS):
         self.client = client
+        self.workers = workers
         self.zhcp_node = zhcp_node
         self.mn_node = mn_node
         self.tabch_on_mn = True
         self.zhcp_userid = zhcp_userid
         self.batch_size = batch_size
+        self.call_seconds = call_seconds
+        self.dirmaint_seconds = dirmaint_seconds
         self.limits = {"batch_size": batch_size, "max_seconds": request_seconds,
-                       "expected_seconds": functools.partial(
-                           expected_call_seconds, call_seconds=call_seconds,
-                           dirmaint_seconds=dirmaint_seconds)}
+                       "expected_seconds": self.pricing(1)}
+
+    def pricing(self, lanes: int):
+        """The expected seconds of a command in one of ``lanes`` concurrent requests:
+        DirMaint takes one directory call at a time, so a lane's directory call may
+        wait for one of every other lane's first."""
+        return functools.partial(expected_call_seconds, call_seconds=self.call_seconds,
+                                 dirmaint_seconds=self.dirmaint_seconds * lanes)
 
     # ------------------------------------------------------------------ queries
     def observe(self, vswitches: Iterable[str] = (), guests: Iterable[str] = (),
@@ -332,27 +365,7 @@ class Executor:
             commands += vectors
             guards += [guard_for(op)] * len(vectors)
         if commands:
-            try:
-                outcomes = batch.run_batch(self.client, self.zhcp_node, commands,
-                                           guards=guards, **self.limits)
-            except batch.BatchOutcomeUnknown as exc:
-                LOG.warning("%s; z/VM will be read again", exc)
-                run.unknown, outcomes = exc, exc.outcomes
-            run.smcli_calls = sum(1 for o in outcomes if o.outcome is not CmdOutcome.SKIPPED)
-            for op, start, count in spans:
-                if start + count > len(outcomes):
-                    run.results[op] = unknown_result(op, start, run.unknown.unknown)
-                    run.incomplete.update(op.ports)
-                    continue
-                result, error = classify(op, outcomes[start:start + count])
-                run.results[op] = result
-                if result == Result.FAILED:
-                    LOG.warning("%s", error)
-                    for port in op.ports:
-                        run.errors.setdefault(port, error)
-                elif result == Result.SKIPPED:
-                    run.incomplete.update(op.ports)
-            run.incomplete -= run.failed_ports
+            self._run_commands(commands, guards, spans, run)
         self._write_rows(plan, run)
         for report in plan.reports:
             if report.port_id in run.transient_ports | run.incomplete \
@@ -369,6 +382,42 @@ class Executor:
                 run.reports.append(Report(port, Outcome(STATUS_ERROR, error=error),
                                           ports=(port,)))
         return run
+
+    def _run_commands(self, commands: list[list[str]], guards: list[Guard],
+                      spans: list[tuple[Op, int, int]], run: Execution) -> None:
+        """Run the plan's commands in lanes and record each operation's result."""
+        keys = [set()] * len(commands)
+        for op, start, count in spans:
+            keys[start:start + count] = [lane_keys(op)] * count
+        expected = self.limits["expected_seconds"]
+        lanes = partition(keys, [expected(argv) for argv in commands], self.workers)
+        ran = run_lanes(self.client, self.zhcp_node, commands, lanes, guards=guards,
+                        **{**self.limits, "expected_seconds": self.pricing(len(lanes))})
+        run.unknown, run.failure = ran.outcome_unknown, ran.failure
+        if run.unknown is not None:
+            LOG.warning("%s; z/VM will be read again", run.unknown)
+        if run.failure is not None:
+            LOG.warning("commands not sent: %s", run.failure)
+        run.smcli_calls = sum(1 for o in ran.outcomes
+                              if o is not None and o.outcome is not CmdOutcome.SKIPPED)
+        for op, start, count in spans:
+            outcomes = ran.outcomes[start:start + count]
+            if None in outcomes:
+                sent = any(o is not None and o.outcome is not CmdOutcome.SKIPPED
+                           for o in outcomes)
+                run.results[op] = unknown_result(
+                    op, sent or not ran.unknown.isdisjoint(range(start, start + count)))
+                run.incomplete.update(op.ports)
+                continue
+            result, error = classify(op, [o for o in outcomes if o is not None])
+            run.results[op] = result
+            if result == Result.FAILED:
+                LOG.warning("%s", error)
+                for port in op.ports:
+                    run.errors.setdefault(port, error)
+            elif result == Result.SKIPPED:
+                run.incomplete.update(op.ports)
+        run.incomplete -= run.failed_ports
 
     def _write_rows(self, plan: Plan, run: Execution) -> None:
         """Write the rows of ports whose z/VM operations succeeded: every row as one

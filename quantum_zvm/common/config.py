@@ -164,6 +164,11 @@ AGENT_OPTS = [
     cfg.FloatOpt("dirmaint_call_seconds", default=constants.DIRMAINT_CALL_SECONDS, min=0.0,
                  help="Expected duration of one directory (..._DM) smcli call: DirMaint "
                       "handles one request at a time (1-2 s each at a typical site)."),
+    cfg.IntOpt("smapi_workers", default=constants.SMAPI_WORKERS, min=1, max=16,
+               help="Most dsh requests the agent keeps in flight to the zHCP at once, "
+                    "each carrying the commands of other guests: one per SMAPI worker "
+                    "server (a standard SMAPI has three, VSMWORK1..3). 1 sends one "
+                    "request at a time."),
 ]
 
 RDEV_OPT = cfg.ListOpt("rdev_list", default=[],

@@ -62,3 +62,7 @@ PROFILE_VDEV = "vdev"
 DSH_REQUEST_SECONDS = 30.0
 SMCLI_CALL_SECONDS = 1.0
 DIRMAINT_CALL_SECONDS = 2.0
+# Default of the agent option smapi_workers: a standard SMAPI has three worker servers,
+# VSMWORK1..3 (IBM z/VM Systems Management Application Programming, SC24-6234, "Worker
+# Servers"; xcat-core xCAT-server/lib/xcat/plugins/zvm.pm --resetsmapi restarts them).
+SMAPI_WORKERS = 3

@@ -16,4 +16,6 @@ def xcat_client(conf: cfg.ConfigOpts) -> XcatClient:
     verify = agent.zvm_xcat_ca_file or agent.zvm_xcat_verify
     return XcatClient(agent.zvm_xcat_server, agent.zvm_xcat_username, agent.zvm_xcat_password,
                       verify=verify, timeout=(10.0, float(agent.zvm_xcat_timeout)),
+                      # a kept-alive connection per lane of dsh requests, and one more
+                      pool_size=agent.smapi_workers + 1,
                       credentials_in_query=agent.zvm_xcat_credentials_in_query)

@@ -37,8 +37,10 @@ def test_a_batch_cut_by_the_cgi_timeout_is_resynced_not_replayed(zvm_stack):
     stack = zvm_stack(start_agent=False, ini="""\
         dsh_request_seconds = 30
         smcli_call_seconds = 0.2
+        smapi_workers = 1
         """)
-    # 30 commands at 0.1 s: 3 s, twice the web tier's 1.5 s; reads of 10 stay under it
+    # 30 commands at 0.1 s in one lane: 3 s, twice the web tier's 1.5 s; reads of 10 stay
+    # under it
     ports = start_behind_a_short_cgi_timeout(stack, 10, smcli_latency=0.1)
     wait_for(lambda: stack.sim.control.counters()["rest"]["by_status"].get("504"),
              timeout=60, what="a request cut by the CGI timeout")
