@@ -94,16 +94,17 @@ class LaneRun:
 def run_lanes(client, node: str, commands: Sequence[Sequence[str]],
               lanes: Sequence[Sequence[int]], *, guards: Sequence[Guard] | None = None,
               batch_size: int, expected_seconds: SecondsEstimate | None = None,
-              max_seconds: float | None = None) -> LaneRun:
+              max_seconds: float | None = None, idempotent: bool = False) -> LaneRun:
     """Run each lane's commands (indexes into ``commands``) as one sequence of dsh
-    requests, the lanes side by side; invalid commands raise ValueError first."""
+    requests, the lanes side by side; invalid commands raise ValueError first.
+    ``idempotent`` as for :func:`xcat.batch.run_batch` (queries only)."""
     check_commands(commands, guards)
 
     def run(lane: Sequence[int]) -> BatchRun:
         return run_batches(client, node, [commands[i] for i in lane],
                            guards=None if guards is None else [guards[i] for i in lane],
                            batch_size=batch_size, expected_seconds=expected_seconds,
-                           max_seconds=max_seconds, validate=False)
+                           max_seconds=max_seconds, idempotent=idempotent, validate=False)
 
     if len(lanes) <= 1:
         runs = [run(lane) for lane in lanes]

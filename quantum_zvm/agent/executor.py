@@ -42,7 +42,7 @@
   recorded as above, and the error is handed back (``Execution.unknown``,
   ``Execution.failure``).
 
-Queries (vswitches and guest directories) go in one dsh request too.
+Queries (vswitches and guest directories) are spread over the lanes too.
 Failures of a whole request (HTTP, xCAT, zHCP unreachable) raise
 :class:`xcat.errors.XcatError`; the daemon backs off and resyncs.
 """
@@ -266,7 +266,7 @@ class Executor:
                  request_seconds: float | None = constants.DSH_REQUEST_SECONDS,
                  call_seconds: float = constants.SMCLI_CALL_SECONDS,
                  dirmaint_seconds: float = constants.DIRMAINT_CALL_SECONDS,
-                 workers: int = constants.SMAPI_WORKERS):
+                 workers: int = 1):
         self.client = client
         self.workers = workers
         self.zhcp_node = zhcp_node
@@ -290,7 +290,7 @@ class Executor:
     def observe(self, vswitches: Iterable[str] = (), guests: Iterable[str] = (),
                 all_vswitches: bool = False
                 ) -> tuple[dict[str, ObservedVswitch], list[ObservedGuest], dict[str, str]]:
-        """Read vswitches and guest directories in one dsh request.
+        """Read vswitches and guest directories (in one dsh request per lane).
 
         Returns (vswitch states by name, guests read, problems by userid or
         vswitch).  A vswitch that does not exist is simply absent.
@@ -309,8 +309,7 @@ class Executor:
         commands += [smcli.image_query_dm(u) for u in userids]
         if not commands:
             return {}, [], problems
-        outcomes = batch.run_batch(self.client, self.zhcp_node, commands, idempotent=True,
-                                   **self.limits)
+        outcomes = self._query(commands)
         states: dict[str, ObservedVswitch] = {}
         vswitch_outcomes = outcomes[:len(commands) - len(userids)]
         for outcome in vswitch_outcomes:
@@ -337,6 +336,18 @@ class Executor:
             entry = smcli_parsers.parse_image_query_dm(outcome.stdout_lines)
             read.append(obs.guest_directory(entry))
         return states, read, problems
+
+    def _query(self, commands: list[list[str]]) -> list[CommandOutcome]:
+        """Run independent queries spread over the lanes; a request that fails
+        (after the client's retries) fails them all."""
+        lanes = partition([{index} for index in range(len(commands))],
+                          [self.limits["expected_seconds"](argv) for argv in commands],
+                          self.workers)
+        ran = run_lanes(self.client, self.zhcp_node, commands, lanes, idempotent=True,
+                        **{**self.limits, "expected_seconds": self.pricing(len(lanes))})
+        if ran.errors:
+            raise ran.errors[0]
+        return [outcome for outcome in ran.outcomes if outcome is not None]
 
     def run_commands(self, commands: Sequence[Sequence[str]], node: str | None = None,
                      idempotent: bool = False) -> list[CommandOutcome]:
