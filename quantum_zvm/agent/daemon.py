@@ -110,12 +110,12 @@ class Agent:
                                         tuple(config.vswitch_rdevs(conf, name)))
                       for name, ranges in config.vswitch_mappings(conf).items()}
         self.system_check_seconds = system_check_seconds
-        self.state_file = state_file
 
         self.identity: startup.Identity | None = None
         self.admin: set[str] = set()
         self.executor: Executor | None = None
-        self.observed = records.load(state_file)
+        self.store = records.Store(state_file, self.zhcp_node)
+        self.observed = self.store.load()
         self.details: dict[str, Mapping[str, Any]] = {}
         self.bound: list[str] = []
         self.nodes = desired_mod.Nodes()
@@ -397,10 +397,9 @@ class Agent:
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
-        before = records.snapshot(self.observed)
+        before = self.observed
         self.observed = apply(self.observed, without_reports, run.results)
-        if records.snapshot(self.observed) != before:
-            records.save(self.state_file, self.zhcp_node, self.observed)
+        self.store.record(before, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
             self.failures[port] = count
