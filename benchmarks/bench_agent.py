@@ -1,33 +1,45 @@
-"""z/VM agent benchmarks (issue 7), against a real simulator and server.
+"""z/VM agent benchmarks, against a real simulator and server.
 
 For each simulator latency setting (default: 200 ms per REST request and
 20 ms per smcli call, then 0; or the simulator's ``realistic`` profile, with
-DirMaint's serialized directory time) and each size N (default 100, 1,000,
-5,000):
+DirMaint's serialized directory time), each number of SMAPI workers W (the
+simulator's and the agent's ``smapi_workers``; default 1 and 3) and each size
+N (default 100, 1,000, 5,000):
 
 1. ``converge``: N VLAN ports on N guests are handed over at once (xCAT
    switch rows, as nova-zvm writes them) to an agent that has already
    started; the agent's cycles run until every port is reported ACTIVE.
-   Counted by the simulator: REST requests in total (target <= 20), smcli
-   calls per port (target <= 3); wall time; plus the RPC calls the agent made.
-2. ``ipl``: z/VM is IPLed with those N bindings (guests log on again); the
+   Counted by the simulator: REST requests, smcli calls (per port, and the
+   directory calls among them), the most dsh requests in flight at once;
+   wall time; the RPC calls the agent made.  ``limit`` is the physical limit
+   for those calls: directory calls one at a time through DirMaint, every
+   call holding one of W workers, plus three REST round trips (read the
+   switch table, run the commands, write the rows):
+   ``max(dm * dirmaint, (calls * smcli + dm * dirmaint) / W) + 3 * rest``;
+   ``ratio`` = converge seconds / limit.
+2. ``add_one``: one more port handed over with the N bound: the cycles until
+   it is ACTIVE, the agent's CPU time, and the same minus an idle cycle's.
+3. ``ipl``: z/VM is IPLed with those N bindings (guests log on again); the
    cycles until the re-apply is done: requests, smcli calls and time.
-3. ``idle``: the switch table is filled to 10,000 rows (the others belong to
+4. ``idle``: the switch table is filled to 10,000 rows (the others belong to
    other zHCPs); an idle cycle's requests (target 1) and the agent's CPU.
-4. ``anchor``: the same numbers for the anchor agent's call pattern
-   (reference xcat-rest-api.md §5.2, computed with the same latencies: 11
-   REST calls and 5 smcli calls per VLAN port, one port after another, each
-   call on a new TLS connection, one of the smcli calls a directory
-   (``_DM``) call; IPL: 2 tabdumps + 2 dsh per 1,000 ports; idle: one
-   tabdump per poll).
+5. ``anchor``: the 2015 agent's call pattern run on a simulator of its own
+   with the same latencies (:mod:`benchmarks.replay_2015`: 11 REST requests
+   and 5 smcli calls per VLAN port, one port after another, a new TLS
+   connection per request) for sizes up to ``--anchor-max`` (default 100:
+   at the realistic profile it takes about 9 s a port), measured once per
+   latency and size; the IPL re-grant likewise.
+
+The agent prices its requests (``smcli_call_seconds``,
+``dirmaint_call_seconds``) at twice the simulator's mean latencies, as a
+site sets them from what it measures; ``dsh_request_seconds`` stays 30.
 
 The agent runs in this process (the real :class:`quantum_zvm.agent.daemon.Agent`
 with its xCAT client and RPC client), so its CPU time per cycle is measured
 directly; the simulator and the server are separate processes.
 
-    .venv/bin/python benchmarks/bench_agent.py                    # full run (long: 5,000 ports
-                                                                  # at 20 ms per smcli)
-    .venv/bin/python benchmarks/bench_agent.py --sizes 100,1000 --latencies 0.2:0.02,0:0
+    .venv/bin/python benchmarks/bench_agent.py                    # full run (long)
+    .venv/bin/python benchmarks/bench_agent.py --sizes 100,1000 --workers 1,3,4
     .venv/bin/python benchmarks/bench_agent.py --sizes 100 --latencies realistic
 
 Prints one JSON document (all numbers, with counts) and a table.
@@ -36,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 import time
@@ -50,14 +61,14 @@ sys.path.insert(0, str(REPO))
 from tests.fixtures.agent import write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
+from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
+from xcat import smcli as smcli_functions  # noqa: E402
 from xcat.simulator.faults import PROFILES  # noqa: E402
 
 HEADERS = {"X-Project-Id": "bench", "X-Roles": "admin"}
 IDLE_ROWS = 10_000
 BULK = 500
-ANCHOR_REST_PER_VLAN_PORT = 11
-ANCHOR_SMCLI_PER_VLAN_PORT = 5
-ANCHOR_DM_PER_VLAN_PORT = 1            # Connect_Vswitch_DM
+ZHCP_USERID = "ZHCP"
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,21 @@ def timing(text: str) -> Timing:
     rest, smcli = (float(x) for x in text.split(":"))
     return Timing(text, {"rest_latency": {"fixed": rest, "jitter": 0}, "smcli_latency": smcli,
                          "dirmaint_latency": 0}, rest, smcli)
+
+
+def agent_prices(t: Timing, workers: int) -> str:
+    """The agent's options for ``t``: calls priced at twice their mean (at least 10 ms)."""
+    return (f"smapi_workers = {workers}\n"
+            f"smcli_call_seconds = {max(0.01, 2 * t.smcli)}\n"
+            f"dirmaint_call_seconds = {max(0.01, 2 * (t.smcli + t.dirmaint))}\n")
+
+
+def physical_limit(by_function: dict[str, int], t: Timing, workers: int) -> float:
+    """The least time z/VM needs for these smcli calls (see the module docstring)."""
+    calls = sum(by_function.values())
+    directory = sum(n for f, n in by_function.items() if smcli_functions.goes_through_dirmaint(f))
+    zvm = max(directory * t.dirmaint, (calls * t.smcli + directory * t.dirmaint) / workers)
+    return round(zvm + 3 * t.rest, 3)
 
 
 def _session():
@@ -184,38 +210,56 @@ def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
 def counted(sim) -> dict[str, Any]:
     counters = sim.control.counters()
     return {"rest_requests": counters["rest"]["total"], "smcli_calls": counters["smcli"]["total"],
+            "smcli_by_function": counters["smcli"]["by_function"],
+            "dsh_peak_in_flight": counters["dsh"]["peak_in_flight"],
             "tcp_connections": counters["connections"], "by_key": counters["rest"]["by_key"]}
 
 
-def bench_size(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
+def is_active(agent, port: str) -> bool:
+    return getattr(agent.observed.reported.get(port), "status", None) == "ACTIVE"
+
+
+def bench_size(size: int, t: Timing, workers: int, tmp: Path) -> dict[str, Any]:
     sim = start_simulator(tmp)
     server = start_server(tmp / "server", vswitch_mappings="VSW1:100:999,FLATSW")
     session = _session()
     agent = rpc = client = None
+    spec = {**t.spec, "smapi_workers": workers}
     try:
-        ini = write_agent_ini(tmp, server, sim, "smcli_batch_size = 1000\n")
+        ini = write_agent_ini(tmp, server, sim, "smcli_batch_size = 1000\n"
+                              + agent_prices(t, workers))
         agent, api, rpc, client = make_agent(ini)
         agent.cycle()                                   # start-up, nothing to do yet
         ports = setup_ports(sim, server, session, size, 0)
-        sim.control.fault(**t.spec)
+        sim.control.fault(**spec)
         sim.control.reset_counters()
         api.reset()
 
-        def all_active():
-            reported = agent.observed.reported
-            return sum(1 for p in ports if getattr(reported.get(p), "status", None) == "ACTIVE") \
-                == size
-        converge = run_until(agent, all_active)
+        converge = run_until(agent, lambda: all(is_active(agent, p) for p in ports))
         converge.update(counted(sim))
         converge["smcli_per_port"] = round(converge["smcli_calls"] / size, 3)
+        converge["limit"] = physical_limit(converge["smcli_by_function"], t, workers)
+        converge["ratio"] = round(converge["seconds"] / converge["limit"], 2)
         converge["rpc_calls"] = dict(api.calls)
         statuses = session.get(server.api + "/ports", params={"fields": ["id", "status"]}).json()
         converge["ports_active"] = sum(1 for p in statuses["ports"] if p["status"] == "ACTIVE")
 
+        # one more port with the N bound, against an idle cycle's CPU
+        sim.control.fault(**ZERO)
+        idle_cpu = min(agent.cycle().cpu_seconds for _ in range(3))
+        (new,) = setup_ports(sim, server, session, 1, size)
+        sim.control.fault(**spec)
+        sim.control.reset_counters()
+        add_one = run_until(agent, lambda: is_active(agent, new))
+        add_one.update(rest_requests=sim.control.counters()["rest"]["total"],
+                       idle_cycle_cpu_seconds=round(idle_cpu, 4),
+                       agent_cpu_above_idle=round(
+                           add_one["agent_cpu_seconds"] - add_one["cycles"] * idle_cpu, 4))
+
         # IPL with N bindings
         sim.control.fault(**ZERO)
         sim.control.fire("ipl")
-        sim.control.fault(**t.spec)
+        sim.control.fault(**spec)
         sim.control.reset_counters()
         api.reset()
         agent.next_system_check = 0.0
@@ -233,9 +277,9 @@ def bench_size(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
 
         # idle with a 10,000-row switch table
         sim.control.fault(**ZERO)
-        fill_table(sim, max(0, IDLE_ROWS - size))
+        fill_table(sim, max(0, IDLE_ROWS - size - 1))
         agent.cycle()                                   # sees the new rows once
-        sim.control.fault(**t.spec)
+        sim.control.fault(**spec)
         sim.control.reset_counters()
         api.reset()
         idle_cycles = [agent.cycle() for _ in range(5)]
@@ -244,9 +288,9 @@ def bench_size(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
                     agent_cpu_per_cycle=round(sum(c.cpu_seconds for c in idle_cycles) / 5, 4),
                     seconds_per_cycle=round(sum(c.seconds for c in idle_cycles) / 5, 4),
                     rpc_calls=dict(api.calls), table_rows=IDLE_ROWS)
-        return {"size": size, "latency": t.label, "rest_latency": t.rest,
+        return {"size": size, "latency": t.label, "workers": workers, "rest_latency": t.rest,
                 "smcli_latency": t.smcli, "dirmaint_latency": t.dirmaint,
-                "converge": converge, "ipl": ipl, "idle": idle, "anchor": anchor(size, t)}
+                "converge": converge, "add_one": add_one, "ipl": ipl, "idle": idle}
     finally:
         for thing in (rpc, client):
             if thing is not None:
@@ -255,36 +299,60 @@ def bench_size(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
         sim.stop()
 
 
-def anchor(size: int, t: Timing) -> dict[str, Any]:
-    """The anchor agent's cost for the same work (reference §5.2), computed."""
-    requests = ANCHOR_REST_PER_VLAN_PORT * size
-    smcli_calls = ANCHOR_SMCLI_PER_VLAN_PORT * size
-    directory = ANCHOR_DM_PER_VLAN_PORT * size
-    ipl_requests = 2 + 2 * math.ceil(size / 1000) + 3   # regrant + uptime checks
-    return {
-        "converge": {"rest_requests": requests, "smcli_calls": smcli_calls,
-                     "smcli_per_port": ANCHOR_SMCLI_PER_VLAN_PORT,
-                     "tcp_connections": requests,
-                     "seconds": round(requests * t.rest + smcli_calls * t.smcli
-                                      + directory * t.dirmaint, 3)},
-        "ipl": {"rest_requests": ipl_requests, "smcli_calls": size + 2,
-                "seconds": round(ipl_requests * t.rest + (size + 2) * t.smcli, 3)},
-        "idle": {"requests_per_cycle": 1, "note": "whole-table tabdump every 2 s poll"},
-    }
+def anchor(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
+    """The 2015 agent's call pattern for the same work, run on a simulator of its
+    own with the same latencies (one SMAPI worker: it kept one request in flight)."""
+    sim = start_simulator(tmp)
+    try:
+        sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1,
+                                persistent=True)
+        rows = []
+        for i in range(size):
+            userid = f"A{i:07d}"
+            sim.control.add_guest(userid, userid.lower(), logged_on=True, autolog=True,
+                                  nicdefs=[{"vdev": "1000"}])
+            rows.append({"node": userid.lower(), "port": f"anchor-{i}", "interface": "1000",
+                         "comments": "zhcp1"})
+        sim.control.insert_rows("switch", rows)
+        sim.control.fault(**t.spec)
+        sim.control.reset_counters()
+        converge = replay_vlan_ports(
+            sim.url, sim.username, sim.password,
+            [(f"anchor-{i}", "VSW1", 100 + i % 900) for i in range(size)],
+            zhcp_node="zhcp1", zhcp_userid=ZHCP_USERID, verify=sim.verify)
+        converge.update(counted(sim), smcli_per_port=round(converge["smcli_calls"] / size, 3))
+        converge.pop("by_call")
+        sim.control.fault(**ZERO)
+        sim.control.fire("ipl")
+        sim.control.fault(**t.spec)
+        sim.control.reset_counters()
+        ipl = replay_ipl_regrant(sim.url, sim.username, sim.password, zhcp_node="zhcp1",
+                                 verify=sim.verify)
+        ipl.update(counted(sim))
+        ipl.pop("by_call")
+        return {"converge": converge, "ipl": ipl,
+                "idle": {"requests_per_cycle": 1, "note": "whole-table tabdump every 2 s poll"}}
+    finally:
+        sim.stop()
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    head = (f"{'ports':>6} {'latency':>11} | {'conv req':>8} {'smcli/port':>10} {'conv s':>8} "
-            f"{'anchor req':>10} {'anchor s':>9} | {'ipl req':>7} {'ipl s':>7} "
+    head = (f"{'ports':>6} {'latency':>10} {'W':>2} | {'req':>5} {'smcli/p':>7} {'peak':>4} "
+            f"{'conv s':>8} {'limit s':>8} {'ratio':>5} | {'anchor req':>10} {'anchor s':>9} | "
+            f"{'+1 cpu ms':>9} {'+1 >idle':>8} | {'ipl req':>7} {'ipl s':>7} "
             f"{'anchor ipl s':>12} | {'idle req':>8} {'idle cpu ms':>11}")
     lines = [head, "-" * len(head)]
     for r in results:
-        c, i, d, a = r["converge"], r["ipl"], r["idle"], r["anchor"]
+        c, o, i, d, a = r["converge"], r["add_one"], r["ipl"], r["idle"], r.get("anchor")
         lines.append(
-            f"{r['size']:>6} {r['latency']:>11} | "
-            f"{c['rest_requests']:>8} {c['smcli_per_port']:>10} {c['seconds']:>8} "
-            f"{a['converge']['rest_requests']:>10} {a['converge']['seconds']:>9} | "
-            f"{i['rest_requests']:>7} {i['seconds']:>7} {a['ipl']['seconds']:>12} | "
+            f"{r['size']:>6} {r['latency']:>10} {r['workers']:>2} | "
+            f"{c['rest_requests']:>5} {c['smcli_per_port']:>7} {c['dsh_peak_in_flight']:>4} "
+            f"{c['seconds']:>8} {c['limit']:>8} {c['ratio']:>5} | "
+            f"{a['converge']['rest_requests'] if a else '-':>10} "
+            f"{a['converge']['seconds'] if a else '-':>9} | "
+            f"{o['agent_cpu_seconds'] * 1000:>9.1f} {o['agent_cpu_above_idle'] * 1000:>8.1f} | "
+            f"{i['rest_requests']:>7} {i['seconds']:>7} "
+            f"{a['ipl']['seconds'] if a else '-':>12} | "
             f"{d['requests_per_cycle']:>8} {d['agent_cpu_per_cycle'] * 1000:>11.1f}")
     return "\n".join(lines)
 
@@ -295,20 +363,34 @@ def main() -> int:
     parser.add_argument("--latencies", default="0.2:0.02,0:0",
                         help="REST:smcli seconds pairs or simulator latency profiles "
                              f"({', '.join(PROFILES)}), comma separated")
+    parser.add_argument("--workers", default="1,3",
+                        help="SMAPI workers of the simulator and the agent, comma separated")
+    parser.add_argument("--anchor-max", type=int, default=100,
+                        help="largest size the 2015 agent's pattern is run for (0: none)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     timings = [timing(text) for text in args.latencies.split(",")]
+    workers = [int(w) for w in args.workers.split(",") if w]
     results = []
     for t in timings:
         for size in sizes:
-            with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
-                result = bench_size(size, t, Path(tmp))
-            results.append(result)
-            print(f"# {size} ports at {t.label}: converge {result['converge']['seconds']}s",
-                  file=sys.stderr, flush=True)
+            anchored = None
+            if size <= args.anchor_max:
+                with tempfile.TemporaryDirectory(prefix="bench-anchor-") as tmp:
+                    anchored = anchor(size, t, Path(tmp))
+            for count in workers:
+                with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
+                    result = bench_size(size, t, count, Path(tmp))
+                if anchored is not None:
+                    result["anchor"] = anchored
+                results.append(result)
+                print(f"# {size} ports at {t.label}, {count} workers: converge "
+                      f"{result['converge']['seconds']}s (limit {result['converge']['limit']}s)",
+                      file=sys.stderr, flush=True)
     for result in results:
         for part in ("converge", "ipl", "idle"):
-            result[part].pop("by_key", None) if result[part].get("rest_requests", 0) > 50 else None
+            if result[part].get("rest_requests", 0) > 50:
+                result[part].pop("by_key", None)
     print(json.dumps({"benchmark": "agent", "results": results}, indent=1))
     print(table(results))
     return 0
