@@ -130,6 +130,12 @@ def _table(table: str) -> str:
 
 def tabdump(client, table: str) -> list[dict[str, str | None]]:
     """All rows of ``table`` (disabled rows included, as tabdump shows them)."""
+    return tabdump_rows(table, tabdump_lines(client, table))
+
+
+def tabdump_lines(client, table: str) -> list[str]:
+    """The lines ``tabdump`` prints for ``table`` (header first), unparsed: a
+    caller that only wants to know whether the table changed compares these."""
     table = _table(table)
     env = client.request("GET", ("tables", table))
     if env.command_errors:
@@ -139,6 +145,11 @@ def tabdump(client, table: str) -> list[dict[str, str | None]]:
     if not lines:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                [f"tabdump {table} returned no header line"])
+    return lines
+
+
+def tabdump_rows(table: str, lines: Sequence[str]) -> list[dict[str, str | None]]:
+    """The rows of :func:`tabdump_lines` output; malformed lines are logged and skipped."""
     dump = parse_tabdump(lines)
     for index, line, reason in dump.bad_lines:
         LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", table, index,

@@ -130,7 +130,7 @@ class Agent:
         self.resync: str | None = FULL
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
-        self.rows_key: int | None = None
+        self.switch_lines: list[str] | None = None   # the switch table last reconciled
         self.retry_at: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.next_system_check = 0.0
@@ -234,26 +234,26 @@ class Agent:
             self.start()
         if now >= self.next_system_check or self.resync == FULL:
             self._system_check(now)
-        raw = tables.tabdump(self.client, "switch")
-        key = hash(tuple(tuple(row.values()) for row in raw))
+        lines = tables.tabdump_lines(self.client, "switch")
         with self.lock:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
         retry_due = any(at <= now for at in self.retry_at.values())
-        if (key == self.rows_key and not resync and not dirty_ports and not dirty_networks
+        if (lines == self.switch_lines and not resync and not dirty_ports and not dirty_networks
                 and not retry_due and not self.replan and not self.dhcp_refresh_due):
             return
         summary.idle = False
         summary.resync = resync
         try:
+            raw = tables.tabdump_rows("switch", lines)
             self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
                 self.dirty_ports |= dirty_ports
                 self.dirty_networks |= dirty_networks
             raise
-        self.rows_key = key
+        self.switch_lines = lines
         if self.resync == resync:
             self.resync = None
 
