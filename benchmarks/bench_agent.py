@@ -239,7 +239,8 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path) -> dict[str, Any]:
         converge.update(counted(sim))
         converge["smcli_per_port"] = round(converge["smcli_calls"] / size, 3)
         converge["limit"] = physical_limit(converge["smcli_by_function"], t, workers)
-        converge["ratio"] = round(converge["seconds"] / converge["limit"], 2)
+        converge["ratio"] = (round(converge["seconds"] / converge["limit"], 2)
+                             if converge["limit"] else None)   # no latency: no limit
         converge["rpc_calls"] = dict(api.calls)
         statuses = session.get(server.api + "/ports", params={"fields": ["id", "status"]}).json()
         converge["ports_active"] = sum(1 for p in statuses["ports"] if p["status"] == "ACTIVE")
@@ -347,7 +348,7 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"{r['size']:>6} {r['latency']:>10} {r['workers']:>2} | "
             f"{c['rest_requests']:>5} {c['smcli_per_port']:>7} {c['dsh_peak_in_flight']:>4} "
-            f"{c['seconds']:>8} {c['limit']:>8} {c['ratio']:>5} | "
+            f"{c['seconds']:>8} {c['limit']:>8} {c['ratio'] or '-':>5} | "
             f"{a['converge']['rest_requests'] if a else '-':>10} "
             f"{a['converge']['seconds'] if a else '-':>9} | "
             f"{o['agent_cpu_seconds'] * 1000:>9.1f} {o['agent_cpu_above_idle'] * 1000:>8.1f} | "
