@@ -1,0 +1,112 @@
+"""Plan what changed: the desired and observed state cut down to some guests, and
+the result put back.
+
+Every planning rule (:mod:`quantum_zvm.agent.planner`) is about one guest: its
+ports, NICs, directory, grants and the agent's records of them.  Two things
+are shared: the vswitch port numbers of a port-based vswitch (a free number is
+free of every guest), and the DHCP guest's trunk (it follows every network).
+So, with no port-based vswitch managed, the plan of the state restricted to a
+set of userids that holds the DHCP guest is the full plan's part for them
+(``tests/unit/agent/test_scope.py`` checks it on generated states), and a
+cycle in which a few ports changed plans, applies and records only their
+guests, not everything bound.  The caller falls back to a full plan when
+:func:`restrict` answers None, after a resync, and whenever it cannot say
+what changed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable
+
+from quantum_zvm.agent.model import DesiredState, Observed
+
+
+def touched_userids(desired: DesiredState, observed: Observed,
+                    ports: Iterable[str]) -> set[str]:
+    """The guests whose plan a change of ``ports`` may alter: the port's desired
+    guest, the guest of its binding (and of bindings it left behind), and the
+    guest of the NIC a refused port names."""
+    userids: set[str] = set()
+    for port_id in ports:
+        port = desired.ports.get(port_id)
+        if port is not None:
+            userids.add(port.userid)
+        binding = observed.bindings.get(port_id)
+        if binding is not None:
+            userids.add(binding.userid)
+        nic = desired.rejected_nics.get(port_id)
+        if nic is not None:
+            userids.add(nic[0])
+    return userids
+
+
+def close(desired: DesiredState, observed: Observed, userids: set[str]) -> set[str]:
+    """``userids`` and every guest tied to one of them by a port that names two
+    guests (its NIC moved, or a refused port's NIC is not its binding's): such a
+    port's old and new guest are planned together."""
+    links: dict[str, set[str]] = {}
+    for port_id, binding in observed.bindings.items():
+        port = desired.ports.get(port_id)
+        nic = desired.rejected_nics.get(port_id)
+        for other in (port.userid if port else None, nic[0] if nic else None):
+            if other is not None and other != binding.userid:
+                links.setdefault(binding.userid, set()).add(other)
+                links.setdefault(other, set()).add(binding.userid)
+    closed, todo = set(userids), list(userids)
+    while todo:
+        for other in links.get(todo.pop(), ()):
+            if other not in closed:
+                closed.add(other)
+                todo.append(other)
+    return closed
+
+
+def restrict(desired: DesiredState, observed: Observed, userids: Iterable[str],
+             ports: Iterable[str] = ()) -> tuple[DesiredState, Observed, frozenset[str]] | None:
+    """The desired and observed state of ``userids`` (and the DHCP guest), with the
+    refused ``ports`` that name no guest; and the userids in scope.  None when a
+    managed vswitch is port-based (its port numbers are shared: plan everything)."""
+    if any(vsw.port_based for name, vsw in observed.vswitches.items()
+           if name in desired.vswitches):
+        return None
+    scope = set(userids)
+    if desired.dhcp_userid:
+        scope.add(desired.dhcp_userid)
+    scope = close(desired, observed, scope)
+    wanted = set(ports)
+    bindings = {p: b for p, b in observed.bindings.items() if b.userid in scope}
+    rejected_nics = {p: nic for p, nic in desired.rejected_nics.items() if nic[0] in scope}
+    rejected = {p: reason for p, reason in desired.rejected.items()
+                if p in wanted or p in rejected_nics or p in bindings}
+    cut_desired = dataclasses.replace(
+        desired, ports={p: d for p, d in desired.ports.items() if d.userid in scope},
+        rejected=rejected, rejected_nics=rejected_nics)
+    return cut_desired, cut(observed, frozenset(scope), bindings), frozenset(scope)
+
+
+def cut(observed: Observed, scope: frozenset[str],
+        bindings: dict | None = None) -> Observed:
+    """The observed state of the guests of ``scope`` (a scope :func:`restrict`
+    closed); vswitches, rows and reports stay whole."""
+    if bindings is None:
+        bindings = {p: b for p, b in observed.bindings.items() if b.userid in scope}
+    return observed.replace(
+        guests={u: observed.guests[u] for u in scope if u in observed.guests},
+        bindings=bindings,
+        granted=frozenset(g for g in observed.granted if g[1] in scope),
+        live_ports={nic: n for nic, n in observed.live_ports.items() if nic[0] in scope})
+
+
+def merge(observed: Observed, cut_after: Observed, scope: frozenset[str]) -> Observed:
+    """``observed`` with the guests of ``scope`` as ``cut_after`` (the restricted state
+    after applying its plan) has them.  Vswitches, rows and reports are whole in
+    the restricted state, so they are taken from it."""
+    bindings = {p: b for p, b in observed.bindings.items() if b.userid not in scope}
+    bindings.update(cut_after.bindings)
+    guests = dict(observed.guests)
+    guests.update(cut_after.guests)
+    live_ports = {nic: n for nic, n in observed.live_ports.items() if nic[0] not in scope}
+    live_ports.update(cut_after.live_ports)
+    granted = {g for g in observed.granted if g[1] not in scope} | cut_after.granted
+    return cut_after.replace(guests=guests, bindings=bindings, granted=frozenset(granted),
+                             live_ports=live_ports)
