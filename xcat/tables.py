@@ -103,14 +103,22 @@ def parse_line(line: str, width: int) -> list[str | None]:
     return values
 
 
+def header_columns(header: str) -> list[str]:
+    """The column names of a tabdump header line (``#col1,col2,...``)."""
+    if not header.startswith("#"):
+        raise TabdumpError("tabdump output does not start with a '#' header line")
+    columns = [c.strip() for c in header[1:].strip().split(",")]
+    if not all(columns):
+        raise TabdumpError(f"bad header line {header!r}")
+    return columns
+
+
 def parse_tabdump(lines: Sequence[str]) -> Tabdump:
     """Parse tabdump output: the header line, then one row per line."""
     rows = [line for line in lines if line is not None]
-    if not rows or not rows[0].startswith("#"):
+    if not rows:
         raise TabdumpError("tabdump output does not start with a '#' header line")
-    columns = [c.strip() for c in rows[0][1:].strip().split(",")]
-    if not all(columns):
-        raise TabdumpError(f"bad header line {rows[0]!r}")
+    columns = header_columns(rows[0])
     dump = Tabdump(columns=columns)
     for index, line in enumerate(rows[1:], start=1):
         if not line.strip():
@@ -148,13 +156,49 @@ def tabdump_lines(client, table: str) -> list[str]:
     return lines
 
 
+class RowCache:
+    """The rows of one table's tabdump lines, kept from one dump to the next: a
+    line the previous dump had is not parsed (nor its problem logged) again, and
+    its row is the same object as before."""
+
+    def __init__(self, table: str):
+        self.table = table
+        self.header: str | None = None
+        self.columns: list[str] = []
+        self.rows: dict[str, dict[str, str | None] | None] = {}
+
+    def rows_of(self, lines: Sequence[str]) -> list[dict[str, str | None]]:
+        """The rows of ``lines`` (:func:`tabdump_lines` output), as :func:`tabdump_rows`."""
+        if not lines:
+            raise TabdumpError("tabdump output does not start with a '#' header line")
+        if lines[0] != self.header:
+            self.columns, self.header, self.rows = header_columns(lines[0]), lines[0], {}
+        rows: dict[str, dict[str, str | None] | None] = {}
+        out = []
+        for index, line in enumerate(lines[1:], start=1):
+            if line not in rows:
+                rows[line] = self.rows[line] if line in self.rows else self._parse(index, line)
+            row = rows[line]
+            if row is not None:
+                out.append(row)
+        self.rows = rows
+        return out
+
+    def _parse(self, index: int, line: str) -> dict[str, str | None] | None:
+        if not line.strip():
+            return None
+        try:
+            values = parse_line(line.rstrip("\r"), len(self.columns))
+        except TabdumpError as exc:
+            LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", self.table,
+                        index, exc, line)
+            return None
+        return dict(zip(self.columns, values))
+
+
 def tabdump_rows(table: str, lines: Sequence[str]) -> list[dict[str, str | None]]:
     """The rows of :func:`tabdump_lines` output; malformed lines are logged and skipped."""
-    dump = parse_tabdump(lines)
-    for index, line, reason in dump.bad_lines:
-        LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", table, index,
-                    reason, line)
-    return dump.rows
+    return RowCache(table).rows_of(lines)
 
 
 # -- typed rows ------------------------------------------------------------------------------------------

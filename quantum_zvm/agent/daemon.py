@@ -40,6 +40,7 @@ from quantum_zvm.agent import dhcp as dhcp_mod
 from quantum_zvm.agent import heartbeat
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import records
+from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
 from quantum_zvm.agent.model import (STATUS_ERROR, UNDO_OPS, Outcome, Plan, Report,
@@ -75,6 +76,7 @@ class CycleSummary:
     reports: int = 0
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
     deferred: int = 0
+    scoped: bool = False        # planned only the guests of the ports that changed
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     xcat_requests: int = 0
@@ -131,6 +133,9 @@ class Agent:
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
+        self.switch_table = tables.RowCache("switch")
+        self.zvm_table = tables.RowCache("zvm")
+        self.checked_rows: dict[int, tuple[Any, tuple]] = {}   # desired.switch_rows verdicts
         self.retry_at: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.next_system_check = 0.0
@@ -246,8 +251,10 @@ class Agent:
         summary.idle = False
         summary.resync = resync
         try:
-            raw = tables.tabdump_rows("switch", lines)
-            self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now)
+            raw = self.switch_table.rows_of(lines)
+            changed = None if resync or self.replan or self.dhcp_refresh_due \
+                else _changed_ports(self.switch_lines, lines)
+            self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
                 self.dirty_ports |= dirty_ports
@@ -257,11 +264,19 @@ class Agent:
         if self.resync == resync:
             self.resync = None
 
-    def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now) -> None:
-        rowset = desired_mod.switch_rows(raw, self.zhcp_node)
+    def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now,
+                   changed: set[str] | None) -> None:
+        """Plan and run until z/VM matches; ``changed``: the ports whose rows changed
+        (only their guests, and those of notified and due ports, are planned), or
+        None to plan everything."""
+        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.checked_rows)
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
+        nodes = self.nodes
         self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
+        if changed is not None and self.nodes is not nodes:
+            of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
+            changed = None if of_new_nodes is None else changed | of_new_nodes
         self.observed = obs.directories_unsure(self.observed, self._new_nic_guests(rowset))
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
@@ -277,10 +292,17 @@ class Agent:
             dhcp_vlans))
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
+        if changed is not None:
+            changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
         self.replan = False
         for _ in range(MAX_PASSES):
-            step = plan(want, self.observed)
-            self._prune_retries(set(want.ports) | _planned_ports(step))
+            cut = None if changed is None else scope_mod.restrict(
+                want, self.observed, scope_mod.touched_userids(want, self.observed, changed),
+                changed)
+            scope = None if cut is None else cut[2]
+            step = plan(want, self.observed) if cut is None else plan(cut[0], cut[1])
+            summary.scoped = scope is not None
+            self._prune_retries(set(want.ports) | _planned_ports(step), changed)
             unreadable = False
             if step.reads:
                 _, guests, problems = self.executor.observe(guests=step.reads)
@@ -291,9 +313,10 @@ class Agent:
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
             incomplete: set[str] = set()
-            if step.ops or step.bindings.keys() != self.observed.bindings.keys():
+            planned_over = self.observed if scope is None else scope_mod.cut(self.observed, scope)
+            if step.ops or step.bindings.keys() != planned_over.bindings.keys():
                 # a record with nothing left to undo is dropped by applying the plan
-                incomplete = self._execute(step, summary, now)
+                incomplete = self._execute(step, summary, now, scope)
             if not step.deferred and not step.reads and not incomplete:
                 return
             if unreadable or not (step.ops or step.reads):
@@ -305,7 +328,8 @@ class Agent:
         unknown_nodes = {row.node for row in rowset.rows.values()
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
         if resync == FULL or unknown_nodes or not self.nodes.userids:
-            self.nodes = desired_mod.zvm_nodes(tables.tabdump(self.client, "zvm"), self.zhcp_node)
+            self.nodes = desired_mod.zvm_nodes(
+                self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node)
         for network_id in dirty_networks:
             for port, details in list(self.details.items()):
                 if details.get("network_id") == network_id:
@@ -372,12 +396,15 @@ class Agent:
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
     # ---------------------------------------------------------------- execution
-    def _prune_retries(self, live: set[str]) -> None:
+    def _prune_retries(self, live: set[str], changed: set[str] | None) -> None:
         """Forget the retry state of ports the agent no longer acts on (deleted, unbound,
         undone, nothing left to undo): a retry that falls due for a port that is gone
-        would make every cycle a full one."""
-        self.retry_at = {p: at for p, at in self.retry_at.items() if p in live}
-        self.failures = {p: n for p, n in self.failures.items() if p in live}
+        would make every cycle a busy one.  A cycle that planned only the ``changed``
+        ports' guests judges only those ports (a due retry is one of them)."""
+        def keep(port: str) -> bool:
+            return port in live or (changed is not None and port not in changed)
+        self.retry_at = {p: at for p, at in self.retry_at.items() if keep(p)}
+        self.failures = {p: n for p, n in self.failures.items() if keep(p)}
 
     def _hold_back(self, step: Plan, now: float) -> Plan:
         """Drop operations (and reports) of ports waiting for their retry time; undo
@@ -389,16 +416,21 @@ class Agent:
                     if not op.ports or not set(op.ports) <= held or isinstance(op, UNDO_OPS))
         return dataclasses.replace(step, ops=ops)
 
-    def _execute(self, step: Plan, summary: CycleSummary, now: float) -> set[str]:
-        """Run ``step``; returns the ports whose steps were skipped although none
-        failed (planned again at once)."""
+    def _execute(self, step: Plan, summary: CycleSummary, now: float,
+                 scope: frozenset[str] | None = None) -> set[str]:
+        """Run ``step`` (planned for the guests of ``scope``, or all); returns the
+        ports whose steps were skipped although none failed (planned again at once)."""
         run = self.executor.execute(step)
         summary.operations += len(step.ops)
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
         before = self.observed
-        self.observed = apply(self.observed, without_reports, run.results)
+        if scope is None:
+            self.observed = apply(self.observed, without_reports, run.results)
+        else:
+            after = apply(scope_mod.cut(self.observed, scope), without_reports, run.results)
+            self.observed = scope_mod.merge(self.observed, after, scope)
         self.store.record(before, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
@@ -538,6 +570,28 @@ class Agent:
     def stop(self) -> None:
         self.stopping.set()
         self.wakeup.set()
+
+
+def _changed_ports(before: list[str] | None, after: list[str]) -> set[str] | None:
+    """The ports of the switch-table lines that differ between two tabdumps (None
+    when there is no earlier one or the header changed)."""
+    if not before or before[0] != after[0]:
+        return None
+    differ = set(before[1:]).symmetric_difference(after[1:])
+    return {str(row["port"]) for row in tables.tabdump_rows("switch", [after[0], *differ])
+            if row.get("port")}
+
+
+def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
+                        rows: Mapping[str, Any]) -> set[str] | None:
+    """The ports of rows on nodes the ``zvm`` table gained; None when a node known
+    before maps to another userid now, or is gone (then everything is planned)."""
+    if any(after.userids.get(node) != userid or after.by_userid.get(userid) != node
+           for node, userid in before.userids.items()):
+        return None
+    new = after.userids.keys() - before.userids.keys()
+    new |= after.bad.keys() - before.bad.keys()
+    return {port for port, row in rows.items() if row.node in new} if new else set()
 
 
 def _planned_ports(step: Plan) -> set[str]:

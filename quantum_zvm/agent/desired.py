@@ -67,42 +67,65 @@ def _disabled(value: str | None) -> bool:
     return value not in (None, "", "0") and str(value).lower() != "no"
 
 
-def switch_rows(rows: Iterable[Any], zhcp_node: str) -> RowSet:
+def switch_rows(rows: Iterable[Any], zhcp_node: str,
+                checked: dict[int, tuple[Any, tuple]] | None = None) -> RowSet:
     """Select and validate the ``switch`` rows handed to ``zhcp_node``.
 
     ``rows`` are objects or mappings with the switch table's columns.  Rows
     of other zHCPs and disabled rows are skipped; a port listed twice is
-    rejected in every row.
+    rejected in every row.  ``checked`` keeps each row's verdict by row object
+    (rows from :class:`xcat.tables.RowCache` are the same objects while their
+    line is unchanged), so a row is validated once; it is replaced by this
+    call's rows.
     """
     valid: dict[str, SwitchRow] = {}
     order: dict[str, int] = {}
     rejected: dict[str, str] = {}
     invalid: list[str] = []
     seen: dict[str, int] = {}
+    previous = checked.copy() if checked is not None else {}
+    if checked is not None:
+        checked.clear()
     for index, raw in enumerate(rows):
-        get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
-        if get("comments") != zhcp_node or _disabled(get("disable")):
+        kept = previous.get(id(raw))
+        verdict = kept[1] if kept is not None and kept[0] is raw else _row_verdict(raw, zhcp_node)
+        if checked is not None:
+            checked[id(raw)] = (raw, verdict)
+        kind, pid, value = verdict
+        if kind == "skip":
             continue
-        node = get("node")
-        pid = port_id(get("port"))
-        if pid is None:
-            invalid.append(f"switch row {index} (node {node!r}): port {get('port')!r} "
-                           f"is not a port id")
+        if kind == "invalid":
+            invalid.append(f"switch row {index} {value}")
             continue
         seen[pid] = seen.get(pid, 0) + 1
         if seen[pid] > 1:
             rejected[pid] = f"port {pid} appears in {seen[pid]} switch rows of {zhcp_node}"
             valid.pop(pid, None)
             continue
-        try:
-            zvm_names.xcat_node(node, "node")
-            vdev = zvm_names.nic_vdev(get("interface"), "interface (vdev)")
-        except ValueError as exc:
-            rejected[pid] = f"switch row of port {pid}: {exc}"
+        if kind == "rejected":
+            rejected[pid] = value
             continue
-        valid[pid] = SwitchRow(node, vdev, get("switch"), get("vlan"))
+        valid[pid] = value
         order[pid] = index
     return RowSet(valid, order, rejected, tuple(invalid))
+
+
+def _row_verdict(raw: Any, zhcp_node: str) -> tuple[str, str | None, Any]:
+    """(kind, port id, value) of one switch row: ("skip"), ("invalid", None, reason),
+    ("rejected", pid, reason) or ("valid", pid, SwitchRow)."""
+    get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
+    if get("comments") != zhcp_node or _disabled(get("disable")):
+        return "skip", None, None
+    node = get("node")
+    pid = port_id(get("port"))
+    if pid is None:
+        return "invalid", None, f"(node {node!r}): port {get('port')!r} is not a port id"
+    try:
+        zvm_names.xcat_node(node, "node")
+        vdev = zvm_names.nic_vdev(get("interface"), "interface (vdev)")
+    except ValueError as exc:
+        return "rejected", pid, f"switch row of port {pid}: {exc}"
+    return "valid", pid, SwitchRow(node, vdev, get("switch"), get("vlan"))
 
 
 @dataclass(frozen=True)

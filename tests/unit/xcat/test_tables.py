@@ -4,7 +4,8 @@ from hypothesis import given, settings, strategies as st
 from xcat import tables
 from xcat.envelope import parse_envelope
 from xcat.errors import XcatRequestError
-from xcat.tables import (MacRow, SiteRow, SwitchRow, TabdumpError, ZvmRow, parse_line, parse_tabdump)
+from xcat.tables import (MacRow, RowCache, SiteRow, SwitchRow, TabdumpError, ZvmRow, parse_line,
+                         parse_tabdump)
 
 from tests.unit.xcat.fakes import RecordingClient
 
@@ -228,3 +229,18 @@ def test_one_bad_row_sends_nothing():
         tables.tabch_upsert(client, "switch", [({"port": "p1"}, {"vlan": "1"}),
                                                ({"port": "p2"}, {"vlan": "1 2"})])
     assert client.sent == []
+
+
+def test_a_row_cache_parses_only_the_lines_a_dump_did_not_have(caplog):
+    cache = RowCache("switch")
+    first = [SWITCH_HEADER, '"n1",,"p1",,"1000","zhcp1",', '"bad', '"n2",,"p2",,"1003",,']
+    rows = cache.rows_of(first)
+    assert rows == parse_tabdump(first).rows
+    assert caplog.text.count("malformed line 2") == 1
+    second = [SWITCH_HEADER, first[1], '"bad', '"n3",,"p3",,"1006",,']
+    again = cache.rows_of(second)
+    assert again == parse_tabdump(second).rows
+    assert again[0] is rows[0]                            # not parsed again
+    assert caplog.text.count("malformed line 2") == 1     # nor logged again
+    changed = [SWITCH_HEADER + ",extra"] + second[1:]
+    assert cache.rows_of(changed) == parse_tabdump(changed).rows   # a new header: all anew
