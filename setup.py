@@ -77,6 +77,8 @@ setup(
         "postgresql": ["psycopg2-binary>=2.9"],
         "mysql": ["PyMySQL>=1.1"],
         "keystone": ["keystonemiddleware>=10.0"],
+        # quantum_zvm.ml2 (the ML2 mechanism driver) runs inside neutron-server
+        "ml2": ["neutron>=25.0"],
     },
     entry_points={
         "console_scripts": [
@@ -88,6 +90,9 @@ setup(
             "quantum-zvm-rootwrap = quantum_zvm.agent.rootwrap:main",
             "xcat-zvm-simulator = xcat.simulator.main:main",
             "quantum-zvm-demo = quantum_zvm.demo.main:main",
+        ],
+        "neutron.ml2.mechanism_drivers": [
+            "zvm = quantum_zvm.ml2.mech_zvm:ZvmMechanismDriver",
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",

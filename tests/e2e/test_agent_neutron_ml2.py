@@ -1,0 +1,208 @@
+"""The z/VM agent with a stock server: Neutron 29 ML2 and quantum-zvm-server give the same z/VM.
+
+Real processes on loopback: a private RabbitMQ, the simulator (xCAT MN, zHCP, z/VM),
+``quantum-zvm-agent`` and either ``quantum-zvm-server`` or neutron-server 29 from its
+own venv (``neutron-rpc-server`` plus the API WSGI application, ML2 with this
+package's ``zvm`` mechanism driver, flat and vlan type drivers, noauth, MariaDB;
+``tests/fixtures/neutron.py``).  Against Neutron the agent runs in plain mode (the
+standard L2 agent RPC only).  The scenario is nova-zvm's: a port created through the
+API with ``binding:host_id``, the NIC handed over by an xCAT ``switch`` row; then
+admin-down and up, a z/VM IPL and the port's deletion (its row left behind).  After
+each step the z/VM state must be the one literal below, whichever server runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+
+from quantum_zvm.rpc import wire
+from tests.fixtures.neutron import MAPPINGS, Neutron
+from tests.fixtures.procs import Process, command, wait_for
+from tests.fixtures.server import Server, start_server
+from tests.fixtures.simulator import SimulatorProcess, start_simulator
+
+pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq]
+
+HOST = "zvmhost1"
+ZHCP = "zhcp1"
+GUESTS = ("LINUX07", "LINUX08")
+
+# (vswitch grants {userid: VLANs}, NIC couplings {userid.vdev: (directory, live)},
+#  switch rows {userid.vdev: (switch, vlan)}) -- identical under both servers.
+BOTH_ACTIVE = ({"VSW1": {"LINUX07": ("150",)}, "FLATSW": {"LINUX08": ()}},
+               {"LINUX07.1000": ("VSW1", "VSW1"), "LINUX08.1000": ("FLATSW", "FLATSW")},
+               {"LINUX07.1000": ("VSW1", "150"), "LINUX08.1000": ("FLATSW", "-1")})
+FIRST_ADMIN_DOWN = ({"VSW1": {"LINUX07": ("150",)}, "FLATSW": {"LINUX08": ()}},
+                    {"LINUX07.1000": (None, None), "LINUX08.1000": ("FLATSW", "FLATSW")},
+                    BOTH_ACTIVE[2])
+SECOND_DELETED = ({"VSW1": {"LINUX07": ("150",)}, "FLATSW": {}},
+                  {"LINUX07.1000": ("VSW1", "VSW1"), "LINUX08.1000": (None, None)},
+                  BOTH_ACTIVE[2])
+
+
+@dataclasses.dataclass
+class Site:
+    """The server under test, seen through its REST API (v2.0) only.  Bodies name their
+    project: neutron's noauth (the API's admin context) requires it."""
+    api: str
+    log: Callable[[], str]
+
+    def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        response = requests.request(method, self.api + path, json=body, timeout=30,
+                                    headers={"X-Project-Id": "tenant1", "X-Roles": "admin"})
+        assert response.status_code == expect, f"{method} {path}: {response.text}"
+        return response.json() if response.content else None
+
+    def network(self, name: str, network_type: str, physnet: str,
+                vlan: int | None = None) -> dict:
+        attrs = {"name": name, "tenant_id": "tenant1", "provider:network_type": network_type,
+                 "provider:physical_network": physnet}
+        if vlan is not None:
+            attrs["provider:segmentation_id"] = vlan
+        net = self.call("POST", "/networks", {"network": attrs}, 201)["network"]
+        self.call("POST", "/subnets", {"subnet": {
+            "network_id": net["id"], "tenant_id": "tenant1", "ip_version": 4, "enable_dhcp": False,
+            "cidr": f"10.{vlan or 99}.0.0/24"}}, 201)
+        return net
+
+    def port(self, network_id: str, device_id: str) -> dict:
+        """A port as nova creates it for an instance on the agent's host."""
+        return self.call("POST", "/ports", {"port": {
+            "network_id": network_id, "tenant_id": "tenant1", "device_id": device_id,
+            "device_owner": "compute:nova",
+            "binding:host_id": HOST}}, 201)["port"]
+
+    def status(self, port_id: str) -> str:
+        return self.call("GET", f"/ports/{port_id}")["port"]["status"]
+
+    def zvm_agent(self) -> dict | None:
+        for agent in self.call("GET", "/agents")["agents"]:
+            if agent["agent_type"] == "z/VM agent" and agent["host"] == HOST:
+                return agent
+        return None
+
+
+def zvm_state(sim: SimulatorProcess) -> tuple:
+    """Grants, couplings and switch-row write-backs of the test's guests."""
+    state = sim.control.state()
+    model = state["model"]
+    grants = {name: {user: tuple(grant.get("vlans") or ())
+                     for user, grant in sorted(model["vswitches"][name]["grants"].items())
+                     if user in GUESTS}
+              for name in ("VSW1", "FLATSW") if name in model["vswitches"]}
+    nics = {}
+    for userid in GUESTS:
+        guest = model["guests"][userid]
+        live = guest.get("active_nics", {}).get("1000") or {}
+        nics[f"{userid}.1000"] = (guest["nicdefs"]["1000"].get("lan_name"),
+                                  live.get("coupled_to"))
+    rows = {f"{row['node'].upper()}.{row['interface']}": (row.get("switch"), row.get("vlan"))
+            for row in state["tables"]["switch"]["rows"]}
+    return grants, nics, rows
+
+
+def agent_ini(tmp: Path, sim: SimulatorProcess, transport_url: str, exchange: str) -> Path:
+    path = tmp / "agent.ini"
+    (tmp / "agent-state").mkdir(exist_ok=True)
+    path.write_text(textwrap.dedent(f"""\
+        [DEFAULT]
+        state_path = {tmp}/agent-state
+        transport_url = {transport_url}
+        control_exchange = {exchange}
+        rpc_response_timeout = 20
+        [AGENT]
+        polling_interval = 1
+        report_interval = 1
+        system_check_interval = 1
+        zvm_xcat_server = {sim.url}
+        zvm_xcat_username = {sim.username}
+        zvm_xcat_password = {sim.password}
+        xcat_zhcp_nodename = {ZHCP}
+        host = {HOST}
+        vswitch_mappings = {MAPPINGS}
+        """))
+    return path
+
+
+@pytest.fixture(params=["neutron-ml2", "quantum-zvm-server"])
+def site(request, tmp_path: Path, rabbitmq) -> Iterator[tuple[str, Site, str]]:
+    """(kind, the server's REST API, its exchange) on the session's RabbitMQ."""
+    exchange = f"qzvm-{wire.new_id()[:8]}"
+    if request.param == "neutron-ml2":
+        neutron: Neutron = request.getfixturevalue("neutron_factory")(rabbitmq.url, exchange)
+        yield request.param, Site(neutron.api, neutron.output), exchange
+        return
+    server: Server = start_server(tmp_path / "server", vswitch_mappings=MAPPINGS, extra_ini=(
+        f"[DEFAULT]\ntransport_url = {rabbitmq.url}\ncontrol_exchange = {exchange}\n"
+        "agent_down_time = 30\n"))
+    try:
+        yield request.param, Site(server.api, server.process.output), exchange
+    finally:
+        server.stop()
+
+
+def error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines()
+            if re.search(r" (ERROR|CRITICAL) ", line) or "cycle failed" in line]
+
+
+def test_same_zvm_state_under_both_servers(site, rabbitmq, tmp_path):
+    kind, api, exchange = site
+    sim = start_simulator(tmp_path)
+    for userid in GUESTS:
+        sim.control.add_guest(userid, userid.lower(), logged_on=True, autolog=True,
+                              nicdefs=[{"vdev": "1000"}])
+    agent = Process([command("quantum-zvm-agent"), "--config-file",
+                     str(agent_ini(tmp_path, sim, rabbitmq.url, exchange))],
+                    tmp_path / "agent.log")
+    try:
+        def wait(predicate, what, timeout=30.0):
+            try:
+                return wait_for(predicate, timeout=timeout, interval=0.2, what=what)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n--- agent ---\n{agent.output()[-4000:]}\n"
+                                     f"--- server ---\n{api.log()[-3000:]}") from None
+
+        wait(lambda: (api.zvm_agent() or {}).get("alive"), "the z/VM agent to register", 60)
+        vlan_net = api.network("blue", "vlan", "VSW1", 150)
+        flat_net = api.network("flat", "flat", "FLATSW")
+        p1, p2 = api.port(vlan_net["id"], "vm-1"), api.port(flat_net["id"], "vm-2")
+        assert p1["binding:vif_type"] == p2["binding:vif_type"] == "zvm"
+        for userid, port in (("LINUX07", p1), ("LINUX08", p2)):  # what nova-zvm writes
+            response = sim.xcat("PUT", "tables/switch", body=[
+                f"node={userid.lower()},interface=1000 switch.port={port['id']} "
+                f"switch.comments={ZHCP}"])
+            assert response.status_code == 200, response.text
+        wait(lambda: api.status(p1["id"]) == api.status(p2["id"]) == "ACTIVE", "ports ACTIVE")
+        wait(lambda: zvm_state(sim) == BOTH_ACTIVE, "z/VM state of two ACTIVE ports")
+
+        api.call("PUT", f"/ports/{p1['id']}", {"port": {"admin_state_up": False}})
+        wait(lambda: zvm_state(sim) == FIRST_ADMIN_DOWN, "the admin-down NIC uncoupled")
+        wait(lambda: api.status(p1["id"]) == "DOWN", "the admin-down port DOWN")
+        api.call("PUT", f"/ports/{p1['id']}", {"port": {"admin_state_up": True}})
+        wait(lambda: zvm_state(sim) == BOTH_ACTIVE, "the NIC coupled again")
+        wait(lambda: api.status(p1["id"]) == "ACTIVE", "the port ACTIVE again")
+
+        sim.control.fire("ipl")
+        wait(lambda: zvm_state(sim) == BOTH_ACTIVE, "the state restored after the IPL")
+
+        api.call("DELETE", f"/ports/{p2['id']}", expect=204)  # its switch row stays
+        wait(lambda: zvm_state(sim) == SECOND_DELETED, "the deleted port's grant and NIC undone")
+        time.sleep(3)  # a few idle cycles: nothing comes back, nothing fails
+        assert zvm_state(sim) == SECOND_DELETED
+        assert api.status(p1["id"]) == "ACTIVE"
+        assert agent.alive()
+        assert not error_lines(agent.output()), "\n".join(error_lines(agent.output())[:20])
+        configurations = api.zvm_agent()["configurations"]
+        assert configurations["error_count"] == 0, configurations
+        assert configurations["rpc_mode"] == ("plain" if kind == "neutron-ml2" else "zvm")
+    finally:
+        agent.stop(timeout=20)
+        sim.stop()
