@@ -13,7 +13,11 @@ each step the z/VM state must be the one literal below, whichever server runs.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -23,7 +27,7 @@ import pytest
 import requests
 
 from quantum_zvm.rpc import wire
-from tests.fixtures.neutron import MAPPINGS, Neutron
+from tests.fixtures.neutron import MAPPINGS, NEUTRON_VENV, Neutron
 from tests.fixtures.procs import Process, command, wait_for
 from tests.fixtures.server import Server, start_server
 from tests.fixtures.simulator import SimulatorProcess, start_simulator
@@ -195,7 +199,11 @@ def test_same_zvm_state_under_both_servers(site, rabbitmq, tmp_path):
 
         api.call("DELETE", f"/ports/{p2['id']}", expect=204)  # its switch row stays
         wait(lambda: zvm_state(sim) == SECOND_DELETED, "the deleted port's grant and NIC undone")
-        time.sleep(3)  # a few idle cycles: nothing comes back, nothing fails
+        # A few idle cycles (QZVM_ML2_E2E_IDLE=<seconds> for longer): nothing comes back,
+        # nothing fails, and the agent's log does not grow by a line.
+        idle_from = len(agent.output().splitlines())
+        time.sleep(float(os.environ.get("QZVM_ML2_E2E_IDLE", "3")))
+        assert agent.output().splitlines()[idle_from:] == []
         assert zvm_state(sim) == SECOND_DELETED
         assert api.status(p1["id"]) == "ACTIVE"
         assert agent.alive()
@@ -206,3 +214,49 @@ def test_same_zvm_state_under_both_servers(site, rabbitmq, tmp_path):
     finally:
         agent.stop(timeout=20)
         sim.stop()
+
+
+SEGMENT_CHECK = textwrap.dedent("""\
+    import json, sys
+    from quantum_zvm.ml2.mech_zvm import ZvmMechanismDriver
+    driver = ZvmMechanismDriver()
+    agent = {"agent_type": "z/VM agent", "host": "zvmhost1", "alive": True,
+             "configurations": {"vswitch_mappings": {"VSW1": ["100:199"], "FLATSW": []}}}
+    other = dict(agent, agent_type="Open vSwitch agent")
+    def seg(kind, physnet):
+        return {"id": "s", "network_id": "n", "network_type": kind,
+                "physical_network": physnet, "segmentation_id": 150}
+    json.dump({"vif_type": driver.vif_type, "vif_details": driver.vif_details,
+               "vlan VSW1": driver.check_segment_for_agent(seg("vlan", "VSW1"), agent),
+               "flat FLATSW": driver.check_segment_for_agent(seg("flat", "FLATSW"), agent),
+               "vlan VSW9": driver.check_segment_for_agent(seg("vlan", "VSW9"), agent),
+               "local": driver.check_segment_for_agent(seg("local", None), agent),
+               "vxlan": driver.check_segment_for_agent(seg("vxlan", None), agent),
+               "ovs agent": driver.check_segment_for_agent(seg("vlan", "VSW1"), other)},
+              sys.stdout)
+    """)
+
+
+def test_mechanism_driver_binds_the_vswitches_the_agent_reports(neutron_overlay):
+    """The driver as neutron loads it (its venv, the installed wheel): segments on a
+    reported vswitch of a z/VM agent bind, with vif type zvm; others do not."""
+    result = subprocess.run([str(NEUTRON_VENV / "bin" / "python"), "-c", SEGMENT_CHECK],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(neutron_overlay)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout)
+    assert found == {"vif_type": "zvm",
+                     "vif_details": {"port_filter": False, "connectivity": "l2"},
+                     "vlan VSW1": True, "flat FLATSW": True, "vlan VSW9": False,
+                     "local": True, "vxlan": False, "ovs agent": False}
+
+
+def test_the_core_package_imports_no_neutron():
+    """quantum_zvm (and quantum_zvm.ml2 itself) load without neutron installed."""
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, quantum_zvm, quantum_zvm.ml2, quantum_zvm.agent.daemon, "
+         "quantum_zvm.plugin; print(sorted(m for m in sys.modules if m.startswith('neutron')))"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
