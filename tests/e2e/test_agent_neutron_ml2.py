@@ -160,6 +160,8 @@ def error_lines(log: str) -> list[str]:
 def test_same_zvm_state_under_both_servers(site, rabbitmq, tmp_path):
     kind, api, exchange = site
     sim = start_simulator(tmp_path)
+    # an administrator's VSW1 that is not in SYSTEM CONFIG: the IPL below loses it
+    sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1)
     for userid in GUESTS:
         sim.control.add_guest(userid, userid.lower(), logged_on=True, autolog=True,
                               nicdefs=[{"vdev": "1000"}])
@@ -195,7 +197,9 @@ def test_same_zvm_state_under_both_servers(site, rabbitmq, tmp_path):
         wait(lambda: api.status(p1["id"]) == "ACTIVE", "the port ACTIVE again")
 
         sim.control.fire("ipl")
+        assert "VSW1" not in sim.control.state()["model"]["vswitches"]
         wait(lambda: zvm_state(sim) == BOTH_ACTIVE, "the state restored after the IPL")
+        assert "IPLed" in agent.output()
 
         api.call("DELETE", f"/ports/{p2['id']}", expect=204)  # its switch row stays
         wait(lambda: zvm_state(sim) == SECOND_DELETED, "the deleted port's grant and NIC undone")
