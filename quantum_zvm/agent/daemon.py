@@ -563,18 +563,26 @@ class Agent:
     def report_state(self) -> bool:
         """Send one heartbeat; a success after RPC failures asks for a full resync."""
         try:
-            self.api.report_state(self.agent_state())
+            status = self.api.report_state(self.agent_state())
         except (RpcError, OSError) as exc:
             if not self.rpc_failed:
                 LOG.warning("heartbeat to the plugin failed: %s", exc)
             self.rpc_failed = True
             return False
-        self.started_reporting = True
         if self.rpc_failed:
             LOG.info("plugin reachable again: full resync")
-            self.rpc_failed = False
-            self.resync = FULL
-            self.wakeup.set()
+        elif self.started_reporting and status in (constants.AGENT_NEW, constants.AGENT_REVIVED):
+            # another server (or database) took over, or this agent was taken for dead
+            # (the OVS agent does a full sync on "revived" too): its ports, and whether it
+            # has the z/VM calls, may have changed unseen
+            LOG.info("the plugin reports this agent %s: full resync", status)
+        else:
+            self.started_reporting = True
+            return True
+        self.started_reporting = True
+        self.rpc_failed = False
+        self.resync = FULL
+        self.wakeup.set()
         return True
 
     def heartbeat_loop(self) -> None:

@@ -117,13 +117,15 @@ class PluginApi:
         return self._call("record_zvm_bindings", version="1.1", host=self.host,
                           bindings=[dict(b) for b in bindings], agent_id=self.agent_id)
 
-    def report_state(self, agent_state: Mapping[str, Any], use_call: bool = True) -> None:
-        """Heartbeat; a call (Grizzly) by default so a failure is seen, else a cast (Havana)."""
+    def report_state(self, agent_state: Mapping[str, Any], use_call: bool = True) -> Any:
+        """Heartbeat; a call (Grizzly) by default so a failure is seen, else a cast (Havana).
+        A call returns what the server answers: neutron and quantum-zvm-server say whether
+        the agent is ``new``, ``alive`` or ``revived`` (Grizzly answers None)."""
         args = {"agent_state": {"agent_state": dict(agent_state)}, "time": report_time()}
         if use_call:
-            self.client.call(None, self.topic, "report_state", args)
-        else:
-            self.client.cast(None, self.topic, "report_state", args)
+            return self.client.call(None, self.topic, "report_state", args)
+        self.client.cast(None, self.topic, "report_state", args)
+        return None
 
 
 def start_notification_consumer(transport: Transport, handler: object,

@@ -264,3 +264,39 @@ def test_the_core_package_imports_no_neutron():
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
+    """quantum-zvm-server replaced by neutron on the same exchange: a heartbeat that timed
+    out meanwhile, or neutron reporting the agent "new" when none did, makes the agent
+    resync, probe again and go plain; a handed-off port then goes ACTIVE in Neutron."""
+    exchange = f"qzvm-{wire.new_id()[:8]}"
+    sim = start_simulator(tmp_path)
+    sim.control.add_guest("LINUX07", "linux07", logged_on=True, autolog=True,
+                          nicdefs=[{"vdev": "1000"}])
+    server = start_server(tmp_path / "server", vswitch_mappings=MAPPINGS, extra_ini=(
+        f"[DEFAULT]\ntransport_url = {rabbitmq.url}\ncontrol_exchange = {exchange}\n"))
+    ini = agent_ini(tmp_path, sim, rabbitmq.url, exchange)
+    ini.write_text(ini.read_text().replace("rpc_response_timeout = 20", "rpc_response_timeout = 3"))
+    agent = Process([command("quantum-zvm-agent"), "--config-file", str(ini)],
+                    tmp_path / "agent.log")
+    try:
+        ours = Site(server.api, server.process.output)
+        wait_for(lambda: (ours.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
+                 == "zvm", timeout=30, what="the agent in z/VM mode")
+        server.stop()
+        neutron = Site(neutron_factory(rabbitmq.url, exchange).api, lambda: "")
+        wait_for(lambda: (neutron.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
+                 == "plain", timeout=30, what="plain mode")
+        net = neutron.network("blue", "vlan", "VSW1", 150)
+        port = neutron.port(net["id"], "vm-1")
+        response = sim.xcat("PUT", "tables/switch", body=[
+            f"node=linux07,interface=1000 switch.port={port['id']} switch.comments={ZHCP}"])
+        assert response.status_code == 200, response.text
+        wait_for(lambda: neutron.status(port["id"]) == "ACTIVE", timeout=30,
+                 what="the port ACTIVE")
+        assert not [line for line in agent.output().splitlines() if " ERROR " in line]
+    finally:
+        agent.stop(timeout=20)
+        server.stop()
+        sim.stop()
