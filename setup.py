@@ -91,11 +91,11 @@ setup(
             "xcat-zvm-simulator = xcat.simulator.main:main",
             "quantum-zvm-demo = quantum_zvm.demo.main:main",
         ],
-        "neutron.ml2.mechanism_drivers": [
-            "zvm = quantum_zvm.ml2.mech_zvm:ZvmMechanismDriver",
-        ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",
+        ],
+        "neutron.ml2.mechanism_drivers": [
+            "zvm = quantum_zvm.ml2.mech_zvm:ZvmMechanismDriver",
         ],
     },
     classifiers=[

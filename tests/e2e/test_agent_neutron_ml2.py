@@ -288,7 +288,8 @@ def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
         neutron = Site(neutron_factory(rabbitmq.url, exchange).api, lambda: "")
         wait_for(lambda: (neutron.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
                  == "plain", timeout=30, what="plain mode")
-        net = neutron.network("blue", "vlan", "VSW1", 150)
+        # VLAN 151: the session's neutron database keeps the other test's VLAN 150 network
+        net = neutron.network("green", "vlan", "VSW1", 151)
         port = neutron.port(net["id"], "vm-1")
         response = sim.xcat("PUT", "tables/switch", body=[
             f"node=linux07,interface=1000 switch.port={port['id']} switch.comments={ZHCP}"])
