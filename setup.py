@@ -77,6 +77,8 @@ setup(
         "postgresql": ["psycopg2-binary>=2.9"],
         "mysql": ["PyMySQL>=1.1"],
         "keystone": ["keystonemiddleware>=10.0"],
+        # quantum_zvm.ml2 (the ML2 mechanism driver) runs inside neutron-server
+        "ml2": ["neutron>=25.0"],
     },
     entry_points={
         "console_scripts": [
@@ -91,6 +93,9 @@ setup(
         ],
         "oslo.config.opts": [
             "quantum_zvm = quantum_zvm.common.config:list_opts",
+        ],
+        "neutron.ml2.mechanism_drivers": [
+            "zvm = quantum_zvm.ml2.mech_zvm:ZvmMechanismDriver",
         ],
     },
     classifiers=[

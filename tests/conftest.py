@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.agent",
     "tests.fixtures.installed",
+    "tests.fixtures.neutron",
 ]

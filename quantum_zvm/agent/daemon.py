@@ -25,6 +25,18 @@ failed for a port are retried with a per-port backoff (forgotten when the
 port is gone).  What the agent applied is kept in a state file, so a port
 removed while the agent was down is still undone.  The heartbeat outlives
 any failure of a report, and a report always fits the server's limits.
+
+Modes: against quantum-zvm-server the agent uses the z/VM calls
+(``get_ports_bound_to_host``, ``record_zvm_bindings``).  A server that answers
+them "unknown method" (neutron ML2, a Quantum OVS plugin) puts the agent in
+*plain mode*, on the standard L2 agent API only: NICs come from xCAT switch
+rows alone (ports bound through the API with ``binding:profile zvm_userid`` are
+invisible to it, and the NICs the agent defined for such ports are removed),
+outcomes go out as ``update_device_up``/``update_device_down`` (an error is
+reported DOWN, logged and listed in ``configurations.errors``).  The mode is
+probed on every full resync (start-up, recovery from any failure, a plugin
+found again by the heartbeat), and a z/VM call answered "unknown" switches at
+once; ``configurations.rpc_mode`` says which one is in use.
 """
 from __future__ import annotations
 
@@ -43,11 +55,11 @@ from quantum_zvm.agent import records
 from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
-from quantum_zvm.agent.model import (STATUS_ERROR, UNDO_OPS, Outcome, Plan, Report,
-                                     VswitchSpec)
+from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, UNDO_OPS, Outcome, Plan,
+                                     Report, VswitchSpec)
 from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
-from quantum_zvm.rpc.errors import RpcError
+from quantum_zvm.rpc.errors import RpcError, unknown_method
 from xcat import tables
 from xcat.batch import BatchOutcomeUnknown
 from xcat.errors import XcatError
@@ -62,6 +74,9 @@ MAX_PASSES = 4
 
 FULL = "full"        # everything read again and reported again
 IPL = "ipl"          # vswitches read again, live state forgotten
+
+MODE_ZVM = "zvm"     # the plugin has the z/VM calls
+MODE_PLAIN = "plain"  # the standard L2 agent API only
 
 
 @dataclasses.dataclass
@@ -87,6 +102,9 @@ class CycleSummary:
 
 class Agent:
     """One z/VM agent (one zHCP).  ``cycle()`` is synchronous; ``run()`` loops."""
+
+    # notifications up to neutron's binding_activate/deactivate (agent API 1.5)
+    RPC_API_VERSION = "1.5"
 
     def __init__(self, conf, client, rpc_client, plugin_api, *, state_file: Path | None = None,
                  system_check_seconds: float = 30.0):
@@ -145,6 +163,11 @@ class Agent:
         self.started_reporting = False
         self.replan = False
         self.dhcp_refresh_due = False
+        self.mode: str | None = None            # MODE_ZVM or MODE_PLAIN once probed
+
+    @property
+    def plain(self) -> bool:
+        return self.mode == MODE_PLAIN
 
     # ================================================================ notifications
     def port_update(self, ctx, port=None, network_type=None, segmentation_id=None,
@@ -159,6 +182,27 @@ class Agent:
         if network_id:
             with self.lock:
                 self.dirty_networks.add(str(network_id))
+            self.wakeup.set()
+
+    def port_delete(self, ctx, port_id=None, **_kw) -> None:
+        """neutron's announcement of a deleted port: its details are asked again (the
+        answer, "unknown device", undoes it)."""
+        self._port_changed(port_id)
+
+    def network_update(self, ctx, network=None, **_kw) -> None:
+        self.network_delete(ctx, network_id=(network or {}).get("id"))
+
+    def binding_activate(self, ctx, port_id=None, host=None, **_kw) -> None:
+        self._port_changed(port_id)
+
+    def binding_deactivate(self, ctx, port_id=None, host=None, network_id=None, **_kw) -> None:
+        self._port_changed(port_id)
+
+    def _port_changed(self, value: object) -> None:
+        port_id = desired_mod.port_id(value)
+        if port_id:
+            with self.lock:
+                self.dirty_ports.add(port_id)
             self.wakeup.set()
 
     # ================================================================ start-up
@@ -338,9 +382,10 @@ class Agent:
                 self.dhcp.forget(network_id)
         if resync == FULL:
             self.details = {}
-        if resync == FULL or dirty_ports:
-            bound = self._details(self.api.get_ports_bound_to_host(), "port_id",
-                                  "get_ports_bound_to_host")
+        for port in dirty_ports:  # never planned from details the plugin may no longer have
+            self.details.pop(port, None)
+        if resync == FULL or (dirty_ports and not self.plain):
+            bound = self._bound_ports()
             self.bound = list(bound)
             self.details.update(bound)
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
@@ -348,10 +393,40 @@ class Agent:
         if wanted:
             self.details.update(self._details(self.api.get_devices_details_list(wanted),
                                               "device", "get_devices_details_list"))
+            if self.plain:
+                # neutron sets a port BUILD when an agent asks its details (ML2's
+                # get_device_details): report it again
+                self.observed = self.observed.replace(reported={
+                    p: o for p, o in self.observed.reported.items() if p not in wanted})
         known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
         for port in list(self.details):
             if port not in known:
                 del self.details[port]
+
+    def _bound_ports(self) -> dict[str, Mapping[str, Any]]:
+        """Ports bound to this host through the API; probes the mode: a plugin without
+        ``get_ports_bound_to_host`` puts the agent in plain mode (no such ports)."""
+        try:
+            reply = self.api.get_ports_bound_to_host()
+        except RpcError as exc:
+            if not unknown_method(exc):
+                raise
+            self._set_mode(MODE_PLAIN, exc)
+            return {}
+        self._set_mode(MODE_ZVM)
+        return self._details(reply, "port_id", "get_ports_bound_to_host")
+
+    def _set_mode(self, mode: str, why: BaseException | None = None) -> None:
+        if mode == self.mode:
+            return
+        if mode == MODE_PLAIN:
+            LOG.warning("the plugin lacks the z/VM RPC calls (%s): plain mode, standard L2 "
+                        "agent API only; NICs are taken from xCAT switch rows, ports bound "
+                        "with binding:profile zvm_userid are not attached", why)
+            self.bound = []
+        else:
+            LOG.info("the plugin serves the z/VM RPC calls: z/VM mode")
+        self.mode = mode
 
     def _new_nic_guests(self, rowset) -> set[str]:
         """Guests of rows that are new or name another NIC than before."""
@@ -454,8 +529,18 @@ class Agent:
     def _send_reports(self, reports: list[Report]) -> None:
         if not reports:
             return
-        entries = [self._entry(r.port_id, r.outcome) for r in reports]
-        recorded = self.api.record_zvm_bindings(entries)
+        recorded = None
+        if not self.plain:
+            try:
+                recorded = self.api.record_zvm_bindings(
+                    [self._entry(r.port_id, r.outcome) for r in reports])
+            except RpcError as exc:
+                if not unknown_method(exc):
+                    raise
+                self._set_mode(MODE_PLAIN, exc)
+                self.resync = FULL  # API-bound ports cannot be known any more
+        if recorded is None:
+            recorded = self._report_plain(reports)
         reported = dict(self.observed.reported)
         for report in reports:
             if not recorded.get(report.port_id, False):
@@ -463,6 +548,24 @@ class Agent:
                          report.port_id, report.outcome.status)
             reported[report.port_id] = report.outcome
         self.observed = self.observed.replace(reported=reported)
+
+    def _report_plain(self, reports: list[Report]) -> dict[str, bool]:
+        """Outcomes on the standard L2 agent API: ACTIVE is ``update_device_up``, DOWN
+        and ERROR ``update_device_down`` (the API has no error status: the reason is
+        logged and listed in ``configurations.errors``)."""
+        recorded: dict[str, bool] = {}
+        for report in reports:
+            port, outcome = report.port_id, report.outcome
+            if outcome.status == STATUS_ACTIVE:
+                self.api.update_device_up(port)
+                recorded[port] = True
+                continue
+            if outcome.status == STATUS_ERROR:
+                LOG.warning("port %s: %s (reported DOWN)", port, outcome.error)
+            reply = self.api.update_device_down(port)
+            recorded[port] = bool(reply.get("exists", True)) if isinstance(reply, Mapping) \
+                else True
+        return recorded
 
     def _entry(self, port_id: str, outcome: Outcome) -> dict[str, Any]:
         entry = {"port_id": port_id, "status": outcome.status, "zhcp_node": self.zhcp_node}
@@ -482,6 +585,7 @@ class Agent:
             f"port {p}: {o.error}" for p, o in self.observed.reported.items()
             if o.status == STATUS_ERROR)
         base = {"vswitch_mappings": mappings, "zhcp_node": self.zhcp_node,
+                "rpc_mode": self.mode or "unknown",
                 "devices": len(self.observed.bindings),
                 "last_cycle_seconds": round(self.last_cycle_seconds, 3)}
         state = {"binary": constants.AGENT_BINARY_ZVM, "host": self.host, "topic": "N/A",
@@ -494,18 +598,26 @@ class Agent:
     def report_state(self) -> bool:
         """Send one heartbeat; a success after RPC failures asks for a full resync."""
         try:
-            self.api.report_state(self.agent_state())
+            status = self.api.report_state(self.agent_state())
         except (RpcError, OSError) as exc:
             if not self.rpc_failed:
                 LOG.warning("heartbeat to the plugin failed: %s", exc)
             self.rpc_failed = True
             return False
-        self.started_reporting = True
         if self.rpc_failed:
             LOG.info("plugin reachable again: full resync")
-            self.rpc_failed = False
-            self.resync = FULL
-            self.wakeup.set()
+        elif self.started_reporting and status in (constants.AGENT_NEW, constants.AGENT_REVIVED):
+            # another server (or database) took over, or this agent was taken for dead
+            # (the OVS agent does a full sync on "revived" too): its ports, and whether it
+            # has the z/VM calls, may have changed unseen
+            LOG.info("the plugin reports this agent %s: full resync", status)
+        else:
+            self.started_reporting = True
+            return True
+        self.started_reporting = True
+        self.rpc_failed = False
+        self.resync = FULL
+        self.wakeup.set()
         return True
 
     def heartbeat_loop(self) -> None:

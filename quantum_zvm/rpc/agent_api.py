@@ -34,10 +34,17 @@ object with these methods (each also receives the request context first)::
 
     port_update(ctx, port, network_type, segmentation_id, physical_network)
     network_delete(ctx, network_id)
+    port_delete(ctx, port_id)                        # neutron (ML2)
+    network_update(ctx, network)                     # neutron, API 1.4
+    binding_activate(ctx, port_id, host)             # neutron, API 1.5
+    binding_deactivate(ctx, port_id, host, network_id)
 
-on the fanout topics ``q-agent-notifier-port-update`` and
-``q-agent-notifier-network-delete`` (one auto-delete queue per agent; a
-missed notification is not replayed, so agents also reconcile periodically).
+on the fanout topics ``q-agent-notifier-<resource>-<event>`` of
+:data:`NOTIFICATION_TOPICS` (one auto-delete queue per agent; a missed
+notification is not replayed, so agents also reconcile periodically).  The
+Quantum servers (and ours) send the first two; current neutron sends all of
+them to L2 agents (``AgentNotifierApi`` in neutron/plugins/ml2/rpc.py,
+neutron 29.0.0).
 Handlers run in worker threads and may call :class:`PluginApi`.
 """
 from __future__ import annotations
@@ -52,7 +59,11 @@ from quantum_zvm.rpc.transport import Transport
 
 REPORT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 NOTIFICATION_TOPICS = (f"{constants.TOPIC_AGENT}-{constants.PORT}-{constants.UPDATE}",
-                       f"{constants.TOPIC_AGENT}-{constants.NETWORK}-{constants.DELETE}")
+                       f"{constants.TOPIC_AGENT}-{constants.NETWORK}-{constants.DELETE}",
+                       f"{constants.TOPIC_AGENT}-{constants.PORT}-{constants.DELETE}",
+                       f"{constants.TOPIC_AGENT}-{constants.NETWORK}-{constants.UPDATE}",
+                       f"{constants.TOPIC_AGENT}-binding-activate",
+                       f"{constants.TOPIC_AGENT}-binding-deactivate")
 
 
 def report_time(now: datetime.datetime | None = None) -> str:
@@ -106,13 +117,15 @@ class PluginApi:
         return self._call("record_zvm_bindings", version="1.1", host=self.host,
                           bindings=[dict(b) for b in bindings], agent_id=self.agent_id)
 
-    def report_state(self, agent_state: Mapping[str, Any], use_call: bool = True) -> None:
-        """Heartbeat; a call (Grizzly) by default so a failure is seen, else a cast (Havana)."""
+    def report_state(self, agent_state: Mapping[str, Any], use_call: bool = True) -> Any:
+        """Heartbeat; a call (Grizzly) by default so a failure is seen, else a cast (Havana).
+        A call returns what the server answers: neutron and quantum-zvm-server say whether
+        the agent is ``new``, ``alive`` or ``revived`` (Grizzly answers None)."""
         args = {"agent_state": {"agent_state": dict(agent_state)}, "time": report_time()}
         if use_call:
-            self.client.call(None, self.topic, "report_state", args)
-        else:
-            self.client.cast(None, self.topic, "report_state", args)
+            return self.client.call(None, self.topic, "report_state", args)
+        self.client.cast(None, self.topic, "report_state", args)
+        return None
 
 
 def start_notification_consumer(transport: Transport, handler: object,

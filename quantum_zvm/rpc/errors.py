@@ -38,3 +38,22 @@ class RemoteError(RpcError):
         self.value = value
         self.traceback = traceback
         super().__init__(f"Remote error: {exc_type} {value}".rstrip())
+
+
+# How servers answer a call of a method they do not have: oslo.messaging (neutron)
+# raises NoSuchMethod when an endpoint of the version exists but lacks the method and
+# UnsupportedVersion when none is compatible (oslo_messaging/rpc/dispatcher.py, as in
+# neutron 29's venv); Grizzly's dispatcher, and ours, AttributeError("No such RPC
+# function ...") and UnsupportedRpcVersion.
+_UNKNOWN_REMOTE_TYPES = frozenset({"NoSuchMethod", "UnsupportedVersion", "UnsupportedRpcVersion"})
+_NO_SUCH_FUNCTION = "No such RPC function"
+
+
+def unknown_method(exc: BaseException) -> bool:
+    """True when ``exc`` is a server's answer that it does not serve the called method."""
+    if isinstance(exc, RemoteError):
+        return (exc.exc_type in _UNKNOWN_REMOTE_TYPES
+                or (exc.exc_type == "AttributeError" and _NO_SUCH_FUNCTION in exc.value))
+    if isinstance(exc, UnsupportedRpcVersion):
+        return True
+    return isinstance(exc, AttributeError) and _NO_SUCH_FUNCTION in str(exc)
