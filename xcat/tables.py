@@ -193,7 +193,7 @@ class RowCache:
             LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", self.table,
                         index, exc, line)
             return None
-        return dict(zip(self.columns, values))
+        return dict(zip(self.columns, values, strict=True))
 
 
 def tabdump_rows(table: str, lines: Sequence[str]) -> list[dict[str, str | None]]:

@@ -211,11 +211,11 @@ def unknown_result(op: Op, may_have_run: bool) -> str:
 def lane_keys(op: Op) -> set[tuple]:
     """What ties an operation's commands to others (:func:`xcat.lanes.partition`):
     its guest, the ports it serves and the vswitch port number it uses."""
-    keys: set[tuple] = {("userid", getattr(op, "userid"))}
+    keys: set[tuple] = {("userid", getattr(op, "userid", None))}
     keys.update(("port", port) for port in op.ports)
     portnum = getattr(op, "portnum", None)
     if portnum is not None:
-        keys.add(("vswitch port", getattr(op, "vswitch"), portnum))
+        keys.add(("vswitch port", getattr(op, "vswitch", None), portnum))
     return keys
 
 
