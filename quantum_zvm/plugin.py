@@ -82,15 +82,17 @@ PORT_SORT = {c.name: c for c in PORTS.c}
 # Port list columns, in the order _port_dicts unpacks them.
 PORT_SELECT = (PORTS.c.id, PORTS.c.name, PORTS.c.network_id, PORTS.c.tenant_id,
                PORTS.c.mac_address, PORTS.c.admin_state_up, PORTS.c.status, PORTS.c.device_id,
-               PORTS.c.device_owner, PORTS.c.description, PORTS.c.created_at,
-               PORTS.c.updated_at, PORTS.c.revision_number,
+               PORTS.c.device_owner, PORTS.c.description,
+               standard_attrs.raw(PORTS.c.created_at), standard_attrs.raw(PORTS.c.updated_at),
+               PORTS.c.revision_number,
                HOSTS.c.host, BINDING_AGENTS.c.heartbeat, PROFILES.c.userid, PROFILES.c.vdev,
                APPLIED.c.zhcp_node, APPLIED.c.userid.label("zvm_userid"),
                APPLIED.c.vdev.label("zvm_vdev"), APPLIED.c.vswitch, APPLIED.c.vlan,
                APPLIED.c.port_type, APPLIED.c.status.label("zvm_status"), APPLIED.c.error,
                APPLIED.c.updated_at.label("zvm_updated_at"))
 PORT_CORE_COLUMNS = 13  # the ports table's own columns come first
-PORT_FIELDS = tuple(column.name for column in PORT_SELECT[:PORT_CORE_COLUMNS])
+PORT_CORE = {column.name: column for column in PORT_SELECT[:PORT_CORE_COLUMNS]}
+PORT_FIELDS = tuple(PORT_CORE)
 PORT_BINDING_FIELDS = ("binding:host_id", "binding:vif_type", "binding:profile",
                        "binding:vif_details")
 # Port attributes with one value on z/VM (refused otherwise by the API's validators).
@@ -101,6 +103,15 @@ PORT_FROM = (PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)
              .outerjoin(PROFILES, PROFILES.c.port_id == PORTS.c.id)
              .outerjoin(APPLIED, APPLIED.c.port_id == PORTS.c.id))
 ADMIN = get_admin_context()  # reads back what a transaction just wrote
+
+# Built once: every show, update and delete of a port runs them (building and cache-keying
+# a statement of this many columns per call costs more than SQLite takes to run it).
+_PORT_BY_ID = sa.select(*PORT_SELECT).select_from(PORT_FROM).where(
+    PORTS.c.id == sa.bindparam("port_id"))
+_TENANT_PORT_BY_ID = _PORT_BY_ID.where(PORTS.c.tenant_id == sa.bindparam("tenant_id"))
+_FIXED_IPS_OF = sa.select(ALLOCATIONS.c.port_id, ALLOCATIONS.c.subnet_id,
+                          ALLOCATIONS.c.ip_address).where(
+    ALLOCATIONS.c.port_id.in_(sa.bindparam("ids", expanding=True)))
 
 # One network row by id, per lock: "share" keeps the network from being deleted
 # under us, "update" is for changing it.  Built once (port creates run it every time).
@@ -548,10 +559,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
     def _fixed_ips(conn: Connection, port_ids: Sequence[str]) -> dict[str, list[dict]]:
         result: dict[str, list[dict]] = {}
         for chunk in queries.chunks(port_ids):
-            _collect_fixed_ips(result, conn.execute(
-                sa.select(ALLOCATIONS.c.port_id, ALLOCATIONS.c.subnet_id,
-                          ALLOCATIONS.c.ip_address)
-                .where(ALLOCATIONS.c.port_id.in_(chunk))))
+            _collect_fixed_ips(result, conn.execute(_FIXED_IPS_OF, {"ids": list(chunk)}))
         return _sorted_fixed_ips(result)
 
     @staticmethod
@@ -582,7 +590,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
         return self._port_scope(ctx, sa.select(*PORT_SELECT).select_from(PORT_FROM))
 
     def _port_row(self, conn: Connection, ctx: Context, port_id: str) -> Any:
-        row = conn.execute(self._port_query(ctx).where(PORTS.c.id == port_id)).first()
+        row = (conn.execute(_PORT_BY_ID, {"port_id": port_id}) if ctx.is_admin else
+               conn.execute(_TENANT_PORT_BY_ID, {"port_id": port_id,
+                                                 "tenant_id": ctx.tenant_id})).first()
         if row is None:
             raise exceptions.PortNotFound(port_id=port_id)
         return row
@@ -616,7 +626,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
         names = PORT_FIELDS if not fields else tuple(
             name for name in PORT_FIELDS if name == "id" or name in fields)
         binding_keys = _binding_keys(fields)
-        columns = [PORTS.c[name] for name in names]
+        columns = [PORT_CORE[name] for name in names]
         if binding_keys:
             columns += PORT_SELECT[PORT_CORE_COLUMNS:]
         query = self._port_list_query(ctx, filters, sa.select(*columns).select_from(PORT_FROM))
@@ -968,15 +978,20 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
         for item in items:
             item["fixed_ips"] = ips.get(item["id"], [])
     _standard_views(items, names)
-    if not fields or "tags" in fields:
+    if not fields:
+        get = tagged.get
         for item in items:
-            item["tags"] = tagged.get(item["id"], [])
-    constant = [(key, value) for key, value in PORT_CONSTANTS.items()
-                if not fields or key in fields]
-    if constant:
-        for item in items:
-            for key, value in constant:
-                item[key] = value()
+            item.update({"tags": get(item["id"], []),
+                         "binding:vnic_type": constants.VNIC_NORMAL,
+                         "security_groups": [], "allowed_address_pairs": []})
+    else:
+        if "tags" in fields:
+            for item in items:
+                item["tags"] = tagged.get(item["id"], [])
+        for key, value in PORT_CONSTANTS.items():
+            if key in fields:
+                for item in items:
+                    item[key] = value()
     if binding_keys:
         width = len(names)
         for item, row in zip(items, rows):

@@ -71,17 +71,23 @@ def split_filters(filters: Mapping[str, Any] | None) -> tuple[dict[str, Any], di
     return other, {name: other.pop(name) for name in FILTERS if name in other}
 
 
+# Built once: every show reads its resource's tags.
+_TAGS_OF = {collection: sa.select(table.c.resource_id, table.c.tag).where(
+    table.c.resource_id.in_(sa.bindparam("ids", expanding=True)))
+    for collection, table in TABLES.items()}
+
+
 def tags_of(conn: Connection, collection: str, ids: sa.Subquery | Sequence[str]
             ) -> dict[str, list[str]]:
     """Tags by resource id (sorted), for a list of ids or a subquery with an ``id`` column."""
-    table = TABLES[collection]
-    query = sa.select(table.c.resource_id, table.c.tag)
     if isinstance(ids, sa.Subquery):
-        query = query.join(ids, ids.c.id == table.c.resource_id)
+        table = TABLES[collection]
+        rows = conn.execute(sa.select(table.c.resource_id, table.c.tag).join(
+            ids, ids.c.id == table.c.resource_id))
     else:
-        query = query.where(table.c.resource_id.in_(list(ids)))
+        rows = conn.execute(_TAGS_OF[collection], {"ids": list(ids)})
     result: dict[str, list[str]] = {}
-    for resource_id, tag in conn.execute(query):
+    for resource_id, tag in rows:
         result.setdefault(resource_id, []).append(tag)
     for tags in result.values():
         tags.sort()
