@@ -8,11 +8,12 @@ For each database backend (SQLite; PostgreSQL when one is available) a real
    latency percentiles; ``port_create_concurrent``: the same from several
    clients at once.  Target >= 200 ports/s on SQLite.
 2. ``statements_per_create``: SQL statements the API + plugin run per port
-   create and per list request, counted in-process with a SQLAlchemy cursor
+   create, show, delete and per list request, counted in-process with a SQLAlchemy cursor
    listener on the same database (the HTTP server adds none).
 3. ``list``: the network is filled to M ports (bulk creates of 500), then
    ``GET /v2.0/ports`` with all fields and with ``fields=id&fields=status``,
-   best and median of 5.  Target < 0.5 s for 10,000 ports.
+   best and median of 5.  Target < 0.5 s for 10,000 ports.  ``show``: S
+   ``GET /v2.0/ports/<id>`` one after another, latency percentiles.
 4. ``vlan_networks``: C concurrent clients create K tenant networks that get
    VLANs from the vswitch ranges; time, and the number of VLANs given twice
    (must be 0).
@@ -172,13 +173,18 @@ def count_statements(server: Server, network_id: str, creates: int) -> dict:
     event.listen(plugin.db.engine, "before_cursor_execute", count)
 
     def measure(method: str, path: str, body: dict | None = None, status: int = 200) -> int:
-        request = webob.Request.blank(path, method=method)
+        return request(method, path, body, status)[0]
+
+    def request(method: str, path: str, body: dict | None = None, status: int = 200
+                ) -> tuple[int, Any]:
+        """Statements one request ran, and its JSON answer (None when it has none)."""
+        req = webob.Request.blank(path, method=method)
         if body is not None:
-            request.json_body = body
+            req.json_body = body
         statements[0] = 0
-        response = request.get_response(app)
+        response = req.get_response(app)
         assert response.status_int == status, response.text
-        return statements[0]
+        return statements[0], response.json_body if response.body else None
 
     def per_create() -> float:
         return sum(measure("POST", "/v2.0/ports", port_body(network_id, f"s{i}"), 201)
@@ -188,9 +194,13 @@ def count_statements(server: Server, network_id: str, creates: int) -> dict:
         plain = per_create()
         api.dhcp_notifier = agent_notify_api.DhcpAgentNotifyAPI(rpc_client, plugin)
         notified = per_create()
+        port = request("POST", "/v2.0/ports", port_body(network_id, "shown"), 201)[1]["port"]
+        shown = measure("GET", f"/v2.0/ports/{port['id']}")
+        deleted = measure("DELETE", f"/v2.0/ports/{port['id']}", status=204)
         api.dhcp_notifier = None
         return {"creates": 2 * creates, "per_port_create": round(plain, 2),
                 "per_port_create_with_dhcp_notifier": round(notified, 2),
+                "per_port_show": shown, "per_port_delete_with_dhcp_notifier": deleted,
                 "per_list_all_fields": measure("GET", "/v2.0/ports"),
                 "per_list_id_status": measure("GET", "/v2.0/ports?fields=id&fields=status")}
     finally:
@@ -227,6 +237,34 @@ def bench_list(client: Client, total: int, runs: int = 5) -> dict:
         result[label] = {"ports": total, "best_s": round(min(times), 3),
                          "median_s": round(statistics.median(times), 3), "bytes": size}
     return result
+
+
+def bench_port_delete(client: Client, count: int) -> dict:
+    """``count`` port deletes one after another on one connection."""
+    ids = [p["id"] for p in json.loads(client.get(f"/ports?fields=id&limit={count}")[1])["ports"]]
+    start = time.perf_counter()
+    for port_id in ids:
+        status, data = client.request("DELETE", f"/ports/{port_id}")
+        if status != 204:
+            raise RuntimeError(f"port delete answered {status}: {data[:200]!r}")
+    elapsed = time.perf_counter() - start
+    return {"ports": len(ids), "seconds": round(elapsed, 3),
+            "ports_per_s": round(len(ids) / elapsed, 1)}
+
+
+def bench_show(client: Client, count: int) -> dict:
+    """``count`` GETs of single ports, one after another on one connection."""
+    ids = [p["id"] for p in json.loads(client.get(f"/ports?fields=id&limit={count}")[1])["ports"]]
+    latencies = []
+    for index in range(count):
+        t0 = time.perf_counter()
+        status, _data = client.get(f"/ports/{ids[index % len(ids)]}")
+        latencies.append(time.perf_counter() - t0)
+        if status != 200:
+            raise RuntimeError(f"port show answered {status}")
+    latencies.sort()
+    return {"shows": count, "latency_ms_p50": round(1000 * latencies[count // 2], 2),
+            "latency_ms_p95": round(1000 * latencies[int(count * 0.95)], 2)}
 
 
 def bench_vlan_networks(server: Server, networks: int, clients: int) -> dict:
@@ -289,9 +327,11 @@ def run_backend(backend: str, sql_connection: str | None, args: argparse.Namespa
             result["port_create_concurrent"] = bench_port_create(
                 server, network_id, args.ports, args.port_clients)
             result["statements"] = count_statements(server, network_id, args.statement_creates)
+            result["port_delete"] = bench_port_delete(client, args.ports)
             result["fill"] = fill_ports(client, network_id, args.list_ports)
             # the create runs may already have made more ports than --list-ports
             result["list"] = bench_list(client, result["fill"]["ports"])
+            result["show"] = bench_show(client, args.shows)
             result["vlan_networks"] = bench_vlan_networks(server, args.networks, args.clients)
             return result
         finally:
@@ -301,16 +341,20 @@ def run_backend(backend: str, sql_connection: str | None, args: argparse.Namespa
 
 def table(results: list[dict]) -> str:
     rows = [("backend", "port creates/s", f"with {results[0]['port_create_concurrent']['clients']}"
-             if results else "concurrent", "p95 ms", "stmts/create", "stmts/list",
-             "list all s", "list id,status s", "VLAN nets/s", "dup VLANs")]
+             if results else "concurrent", "p95 ms", "deletes/s", "stmts/create", "stmts show/delete", "stmts/list",
+             "list all s", "list id,status s", "show p50 ms", "VLAN nets/s", "dup VLANs")]
     for r in results:
         rows.append((r["backend"], str(r["port_create"]["ports_per_s"]),
                      str(r["port_create_concurrent"]["ports_per_s"]),
                      str(r["port_create"]["latency_ms_p95"]),
+                     str(r["port_delete"]["ports_per_s"]),
                      str(r["statements"]["per_port_create"]),
+                     f'{r["statements"]["per_port_show"]} / '
+                     f'{r["statements"]["per_port_delete_with_dhcp_notifier"]}',
                      str(r["statements"]["per_list_all_fields"]),
                      str(r["list"]["all_fields"]["best_s"]),
                      str(r["list"]["id_status"]["best_s"]),
+                     str(r["show"]["latency_ms_p50"]),
                      str(r["vlan_networks"]["networks_per_s"]),
                      str(r["vlan_networks"]["duplicate_vlans"])))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -325,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-clients", type=int, default=4)
     parser.add_argument("--statement-creates", type=int, default=50)
     parser.add_argument("--list-ports", type=int, default=10000)
+    parser.add_argument("--shows", type=int, default=1000)
     parser.add_argument("--networks", type=int, default=500)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args(argv)

@@ -12,7 +12,9 @@ are accepted too) becomes a cast of that method with the single argument
 bound to the network; ``network_delete_end`` is a fanout on ``dhcp_agent``
 (the bindings are gone by then).  Before ``port_create_end`` the network is
 scheduled (a live DHCP agent is bound if none hosts it) and the chosen
-agent first gets ``network_create_end`` with ``{"network": {"id"}}``.  The
+agent first gets ``network_create_end`` with ``{"network": {"id"}}``.  Which
+agents to tell is one read of the DHCP agents (no more when there is none or
+the network is hosted already).  The
 payload sent is ``{"<resource>": <dict>}`` for create/update and
 ``{"<resource>_id": <id>}`` for delete, plus ``network_id`` for subnets and
 ports (neutron/api/rpc/agentnotifiers/dhcp_rpc_agent_api.py ``notify`` at
@@ -114,14 +116,11 @@ class DhcpAgentNotifyAPI:
             self.client.fanout_cast(ctx, self.topic, plan.method, {"payload": plan.payload},
                                     version=DHCP_RPC_VERSION)
             return
-        admin = get_admin_context()
-        if plan.method == "port_create_end":
-            chosen = self.plugin.schedule_network(admin, {"id": plan.network_id})
-            if chosen:
-                self._cast(ctx, chosen, "network_create_end",
-                           {"network": {"id": plan.network_id}})
-        for agent in self.plugin.get_dhcp_agents_hosting_networks(admin, [plan.network_id],
-                                                                  active=True):
+        agents, chosen = self.plugin.dhcp_agents_to_notify(
+            get_admin_context(), plan.network_id, schedule=plan.method == "port_create_end")
+        if chosen:
+            self._cast(ctx, chosen, "network_create_end", {"network": {"id": plan.network_id}})
+        for agent in agents:
             self._cast(ctx, agent, plan.method, plan.payload)
 
     def _cast(self, ctx: Context, agent: Mapping[str, Any], method: str,

@@ -18,13 +18,18 @@ port MACs carry the z/VM USERPREFIX and have deployment-unique MACIDs
 (:mod:`quantum_zvm.db.mac_allocator`); a new port is DOWN until an agent
 reports it.  After a commit the plugin tells ``self.notifier`` (when set)
 about port changes agents care about and deleted networks.
+
+Neutron's standard attributes (:mod:`quantum_zvm.db.standard_attrs`) are on
+every network, subnet and port; an update may be constrained to a revision
+(``if_revision``, 412 otherwise); tags are :mod:`quantum_zvm.db.tags`.
 """
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import logging
 import uuid
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -32,12 +37,15 @@ from sqlalchemy import Connection
 
 from quantum_zvm.common import config, constants, exceptions
 from quantum_zvm.common.context import Context, get_admin_context
-from quantum_zvm.db import ipam, models, queries, segments, vlan_allocator, zvm_bindings
+from quantum_zvm.db import (ipam, models, queries, segments, standard_attrs, tags,
+                            vlan_allocator, zvm_bindings)
 from quantum_zvm.db.agents_db import AgentDbMixin
 from quantum_zvm.db.api import Database, retry_on_deadlock
 from quantum_zvm.db.dhcp_scheduler import DhcpAgentSchedulerMixin
 from quantum_zvm.db.mac_allocator import MacAllocator
 from quantum_zvm.db.segments import Segment, is_set
+from quantum_zvm.db.standard_attrs import check_revision
+from quantum_zvm.db.tags import TagsMixin
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +58,17 @@ POOLS = models.IPAllocationPool.__table__
 HOSTS = models.PortBindingPort.__table__
 PROFILES = models.ZvmPortProfile.__table__
 APPLIED = models.ZvmPortBinding.__table__
+AGENTS = models.Agent.__table__
+
+# Agents that bind ports on their host: the z/VM agent, and the DHCP agent for its guest's ports.
+BINDING_AGENT_TYPES = (constants.AGENT_TYPE_ZVM, constants.AGENT_TYPE_DHCP)
+# The latest heartbeat of such an agent per host, joined to ports for binding:vif_type.
+BINDING_AGENTS = (sa.select(AGENTS.c.host,
+                            sa.func.max(AGENTS.c.heartbeat_timestamp).label("heartbeat"))
+                  .where(AGENTS.c.agent_type.in_(BINDING_AGENT_TYPES))
+                  .group_by(AGENTS.c.host).subquery("binding_agents"))
+_HOST_HEARTBEAT = sa.select(sa.func.max(AGENTS.c.heartbeat_timestamp)).where(
+    AGENTS.c.agent_type.in_(BINDING_AGENT_TYPES), AGENTS.c.host == sa.bindparam("host"))
 
 NETWORK_COLUMNS = {**{c.name: c for c in NETWORKS.c},
                    segments.NETWORK_TYPE: SEGMENTS.c.network_type,
@@ -63,19 +82,36 @@ PORT_SORT = {c.name: c for c in PORTS.c}
 # Port list columns, in the order _port_dicts unpacks them.
 PORT_SELECT = (PORTS.c.id, PORTS.c.name, PORTS.c.network_id, PORTS.c.tenant_id,
                PORTS.c.mac_address, PORTS.c.admin_state_up, PORTS.c.status, PORTS.c.device_id,
-               PORTS.c.device_owner, HOSTS.c.host, PROFILES.c.userid, PROFILES.c.vdev,
+               PORTS.c.device_owner, PORTS.c.description,
+               standard_attrs.raw(PORTS.c.created_at), standard_attrs.raw(PORTS.c.updated_at),
+               PORTS.c.revision_number,
+               HOSTS.c.host, BINDING_AGENTS.c.heartbeat, PROFILES.c.userid, PROFILES.c.vdev,
                APPLIED.c.zhcp_node, APPLIED.c.userid.label("zvm_userid"),
                APPLIED.c.vdev.label("zvm_vdev"), APPLIED.c.vswitch, APPLIED.c.vlan,
                APPLIED.c.port_type, APPLIED.c.status.label("zvm_status"), APPLIED.c.error,
                APPLIED.c.updated_at.label("zvm_updated_at"))
-PORT_CORE_COLUMNS = 9  # the ports table's own columns come first
-PORT_FIELDS = tuple(column.name for column in PORT_SELECT[:PORT_CORE_COLUMNS])
+PORT_CORE_COLUMNS = 13  # the ports table's own columns come first
+PORT_CORE = {column.name: column for column in PORT_SELECT[:PORT_CORE_COLUMNS]}
+PORT_FIELDS = tuple(PORT_CORE)
 PORT_BINDING_FIELDS = ("binding:host_id", "binding:vif_type", "binding:profile",
                        "binding:vif_details")
+# Port attributes with one value on z/VM (refused otherwise by the API's validators).
+PORT_CONSTANTS = {"binding:vnic_type": lambda: constants.VNIC_NORMAL,
+                  "security_groups": list, "allowed_address_pairs": list}
 PORT_FROM = (PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)
+             .outerjoin(BINDING_AGENTS, BINDING_AGENTS.c.host == HOSTS.c.host)
              .outerjoin(PROFILES, PROFILES.c.port_id == PORTS.c.id)
              .outerjoin(APPLIED, APPLIED.c.port_id == PORTS.c.id))
 ADMIN = get_admin_context()  # reads back what a transaction just wrote
+
+# Built once: every show, update and delete of a port runs them (building and cache-keying
+# a statement of this many columns per call costs more than SQLite takes to run it).
+_PORT_BY_ID = sa.select(*PORT_SELECT).select_from(PORT_FROM).where(
+    PORTS.c.id == sa.bindparam("port_id"))
+_TENANT_PORT_BY_ID = _PORT_BY_ID.where(PORTS.c.tenant_id == sa.bindparam("tenant_id"))
+_FIXED_IPS_OF = sa.select(ALLOCATIONS.c.port_id, ALLOCATIONS.c.subnet_id,
+                          ALLOCATIONS.c.ip_address).where(
+    ALLOCATIONS.c.port_id.in_(sa.bindparam("ids", expanding=True)))
 
 # One network row by id, per lock: "share" keeps the network from being deleted
 # under us, "update" is for changing it.  Built once (port creates run it every time).
@@ -93,7 +129,7 @@ def _given(attrs: Mapping[str, Any], key: str) -> bool:
     return key in attrs and attrs[key] is not constants.ATTR_NOT_SPECIFIED
 
 
-class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
+class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
     """See the module docstring."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database | None = None):
@@ -103,6 +139,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         self.tenant_network_type = segments.tenant_network_type(self.mappings)
         self.macs = MacAllocator(conf.base_mac, conf.mac_generation_retries)
         self.notifier: Any = None
+        # a network without an MTU of its own has the vswitches' (upgraded rows)
+        self.network_columns = {**NETWORK_COLUMNS, "mtu": sa.func.coalesce(
+            NETWORKS.c.mtu, conf.network_mtu)}
         self._sync_vlans()
         with self.db.transaction() as conn:
             recycled = ipam.recycle_held(conn)
@@ -180,11 +219,14 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                         sa.select(SUBNETS.c.network_id, SUBNETS.c.id)
                         .where(SUBNETS.c.network_id.in_(chunk)).order_by(SUBNETS.c.id)):
                     subnets.setdefault(network_id, []).append(subnet_id)
+        tagged = _tags(conn, "networks", [row.id for row in rows], fields)
         result = []
         for row in rows:
             item = {"id": row.id, "name": row.name, "tenant_id": row.tenant_id,
                     "admin_state_up": row.admin_state_up, "status": row.status,
-                    "shared": bool(row.shared), "subnets": subnets.get(row.id, [])}
+                    "shared": bool(row.shared), "subnets": subnets.get(row.id, []),
+                    "mtu": row.mtu or self.conf.network_mtu,
+                    "tags": tagged.get(row.id, []), **standard_attrs.row_view(row)}
             segment = Segment(row.network_type, row.physical_network, row.segmentation_id) \
                 if row.network_type else Segment(constants.TYPE_LOCAL)
             item.update(segment.provider_attrs())
@@ -215,11 +257,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                      sorts: Sequence[tuple[str, bool]] | None = None, limit: int | None = None,
                      marker: str | None = None, page_reverse: bool = False
                      ) -> list[dict[str, Any]]:
-        filters = dict(filters or {})
-        if segments.PHYSICAL_NETWORK in filters:  # stored upper case, as CP spells vswitches
-            filters[segments.PHYSICAL_NETWORK] = [
-                str(v).upper() for v in filters[segments.PHYSICAL_NETWORK]]
-        query = queries.apply_filters(self._network_query(ctx), NETWORK_COLUMNS, filters)
+        query = self._network_list_query(ctx, filters)
         with self.db.transaction(write=False) as conn:
             query = queries.sort_and_page(conn, query, NETWORK_SORT, "network", sorts,
                                           limit, marker, page_reverse)
@@ -227,8 +265,17 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             items = self._network_dicts(conn, rows, fields)
         return items[::-1] if page_reverse else items
 
+    def _network_list_query(self, ctx: Context, filters: Mapping[str, Any] | None
+                            ) -> sa.Select:
+        filters, tag_filters = tags.split_filters(filters)
+        if segments.PHYSICAL_NETWORK in filters:  # stored upper case, as CP spells vswitches
+            filters[segments.PHYSICAL_NETWORK] = [
+                str(v).upper() for v in filters[segments.PHYSICAL_NETWORK]]
+        query = queries.apply_filters(self._network_query(ctx), self.network_columns, filters)
+        return tags.apply_filters(query, "networks", NETWORKS.c.id, tag_filters)
+
     def get_networks_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
-        query = queries.apply_filters(self._network_query(ctx), NETWORK_COLUMNS, filters)
+        query = self._network_list_query(ctx, filters)
         with self.db.transaction(write=False) as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(
                 query.subquery())).scalar_one()
@@ -251,7 +298,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             name=attrs.get("name") if _given(attrs, "name") else "",
             status=constants.NET_STATUS_ACTIVE,
             admin_state_up=attrs["admin_state_up"] if _given(attrs, "admin_state_up") else True,
-            shared=bool(attrs["shared"]) if _given(attrs, "shared") else False))
+            shared=bool(attrs["shared"]) if _given(attrs, "shared") else False,
+            mtu=self._mtu(attrs["mtu"]) if _given(attrs, "mtu") else self.conf.network_mtu,
+            **standard_attrs.created(attrs, standard_attrs.utcnow())))
         conn.execute(SEGMENTS.insert().values(
             network_id=network_id, network_type=segment.network_type,
             physical_network=segment.physical_network,
@@ -270,21 +319,34 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             return [self._create_network(conn, ctx, item["network"])
                     for item in body["networks"]]
 
+    def _mtu(self, mtu: int) -> int:
+        """A network MTU: at most the vswitches' (``network_mtu``)."""
+        if mtu > self.conf.network_mtu:
+            raise exceptions.InvalidInput(
+                error_message=f"Requested MTU is too big, maximum is {self.conf.network_mtu} "
+                              "(the MTU of the z/VM vswitches, network_mtu)")
+        return mtu
+
     @retry_on_deadlock
-    def update_network(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_network(self, ctx: Context, id: str, body: Mapping[str, Any],
+                       if_revision: int | None = None) -> dict[str, Any]:
         attrs = body["network"]
         segments.check_no_provider_update(attrs)
-        values = {k: attrs[k] for k in ("name", "admin_state_up", "shared") if _given(attrs, k)}
+        values = {k: attrs[k] for k in ("name", "admin_state_up", "shared", "description")
+                  if _given(attrs, k)}
+        if _given(attrs, "mtu"):
+            values["mtu"] = self._mtu(attrs["mtu"])
         with self.db.transaction() as conn:
             row = self._network_row(conn, ctx, id, lock="update")
+            check_revision(if_revision, row.revision_number)
             if "shared" in values:
                 values["shared"] = bool(values["shared"])
                 if row.shared and not values["shared"]:
                     self._check_unshare(conn, row)
                 conn.execute(SUBNETS.update().where(SUBNETS.c.network_id == id)
                                 .values(shared=values["shared"]))
-            if values:
-                conn.execute(NETWORKS.update().where(NETWORKS.c.id == id).values(**values))
+            conn.execute(NETWORKS.update().where(NETWORKS.c.id == id).values(
+                **values, **standard_attrs.bumped(NETWORKS, standard_attrs.utcnow())))
             return self._get_network(conn, ctx, id)
 
     @staticmethod
@@ -368,9 +430,12 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                         ipam.ROUTES.c.subnet_id.in_(chunk))):
                     routes.setdefault(r.subnet_id, []).append(
                         {"destination": r.destination, "nexthop": r.nexthop})
+        tagged = _tags(conn, "subnets", ids, fields)
         result = []
         for row in rows:
             item = {"id": row.id, "name": row.name, "tenant_id": row.tenant_id,
+                    "subnetpool_id": None, "tags": tagged.get(row.id, []),
+                    **standard_attrs.row_view(row),
                     "network_id": row.network_id, "ip_version": row.ip_version,
                     "cidr": row.cidr, "gateway_ip": row.gateway_ip,
                     "enable_dhcp": bool(row.enable_dhcp),
@@ -391,17 +456,21 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                     sorts: Sequence[tuple[str, bool]] | None = None, limit: int | None = None,
                     marker: str | None = None, page_reverse: bool = False
                     ) -> list[dict[str, Any]]:
-        query = queries.apply_filters(self._subnet_scope(ctx, sa.select(SUBNETS)),
-                                      SUBNET_COLUMNS, filters)
+        query = self._subnet_list_query(ctx, filters, sa.select(SUBNETS))
         with self.db.transaction(write=False) as conn:
             query = queries.sort_and_page(conn, query, SUBNET_COLUMNS, "subnet", sorts,
                                           limit, marker, page_reverse)
             items = self._subnet_dicts(conn, conn.execute(query).all(), fields)
         return items[::-1] if page_reverse else items
 
+    def _subnet_list_query(self, ctx: Context, filters: Mapping[str, Any] | None,
+                           select: sa.Select) -> sa.Select:
+        filters, tag_filters = tags.split_filters(filters)
+        query = queries.apply_filters(self._subnet_scope(ctx, select), SUBNET_COLUMNS, filters)
+        return tags.apply_filters(query, "subnets", SUBNETS.c.id, tag_filters)
+
     def get_subnets_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
-        query = queries.apply_filters(self._subnet_scope(ctx, sa.select(SUBNETS.c.id)),
-                                      SUBNET_COLUMNS, filters)
+        query = self._subnet_list_query(ctx, filters, sa.select(SUBNETS.c.id))
         with self.db.transaction(write=False) as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(
                 query.subquery())).scalar_one()
@@ -424,7 +493,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             name=attrs["name"] if _given(attrs, "name") else "", network_id=network.id,
             ip_version=4, cidr=str(plan.cidr), gateway_ip=plan.gateway_ip,
             enable_dhcp=bool(attrs["enable_dhcp"]) if _given(attrs, "enable_dhcp") else True,
-            shared=bool(network.shared)))
+            shared=bool(network.shared), **standard_attrs.created(attrs, standard_attrs.utcnow())))
         ipam.insert_subnet_children(conn, subnet_id, plan)
         return self._subnet_dicts(conn, [self._subnet_row(conn, ADMIN, subnet_id)],
                                   None)[0]
@@ -442,11 +511,14 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                     for item in body["subnets"]]
 
     @retry_on_deadlock
-    def update_subnet(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_subnet(self, ctx: Context, id: str, body: Mapping[str, Any],
+                      if_revision: int | None = None) -> dict[str, Any]:
         attrs = body["subnet"]
         with self.db.transaction() as conn:
             row = self._subnet_row(conn, ctx, id, lock=True)
-            values = {k: attrs[k] for k in ("name", "enable_dhcp") if _given(attrs, k)}
+            check_revision(if_revision, row.revision_number)
+            values = {k: attrs[k] for k in ("name", "enable_dhcp", "description")
+                      if _given(attrs, k)}
             if _given(attrs, "gateway_ip"):
                 gateway = attrs["gateway_ip"]
                 if gateway is not None:
@@ -460,8 +532,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                 ipam.replace_dns(conn, id, ipam.validate_dns(attrs["dns_nameservers"]))
             if _given(attrs, "host_routes"):
                 ipam.replace_routes(conn, id, ipam.validate_routes(attrs["host_routes"]))
-            if values:
-                conn.execute(SUBNETS.update().where(SUBNETS.c.id == id).values(**values))
+            conn.execute(SUBNETS.update().where(SUBNETS.c.id == id).values(
+                **values, **standard_attrs.bumped(SUBNETS, standard_attrs.utcnow())))
             return self._subnet_dicts(conn, [self._subnet_row(conn, ADMIN, id)], None)[0]
 
     @retry_on_deadlock
@@ -487,10 +559,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
     def _fixed_ips(conn: Connection, port_ids: Sequence[str]) -> dict[str, list[dict]]:
         result: dict[str, list[dict]] = {}
         for chunk in queries.chunks(port_ids):
-            _collect_fixed_ips(result, conn.execute(
-                sa.select(ALLOCATIONS.c.port_id, ALLOCATIONS.c.subnet_id,
-                          ALLOCATIONS.c.ip_address)
-                .where(ALLOCATIONS.c.port_id.in_(chunk))))
+            _collect_fixed_ips(result, conn.execute(_FIXED_IPS_OF, {"ids": list(chunk)}))
         return _sorted_fixed_ips(result)
 
     @staticmethod
@@ -511,16 +580,19 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
     def _port_dicts(self, conn: Connection, rows: Sequence[Any],
                     fields: Sequence[str] | None) -> list[dict[str, Any]]:
         """Port views of :data:`PORT_SELECT` rows."""
-        ips = self._fixed_ips(conn, [r.id for r in rows]) \
-            if not fields or "fixed_ips" in fields else None
-        items = _port_items(rows, PORT_FIELDS, ips, _binding_keys(fields), fields)
+        ids = [r.id for r in rows]
+        ips = self._fixed_ips(conn, ids) if not fields or "fixed_ips" in fields else None
+        items = _port_items(rows, PORT_FIELDS, ips, _tags(conn, "ports", ids, fields),
+                            _binding_keys(fields), fields, self.is_agent_alive)
         return [_only(item, fields) for item in items] if fields else items
 
     def _port_query(self, ctx: Context) -> sa.Select:
         return self._port_scope(ctx, sa.select(*PORT_SELECT).select_from(PORT_FROM))
 
     def _port_row(self, conn: Connection, ctx: Context, port_id: str) -> Any:
-        row = conn.execute(self._port_query(ctx).where(PORTS.c.id == port_id)).first()
+        row = (conn.execute(_PORT_BY_ID, {"port_id": port_id}) if ctx.is_admin else
+               conn.execute(_TENANT_PORT_BY_ID, {"port_id": port_id,
+                                                 "tenant_id": ctx.tenant_id})).first()
         if row is None:
             raise exceptions.PortNotFound(port_id=port_id)
         return row
@@ -536,9 +608,10 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
 
     def _port_list_query(self, ctx: Context, filters: Mapping[str, Any] | None,
                          select: sa.Select) -> sa.Select:
-        filters = dict(filters or {})
+        filters, tag_filters = tags.split_filters(filters)
         fixed_ips = filters.pop("fixed_ips", None)
         query = queries.apply_filters(self._port_scope(ctx, select), PORT_COLUMNS, filters)
+        query = tags.apply_filters(query, "ports", PORTS.c.id, tag_filters)
         for column, values in _fixed_ip_filters(fixed_ips).items():
             query = query.where(PORTS.c.id.in_(
                 sa.select(ALLOCATIONS.c.port_id).where(ALLOCATIONS.c[column].in_(values))))
@@ -553,7 +626,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         names = PORT_FIELDS if not fields else tuple(
             name for name in PORT_FIELDS if name == "id" or name in fields)
         binding_keys = _binding_keys(fields)
-        columns = [PORTS.c[name] for name in names]
+        columns = [PORT_CORE[name] for name in names]
         if binding_keys:
             columns += PORT_SELECT[PORT_CORE_COLUMNS:]
         query = self._port_list_query(ctx, filters, sa.select(*columns).select_from(PORT_FROM))
@@ -563,7 +636,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             rows = conn.execute(query).all()
             ips = self._listed_fixed_ips(conn, query) \
                 if rows and (not fields or "fixed_ips" in fields) else None
-        items = _port_items(rows, names, ips, binding_keys, fields)
+            tagged = tags.tags_of(conn, "ports", query.with_only_columns(PORTS.c.id).subquery()) \
+                if rows and (not fields or "tags" in fields) else {}
+        items = _port_items(rows, names, ips, tagged, binding_keys, fields, self.is_agent_alive)
         return items[::-1] if page_reverse else items
 
     def get_ports_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:
@@ -587,7 +662,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                if _given(attrs, "admin_state_up") else True,
                "status": constants.PORT_STATUS_DOWN,
                "device_id": attrs["device_id"] if _given(attrs, "device_id") else "",
-               "device_owner": attrs["device_owner"] if _given(attrs, "device_owner") else ""}
+               "device_owner": attrs["device_owner"] if _given(attrs, "device_owner") else "",
+               **standard_attrs.created(attrs, standard_attrs.utcnow())}
         mac = attrs.get("mac_address")
         mac = self.macs.insert_port(conn, row, mac if is_set(mac) else None)
         subnets = ipam.lock_subnets(conn, network.id)
@@ -601,10 +677,21 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
         zvm_bindings.set_host(conn, port_id, host, replace=False)
         zvm_bindings.set_profile(conn, port_id, profile, replace=False)
         ips.sort(key=lambda a: ipaddress.ip_address(a["ip_address"]))
-        return {**row, "mac_address": mac, "fixed_ips": ips, "binding:host_id": host,
-                "binding:vif_type": constants.VIF_TYPE_ZVM,
+        alive = host is not None and self._host_agent_alive(conn, host)
+        return {**row, **standard_attrs.view(row["description"], row["created_at"],
+                                              row["updated_at"], row["revision_number"]),
+                "mac_address": mac,
+                "fixed_ips": ips, "tags": [],
+                **{key: value() for key, value in PORT_CONSTANTS.items()},
+                "binding:host_id": zvm_bindings.host_view(host),
+                "binding:vif_type": zvm_bindings.vif_type(host, None, alive),
                 "binding:profile": zvm_bindings.profile_view(*_profile_values(profile)),
                 "binding:vif_details": {}}
+
+    def _host_agent_alive(self, conn: Connection, host: str) -> bool:
+        """Whether an agent that binds ports on ``host`` is alive (``binding_failed`` if not)."""
+        heartbeat = conn.execute(_HOST_HEARTBEAT, {"host": host}).scalar()
+        return heartbeat is not None and self.is_agent_alive(heartbeat)
 
     @retry_on_deadlock
     def create_port(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -637,7 +724,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                          segment.segmentation_id, segment.physical_network)
 
     @retry_on_deadlock
-    def update_port(self, ctx: Context, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_port(self, ctx: Context, id: str, body: Mapping[str, Any],
+                    if_revision: int | None = None) -> dict[str, Any]:
         """Update a port; agents hear of admin state, address and binding changes."""
         attrs = body["port"]
         with self.db.transaction() as conn:
@@ -645,15 +733,16 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                 PORTS.c.id == id).with_for_update()).first()
             if row is None:
                 raise exceptions.PortNotFound(port_id=id)
+            check_revision(if_revision, row.revision_number)
             old = self._get_port(conn, ADMIN, id)
             values = {k: attrs[k] for k in ("name", "admin_state_up", "device_id",
-                                             "device_owner") if _given(attrs, k)}
+                                             "device_owner", "description") if _given(attrs, k)}
             if is_set(attrs.get("fixed_ips")):
                 self._update_fixed_ips(conn, row, attrs["fixed_ips"],
                                        values.get("device_owner", row.device_owner))
             if _given(attrs, "binding:host_id"):
                 host = zvm_bindings.validate_host(attrs["binding:host_id"])
-                if host != old["binding:host_id"]:
+                if zvm_bindings.host_view(host) != old["binding:host_id"]:
                     zvm_bindings.set_host(conn, id, host)
             if _given(attrs, "binding:profile"):
                 profile = zvm_bindings.validate_profile(attrs["binding:profile"])
@@ -663,9 +752,9 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             rebound = any(port[k] != old[k] for k in ("binding:host_id", "binding:profile"))
             if rebound and port["status"] != constants.PORT_STATUS_DOWN:
                 values["status"] = constants.PORT_STATUS_DOWN  # until the new binding is applied
-            if values:
-                conn.execute(PORTS.update().where(PORTS.c.id == id).values(**values))
-                port = self._get_port(conn, ADMIN, id)
+            conn.execute(PORTS.update().where(PORTS.c.id == id).values(
+                **values, **standard_attrs.bumped(PORTS, standard_attrs.utcnow())))
+            port = self._get_port(conn, ADMIN, id)
             segment = self._segment(conn, row.network_id) or Segment(constants.TYPE_LOCAL)
         if rebound or any(port[k] != old[k] for k in ("admin_state_up", "fixed_ips")):
             self._notify("port_update", ctx, port, segment.network_type,
@@ -688,7 +777,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                        if ip is None or (subnet.id, str(ip)) not in have], device_owner)
 
     @retry_on_deadlock
-    def delete_port(self, ctx: Context, id: str) -> None:
+    def delete_port(self, ctx: Context, id: str) -> dict[str, Any]:
+        """Delete a port of the caller (or any, for an admin); returns it as it was."""
         with self.db.transaction() as conn:
             row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
                 PORTS.c.id == id).with_for_update()).first()
@@ -697,6 +787,7 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             port = self._get_port(conn, ADMIN, id)
             self._delete_port(conn, row)
         self._notify_bound(ctx, [port])
+        return port
 
     @staticmethod
     def _delete_port(conn: Connection, row: Any) -> None:
@@ -775,8 +866,8 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
                          host, row.status)
                 return True
             if row.status != status:
-                conn.execute(PORTS.update().where(PORTS.c.id == port_id)
-                                .values(status=status))
+                conn.execute(PORTS.update().where(PORTS.c.id == port_id).values(
+                    status=status, **standard_attrs.bumped(PORTS, standard_attrs.utcnow())))
             return True
 
     def record_zvm_binding(self, ctx: Context, port_id: str, host: str, zhcp_node: str | None,
@@ -837,10 +928,11 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin):
             by_status: dict[str, list[str]] = {}
             for port_id, values in found.items():
                 by_status.setdefault(values["status"], []).append(port_id)
+            changed = standard_attrs.bumped(PORTS, standard_attrs.utcnow())
             for status, ids in sorted(by_status.items()):
                 for chunk in queries.chunks(ids):
                     conn.execute(PORTS.update().where(PORTS.c.id.in_(chunk))
-                                 .values(status=status))
+                                 .values(status=status, **changed))
             return existing
 
 
@@ -873,7 +965,8 @@ def _sorted_fixed_ips(result: dict[str, list[dict]]) -> dict[str, list[dict]]:
 
 
 def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] | None,
-                binding_keys: Sequence[str], fields: Sequence[str] | None
+                tagged: dict[str, list[str]], binding_keys: Sequence[str],
+                fields: Sequence[str] | None, alive: Callable[[datetime.datetime], bool]
                 ) -> list[dict[str, Any]]:
     """Port dicts from rows of the ``names`` columns (id first), then the binding columns.
 
@@ -884,11 +977,28 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
     if ips is not None:
         for item in items:
             item["fixed_ips"] = ips.get(item["id"], [])
+    _standard_views(items, names)
+    if not fields:
+        get = tagged.get
+        for item in items:
+            item.update({"tags": get(item["id"], []),
+                         "binding:vnic_type": constants.VNIC_NORMAL,
+                         "security_groups": [], "allowed_address_pairs": []})
+    else:
+        if "tags" in fields:
+            for item in items:
+                item["tags"] = tagged.get(item["id"], [])
+        for key, value in PORT_CONSTANTS.items():
+            if key in fields:
+                for item in items:
+                    item[key] = value()
     if binding_keys:
         width = len(names)
         for item, row in zip(items, rows):
-            host, userid, vdev, *applied = row[width:]
-            binding = {"binding:host_id": host, "binding:vif_type": constants.VIF_TYPE_ZVM,
+            host, heartbeat, userid, vdev, *applied = row[width:]
+            binding = {"binding:host_id": host or "",
+                       "binding:vif_type": zvm_bindings.vif_type(
+                           host, applied[6], heartbeat is not None and alive(heartbeat)),
                        "binding:profile": zvm_bindings.profile_view(userid, vdev)
                        if userid else {},
                        "binding:vif_details": zvm_bindings.vif_details_view(*applied)}
@@ -898,6 +1008,37 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
         for item in items:
             del item["id"]
     return items
+
+
+def _standard_views(items: list[dict[str, Any]], names: Sequence[str]) -> None:
+    """Rows' standard-attribute columns as the API shows them, in place.
+
+    Ports created together share their timestamps: each distinct one is formatted once.
+    """
+    formatted: dict[Any, str | None] = {}
+    for key in ("created_at", "updated_at"):
+        if key in names:
+            for item in items:
+                value = item[key]
+                text = formatted.get(value)
+                if text is None:
+                    text = formatted[value] = standard_attrs.timestamp(value)
+                item[key] = text
+    if "description" in names:
+        for item in items:
+            if item["description"] is None:
+                item["description"] = ""
+
+
+def _tags(conn: Connection, collection: str, ids: Sequence[str],
+          fields: Sequence[str] | None) -> dict[str, list[str]]:
+    """The tags of ``ids`` when ``fields`` shows them (a query per chunk of ids)."""
+    if not ids or (fields and "tags" not in fields):
+        return {}
+    found: dict[str, list[str]] = {}
+    for chunk in queries.chunks(ids):
+        found.update(tags.tags_of(conn, collection, chunk))
+    return found
 
 
 def _profile_values(profile: Mapping[str, Any] | None) -> tuple[str | None, str | None]:

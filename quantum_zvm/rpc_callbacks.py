@@ -277,7 +277,7 @@ class DhcpRpcCallback:
         return [by_id[i] for i in ids if i in by_id]
 
     def _network(self, network: Mapping[str, Any]) -> dict[str, Any]:
-        return neutron_network(network, self.plugin.conf.network_mtu)
+        return neutron_network(network, network.get("mtu") or self.plugin.conf.network_mtu)
 
     def get_networks(self, ctx: Context, filters: Mapping[str, Any] | None = None,
                      fields: Sequence[str] | None = None) -> list[dict[str, Any]]:

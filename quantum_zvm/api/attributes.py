@@ -9,6 +9,14 @@ binding) live in the same map with their alias noted in ``extension``.
 
 ``project_id`` is accepted and shown as an alias of ``tenant_id`` because
 current clients (openstacksdk, the ``openstack`` CLI) use that name.
+
+Neutron's standard attributes (``description``, timestamps,
+``revision_number``, ``tags``) are on networks, subnets and ports; the port
+extensions z/VM has no use for are accepted with their only meaningful value
+(``binding:vnic_type`` ``normal``, no security groups, no allowed address
+pairs, no subnet pool) so that clients sending them work, and anything else
+is a 400 saying why.  Aliases and texts follow neutron_lib/api/definitions
+(neutron-lib 5.0.1).
 """
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ import dataclasses
 from typing import Any, Optional
 
 from quantum_zvm.api import validators as v
-from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED
+from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED, VNIC_NORMAL
 
 REQUIRED = object()          # marks "no default: must be given on create"
 
@@ -65,6 +73,16 @@ BINDING = "binding"
 AGENT = "agent"
 AGENT_SCHEDULER = "agent_scheduler"
 
+_DESCRIPTION = _rw(validate=v.string(NAME_LEN), default="")
+_STANDARD = {
+    "description": _DESCRIPTION,
+    "created_at": _ro(),
+    "updated_at": _ro(),
+    "revision_number": _ro(convert=v.to_int),
+    # filters tags, tags-any, not-tags, not-tags-any: see quantum_zvm.db.tags
+    "tags": _ro(default=[], column=False),
+}
+
 NETWORKS = {
     "id": _ID,
     "name": _NAME,
@@ -79,6 +97,9 @@ NETWORKS = {
                                      admin_view=True, admin_set=True, extension=PROVIDER),
     "provider:segmentation_id": _rw(convert=v.to_int_or_none,
                                     admin_view=True, admin_set=True, extension=PROVIDER),
+    # checked against the vswitches' MTU (network_mtu) by the plugin
+    "mtu": _rw(convert=v.to_int, validate=v.mtu),
+    **_STANDARD,
 }
 
 SUBNETS = {
@@ -96,6 +117,8 @@ SUBNETS = {
     "enable_dhcp": _rw(convert=v.to_boolean, validate=v.boolean, default=True),
     "tenant_id": _TENANT,
     "shared": _ro(is_visible=False),
+    "subnetpool_id": _rw(put=False, validate=v.no_subnetpool, default=None, column=False),
+    **_STANDARD,
 }
 
 PORTS = {
@@ -115,6 +138,13 @@ PORTS = {
                            admin_view=True, admin_set=True, extension=BINDING),
     "binding:vif_type": _ro(admin_view=True, extension=BINDING),
     "binding:vif_details": _ro(admin_view=True, column=False, extension=BINDING),
+    "binding:vnic_type": _rw(validate=v.vnic_type, default=VNIC_NORMAL, column=False,
+                             extension=BINDING),
+    "security_groups": _rw(convert=v.none_to_empty_list, validate=v.no_security_groups,
+                           default=[], column=False),
+    "allowed_address_pairs": _rw(convert=v.none_to_empty_list,
+                                 validate=v.no_address_pairs, default=[], column=False),
+    **_STANDARD,
 }
 
 AGENTS = {
@@ -160,4 +190,37 @@ EXTENSIONS = [
      "description": "Schedule networks among DHCP agents",
      "namespace": "http://docs.openstack.org/ext/agent_scheduler/api/v1.0",
      "updated": "2013-02-07T10:00:00-00:00"},
-]
+] + [{"alias": alias, "name": name, "description": description,
+      "namespace": "", "updated": updated}
+     for alias, name, description, updated in (
+    ("standard-attr-description", "standard-attr-description",
+     "Extension to add descriptions to standard attributes", "2016-02-10T10:00:00-00:00"),
+    ("standard-attr-timestamp", "Resource timestamps",
+     "Adds created_at and updated_at fields to all Neutron resources that have Neutron "
+     "standard attributes.", "2016-09-12T10:00:00-00:00"),
+    ("standard-attr-revisions", "Resource revision numbers",
+     "This extension will display the revision number of neutron resources.",
+     "2016-04-11T10:00:00-00:00"),
+    ("revision-if-match", "If-Match constraints based on revision_number",
+     "Extension indicating that If-Match based on revision_number is supported.",
+     "2016-12-11T00:00:00-00:00"),
+    ("standard-attr-tag", "Tag support for resources with standard attribute: "
+     "networks, subnets, ports",
+     "Enables to set tag on resources with standard attribute.",
+     "2017-01-01T00:00:00-00:00"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource.",
+     "2015-03-25T10:00:00-00:00"),
+    ("net-mtu-writable", "Network MTU (writable)",
+     "Provides a writable MTU attribute for a network resource, up to the MTU of the "
+     "z/VM vswitches (network_mtu).", "2017-07-12T00:00:00-00:00"),
+    ("security-group", "security-group",
+     "Accepts security_groups on ports only as an empty list: the z/VM driver filters "
+     "no traffic, so a port with a security group would be unprotected.",
+     "2012-10-05T10:00:00-00:00"),
+    ("allowed-address-pairs", "Allowed Address Pairs",
+     "Accepts allowed_address_pairs on ports only as an empty list: z/VM vswitches do "
+     "no address filtering to relax.", "2013-07-23T10:00:00-00:00"),
+    ("subnet_allocation", "Subnet Allocation",
+     "Shows subnetpool_id on subnets (always null): subnet pools are not supported.",
+     "2015-03-30T10:00:00-00:00"),
+)]

@@ -10,7 +10,9 @@ policy (:mod:`quantum_zvm.api.policy`), and turns plugin dicts into what the
 caller may see, restricted to ``fields``.
 
 Lists take filters (any attribute that is a plain column; repeated values OR
-together; ``fixed_ips=ip_address=X`` / ``fixed_ips=subnet_id=Y`` on ports),
+together; ``fixed_ips=ip_address=X`` / ``fixed_ips=subnet_id=Y`` on ports;
+``tags``, ``tags-any``, ``not-tags``, ``not-tags-any`` on networks, subnets
+and ports),
 ``fields``, ``sort_key``/``sort_dir`` and ``limit``/``marker``/``page_reverse``
 with ``<collection>_links`` (``next`` when more items follow, ``previous``
 when items precede).
@@ -20,6 +22,9 @@ application has one) gets ``notify(ctx, payload, "<resource>_<op>_end")``
 with payload ``{"<resource>": <view>}`` for create/update and
 ``{"<resource>_id": id, "network_id": <network id>}`` for delete.  Bulk
 creates are not notified (as in Quantum).
+
+An update with ``If-Match: revision_number=N`` is applied only when the
+resource is at revision N (412 otherwise; :mod:`quantum_zvm.db.standard_attrs`).
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ from quantum_zvm.api.validators import (INT_MAX, ConversionError, UUID_RE, to_bo
                                          to_int)
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import Context, get_admin_context
+from quantum_zvm.db import standard_attrs, tags
 
 LOG = logging.getLogger(__name__)
 
@@ -229,7 +235,13 @@ class Controller:
         if self.resource == "port" and policy.needs_network_owner(ctx, attrs):
             policy.check_port_network_owner(ctx, "update", attrs,
                                             self._network_owner(orig["network_id"]))
-        obj = self._call("update", ctx, id, {self.resource: attrs})
+        constraint = {}
+        if self.collection in attributes.TENANT_RESOURCES:
+            revision = standard_attrs.parse_if_match(request.if_match.etags
+                                                     if request.if_match else ())
+            if revision is not None:
+                constraint["if_revision"] = revision
+        obj = self._call("update", ctx, id, {self.resource: attrs}, **constraint)
         result = {self.resource: self._viewer(ctx, [])(obj)}
         self._notify(ctx, "update", result)
         return result
@@ -250,10 +262,14 @@ class Controller:
 
     def delete(self, request: webob.Request, ctx: Context, id: str) -> None:
         self._check_collection_access(ctx, id)
-        orig = self._call("get", ctx, id)
-        policy.check_modify(ctx, self.resource, orig)
-        self._call("delete", ctx, id)
-        network_id = id if self.resource == "network" else orig.get("network_id")
+        if self.resource == "port":
+            # The plugin deletes only the caller's own ports and returns the port it read.
+            network_id = self._call("delete", ctx, id)["network_id"]
+        else:
+            orig = self._call("get", ctx, id)
+            policy.check_modify(ctx, self.resource, orig)
+            self._call("delete", ctx, id)
+            network_id = id if self.resource == "network" else orig.get("network_id")
         self._notify(ctx, "delete", {f"{self.resource}_id": id, "network_id": network_id})
 
     # ------------------------------------------------------------------ helpers
@@ -293,6 +309,10 @@ class Controller:
             if key in LIST_PARAMS:
                 continue
             values = [v for v in params.getall(key) if v != ""]
+            if key in tags.FILTERS and self.collection in attributes.TENANT_RESOURCES:
+                if tag_values := tags.filter_values(values):
+                    filters[key] = tag_values
+                continue
             name = TENANT_KEY if key == TENANT_ALIAS else key
             attr = self.attr_map.get(name)
             if not values or attr is None or not attr.is_visible or (

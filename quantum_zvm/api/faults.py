@@ -20,7 +20,8 @@ GENERIC_500 = "Request Failed: internal server error while processing your reque
 
 _TYPES = {400: "HTTPBadRequest", 401: "HTTPUnauthorized", 403: "HTTPForbidden",
           404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 406: "HTTPNotAcceptable",
-          409: "HTTPConflict", 413: "HTTPRequestEntityTooLarge",
+          409: "HTTPConflict", 412: "HTTPPreconditionFailed",
+          413: "HTTPRequestEntityTooLarge",
           414: "HTTPRequestURITooLong", 415: "HTTPUnsupportedMediaType",
           431: "HTTPRequestHeaderFieldsTooLarge", 500: "HTTPInternalServerError",
           501: "HTTPNotImplemented", 503: "HTTPServiceUnavailable"}

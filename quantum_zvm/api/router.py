@@ -11,6 +11,7 @@ Paths (an optional ``.json`` suffix is accepted; JSON is the only format)::
     GET|POST          /v2.0/agents/<uuid>/dhcp-networks
     DELETE            /v2.0/agents/<uuid>/dhcp-networks/<network uuid>
     GET               /v2.0/networks/<uuid>/dhcp-agents
+    GET|PUT|POST|DELETE /v2.0/{networks,subnets,ports}/<uuid>/tags[/<tag>]   (:mod:`tags`)
 
 Every request runs inside one error boundary (:func:`faults.to_response`), so
 no exception ever reaches eventlet and no traceback reaches a client; the
@@ -24,11 +25,11 @@ import json
 import datetime
 import logging
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import webob
 
-from quantum_zvm.api import attributes, auth, faults
+from quantum_zvm.api import attributes, auth, faults, tags
 from quantum_zvm.api.controller import Controller
 from quantum_zvm.api.scheduler import SchedulerController
 from quantum_zvm.api.validators import UUID_RE, text_problem
@@ -110,6 +111,9 @@ class ApiApp:
                                                     self._body(request)))
             controller.delete(request, ctx, resource_id)
             return webob.Response(status=204)
+        if parts[2] == tags.SEGMENT:
+            return tags.handle(self.plugin, request, ctx, collection, resource_id, parts[2:],
+                               lambda: self._body(request), _allow, _json)
         return self._scheduler(request, ctx, collection, resource_id, parts[2:])
 
     # ------------------------------------------------------------------ documents
@@ -246,7 +250,9 @@ def _path_segments(path: str) -> list[str]:
     elif path.endswith(".xml"):
         raise faults.ApiError(406, "XML is not supported; use JSON")
     parts = [p for p in path.split("/") if p]
-    for part in parts:
+    for index, part in enumerate(parts):
+        if index and parts[index - 1] == tags.SEGMENT:
+            continue  # a tag: any text, checked by tags.validate_tag
         if not _SEGMENT_RE.match(part):
             raise faults.not_found(f"The resource {path} does not exist")
     return parts
@@ -280,7 +286,7 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _json(status: int, body: Optional[dict]) -> webob.Response:
+def _json(status: int, body: Any) -> webob.Response:
     data = json.dumps(body, default=_default, separators=(",", ":"),
                       check_circular=False).encode()
     return webob.Response(status=status, content_type="application/json", charset="UTF-8",

@@ -300,3 +300,42 @@ def zvm_profile(value: Any) -> Optional[str]:
     if value is None or isinstance(value, dict):
         return None
     return f"'{value}' is not a dictionary"
+
+
+def mtu(value: Any) -> Optional[str]:
+    """An MTU IPv4 can use; the upper bound (the vswitches' MTU) is the plugin's to check."""
+    if value < constants.MIN_MTU:
+        return f"MTU {value} is below the IPv4 minimum of {constants.MIN_MTU}"
+    return None
+
+
+def vnic_type(value: Any) -> Optional[str]:
+    if value != constants.VNIC_NORMAL:
+        return (f"{_quoted(value)} is not supported: z/VM NICs are virtual NICs coupled to a "
+                f"vswitch, binding:vnic_type must be '{constants.VNIC_NORMAL}'")
+    return None
+
+
+def no_security_groups(value: Any) -> Optional[str]:
+    if not isinstance(value, list):
+        return f"{_quoted(value)} is not a list"
+    if value:
+        return ("security groups are not supported: the z/VM driver filters no traffic, so "
+                "the port would be unprotected; give [] (openstack port create "
+                "--no-security-group)")
+    return None
+
+
+def no_address_pairs(value: Any) -> Optional[str]:
+    if not isinstance(value, list):
+        return f"{_quoted(value)} is not a list"
+    if value:
+        return ("allowed_address_pairs are not supported: z/VM vswitches do no address "
+                "filtering, so there is nothing to allow; give []")
+    return None
+
+
+def no_subnetpool(value: Any) -> Optional[str]:
+    if value is not None:
+        return "subnet pools are not supported: give a cidr and no subnetpool_id"
+    return None

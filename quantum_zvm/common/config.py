@@ -53,8 +53,9 @@ DEFAULT_OPTS = [
                     "agents report every 4 s, neutron agents every 30 s (neutron's default "
                     "is 75 s too)."),
     cfg.IntOpt("network_mtu", default=1500, min=68,
-               help="MTU of every network, as DHCP agents read it (neutron's "
-                    "global_physnet_mtu); 1500 is a z/VM layer-2 vswitch's frame size."),
+               help="MTU of the z/VM vswitches (neutron's global_physnet_mtu): the MTU of a "
+                    "network that sets none, and the largest one a network may set; "
+                    "1500 is a z/VM layer-2 vswitch's frame size."),
     cfg.IntOpt("max_request_body_size", default=114688, min=1024,
                help="Largest accepted REST request body, in bytes."),
     cfg.BoolOpt("allow_bulk", default=True,

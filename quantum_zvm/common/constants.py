@@ -50,6 +50,12 @@ AGENT_CONFIGURATIONS_MAX = 4095
 
 # Binding extension.
 VIF_TYPE_ZVM = "zvm"
+# neutron_lib/api/definitions/portbindings.py (neutron-lib 5.0.1): no host asked for, and
+# a host no agent could bind the port on
+VIF_TYPE_UNBOUND = "unbound"
+VIF_TYPE_BINDING_FAILED = "binding_failed"
+VNIC_NORMAL = "normal"
+MIN_MTU = 68  # IPv4's minimum (RFC 791)
 PROFILE_USERID = "zvm_userid"
 PROFILE_VDEV = "vdev"
 

@@ -193,3 +193,12 @@ class NetworkHostedByDHCPAgent(Conflict):
 
 class NetworkNotHostedByDhcpAgent(Conflict):
     message = "The network %(network_id)s is not hosted by the DHCP agent %(agent_id)s."
+
+
+class RevisionNumberConstraintFailed(QuantumException):
+    message = "Constrained to %(expected)s, but current revision is %(current)s"
+    status_code = 412
+
+
+class TagNotFound(NotFound):
+    message = "Tag %(tag)s could not be found for %(resource)s %(resource_id)s."

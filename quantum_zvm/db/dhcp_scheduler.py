@@ -32,7 +32,7 @@ _DHCP_AGENTS_FOR = (
     sa.select(AGENTS, BINDINGS.c.network_id.is_not(None).label("hosts"))
     .outerjoin(BINDINGS, sa.and_(BINDINGS.c.dhcp_agent_id == AGENTS.c.id,
                                  BINDINGS.c.network_id == sa.bindparam("network_id")))
-    .where(AGENTS.c.agent_type == constants.AGENT_TYPE_DHCP))
+    .where(AGENTS.c.agent_type == constants.AGENT_TYPE_DHCP).order_by(AGENTS.c.host))
 
 
 class DhcpAgentSchedulerMixin:
@@ -79,6 +79,28 @@ class DhcpAgentSchedulerMixin:
         usable = [row for row in agents if self._usable(row)]
         if not usable or any(row.hosts for row in usable):
             return None
+        return self._schedule(network_id)
+
+    def dhcp_agents_to_notify(self, ctx: Context, network_id: str, schedule: bool
+                              ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """The live, admin-up DHCP agents hosting the network, and the one just bound to it.
+
+        What the DHCP notifier asks on every port create and delete, in one read
+        (one statement): without DHCP agents, or with the network hosted, that is
+        all.  With ``schedule`` (a port create), a network no live agent hosts is
+        bound to one (:meth:`schedule_network`), which is then the agent to notify.
+        """
+        with self.db.transaction(write=False) as conn:
+            agents = conn.execute(_DHCP_AGENTS_FOR, {"network_id": network_id}).all()
+        usable = [row for row in agents if self._usable(row)]
+        hosting = [self._agent_dict(row) for row in usable if row.hosts]
+        if hosting or not usable or not schedule:
+            return hosting, None
+        chosen = self._schedule(network_id)
+        return ([chosen] if chosen else []), chosen
+
+    def _schedule(self, network_id: str) -> dict[str, Any] | None:
+        """Bind a random live DHCP agent in a write transaction, checking again under the lock."""
         with self.db.transaction() as conn:
             if any(self._usable(row) for row in self._hosting_rows(conn, [network_id])):
                 return None

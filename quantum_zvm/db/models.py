@@ -13,6 +13,13 @@ tables, all keyed by port and removed with it:
   unique across the deployment because the guests of one z/VM system share
   one MACID space.
 
+Neutron's standard attributes (``description``, ``created_at``,
+``updated_at``, ``revision_number``) are columns of ``networks``, ``subnets``
+and ``ports`` (:class:`StandardAttrs`, migration 0004), nullable or with a
+server default so that rows another Quantum plugin writes stay valid; tags
+are in ``network_tags``, ``subnet_tags`` and ``port_tags``, removed with
+their resource.
+
 The schema itself is created and changed only by Alembic (``migrations/``,
 installed as ``quantum_zvm.migrations``); these classes must match the head revision
 (a unit test compares them).
@@ -49,9 +56,23 @@ def _uuid_fk(target: str, nullable: bool = False, primary_key: bool = False) -> 
                          nullable=nullable, primary_key=primary_key)
 
 
+class StandardAttrs:
+    """Neutron's standard attributes as columns of the resource's own table.
+
+    Neutron keeps them in a ``standardattributes`` table joined to every
+    resource; columns of the row itself cost no extra statement per create or join
+    per list.  ``revision_number`` starts at 0 and grows by one with every change.
+    """
+    description: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime)
+    revision_number: Mapped[int] = mapped_column(sa.BigInteger, nullable=False,
+                                                 server_default="0")
+
+
 # --------------------------------------------------------------------------- core
 
-class Network(Base):
+class Network(StandardAttrs, Base):
     __tablename__ = "networks"
     tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
@@ -59,9 +80,11 @@ class Network(Base):
     status: Mapped[str | None] = mapped_column(sa.String(16))
     admin_state_up: Mapped[bool | None] = mapped_column(sa.Boolean)
     shared: Mapped[bool | None] = mapped_column(sa.Boolean)
+    # None: the configured network_mtu (the vswitch's frame size)
+    mtu: Mapped[int | None] = mapped_column(sa.Integer)
 
 
-class Subnet(Base):
+class Subnet(StandardAttrs, Base):
     __tablename__ = "subnets"
     tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
@@ -75,7 +98,7 @@ class Subnet(Base):
     shared: Mapped[bool | None] = mapped_column(sa.Boolean)
 
 
-class Port(Base):
+class Port(StandardAttrs, Base):
     __tablename__ = "ports"
     tenant_id: Mapped[str | None] = mapped_column(exact_string(255), index=True)
     id: Mapped[str] = mapped_column(sa.String(UUID_LEN), primary_key=True)
@@ -210,3 +233,19 @@ class ZvmMacid(Base):
     macid: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     port_id: Mapped[str] = _uuid_fk("ports.id")
     __table_args__ = (sa.UniqueConstraint("port_id", name="uniq_zvm_macids0port_id"),)
+
+
+# --------------------------------------------------------------------------- tags
+
+def _tag_table(name: str, resource_table: str) -> sa.Table:
+    """``(resource_id, tag)``, compared exactly (``Red`` and ``red`` are two tags)."""
+    return sa.Table(name, Base.metadata,
+                    sa.Column("resource_id", sa.String(UUID_LEN),
+                              sa.ForeignKey(f"{resource_table}.id", ondelete="CASCADE"),
+                              primary_key=True),
+                    sa.Column("tag", exact_string(255), primary_key=True))
+
+
+NETWORK_TAGS = _tag_table("network_tags", "networks")
+SUBNET_TAGS = _tag_table("subnet_tags", "subnets")
+PORT_TAGS = _tag_table("port_tags", "ports")

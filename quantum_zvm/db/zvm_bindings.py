@@ -8,6 +8,14 @@ them and a typo must not pass silently.
 
 ``zvm_port_bindings`` holds what the agent applied (or the error that stopped
 it); it is shown as ``binding:vif_details``.
+
+``binding:vif_type`` and ``binding:host_id`` read as neutron's do (nova reads
+them): ``unbound`` and ``""`` for a port no host was asked for,
+``binding_failed`` for a host where no live agent can bind it (neither a z/VM
+agent nor, for the DHCP guest's ports, a DHCP agent has reported within
+``agent_down_time``), ``zvm`` once such an agent is there or the agent has
+applied the port.  The agent's own RPC view (device details) keeps
+``binding:host_id`` None for an unbound port.
 """
 from __future__ import annotations
 
@@ -75,6 +83,20 @@ def validate_host(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 255:
         raise _invalid("binding:host_id must be a string of at most 255 characters")
     return value
+
+
+def vif_type(host: str | None, applied_status: str | None,
+             agent_alive: bool) -> str:
+    """``binding:vif_type`` of a port (see the module docstring)."""
+    if applied_status is not None:
+        return constants.VIF_TYPE_ZVM
+    if not host:
+        return constants.VIF_TYPE_UNBOUND
+    return constants.VIF_TYPE_ZVM if agent_alive else constants.VIF_TYPE_BINDING_FAILED
+
+
+def host_view(host: str | None) -> str:
+    return host or ""
 
 
 def profile_view(userid: str | None, vdev: str | None) -> dict[str, str]:

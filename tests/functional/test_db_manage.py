@@ -82,3 +82,30 @@ def test_unreachable_database_fails_with_a_message(tmp_path):
     result = manage(ini, "upgrade", "head")
     assert result.returncode == 1
     assert "The database is unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_upgrade_to_standard_attributes_keeps_every_row(db_url, tmp_path):
+    """0003 → 0004 (standard attributes, MTU, tags) with data, and back."""
+    db = Database(db_url, max_retries=0)
+    grizzly_db.create(db.engine)
+    with db.transaction() as conn:
+        before = grizzly_db.populate(conn)
+    ini = write_ini(tmp_path, db_url)
+    assert manage(ini, "upgrade", "0003_mysql_binary_ids").returncode == 0
+    upgrade = manage(ini, "upgrade", "head")
+    assert upgrade.returncode == 0, upgrade.stderr
+    with db.transaction(write=False) as conn:
+        assert grizzly_db.counts(conn) == before
+        for table in ("networks", "subnets", "ports"):
+            rows = conn.execute(sa.text(
+                f"SELECT revision_number, created_at, updated_at, description FROM {table}")).all()
+            assert rows and all(r[0] == 0 and r[1] is not None and r[1] == r[2]
+                                and r[3] is None for r in rows), (table, rows)
+        assert conn.execute(sa.text("SELECT count(*) FROM networks WHERE mtu IS NULL")
+                            ).scalar() == before["networks"]
+        conn.execute(sa.text("SELECT resource_id, tag FROM port_tags")).all()
+    assert manage(ini, "downgrade", "0003_mysql_binary_ids").returncode == 0
+    with db.transaction(write=False) as conn:
+        assert grizzly_db.counts(conn) == before
+    assert manage(ini, "upgrade", "head").returncode == 0
+    db.dispose()

@@ -193,7 +193,11 @@ def test_documents(app):
     resources = call(app, "GET", "/v2.0").json["resources"]
     assert [r["collection"] for r in resources] == ["networks", "subnets", "ports"]
     aliases = {e["alias"] for e in call(app, "GET", "/v2.0/extensions.json").json["extensions"]}
-    assert aliases == {"provider", "binding", "agent", "agent_scheduler"}
+    assert aliases == {"provider", "binding", "agent", "agent_scheduler",
+                       "standard-attr-description", "standard-attr-timestamp",
+                       "standard-attr-revisions", "revision-if-match", "standard-attr-tag",
+                       "net-mtu", "net-mtu-writable", "security-group",
+                       "allowed-address-pairs", "subnet_allocation"}
     assert call(app, "GET", "/v2.0/extensions/binding").json["extension"]["alias"] == "binding"
     assert call(app, "GET", "/v2.0/extensions/router").status_int == 404
 

@@ -31,7 +31,7 @@ def test_head_schema_matches_the_models(db):
         assert compare_metadata(context, models.Base.metadata) == []
     assert migration.current(db) == migration.head()
     migration.check_current(db)
-    assert migration.history()[0].startswith(f"{migration.head()} <- 0002_zvm: ")
+    assert migration.history()[0].startswith(f"{migration.head()} <- 0003_mysql_binary_ids: ")
 
 
 def test_downgrade_to_base_and_up_again(db):

@@ -124,9 +124,10 @@ def test_port_defaults_status_and_create_view_equals_show(plugin, admin_ctx, net
     assert p["status"] == constants.PORT_STATUS_DOWN
     assert p["mac_address"].startswith(BASE_MAC[:8])
     assert (p["device_id"], p["device_owner"], p["name"]) == ("", "", "")
-    assert p["binding:vif_type"] == "zvm"
+    assert p["binding:vif_type"] == "unbound"  # neutron's value for a port no host was asked for
     assert (p["binding:host_id"], p["binding:profile"], p["binding:vif_details"]) == \
-        (None, {}, {})
+        ("", {}, {})
+    assert (p["revision_number"], p["description"], p["tags"]) == (0, "", [])
     assert plugin.get_port(admin_ctx, p["id"]) == p
 
 
@@ -181,7 +182,7 @@ def test_bindings_profile_and_rebinding(plugin, admin_ctx, network):
     assert recorder.calls[-1][0] == p["id"]
     cleared = plugin.update_port(admin_ctx, p["id"], {"port": {"binding:profile": None,
                                                                 "binding:host_id": ""}})
-    assert (cleared["binding:host_id"], cleared["binding:profile"]) == (None, {})
+    assert (cleared["binding:host_id"], cleared["binding:profile"]) == ("", {})
     assert len(recorder.calls) == 3  # created bound, moved, unbound
     assert [x["id"] for x in plugin.get_ports(admin_ctx, filters={
         "binding:host_id": ["zhcp2"]})] == []

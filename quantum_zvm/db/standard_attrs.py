@@ -1,0 +1,98 @@
+"""Neutron's standard attributes of networks, subnets and ports.
+
+``description``, ``created_at``, ``updated_at`` (ISO 8601 UTC with ``Z``, as
+neutron shows them) and ``revision_number``, which grows by one with every
+change of the resource (an update, a tag change, a port status the agent
+reports).  ``If-Match: revision_number=N`` makes an update conditional: a
+resource at another revision answers 412 (neutron's ``revision_plugin``,
+neutron/services/revisions/revision_plugin.py and neutron/api/api_common.py
+``check_request_for_revision_constraint`` at openstack/neutron
+2131d26f73262ec89a5d3e3e0d65521df4908e65).  The columns live in the
+resource's own row (:class:`quantum_zvm.db.models.StandardAttrs`).
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Iterable, Mapping
+
+import sqlalchemy as sa
+
+from quantum_zvm.common import constants, exceptions
+
+FIELDS = ("description", "created_at", "updated_at", "revision_number")
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+IF_MATCH_PREFIX = "revision_number="
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC to the second, as neutron stores timestamps."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def created(attrs: Mapping[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    """The standard-attribute column values of a new resource."""
+    description = attrs.get("description", constants.ATTR_NOT_SPECIFIED)
+    return {"description": "" if description is constants.ATTR_NOT_SPECIFIED or
+            description is None else description,
+            "created_at": now, "updated_at": now, "revision_number": 0}
+
+
+def bumped(table: sa.Table, now: datetime.datetime) -> dict[str, Any]:
+    """Values of an UPDATE that records a change: the next revision, the time."""
+    return {"revision_number": table.c.revision_number + 1, "updated_at": now}
+
+
+def timestamp(value: datetime.datetime | str | None) -> str | None:
+    """ISO 8601 of a timestamp column, also as SQLite's raw ``YYYY-MM-DD HH:MM:SS[.ffffff]``
+    (lists read it unparsed: see :data:`RAW_TIMESTAMP`)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}Z"
+    return value.strftime(ISO)
+
+
+def raw(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A timestamp column read as the driver gives it: SQLite's text is not parsed into a
+    datetime (10,000-port lists parsed 20,000 of them), other drivers give datetimes."""
+    return sa.type_coerce(column, sa.String).label(column.name)
+
+
+def view(description: str | None, created_at: datetime.datetime | None,
+         updated_at: datetime.datetime | None, revision_number: int | None) -> dict[str, Any]:
+    return {"description": description or "", "created_at": timestamp(created_at),
+            "updated_at": timestamp(updated_at), "revision_number": revision_number or 0}
+
+
+def row_view(row: Any) -> dict[str, Any]:
+    """:func:`view` of a row holding the four columns."""
+    return view(row.description, row.created_at, row.updated_at, row.revision_number)
+
+
+def parse_if_match(etags: Iterable[str]) -> int | None:
+    """The revision an ``If-Match`` header constrains to, or None without one.
+
+    Other entity tags are ignored; two revisions or a revision that is not an
+    integer are a 400, as in neutron.
+    """
+    revision = None
+    for etag in etags:
+        if not etag.startswith(IF_MATCH_PREFIX):
+            continue
+        if revision is not None:
+            raise exceptions.BadRequest(resource="if-match",
+                                        msg="Multiple revision_number etags are not supported.")
+        try:
+            revision = int(etag[len(IF_MATCH_PREFIX):])
+        except ValueError:
+            raise exceptions.BadRequest(
+                resource="if-match",
+                msg="Revision number etag must be in the format of revision_number=<int>"
+            ) from None
+    return revision
+
+
+def check_revision(expected: int | None, current: int) -> None:
+    """412 unless the resource is at the revision the request is constrained to."""
+    if expected is not None and expected != current:
+        raise exceptions.RevisionNumberConstraintFailed(expected=expected, current=current)
