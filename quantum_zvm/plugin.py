@@ -994,16 +994,20 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
                     item[key] = value()
     if binding_keys:
         width = len(names)
-        for item, row in zip(items, rows):
+        every = len(binding_keys) == len(PORT_BINDING_FIELDS)
+        liveness: dict[Any, bool] = {}      # a few agents' heartbeats, each judged once
+        for item, row in zip(items, rows, strict=True):
             host, heartbeat, userid, vdev, *applied = row[width:]
+            if heartbeat is not None and heartbeat not in liveness:
+                liveness[heartbeat] = alive(heartbeat)
             binding = {"binding:host_id": host or "",
                        "binding:vif_type": zvm_bindings.vif_type(
-                           host, applied[6], heartbeat is not None and alive(heartbeat)),
+                           host, applied[6], liveness.get(heartbeat, False)),
                        "binding:profile": zvm_bindings.profile_view(userid, vdev)
                        if userid else {},
-                       "binding:vif_details": zvm_bindings.vif_details_view(*applied)}
-            item.update(binding if len(binding_keys) == len(binding)
-                        else {key: binding[key] for key in binding_keys})
+                       "binding:vif_details": zvm_bindings.vif_details_view(*applied)
+                       if applied[6] is not None else {}}
+            item.update(binding if every else {key: binding[key] for key in binding_keys})
     if fields and "id" not in fields:
         for item in items:
             del item["id"]
