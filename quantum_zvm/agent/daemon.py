@@ -153,7 +153,9 @@ class Agent:
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
-        self.checked_rows: dict[int, tuple[Any, tuple]] = {}   # desired.switch_rows verdicts
+        self.row_verdicts = desired_mod.Verdicts()       # switch rows checked
+        self.node_verdicts = desired_mod.Verdicts()      # zvm rows checked
+        self.network_verdicts = desired_mod.Verdicts()   # networks of port details
         self.retry_at: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.next_system_check = 0.0
@@ -313,7 +315,7 @@ class Agent:
         """Plan and run until z/VM matches; ``changed``: the ports whose rows changed
         (only their guests, and those of notified and due ports, are planned), or
         None to plan everything."""
-        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.checked_rows)
+        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.row_verdicts)
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         nodes = self.nodes
@@ -333,7 +335,7 @@ class Agent:
         want = desired_mod.build(desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
-            dhcp_vlans))
+            dhcp_vlans, self.network_verdicts))
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
         if changed is not None:
@@ -373,7 +375,8 @@ class Agent:
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self.nodes = desired_mod.zvm_nodes(
-                self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node)
+                self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node,
+                self.node_verdicts)
         for network_id in dirty_networks:
             for port, details in list(self.details.items()):
                 if details.get("network_id") == network_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
 from quantum_zvm.common import constants
@@ -67,31 +67,44 @@ def _disabled(value: str | None) -> bool:
     return value not in (None, "", "0") and str(value).lower() != "no"
 
 
-def switch_rows(rows: Iterable[Any], zhcp_node: str,
-                checked: dict[int, tuple[Any, tuple]] | None = None) -> RowSet:
+class Verdicts:
+    """What a pure check said of each object, kept while the object is the same one:
+    rows from :class:`xcat.tables.RowCache` and the plugin's details stay the same
+    objects until they change, so each is checked once.  :meth:`start` begins a
+    round; what the round did not ask about is forgotten at the next."""
+
+    def __init__(self) -> None:
+        self.previous: dict[int, tuple[Any, Any]] = {}
+        self.current: dict[int, tuple[Any, Any]] = {}
+
+    def start(self) -> "Verdicts":
+        self.previous, self.current = self.current, {}
+        return self
+
+    def of(self, thing: Any, check: Callable[[Any], Any]) -> Any:
+        key = id(thing)
+        kept = self.current.get(key) or self.previous.get(key)
+        if kept is None or kept[0] is not thing:
+            kept = (thing, check(thing))
+        self.current[key] = kept
+        return kept[1]
+
+
+def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None) -> RowSet:
     """Select and validate the ``switch`` rows handed to ``zhcp_node``.
 
     ``rows`` are objects or mappings with the switch table's columns.  Rows
     of other zHCPs and disabled rows are skipped; a port listed twice is
-    rejected in every row.  ``checked`` keeps each row's verdict by row object
-    (rows from :class:`xcat.tables.RowCache` are the same objects while their
-    line is unchanged), so a row is validated once; it is replaced by this
-    call's rows.
+    rejected in every row.  ``verdicts`` keeps each row's verdict by row object.
     """
     valid: dict[str, SwitchRow] = {}
     order: dict[str, int] = {}
     rejected: dict[str, str] = {}
     invalid: list[str] = []
     seen: dict[str, int] = {}
-    previous = checked.copy() if checked is not None else {}
-    if checked is not None:
-        checked.clear()
+    verdicts = (verdicts or Verdicts()).start()
     for index, raw in enumerate(rows):
-        kept = previous.get(id(raw))
-        verdict = kept[1] if kept is not None and kept[0] is raw else _row_verdict(raw, zhcp_node)
-        if checked is not None:
-            checked[id(raw)] = (raw, verdict)
-        kind, pid, value = verdict
+        kind, pid, value = verdicts.of(raw, lambda r: _row_verdict(r, zhcp_node))
         if kind == "skip":
             continue
         if kind == "invalid":
@@ -136,7 +149,7 @@ class Nodes:
     bad: Mapping[str, str] = field(default_factory=dict)
 
 
-def zvm_nodes(rows: Iterable[Any], zhcp_node: str) -> Nodes:
+def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None) -> Nodes:
     """Map xCAT nodes to z/VM userids from ``zvm`` rows.
 
     When the zHCP's own row names its ``hcp`` host, nodes managed through
@@ -150,23 +163,32 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str) -> Nodes:
         get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
         if _disabled(get("disable")):
             continue
-        entries.append((get("node"), get("hcp"), get("userid")))
-    own_hcp = next((hcp for node, hcp, _ in entries if node == zhcp_node and hcp), None)
+        entries.append((get("node"), get("hcp"), get("userid"), raw))
+    own_hcp = next((hcp for node, hcp, _, _ in entries if node == zhcp_node and hcp), None)
     userids: dict[str, str] = {}
     by_userid: dict[str, str] = {}
     bad: dict[str, str] = {}
-    for node, hcp, userid in entries:
+    verdicts = (verdicts or Verdicts()).start()
+    for node, hcp, userid_text, raw in entries:
         if not isinstance(node, str) or not node:
             continue
-        try:
-            zvm_names.xcat_node(node, "zvm.node")
-            userids[node] = zvm_names.userid(userid, f"zvm.userid of node {node}")
-        except ValueError as exc:
-            bad[node] = str(exc)
+        userid, problem = verdicts.of(raw, lambda _, n=node, u=userid_text: _node_verdict(n, u))
+        if problem is not None:
+            bad[node] = problem
             continue
+        userids[node] = userid
         if own_hcp is None or hcp == own_hcp:
-            by_userid.setdefault(userids[node], node)
+            by_userid.setdefault(userid, node)
     return Nodes(userids, by_userid, bad)
+
+
+def _node_verdict(node: str, userid: Any) -> tuple[str | None, str | None]:
+    """(userid, None) of a valid ``zvm`` row's node and userid, or (None, problem)."""
+    try:
+        zvm_names.xcat_node(node, "zvm.node")
+        return zvm_names.userid(userid, f"zvm.userid of node {node}"), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 @dataclass(frozen=True)
@@ -221,6 +243,7 @@ class Inputs:
     user_prefix: str | None = None                # z/VM USER PREFIX (6 hex digits)
     dhcp_userid: str | None = None
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
+    networks: Verdicts | None = None              # network_of by details, across builds
 
 
 @dataclass(frozen=True)
@@ -240,6 +263,7 @@ def build(inputs: Inputs) -> DesiredState:
     left out too, so the planner detaches it.
     """
     ports: dict[str, DesiredPort] = {}
+    networks = (inputs.networks or Verdicts()).start()
     rejected: dict[str, str] = dict(inputs.rowset.rejected)
     rejected_nics: dict[str, tuple[str, str]] = {}
     bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
@@ -259,7 +283,7 @@ def build(inputs: Inputs) -> DesiredState:
                 f"node {row.node} of port {pid} has no row in the xCAT zvm table")
             continue
         other_host = details.get("binding:host_id")
-        network = network_of(details)
+        network = networks.of(details, network_of)
         if other_host and other_host != inputs.host:
             rejected[pid] = f"port {pid} is bound to host {other_host}, not {inputs.host}"
         elif isinstance(network, str):

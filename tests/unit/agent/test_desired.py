@@ -192,3 +192,24 @@ def test_device_details_of_an_rpc_reply_are_keyed_by_valid_port_ids_only():
     assert len(problems) == 3 and all("get_devices_details_list" in p for p in problems)
     with pytest.raises(MalformedMessage, match="get_ports_bound_to_host answered dict"):
         d.details_by_port({"ports": []}, "port_id", "get_ports_bound_to_host")
+
+
+def test_verdicts_check_each_object_once_while_it_is_the_same_one():
+    from quantum_zvm.agent.desired import Verdicts
+    calls = []
+
+    def check(thing):
+        calls.append(thing)
+        return len(thing)
+    verdicts = Verdicts()
+    first, second = {"a": 1}, {"a": 1, "b": 2}
+    verdicts.start()
+    assert verdicts.of(first, check) == 1 and verdicts.of(second, check) == 2
+    verdicts.start()
+    assert verdicts.of(first, check) == 1            # kept from the round before
+    assert calls == [first, second]
+    verdicts.start()
+    verdicts.start()                                 # second was not asked: forgotten
+    assert verdicts.of(second, check) == 2 and calls == [first, second, second]
+    equal_but_new = {"a": 1}
+    assert verdicts.of(equal_but_new, check) == 1 and calls[-1] is equal_but_new
