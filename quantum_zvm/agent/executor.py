@@ -63,7 +63,7 @@ from quantum_zvm.agent.planner import Result
 from quantum_zvm.common import constants
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome, Guard
-from xcat.lanes import partition, run_lanes
+from xcat.lanes import LaneRun, partition, run_lanes
 from xcat.errors import SmapiError, XcatError, XcatRequestError
 from xcat.outcomes import Outcome as CmdOutcome
 
@@ -340,14 +340,21 @@ class Executor:
     def _query(self, commands: list[list[str]]) -> list[CommandOutcome]:
         """Run independent queries spread over the lanes; a request that fails
         (after the client's retries) fails them all."""
-        lanes = partition([{index} for index in range(len(commands))],
-                          [self.limits["expected_seconds"](argv) for argv in commands],
-                          self.workers)
-        ran = run_lanes(self.client, self.zhcp_node, commands, lanes, idempotent=True,
-                        **{**self.limits, "expected_seconds": self.pricing(len(lanes))})
+        ran = self._in_lanes(commands, [{index} for index in range(len(commands))],
+                             idempotent=True)
         if ran.errors:
             raise ran.errors[0]
         return [outcome for outcome in ran.outcomes if outcome is not None]
+
+    def _in_lanes(self, commands: list[list[str]], keys: Sequence[set], *,
+                  guards: list[Guard] | None = None, idempotent: bool = False) -> LaneRun:
+        """Run ``commands`` on the zHCP in up to ``workers`` concurrent lanes, commands
+        sharing a key in one lane (:mod:`xcat.lanes`), priced for the lanes in use."""
+        expected = self.limits["expected_seconds"]
+        lanes = partition(keys, [expected(argv) for argv in commands], self.workers)
+        return run_lanes(self.client, self.zhcp_node, commands, lanes, guards=guards,
+                         idempotent=idempotent,
+                         **{**self.limits, "expected_seconds": self.pricing(len(lanes))})
 
     def run_commands(self, commands: Sequence[Sequence[str]], node: str | None = None,
                      idempotent: bool = False) -> list[CommandOutcome]:
@@ -397,13 +404,10 @@ class Executor:
     def _run_commands(self, commands: list[list[str]], guards: list[Guard],
                       spans: list[tuple[Op, int, int]], run: Execution) -> None:
         """Run the plan's commands in lanes and record each operation's result."""
-        keys = [set()] * len(commands)
+        keys: list[set[tuple]] = [set()] * len(commands)
         for op, start, count in spans:
             keys[start:start + count] = [lane_keys(op)] * count
-        expected = self.limits["expected_seconds"]
-        lanes = partition(keys, [expected(argv) for argv in commands], self.workers)
-        ran = run_lanes(self.client, self.zhcp_node, commands, lanes, guards=guards,
-                        **{**self.limits, "expected_seconds": self.pricing(len(lanes))})
+        ran = self._in_lanes(commands, keys, guards=guards)
         run.unknown, run.failure = ran.outcome_unknown, ran.failure
         if run.unknown is not None:
             LOG.warning("%s; z/VM will be read again", run.unknown)
