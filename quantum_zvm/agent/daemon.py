@@ -55,8 +55,8 @@ from quantum_zvm.agent import records
 from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
-from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, UNDO_OPS, Outcome, Plan,
-                                     Report, VswitchSpec)
+from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, UNDO_OPS, Observed, Outcome,
+                                     Plan, Report, VswitchSpec)
 from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import RpcError, unknown_method
@@ -362,7 +362,7 @@ class Agent:
             planned_over = self.observed if scope is None else scope_mod.cut(self.observed, scope)
             if step.ops or step.bindings.keys() != planned_over.bindings.keys():
                 # a record with nothing left to undo is dropped by applying the plan
-                incomplete = self._execute(step, summary, now, scope)
+                incomplete = self._execute(step, summary, now, planned_over, scope)
             if not step.deferred and not step.reads and not incomplete:
                 return
             if unreadable or not (step.ops or step.reads):
@@ -494,21 +494,19 @@ class Agent:
                     if not op.ports or not set(op.ports) <= held or isinstance(op, UNDO_OPS))
         return dataclasses.replace(step, ops=ops)
 
-    def _execute(self, step: Plan, summary: CycleSummary, now: float,
-                 scope: frozenset[str] | None = None) -> set[str]:
-        """Run ``step`` (planned for the guests of ``scope``, or all); returns the
-        ports whose steps were skipped although none failed (planned again at once)."""
+    def _execute(self, step: Plan, summary: CycleSummary, now: float, over: Observed,
+                 scope: frozenset[str] | None) -> set[str]:
+        """Run ``step``, planned over ``over`` (the guests of ``scope`` in the observed
+        state, or all of it); returns the ports whose steps were skipped although
+        none failed (planned again at once)."""
         run = self.executor.execute(step)
         summary.operations += len(step.ops)
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
         before = self.observed
-        if scope is None:
-            self.observed = apply(self.observed, without_reports, run.results)
-        else:
-            after = apply(scope_mod.cut(self.observed, scope), without_reports, run.results)
-            self.observed = scope_mod.merge(self.observed, after, scope)
+        after = apply(over, without_reports, run.results)
+        self.observed = after if scope is None else scope_mod.merge(self.observed, after, scope)
         self.store.record(before, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
@@ -724,4 +722,6 @@ def _brief(summary: CycleSummary) -> str:
         parts.append(f"{len(summary.errors)} errors")
     if summary.deferred:
         parts.append(f"{summary.deferred} deferred")
+    if summary.scoped:
+        parts.append("scoped to the changed ports")
     return ", ".join(parts)
