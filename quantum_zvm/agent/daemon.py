@@ -166,6 +166,7 @@ class Agent:
         self.replan = False
         self.dhcp_refresh_due = False
         self.mode: str | None = None            # MODE_ZVM or MODE_PLAIN once probed
+        self.device_list_calls = True           # False once the plugin lacked them
 
     @property
     def plain(self) -> bool:
@@ -411,7 +412,7 @@ class Agent:
         ``get_ports_bound_to_host`` puts the agent in plain mode (no such ports)."""
         try:
             reply = self.api.get_ports_bound_to_host()
-        except RpcError as exc:
+        except Exception as exc:  # noqa: BLE001 - re-raised unless 'no such method'
             if not unknown_method(exc):
                 raise
             self._set_mode(MODE_PLAIN, exc)
@@ -535,7 +536,7 @@ class Agent:
             try:
                 recorded = self.api.record_zvm_bindings(
                     [self._entry(r.port_id, r.outcome) for r in reports])
-            except RpcError as exc:
+            except Exception as exc:  # noqa: BLE001 - re-raised unless 'no such method'
                 if not unknown_method(exc):
                     raise
                 self._set_mode(MODE_PLAIN, exc)
@@ -551,22 +552,32 @@ class Agent:
         self.observed = self.observed.replace(reported=reported)
 
     def _report_plain(self, reports: list[Report]) -> dict[str, bool]:
-        """Outcomes on the standard L2 agent API: ACTIVE is ``update_device_up``, DOWN
-        and ERROR ``update_device_down`` (the API has no error status: the reason is
-        logged and listed in ``configurations.errors``)."""
-        recorded: dict[str, bool] = {}
+        """Outcomes on the standard L2 agent API: ACTIVE is up, DOWN and ERROR down (the
+        API has no error status: the reason is logged and listed in
+        ``configurations.errors``); all in one ``update_device_list``, or one call a port
+        on a server without it (the Quantum-era plugins)."""
+        up = [r.port_id for r in reports if r.outcome.status == STATUS_ACTIVE]
+        down = [r.port_id for r in reports if r.outcome.status != STATUS_ACTIVE]
         for report in reports:
-            port, outcome = report.port_id, report.outcome
-            if outcome.status == STATUS_ACTIVE:
-                self.api.update_device_up(port)
-                recorded[port] = True
-                continue
-            if outcome.status == STATUS_ERROR:
-                LOG.warning("port %s: %s (reported DOWN)", port, outcome.error)
-            reply = self.api.update_device_down(port)
-            recorded[port] = bool(reply.get("exists", True)) if isinstance(reply, Mapping) \
-                else True
-        return recorded
+            if report.outcome.status == STATUS_ERROR:
+                LOG.warning("port %s: %s (reported DOWN)", report.port_id, report.outcome.error)
+        if self.device_list_calls:
+            try:
+                reply = self.api.update_device_list(up, down)
+            except Exception as exc:  # noqa: BLE001 - re-raised unless 'no such method'
+                if not unknown_method(exc):
+                    raise
+                self.device_list_calls = False
+            else:
+                recorded = dict.fromkeys(reply.get("devices_up", ()), True)
+                recorded.update((str(item["device"]), _exists(item))
+                                for item in reply.get("devices_down", ())
+                                if isinstance(item, Mapping) and "device" in item)
+                return recorded
+        for port in up:
+            self.api.update_device_up(port)
+        return {**dict.fromkeys(up, True),
+                **{port: _exists(self.api.update_device_down(port)) for port in down}}
 
     def _entry(self, port_id: str, outcome: Outcome) -> dict[str, Any]:
         entry = {"port_id": port_id, "status": outcome.status, "zhcp_node": self.zhcp_node}
@@ -705,6 +716,12 @@ def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
     new = after.userids.keys() - before.userids.keys()
     new |= after.bad.keys() - before.bad.keys()
     return {port for port, row in rows.items() if row.node in new} if new else set()
+
+
+def _exists(reply: Any) -> bool:
+    """Whether the plugin knew a port it was told is down (``{"device", "exists"}``; a
+    reply of another shape counts as known)."""
+    return bool(reply.get("exists", True)) if isinstance(reply, Mapping) else True
 
 
 def _planned_ports(step: Plan) -> set[str]:

@@ -100,6 +100,15 @@ class PluginApi:
     def update_device_up(self, device: str) -> None:
         self._call("update_device_up", device=device, agent_id=self.agent_id, host=self.host)
 
+    def update_device_list(self, devices_up: Sequence[str],
+                           devices_down: Sequence[str]) -> dict[str, Any]:
+        """Many outcomes in one call (Neutron's plugin RPC 1.5; neutron/plugins/ml2/rpc.py
+        ``update_device_list``, 2131d26f): ``{"devices_up": [...], "failed_devices_up":
+        [...], "devices_down": [{"device", "exists"}...], "failed_devices_down": [...]}``."""
+        return self._call("update_device_list", version="1.5", devices_up=list(devices_up),
+                          devices_down=list(devices_down), agent_id=self.agent_id,
+                          host=self.host)
+
     def update_device_down(self, device: str) -> dict[str, Any]:
         return self._call("update_device_down", device=device, agent_id=self.agent_id,
                           host=self.host)

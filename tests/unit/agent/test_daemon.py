@@ -99,3 +99,65 @@ def test_back_off_ends_when_woken_and_probes_at_most_every_probe_seconds():
     threading.Timer(0.3, agent.wakeup.set).start()
     assert timed_back_off(agent, 60) < 5
     assert client.probes == 1  # PROBE_SECONDS (2 s) had not passed
+
+
+@dataclass
+class PlainPluginApi:
+    """The standard L2 agent calls, with or without neutron's ``update_device_list``."""
+    has_device_list: bool = True
+    calls: list[tuple] = field(default_factory=list)
+
+    def update_device_list(self, up, down):
+        self.calls.append(("list", tuple(up), tuple(down)))
+        if not self.has_device_list:
+            import json as json_mod
+            from quantum_zvm.rpc import wire
+            raise wire.deserialize_failure(json_mod.dumps(
+                {"class": "AttributeError", "module": "builtins", "tb": [],
+                 "message": "No such RPC function 'update_device_list'",
+                 "args": ["No such RPC function 'update_device_list'"]}))
+        return {"devices_up": list(up), "failed_devices_up": [], "failed_devices_down": [],
+                "devices_down": [{"device": d, "exists": d != "gone"} for d in down]}
+
+    def update_device_up(self, device):
+        self.calls.append(("up", device))
+
+    def update_device_down(self, device):
+        self.calls.append(("down", device))
+        return {"device": device, "exists": device != "gone"}
+
+
+def plain_reports():
+    from quantum_zvm.agent.model import Outcome, Report
+    return [Report("p1", Outcome("ACTIVE")), Report("p2", Outcome("DOWN")),
+            Report("gone", Outcome("ERROR", error="refused"))]
+
+
+def test_plain_outcomes_go_in_one_device_list_call():
+    api = PlainPluginApi()
+    recorded = make_agent(api)._report_plain(plain_reports())
+    assert api.calls == [("list", ("p1",), ("p2", "gone"))]
+    assert recorded == {"p1": True, "p2": True, "gone": False}
+
+
+def test_plain_outcomes_go_one_call_a_port_to_a_plugin_without_device_lists():
+    api = PlainPluginApi(has_device_list=False)
+    agent = make_agent(api)
+    first = agent._report_plain(plain_reports())
+    again = agent._report_plain(plain_reports())
+    assert api.calls.count(("list", ("p1",), ("p2", "gone"))) == 1   # asked once only
+    assert api.calls[1:4] == [("up", "p1"), ("down", "p2"), ("down", "gone")]
+    assert first == again == {"p1": True, "p2": True, "gone": False}
+
+
+def test_a_quantum_era_plugin_without_the_zvm_calls_puts_the_agent_in_plain_mode():
+    # Grizzly answers "No such RPC function" as a builtins AttributeError, not an RpcError
+    from quantum_zvm.rpc import wire
+
+    class GrizzlyApi(PlainPluginApi):
+        def get_ports_bound_to_host(self):
+            raise wire.deserialize_failure(
+                '{"class": "AttributeError", "module": "builtins", "tb": [], "message": '
+                '"No such RPC function \'get_ports_bound_to_host\'", "args": []}')
+    agent = make_agent(GrizzlyApi())
+    assert agent._bound_ports() == {} and agent.plain
