@@ -121,15 +121,21 @@ def parse_tabdump(lines: Sequence[str]) -> Tabdump:
     columns = header_columns(rows[0])
     dump = Tabdump(columns=columns)
     for index, line in enumerate(rows[1:], start=1):
-        if not line.strip():
-            continue
         try:
-            values = parse_line(line.rstrip("\r"), len(columns))
+            row = row_of(columns, line)
         except TabdumpError as exc:
             dump.bad_lines.append((index, line, str(exc)))
             continue
-        dump.rows.append(dict(zip(columns, values)))
+        if row is not None:
+            dump.rows.append(row)
     return dump
+
+
+def row_of(columns: Sequence[str], line: str) -> dict[str, str | None] | None:
+    """One tabdump line as a row (None for a blank line); TabdumpError when malformed."""
+    if not line.strip():
+        return None
+    return dict(zip(columns, parse_line(line.rstrip("\r"), len(columns)), strict=True))
 
 
 def _table(table: str) -> str:
@@ -185,15 +191,12 @@ class RowCache:
         return out
 
     def _parse(self, index: int, line: str) -> dict[str, str | None] | None:
-        if not line.strip():
-            return None
         try:
-            values = parse_line(line.rstrip("\r"), len(self.columns))
+            return row_of(self.columns, line)
         except TabdumpError as exc:
             LOG.warning("xCAT table %s: skipping malformed line %d (%s): %.120r", self.table,
                         index, exc, line)
             return None
-        return dict(zip(self.columns, values, strict=True))
 
 
 def tabdump_rows(table: str, lines: Sequence[str]) -> list[dict[str, str | None]]:
