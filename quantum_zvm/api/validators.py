@@ -316,23 +316,22 @@ def vnic_type(value: Any) -> Optional[str]:
     return None
 
 
-def no_security_groups(value: Any) -> Optional[str]:
-    if not isinstance(value, list):
-        return f"{_quoted(value)} is not a list"
-    if value:
-        return ("security groups are not supported: the z/VM driver filters no traffic, so "
-                "the port would be unprotected; give [] (openstack port create "
-                "--no-security-group)")
-    return None
+def empty_list_only(refusal: str) -> Validator:
+    """A validator of an attribute z/VM supports only empty: a list, and ``refusal``
+    (why, and what to give) for any item in it."""
+    def validate(value: Any) -> Optional[str]:
+        if not isinstance(value, list):
+            return f"{_quoted(value)} is not a list"
+        return refusal if value else None
+    return validate
 
 
-def no_address_pairs(value: Any) -> Optional[str]:
-    if not isinstance(value, list):
-        return f"{_quoted(value)} is not a list"
-    if value:
-        return ("allowed_address_pairs are not supported: z/VM vswitches do no address "
-                "filtering, so there is nothing to allow; give []")
-    return None
+no_security_groups = empty_list_only(
+    "security groups are not supported: the z/VM driver filters no traffic, so the port "
+    "would be unprotected; give [] (openstack port create --no-security-group)")
+no_address_pairs = empty_list_only(
+    "allowed_address_pairs are not supported: z/VM vswitches do no address filtering, so "
+    "there is nothing to allow; give []")
 
 
 def no_subnetpool(value: Any) -> Optional[str]:
