@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from quantum_zvm.rpc import wire
+from tests.fixtures.agent import HOST, ZHCP, agent_section
 from tests.fixtures.neutron import MAPPINGS, NEUTRON_VENV, Neutron
 from tests.fixtures.procs import Process, command, wait_for
 from tests.fixtures.server import Server, start_server
@@ -34,8 +35,6 @@ from tests.fixtures.simulator import SimulatorProcess, start_simulator
 
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq]
 
-HOST = "zvmhost1"
-ZHCP = "zhcp1"
 GUESTS = ("LINUX07", "LINUX08")
 
 # (vswitch grants {userid: VLANs}, NIC couplings {userid.vdev: (directory, live)},
@@ -121,17 +120,7 @@ def agent_ini(tmp: Path, sim: SimulatorProcess, transport_url: str, exchange: st
         transport_url = {transport_url}
         control_exchange = {exchange}
         rpc_response_timeout = 20
-        [AGENT]
-        polling_interval = 1
-        report_interval = 1
-        system_check_interval = 1
-        zvm_xcat_server = {sim.url}
-        zvm_xcat_username = {sim.username}
-        zvm_xcat_password = {sim.password}
-        xcat_zhcp_nodename = {ZHCP}
-        host = {HOST}
-        vswitch_mappings = {MAPPINGS}
-        """))
+        """) + agent_section(sim) + f"vswitch_mappings = {MAPPINGS}\n")
     return path
 
 
