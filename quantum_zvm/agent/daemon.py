@@ -32,7 +32,8 @@ them "unknown method" (neutron ML2, a Quantum OVS plugin) puts the agent in
 *plain mode*, on the standard L2 agent API only: NICs come from xCAT switch
 rows alone (ports bound through the API with ``binding:profile zvm_userid`` are
 invisible to it, and the NICs the agent defined for such ports are removed),
-outcomes go out as ``update_device_up``/``update_device_down`` (an error is
+outcomes go out in one ``update_device_list`` (``update_device_up``/``_down`` per
+port to a plugin without it; an error is
 reported DOWN, logged and listed in ``configurations.errors``).  The mode is
 probed on every full resync (start-up, recovery from any failure, a plugin
 found again by the heartbeat), and a z/VM call answered "unknown" switches at
