@@ -16,6 +16,7 @@ import datetime
 from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from quantum_zvm.common import constants, exceptions
 
@@ -42,20 +43,46 @@ def bumped(table: sa.Table, now: datetime.datetime) -> dict[str, Any]:
     return {"revision_number": table.c.revision_number + 1, "updated_at": now}
 
 
-def timestamp(value: datetime.datetime | str | None) -> str | None:
-    """ISO 8601 of a timestamp column, also as SQLite's raw ``YYYY-MM-DD HH:MM:SS[.ffffff]``
-    (lists read it unparsed: see :data:`RAW_TIMESTAMP`)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return f"{value[:10]}T{value[11:19]}Z"
-    return value.strftime(ISO)
+def timestamp(value: datetime.datetime | None) -> str | None:
+    """ISO 8601 of a timestamp column's value, as the API shows it."""
+    return None if value is None else value.strftime(ISO)
 
 
-def raw(column: sa.ColumnElement) -> sa.ColumnElement:
-    """A timestamp column read as the driver gives it: SQLite's text is not parsed into a
-    datetime (10,000-port lists parsed 20,000 of them), other drivers give datetimes."""
-    return sa.type_coerce(column, sa.String).label(column.name)
+class iso_text(sa.sql.functions.FunctionElement):
+    """A timestamp column as the API's ISO 8601 text (NULL stays NULL), formatted by the
+    database: a 10,000-port list otherwise parses 20,000 datetimes and formats them again.
+    One spelling per dialect (:func:`_iso_sqlite`, :func:`_iso_postgresql`,
+    :func:`_iso_mysql`)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "iso_text"
+
+
+@compiles(iso_text, "sqlite")
+def _iso_sqlite(element: iso_text, compiler: Any, **kw: Any) -> str:
+    return compiler.process(sa.func.strftime(ISO, *element.clauses), **kw)
+
+
+@compiles(iso_text, "postgresql")
+def _iso_postgresql(element: iso_text, compiler: Any, **kw: Any) -> str:
+    return compiler.process(sa.func.to_char(*element.clauses, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                            **kw)
+
+
+@compiles(iso_text, "mysql")
+def _iso_mysql(element: iso_text, compiler: Any, **kw: Any) -> str:
+    return compiler.process(sa.func.date_format(*element.clauses, "%Y-%m-%dT%H:%i:%sZ"),
+                            **kw)
+
+
+def listed(table: sa.FromClause) -> tuple[sa.ColumnElement, ...]:
+    """The four columns as a list shows them, under their own names: the description
+    ('' for rows older than the column), the timestamps as ISO text, the revision."""
+    return (sa.func.coalesce(table.c.description, "").label("description"),
+            iso_text(table.c.created_at).label("created_at"),
+            iso_text(table.c.updated_at).label("updated_at"),
+            table.c.revision_number)
 
 
 def view(description: str | None, created_at: datetime.datetime | None,

@@ -272,3 +272,34 @@ def test_mysql_adopted_grizzly_database_gets_binary_ids(mysql_url):
             assert grizzly_db.counts(conn) == before
     finally:
         db.dispose()
+
+
+def test_port_lists_show_the_standard_attributes_as_create_and_show_do(server_db):
+    """Lists read description and timestamps formatted by the database itself (one spelling
+    per engine); they must match what a create and a show answer, and a row older than the
+    columns (NULL description and timestamps) shows '' and null."""
+    from quantum_zvm.plugin import ZvmPlugin
+    from tests.fixtures.plugin import make_conf
+
+    plugin = ZvmPlugin(make_conf(MAPPINGS), db=server_db)
+    ctx = get_admin_context()
+    network = plugin.create_network(ctx, {"network": {"name": "attrs"}})
+    created = plugin.create_port(ctx, {"port": {"network_id": network["id"],
+                                                "description": "web tier"}})
+    old = plugin.create_port(ctx, {"port": {"network_id": network["id"]}})
+    with server_db.transaction() as conn:
+        conn.execute(sa.update(models.Port.__table__)
+                     .where(models.Port.__table__.c.id == old["id"])
+                     .values(description=None, created_at=None, updated_at=None))
+    listed = {port["id"]: port for port in plugin.get_ports(ctx)}
+    keys = ("description", "created_at", "updated_at", "revision_number")
+    assert {k: listed[created["id"]][k] for k in keys} == {k: created[k] for k in keys}
+    assert {k: plugin.get_port(ctx, created["id"])[k] for k in keys} == \
+        {k: created[k] for k in keys}
+    assert created["description"] == "web tier"
+    assert created["created_at"].endswith("Z") and "T" in created["created_at"]
+    assert {k: listed[old["id"]][k] for k in keys} == {
+        "description": "", "created_at": None, "updated_at": None, "revision_number": 0}
+    sparse = plugin.get_ports(ctx, fields=["id", "created_at"])
+    assert {p["id"]: p["created_at"] for p in sparse} == {
+        created["id"]: created["created_at"], old["id"]: None}
