@@ -360,9 +360,10 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
                 raise exceptions.InvalidSharedSetting(network=row.name or row.id)
 
     @retry_on_deadlock
-    def delete_network(self, ctx: Context, id: str) -> None:
+    def delete_network(self, ctx: Context, id: str, if_revision: int | None = None) -> None:
         with self.db.transaction() as conn:
-            self._network_row(conn, ctx, id, lock="update")
+            row = self._network_row(conn, ctx, id, lock="update")
+            check_revision(if_revision, row.revision_number)
             owners = conn.execute(sa.select(PORTS.c.device_owner).where(
                 PORTS.c.network_id == id)).scalars().all()
             if any(owner != constants.DEVICE_OWNER_DHCP for owner in owners):
@@ -537,9 +538,10 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
             return self._subnet_dicts(conn, [self._subnet_row(conn, ADMIN, id)], None)[0]
 
     @retry_on_deadlock
-    def delete_subnet(self, ctx: Context, id: str) -> None:
+    def delete_subnet(self, ctx: Context, id: str, if_revision: int | None = None) -> None:
         with self.db.transaction() as conn:
-            self._subnet_row(conn, ctx, id, lock=True)
+            row = self._subnet_row(conn, ctx, id, lock=True)
+            check_revision(if_revision, row.revision_number)
             owners = conn.execute(
                 sa.select(PORTS.c.device_owner)
                 .join(ALLOCATIONS, ALLOCATIONS.c.port_id == PORTS.c.id)
@@ -783,13 +785,15 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
                        if ip is None or (subnet.id, str(ip)) not in have], device_owner)
 
     @retry_on_deadlock
-    def delete_port(self, ctx: Context, id: str) -> dict[str, Any]:
+    def delete_port(self, ctx: Context, id: str, if_revision: int | None = None
+                    ) -> dict[str, Any]:
         """Delete a port of the caller (or any, for an admin); returns it as it was."""
         with self.db.transaction() as conn:
             row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
                 PORTS.c.id == id).with_for_update()).first()
             if row is None:
                 raise exceptions.PortNotFound(port_id=id)
+            check_revision(if_revision, row.revision_number)
             port = self._get_port(conn, ADMIN, id)
             self._delete_port(conn, row)
         self._notify_bound(ctx, [port])

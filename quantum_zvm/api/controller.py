@@ -236,13 +236,8 @@ class Controller:
         if self.resource == "port" and policy.needs_network_owner(ctx, attrs):
             policy.check_port_network_owner(ctx, "update", attrs,
                                             self._network_owner(orig["network_id"]))
-        constraint = {}
-        if self.collection in attributes.TENANT_RESOURCES:
-            revision = standard_attrs.parse_if_match(request.if_match.etags
-                                                     if request.if_match else ())
-            if revision is not None:
-                constraint["if_revision"] = revision
-        obj = self._call("update", ctx, id, {self.resource: attrs}, **constraint)
+        obj = self._call("update", ctx, id, {self.resource: attrs},
+                         **self._revision_constraint(request))
         result = {self.resource: self._viewer(ctx, [])(obj)}
         self._notify(ctx, "update", result)
         return result
@@ -263,17 +258,28 @@ class Controller:
 
     def delete(self, request: webob.Request, ctx: Context, id: str) -> None:
         self._check_collection_access(ctx, id)
+        constraint = self._revision_constraint(request)
         if self.resource == "port":
             # The plugin deletes only the caller's own ports and returns the port it read.
-            network_id = self._call("delete", ctx, id)["network_id"]
+            network_id = self._call("delete", ctx, id, **constraint)["network_id"]
         else:
             orig = self._call("get", ctx, id)
             policy.check_modify(ctx, self.resource, orig)
-            self._call("delete", ctx, id)
+            self._call("delete", ctx, id, **constraint)
             network_id = id if self.resource == "network" else orig.get("network_id")
         self._notify(ctx, "delete", {f"{self.resource}_id": id, "network_id": network_id})
 
     # ------------------------------------------------------------------ helpers
+
+    def _revision_constraint(self, request: webob.Request) -> dict[str, Any]:
+        """``{"if_revision": N}`` for ``If-Match: revision_number=N`` on a resource with
+        standard attributes: an update or delete of another revision is a 412, as in
+        neutron (its pecan hook sets the constraint whatever the method)."""
+        if self.collection not in attributes.TENANT_RESOURCES:
+            return {}
+        revision = standard_attrs.parse_if_match(request.if_match.etags
+                                                 if request.if_match else ())
+        return {} if revision is None else {"if_revision": revision}
 
     def _notify(self, ctx: Context, op: str, payload: dict) -> None:
         notifier = self._notifier()

@@ -50,6 +50,25 @@ def test_if_match_revision_number(api):
     assert bad.status_code == 400
 
 
+
+def test_if_match_on_delete_keeps_a_changed_resource(api):
+    """Neutron checks If-Match on a delete as on an update (its pecan hook sets the
+    constraint for every method; revision_plugin checks deleted rows too)."""
+    net = api.create("network", name="del-rev")
+    subnet = api.create("subnet", network_id=net["id"], ip_version=4, cidr="10.91.0.0/24")
+    port = api.create("port", network_id=net["id"])
+    for kind, item in (("port", port), ("subnet", subnet), ("network", net)):
+        path = f"/{kind}s/{item['id']}"
+        api.call("PUT", path, {kind: {"description": "changed"}}, expect=200)
+        stale = api.call("DELETE", path, headers={"If-Match": "revision_number=0"})
+        assert stale.status_code == 412, stale.text
+        assert "Constrained to 0, but current revision is 1" in message(stale)
+        api.call("GET", path, expect=200)
+        bad = api.call("DELETE", path, headers={"If-Match": "revision_number=one"})
+        assert bad.status_code == 400
+        api.call("DELETE", path, headers={"If-Match": "revision_number=1"}, expect=204)
+        api.call("GET", path, expect=404)
+
 def test_tags_sub_resource_and_filters(api):
     nets = [api.create("network", name=f"tag{i}") for i in range(3)]
     red, blue, plain = (n["id"] for n in nets)

@@ -183,5 +183,8 @@ def test_openstacksdk_if_revision_refuses_a_stale_update(api_server):
     assert conn.network.get_network(net.id).description == "d1"
     conn.network.set_tags(port, ["a", "b"])
     assert sorted(conn.network.get_port(port.id).tags) == ["a", "b"]
-    conn.network.delete_port(port)
+    with pytest.raises(openstack.exceptions.PreconditionFailedException, match="Constrained to"):
+        conn.network.delete_port(port, if_revision=0)
+    conn.network.delete_port(port, if_revision=conn.network.get_port(port.id).revision_number)
+    assert conn.network.find_port(port.id) is None
     conn.network.delete_network(net)
