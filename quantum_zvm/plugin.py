@@ -684,12 +684,14 @@ class ZvmPlugin(AgentDbMixin, DhcpAgentSchedulerMixin, TagsMixin):
             ips = ipam.allocate_default(conn, port_id, network.id, subnets)
         zvm_bindings.set_host(conn, port_id, host, replace=False)
         zvm_bindings.set_profile(conn, port_id, profile, replace=False)
+        port_tags = sorted(attrs["tags"]) if attrs.get("tags") else []
+        tags.insert(conn, "ports", port_id, port_tags)
         ips.sort(key=lambda a: ipaddress.ip_address(a["ip_address"]))
         alive = host is not None and self._host_agent_alive(conn, host)
         return {**row, **standard_attrs.view(row["description"], row["created_at"],
                                               row["updated_at"], row["revision_number"]),
                 "mac_address": mac,
-                "fixed_ips": ips, "tags": [],
+                "fixed_ips": ips, "tags": port_tags,
                 **{key: value() for key, value in PORT_CONSTANTS.items()},
                 "binding:host_id": zvm_bindings.host_view(host),
                 "binding:vif_type": zvm_bindings.vif_type(host, None, alive),

@@ -145,6 +145,8 @@ PORTS = {
     "allowed_address_pairs": _rw(convert=v.none_to_empty_list,
                                  validate=v.no_address_pairs, default=[], column=False),
     **_STANDARD,
+    # neutron 29 takes a port's tags in its POST body (tag-ports-during-bulk-creation)
+    "tags": _rw(put=False, validate=v.tags, default=[], column=False),
 }
 
 AGENTS = {
@@ -208,6 +210,9 @@ EXTENSIONS = [
      "networks, subnets, ports",
      "Enables to set tag on resources with standard attribute.",
      "2017-01-01T00:00:00-00:00"),
+    ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation",
+     "Allow to tag ports during bulk creation (and single creation).",
+     "2019-12-29T19:00:00-00:00"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource.",
      "2015-03-25T10:00:00-00:00"),
     ("net-mtu-writable", "Network MTU (writable)",

@@ -22,30 +22,26 @@ import webob
 
 from quantum_zvm.api import faults, validators
 from quantum_zvm.common.context import Context
-from quantum_zvm.db.tags import MAX_TAG_LEN, check_limit
 
 COLLECTIONS = frozenset({"networks", "subnets", "ports"})
 SEGMENT = "tags"
 
 
 def validate_tag(tag: Any) -> str:
-    """One tag: a storable string of 1 to 255 characters (400 otherwise)."""
-    if problem := validators.string(MAX_TAG_LEN)(tag):
+    """One tag of a path (400 unless :func:`validators.tag` accepts it)."""
+    if problem := validators.tag(tag):
         raise faults.bad_request(f"Invalid input for tag. Reason: {problem}.")
-    if tag == "":
-        raise faults.bad_request("Invalid input for tag. Reason: a tag may not be empty.")
     return tag
 
 
 def validate_tags(body: Any) -> list[str]:
-    """The tags of a ``{"tags": [...]}`` body: unique, valid, at most 50 (400 otherwise)."""
-    if not isinstance(body, dict) or set(body) != {"tags"} or not isinstance(body["tags"], list):
+    """The tags of a ``{"tags": [...]}`` body (400 unless :func:`validators.tags` accepts
+    them)."""
+    if not isinstance(body, dict) or set(body) != {"tags"}:
         raise faults.bad_request('Invalid tags body: expected {"tags": [<string>, ...]}')
-    tags = [validate_tag(tag) for tag in body["tags"]]
-    if len(set(tags)) != len(tags):
-        raise faults.bad_request("Invalid input for tags. Reason: duplicate items in the list.")
-    check_limit(tags)
-    return tags
+    if problem := validators.tags(body["tags"]):
+        raise faults.bad_request(f"Invalid input for tags. Reason: {problem}.")
+    return body["tags"]
 
 
 def handle(plugin: Any, request: webob.Request, ctx: Context, collection: str,

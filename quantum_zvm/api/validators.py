@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional
 from xcat import zvm_names
 
 from quantum_zvm.common import constants
+from quantum_zvm.db.tags import MAX_TAG_LEN, MAX_TAGS
 
 Validator = Callable[[Any], Optional[str]]
 Converter = Callable[[Any], Any]
@@ -152,6 +153,27 @@ def string(max_len: int | None = None, allow_none: bool = False) -> Validator:
             return f"{_quoted(value)} exceeds maximum length of {max_len}"
         return text_problem(value)
     return validate
+
+
+def tag(value: Any) -> str | None:
+    """One tag: a storable string of 1 to 255 characters (neutron/extensions/tagging.py)."""
+    if value == "":
+        return "a tag may not be empty"
+    return string(MAX_TAG_LEN)(value)
+
+
+def tags(value: Any) -> str | None:
+    """A resource's tags: a list of at most 50 different :func:`tag` strings."""
+    if not isinstance(value, list):
+        return f"{_quoted(value)} is not a list"
+    for item in value:
+        if problem := tag(item):
+            return problem
+    if len(set(value)) != len(value):
+        return "duplicate items in the list"
+    if len(value) > MAX_TAGS:
+        return f"the number of tags exceeds the per-resource limit of {MAX_TAGS}"
+    return None
 
 
 def uuid(value: Any) -> Optional[str]:

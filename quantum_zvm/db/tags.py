@@ -94,6 +94,13 @@ def tags_of(conn: Connection, collection: str, ids: sa.Subquery | Sequence[str]
     return result
 
 
+def insert(conn: Connection, collection: str, resource_id: str, tags: Sequence[str]) -> None:
+    """Give the resource ``tags`` (which it does not have yet)."""
+    if tags:
+        conn.execute(TABLES[collection].insert(),
+                     [{"resource_id": resource_id, "tag": tag} for tag in tags])
+
+
 class TagsMixin:
     """The ``/tags`` sub-resource methods of :class:`quantum_zvm.plugin.ZvmPlugin`."""
 
@@ -152,9 +159,7 @@ class TagsMixin:
             if gone:
                 conn.execute(table.delete().where(table.c.resource_id == resource_id,
                                                   table.c.tag.in_(gone)))
-            if new:
-                conn.execute(table.insert(), [{"resource_id": resource_id, "tag": tag}
-                                              for tag in new])
+            insert(conn, collection, resource_id, new)
             if gone or new:
                 self._changed(conn, collection, resource_id)
             return sorted(wanted)

@@ -69,6 +69,32 @@ def test_if_match_on_delete_keeps_a_changed_resource(api):
         api.call("DELETE", path, headers={"If-Match": "revision_number=1"}, expect=204)
         api.call("GET", path, expect=404)
 
+
+def test_ports_take_tags_when_created_networks_do_not(api):
+    """neutron 29: tags in a port's POST body (tag-ports-during-bulk-creation, also one
+    port at a time); networks and subnets get theirs through /tags only."""
+    net = api.create("network", name="tag-on-create")
+    port = api.create("port", network_id=net["id"], tags=["web", "blue"])
+    assert sorted(port["tags"]) == ["blue", "web"] and port["revision_number"] == 0
+    shown = api.call("GET", f"/ports/{port['id']}", expect=200).json()["port"]
+    assert sorted(shown["tags"]) == ["blue", "web"]
+    bulk = api.call("POST", "/ports", {"ports": [
+        {"network_id": net["id"], "tags": ["bulk"]}, {"network_id": net["id"]}]},
+        expect=201).json()["ports"]
+    assert [p["tags"] for p in bulk] == [["bulk"], []]
+    listed = api.call("GET", "/ports?tags=bulk", expect=200).json()["ports"]
+    assert [p["id"] for p in listed] == [bulk[0]["id"]]
+    for bad, reason in ((["a", "a"], "duplicate"), (["x" * 256], "exceeds maximum length"),
+                        ([""], "may not be empty"), ("web", "is not a list"),
+                        ([f"t{i}" for i in range(51)], "limit of 50")):
+        refused = api.call("POST", "/ports", {"port": {"network_id": net["id"], "tags": bad}})
+        assert refused.status_code == 400 and reason in message(refused), refused.text
+    assert api.call("PUT", f"/ports/{port['id']}", {"port": {"tags": ["x"]}}).status_code == 400
+    refused = api.call("POST", "/networks", {"network": {"name": "n", "tags": ["a"]}})
+    assert refused.status_code == 400 and "tags" in message(refused)
+    aliases = {e["alias"] for e in api.call("GET", "/extensions").json()["extensions"]}
+    assert "tag-ports-during-bulk-creation" in aliases
+
 def test_tags_sub_resource_and_filters(api):
     nets = [api.create("network", name=f"tag{i}") for i in range(3)]
     red, blue, plain = (n["id"] for n in nets)
