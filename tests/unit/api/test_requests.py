@@ -196,6 +196,7 @@ def test_documents(app):
     assert aliases == {"provider", "binding", "agent", "agent_scheduler",
                        "standard-attr-description", "standard-attr-timestamp",
                        "standard-attr-revisions", "revision-if-match", "standard-attr-tag",
+                       "tag-ports-during-bulk-creation",
                        "net-mtu", "net-mtu-writable", "security-group",
                        "allowed-address-pairs", "subnet_allocation"}
     assert call(app, "GET", "/v2.0/extensions/binding").json["extension"]["alias"] == "binding"
