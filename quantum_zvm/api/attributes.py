@@ -21,7 +21,7 @@ is a 400 saying why.  Aliases and texts follow neutron_lib/api/definitions
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 from quantum_zvm.api import validators as v
 from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED, VNIC_NORMAL
@@ -33,14 +33,14 @@ REQUIRED = object()          # marks "no default: must be given on create"
 class Attribute:
     allow_post: bool = False
     allow_put: bool = False
-    convert: Optional[v.Converter] = None
-    validate: Optional[v.Validator] = None
+    convert: v.Converter | None = None
+    validate: v.Validator | None = None
     default: Any = ATTR_NOT_SPECIFIED
     is_visible: bool = True
     admin_view: bool = False
     admin_set: bool = False
     column: bool = True          # a plain value: filterable and sortable
-    extension: Optional[str] = None
+    extension: str | None = None
 
     @property
     def required(self) -> bool:

@@ -16,7 +16,8 @@ keystonemiddleware is an optional dependency (``pip install quantum-zvm[keystone
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from oslo_config import cfg
 

@@ -29,15 +29,15 @@ resource is at revision N (412 otherwise; :mod:`quantum_zvm.db.standard_attrs`).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import webob
 
 from quantum_zvm.api import attributes, faults, policy
 from quantum_zvm.api.attributes import TENANT_ALIAS, TENANT_KEY, Attribute
-from quantum_zvm.api.validators import (INT_MAX, ConversionError, UUID_RE, to_boolean,
-                                         to_int)
+from quantum_zvm.api.validators import INT_MAX, UUID_RE, ConversionError, to_boolean, to_int
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import Context, get_admin_context
 from quantum_zvm.db import standard_attrs, tags
@@ -52,7 +52,7 @@ NOT_FOUND = {"network": exceptions.NetworkNotFound, "subnet": exceptions.SubnetN
 class Paging:
     """Validated ``limit``/``marker``/``page_reverse`` of a list request."""
 
-    def __init__(self, limit: Optional[int], marker: Optional[str], page_reverse: bool):
+    def __init__(self, limit: int | None, marker: str | None, page_reverse: bool):
         self.limit = limit
         self.marker = marker
         self.page_reverse = page_reverse
@@ -79,7 +79,7 @@ class Controller:
 
     # ------------------------------------------------------------------ views
 
-    def _plugin_fields(self, fields: list[str]) -> Optional[list[str]]:
+    def _plugin_fields(self, fields: list[str]) -> list[str] | None:
         """What to ask the plugin for: the requested fields plus those the API needs."""
         if not fields:
             return None
@@ -99,10 +99,7 @@ class Controller:
         # shown is shown as it is (the plugin builds a new dict for every call),
         # else the visible keys are picked.
         def view(item: dict) -> dict:
-            if item.keys() <= keys:
-                shown = item
-            else:
-                shown = {k: item[k] for k in ordered if k in item}
+            shown = item if item.keys() <= keys else {k: item[k] for k in ordered if k in item}
             if alias and TENANT_KEY in item:
                 shown[TENANT_ALIAS] = item[TENANT_KEY]
             return shown
@@ -368,7 +365,8 @@ class Controller:
         try:
             page_reverse = to_boolean(params.get("page_reverse", "false"))
         except ConversionError as exc:
-            raise faults.bad_request(f"Invalid input for page_reverse. Reason: {exc}.")
+            raise faults.bad_request(
+                f"Invalid input for page_reverse. Reason: {exc}.") from None
         if limit is None:
             return Paging(None, None, False)
         return Paging(limit, marker, page_reverse)
@@ -376,7 +374,7 @@ class Controller:
 
 # --------------------------------------------------------------------------- pure helpers
 
-def _limit(raw: Optional[str]) -> Optional[int]:
+def _limit(raw: str | None) -> int | None:
     """The ``limit`` parameter; None when absent, empty or 0 (no limit)."""
     if raw in (None, ""):
         return None
@@ -399,7 +397,7 @@ def _convert_and_validate(name: str, attr: Attribute, value: Any) -> Any:
         try:
             value = attr.convert(value)
         except ConversionError as exc:
-            raise faults.bad_request(f"Invalid input for {name}. Reason: {exc}.")
+            raise faults.bad_request(f"Invalid input for {name}. Reason: {exc}.") from None
     if attr.validate is not None:
         reason = attr.validate(value)
         if reason:
@@ -413,7 +411,7 @@ def _convert_filter(name: str, attr: Attribute, value: str) -> Any:
     try:
         return attr.convert(value)
     except ConversionError as exc:
-        raise faults.bad_request(f"Invalid filter {name}={value}: {exc}")
+        raise faults.bad_request(f"Invalid filter {name}={value}: {exc}") from None
 
 
 def _fixed_ips_filter(values: list[str]) -> dict[str, list[str]]:
@@ -458,18 +456,21 @@ def page_links(request: webob.Request, items: list[dict],
     items follow and a ``previous`` link when a marker was given; reverse
     pages mirror that.
     """
-    more = len(items) > paging.limit
+    limit = paging.limit
+    if limit is None:
+        return items, []
+    more = len(items) > limit
     if more:
-        items = items[1:] if paging.page_reverse else items[:paging.limit]
+        items = items[1:] if paging.page_reverse else items[:limit]
     links = []
     has_next = more if not paging.page_reverse else paging.marker is not None
     has_previous = more if paging.page_reverse else paging.marker is not None
     if items and has_next:
-        links.append({"rel": "next", "href": _page_href(request, paging.limit,
-                                                        items[-1]["id"], False)})
+        links.append({"rel": "next", "href": _page_href(request, limit, items[-1]["id"],
+                                                        False)})
     if items and has_previous:
-        links.append({"rel": "previous", "href": _page_href(request, paging.limit,
-                                                            items[0]["id"], True)})
+        links.append({"rel": "previous", "href": _page_href(request, limit, items[0]["id"],
+                                                            True)})
     return items, links
 
 

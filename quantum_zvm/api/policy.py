@@ -15,10 +15,11 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from quantum_zvm.api import faults
-from quantum_zvm.api.attributes import Attribute, TENANT_ALIAS, TENANT_KEY
+from quantum_zvm.api.attributes import TENANT_ALIAS, TENANT_KEY, Attribute
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.constants import ATTR_NOT_SPECIFIED
 from quantum_zvm.common.context import Context

@@ -17,7 +17,7 @@ Importing this module imports eventlet (not monkey patching):
 from __future__ import annotations
 
 import http
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import eventlet.wsgi
 
@@ -38,7 +38,7 @@ def raw_error(status: int, message: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-def framing_problem(headers: Mapping[str, str]) -> Optional[str]:
+def framing_problem(headers: Mapping[str, str]) -> str | None:
     """Why eventlet would refuse the body framing of a request, or None (its own rules)."""
     length = headers.get("content-length")
     if length is None:
@@ -80,8 +80,8 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
             return False
         return parsed
 
-    def send_error(self, code: int, message: Optional[str] = None,
-                   explain: Optional[str] = None) -> None:
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
         """The standard library's refusals (request line, HTTP version, header count).
 
         Each is the client's fault, so its 505 (an HTTP version other than 1.x)

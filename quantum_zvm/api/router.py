@@ -21,11 +21,12 @@ that is not UTF-8, or a query parameter that some database cannot store
 """
 from __future__ import annotations
 
-import json
 import datetime
+import json
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import webob
 
@@ -173,7 +174,7 @@ class ApiApp:
         try:
             return json.loads(raw)
         except (ValueError, RecursionError) as exc:
-            raise faults.bad_request(f"Malformed request body: {_json_error(exc)}")
+            raise faults.bad_request(f"Malformed request body: {_json_error(exc)}") from None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -2,13 +2,15 @@
 
 ::
 
-    GET     /v2.0/<collection>/<id>/tags            200 {"tags": [...]}
-    PUT     /v2.0/<collection>/<id>/tags            200 {"tags": [...]}  body {"tags": [...]}: replace
-    POST    /v2.0/<collection>/<id>/tags            201 {"tags": [...]}  body {"tags": [...]}: add
-    DELETE  /v2.0/<collection>/<id>/tags            204                  remove all
-    GET     /v2.0/<collection>/<id>/tags/<tag>      204, or 404 when the resource lacks it
-    PUT     /v2.0/<collection>/<id>/tags/<tag>      201                  add one
-    DELETE  /v2.0/<collection>/<id>/tags/<tag>      204, or 404 when the resource lacks it
+    GET     <collection>/<id>/tags          200 {"tags": [...]}
+    PUT     <collection>/<id>/tags          200 {"tags": [...]}  body {"tags": [...]}: replace
+    POST    <collection>/<id>/tags          201 {"tags": [...]}  body {"tags": [...]}: add
+    DELETE  <collection>/<id>/tags          204                  remove all
+    GET     <collection>/<id>/tags/<tag>    204, or 404 when the resource lacks it
+    PUT     <collection>/<id>/tags/<tag>    201                  add one
+    DELETE  <collection>/<id>/tags/<tag>    204, or 404 when the resource lacks it
+
+under ``/v2.0/``.
 
 As neutron/extensions/tagging.py answers (openstack/neutron
 2131d26f73262ec89a5d3e3e0d65521df4908e65); the plugin side is
@@ -16,7 +18,8 @@ As neutron/extensions/tagging.py answers (openstack/neutron
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import webob
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Callable, Optional
-
-from xcat import zvm_names
+from collections.abc import Callable
+from typing import Any
 
 from quantum_zvm.common import constants
 from quantum_zvm.db.tags import MAX_TAG_LEN, MAX_TAGS
+from xcat import zvm_names
 
-Validator = Callable[[Any], Optional[str]]
+Validator = Callable[[Any], str | None]
 Converter = Callable[[Any], Any]
 
 # \Z, not $: "$" also matches before a final newline.
@@ -81,7 +81,7 @@ def to_int(value: Any) -> int:
     return number
 
 
-def _integer(value: Any) -> Optional[int]:
+def _integer(value: Any) -> int | None:
     """``value`` as an int (an out-of-range one for overlong decimals), or None."""
     if isinstance(value, bool):
         return None
@@ -95,7 +95,7 @@ def _integer(value: Any) -> Optional[int]:
     return int(sign + digits[:_INT_DIGITS + 1])
 
 
-def to_int_or_none(value: Any) -> Optional[int]:
+def to_int_or_none(value: Any) -> int | None:
     return None if value is None else to_int(value)
 
 
@@ -122,7 +122,7 @@ def to_zvm_profile(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- validators
 
-def text_problem(value: str) -> Optional[str]:
+def text_problem(value: str) -> str | None:
     """Why some supported database cannot store ``value``, or None.
 
     PostgreSQL refuses NUL in text; no driver encodes a lone surrogate (JSON's
@@ -144,7 +144,7 @@ def text_problem(value: str) -> Optional[str]:
 
 def string(max_len: int | None = None, allow_none: bool = False) -> Validator:
     """A storable string (:func:`text_problem`) of at most ``max_len`` characters."""
-    def validate(value: Any) -> Optional[str]:
+    def validate(value: Any) -> str | None:
         if value is None and allow_none:
             return None
         if not isinstance(value, str):
@@ -176,21 +176,21 @@ def tags(value: Any) -> str | None:
     return None
 
 
-def uuid(value: Any) -> Optional[str]:
+def uuid(value: Any) -> str | None:
     if not isinstance(value, str) or not UUID_RE.match(value):
         return f"'{value}' is not a valid UUID"
     return None
 
 
-def uuid_or_none(value: Any) -> Optional[str]:
+def uuid_or_none(value: Any) -> str | None:
     return None if value is None else uuid(value)
 
 
-def boolean(value: Any) -> Optional[str]:
+def boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"'{value}' is not a boolean"
 
 
-def mac_address(value: Any) -> Optional[str]:
+def mac_address(value: Any) -> str | None:
     if not isinstance(value, str) or not MAC_RE.match(value):
         return f"'{value}' is not a valid MAC address"
     if int(value[:2], 16) & 1:
@@ -207,13 +207,13 @@ def _ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def ip_address(value: Any) -> Optional[str]:
+def ip_address(value: Any) -> str | None:
     if _ip(value) is None:
         return f"'{value}' is not a valid IP address"
     return None
 
 
-def ipv4_address(value: Any) -> Optional[str]:
+def ipv4_address(value: Any) -> str | None:
     address = _ip(value)
     if address is None:
         return f"'{value}' is not a valid IP address"
@@ -222,11 +222,11 @@ def ipv4_address(value: Any) -> Optional[str]:
     return None
 
 
-def ipv4_address_or_none(value: Any) -> Optional[str]:
+def ipv4_address_or_none(value: Any) -> str | None:
     return None if value is None else ipv4_address(value)
 
 
-def ipv4_subnet(value: Any) -> Optional[str]:
+def ipv4_subnet(value: Any) -> str | None:
     """An IPv4 CIDR; host bits may be set (Grizzly accepts ``10.0.0.1/24``)."""
     if not isinstance(value, str) or "/" not in value:
         return f"'{value}' is not a valid IP subnet"
@@ -239,7 +239,7 @@ def ipv4_subnet(value: Any) -> Optional[str]:
     return None
 
 
-def ip_version(value: Any) -> Optional[str]:
+def ip_version(value: Any) -> str | None:
     if value == 6:
         return IPV6_UNSUPPORTED
     if value != 4:
@@ -247,7 +247,7 @@ def ip_version(value: Any) -> Optional[str]:
     return None
 
 
-def _list_of_dicts(value: Any, allowed: set[str], required: set[str]) -> Optional[str]:
+def _list_of_dicts(value: Any, allowed: set[str], required: set[str]) -> str | None:
     if not isinstance(value, list):
         return f"'{value}' is not a list"
     for item in value:
@@ -262,7 +262,7 @@ def _list_of_dicts(value: Any, allowed: set[str], required: set[str]) -> Optiona
     return None
 
 
-def fixed_ips(value: Any) -> Optional[str]:
+def fixed_ips(value: Any) -> str | None:
     if value is None:
         return None
     problem = _list_of_dicts(value, {"subnet_id", "ip_address"}, set())
@@ -278,7 +278,7 @@ def fixed_ips(value: Any) -> Optional[str]:
     return None
 
 
-def allocation_pools(value: Any) -> Optional[str]:
+def allocation_pools(value: Any) -> str | None:
     problem = _list_of_dicts(value, {"start", "end"}, {"start", "end"})
     if problem:
         return problem
@@ -289,7 +289,7 @@ def allocation_pools(value: Any) -> Optional[str]:
     return None
 
 
-def nameservers(value: Any) -> Optional[str]:
+def nameservers(value: Any) -> str | None:
     if not isinstance(value, list):
         return f"'{value}' is not a list"
     seen = set()
@@ -302,7 +302,7 @@ def nameservers(value: Any) -> Optional[str]:
     return None
 
 
-def host_routes(value: Any) -> Optional[str]:
+def host_routes(value: Any) -> str | None:
     problem = _list_of_dicts(value, {"destination", "nexthop"}, {"destination", "nexthop"})
     if problem:
         return problem
@@ -317,21 +317,21 @@ def host_routes(value: Any) -> Optional[str]:
     return None
 
 
-def zvm_profile(value: Any) -> Optional[str]:
+def zvm_profile(value: Any) -> str | None:
     """``binding:profile``: a JSON object; z/VM keys already checked by the converter."""
     if value is None or isinstance(value, dict):
         return None
     return f"'{value}' is not a dictionary"
 
 
-def mtu(value: Any) -> Optional[str]:
+def mtu(value: Any) -> str | None:
     """An MTU IPv4 can use; the upper bound (the vswitches' MTU) is the plugin's to check."""
     if value < constants.MIN_MTU:
         return f"MTU {value} is below the IPv4 minimum of {constants.MIN_MTU}"
     return None
 
 
-def vnic_type(value: Any) -> Optional[str]:
+def vnic_type(value: Any) -> str | None:
     if value != constants.VNIC_NORMAL:
         return (f"{_quoted(value)} is not supported: z/VM NICs are virtual NICs coupled to a "
                 f"vswitch, binding:vnic_type must be '{constants.VNIC_NORMAL}'")
@@ -341,7 +341,7 @@ def vnic_type(value: Any) -> Optional[str]:
 def empty_list_only(refusal: str) -> Validator:
     """A validator of an attribute z/VM supports only empty: a list, and ``refusal``
     (why, and what to give) for any item in it."""
-    def validate(value: Any) -> Optional[str]:
+    def validate(value: Any) -> str | None:
         if not isinstance(value, list):
             return f"{_quoted(value)} is not a list"
         return refusal if value else None
@@ -356,7 +356,7 @@ no_address_pairs = empty_list_only(
     "there is nothing to allow; give []")
 
 
-def no_subnetpool(value: Any) -> Optional[str]:
+def no_subnetpool(value: Any) -> str | None:
     if value is not None:
         return "subnet pools are not supported: give a cidr and no subnetpool_id"
     return None
