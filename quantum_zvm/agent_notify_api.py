@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from quantum_zvm.common import constants
 from quantum_zvm.common.context import Context, get_admin_context

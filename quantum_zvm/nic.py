@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from quantum_zvm.common import constants
 from quantum_zvm.quantum_client import QuantumApiError, QuantumClient
@@ -80,6 +81,27 @@ def check_mac_prefix(mac: str, user_prefix: str | None) -> str:
             f"(vmcp q vmlan): the guest's MAC could not equal the port's; set base_mac = "
             f"{':'.join(user_prefix[i:i + 2] for i in (0, 2, 4)).lower()}:00:00:00 on the server")
     return zvm_names.mac_to_macid(mac, "port mac_address")
+
+
+def failures(outcomes: Iterable[batch.CommandOutcome]) -> list[batch.CommandOutcome]:
+    """The outcomes that failed; a guest that is not logged on (INACTIVE) is no failure."""
+    return [o for o in outcomes if not (o.ok or o.outcome is Outcome.INACTIVE)]
+
+
+def row_is_nic(row: tables.SwitchRow, port_id: str | None, vdev: str | None) -> bool:
+    """Whether the switch row is the NIC that ``detach`` names by port or by vdev."""
+    return bool(port_id and row.port == port_id) or bool(vdev and row.interface == vdev)
+
+
+def nics_to_remove(rows: Iterable[tables.SwitchRow], vdev: str | None) -> list[str]:
+    """The vdevs of the rows, plus ``vdev``: a NIC named by its vdev is removed even
+    when no switch row hands it to the agent."""
+    return sorted({row.interface for row in rows if row.interface} | ({vdev} if vdev else set()))
+
+
+def ports_of(rows: Iterable[tables.SwitchRow]) -> list[str]:
+    """The Quantum ports the rows hand over, each once."""
+    return sorted({row.port for row in rows if row.port})
 
 
 class NicTool:
@@ -194,7 +216,7 @@ class NicTool:
         if probe.logged_on:
             commands.append(smcli.adapter_create(userid, vdev))
         outcomes = batch.run_batch(self.xcat, self.zhcp_node, commands)
-        failed = [o for o in outcomes if not (o.ok or o.outcome is Outcome.INACTIVE)]
+        failed = failures(outcomes)
         if failed:
             if outcomes[0].ok and len(outcomes) > 1:
                 batch.run_batch(self.xcat, self.zhcp_node, [smcli.adapter_delete_dm(userid, vdev)])
@@ -226,33 +248,40 @@ class NicTool:
             raise NicError("give exactly one of --port and --vdev")
         vdev = zvm_names.nic_vdev(vdev, "vdev") if vdev else None
         node = self.node_of(userid)
-        rows = [row for row in self.handed_over(node)
-                if (port_id and row.port == port_id) or (vdev and row.interface == vdev)]
+        rows = [row for row in self.handed_over(node) if row_is_nic(row, port_id, vdev)]
         if not rows and not vdev:
             return {"userid": userid, "detached": [], "port_id": port_id}
-        nic_vdevs = sorted({row.interface for row in rows if row.interface} | (
-            {vdev} if vdev else set()))
+        nic_vdevs = nics_to_remove(rows, vdev)
+        self._remove_nics(userid, node, nic_vdevs)
+        ports = ports_of(rows)
+        for pid in ports:
+            self._release_port(pid, delete_port)
+        return {"userid": userid, "detached": nic_vdevs, "ports": ports,
+                "deleted_ports": ports if delete_port else []}
+
+    def _remove_nics(self, userid: str, node: str, nic_vdevs: list[str]) -> None:
+        """Drop the NICs' xCAT rows, then the NICs themselves, live and in the directory."""
         for nic in nic_vdevs:
             tables.remove_nic_rows(self.xcat, node, nic)
         commands = [cmd for nic in nic_vdevs
-                    for cmd in (smcli.adapter_delete(userid, nic), smcli.adapter_delete_dm(userid, nic))]
-        failed = [o for o in batch.run_batch(self.xcat, self.zhcp_node, commands)
-                  if not (o.ok or o.outcome is Outcome.INACTIVE)]
+                    for cmd in (smcli.adapter_delete(userid, nic),
+                                smcli.adapter_delete_dm(userid, nic))]
+        failed = failures(batch.run_batch(self.xcat, self.zhcp_node, commands))
         if failed:
             raise NicError(f"removing NIC of {userid} failed: {failed[0].describe()}")
-        ports = sorted({row.port for row in rows if row.port})
-        for pid in ports:
-            try:
-                if delete_port:
-                    self.quantum.delete_port(pid)
-                else:
-                    self.quantum.update_port(pid, {"device_id": "", "device_owner": "",
+
+    def _release_port(self, port_id: str, delete_port: bool) -> None:
+        """Delete the port, or unbind it so another guest can take it; a port already
+        gone (404) is fine."""
+        try:
+            if delete_port:
+                self.quantum.delete_port(port_id)
+            else:
+                self.quantum.update_port(port_id, {"device_id": "", "device_owner": "",
                                                    "binding:host_id": ""})
-            except QuantumApiError as exc:
-                if exc.status != 404:
-                    raise NicError(f"NIC removed, but updating port {pid} failed: {exc}") from exc
-        return {"userid": userid, "detached": nic_vdevs, "ports": ports,
-                "deleted_ports": ports if delete_port else []}
+        except QuantumApiError as exc:
+            if exc.status != 404:
+                raise NicError(f"NIC removed, but updating port {port_id} failed: {exc}") from exc
 
     # ------------------------------------------------------------------ list
     def list(self, userid: str) -> list[NicInfo]:

@@ -3,14 +3,14 @@
 Reads the agent's ``zvm_quantum_plugin.ini`` (xCAT server, credentials,
 zHCP node, ``[AGENT] host``) and talks to the Quantum API at
 ``--quantum-url``, by default the server the same file describes
-(``bind_host``/``bind_port``, see :func:`api_url`).  Exit status: 0 done, 1 the request failed (the message
-says why), 2 bad configuration or arguments.
+(``bind_host``/``bind_port``, see :func:`api_url`).  Exit status: 0 done, 1 the
+request failed (the message says why), 2 bad configuration or arguments.
 """
 from __future__ import annotations
 
 import json
 import sys
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from oslo_config import cfg

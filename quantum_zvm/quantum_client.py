@@ -6,6 +6,7 @@ form), so commands can print what the server said.
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import requests
@@ -79,7 +80,10 @@ class QuantumClient:
         self._call("DELETE", f"{resource}s/{ident}")
 
     def list(self, resource: str, **filters: Any) -> list[dict]:
-        """GET ``<resource>s`` with ``filters`` as the query (a list value repeats the key)."""
+        """GET ``<resource>s`` with ``filters`` as the query (a list value repeats the key).
+
+        Below this method, ``list`` in the class body names it: annotations there
+        spell the type ``builtins.list``."""
         return self._call("GET", f"{resource}s", params=filters)[f"{resource}s"]
 
     # ------------------------------------------------------------------ ports and networks
@@ -95,7 +99,7 @@ class QuantumClient:
     def delete_port(self, port_id: str) -> None:
         self.delete("port", port_id)
 
-    def list_ports(self, **filters: Any) -> list[dict]:
+    def list_ports(self, **filters: Any) -> builtins.list[dict]:
         return self.list("port", **filters)
 
     def get_network(self, id_or_name: str) -> dict:
@@ -107,9 +111,9 @@ class QuantumClient:
                 raise
         found = self.list("network", name=id_or_name)
         if len(found) != 1:
-            raise QuantumApiError(404, f"network {id_or_name!r}: "
-                                       f"{'no such network' if not found else 'name is not unique'}")
+            why = "no such network" if not found else "name is not unique"
+            raise QuantumApiError(404, f"network {id_or_name!r}: {why}")
         return found[0]
 
-    def list_networks(self, **filters: Any) -> list[dict]:
+    def list_networks(self, **filters: Any) -> builtins.list[dict]:
         return self.list("network", **filters)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from quantum_zvm import __version__
 from quantum_zvm.demo.runner import run_demo

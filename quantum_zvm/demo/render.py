@@ -6,7 +6,8 @@ guests with directory NICDEFs and active NICs); ``counters`` is
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.nic_cli import render_table
 
@@ -59,7 +60,7 @@ def nic_table(model: Mapping[str, Any], userids: Sequence[str],
     """Directory NICDEFs per guest, whether the guest is logged on and where the live NIC is
     coupled; the port owning the NIC's MACID when ``ports`` has it."""
     port_by_macid = {_macid(p["mac_address"]): p.get("name") or p["id"] for p in ports}
-    rows = []
+    rows: list[tuple[object, ...]] = []  # None cells show as NONE
     for userid in userids:
         guest = model["guests"].get(userid)
         if guest is None:

@@ -15,15 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO, TypeVar
 
 from quantum_zvm.demo import files, render
 from quantum_zvm.demo.clients import ApiError, SimControl
-from quantum_zvm.demo.services import (CommandError, Service, Services, command_path,
-                                       run_command)
+from quantum_zvm.demo.services import CommandError, Service, Services, command_path, run_command
 from quantum_zvm.quantum_client import QuantumApiError, QuantumClient
 
 MAPPED = (files.VLAN_VSWITCH, files.FLAT_VSWITCH)
@@ -32,7 +32,6 @@ CONFIG_NAME = "zvm_quantum_plugin.ini"
 START_TIMEOUT = 30.0
 CONVERGE_TIMEOUT = 45.0
 POLL = 0.2
-# The agent checks the z/VM IPL time this often (default 30 s; quick for the demo).
 
 
 @dataclass(frozen=True)
@@ -85,15 +84,27 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+T = TypeVar("T")
+
+
+def _set_up(value: T | None, what: str) -> T:
+    """``value``, which an earlier step set up.  The steps run in order, so None here is a
+    bug in that order, not a failure of the demo: it is no StepFailed."""
+    if value is None:
+        raise RuntimeError(f"{what} is used before the step that sets it up")
+    return value
+
+
 @dataclass
 class Demo:
     out: TextIO = sys.stdout
     keep_running: bool = False
     started: float = field(default_factory=time.monotonic)
-    state_dir: Path | None = None
-    services: Services | None = None
-    sim: SimControl | None = None
-    api: QuantumClient | None = None
+    # Set up by the steps; read them through the properties of the same name.
+    _state_dir: Path | None = field(default=None, init=False)
+    _services: Services | None = field(default=None, init=False)
+    _sim: SimControl | None = field(default=None, init=False)
+    _api: QuantumClient | None = field(default=None, init=False)
     api_url: str = ""
     xcat_url: str = ""
     tls: files.Tls | None = None
@@ -103,6 +114,22 @@ class Demo:
     ports: dict[str, dict] = field(default_factory=dict)  # by plan port name
     current_step: str = ""
     after_section: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        return _set_up(self._state_dir, "the state directory")
+
+    @property
+    def services(self) -> Services:
+        return _set_up(self._services, "the services")
+
+    @property
+    def sim(self) -> SimControl:
+        return _set_up(self._sim, "the simulator's control plane")
+
+    @property
+    def api(self) -> QuantumClient:
+        return _set_up(self._api, "the REST API client")
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -168,8 +195,8 @@ class Demo:
     # ------------------------------------------------------------------ steps
     def make_state_dir(self) -> None:
         with self.step("Create a temporary state directory") as r:
-            self.state_dir = Path(tempfile.mkdtemp(prefix="quantum-zvm-demo-"))
-            self.services = Services(self.state_dir, outlive_demo=self.keep_running)
+            self._state_dir = Path(tempfile.mkdtemp(prefix="quantum-zvm-demo-"))
+            self._services = Services(self.state_dir, outlive_demo=self.keep_running)
             r["detail"] = str(self.state_dir)
 
     def start_simulator(self) -> None:
@@ -188,7 +215,7 @@ class Demo:
             url = self.wait("the simulator to listen", lambda: _listening_url(service),
                             START_TIMEOUT, ("simulator",), ("simulator",))
             self.xcat_url = url
-            self.sim = SimControl(url, verify=str(self.tls.ca_file) if self.tls else True)
+            self._sim = SimControl(url, verify=str(self.tls.ca_file) if self.tls else True)
             self.sim.health()
             r["detail"] = url + (", TLS verified against the demo CA" if self.tls else "")
         with self.step(f"Define {files.VLAN_VSWITCH} as an operator would: CP DEFINE VSWITCH, "
@@ -225,7 +252,7 @@ class Demo:
         with self.step("Start quantum-zvm-server (REST API, plugin, RPC)", ("server",)) as r:
             self.services.start("server", [command_path("quantum-zvm-server"), "--config-file",
                                            str(self.config_path)])
-            self.api = QuantumClient(self.api_url, admin=False)  # noauth's default admin
+            self._api = QuantumClient(self.api_url, admin=False)  # noauth's default admin
             self.wait("the REST API to answer", self._api_up, START_TIMEOUT, ("server",),
                       ("server",))
             r["detail"] = self.api_url
@@ -423,6 +450,46 @@ class Demo:
                   f"  (their pids are in {record})"]
         self.section("", "\n".join(lines))
 
+    # ------------------------------------------------------------------ the end
+    def finish(self, status: int, failure: StepFailed | None) -> None:
+        """Report a failure, close the clients, then stop the services and remove the state
+        directory (kept after a failed step), or leave both to a successful --keep-running."""
+        if failure is not None:
+            self.report_failure(failure)
+        if self._api:
+            self._api.close()
+        if self._sim:
+            self._sim.close()
+        if self._services is None:
+            return
+        if status == 0 and self.keep_running:
+            self.print_usage()
+            return
+        with self.step("Stop the services") as r:
+            statuses = self._services.stop_all()
+            r["detail"] = ", ".join(f"{name} exit {code}" for name, code in statuses.items())
+        if status == 0:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.say(f"\nDemo finished in {self.elapsed():.1f} s: {len(self.ports)} ports ACTIVE "
+                     f"on {len({p.userid for p in PLAN})} guests, grants restored after the IPL.")
+        elif status == 1:
+            self.say(f"Logs and configuration kept in {self.state_dir}")
+        else:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def report_failure(self, failure: StepFailed) -> None:
+        """The failed step, its reason and the log tails of the services that explain it
+        or died."""
+        self.say(f"\nThe demo failed at step: {failure.step}\n  {failure.reason}")
+        died = [s.name for s in (self._services.started if self._services else ())
+                if not s.alive()]
+        for name in dict.fromkeys([*failure.logs, *died]):
+            path = self.log_path(name) if self._state_dir else None
+            if path is not None and path.exists():
+                tail = "\n".join(path.read_text(errors="replace").splitlines()[-25:])
+                self.say(f"\n--- last lines of {path} ---\n{tail}\n--- end of {path.name} ---")
+        self.after_section = True
+
 
 def _free_port() -> int:
     import socket
@@ -463,41 +530,8 @@ def run_demo(out: TextIO = sys.stdout, keep_running: bool = False) -> int:
         for sig in handlers:  # a second Ctrl-C must not cut the clean-up short
             signal.signal(sig, signal.SIG_IGN)
         try:
-            _finish(demo, status, failure)
+            demo.finish(status, failure)
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
     return status
-
-
-def _finish(demo: Demo, status: int, failure: StepFailed | None) -> None:
-    if failure is not None:
-        demo.say(f"\nThe demo failed at step: {failure.step}\n  {failure.reason}")
-        died = [s.name for s in (demo.services.started if demo.services else ())
-                if not s.alive()]
-        for name in dict.fromkeys([*failure.logs, *died]):
-            path = demo.log_path(name) if demo.state_dir else None
-            if path is not None and path.exists():
-                tail = "\n".join(path.read_text(errors="replace").splitlines()[-25:])
-                demo.say(f"\n--- last lines of {path} ---\n{tail}\n--- end of {path.name} ---")
-        demo.after_section = True
-    if demo.api:
-        demo.api.close()
-    if demo.sim:
-        demo.sim.close()
-    if demo.services is None:
-        return
-    if status == 0 and demo.keep_running:
-        demo.print_usage()
-        return
-    with demo.step("Stop the services") as r:
-        statuses = demo.services.stop_all()
-        r["detail"] = ", ".join(f"{name} exit {code}" for name, code in statuses.items())
-    if status == 0:
-        shutil.rmtree(demo.state_dir, ignore_errors=True)
-        demo.say(f"\nDemo finished in {demo.elapsed():.1f} s: {len(demo.ports)} ports ACTIVE "
-                 f"on {len({p.userid for p in PLAN})} guests, grants restored after the IPL.")
-    elif status == 1:
-        demo.say(f"Logs and configuration kept in {demo.state_dir}")
-    else:
-        shutil.rmtree(demo.state_dir, ignore_errors=True)

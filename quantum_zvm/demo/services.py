@@ -10,6 +10,7 @@ recorded command line before signalling it.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -18,9 +19,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 RECORD = "services.json"
 STOP_TIMEOUT = 15.0
@@ -130,10 +131,8 @@ class Service:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the group has exited already
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 class Services:
