@@ -58,10 +58,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
 from tests.fixtures.agent import write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
-from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
 from xcat import smcli as smcli_functions  # noqa: E402
 from xcat.simulator.faults import PROFILES  # noqa: E402
 

@@ -10,10 +10,9 @@ import time
 
 import pytest
 
+from tests.fixtures.procs import Process, command, port_open, wait_for
 from xcat import tables
 from xcat.client import XcatClient
-
-from tests.fixtures.procs import Process, command, port_open, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,10 @@ import re
 
 import pytest
 
-from xcat import smcli, tables
-
 from tests.fixtures.agent import HOST, ZHCP
 from tests.fixtures.procs import wait_for
 from tests.unit.xcat.test_injection import HOSTILE
+from xcat import smcli, tables
 
 pytestmark = pytest.mark.slow
 

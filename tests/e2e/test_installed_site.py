@@ -18,8 +18,15 @@ import pytest
 import requests
 
 from tests.fixtures.installed import InstalledSite
-from tests.fixtures.procs import (REPO, Process, free_port, pid_alive, port_open, unavailable,
-                                  wait_for)
+from tests.fixtures.procs import (
+    REPO,
+    Process,
+    free_port,
+    pid_alive,
+    port_open,
+    unavailable,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

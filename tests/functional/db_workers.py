@@ -8,8 +8,8 @@ then creates resources from ``threads`` threads and reports what it got.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import get_admin_context

@@ -7,9 +7,20 @@ import pytest
 
 from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor, vlan_chunks
-from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, TRUNK, AddRows, DesiredPort,
-                                     DeleteRows, DesiredState, Observed, Plan, SwitchRow,
-                                     VswitchSpec, WriteSwitchRow)
+from quantum_zvm.agent.model import (
+    STATUS_ACTIVE,
+    STATUS_ERROR,
+    TRUNK,
+    AddRows,
+    DeleteRows,
+    DesiredPort,
+    DesiredState,
+    Observed,
+    Plan,
+    SwitchRow,
+    VswitchSpec,
+    WriteSwitchRow,
+)
 from quantum_zvm.agent.planner import Result, apply, plan
 from xcat.client import XcatClient
 

@@ -15,7 +15,8 @@ import itertools
 import json
 import socket
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest

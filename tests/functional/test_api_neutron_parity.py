@@ -2,7 +2,7 @@
 real quantum-zvm-server: what current Neutron clients send and read (issue 19)."""
 import pytest
 
-from tests.functional.test_api_resources import ADMIN, T1, T2, Client, message
+from tests.functional.test_api_resources import T1, T2, Client, message
 
 
 @pytest.fixture(scope="module")

@@ -139,13 +139,12 @@ _KILL = {"postgresql": "SELECT pg_terminate_backend({})", "mysql": "KILL {}"}
 def test_a_connection_lost_mid_transaction_is_503_and_the_next_one_works(server_db,
                                                                          engine_name):
     """The server drops the connection (MySQL 2013/2006, PostgreSQL 57P01): 503, not a 500."""
-    with pytest.raises(exceptions.DatabaseUnavailable):
-        with server_db.transaction() as conn:
-            own_id = conn.execute(sa.text(_OWN_ID[engine_name])).scalar()
-            with server_db.engine.connect() as other:
-                other.execute(sa.text(_KILL[engine_name].format(int(own_id))))
-                other.commit()
-            conn.execute(sa.text("SELECT 1"))
+    with pytest.raises(exceptions.DatabaseUnavailable), server_db.transaction() as conn:
+        own_id = conn.execute(sa.text(_OWN_ID[engine_name])).scalar()
+        with server_db.engine.connect() as other:
+            other.execute(sa.text(_KILL[engine_name].format(int(own_id))))
+            other.commit()
+        conn.execute(sa.text("SELECT 1"))
     with server_db.transaction(write=False) as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar() == 1
 

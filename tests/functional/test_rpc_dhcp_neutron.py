@@ -71,7 +71,7 @@ def report(client, start: bool = False):
              "uuid": "8d6a1a2e-8f57-4c3e-9f59-0a8e3a54b7a1"}
     if start:
         state["start_flag"] = True
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     return client.call(NEUTRON_CONTEXT, "report_state", agent_state={"agent_state": state},
                        time=now.strftime("%Y-%m-%dT%H:%M:%S.%f"))
 

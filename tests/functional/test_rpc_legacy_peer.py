@@ -8,8 +8,8 @@ frame is a pure terminator, its result ignored); a Havana server answers
 ``_reply_q`` through a direct exchange named after it, with data frames
 followed by a terminator, and failures without ``ending``.
 """
+import contextlib
 import json
-import socket
 import threading
 
 import kombu
@@ -65,7 +65,7 @@ def grizzly_call(transport, topic, method, args, timeout=10):
                 while not frames:
                     try:
                         conn.drain_events(timeout=timeout)
-                    except socket.timeout:
+                    except TimeoutError:
                         raise AssertionError("no reply") from None
                 data = wire.deserialize(frames.pop(0))
                 assert data["_unique_id"] not in seen
@@ -147,10 +147,8 @@ class HavanaServer:
             with kombu.Consumer(channel, [queue], callbacks=[handle]):
                 self.ready.set()
                 while not self.stop.is_set():
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         conn.drain_events(timeout=0.2)
-                    except socket.timeout:
-                        pass
 
     def close(self):
         self.stop.set()

@@ -22,8 +22,15 @@ import trustme
 
 from xcat import tables
 from xcat.client import XcatClient
-from xcat.errors import (NodeUnreachableError, XcatAuthError, XcatConnectionError,
-                         XcatRequestError, XcatResponseError, XcatTimeoutError, XcatTLSError)
+from xcat.errors import (
+    NodeUnreachableError,
+    XcatAuthError,
+    XcatConnectionError,
+    XcatRequestError,
+    XcatResponseError,
+    XcatTimeoutError,
+    XcatTLSError,
+)
 
 PASSWORD = "p&ss #w%rd+=?"
 USER = "admin"

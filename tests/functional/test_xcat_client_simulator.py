@@ -13,14 +13,21 @@ import time
 import pytest
 import trustme
 
+from tests.fixtures.procs import wait_for
 from xcat import batch, smcli, smcli_parsers, tables
 from xcat.client import XcatClient
-from xcat.errors import (CommandError, NodeUnreachableError, SmapiError, XcatAuthError,
-                         XcatConnectionError, XcatRequestError, XcatResponseError,
-                         XcatTimeoutError, XcatTLSError)
+from xcat.errors import (
+    CommandError,
+    NodeUnreachableError,
+    SmapiError,
+    XcatAuthError,
+    XcatConnectionError,
+    XcatRequestError,
+    XcatResponseError,
+    XcatTimeoutError,
+    XcatTLSError,
+)
 from xcat.outcomes import Outcome
-
-from tests.fixtures.procs import wait_for
 
 USER, PASSWORD = "root", "cluster"   # the bundled scenario's REST credentials
 ZHCP = "zhcp1"
@@ -81,18 +88,16 @@ def test_connection_accounting_and_keep_alive(request, scheme):
 def test_credentials_in_headers_are_accepted_and_wrong_ones_refused(sim):
     with client_for(sim) as client:
         assert tables.gettab(client, "site", "key", "master", "value") == "10.1.0.1"
-    with client_for(sim, password="wrong") as client:
-        with pytest.raises(XcatAuthError) as info:
-            tables.tabdump(client, "switch")
+    with client_for(sim, password="wrong") as client, pytest.raises(XcatAuthError) as info:
+        tables.tabdump(client, "switch")
     assert info.value.status == 401 and "wrong" not in str(info.value)
     with client_for(sim, credentials_in_query=True) as client:
         assert tables.gettab(client, "zvm", "node", "linux01", "userid") == "LINUX01"
 
 
 def test_untrusted_certificate_is_reported(tls_sim):
-    with client_for(tls_sim, verify=True) as client:
-        with pytest.raises(XcatTLSError):
-            tables.tabdump(client, "switch")
+    with client_for(tls_sim, verify=True) as client, pytest.raises(XcatTLSError):
+        tables.tabdump(client, "switch")
     assert counters(tls_sim)["rest"]["total"] == 0
 
 

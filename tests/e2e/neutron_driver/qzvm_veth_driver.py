@@ -11,8 +11,7 @@ vswitch).  Written against neutron 29.0.0 (neutron/agent/linux/interface.py).
 import os
 import subprocess
 
-from neutron.agent.linux import interface
-from neutron.agent.linux import ip_lib
+from neutron.agent.linux import interface, ip_lib
 
 
 class VethBridgeDriver(interface.LinuxInterfaceDriver):

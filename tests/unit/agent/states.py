@@ -1,13 +1,26 @@
 """Builders of desired/observed states for the agent's unit tests."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from quantum_zvm.agent.executor import guard_for
-from quantum_zvm.agent.model import (ACCESS, DesiredPort, DesiredState, Grant, NicDef, Op,
-                                     Observed, ObservedGuest, ObservedVswitch, Plan, SwitchRow,
-                                     VswitchSpec, ZVM_OPS, legacy_granted,
-                                     legacy_live_ports)
+from quantum_zvm.agent.model import (
+    ACCESS,
+    ZVM_OPS,
+    DesiredPort,
+    DesiredState,
+    Grant,
+    NicDef,
+    Observed,
+    ObservedGuest,
+    ObservedVswitch,
+    Op,
+    Plan,
+    SwitchRow,
+    VswitchSpec,
+    legacy_granted,
+    legacy_live_ports,
+)
 from quantum_zvm.agent.planner import Result
 from xcat.batch import skips
 

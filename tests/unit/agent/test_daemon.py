@@ -12,7 +12,6 @@ from typing import Any
 
 from quantum_zvm.agent.daemon import Agent
 from quantum_zvm.common import exceptions
-
 from tests.fixtures.plugin import make_conf
 from tests.fixtures.procs import wait_for
 
@@ -111,6 +110,7 @@ class PlainPluginApi:
         self.calls.append(("list", tuple(up), tuple(down)))
         if not self.has_device_list:
             import json as json_mod
+
             from quantum_zvm.rpc import wire
             raise wire.deserialize_failure(json_mod.dumps(
                 {"class": "AttributeError", "module": "builtins", "tb": [],

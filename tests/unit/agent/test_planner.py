@@ -4,14 +4,35 @@ from __future__ import annotations
 import dataclasses
 
 from quantum_zvm.agent.model import (
-    ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows, Binding, CoupleDirectory,
-    CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, Grant, GrantOp,
-    NicDef, ObservedVswitch, RemovePort, Report, Revoke, SetPort, UncoupleDirectory,
-    UncoupleLive, VswitchPort, WriteSwitchRow)
+    ACCESS,
+    STATUS_ACTIVE,
+    STATUS_DOWN,
+    STATUS_ERROR,
+    TRUNK,
+    AddRows,
+    Binding,
+    CoupleDirectory,
+    CoupleLive,
+    DefineNic,
+    DefineNicLive,
+    DeleteNic,
+    DeleteNicLive,
+    DeleteRows,
+    Grant,
+    GrantOp,
+    NicDef,
+    ObservedVswitch,
+    RemovePort,
+    Report,
+    Revoke,
+    SetPort,
+    UncoupleDirectory,
+    UncoupleLive,
+    VswitchPort,
+    WriteSwitchRow,
+)
 from quantum_zvm.agent.planner import Result, apply, plan
-
-from tests.unit.agent.states import (access, desired, executed, guest, observed, ops_of, port,
-                                     row)
+from tests.unit.agent.states import access, desired, executed, guest, observed, ops_of, port, row
 
 
 def kinds(p):

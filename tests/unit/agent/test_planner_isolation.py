@@ -8,12 +8,20 @@ port goes, and nothing of a failed port may run after its failed step.
 from __future__ import annotations
 
 from quantum_zvm.agent.model import (
-    CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive, GrantOp,
-    NicDef, Revoke, UncoupleDirectory, UncoupleLive)
+    CoupleDirectory,
+    CoupleLive,
+    DefineNic,
+    DefineNicLive,
+    DeleteNic,
+    DeleteNicLive,
+    GrantOp,
+    NicDef,
+    Revoke,
+    UncoupleDirectory,
+    UncoupleLive,
+)
 from quantum_zvm.agent.planner import Result, apply, leftover_id, plan
-
-from tests.unit.agent.states import (access, desired, executed, guest, observed, ops_of, port,
-                                     row)
+from tests.unit.agent.states import access, desired, executed, guest, observed, ops_of, port, row
 
 
 def api_port(port_id="p1", userid="LINUX05", vlan=102):

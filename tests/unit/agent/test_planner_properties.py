@@ -12,15 +12,33 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from quantum_zvm.agent.model import (ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK,
-                                     ZVM_OPS, Binding, CoupleDirectory, CoupleLive,
-                                     DefineNicLive, DeleteNicLive, DesiredPort, Grant, GrantOp,
-                                     NicDef, Observed, ObservedGuest, Revoke,
-                                     UncoupleLive, VswitchPort, legacy_granted)
+from quantum_zvm.agent.model import (
+    ACCESS,
+    STATUS_ACTIVE,
+    STATUS_DOWN,
+    STATUS_ERROR,
+    TRUNK,
+    ZVM_OPS,
+    Binding,
+    CoupleDirectory,
+    CoupleLive,
+    DefineNicLive,
+    DeleteNicLive,
+    DesiredPort,
+    Grant,
+    GrantOp,
+    NicDef,
+    Observed,
+    ObservedGuest,
+    Revoke,
+    UncoupleLive,
+    VswitchPort,
+    legacy_granted,
+)
 from quantum_zvm.agent.planner import Result, apply, plan
-
 from tests.unit.agent.states import SPECS, desired, executed, vswitches
 
 USERIDS = ("LINUX01", "LINUX02", "DHCPAGT")
@@ -346,7 +364,7 @@ class Made:
     couplings: set = dataclasses.field(default_factory=set)    # (userid, vdev)
 
     @classmethod
-    def from_bindings(cls, truth: Observed) -> "Made":
+    def from_bindings(cls, truth: Observed) -> Made:
         """The agent's past, as its record tells it (a record without a grant
         ledger counts every binding's grant as the agent's)."""
         made = cls()

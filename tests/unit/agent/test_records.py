@@ -5,9 +5,16 @@ import json
 
 from quantum_zvm.agent import records
 from quantum_zvm.agent.daemon import Agent
-from quantum_zvm.agent.model import (Binding, CoupleLive, GrantOp, Observed, Plan, Revoke,
-                                     UncoupleDirectory, UncoupleLive)
-
+from quantum_zvm.agent.model import (
+    Binding,
+    CoupleLive,
+    GrantOp,
+    Observed,
+    Plan,
+    Revoke,
+    UncoupleDirectory,
+    UncoupleLive,
+)
 from tests.fixtures.plugin import make_conf
 
 BINDING = Binding("LINUX05", "1000", "VSW1", 102, "linux05", True)

@@ -4,11 +4,11 @@ Worlds come from the planner's property tests; a world with a managed
 port-based vswitch is planned whole (``restrict`` answers None)."""
 from __future__ import annotations
 
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from quantum_zvm.agent.planner import Result, apply, plan
 from quantum_zvm.agent.scope import merge, restrict, touched_userids
-
 from tests.unit.agent.test_planner_properties import SETTINGS, USERIDS, worlds
 
 

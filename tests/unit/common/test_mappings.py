@@ -1,6 +1,7 @@
 """vswitch_mappings and rdev_list parsing."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quantum_zvm.common.config import MappingsError, parse_rdev_list, parse_vswitch_mappings
 

@@ -1,11 +1,10 @@
 import pytest
 
+from tests.unit.xcat.fakes import LocalShellClient
 from xcat import batch, smcli
 from xcat.batch import build_script, interpret, run_batch, split_output
 from xcat.errors import CommandError
 from xcat.outcomes import Outcome, classify
-
-from tests.unit.xcat.fakes import LocalShellClient
 
 
 def test_script_layout():

@@ -6,12 +6,12 @@ skip exactly what the pure rule :func:`xcat.batch.skips` says.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from xcat.batch import Guard, build_script, run_batch, skips
-from xcat.outcomes import Outcome
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.xcat.fakes import LocalShellClient
+from xcat.batch import Guard, build_script, run_batch, skips
+from xcat.outcomes import Outcome
 
 KEYS = ("port-a", "port-b", "port-c")
 

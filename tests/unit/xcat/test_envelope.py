@@ -4,8 +4,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xcat.envelope import (CommandResult, Envelope, command_result, output_lines, parse_envelope,
-                           split_chunks, strip_prefix)
+from xcat.envelope import (
+    CommandResult,
+    Envelope,
+    command_result,
+    output_lines,
+    parse_envelope,
+    split_chunks,
+    strip_prefix,
+)
 from xcat.errors import CommandError, NodeUnreachableError
 from xcat.simulator import dshcore
 

@@ -2,12 +2,11 @@
 and nothing reaches a request."""
 import pytest
 
+from tests.fixtures.procs import free_port
+from tests.unit.xcat.fakes import RecordingClient
 from xcat import smcli, tables
 from xcat.client import XcatClient
 from xcat.smcli import NicDef
-
-from tests.fixtures.procs import free_port
-from tests.unit.xcat.fakes import RecordingClient
 
 HOSTILE = [
     ";", "1000;reboot", "VSW1; rm -rf /", "$(id)", "`id`", "${IFS}", "$HOME/x", "'", '"',

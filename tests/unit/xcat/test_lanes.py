@@ -4,12 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.xcat.fakes import LocalShellClient
 from xcat.batch import BatchOutcomeUnknown, Guard
 from xcat.errors import XcatConnectionError, XcatRequestError
 from xcat.lanes import partition, run_lanes
 from xcat.outcomes import Outcome
-
-from tests.unit.xcat.fakes import LocalShellClient
 
 commands_keys = st.lists(st.sets(st.sampled_from("ABCDEFGH"), max_size=2), max_size=40)
 

@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xcat import smcli_parsers as p
 from xcat.envelope import split_chunks, strip_prefix

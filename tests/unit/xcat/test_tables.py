@@ -1,13 +1,21 @@
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.unit.xcat.fakes import RecordingClient
 from xcat import tables
 from xcat.envelope import parse_envelope
 from xcat.errors import XcatRequestError
-from xcat.tables import (MacRow, RowCache, SiteRow, SwitchRow, TabdumpError, ZvmRow, parse_line,
-                         parse_tabdump)
-
-from tests.unit.xcat.fakes import RecordingClient
+from xcat.tables import (
+    MacRow,
+    RowCache,
+    SiteRow,
+    SwitchRow,
+    TabdumpError,
+    ZvmRow,
+    parse_line,
+    parse_tabdump,
+)
 
 SWITCH_HEADER = "#node,switch,port,vlan,interface,comments,disable"
 

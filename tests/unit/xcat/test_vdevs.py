@@ -1,6 +1,7 @@
 """Device numbers in use and the next free NIC vdev."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xcat import vdevs
 
