@@ -165,8 +165,10 @@ def _connections_opened(session: requests.Session) -> int:
     opened = 0
     for adapter in session.adapters.values():
         if isinstance(adapter, HTTPAdapter):
-            pools = adapter.poolmanager.pools      # keys(): the container is not iterable
-            opened += sum(pools[key].num_connections for key in pools.keys())
+            pools = adapter.poolmanager.pools
+            # urllib3's RecentlyUsedContainer refuses iteration; keys() copies under its lock
+            opened += sum(pools[key].num_connections
+                          for key in pools.keys())  # noqa: SIM118 - the container is not iterable
     return opened
 
 

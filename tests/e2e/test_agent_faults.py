@@ -33,7 +33,7 @@ def test_ipl_reapplies_every_binding_in_one_pass(zvm_stack):
     stack.sim.control.add_vswitch("VSW1", transport="ETHERNET", vlan_aware=True, default_vid=1)
     net = stack.network("blue", "vlan", "VSW1", 150)
     ports = []
-    for i, userid in enumerate(("LINUX07", "LINUX08", "LINUX09")):
+    for userid in ("LINUX07", "LINUX08", "LINUX09"):
         stack.guest(userid, ("1000",), autolog=True)
         port = stack.port(net["id"])
         stack.hand_off(userid, port["id"])
@@ -158,7 +158,7 @@ def test_agent_killed_mid_batch_converges_on_restart(zvm_stack):
     model = stack.model()
     vsw = model["vswitches"]["VSW1"]
     config = model["system_config"]["grants"]["VSW1"]
-    for userid, (port, vlan) in ports.items():
+    for userid, (_, vlan) in ports.items():
         assert vsw["grants"][userid]["vlans"] == [str(vlan)]
         assert config[userid]["vlans"] == [str(vlan)]
         assert model["guests"][userid]["nicdefs"]["1000"]["lan_name"] == "VSW1"

@@ -75,7 +75,7 @@ def run_script(tmp_path: Path, hide: str, running: tuple[str, ...] = (), hang: b
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # the script and whatever it left running
         process.communicate(timeout=10)
-        raise AssertionError("the script did not finish within 60 s")
+        raise AssertionError("the script did not finish within 60 s") from None
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

@@ -46,7 +46,8 @@ def tls_sim(simulator_factory, tmp_path):
 
 
 def ports() -> list[VlanPort]:
-    return [VlanPort(f"port-{userid}", "VSW1", vlan) for userid, vlan in zip(USERIDS, VLANS)]
+    return [VlanPort(f"port-{userid}", "VSW1", vlan)
+            for userid, vlan in zip(USERIDS, VLANS, strict=True)]
 
 
 def replay(sim) -> dict:
@@ -86,14 +87,14 @@ def test_vlan_ports_end_granted_with_the_directory_coupled(tls_sim):
     state = tls_sim.control.state()
     model = state["model"]
     grants = model["vswitches"]["VSW1"]["grants"]
-    for userid, vlan in zip(USERIDS, VLANS):
+    for userid, vlan in zip(USERIDS, VLANS, strict=True):
         assert grants[userid]["vlans"] == [str(vlan)]
         guest = model["guests"][userid]
         assert guest["nicdefs"]["1000"]["lan_name"] == "VSW1"
         # Coupled by Connect_Vswitch, then taken down by the VLAN grant.
         assert guest["active_nics"]["1000"]["coupled_to"] is None
     rows = {row["port"]: row for row in state["tables"]["switch"]["rows"]}
-    for userid, vlan in zip(USERIDS, VLANS):
+    for userid, vlan in zip(USERIDS, VLANS, strict=True):
         row = rows[f"port-{userid}"]
         assert (row["node"], row["switch"], row["vlan"], row["interface"]) == (
             userid.lower(), "VSW1", str(vlan), "1000")
@@ -130,4 +131,4 @@ def test_ipl_regrant_takes_2_tabdumps_and_2_dsh_and_restores_the_vlan_grants(tls
     assert result["tcp_connections"] == 4 and counters["connections"] == 5
     grants = tls_sim.control.state()["model"]["vswitches"]["VSW1"]["grants"]
     assert {userid: grants[userid]["vlans"] for userid in USERIDS} == {
-        userid: [str(vlan)] for userid, vlan in zip(USERIDS, VLANS)}
+        userid: [str(vlan)] for userid, vlan in zip(USERIDS, VLANS, strict=True)}

@@ -139,13 +139,13 @@ def test_query_extended_round_trip(switches, collapse):
         lines = [line.strip() for line in lines]
     parsed = p.parse_vswitch_query_extended(lines)
     assert [s.name for s in parsed] == [s["name"] for s in switches]
-    for got, want in zip(parsed, switches):
+    for got, want in zip(parsed, switches, strict=True):
         assert got.vlan_aware == want["aware"] and got.port_based == want["portbased"]
         assert got.transport == "ETHERNET" and got.vlan_id == 1 and got.status == 8
         assert [d.address for d in got.rdevs] == want["rdevs"]
         assert all(d.vdev == "0600" and d.error_status == "0" for d in got.rdevs)
         assert [g.userid for g in got.grants] == [g[0] for g in want["grants"]]
-        for grant, (user, port, vlans) in zip(got.grants, want["grants"]):
+        for grant, (_, port, vlans) in zip(got.grants, want["grants"], strict=True):
             assert grant.port_num == port
             assert grant.vlan_ids == (vlans if want["aware"] else [])
         assert [(c.owner, c.vdev) for c in got.connections] == want["conns"]
@@ -178,7 +178,7 @@ def test_adapter_query_round_trip(adapters):
     text = "\n".join("zhcp: " + line for a in adapters for line in render_adapter(a))
     parsed = p.parse_adapter_query(dsh_lines(text)) if adapters else []
     assert [x.vdev for x in parsed] == [a["vdev"] for a in adapters]
-    for got, want in zip(parsed, adapters):
+    for got, want in zip(parsed, adapters, strict=True):
         assert got.coupled == want["coupled"] and got.device_count == 3
         assert got.vswitch == (want["vsw"] if want["coupled"] else None)
 
