@@ -115,7 +115,8 @@ def make_plugin(tmp: Path, ports: int) -> tuple[Any, list[str]]:
             "name": f"p{i}", "network_id": net["id"], "tenant_id": "t", "admin_state_up": True,
             "mac_address": NS, "fixed_ips": NS, "device_id": f"vm{i}", "device_owner": "",
             "binding:host_id": "zhcp1",
-            "binding:profile": {"zvm_userid": f"U{i // 1000:05d}", "vdev": f"{0x1000 + 3 * (i % 1000):04X}"},
+            "binding:profile": {"zvm_userid": f"U{i // 1000:05d}",
+                                "vdev": f"{0x1000 + 3 * (i % 1000):04X}"},
         }} for i in range(start, min(start + BULK, ports))]}
         ids += [p["id"] for p in plugin.create_port_bulk(ADMIN, body)]
     return plugin, ids

@@ -137,15 +137,17 @@ def main() -> int:
     print(json.dumps(results, indent=2))
     print()
     print(f"{'measure':<34}{'value':>14}")
+    keepalive, new_conn = results["tabdump_keepalive"], results["tabdump_new_connection"]
+    https, dsh = results["tabdump_https_keepalive"], results["dsh_script"]
     rows = [
-        (f"tabdump {args.rows} rows, keep-alive", f"{results['tabdump_keepalive']['requests_per_s']} req/s"),
-        (f"tabdump {args.rows} rows, new conn", f"{results['tabdump_new_connection']['requests_per_s']} req/s"),
-        (f"tabdump {args.rows} rows, HTTPS", f"{results['tabdump_https_keepalive']['requests_per_s']} req/s"),
-        ("tabdump body", f"{results['tabdump_keepalive']['body_bytes']} B"),
-        (f"dsh script, {args.script_lines} smcli", f"{results['dsh_script']['seconds']} s"),
-        ("dsh script markers ok", f"{results['dsh_script']['markers_ok']}/{results['dsh_script']['markers']}"),
-        ("dsh script REST requests", str(results['dsh_script']['server_requests'])),
-        ("dsh script smcli calls", str(results['dsh_script']['smcli_calls'])),
+        (f"tabdump {args.rows} rows, keep-alive", f"{keepalive['requests_per_s']} req/s"),
+        (f"tabdump {args.rows} rows, new conn", f"{new_conn['requests_per_s']} req/s"),
+        (f"tabdump {args.rows} rows, HTTPS", f"{https['requests_per_s']} req/s"),
+        ("tabdump body", f"{keepalive['body_bytes']} B"),
+        (f"dsh script, {args.script_lines} smcli", f"{dsh['seconds']} s"),
+        ("dsh script markers ok", f"{dsh['markers_ok']}/{dsh['markers']}"),
+        ("dsh script REST requests", str(dsh["server_requests"])),
+        ("dsh script smcli calls", str(dsh["smcli_calls"])),
         (f"fill {args.rows} rows (1 dsh)", f"{results['fill_seconds']} s"),
     ]
     for name, value in rows:

@@ -139,7 +139,8 @@ def test_the_installed_stack_runs_from_an_empty_directory(installed_site: Instal
     started: list[Process] = []
     try:
         sim_port = free_port()
-        sim = start(site, empty_dir, logs, "xcat-zvm-simulator", "--listen", f"127.0.0.1:{sim_port}")
+        sim = start(site, empty_dir, logs, "xcat-zvm-simulator",
+                    "--listen", f"127.0.0.1:{sim_port}")
         started.append(sim)
         url = wait_for(lambda: (re.search(r"listening on (\S+)", sim.output())
                                 or _exited(sim)), timeout=30, what="the simulator")
@@ -253,7 +254,8 @@ def test_the_package_has_its_license_and_metadata(installed_site: InstalledSite,
     assert "Environment :: OpenStack" in meta["classifiers"]
     (license_file,) = meta["files"]
     assert Path(license_file).read_bytes() == (REPO / "LICENSE").read_bytes()
-    assert "Apache License\n                           Version 2.0" in (REPO / "LICENSE").read_text()
+    license_text = (REPO / "LICENSE").read_text()
+    assert "Apache License\n                           Version 2.0" in license_text
 
 
 def systemd_tool(name: str) -> str:

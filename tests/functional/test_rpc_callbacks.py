@@ -320,8 +320,9 @@ def test_dhcp_notifications_reach_the_hosting_agent(dhcp, rpc_plugin, transport,
         port = make_port(rpc_plugin, net["id"])
         notifier.notify(ADMIN, {"port": port}, "port_create_end")
         wait_for(lambda: len(agent.calls) >= 2, timeout=10, what="DHCP casts")
-        assert agent.calls[:2] == [("network_create_end", {"payload": {"network": {"id": net["id"]}}}),
-                                   ("port_create_end", {"payload": {"port": port}})]
+        assert agent.calls[:2] == [
+            ("network_create_end", {"payload": {"network": {"id": net["id"]}}}),
+            ("port_create_end", {"payload": {"port": port}})]
         notifier.notify(ADMIN, {"port_id": port["id"], "network_id": net["id"]},
                         "port.delete.end")
         notifier.notify(ADMIN, {"network_id": net["id"], "network_id_extra": 1},
@@ -357,7 +358,8 @@ def test_dhcp_notifications_skip_disabled_agents(dhcp, rpc_plugin, transport, ag
 
 
 @pytest.mark.parametrize("payload, event, expected", [
-    ({"network": {"id": "n"}}, "network.create.end", ("network_create_end", {"network": {"id": "n"}}, "n")),
+    ({"network": {"id": "n"}}, "network.create.end",
+     ("network_create_end", {"network": {"id": "n"}}, "n")),
     ({"subnet": {"id": "s", "network_id": "n"}}, "subnet_update_end",
      ("subnet_update_end", {"subnet": {"id": "s", "network_id": "n"}}, "n")),
     ({"network_id": "n"}, "network_delete_end", ("network_delete_end", {"network_id": "n"}, "n")),

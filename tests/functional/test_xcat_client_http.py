@@ -241,9 +241,9 @@ def test_https_with_the_ca_file_and_keep_alive(serve, ca, tmp_path):
 
 def test_https_untrusted_certificate_is_a_tls_error(serve, ca):
     stub, port = serve(tls_context(ca))
-    with client_for(port, scheme="https") as client:  # system store does not know this CA
-        with pytest.raises(XcatTLSError) as info:
-            client.dsh("zhcp", "true", idempotent=True)
+    # the system store does not know this CA
+    with client_for(port, scheme="https") as client, pytest.raises(XcatTLSError) as info:
+        client.dsh("zhcp", "true", idempotent=True)
     assert "certificate" in str(info.value).lower()
     assert info.value.request_sent is False
     assert_no_secret(str(info.value))
@@ -254,17 +254,17 @@ def test_https_host_name_is_checked(serve, ca, tmp_path):
     stub, port = serve(tls_context(ca, "xcat.example.com"))
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    with client_for(port, scheme="https", verify=str(ca_file)) as client:
-        with pytest.raises(XcatTLSError, match="(?i)hostname|match|certificate"):
-            tables.tabdump(client, "switch")
+    with (client_for(port, scheme="https", verify=str(ca_file)) as client,
+          pytest.raises(XcatTLSError, match="(?i)hostname|match|certificate")):
+        tables.tabdump(client, "switch")
     assert stub.requests == []
 
 
 def test_verification_off_is_explicit_and_logged(serve, ca, caplog):
     stub, port = serve(tls_context(ca, "xcat.example.com"))
-    with caplog.at_level(logging.WARNING, logger="xcat.client"):
-        with client_for(port, scheme="https", verify=False) as client:
-            assert tables.tabdump(client, "switch")
+    with (caplog.at_level(logging.WARNING, logger="xcat.client"),
+          client_for(port, scheme="https", verify=False) as client):
+        assert tables.tabdump(client, "switch")
     assert any("DISABLED" in r.getMessage() for r in caplog.records)
     assert len(stub.requests) == 1
 
@@ -322,9 +322,9 @@ def test_refused_connection_is_retried_even_for_dsh_then_reported():
 def test_read_timeout_is_a_timeout_error(serve):
     stub, port = serve()
     stub.script = [("sleep", 1.5)]
-    with client_for(port, retries=0, timeout=(2.0, 0.5)) as client:
-        with pytest.raises(XcatTimeoutError, match="read timeout"):
-            client.dsh("zhcp", "true")
+    with (client_for(port, retries=0, timeout=(2.0, 0.5)) as client,
+          pytest.raises(XcatTimeoutError, match="read timeout")):
+        client.dsh("zhcp", "true")
 
 
 # -- error mapping ---------------------------------------------------------------------------------
@@ -335,9 +335,9 @@ def test_read_timeout_is_a_timeout_error(serve):
 def test_authentication_failures(serve, status, body):
     stub, port = serve()
     stub.script = [("raw", status, body, "application/json")]
-    with client_for(port, credentials_in_query=True) as client:
-        with pytest.raises(XcatAuthError) as info:
-            tables.tabdump(client, "switch")
+    with (client_for(port, credentials_in_query=True) as client,
+          pytest.raises(XcatAuthError) as info):
+        tables.tabdump(client, "switch")
     assert info.value.status == status and info.value.username == USER
     assert "Authentication failure" in str(info.value) or "Permission denied" in str(info.value)
     assert_no_secret(str(info.value))
@@ -389,10 +389,11 @@ def test_dsh_unreachable_node_and_command_failure(serve):
 
 def test_password_never_logged(serve, caplog):
     stub, port = serve()
-    stub.script = [("raw", 503, b"down", "text/plain"), ("raw", 401, b"<p>Authentication failure</p>")]
-    with caplog.at_level(logging.DEBUG):
-        with client_for(port, credentials_in_query=True, retries=1) as client:
-            with pytest.raises(XcatAuthError):
-                tables.tabdump(client, "switch")
+    stub.script = [("raw", 503, b"down", "text/plain"),
+                   ("raw", 401, b"<p>Authentication failure</p>")]
+    with (caplog.at_level(logging.DEBUG),
+          client_for(port, credentials_in_query=True, retries=1) as client,
+          pytest.raises(XcatAuthError)):
+        tables.tabdump(client, "switch")
     assert caplog.records
     assert_no_secret(*(r.getMessage() for r in caplog.records))

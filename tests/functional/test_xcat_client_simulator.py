@@ -123,7 +123,7 @@ def test_tables_round_trip_with_many_rows_in_one_mn_script(sim):
         assert [m.node for m in tables.dump(client, tables.MacRow)].count("linux01") == 0
 
 
-# -- dsh and batches ---------------------------------------------------------------------------------
+# -- dsh and batches -------------------------------------------------------------------------------
 def test_batch_of_smcli_commands_in_one_request(sim):
     with client_for(sim) as client:
         commands = [
@@ -186,7 +186,7 @@ def test_dsh_results_and_vmcp(sim):
             client.dsh(ZHCP, "nosuchcommand", check=True)
 
 
-# -- every fault kind -----------------------------------------------------------------------------------
+# -- every fault kind ------------------------------------------------------------------------------
 def test_http_error_retried_for_reads_not_for_dsh(sim):
     faults(sim, {"kind": "http_error", "status": 503, "count": 2, "match": {"resource": "tables"}})
     with client_for(sim, retries=3) as client:
@@ -203,16 +203,15 @@ def test_http_error_retried_for_reads_not_for_dsh(sim):
 
 def test_non_json_body_is_a_response_error(sim):
     faults(sim, {"kind": "non_json", "count": 1})
-    with client_for(sim, retries=0) as client:
-        with pytest.raises(XcatResponseError, match="not JSON"):
-            tables.tabdump(client, "switch")
+    with client_for(sim, retries=0) as client, pytest.raises(XcatResponseError, match="not JSON"):
+        tables.tabdump(client, "switch")
 
 
 def test_truncated_body_is_a_connection_error_and_reads_retry(sim):
     faults(sim, {"kind": "truncate", "count": 1, "match": {"table": "switch"}})
-    with client_for(sim, retries=0) as client:
-        with pytest.raises((XcatConnectionError, XcatResponseError)):
-            tables.tabdump(client, "switch")
+    with (client_for(sim, retries=0) as client,
+          pytest.raises((XcatConnectionError, XcatResponseError))):
+        tables.tabdump(client, "switch")
     faults(sim, {"kind": "truncate", "count": 1, "match": {"table": "switch"}})
     with client_for(sim, retries=1) as client:
         assert tables.tabdump(client, "switch") is not None
@@ -232,9 +231,9 @@ def test_reset_is_a_connection_error_and_dsh_is_not_repeated(sim):
 
 def test_timeout_is_a_timeout_error(sim):
     faults(sim, {"kind": "timeout", "seconds": 2, "count": 1})
-    with client_for(sim, retries=0, timeout=(5.0, 0.5)) as client:
-        with pytest.raises(XcatTimeoutError):
-            client.dsh(ZHCP, smcli.system_info_query())
+    with (client_for(sim, retries=0, timeout=(5.0, 0.5)) as client,
+          pytest.raises(XcatTimeoutError)):
+        client.dsh(ZHCP, smcli.system_info_query())
 
 
 @pytest.mark.parametrize("mode, error", [("503", XcatRequestError),

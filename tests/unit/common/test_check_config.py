@@ -28,8 +28,9 @@ def test_problems_exit_2_with_every_problem(tmp_path):
     result = run("--config-file", str(ini))
     assert result.returncode == 2
     lines = [line.strip() for line in result.stderr.splitlines()]
-    assert f"{ini}: [AGENT] polling_interval: Should be greater than or equal to 1" in " ".join(lines) \
-        or any(line.startswith(f"{ini}: [AGENT] polling_interval:") for line in lines)
+    polling = f"{ini}: [AGENT] polling_interval:"
+    assert (f"{polling} Should be greater than or equal to 1" in " ".join(lines)
+            or any(line.startswith(polling) for line in lines))
     mapping_lines = [line for line in lines if "[AGENT] vswitch_mappings" in line]
     assert len(mapping_lines) == 3
     assert "configuration OK" not in result.stdout

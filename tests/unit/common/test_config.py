@@ -100,7 +100,8 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
     assert "reserved" in found[("AGENT", "dhcp_userid")].reason
     assert "unsupported scheme 'ftp'" in found[("AGENT", "zvm_xcat_server")].reason
     assert found[("AGENT", "zvm_xcat_username")].reason == "required by the agent but not set"
-    assert str(found[("AGENT", "polling_interval")]).startswith(f"{path}: [AGENT] polling_interval: ")
+    assert str(found[("AGENT", "polling_interval")]).startswith(
+        f"{path}: [AGENT] polling_interval: ")
 
 
 def test_server_role_does_not_need_xcat(tmp_path):

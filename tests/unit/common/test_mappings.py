@@ -63,7 +63,8 @@ def test_flat_and_ranged_conflict(entries):
 def test_every_problem_is_reported():
     with pytest.raises(MappingsError) as info:
         parse_vswitch_mappings(["", "vsw1:9:1", "bad name"])
-    assert [r.split(":")[0] for r in info.value.reasons] == ["entry 1 ''", "entry 2 'vsw1", "entry 3 'bad name'"]
+    assert [r.split(":")[0] for r in info.value.reasons] == [
+        "entry 1 ''", "entry 2 'vsw1", "entry 3 'bad name'"]
 
 
 NAMES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@#$_", min_size=1, max_size=8)

@@ -1,4 +1,4 @@
-"""plugin.record_zvm_bindings: many agent outcomes in one transaction, same results as one by one."""
+"""plugin.record_zvm_bindings: many agent outcomes in one transaction, same as one by one."""
 import pytest
 from sqlalchemy import event
 

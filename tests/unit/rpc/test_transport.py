@@ -8,7 +8,8 @@ from quantum_zvm.rpc.transport import BrokerHost
 
 def _conf(tmp_path, *lines):
     path = tmp_path / "q.ini"
-    path.write_text("[DEFAULT]\nstate_path = %s\n%s\n" % (tmp_path, "\n".join(lines)))
+    options = "\n".join(lines)
+    path.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n{options}\n")
     conf, problems = config.load(["--config-file", str(path)], "test", role="server")
     assert problems == []
     return conf

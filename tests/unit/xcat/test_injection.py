@@ -133,11 +133,13 @@ def test_builders_refuse_every_hostile_value(name):
         assert field in str(info.value), (name, value, str(info.value))
 
 
+MAC = "fa:16:3e:00:00:01"
 TABLE_CALLS = {
     "tabdump.table": lambda c, v: tables.tabdump(c, v),
     "upsert.table": lambda c, v: tables.tabch_upsert(c, v, [({"port": "p"}, {"vlan": "1"})]),
     "upsert.key": lambda c, v: tables.tabch_upsert(c, "switch", [({v: "p"}, {"vlan": "1"})]),
-    "upsert.key_value": lambda c, v: tables.tabch_upsert(c, "switch", [({"port": v}, {"vlan": "1"})]),
+    "upsert.key_value": lambda c, v: tables.tabch_upsert(c, "switch",
+                                                         [({"port": v}, {"vlan": "1"})]),
     "upsert.column": lambda c, v: tables.tabch_upsert(c, "switch", [({"port": "p"}, {v: "1"})]),
     "upsert.value": lambda c, v: tables.tabch_upsert(c, "switch", [({"port": "p"}, {"vlan": v})]),
     "insert.column": lambda c, v: tables.tabch_insert(c, "mac", [{v: "x"}]),
@@ -152,12 +154,11 @@ TABLE_CALLS = {
     "binding.port": lambda c, v: tables.set_switch_binding(c, [("p1", "VSW1", 1), (v, "VSW1", 2)]),
     "binding.vswitch": lambda c, v: tables.set_switch_binding(c, [("p1", v, 1)]),
     "binding.vlan": lambda c, v: tables.set_switch_binding(c, [("p1", "VSW1", v)]),
-    "nic_rows.node": lambda c, v: tables.add_nic_rows(c, v, "1000", "fa:16:3e:00:00:01", "p", "zhcp"),
-    "nic_rows.vdev": lambda c, v: tables.add_nic_rows(c, "n1", v, "fa:16:3e:00:00:01", "p", "zhcp"),
+    "nic_rows.node": lambda c, v: tables.add_nic_rows(c, v, "1000", MAC, "p", "zhcp"),
+    "nic_rows.vdev": lambda c, v: tables.add_nic_rows(c, "n1", v, MAC, "p", "zhcp"),
     "nic_rows.mac": lambda c, v: tables.add_nic_rows(c, "n1", "1000", v, "p", "zhcp"),
-    "nic_rows.port": lambda c, v: tables.add_nic_rows(c, "n1", "1000", "fa:16:3e:00:00:01", v,
-                                                      "zhcp"),
-    "nic_rows.zhcp": lambda c, v: tables.add_nic_rows(c, "n1", "1000", "fa:16:3e:00:00:01", "p", v),
+    "nic_rows.port": lambda c, v: tables.add_nic_rows(c, "n1", "1000", MAC, v, "zhcp"),
+    "nic_rows.zhcp": lambda c, v: tables.add_nic_rows(c, "n1", "1000", MAC, "p", v),
     "remove_node_rows.node": lambda c, v: tables.remove_node_rows(c, v),
     "handoff.zhcp": lambda c, v: tables.switch_handoff_rows(c, v),
 }

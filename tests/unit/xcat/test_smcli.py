@@ -154,7 +154,8 @@ def test_vlan_set_renders(value, text):
 
 
 @pytest.mark.parametrize("value, message", [
-    ([1, 2, 3, 4, 5], "at most"), ([(1, 2), (4, 5), (7, 8)], "at most"), ([(1, 2), 3, 4], "at most"),
+    ([1, 2, 3, 4, 5], "at most"), ([(1, 2), (4, 5), (7, 8)], "at most"),
+    ([(1, 2), 3, 4], "at most"),
     ([0], "outside"), ([4095], "outside"), ("12-10", "reversed"), ([5, "4-6"], "overlap"),
     ([], "empty"), (True, "not a VLAN set"), ("1;2", "not a number"),
 ])
