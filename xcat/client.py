@@ -3,7 +3,8 @@
 Public API::
 
     client = XcatClient("https://xcat.example.com", "admin", "secret",
-                        verify=True,            # True: system CA store; "/path/ca.pem": that CA only;
+                        verify=True,            # True: system CA store;
+                                                # "/path/ca.pem": that CA only;
                                                 # False: no verification (logged as a warning)
                         timeout=(10.0, 300.0),  # (connect, read) seconds, or one number for both
                         credentials_in_query=False,
@@ -49,20 +50,30 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from xcat import zvm_names
 from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
-from xcat.errors import (XcatAuthError, XcatConnectionError, XcatError, XcatRequestError,
-                         XcatResponseError, XcatTimeoutError, XcatTLSError, excerpt, scrub)
+from xcat.errors import (
+    XcatAuthError,
+    XcatConnectionError,
+    XcatError,
+    XcatRequestError,
+    XcatResponseError,
+    XcatTimeoutError,
+    XcatTLSError,
+    excerpt,
+    scrub,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -281,10 +292,8 @@ def parse_server(server: str) -> tuple[str, str]:
 
 
 def _segments(path: PathLike) -> list[str]:
-    if isinstance(path, str):
-        parts = [p for p in path.split("/") if p]
-    else:
-        parts = [str(p) for p in path]
+    parts = ([p for p in path.split("/") if p] if isinstance(path, str)
+             else [str(p) for p in path])
     if not parts:
         raise ValueError("path: empty")
     for part in parts:
@@ -420,7 +429,7 @@ class XcatClient:
             _URLLIB3_LOGGER.removeFilter(self._log_filter)
             self._log_filter = None
 
-    def __enter__(self) -> "XcatClient":
+    def __enter__(self) -> XcatClient:
         return self
 
     def __exit__(self, *exc_info) -> None:

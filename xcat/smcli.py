@@ -48,10 +48,11 @@ dataclasses, failure blocks → ``SmapiError``) and :mod:`xcat.outcomes`
 """
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from xcat import zvm_names
 
@@ -106,7 +107,7 @@ def _smcli(function: str, target: str | None, *options: str) -> list[str]:
     return argv
 
 
-# -- shared validation -------------------------------------------------------------------------------
+# -- shared validation ----------------------------------------------------------------------------
 def _choice(value: object, field: str, choices: Iterable[str]) -> str:
     text = str(value).strip().upper() if isinstance(value, str) else None
     allowed = tuple(choices)
@@ -171,7 +172,7 @@ def vlan_set(vlans: object, field: str = "vlans") -> str:
             raise ValueError(f"{where}: range {low}-{high} is reversed")
         spans.append((low, high))
     spans.sort()
-    for (a_low, a_high), (b_low, b_high) in zip(spans, spans[1:]):
+    for (a_low, a_high), (b_low, b_high) in itertools.pairwise(spans):
         if b_low <= a_high:
             raise ValueError(f"{field}: VLANs {a_low}-{a_high} and {b_low}-{b_high} overlap")
     has_range = any(low != high for low, high in spans)
@@ -195,7 +196,7 @@ def _k(*pairs: tuple[str, str]) -> list[str]:
     return argv
 
 
-# -- vswitches ----------------------------------------------------------------------------------------
+# -- vswitches ------------------------------------------------------------------------------------
 def _vswitch_vlan_options(vlan: object, port_type: object, gvrp: object,
                           native_vlan: object) -> tuple[int | None, str | None, bool | None,
                                                         int | None]:
@@ -388,7 +389,7 @@ def vswitch_remove_port(auth: str, name: str, portnum: int, *, persist: bool = T
                       ("persist", _persist(persist))))
 
 
-# -- adapters -----------------------------------------------------------------------------------------
+# -- adapters -------------------------------------------------------------------------------------
 def adapter_create_dm(userid: str, vdev: object, *, adapter_type: str = "QDIO", devices: int = 3,
                       chpid: object = None, macid: object = None) -> list[str]:
     """``Virtual_Network_Adapter_Create_DM`` (adds a NICDEF)."""
@@ -500,7 +501,7 @@ def adapter_query(userid: str, vdev: object = "*") -> list[str]:
     return _smcli("Virtual_Network_Adapter_Query", zvm_names.userid(userid), "-v", dev)
 
 
-# -- directory and system ---------------------------------------------------------------------------------
+# -- directory and system -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NicDef:
     """A directory NICDEF: ``NICDEF <vdev> TYPE QDIO [DEVICES n] [LAN SYSTEM <vsw>] [MACID x]
@@ -590,7 +591,7 @@ def static_image_changes_immediate_dm(userid: str) -> list[str]:
     return _smcli("Static_Image_Changes_Immediate_DM", zvm_names.userid(userid))
 
 
-# -- vmcp (CP commands in the guest the command runs on) -----------------------------------------------
+# -- vmcp (CP commands in the guest the command runs on) ------------------------------------------
 def vmcp_query_nic(vdev: object = None) -> list[str]:
     """``vmcp q v nic [vdev]``."""
     argv = [VMCP, "q", "v", "nic"]

@@ -110,7 +110,7 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if re.fullmatch(r"-?\d+", text) else None
 
 
-# -- Virtual_Network_Vswitch_Query ------------------------------------------------------------------
+# -- Virtual_Network_Vswitch_Query ----------------------------------------------------------------
 @dataclass
 class RealDevice:
     address: str
@@ -204,7 +204,7 @@ def parse_vswitch_query(lines: list[str]) -> list[VswitchInfo]:
     return switches
 
 
-# -- Virtual_Network_Vswitch_Query_Extended ----------------------------------------------------------
+# -- Virtual_Network_Vswitch_Query_Extended -------------------------------------------------------
 @dataclass
 class Grant:
     """An access-list entry: userid, VLANs as ``(low, high)`` spans, port type when shown."""
@@ -377,7 +377,7 @@ def parse_vswitch_query_extended(lines: list[str]) -> list[VswitchExtended]:
     return switches
 
 
-# -- Virtual_Network_Adapter_Query --------------------------------------------------------------------
+# -- Virtual_Network_Adapter_Query ----------------------------------------------------------------
 @dataclass
 class AdapterInfo:
     vdev: str
@@ -426,7 +426,7 @@ def parse_adapter_query(lines: list[str]) -> list[AdapterInfo]:
     return adapters
 
 
-# -- directory --------------------------------------------------------------------------------------------
+# -- directory ------------------------------------------------------------------------------------
 @dataclass
 class DirectoryEntry:
     """A user directory entry from ``Image_Query_DM``: statements and merged NICDEFs."""
@@ -533,7 +533,7 @@ def parse_image_definition_query_dm(lines: list[str]) -> list[NicDef]:
     return list(nics.values())
 
 
-# -- activation and system --------------------------------------------------------------------------------
+# -- activation and system ------------------------------------------------------------------------
 @dataclass
 class Activation:
     """``<USERID> was activated on <date> at <time>``; ``when`` is ``"<date> at <time>"``."""
@@ -597,7 +597,7 @@ def parse_system_info(lines: list[str]) -> SystemInfo:
     return info
 
 
-# -- vmcp ----------------------------------------------------------------------------------------------------
+# -- vmcp -----------------------------------------------------------------------------------------
 def _raise_cp_errors(lines: list[str], tolerate: tuple[str, ...] = ()) -> bool:
     """Raise CpError for an HCP error message; True when a tolerated one was seen."""
     tolerated = False
