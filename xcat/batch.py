@@ -70,12 +70,18 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from xcat import smcli
-from xcat.errors import (CommandError, NodeUnreachableError, SmapiError, XcatConnectionError,
-                         XcatError, XcatRequestError)
+from xcat.errors import (
+    CommandError,
+    NodeUnreachableError,
+    SmapiError,
+    XcatConnectionError,
+    XcatError,
+    XcatRequestError,
+)
 from xcat.outcomes import Outcome, classify
 from xcat.smcli_parsers import parse_failure
 
@@ -96,7 +102,7 @@ class BatchOutcomeUnknown(XcatError):
     """A batch request failed after it may have reached the xCAT MN: the commands
     at ``unknown`` may have run (or still be running, for about ``seconds``)."""
 
-    def __init__(self, node: str, outcomes: list["CommandOutcome"], unknown: range,
+    def __init__(self, node: str, outcomes: list[CommandOutcome], unknown: range,
                  seconds: float | None, cause: XcatError):
         self.node = node
         self.outcomes = outcomes
@@ -422,6 +428,7 @@ def _marked_keys(outcomes: Sequence[CommandOutcome],
     was lost (it may have failed)."""
     if guards is None:
         return []
-    return [key for outcome, guard in zip(outcomes, guards)
+    # Outcomes cover only the commands run so far, guards every command.
+    return [key for outcome, guard in zip(outcomes, guards, strict=False)
             if outcome.exit_status != 0 and outcome.outcome is not Outcome.SKIPPED
             for key in guard.keys]

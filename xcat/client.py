@@ -3,7 +3,8 @@
 Public API::
 
     client = XcatClient("https://xcat.example.com", "admin", "secret",
-                        verify=True,            # True: system CA store; "/path/ca.pem": that CA only;
+                        verify=True,            # True: system CA store;
+                                                # "/path/ca.pem": that CA only;
                                                 # False: no verification (logged as a warning)
                         timeout=(10.0, 300.0),  # (connect, read) seconds, or one number for both
                         credentials_in_query=False,
@@ -49,20 +50,30 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from xcat import zvm_names
 from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
-from xcat.errors import (XcatAuthError, XcatConnectionError, XcatError, XcatRequestError,
-                         XcatResponseError, XcatTimeoutError, XcatTLSError, excerpt, scrub)
+from xcat.errors import (
+    XcatAuthError,
+    XcatConnectionError,
+    XcatError,
+    XcatRequestError,
+    XcatResponseError,
+    XcatTimeoutError,
+    XcatTLSError,
+    excerpt,
+    scrub,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -70,10 +81,12 @@ DEFAULT_PREFIX = "/xcatws"
 DEFAULT_TIMEOUT = (10.0, 300.0)
 PROBE_TIMEOUT = 5.0
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+_SUCCESS_STATUS = frozenset({200, 201})
 _AUTH_TEXT_RE = re.compile(r"Permission denied|Authentication failure", re.IGNORECASE)
 _HEADER_SAFE_RE = re.compile(r"^[^\x00-\x1f\x7f]*$")
 
 PathLike = str | Sequence[str]
+Params = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | None
 
 
 @dataclass
@@ -281,10 +294,8 @@ def parse_server(server: str) -> tuple[str, str]:
 
 
 def _segments(path: PathLike) -> list[str]:
-    if isinstance(path, str):
-        parts = [p for p in path.split("/") if p]
-    else:
-        parts = [str(p) for p in path]
+    parts = ([p for p in path.split("/") if p] if isinstance(path, str)
+             else [str(p) for p in path])
     if not parts:
         raise ValueError("path: empty")
     for part in parts:
@@ -345,6 +356,99 @@ def _connect_phase(exc: BaseException) -> bool:
                for cur in _causes(exc))
 
 
+def _check_credentials(username: str, password: str, in_query: bool) -> None:
+    """Credentials in the query string are URL-encoded, so any non-empty text will do;
+    in headers they must be Latin-1 without control characters."""
+    if in_query:
+        for value, field_name in ((username, "username"), (password, "password")):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{field_name}: must be a non-empty string")
+    else:
+        _check_header_value(username, "username")
+        _check_header_value(password, "password")
+
+
+def _check_verify(verify: bool | str) -> None:
+    if not (verify is True or verify is False or isinstance(verify, str)):
+        raise ValueError("verify: must be True, False or the path of a CA file")
+
+
+def _timeout_pair(timeout: float | tuple[float, float]) -> tuple[float, float]:
+    """``(connect, read)`` seconds from one number for both or a pair."""
+    if isinstance(timeout, (int, float)):
+        timeout = (float(timeout), float(timeout))
+    if len(timeout) != 2 or min(timeout) <= 0:
+        raise ValueError("timeout: must be positive seconds or (connect, read)")
+    return timeout
+
+
+def _check_retry_settings(retries: int, backoff: float, backoff_max: float,
+                          pool_size: int) -> None:
+    if retries < 0 or pool_size < 1 or backoff < 0 or backoff_max < 0:
+        raise ValueError("retries, backoff and backoff_max must be >= 0, pool_size >= 1")
+
+
+def _check_method(method: str) -> str:
+    """The method upper-cased; the API knows GET, PUT, POST and DELETE."""
+    method = method.upper()
+    if method not in ("GET", "PUT", "POST", "DELETE"):
+        raise ValueError(f"method: unsupported {method!r}")
+    return method
+
+
+def _query_items(params: Params) -> list[tuple[str, str]]:
+    """The query string's items: the parameters (a list or tuple value repeats its
+    key, one item per element) and ``format=json``."""
+    query: list[tuple[str, str]] = []
+    if params:
+        items = params.items() if isinstance(params, Mapping) else params
+        for key, value in items:
+            if isinstance(value, (list, tuple)):
+                query.extend((key, str(v)) for v in value)
+            else:
+                query.append((key, str(value)))
+    query.append(("format", "json"))
+    return query
+
+
+def _json_body(body: Sequence[str] | None) -> tuple[bytes | None, dict[str, str]]:
+    """The data and headers of a v1 body: a list of strings, sent as JSON ``text/plain``."""
+    if body is None:
+        return None, {}
+    if isinstance(body, (str, bytes)) or not all(isinstance(s, str) for s in body):
+        raise ValueError("body: must be a list of strings")
+    return json.dumps(list(body)).encode("utf-8"), {"Content-Type": "text/plain"}
+
+
+def _retryable(exc: XcatError, idempotent: bool) -> bool:
+    """Whether a failed attempt may be repeated: when nothing was sent, or, for an
+    idempotent request, after a reset, a timeout or HTTP 502/503/504. Never after a
+    TLS failure, an HTTP error status otherwise, or a body that is not an envelope."""
+    if isinstance(exc, XcatTLSError):
+        return False
+    if isinstance(exc, XcatConnectionError):
+        return idempotent or not exc.request_sent
+    if isinstance(exc, XcatRequestError) and not isinstance(exc, XcatResponseError):
+        return idempotent and exc.status in RETRYABLE_STATUS
+    return False
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request, validated and encoded once: what each of its attempts sends."""
+
+    method: str
+    url: str
+    display_path: str
+    query: list[tuple[str, str]]
+    data: bytes | None
+    headers: dict[str, str]
+    kind: str
+    timeout: tuple[float, float]
+    idempotent: bool
+    retries: int
+
+
 class XcatClient:
     """Client of one xCAT management node; see the module docstring."""
 
@@ -360,26 +464,13 @@ class XcatClient:
         self.base_url, self.server = parse_server(server)
         self.username = username
         self._password = password
-        if credentials_in_query:
-            if not isinstance(username, str) or not username:
-                raise ValueError("username: must be a non-empty string")
-            if not isinstance(password, str) or not password:
-                raise ValueError("password: must be a non-empty string")
-        else:
-            _check_header_value(username, "username")
-            _check_header_value(password, "password")
-        if not (verify is True or verify is False or isinstance(verify, str)):
-            raise ValueError("verify: must be True, False or the path of a CA file")
-        if isinstance(timeout, (int, float)):
-            timeout = (float(timeout), float(timeout))
-        if len(timeout) != 2 or min(timeout) <= 0:
-            raise ValueError("timeout: must be positive seconds or (connect, read)")
-        if retries < 0 or pool_size < 1 or backoff < 0 or backoff_max < 0:
-            raise ValueError("retries, backoff and backoff_max must be >= 0, pool_size >= 1")
+        _check_credentials(username, password, credentials_in_query)
+        _check_verify(verify)
+        self.timeout = _timeout_pair(timeout)
+        _check_retry_settings(retries, backoff, backoff_max, pool_size)
         if not prefix.startswith("/"):
             raise ValueError("prefix: must start with '/'")
         self.verify = verify
-        self.timeout = timeout
         self.credentials_in_query = credentials_in_query
         self.retries = retries
         self.backoff = backoff
@@ -387,40 +478,50 @@ class XcatClient:
         self.prefix = prefix.rstrip("/")
         self.counters = Counters()
         self._random = random.Random()
-
-        ssl_context = None
-        if self.base_url.startswith("https://"):
-            try:
-                ssl_context = _tls_context(verify)
-            except (OSError, ssl.SSLError) as exc:
-                raise ValueError(f"verify: cannot load CA file {verify!r}: {exc}") from None
-            if verify is False:
-                LOG.warning("TLS certificate verification of xCAT server %s is DISABLED; "
-                            "set a CA file instead", self.server)
-        self._adapter = _Adapter(ssl_context, pool_size)
-        self._session = requests.Session()
-        self._session.trust_env = False
-        self._session.mount("https://", self._adapter)
-        self._session.mount("http://", self._adapter)
-        self._session.verify = verify is not False
-        self._session.headers.update({"Accept": "application/json",
-                                      "User-Agent": "quantum-zvm-xcat-client"})
+        self._adapter = _Adapter(self._ssl_context(), pool_size)
+        self._session = self._new_session()
         self._log_filter: _RedactFilter | None = None
         if credentials_in_query:
             # urllib3 logs request lines (with the query string) at debug level.
             self._log_filter = _RedactFilter(self._secrets())
             _URLLIB3_LOGGER.addFilter(self._log_filter)
-        else:
-            self._session.headers.update({"userName": username, "password": password})
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS trust for an https server (None for http), loaded now so that a bad
+        CA file fails here; disabled verification is logged as a warning."""
+        if not self.base_url.startswith("https://"):
+            return None
+        try:
+            ssl_context = _tls_context(self.verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"verify: cannot load CA file {self.verify!r}: {exc}") from None
+        if self.verify is False:
+            LOG.warning("TLS certificate verification of xCAT server %s is DISABLED; "
+                        "set a CA file instead", self.server)
+        return ssl_context
+
+    def _new_session(self) -> requests.Session:
+        """A session of this client's adapter that ignores proxy and CA settings of the
+        environment and, unless they travel in the query, sends the credentials."""
+        session = requests.Session()
+        session.trust_env = False
+        session.mount("https://", self._adapter)
+        session.mount("http://", self._adapter)
+        session.verify = self.verify is not False
+        session.headers.update({"Accept": "application/json",
+                                "User-Agent": "quantum-zvm-xcat-client"})
+        if not self.credentials_in_query:
+            session.headers.update({"userName": self.username, "password": self._password})
+        return session
+
+    # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
         self._session.close()
         if self._log_filter is not None:
             _URLLIB3_LOGGER.removeFilter(self._log_filter)
             self._log_filter = None
 
-    def __enter__(self) -> "XcatClient":
+    def __enter__(self) -> XcatClient:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -451,8 +552,7 @@ class XcatClient:
         time.sleep(self._random.uniform(0, ceiling))
 
     # -- requests --------------------------------------------------------------------------------
-    def request(self, method: str, path: PathLike,
-                params: Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | None = None,
+    def request(self, method: str, path: PathLike, params: Params = None,
                 body: Sequence[str] | None = None, *,
                 idempotent: bool | None = None, kind: str | None = None,
                 retries: int | None = None, timeout: float | None = None) -> Envelope:
@@ -465,107 +565,101 @@ class XcatClient:
         after the request may have reached the server.  ``retries`` and
         ``timeout`` (seconds, connect and read) replace the client's for this request.
         """
-        method = method.upper()
-        if method not in ("GET", "PUT", "POST", "DELETE"):
-            raise ValueError(f"method: unsupported {method!r}")
-        segments = _segments(path)
-        display_path = "/".join(segments)
-        kind = kind or request_kind(method, segments)
-        if idempotent is None:
-            idempotent = method == "GET"
-        retries = self.retries if retries is None else retries
-        timeouts = self.timeout if timeout is None else (timeout, timeout)
+        call = self._prepare(method, path, params, body, idempotent=idempotent, kind=kind,
+                             retries=retries, timeout=timeout)
+        return self._send(call)
 
-        query: list[tuple[str, str]] = []
-        if params:
-            items = params.items() if isinstance(params, Mapping) else params
-            for key, value in items:
-                if isinstance(value, (list, tuple)):
-                    query.extend((key, str(v)) for v in value)
-                else:
-                    query.append((key, str(value)))
-        query.append(("format", "json"))
+    def _prepare(self, method: str, path: PathLike, params: Params,
+                 body: Sequence[str] | None, *, idempotent: bool | None, kind: str | None,
+                 retries: int | None, timeout: float | None) -> _Call:
+        """Validate and encode a request (ValueError before anything is sent), with the
+        client's settings where the request gives none."""
+        method = _check_method(method)
+        segments = _segments(path)
+        query = _query_items(params)
         if self.credentials_in_query:
             query = [("userName", self.username), ("password", self._password)] + query
+        data, headers = _json_body(body)
+        return _Call(method=method, url=self.url_for(segments), display_path="/".join(segments),
+                     query=query, data=data, headers=headers,
+                     kind=kind or request_kind(method, segments),
+                     timeout=self.timeout if timeout is None else (timeout, timeout),
+                     idempotent=method == "GET" if idempotent is None else idempotent,
+                     retries=self.retries if retries is None else retries)
 
-        data = None
-        headers = {}
-        if body is not None:
-            if isinstance(body, (str, bytes)) or not all(isinstance(s, str) for s in body):
-                raise ValueError("body: must be a list of strings")
-            data = json.dumps(list(body)).encode("utf-8")
-            headers["Content-Type"] = "text/plain"
-
-        url = self.url_for(segments)
+    def _send(self, call: _Call) -> Envelope:
+        """Attempt ``call`` until it answers, fails in a way that is not
+        :func:`_retryable`, or has used its retries (with a backoff before each)."""
         attempt = 0
         while True:
             try:
-                return self._attempt(method, url, display_path, query, data, headers, kind,
-                                     timeouts)
+                return self._attempt(call)
             except (XcatConnectionError, XcatRequestError) as exc:
-                retryable = False
-                if isinstance(exc, XcatConnectionError) and not isinstance(exc, XcatTLSError):
-                    retryable = idempotent or not exc.request_sent
-                elif isinstance(exc, XcatRequestError) and not isinstance(exc, XcatResponseError):
-                    retryable = idempotent and exc.status in RETRYABLE_STATUS
-                if not retryable or attempt >= retries:
+                if attempt >= call.retries or not _retryable(exc, call.idempotent):
                     raise
-                LOG.info("xCAT %s %s: %s; retrying (%d/%d)", method, display_path, exc,
-                         attempt + 1, retries)
-                self.counters.record_retry(kind)
+                LOG.info("xCAT %s %s: %s; retrying (%d/%d)", call.method, call.display_path,
+                         exc, attempt + 1, call.retries)
+                self.counters.record_retry(call.kind)
                 self._sleep_before_retry(attempt)
                 attempt += 1
 
-    def _attempt(self, method: str, url: str, display_path: str,
-                 query: list[tuple[str, str]], data: bytes | None, headers: dict[str, str],
-                 kind: str, timeout: tuple[float, float]) -> Envelope:
-        sent = len(data or b"")
+    def _attempt(self, call: _Call) -> Envelope:
+        """One HTTP exchange of ``call``, counted: its envelope or a typed error."""
+        sent = len(call.data or b"")
         start = time.monotonic()
         try:
-            response = self._session.request(method, url, params=query, data=data,
-                                             headers=headers, timeout=timeout,
-                                             allow_redirects=False)
+            response = self._session.request(call.method, call.url, params=call.query,
+                                             data=call.data, headers=call.headers,
+                                             timeout=call.timeout, allow_redirects=False)
             content = response.content
         except requests.exceptions.RequestException as exc:
-            latency = time.monotonic() - start
-            self.counters.record(kind, sent, 0, latency, failed=True)
-            reason = self._scrub(_describe(exc))
-            sent_out = not _connect_phase(exc)
-            if isinstance(exc, requests.exceptions.SSLError):
-                err: XcatConnectionError = XcatTLSError(
-                    self.server, method, display_path,
-                    f"TLS verification or handshake failed: {reason}", request_sent=False)
-            elif isinstance(exc, requests.exceptions.Timeout):
-                phase = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
-                err = XcatTimeoutError(self.server, method, display_path,
-                                       f"{phase} timeout after "
-                                       f"{timeout[0 if phase == 'connect' else 1]}s",
-                                       request_sent=sent_out)
-            else:
-                err = XcatConnectionError(self.server, method, display_path, reason,
-                                          request_sent=sent_out)
-            raise err from None
+            self.counters.record(call.kind, sent, 0, time.monotonic() - start, failed=True)
+            raise self._transport_error(call, exc) from None
         latency = time.monotonic() - start
         status = response.status_code
-        expected = 201 if method == "POST" else 200
-        failed = status not in (200, 201)
-        self.counters.record(kind, sent, len(content), latency, failed=failed)
-        LOG.debug("xCAT %s %s -> %s (%d bytes, %.3fs)", method, display_path, status,
+        self.counters.record(call.kind, sent, len(content), latency,
+                             failed=status not in _SUCCESS_STATUS)
+        LOG.debug("xCAT %s %s -> %s (%d bytes, %.3fs)", call.method, call.display_path, status,
                   len(content), latency)
+        return self._envelope(call, status, content)
+
+    def _transport_error(self, call: _Call,
+                         exc: requests.exceptions.RequestException) -> XcatConnectionError:
+        """The typed error of an exchange that got no HTTP answer."""
+        reason = self._scrub(_describe(exc))
+        if isinstance(exc, requests.exceptions.SSLError):
+            return XcatTLSError(self.server, call.method, call.display_path,
+                                f"TLS verification or handshake failed: {reason}",
+                                request_sent=False)
+        request_sent = not _connect_phase(exc)
+        if isinstance(exc, requests.exceptions.Timeout):
+            phase, seconds = (("connect", call.timeout[0])
+                              if isinstance(exc, requests.exceptions.ConnectTimeout)
+                              else ("read", call.timeout[1]))
+            return XcatTimeoutError(self.server, call.method, call.display_path,
+                                    f"{phase} timeout after {seconds}s",
+                                    request_sent=request_sent)
+        return XcatConnectionError(self.server, call.method, call.display_path, reason,
+                                   request_sent=request_sent)
+
+    def _envelope(self, call: _Call, status: int, content: bytes) -> Envelope:
+        """The envelope of an HTTP answer, or the typed error of a failure status or of
+        a body that is not an envelope."""
         text = self._scrub(content.decode("utf-8", errors="replace"))
         if status in (401, 403) and (status == 401 or _AUTH_TEXT_RE.search(text)):
-            raise XcatAuthError(self.server, method, display_path, status, excerpt(_strip_html(text)),
-                                self.username)
-        if failed:
-            raise XcatRequestError(self.server, method, display_path, status,
+            raise XcatAuthError(self.server, call.method, call.display_path, status,
+                                excerpt(_strip_html(text)), self.username)
+        if status not in _SUCCESS_STATUS:
+            raise XcatRequestError(self.server, call.method, call.display_path, status,
                                    excerpt(_strip_html(text)))
+        expected = 201 if call.method == "POST" else 200
         if status != expected:
-            LOG.debug("xCAT %s %s answered %s instead of %s", method, display_path, status,
-                      expected)
+            LOG.debug("xCAT %s %s answered %s instead of %s", call.method, call.display_path,
+                      status, expected)
         try:
             return parse_envelope(status, content)
         except ValueError as exc:
-            raise XcatResponseError(self.server, method, display_path, status,
+            raise XcatResponseError(self.server, call.method, call.display_path, status,
                                     excerpt(_strip_html(text)), str(exc)) from None
 
     def probe(self, timeout: float = PROBE_TIMEOUT) -> bool:

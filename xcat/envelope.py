@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from xcat.errors import CommandError, NodeUnreachableError
 
@@ -233,7 +234,7 @@ class CommandResult:
         texts = self.errors + (self.stderr_lines if not self.stdout_lines else [])
         return self.exit_status != 0 and any(_UNREACHABLE_RE.search(t) for t in texts)
 
-    def check(self) -> "CommandResult":
+    def check(self) -> CommandResult:
         """Return self when the command succeeded, else raise CommandError."""
         if self.ok:
             return self

@@ -21,7 +21,7 @@ Hierarchy::
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 EXCERPT_CHARS = 300
 

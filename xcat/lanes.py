@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Sequence
 
-from xcat.batch import (BatchOutcomeUnknown, BatchRun, CommandOutcome, Guard, SecondsEstimate,
-                        check_commands, run_batches)
+from xcat.batch import (
+    BatchOutcomeUnknown,
+    BatchRun,
+    CommandOutcome,
+    Guard,
+    SecondsEstimate,
+    check_commands,
+    run_batches,
+)
 from xcat.errors import XcatError
 
 

@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class Outcome(enum.Enum):

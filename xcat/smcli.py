@@ -48,10 +48,11 @@ dataclasses, failure blocks → ``SmapiError``) and :mod:`xcat.outcomes`
 """
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from xcat import zvm_names
 
@@ -106,7 +107,7 @@ def _smcli(function: str, target: str | None, *options: str) -> list[str]:
     return argv
 
 
-# -- shared validation -------------------------------------------------------------------------------
+# -- shared validation ----------------------------------------------------------------------------
 def _choice(value: object, field: str, choices: Iterable[str]) -> str:
     text = str(value).strip().upper() if isinstance(value, str) else None
     allowed = tuple(choices)
@@ -144,34 +145,48 @@ def vlan_set(vlans: object, field: str = "vlans") -> str:
     iterable of ints, ``(low, high)`` pairs or ``"low-high"`` strings. One call
     carries at most 4 single VLANs, or at most 2 items when any is a range.
     """
+    items = _vlan_items(vlans, field)
+    spans = sorted(_vlan_span(item, f"{field}[{i}]") for i, item in enumerate(items))
+    _check_vlan_spans(spans, field)
+    return " ".join(str(low) if low == high else f"{low}-{high}" for low, high in spans)
+
+
+def _vlan_items(vlans: object, field: str) -> list[object]:
+    """The items of a VLAN set as given: an int, the words of a string, or an iterable's items."""
     if isinstance(vlans, bool):
         raise ValueError(f"{field}: {vlans!r} is not a VLAN set")
-    if isinstance(vlans, (int, str)):
-        items: list[object] = ([vlans] if isinstance(vlans, int)
-                               else [p for p in re.split(r"[ ,]+", vlans.strip(" ")) if p])
+    if isinstance(vlans, int):
+        items: list[object] = [vlans]
+    elif isinstance(vlans, str):
+        items = [p for p in re.split(r"[ ,]+", vlans.strip(" ")) if p]
+    elif isinstance(vlans, Iterable):
+        items = list(vlans)
     else:
-        try:
-            items = list(vlans)  # type: ignore[arg-type]
-        except TypeError:
-            raise ValueError(f"{field}: {vlans!r} is not a VLAN set") from None
+        raise ValueError(f"{field}: {vlans!r} is not a VLAN set")
     if not items:
         raise ValueError(f"{field}: empty VLAN set")
-    spans: list[tuple[int, int]] = []
-    for i, item in enumerate(items):
-        where = f"{field}[{i}]"
-        if isinstance(item, tuple) and len(item) == 2:
-            low, high = item
-        elif isinstance(item, str) and "-" in item.strip()[1:]:
-            low, _, high = item.strip().partition("-")
-        else:
-            low = high = item
-        low = zvm_names.vlan_id(low, where)
-        high = zvm_names.vlan_id(high, where)
-        if low > high:
-            raise ValueError(f"{where}: range {low}-{high} is reversed")
-        spans.append((low, high))
-    spans.sort()
-    for (a_low, a_high), (b_low, b_high) in zip(spans, spans[1:]):
+    return items
+
+
+def _vlan_span(item: object, where: str) -> tuple[int, int]:
+    """One item of a VLAN set as ``(low, high)``: a VLAN id, a pair or ``"low-high"``."""
+    low: object
+    high: object
+    if isinstance(item, tuple) and len(item) == 2:
+        low, high = item
+    elif isinstance(item, str) and "-" in item.strip()[1:]:
+        low, _, high = item.strip().partition("-")
+    else:
+        low = high = item
+    low_id, high_id = zvm_names.vlan_id(low, where), zvm_names.vlan_id(high, where)
+    if low_id > high_id:
+        raise ValueError(f"{where}: range {low_id}-{high_id} is reversed")
+    return low_id, high_id
+
+
+def _check_vlan_spans(spans: Sequence[tuple[int, int]], field: str) -> None:
+    """Sorted spans must not overlap and must fit in one call."""
+    for (a_low, a_high), (b_low, b_high) in itertools.pairwise(spans):
         if b_low <= a_high:
             raise ValueError(f"{field}: VLANs {a_low}-{a_high} and {b_low}-{b_high} overlap")
     has_range = any(low != high for low, high in spans)
@@ -179,7 +194,6 @@ def vlan_set(vlans: object, field: str = "vlans") -> str:
     if len(spans) > limit:
         raise ValueError(f"{field}: one call carries at most {MAX_SINGLE_VLANS} single VLANs "
                          f"or {MAX_VLAN_RANGES} ranges, got {len(spans)} items")
-    return " ".join(str(low) if low == high else f"{low}-{high}" for low, high in spans)
 
 
 def _persist(value: object) -> str:
@@ -195,7 +209,7 @@ def _k(*pairs: tuple[str, str]) -> list[str]:
     return argv
 
 
-# -- vswitches ----------------------------------------------------------------------------------------
+# -- vswitches ------------------------------------------------------------------------------------
 def _vswitch_vlan_options(vlan: object, port_type: object, gvrp: object,
                           native_vlan: object) -> tuple[int | None, str | None, bool | None,
                                                         int | None]:
@@ -388,7 +402,7 @@ def vswitch_remove_port(auth: str, name: str, portnum: int, *, persist: bool = T
                       ("persist", _persist(persist))))
 
 
-# -- adapters -----------------------------------------------------------------------------------------
+# -- adapters -------------------------------------------------------------------------------------
 def adapter_create_dm(userid: str, vdev: object, *, adapter_type: str = "QDIO", devices: int = 3,
                       chpid: object = None, macid: object = None) -> list[str]:
     """``Virtual_Network_Adapter_Create_DM`` (adds a NICDEF)."""
@@ -500,7 +514,7 @@ def adapter_query(userid: str, vdev: object = "*") -> list[str]:
     return _smcli("Virtual_Network_Adapter_Query", zvm_names.userid(userid), "-v", dev)
 
 
-# -- directory and system ---------------------------------------------------------------------------------
+# -- directory and system -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NicDef:
     """A directory NICDEF: ``NICDEF <vdev> TYPE QDIO [DEVICES n] [LAN SYSTEM <vsw>] [MACID x]
@@ -590,7 +604,7 @@ def static_image_changes_immediate_dm(userid: str) -> list[str]:
     return _smcli("Static_Image_Changes_Immediate_DM", zvm_names.userid(userid))
 
 
-# -- vmcp (CP commands in the guest the command runs on) -----------------------------------------------
+# -- vmcp (CP commands in the guest the command runs on) ------------------------------------------
 def vmcp_query_nic(vdev: object = None) -> list[str]:
     """``vmcp q v nic [vdev]``."""
     argv = [VMCP, "q", "v", "nic"]

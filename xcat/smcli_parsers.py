@@ -30,8 +30,10 @@ Parsers::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from xcat.errors import SmapiError, XcatError
 from xcat.smcli import NicDef
@@ -110,7 +112,7 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if re.fullmatch(r"-?\d+", text) else None
 
 
-# -- Virtual_Network_Vswitch_Query ------------------------------------------------------------------
+# -- Virtual_Network_Vswitch_Query ----------------------------------------------------------------
 @dataclass
 class RealDevice:
     address: str
@@ -153,7 +155,7 @@ class VswitchInfo:
         return [d.address for d in self.rdevs]
 
 
-_VSQ_FIELDS = {
+_VSQ_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "Transport type": ("transport", str), "Port type": ("port_type", str),
     "Queue memory limit": ("queue_memory", _int_or_none), "Routing value": ("routing", str),
     "VLAN ID": ("vlan_id", _int_or_none), "Native VLAN ID": ("native_vlan", _int_or_none),
@@ -204,7 +206,7 @@ def parse_vswitch_query(lines: list[str]) -> list[VswitchInfo]:
     return switches
 
 
-# -- Virtual_Network_Vswitch_Query_Extended ----------------------------------------------------------
+# -- Virtual_Network_Vswitch_Query_Extended -------------------------------------------------------
 @dataclass
 class Grant:
     """An access-list entry: userid, VLANs as ``(low, high)`` spans, port type when shown."""
@@ -300,84 +302,164 @@ def query_extended_complete(exit_status: int | None, lines: list[str]) -> bool:
     return bool(fields) and all(name in _REAL_DEVICE_FIELDS for name in fields)
 
 
-def parse_vswitch_query_extended(lines: list[str]) -> list[VswitchExtended]:
-    """Parse ``Virtual_Network_Vswitch_Query_Extended`` output (``key: value`` lines)."""
-    raise_for_failure("Virtual_Network_Vswitch_Query_Extended", lines)
-    switches: list[VswitchExtended] = []
-    cur: VswitchExtended | None = None
-    section = "switch"
-    device: RealDevice | None = None
-    grant: Grant | None = None
-    conn: Connection | None = None
-    for line in _clean(lines):
-        if not line:
-            continue
-        if ":" in line:
-            key, _, value = line.partition(":")
-            key, value = key.strip(), value.strip()
-        else:  # "device_error_status 0" has no colon
-            key, _, value = line.partition(" ")
-            key, value = key.strip(), value.strip()
+def _qe_key_value(line: str) -> tuple[str, str]:
+    """Split a Query_Extended line into key and value: ``key: value``, or ``key value``
+    for the one label zhcp prints without a colon (``device_error_status 0``)."""
+    separator = ":" if ":" in line else " "
+    key, _, value = line.partition(separator)
+    return key.strip(), value.strip()
+
+
+_RecordT = TypeVar("_RecordT")
+_FieldSetter = Callable[[_RecordT, str], None]
+
+
+def _set_attr(attr: str, convert: Callable[[str], object]) -> _FieldSetter[object]:
+    """A field setter storing ``convert(value)`` in ``attr`` of the open record."""
+
+    def set_field(record: object, value: str) -> None:
+        setattr(record, attr, convert(value))
+
+    return set_field
+
+
+def _add_user_vlan(grant: Grant, value: str) -> None:
+    """``user_vlan_id``: one VLAN or span of the grant; 0 stands for none."""
+    span = _vlan_span(value)
+    if span and span != (0, 0):
+        grant.vlans.append(span)
+
+
+# The fields of the records inside a vswitch, per record kind: a key that its kind does not
+# list is ignored. (A vswitch keeps every key of its own part in VswitchExtended.attributes.)
+_QE_DEVICE_FIELDS: dict[str, _FieldSetter[RealDevice]] = {
+    "virtual_device_address": _set_attr("vdev", str.upper),
+    "controller_name": _set_attr("controller", str),
+    "port_name": _set_attr("port_name", str),
+    "device_status": _set_attr("status", str),
+    "device_error_status": _set_attr("error_status", str),
+}
+_QE_GRANT_FIELDS: dict[str, _FieldSetter[Grant]] = {
+    "promiscuous_mode": _set_attr("promiscuous", lambda value: value.upper() == "PROM"),
+    "osd_sim": _set_attr("osd_sim", lambda value: value.upper() == "OSDSIM"),
+    "user_vlan_id": _add_user_vlan,
+    "port_type": _set_attr("port_type", str.upper),
+}
+_QE_CONNECTION_FIELDS: dict[str, _FieldSetter[Connection]] = {
+    "adapter_vdev": _set_attr("vdev", str.upper),
+    "adapter_macaddr": _set_attr("mac", str.upper),
+    "adapter_type": _set_attr("adapter_type", str.upper),
+}
+
+
+def _field_of(fields: Mapping[str, _FieldSetter[_RecordT]],
+              record: _RecordT) -> Callable[[str, str], None]:
+    """Store the fields that ``fields`` lists in ``record``; ignore any other key."""
+
+    def set_field(key: str, value: str) -> None:
+        setter = fields.get(key)
+        if setter is not None:
+            setter(record, value)
+
+    return set_field
+
+
+class _QueryExtendedReader:
+    """Reads Query_Extended lines into vswitches, one ``key: value`` at a time.
+
+    The output is a sequence of records, each opened by its first key and
+    followed by its fields (reference ``zvm-smapi.md`` §3.5):
+
+    - ``switch_name``: a vswitch; its fields are kept in ``attributes``;
+    - ``real_device_address``: a real device (uplink) of the vswitch;
+    - ``port_num`` then ``grant_userid``: an access-list entry (``port_num`` is
+      kept when ``grant_userid`` follows it directly, as zhcp prints them);
+      a ``grant_userid`` without ``port_num`` opens an entry too;
+    - ``adapter_owner``: an adapter connected to the vswitch.
+
+    Keys before the first vswitch and keys a record does not know (``vlan_count``,
+    ``uplink_NIC_*``, zhcp's ``Error <field> is NULL!!``) are ignored, except that
+    a vswitch keeps every key of its own part of the output.
+    """
+
+    def __init__(self) -> None:
+        self.switches: list[VswitchExtended] = []
+        self._switch: VswitchExtended | None = None
+        self._grant: Grant | None = None
+        self._set_field: Callable[[str, str], None] = _ignore_field
+        self._openers: dict[str, Callable[[VswitchExtended, str], None]] = {
+            "real_device_address": self._open_device,
+            "port_num": self._open_port,
+            "grant_userid": self._open_grant,
+            "adapter_owner": self._open_connection,
+        }
+
+    def feed(self, key: str, value: str) -> None:
         if key == "switch_name":
-            cur = VswitchExtended(name=value.upper())
-            cur.attributes["switch_name"] = value.upper()
-            switches.append(cur)
-            section, device, grant, conn = "switch", None, None, None
-            continue
-        if cur is None:
-            continue
-        if key == "real_device_address":
-            device = RealDevice(address=value.upper())
-            cur.rdevs.append(device)
-            section = "rdev"
-        elif key == "port_num":
-            grant = Grant(userid="", port_num=_int_or_none(value))
-            section = "grant"
-        elif key == "grant_userid":
-            if grant is None or section != "grant" or grant.userid:
-                grant = Grant(userid="")
-            grant.userid = value.upper()
-            cur.grants.append(grant)
-            section = "grant"
-        elif key == "adapter_owner":
-            conn = Connection(owner=value.upper(), vdev="")
-            cur.connections.append(conn)
-            section = "conn"
-        elif section == "rdev" and device is not None and key in (
-                "virtual_device_address", "controller_name", "port_name", "device_status",
-                "device_error_status"):
-            attr = {"virtual_device_address": "vdev", "controller_name": "controller",
-                    "port_name": "port_name", "device_status": "status",
-                    "device_error_status": "error_status"}[key]
-            setattr(device, attr, value.upper() if attr == "vdev" else value)
-        elif section == "grant" and grant is not None:
-            if key == "promiscuous_mode":
-                grant.promiscuous = value.upper() == "PROM"
-            elif key == "osd_sim":
-                grant.osd_sim = value.upper() == "OSDSIM"
-            elif key == "user_vlan_id":
-                span = _vlan_span(value)
-                if span and span != (0, 0):
-                    grant.vlans.append(span)
-            elif key == "port_type":
-                grant.port_type = value.upper()
-        elif section == "conn" and conn is not None:
-            if key == "adapter_vdev":
-                conn.vdev = value.upper()
-            elif key == "adapter_macaddr":
-                conn.mac = value.upper()
-            elif key == "adapter_type":
-                conn.adapter_type = value.upper()
-        elif section == "switch":
-            cur.attributes[key] = value
-    for switch in switches:
+            self._open_switch(value)
+        elif key in self._openers and self._switch is not None:
+            self._openers[key](self._switch, value)
+        else:
+            self._set_field(key, value)
+
+    def _open(self, set_field: Callable[[str, str], None], grant: Grant | None = None) -> None:
+        self._set_field = set_field
+        self._grant = grant
+
+    def _open_switch(self, value: str) -> None:
+        switch = VswitchExtended(name=value.upper())
+        switch.attributes["switch_name"] = value.upper()
+        self.switches.append(switch)
+        self._switch = switch
+        self._open(switch.attributes.__setitem__)
+
+    def _open_device(self, switch: VswitchExtended, value: str) -> None:
+        device = RealDevice(address=value.upper())
+        switch.rdevs.append(device)
+        self._open(_field_of(_QE_DEVICE_FIELDS, device))
+
+    def _open_port(self, switch: VswitchExtended, value: str) -> None:
+        """``port_num``: an entry that joins the access list with its ``grant_userid``."""
+        grant = Grant(userid="", port_num=_int_or_none(value))
+        self._open(_field_of(_QE_GRANT_FIELDS, grant), grant)
+
+    def _open_grant(self, switch: VswitchExtended, value: str) -> None:
+        grant = self._grant
+        if grant is None or grant.userid:
+            grant = Grant(userid="")
+        grant.userid = value.upper()
+        switch.grants.append(grant)
+        self._open(_field_of(_QE_GRANT_FIELDS, grant), grant)
+
+    def _open_connection(self, switch: VswitchExtended, value: str) -> None:
+        connection = Connection(owner=value.upper(), vdev="")
+        switch.connections.append(connection)
+        self._open(_field_of(_QE_CONNECTION_FIELDS, connection))
+
+
+def _ignore_field(key: str, value: str) -> None:
+    """Before the first vswitch no record is open: its keys are ignored."""
+
+
+def parse_vswitch_query_extended(lines: list[str]) -> list[VswitchExtended]:
+    """Parse ``Virtual_Network_Vswitch_Query_Extended`` output (``key: value`` lines).
+
+    A VLAN-unaware vswitch reports a VLAN per grant all the same (``vlan_count 1``);
+    its grants are given no VLANs.
+    """
+    raise_for_failure("Virtual_Network_Vswitch_Query_Extended", lines)
+    reader = _QueryExtendedReader()
+    for line in _clean(lines):
+        if line:
+            reader.feed(*_qe_key_value(line))
+    for switch in reader.switches:
         if not switch.vlan_aware:
-            for grant_ in switch.grants:
-                grant_.vlans = []
-    return switches
+            for grant in switch.grants:
+                grant.vlans = []
+    return reader.switches
 
 
-# -- Virtual_Network_Adapter_Query --------------------------------------------------------------------
+# -- Virtual_Network_Adapter_Query ----------------------------------------------------------------
 @dataclass
 class AdapterInfo:
     vdev: str
@@ -426,7 +508,7 @@ def parse_adapter_query(lines: list[str]) -> list[AdapterInfo]:
     return adapters
 
 
-# -- directory --------------------------------------------------------------------------------------------
+# -- directory ------------------------------------------------------------------------------------
 @dataclass
 class DirectoryEntry:
     """A user directory entry from ``Image_Query_DM``: statements and merged NICDEFs."""
@@ -533,7 +615,7 @@ def parse_image_definition_query_dm(lines: list[str]) -> list[NicDef]:
     return list(nics.values())
 
 
-# -- activation and system --------------------------------------------------------------------------------
+# -- activation and system ------------------------------------------------------------------------
 @dataclass
 class Activation:
     """``<USERID> was activated on <date> at <time>``; ``when`` is ``"<date> at <time>"``."""
@@ -597,7 +679,7 @@ def parse_system_info(lines: list[str]) -> SystemInfo:
     return info
 
 
-# -- vmcp ----------------------------------------------------------------------------------------------------
+# -- vmcp -----------------------------------------------------------------------------------------
 def _raise_cp_errors(lines: list[str], tolerate: tuple[str, ...] = ()) -> bool:
     """Raise CpError for an HCP error message; True when a tolerated one was seen."""
     tolerated = False
