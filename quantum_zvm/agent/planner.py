@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from quantum_zvm.agent.model import (
     ACCESS,
@@ -818,26 +818,17 @@ def apply(observed: Observed, result_plan: Plan,
     for op in result_plan.ops:
         if results.get(op, Result.OK) in Result.UNDONE:
             failed_ports.update(op.ports)
-    vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
-    guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
-    rows = dict(observed.rows)
-    reported = dict(observed.reported)
-
-    def guest(userid: str) -> _MutableGuest:
-        if userid not in guests:
-            guests[userid] = _MutableGuest(ObservedGuest(userid))
-        return guests[userid]
-
+    effects = _Effects(observed, failed_ports)
     granted = set(observed.granted)
     live_ports = dict(observed.live_ports)
     for op in result_plan.ops:
         result = results.get(op, Result.OK)
         if result in Result.UNDONE:
             continue
-        _apply_one(op, result, vswitches, guest, rows, reported, failed_ports)
+        effects.apply(op, result)
         _track_agent_records(op, result, granted, live_ports)
 
-    frozen = {name: v.freeze() for name, v in vswitches.items()}
+    frozen = {name: v.freeze() for name, v in effects.vswitches.items()}
     bindings = dict(observed.bindings)
     for port_id in set(observed.bindings) | set(result_plan.bindings):
         planned = result_plan.bindings.get(port_id)
@@ -848,11 +839,11 @@ def apply(observed: Observed, result_plan: Plan,
     recorded = {(b.userid, b.vdev) for b in bindings.values()}
     for port_id, old in observed.bindings.items():
         if bindings.get(port_id) != old and (old.userid, old.vdev) not in recorded \
-                and _still_coupled(old, frozen, guests):
+                and _still_coupled(old, frozen, effects.guests):
             bindings[leftover_id(port_id, old)] = old
     return observed.replace(
-        vswitches=frozen, guests={uid: g.freeze() for uid, g in guests.items()},
-        rows=rows, bindings=bindings, reported=reported,
+        vswitches=frozen, guests={uid: g.freeze() for uid, g in effects.guests.items()},
+        rows=effects.rows, bindings=bindings, reported=effects.reported,
         granted=frozenset(_still_granted(granted, frozen)), live_ports=live_ports)
 
 
@@ -929,68 +920,124 @@ class _MutableGuest:
         self.directory[vdev] = dataclasses.replace(nicdef, vswitch=vswitch, portnum=portnum)
 
 
-def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest,
-               rows: dict[str, SwitchRow], reported: dict, failed_ports: set[str]) -> None:
-    def drop_connection(userid: str, vdev: str) -> None:
-        for vsw in vswitches.values():
+class _Effects:
+    """The observed state :func:`apply` changes, one operation at a time: the effect
+    of each kind of operation is one method, found in :data:`_EFFECTS`."""
+
+    def __init__(self, observed: Observed, failed_ports: set[str]):
+        self.vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
+        self.guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
+        self.rows = dict(observed.rows)
+        self.reported = dict(observed.reported)
+        self.failed_ports = failed_ports   # a report of one of these is not recorded
+
+    def apply(self, op: Op, result: str) -> None:
+        """Record the effect of ``op``, which ended with ``result`` (not undone)."""
+        effect = _EFFECTS.get(type(op))
+        if effect is not None:
+            effect(self, op, result)
+
+    def guest(self, userid: str) -> _MutableGuest:
+        if userid not in self.guests:
+            self.guests[userid] = _MutableGuest(ObservedGuest(userid))
+        return self.guests[userid]
+
+    def drop_connection(self, userid: str, vdev: str) -> None:
+        for vsw in self.vswitches.values():
             vsw.connections.discard((userid, vdev))
 
-    if isinstance(op, (UncoupleLive, DeleteNicLive)):
-        drop_connection(op.userid, op.vdev)
+    def lose_live_nic(self, userid: str, vdev: str, result: str) -> None:
+        """The NIC is coupled live nowhere now (a guest found logged off is noted)."""
+        self.drop_connection(userid, vdev)
         if result == Result.LOGGED_OFF:
-            guest(op.userid).logged_on = False
-        elif isinstance(op, DeleteNicLive) and result == Result.OK:
-            guest(op.userid).live_absent.add(op.vdev)
-    elif isinstance(op, UncoupleDirectory):
-        guest(op.userid).set_lan(op.vdev, None)
-    elif isinstance(op, DeleteNic):
-        guest(op.userid).directory.pop(op.vdev, None)
-    elif isinstance(op, Revoke):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].grants.pop(op.userid, None)
-    elif isinstance(op, RemovePort):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].ports.pop(op.portnum, None)
-    elif isinstance(op, SetPort):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].ports[op.portnum] = VswitchPort(op.userid, op.porttype,
-                                                                  frozenset(op.vlans))
-    elif isinstance(op, DefineNic):
-        g = guest(op.userid)
-        g.directory[op.vdev] = NicDef(op.vdev, None, op.macid)
-    elif isinstance(op, DefineNicLive):
-        g = guest(op.userid)
-        g.live_absent.discard(op.vdev)
-        if result == Result.LOGGED_OFF:
-            g.logged_on = False
-        else:
-            g.logged_on = True
-    elif isinstance(op, GrantOp):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
-                                                            frozenset(op.vlans))
-    elif isinstance(op, CoupleDirectory):
-        guest(op.userid).set_lan(op.vdev, op.vswitch, op.portnum)
-    elif isinstance(op, CoupleLive):
-        g = guest(op.userid)
-        if result == Result.LOGGED_OFF:
-            g.logged_on = False
-        elif result == Result.NO_LIVE_NIC:
-            g.logged_on = True
-            g.live_absent.add(op.vdev)
-        else:
-            g.logged_on = True
-            drop_connection(op.userid, op.vdev)
-            if op.vswitch in vswitches:
-                vswitches[op.vswitch].connections.add((op.userid, op.vdev))
-    elif isinstance(op, WriteSwitchRow):
-        row = rows.get(op.port_id)
+            self.guest(userid).logged_on = False
+
+    # ------------------------------------------------- one method per kind of operation
+    def uncouple_live(self, op: UncoupleLive, result: str) -> None:
+        self.lose_live_nic(op.userid, op.vdev, result)
+
+    def uncouple_directory(self, op: UncoupleDirectory, result: str) -> None:
+        self.guest(op.userid).set_lan(op.vdev, None)
+
+    def delete_nic_live(self, op: DeleteNicLive, result: str) -> None:
+        self.lose_live_nic(op.userid, op.vdev, result)
+        if result == Result.OK:
+            self.guest(op.userid).live_absent.add(op.vdev)
+
+    def delete_nic(self, op: DeleteNic, result: str) -> None:
+        self.guest(op.userid).directory.pop(op.vdev, None)
+
+    def revoke(self, op: Revoke, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].grants.pop(op.userid, None)
+
+    def remove_port(self, op: RemovePort, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].ports.pop(op.portnum, None)
+
+    def define_nic(self, op: DefineNic, result: str) -> None:
+        self.guest(op.userid).directory[op.vdev] = NicDef(op.vdev, None, op.macid)
+
+    def define_nic_live(self, op: DefineNicLive, result: str) -> None:
+        guest = self.guest(op.userid)
+        guest.live_absent.discard(op.vdev)
+        guest.logged_on = result != Result.LOGGED_OFF
+
+    def grant(self, op: GrantOp, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
+                                                                 frozenset(op.vlans))
+
+    def set_port(self, op: SetPort, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].ports[op.portnum] = VswitchPort(
+                op.userid, op.porttype, frozenset(op.vlans))
+
+    def couple_directory(self, op: CoupleDirectory, result: str) -> None:
+        self.guest(op.userid).set_lan(op.vdev, op.vswitch, op.portnum)
+
+    def couple_live(self, op: CoupleLive, result: str) -> None:
+        guest = self.guest(op.userid)
+        guest.logged_on = result != Result.LOGGED_OFF
+        if result == Result.NO_LIVE_NIC:
+            guest.live_absent.add(op.vdev)
+        elif result != Result.LOGGED_OFF:
+            self.drop_connection(op.userid, op.vdev)
+            if op.vswitch in self.vswitches:
+                self.vswitches[op.vswitch].connections.add((op.userid, op.vdev))
+
+    def write_switch_row(self, op: WriteSwitchRow, result: str) -> None:
+        row = self.rows.get(op.port_id)
         if row is not None:
-            rows[op.port_id] = dataclasses.replace(row, switch=op.vswitch, vlan=op.vlan)
-    elif isinstance(op, AddRows):
-        rows[op.port_id] = SwitchRow(op.node, op.vdev, op.vswitch, op.vlan)
-    elif isinstance(op, DeleteRows):
-        rows.pop(op.port_id, None)
-    elif isinstance(op, Report):
-        if op.port_id not in failed_ports:
-            reported[op.port_id] = op.outcome
+            self.rows[op.port_id] = dataclasses.replace(row, switch=op.vswitch, vlan=op.vlan)
+
+    def add_rows(self, op: AddRows, result: str) -> None:
+        self.rows[op.port_id] = SwitchRow(op.node, op.vdev, op.vswitch, op.vlan)
+
+    def delete_rows(self, op: DeleteRows, result: str) -> None:
+        self.rows.pop(op.port_id, None)
+
+    def report(self, op: Report, result: str) -> None:
+        if op.port_id not in self.failed_ports:
+            self.reported[op.port_id] = op.outcome
+
+
+# Each method takes its own kind of operation: the table pairs them (hence Any).
+_EFFECTS: dict[type[Op], Callable[[_Effects, Any, str], None]] = {
+    UncoupleLive: _Effects.uncouple_live,
+    UncoupleDirectory: _Effects.uncouple_directory,
+    DeleteNicLive: _Effects.delete_nic_live,
+    DeleteNic: _Effects.delete_nic,
+    Revoke: _Effects.revoke,
+    RemovePort: _Effects.remove_port,
+    DefineNic: _Effects.define_nic,
+    DefineNicLive: _Effects.define_nic_live,
+    GrantOp: _Effects.grant,
+    SetPort: _Effects.set_port,
+    CoupleDirectory: _Effects.couple_directory,
+    CoupleLive: _Effects.couple_live,
+    WriteSwitchRow: _Effects.write_switch_row,
+    AddRows: _Effects.add_rows,
+    DeleteRows: _Effects.delete_rows,
+    Report: _Effects.report,
+}
