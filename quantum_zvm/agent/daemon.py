@@ -45,19 +45,27 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from quantum_zvm.agent import desired as desired_mod
 from quantum_zvm.agent import dhcp as dhcp_mod
-from quantum_zvm.agent import heartbeat
+from quantum_zvm.agent import heartbeat, records, startup
 from quantum_zvm.agent import observed as obs
-from quantum_zvm.agent import records
 from quantum_zvm.agent import scope as scope_mod
-from quantum_zvm.agent import startup
 from quantum_zvm.agent.executor import Executor
-from quantum_zvm.agent.model import (STATUS_ACTIVE, STATUS_ERROR, UNDO_OPS, Observed, Outcome,
-                                     Plan, Report, VswitchSpec)
+from quantum_zvm.agent.model import (
+    STATUS_ACTIVE,
+    STATUS_ERROR,
+    UNDO_OPS,
+    DesiredState,
+    Observed,
+    Outcome,
+    Plan,
+    Report,
+    VswitchSpec,
+)
 from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import RpcError, unknown_method
@@ -228,6 +236,12 @@ class Agent:
                  ", ".join(f"{n}{'(VLAN-aware)' if v.vlan_aware else '(flat)'}"
                            for n, v in sorted(vswitches.items())))
 
+    def _started(self) -> tuple[startup.Identity, Executor]:
+        """The names and the executor of :meth:`start` (every cycle starts with it)."""
+        if self.identity is None or self.executor is None:
+            raise startup.StartupError("the agent has not resolved its names yet")
+        return self.identity, self.executor
+
     def _set_error(self, key: str, text: str | None) -> None:
         if text:
             if self.errors.get(key) != text:
@@ -238,7 +252,8 @@ class Agent:
 
     def _system_check(self, now: float) -> None:
         """IPL and xCAT MN restart detection (and the USER PREFIX)."""
-        state = startup.system_check(self.executor, self.identity.mn_userid)
+        identity, executor = self._started()
+        state = startup.system_check(executor, identity.mn_userid)
         self.next_system_check = now + self.system_check_seconds
         if state.user_prefix:
             self.user_prefix = state.user_prefix
@@ -251,17 +266,18 @@ class Agent:
         restarted = state.mn_activation != self.mn_activation
         self.mn_activation = state.mn_activation
         if restarted and self.mgt:
-            self._management_nic()
+            self._management_nic(*self.mgt)
 
-    def _management_nic(self) -> None:
+    def _management_nic(self, ip: str, mask: str) -> None:
         flat = sorted(n for n, s in self.specs.items() if not s.vlan_aware)
         if not flat:
             self._set_error("management_nic", "xcat_mgt_ip is set but no flat vswitch is "
                                               "mapped for the xCAT MN management NIC")
             return
+        identity, executor = self._started()
         try:
-            done = startup.ensure_management_nic(self.executor, self.identity.mn_node,
-                                                 self.identity.mn_userid, flat[0], *self.mgt)
+            done = startup.ensure_management_nic(executor, identity.mn_node, identity.mn_userid,
+                                                 flat[0], ip, mask)
             LOG.info("xCAT MN management NIC %s: %s", startup.MGT_VDEV, done)
             self._set_error("management_nic", None)
         except startup.StartupError as exc:
@@ -325,60 +341,121 @@ class Agent:
         if changed is not None and self.nodes is not nodes:
             of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
             changed = None if of_new_nodes is None else changed | of_new_nodes
+        self._refresh_observed(rowset, resync)
+        want = self._desired(rowset, resync)
+        summary.ports = len(want.ports)
+        summary.rejected = len(want.rejected)
+        if changed is not None:
+            changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
+        self.replan = False
+        if not self._converge(want, changed, summary, now):
+            self.replan = True  # deferred work left: plan again next cycle
+
+    def _refresh_observed(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
+        """The observed state with this cycle's rows, the directories of guests whose
+        rows name new NICs marked unsure, and what a resync reads again."""
         self.observed = obs.directories_unsure(self.observed, self._new_nic_guests(rowset))
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
             self.observed = self.observed.replace(reported={})
         if resync in (FULL, IPL):
             self._observe_all(resync)
+
+    def _desired(self, rowset: desired_mod.RowSet, resync: str | None) -> DesiredState:
+        """The desired state of this cycle (the DHCP guest's VLANs asked again on a full
+        resync or when due)."""
         dhcp_vlans = self._dhcp_vlans(set(rowset.rows) | set(self.bound),
                                       resync == FULL or self.dhcp_refresh_due)
         self.dhcp_refresh_due = False
-        want = desired_mod.build(desired_mod.Inputs(
+        return desired_mod.build(desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
             dhcp_vlans, self.network_verdicts))
-        summary.ports = len(want.ports)
-        summary.rejected = len(want.rejected)
-        if changed is not None:
-            changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
-        self.replan = False
+
+    def _converge(self, want: DesiredState, changed: set[str] | None, summary: CycleSummary,
+                  now: float) -> bool:
+        """Plan, read and execute for up to :data:`MAX_PASSES` passes; True when the
+        last plan left nothing deferred, unread or incomplete."""
         for _ in range(MAX_PASSES):
-            cut = None if changed is None else scope_mod.restrict(
-                want, self.observed, scope_mod.touched_userids(want, self.observed, changed),
-                changed)
-            scope = None if cut is None else cut[2]
-            step = plan(want, self.observed) if cut is None else plan(cut[0], cut[1])
+            step, scope = self._plan(want, changed)
             summary.scoped = scope is not None
             self._prune_retries(set(want.ports) | _planned_ports(step), changed)
-            unreadable = False
-            if step.reads:
-                _, guests, problems = self.executor.observe(guests=step.reads)
-                self.observed = obs.with_guests(self.observed, guests)
-                for userid, problem in problems.items():
-                    LOG.warning("cannot read the directory of %s: %s", userid, problem)
-                unreadable = bool(problems)
+            unreadable = self._read_directories(step.reads)
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
-            incomplete: set[str] = set()
-            planned_over = self.observed if scope is None else scope_mod.cut(self.observed, scope)
-            if step.ops or step.bindings.keys() != planned_over.bindings.keys():
-                # a record with nothing left to undo is dropped by applying the plan
-                incomplete = self._execute(step, summary, now, planned_over, scope)
+            incomplete = self._run(step, summary, now, scope)
             if not step.deferred and not step.reads and not incomplete:
-                return
+                return True
             if unreadable or not (step.ops or step.reads):
-                break
-        self.replan = True  # deferred work left: plan again next cycle
+                return False
+        return False
+
+    def _plan(self, want: DesiredState, changed: set[str] | None
+              ) -> tuple[Plan, frozenset[str] | None]:
+        """The plan of everything (``changed`` None, or a port-based vswitch is managed),
+        else of the guests the ``changed`` ports touch; and those guests (the scope)."""
+        if changed is not None:
+            touched = scope_mod.touched_userids(want, self.observed, changed)
+            cut = scope_mod.restrict(want, self.observed, touched, changed)
+            if cut is not None:
+                scoped_want, scoped_observed, scope = cut
+                return plan(scoped_want, scoped_observed), scope
+        return plan(want, self.observed), None
+
+    def _read_directories(self, userids: frozenset[str]) -> bool:
+        """Read the directories a plan asked for; True when one could not be read."""
+        if not userids:
+            return False
+        _, executor = self._started()
+        _, guests, problems = executor.observe(guests=userids)
+        self.observed = obs.with_guests(self.observed, guests)
+        for userid, problem in problems.items():
+            LOG.warning("cannot read the directory of %s: %s", userid, problem)
+        return bool(problems)
+
+    def _run(self, step: Plan, summary: CycleSummary, now: float,
+             scope: frozenset[str] | None) -> set[str]:
+        """Execute ``step`` over the observed state of ``scope`` (or all of it) when it
+        has operations or changes the binding records; returns the ports to plan
+        again at once (see :meth:`_execute`)."""
+        planned_over = self.observed if scope is None else scope_mod.cut(self.observed, scope)
+        if step.ops or step.bindings.keys() != planned_over.bindings.keys():
+            # a record with nothing left to undo is dropped by applying the plan
+            return self._execute(step, summary, now, planned_over, scope)
+        return set()
 
     # ---------------------------------------------------------------- inputs
-    def _refresh_details(self, rowset, resync, dirty_ports, dirty_networks) -> None:
+    def _refresh_details(self, rowset: desired_mod.RowSet, resync: str | None,
+                         dirty_ports: set[str], dirty_networks: set[str]) -> None:
+        """The nodes and the plugin's details of this cycle's ports: those of notified
+        ports (``dirty_ports``, which gains the ports of ``dirty_networks``) are asked
+        again, a full resync asks every one again."""
+        self._refresh_nodes(rowset, resync)
+        self._forget_details(resync, dirty_ports, dirty_networks)
+        if resync == FULL or (dirty_ports and not self.plain):
+            bound = self._bound_ports()
+            self.bound = list(bound)
+            self.details.update(bound)
+        self._fetch_details(rowset, dirty_ports)
+        known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
+        for port in list(self.details):
+            if port not in known:
+                del self.details[port]
+
+    def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
+        """Read the ``zvm`` table again on a full resync, when a row names a node not
+        seen yet, or while no node is known."""
         unknown_nodes = {row.node for row in rowset.rows.values()
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self.nodes = desired_mod.zvm_nodes(
                 self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node,
                 self.node_verdicts)
+
+    def _forget_details(self, resync: str | None, dirty_ports: set[str],
+                        dirty_networks: set[str]) -> None:
+        """Drop the details of notified ports and of the ports of notified networks
+        (adding those to ``dirty_ports``), or all of them on a full resync."""
         for network_id in dirty_networks:
             for port, details in list(self.details.items()):
                 if details.get("network_id") == network_id:
@@ -389,24 +466,20 @@ class Agent:
             self.details = {}
         for port in dirty_ports:  # never planned from details the plugin may no longer have
             self.details.pop(port, None)
-        if resync == FULL or (dirty_ports and not self.plain):
-            bound = self._bound_ports()
-            self.bound = list(bound)
-            self.details.update(bound)
+
+    def _fetch_details(self, rowset: desired_mod.RowSet, dirty_ports: set[str]) -> None:
+        """Ask the plugin for the details of rows not known yet and of notified ports."""
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
         wanted += [p for p in self.observed.bindings if p in dirty_ports and p not in wanted]
-        if wanted:
-            self.details.update(self._details(self.api.get_devices_details_list(wanted),
-                                              "device", "get_devices_details_list"))
-            if self.plain:
-                # neutron sets a port BUILD when an agent asks its details (ML2's
-                # get_device_details): report it again
-                self.observed = self.observed.replace(reported={
-                    p: o for p, o in self.observed.reported.items() if p not in wanted})
-        known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
-        for port in list(self.details):
-            if port not in known:
-                del self.details[port]
+        if not wanted:
+            return
+        self.details.update(self._details(self.api.get_devices_details_list(wanted),
+                                          "device", "get_devices_details_list"))
+        if self.plain:
+            # neutron sets a port BUILD when an agent asks its details (ML2's
+            # get_device_details): report it again
+            self.observed = self.observed.replace(reported={
+                p: o for p, o in self.observed.reported.items() if p not in wanted})
 
     def _bound_ports(self) -> dict[str, Mapping[str, Any]]:
         """Ports bound to this host through the API; probes the mode: a plugin without
@@ -451,7 +524,8 @@ class Agent:
         full resync, the directories of every guest concerned."""
         if resync == IPL:
             self.observed = obs.after_ipl(self.observed)
-        vswitches, problems = startup.ensure_vswitches(self.executor, self.specs, self.admin)
+        _, executor = self._started()
+        vswitches, problems = startup.ensure_vswitches(executor, self.specs, self.admin)
         self._set_error("vswitches", "; ".join(problems))
         self.observed = obs.with_vswitches(self.observed.replace(vswitches={}), vswitches)
         if resync != FULL:
@@ -461,7 +535,7 @@ class Agent:
                    if row.node in self.nodes.userids}
         guests |= {str((self.details.get(p, {}).get("binding:profile") or {}).get(
             constants.PROFILE_USERID, "")).upper() for p in self.bound} - {""}
-        _, read, unreadable = self.executor.observe(guests=guests)
+        _, read, unreadable = executor.observe(guests=guests)
         self.observed = obs.with_guests(self.observed, read)
         for userid, problem in unreadable.items():
             LOG.warning("cannot read the directory of %s: %s", userid, problem)
@@ -501,7 +575,8 @@ class Agent:
         """Run ``step``, planned over ``over`` (the guests of ``scope`` in the observed
         state, or all of it); returns the ports whose steps were skipped although
         none failed (planned again at once)."""
-        run = self.executor.execute(step)
+        _, executor = self._started()
+        run = executor.execute(step)
         summary.operations += len(step.ops)
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(

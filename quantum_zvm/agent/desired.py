@@ -9,8 +9,9 @@ reaches a command.  Pure functions; the daemon does the I/O.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
 from quantum_zvm.common import constants
@@ -67,6 +68,11 @@ def _disabled(value: str | None) -> bool:
     return value not in (None, "", "0") and str(value).lower() != "no"
 
 
+def _column(raw: Any, name: str) -> Any:
+    """A column of a table row given as a mapping or as an object with attributes."""
+    return raw.get(name) if isinstance(raw, Mapping) else getattr(raw, name, None)
+
+
 class Verdicts:
     """What a pure check said of each object, kept while the object is the same one:
     rows from :class:`xcat.tables.RowCache` and the plugin's details stay the same
@@ -77,7 +83,7 @@ class Verdicts:
         self.previous: dict[int, tuple[Any, Any]] = {}
         self.current: dict[int, tuple[Any, Any]] = {}
 
-    def start(self) -> "Verdicts":
+    def start(self) -> Verdicts:
         self.previous, self.current = self.current, {}
         return self
 
@@ -126,19 +132,18 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
 def _row_verdict(raw: Any, zhcp_node: str) -> tuple[str, str | None, Any]:
     """(kind, port id, value) of one switch row: ("skip"), ("invalid", None, reason),
     ("rejected", pid, reason) or ("valid", pid, SwitchRow)."""
-    get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
-    if get("comments") != zhcp_node or _disabled(get("disable")):
+    if _column(raw, "comments") != zhcp_node or _disabled(_column(raw, "disable")):
         return "skip", None, None
-    node = get("node")
-    pid = port_id(get("port"))
+    pid = port_id(_column(raw, "port"))
     if pid is None:
-        return "invalid", None, f"(node {node!r}): port {get('port')!r} is not a port id"
+        return "invalid", None, (f"(node {_column(raw, 'node')!r}): port "
+                                 f"{_column(raw, 'port')!r} is not a port id")
     try:
-        zvm_names.xcat_node(node, "node")
-        vdev = zvm_names.nic_vdev(get("interface"), "interface (vdev)")
+        node = zvm_names.xcat_node(_column(raw, "node"), "node")
+        vdev = zvm_names.nic_vdev(_column(raw, "interface"), "interface (vdev)")
     except ValueError as exc:
         return "rejected", pid, f"switch row of port {pid}: {exc}"
-    return "valid", pid, SwitchRow(node, vdev, get("switch"), get("vlan"))
+    return "valid", pid, SwitchRow(node, vdev, _column(raw, "switch"), _column(raw, "vlan"))
 
 
 @dataclass(frozen=True)
@@ -158,21 +163,17 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
     userid is not a z/VM userid is in ``bad`` (the agent writes node names
     into the ``mac`` and ``switch`` rows of API-bound ports).
     """
-    entries = []
-    for raw in rows:
-        get = raw.get if isinstance(raw, Mapping) else (lambda k, r=raw: getattr(r, k, None))
-        if _disabled(get("disable")):
-            continue
-        entries.append((get("node"), get("hcp"), get("userid"), raw))
-    own_hcp = next((hcp for node, hcp, _, _ in entries if node == zhcp_node and hcp), None)
+    entries = [(_column(raw, "node"), _column(raw, "hcp"), raw) for raw in rows
+               if not _disabled(_column(raw, "disable"))]
+    own_hcp = next((hcp for node, hcp, _ in entries if node == zhcp_node and hcp), None)
     userids: dict[str, str] = {}
     by_userid: dict[str, str] = {}
     bad: dict[str, str] = {}
     verdicts = (verdicts or Verdicts()).start()
-    for node, hcp, userid_text, raw in entries:
+    for node, hcp, raw in entries:
         if not isinstance(node, str) or not node:
             continue
-        userid, problem = verdicts.of(raw, lambda _, n=node, u=userid_text: _node_verdict(n, u))
+        userid, problem = verdicts.of(raw, _zvm_row_verdict)
         if problem is not None:
             bad[node] = problem
             continue
@@ -182,11 +183,12 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
     return Nodes(userids, by_userid, bad)
 
 
-def _node_verdict(node: str, userid: Any) -> tuple[str | None, str | None]:
+def _zvm_row_verdict(raw: Any) -> tuple[str | None, str | None]:
     """(userid, None) of a valid ``zvm`` row's node and userid, or (None, problem)."""
+    node = _column(raw, "node")
     try:
         zvm_names.xcat_node(node, "zvm.node")
-        return zvm_names.userid(userid, f"zvm.userid of node {node}"), None
+        return zvm_names.userid(_column(raw, "userid"), f"zvm.userid of node {node}"), None
     except ValueError as exc:
         return None, str(exc)
 
@@ -266,50 +268,55 @@ def build(inputs: Inputs) -> DesiredState:
     networks = (inputs.networks or Verdicts()).start()
     rejected: dict[str, str] = dict(inputs.rowset.rejected)
     rejected_nics: dict[str, tuple[str, str]] = {}
-    bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
 
-    for pid, row in inputs.rowset.rows.items():
-        details = inputs.details.get(pid)
-        if not details or "network_id" not in details:
-            continue
-        binding = inputs.bindings.get(pid)
-        if api_bound(details, inputs.host):
-            continue  # handled below as an API port
-        if binding is not None and binding.api:
-            continue  # unbound from the API: the planner detaches it
-        userid = inputs.nodes.userids.get(row.node)
-        if userid is None:
-            rejected[pid] = inputs.nodes.bad.get(row.node) or (
-                f"node {row.node} of port {pid} has no row in the xCAT zvm table")
-            continue
-        other_host = details.get("binding:host_id")
-        network = networks.of(details, network_of)
-        if other_host and other_host != inputs.host:
-            rejected[pid] = f"port {pid} is bound to host {other_host}, not {inputs.host}"
-        elif isinstance(network, str):
-            rejected[pid] = network
-        if pid in rejected:
-            rejected_nics[pid] = (userid, row.vdev)
-            continue
-        ports[pid] = DesiredPort(pid, userid, row.vdev, network.vswitch, network.vlan,
-                                 network.network_id, bool(details.get("admin_state_up")),
-                                 inputs.rowset.order.get(pid, 0), node=row.node)
-
-    for index, pid in enumerate(sorted(bound)):
-        details = inputs.details[pid]
-        if not api_bound(details, inputs.host):
-            continue
-        result = _api_port(pid, details, inputs, API_ORDER_BASE + index)
+    def settle(pid: str, result: DesiredPort | Refusal) -> None:
         if isinstance(result, Refusal):
             rejected[pid] = result.reason
             if result.nic is not None:
                 rejected_nics[pid] = result.nic
         else:
             ports[pid] = result
+
+    for pid, row in inputs.rowset.rows.items():
+        from_row = _row_port(pid, row, inputs, networks)
+        if from_row is not None:
+            settle(pid, from_row)
+    bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
+    for index, pid in enumerate(sorted(bound)):
+        details = inputs.details[pid]
+        if api_bound(details, inputs.host):
+            settle(pid, _api_port(pid, details, inputs, API_ORDER_BASE + index))
     for pid in rejected:
         ports.pop(pid, None)
     return DesiredState(ports, rejected, dict(inputs.vswitches), inputs.dhcp_userid,
                         inputs.dhcp_vlans, rejected_nics)
+
+
+def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
+              networks: Verdicts) -> DesiredPort | Refusal | None:
+    """The port of a switch row, or why it is refused; None for a row that is not
+    a hand-off port: its details are missing, it is API-bound (see :func:`_api_port`)
+    or it was attached through the API and is no longer (the planner detaches it)."""
+    details = inputs.details.get(pid)
+    if not details or "network_id" not in details or api_bound(details, inputs.host):
+        return None
+    binding = inputs.bindings.get(pid)
+    if binding is not None and binding.api:
+        return None
+    userid = inputs.nodes.userids.get(row.node)
+    if userid is None:
+        return Refusal(inputs.nodes.bad.get(row.node) or (
+            f"node {row.node} of port {pid} has no row in the xCAT zvm table"))
+    nic = None if row.vdev is None else (userid, row.vdev)
+    other_host = details.get("binding:host_id")
+    network = networks.of(details, network_of)
+    if other_host and other_host != inputs.host:
+        return Refusal(f"port {pid} is bound to host {other_host}, not {inputs.host}", nic)
+    if isinstance(network, str):
+        return Refusal(network, nic)
+    return DesiredPort(pid, userid, row.vdev, network.vswitch, network.vlan,
+                       network.network_id, bool(details.get("admin_state_up")),
+                       inputs.rowset.order.get(pid, 0), node=row.node)
 
 
 def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
@@ -332,10 +339,10 @@ def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
     nic = None if vdev is None else (userid, vdev)
     mac = details.get("mac_address")
     try:
-        macid = zvm_names.mac_to_macid(mac, "mac_address")
-        prefix = zvm_names.mac_prefix(mac, "mac_address")
+        octets = zvm_names.mac_octets(mac, "mac_address")
     except ValueError as exc:
         return Refusal(f"port {pid}: {exc}", nic)
+    macid, prefix = "".join(octets[3:]), "".join(octets[:3])  # the MACID and the z/VM prefix
     if inputs.user_prefix and prefix != inputs.user_prefix.upper():
         return Refusal(f"port {pid}: MAC {mac} does not start with the z/VM USER PREFIX "
                        f"{inputs.user_prefix.upper()} (vmcp q vmlan), so the guest would get "

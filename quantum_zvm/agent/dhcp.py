@@ -12,7 +12,8 @@ seen or when told to refresh).
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from quantum_zvm.agent.desired import Network, network_of
 from quantum_zvm.agent.model import VswitchSpec

@@ -50,21 +50,42 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent.model import (
-    CONSTRUCTIVE_OPS, STATUS_ERROR, TRUNK, AddRows, CoupleDirectory, CoupleLive, DefineNic,
-    DefineNicLive, DeleteNic, DeleteNicLive, DeleteRows, GrantOp, ObservedGuest, ObservedVswitch,
-    Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, UncoupleDirectory, UncoupleLive,
-    WriteSwitchRow)
+    CONSTRUCTIVE_OPS,
+    STATUS_ERROR,
+    TRUNK,
+    AddRows,
+    CoupleDirectory,
+    CoupleLive,
+    DefineNic,
+    DefineNicLive,
+    DeleteNic,
+    DeleteNicLive,
+    DeleteRows,
+    GrantOp,
+    ObservedGuest,
+    ObservedVswitch,
+    Op,
+    Outcome,
+    Plan,
+    RemovePort,
+    Report,
+    Revoke,
+    SetPort,
+    UncoupleDirectory,
+    UncoupleLive,
+    WriteSwitchRow,
+)
 from quantum_zvm.agent.planner import Result
 from quantum_zvm.common import constants
 from xcat import batch, smcli, smcli_parsers, tables, zvm_names
 from xcat.batch import CommandOutcome, Guard
-from xcat.lanes import LaneRun, partition, run_lanes
 from xcat.errors import SmapiError, XcatError, XcatRequestError
+from xcat.lanes import LaneRun, partition, run_lanes
 from xcat.outcomes import Outcome as CmdOutcome
 
 LOG = logging.getLogger(__name__)
@@ -324,7 +345,7 @@ class Executor:
                 if all_vswitches or state.name in names:
                     states[state.name] = state
         read: list[ObservedGuest] = []
-        for userid, outcome in zip(userids, outcomes[len(vswitch_outcomes):]):
+        for userid, outcome in zip(userids, outcomes[len(vswitch_outcomes):], strict=True):
             if outcome.error is not None and outcome.error.code == _NO_DIRECTORY_ENTRY:
                 # No such guest: nothing of it can be coupled; knowing that ends the reads.
                 problems[userid] = outcome.describe()
@@ -427,6 +448,7 @@ class Executor:
             result, error = classify(op, [o for o in outcomes if o is not None])
             run.results[op] = result
             if result == Result.FAILED:
+                assert error is not None, "classify describes every failure"
                 LOG.warning("%s", error)
                 for port in op.ports:
                     run.errors.setdefault(port, error)
@@ -470,7 +492,7 @@ class Executor:
         run.rows_written = sum(1 for outcome in outcomes if outcome.ok)
         for op in row_ops:
             run.results.setdefault(op, Result.OK)
-        for (op, _), outcome in zip(lines, outcomes):
+        for (op, _), outcome in zip(lines, outcomes, strict=True):
             if not outcome.ok:
                 run.results[op] = Result.FAILED
                 for port in op.ports:
@@ -526,15 +548,19 @@ class Executor:
             return argvs
         if isinstance(op, DeleteRows):
             argvs = [tables.tabch_delete_argv("switch", {"port": op.port_id})]
-            row = macs.get(op.node) if op.node else None
-            if row is not None:
-                values = tables.without_nic_mac(row, op.vdev)
-                if values is None:
-                    argvs.append(tables.tabch_delete_argv("mac", {"node": row.node}))
-                    del macs[row.node]
-                else:
-                    argvs.append(tables.tabch_upsert_argv("mac", {"node": row.node}, values))
-                    macs[row.node] = tables.MacRow(node=row.node, comments=row.comments,
-                                                   disable=row.disable, **values)
+            if op.node and op.node in macs:
+                argvs.append(_mac_row_without(macs, op.node, op.vdev))
             return argvs
         raise TypeError(f"not a row operation: {op!r}")
+
+
+def _mac_row_without(macs: dict[str, tables.MacRow], node: str, vdev: str) -> list[str]:
+    """The tabch line that takes NIC ``vdev``'s MAC out of the node's ``mac`` row
+    (deleting the row with its last MAC); ``macs`` is moved on to the result."""
+    row = macs[node]
+    values = tables.without_nic_mac(row, vdev)
+    if values is None:
+        del macs[node]
+        return tables.tabch_delete_argv("mac", {"node": node})
+    macs[node] = tables.MacRow(node=node, comments=row.comments, disable=row.disable, **values)
+    return tables.tabch_upsert_argv("mac", {"node": node}, values)

@@ -16,8 +16,8 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 PROG = "quantum-zvm-agent"
 DESCRIPTION = ("The z/VM agent of one zHCP: applies port bindings to vswitch grants, VLANs "

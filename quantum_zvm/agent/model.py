@@ -14,8 +14,8 @@ as "might be wrong" and emits idempotent operations, or asks for a read
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 ACCESS = "ACCESS"
 TRUNK = "TRUNK"
@@ -217,7 +217,7 @@ class Observed:
     def guest(self, userid: str) -> ObservedGuest:
         return self.guests.get(userid) or ObservedGuest(userid)
 
-    def replace(self, **changes) -> "Observed":
+    def replace(self, **changes) -> Observed:
         return dataclasses.replace(self, **changes)
 
 

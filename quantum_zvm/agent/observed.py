@@ -10,10 +10,18 @@ needs no query at all.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from quantum_zvm.agent.model import (ACCESS, TRUNK, Grant, NicDef, Observed, ObservedGuest,
-                                     ObservedVswitch, VswitchPort)
+from quantum_zvm.agent.model import (
+    ACCESS,
+    TRUNK,
+    Grant,
+    NicDef,
+    Observed,
+    ObservedGuest,
+    ObservedVswitch,
+    VswitchPort,
+)
 from xcat import vdevs, zvm_names
 from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 
@@ -22,9 +30,10 @@ def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
     """An :class:`ObservedVswitch` from one Vswitch_Query_Extended block.
 
     User grants are the entries without a port number; entries with one are
-    the ports of a port-based vswitch (number, userid, VLANs).  A VLAN-unaware vswitch lists a dummy VLAN
-    for every user: it is dropped.  A grant whose port type is not shown
-    gets None (unknown), which the planner accepts as either type.
+    the ports of a port-based vswitch (number, userid, VLANs).  A VLAN-unaware
+    vswitch lists a dummy VLAN for every user: it is dropped.  A grant whose
+    port type is not shown gets None (unknown), which the planner accepts as
+    either type.
     """
     aware = info.vlan_aware
     grants: dict[str, Grant] = {}

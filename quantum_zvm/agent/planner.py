@@ -44,14 +44,45 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from quantum_zvm.agent.model import (
-    ACCESS, STATUS_ACTIVE, STATUS_DOWN, STATUS_ERROR, TRUNK, AddRows,
-    Binding, CoupleDirectory, CoupleLive, DefineNic, DefineNicLive, DeleteNic, DeleteNicLive,
-    DeleteRows, DesiredPort, DesiredState, Grant, GrantOp, NicDef, Observed, ObservedGuest,
-    ObservedVswitch, Op, Outcome, Plan, RemovePort, Report, Revoke, SetPort, SwitchRow,
-    UncoupleDirectory, UncoupleLive, VswitchPort, WriteSwitchRow)
+    ACCESS,
+    STATUS_ACTIVE,
+    STATUS_DOWN,
+    STATUS_ERROR,
+    TRUNK,
+    AddRows,
+    Binding,
+    CoupleDirectory,
+    CoupleLive,
+    DefineNic,
+    DefineNicLive,
+    DeleteNic,
+    DeleteNicLive,
+    DeleteRows,
+    DesiredPort,
+    DesiredState,
+    Grant,
+    GrantOp,
+    NicDef,
+    Observed,
+    ObservedGuest,
+    ObservedVswitch,
+    Op,
+    Outcome,
+    Plan,
+    RemovePort,
+    Report,
+    Revoke,
+    SetPort,
+    SwitchRow,
+    UncoupleDirectory,
+    UncoupleLive,
+    VswitchPort,
+    WriteSwitchRow,
+)
 from xcat import vdevs, zvm_names
 
 NIC_VDEV_STEP = vdevs.NIC_DEVICES
@@ -81,6 +112,20 @@ def grant_text(grant: Grant) -> str:
 def vlan_text(vlan: int | None) -> str:
     """The ``switch.vlan`` value: the VLAN id, or -1 for flat."""
     return FLAT_VLAN_TEXT if vlan is None else str(vlan)
+
+
+def _vlans(ports: list[DesiredPort]) -> frozenset[int]:
+    """The VLANs of ports (a port of a flat network has none; on a VLAN-aware
+    vswitch :meth:`_Planner.check_port` accepts VLAN networks only)."""
+    return frozenset(p.vlan for p in ports if p.vlan is not None)
+
+
+def _nic_vdev(port: DesiredPort) -> str:
+    """The vdev of a port's NIC once :meth:`_Planner.candidates` accepted it (an
+    API-bound port gets one there)."""
+    if port.vdev is None:
+        raise ValueError(f"port {port.port_id} has no NIC yet")
+    return port.vdev
 
 
 # ===================================================================== planning
@@ -124,6 +169,11 @@ class _Planner:
     def vswitch(self, name: str) -> ObservedVswitch | None:
         return self.o.vswitches.get(name)
 
+    def known_vswitch(self, name: str) -> ObservedVswitch:
+        """A vswitch z/VM shows: that of an accepted port (:meth:`check_port`), or
+        one of the observed state."""
+        return self.o.vswitches[name]
+
     def managed(self, name: str | None) -> bool:
         """Whether ``name`` is a vswitch of this agent (``vswitch_mappings``)."""
         return name in self.d.vswitches
@@ -135,7 +185,7 @@ class _Planner:
                 return vsw.name
         return None
 
-    def dir_coupled(self, userid: str, vdev: str) -> str | None | bool:
+    def dir_coupled(self, userid: str, vdev: str) -> str | Literal[True] | None:
         """The vswitch of the NIC's directory LAN; None uncoupled/absent; True unknown."""
         guest = self.guest(userid)
         nicdef = guest.nicdef(vdev)
@@ -252,13 +302,14 @@ class _Planner:
             if resolved is None:
                 continue
             port = resolved
-            owner = nics.get(port.nic)
+            vdev = _nic_vdev(port)
+            owner = nics.get((port.userid, vdev))
             if owner is not None:
-                self.errors[port.port_id] = (f"NIC {port.vdev} of {port.userid} already "
+                self.errors[port.port_id] = (f"NIC {vdev} of {port.userid} already "
                                              f"carries port {owner.port_id}")
                 continue
-            nics[port.nic] = port
-            self.taken[port.userid].append(int(port.vdev, 16))
+            nics[(port.userid, vdev)] = port
+            self.taken[port.userid].append(int(vdev, 16))
             out.append(port)
         return out
 
@@ -270,11 +321,11 @@ class _Planner:
         for (userid, vswitch), ports in groups.items():
             vlans = {p.vlan for p in ports}
             if len(vlans) <= 1 or userid == self.d.dhcp_userid \
-                    or self.vswitch(vswitch).port_based:
+                    or self.known_vswitch(vswitch).port_based:
                 for port in ports:
                     self.accepted[port.port_id] = port
                 continue
-            grant = self.vswitch(vswitch).grants.get(userid)
+            grant = self.known_vswitch(vswitch).grants.get(userid)
             winner_vlan = None
             if grant is not None and grant.porttype != TRUNK and len(grant.vlans) == 1:
                 (current,) = grant.vlans
@@ -306,7 +357,7 @@ class _Planner:
                 used[binding.vswitch].add(binding.portnum)
         fresh = []
         for port in sorted(self.accepted.values(), key=lambda p: (p.order, p.port_id)):
-            if not self.vswitch(port.vswitch).port_based:
+            if not self.known_vswitch(port.vswitch).port_based:
                 continue
             kept = self.kept_portnum(port)
             if kept is None:
@@ -329,7 +380,7 @@ class _Planner:
         if binding is None or binding.portnum is None or binding.vswitch != port.vswitch \
                 or (binding.userid, binding.vdev) != port.nic:
             return None
-        shown = self.vswitch(port.vswitch).ports.get(binding.portnum)
+        shown = self.known_vswitch(port.vswitch).ports.get(binding.portnum)
         if shown is not None and shown.userid != port.userid:
             return None
         return binding.portnum
@@ -369,8 +420,7 @@ class _Planner:
                     self.add(DeleteNic(binding.userid, binding.vdev, ports=(port_id,)))
             if unbound_api and port_id in self.o.rows:
                 self.add(DeleteRows(binding.node, port_id, binding.vdev, ports=(port_id,)))
-            if binding.portnum is not None:
-                self.release_port(binding, port_id)
+            self.release_port(binding, port_id)
 
     def revoke_unneeded_grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]
                                ) -> None:
@@ -396,9 +446,11 @@ class _Planner:
             self.add(Revoke(vswitch, userid, ports=tuple(leavers[(userid, vswitch)])))
 
     def release_port(self, binding: Binding, port_id: str) -> None:
-        """Remove the vswitch port a binding held (while it is still the guest's)."""
+        """Remove the vswitch port a binding held, if any (while it is still the guest's)."""
         vsw = self.vswitch(binding.vswitch)
-        shown = vsw.ports.get(binding.portnum) if vsw is not None else None
+        if binding.portnum is None or vsw is None:
+            return
+        shown = vsw.ports.get(binding.portnum)
         if shown is not None and shown.userid == binding.userid:
             self.add(RemovePort(binding.vswitch, binding.portnum, binding.userid,
                                 ports=(port_id,)))
@@ -447,7 +499,7 @@ class _Planner:
     # ----------------------------------------------------------------- grants
     def wanted_grant(self, userid: str, vsw: ObservedVswitch,
                      ports: list[DesiredPort]) -> Grant | None:
-        vlans = {p.vlan for p in ports if p.vlan is not None}
+        vlans = _vlans(ports)
         if userid == self.d.dhcp_userid and self.d.dhcp_userid:
             if self.d.dhcp_vlans is None:
                 current = vsw.grants.get(userid)
@@ -480,46 +532,49 @@ class _Planner:
 
     def grants(self, holders: Mapping[tuple[str, str], list[DesiredPort]]) -> set[tuple[str, str]]:
         """Grant/revoke per (userid, vswitch); returns the pairs whose grant is blocked."""
-        blocked: set[tuple[str, str]] = set()
         pairs = set(holders)
         if self.d.dhcp_userid:
             pairs |= {(self.d.dhcp_userid, name) for name in self.o.vswitches
                       if name in self.d.vswitches}
+        blocked: set[tuple[str, str]] = set()
         for userid, name in sorted(pairs):
-            vsw = self.vswitch(name)
-            ports = holders.get((userid, name), [])
-            wanted = self.wanted_grant(userid, vsw, ports)
-            current = vsw.grants.get(userid)
-            served = tuple(p.port_id for p in ports)
-            if wanted is None:
-                if current is not None and userid == self.d.dhcp_userid \
-                        and self.d.dhcp_vlans is not None:
-                    self.add(Revoke(name, userid, ports=served))
-                continue
-            if self.grant_satisfied(vsw, wanted, current):
-                continue
-            if current is not None and (name, userid) not in self.o.granted \
-                    and userid != self.d.dhcp_userid:
-                self.refuse(ports, f"{userid} holds a grant on {name} that this agent did not "
-                                   f"make ({grant_text(current)}); refusing to change it to "
-                                   f"{grant_text(wanted)}")
+            if self.grant(userid, name, holders.get((userid, name), [])):
                 blocked.add((userid, name))
-                continue
-            if wanted.porttype == ACCESS and vsw.vlan_aware:
-                verdict = self.grant_safe(userid, vsw, ports, current)
-                if verdict != _SAFE:
-                    blocked.add((userid, name))
-                    if verdict == _WAIT:
-                        self.deferred.update(served)
-                    continue
-            if current is not None:
-                if self.uncouple_before_regrant(userid, vsw, ports):
-                    blocked.add((userid, name))
-                    continue
-                self.add(Revoke(name, userid, ports=served))
-            self.add(GrantOp(name, userid, wanted.porttype if vsw.vlan_aware else None,
-                             tuple(sorted(wanted.vlans)), ports=served))
         return blocked
+
+    def grant(self, userid: str, name: str, ports: list[DesiredPort]) -> bool:
+        """Give ``userid`` the grant its ``ports`` (its holders) need on vswitch ``name``;
+        True when the grant is blocked (its holders wait, or are refused)."""
+        vsw = self.known_vswitch(name)
+        wanted = self.wanted_grant(userid, vsw, ports)
+        current = vsw.grants.get(userid)
+        served = tuple(p.port_id for p in ports)
+        if wanted is None:
+            if current is not None and userid == self.d.dhcp_userid \
+                    and self.d.dhcp_vlans is not None:
+                self.add(Revoke(name, userid, ports=served))
+            return False
+        if self.grant_satisfied(vsw, wanted, current):
+            return False
+        if current is not None and (name, userid) not in self.o.granted \
+                and userid != self.d.dhcp_userid:
+            self.refuse(ports, f"{userid} holds a grant on {name} that this agent did not "
+                               f"make ({grant_text(current)}); refusing to change it to "
+                               f"{grant_text(wanted)}")
+            return True
+        if wanted.porttype == ACCESS and vsw.vlan_aware:
+            verdict = self.grant_safe(userid, vsw, ports, current)
+            if verdict == _WAIT:
+                self.deferred.update(served)
+            if verdict != _SAFE:
+                return True
+        if current is not None:
+            if self.uncouple_before_regrant(userid, vsw, ports):
+                return True
+            self.add(Revoke(name, userid, ports=served))
+        self.add(GrantOp(name, userid, wanted.porttype if vsw.vlan_aware else None,
+                         tuple(sorted(wanted.vlans)), ports=served))
+        return False
 
     def uncouple_before_regrant(self, userid: str, vsw: ObservedVswitch,
                                 ports: list[DesiredPort]) -> bool:
@@ -571,7 +626,7 @@ class _Planner:
         if foreign:
             self.refuse(ports, f"{userid} has NIC {', '.join(foreign)} coupled to {vsw.name} "
                                f"that is not a port of this network; refusing to grant VLAN "
-                               f"{', '.join(str(v) for v in sorted({p.vlan for p in ports}))}")
+                               f"{', '.join(str(v) for v in sorted(_vlans(ports)))}")
             return _REFUSED
         return _WAIT if planned else _SAFE
 
@@ -590,79 +645,109 @@ class _Planner:
             if (port.userid, port.vswitch) in blocked or port.port_id in self.deferred:
                 self.deferred.add(port.port_id)
                 continue
-            served = (port.port_id,)
+            vdev = _nic_vdev(port)
             guest = self.guest(port.userid)
-            if port.api and guest.nicdef(port.vdev) is None:
-                self.add(DefineNic(port.userid, port.vdev, port.macid, ports=served))
-                if guest.logged_on is not False:
-                    self.add(DefineNicLive(port.userid, port.vdev, ports=served))
-            live = self.live_vswitch(port.userid, port.vdev)
-            directory = self.dir_coupled(port.userid, port.vdev)
+            if port.api and guest.nicdef(vdev) is None:
+                self.define_nic(port, vdev, guest)
+            live = self.live_vswitch(port.userid, vdev)
+            directory = self.dir_coupled(port.userid, vdev)
             if port.port_id in self.portnums:
-                self.port_based_ops(port, guest, live, directory)
-                self.rows_for(port)
-                continue
-            if port.admin_up:
-                if live is not None and live != port.vswitch:
-                    self.add(UncoupleLive(port.userid, port.vdev, ports=served))
-                if directory != port.vswitch:
-                    self.add(CoupleDirectory(port.userid, port.vdev, port.vswitch, ports=served))
-                if live != port.vswitch and guest.logged_on is not False and (
-                        port.vdev not in guest.live_absent):
-                    self.add(CoupleLive(port.userid, port.vdev, port.vswitch, ports=served))
+                self.port_based_ops(port, vdev, guest, live, directory)
+            elif port.admin_up:
+                self.couple(port, vdev, guest, live, directory)
             else:
-                if live is not None:
-                    self.add(UncoupleLive(port.userid, port.vdev, ports=served))
-                if directory is not None:
-                    self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
-            self.rows_for(port)
+                self.uncouple_down(port, vdev, live, directory)
+            self.rows_for(port, vdev)
 
-    def port_based_ops(self, port: DesiredPort, guest: ObservedGuest, live: str | None,
-                       directory: str | None | bool) -> None:
-        """Configure the port's vswitch port with its VLAN and couple its NIC to it.
-        A live coupling to that vswitch counts only when the agent coupled the
-        NIC live to this port number (``Observed.live_ports``: the query does
-        not show NICs' ports)."""
+    def define_nic(self, port: DesiredPort, vdev: str, guest: ObservedGuest) -> None:
+        """Define an API-bound port's NIC: in the directory, and live unless the guest
+        is known to be logged off."""
+        if port.macid is None:
+            raise ValueError(f"API-bound port {port.port_id} has no MACID")
         served = (port.port_id,)
+        self.add(DefineNic(port.userid, vdev, port.macid, ports=served))
+        if guest.logged_on is not False:
+            self.add(DefineNicLive(port.userid, vdev, ports=served))
+
+    def uncouple_down(self, port: DesiredPort, vdev: str, live: str | None,
+                      directory: str | Literal[True] | None) -> None:
+        """An admin-down port's NIC is uncoupled (live and in the directory); its grant
+        or vswitch port stays."""
+        served = (port.port_id,)
+        if live is not None:
+            self.add(UncoupleLive(port.userid, vdev, ports=served))
+        if directory is not None:
+            self.add(UncoupleDirectory(port.userid, vdev, ports=served))
+
+    @staticmethod
+    def may_couple_live(guest: ObservedGuest, vdev: str) -> bool:
+        """Whether the guest may be logged on with the NIC active."""
+        return guest.logged_on is not False and vdev not in guest.live_absent
+
+    def couple(self, port: DesiredPort, vdev: str, guest: ObservedGuest, live: str | None,
+               directory: str | Literal[True] | None) -> None:
+        """Couple an admin-up port's NIC to its user-based vswitch, in the directory and
+        live (uncoupled live first from another vswitch)."""
+        served = (port.port_id,)
+        if live is not None and live != port.vswitch:
+            self.add(UncoupleLive(port.userid, vdev, ports=served))
+        if directory != port.vswitch:
+            self.add(CoupleDirectory(port.userid, vdev, port.vswitch, ports=served))
+        if live != port.vswitch and self.may_couple_live(guest, vdev):
+            self.add(CoupleLive(port.userid, vdev, port.vswitch, ports=served))
+
+    def port_based_ops(self, port: DesiredPort, vdev: str, guest: ObservedGuest,
+                       live: str | None, directory: str | Literal[True] | None) -> None:
+        """Configure the port's vswitch port with its VLAN and couple its NIC to it
+        (uncouple it when the port is admin down)."""
         number = self.portnums[port.port_id]
-        vsw = self.vswitch(port.vswitch)
+        self.configure_port(port, number)
+        if port.admin_up:
+            self.couple_to_port(port, vdev, number, guest, live, directory)
+        else:
+            self.uncouple_down(port, vdev, live, directory)
+
+    def couple_to_port(self, port: DesiredPort, vdev: str, number: int, guest: ObservedGuest,
+                       live: str | None, directory: str | Literal[True] | None) -> None:
+        """Couple the NIC to vswitch port ``number``, in the directory and live.  A live
+        coupling to that vswitch counts only when the agent coupled the NIC live to
+        this port number (``Observed.live_ports``: the query does not show NICs'
+        ports)."""
+        served = (port.port_id,)
+        recorded = self.o.live_ports.get((port.userid, vdev)) == number
+        if live is not None and (live != port.vswitch or not recorded):
+            self.add(UncoupleLive(port.userid, vdev, ports=served))
+            live = None
+        nicdef = guest.nicdef(vdev)
+        if directory != port.vswitch or nicdef is None or nicdef.portnum != number:
+            self.add(CoupleDirectory(port.userid, vdev, port.vswitch, number, ports=served))
+        if live != port.vswitch and self.may_couple_live(guest, vdev):
+            self.add(CoupleLive(port.userid, vdev, port.vswitch, number, ports=served))
+
+    def configure_port(self, port: DesiredPort, number: int) -> None:
+        """Set vswitch port ``number`` for the port's userid and VLAN, unless the vswitch
+        shows it so already."""
+        vsw = self.known_vswitch(port.vswitch)
         wanted = self.wanted_port(port, vsw)
         shown = vsw.ports.get(number)
         if shown is None or shown.userid != wanted.userid or shown.vlans != wanted.vlans \
                 or shown.porttype not in (None, wanted.porttype):
             self.add(SetPort(port.vswitch, number, port.userid, wanted.porttype,
-                             tuple(sorted(wanted.vlans)), ports=served))
-        recorded = self.o.live_ports.get((port.userid, port.vdev)) == number
-        if not port.admin_up:
-            if live is not None:
-                self.add(UncoupleLive(port.userid, port.vdev, ports=served))
-            if directory is not None:
-                self.add(UncoupleDirectory(port.userid, port.vdev, ports=served))
-            return
-        if live is not None and (live != port.vswitch or not recorded):
-            self.add(UncoupleLive(port.userid, port.vdev, ports=served))
-            live = None
-        nicdef = guest.nicdef(port.vdev)
-        if directory != port.vswitch or nicdef is None or nicdef.portnum != number:
-            self.add(CoupleDirectory(port.userid, port.vdev, port.vswitch, number,
-                                     ports=served))
-        if live != port.vswitch and guest.logged_on is not False and (
-                port.vdev not in guest.live_absent):
-            self.add(CoupleLive(port.userid, port.vdev, port.vswitch, number, ports=served))
+                             tuple(sorted(wanted.vlans)), ports=(port.port_id,)))
 
     @staticmethod
     def wanted_port(port: DesiredPort, vsw: ObservedVswitch) -> VswitchPort:
         if not vsw.vlan_aware:
             return VswitchPort(port.userid, None, frozenset())
-        return VswitchPort(port.userid, ACCESS, frozenset({port.vlan}))
+        return VswitchPort(port.userid, ACCESS, _vlans([port]))
 
-    def rows_for(self, port: DesiredPort) -> None:
+    def rows_for(self, port: DesiredPort, vdev: str) -> None:
         row = self.o.rows.get(port.port_id)
         vlan = vlan_text(port.vlan)
         served = (port.port_id,)
         if row is None:
             if port.api and port.node:
-                self.add(AddRows(port.node, port.port_id, port.vdev, port.mac or "",
+                self.add(AddRows(port.node, port.port_id, vdev, port.mac or "",
                                  port.vswitch, vlan, ports=served))
             return
         if row.switch != port.vswitch or row.vlan != vlan:
@@ -693,7 +778,7 @@ class _Planner:
             if port.port_id in self.errors or port.port_id in self.deferred:
                 continue
             outcomes[port.port_id] = self.outcome(port)
-            bindings[port.port_id] = Binding(port.userid, port.vdev, port.vswitch, port.vlan,
+            bindings[port.port_id] = Binding(port.userid, _nic_vdev(port), port.vswitch, port.vlan,
                                              port.node, port.api,
                                              self.portnums.get(port.port_id))
         for port_id, outcome in sorted(outcomes.items()):
@@ -733,26 +818,17 @@ def apply(observed: Observed, result_plan: Plan,
     for op in result_plan.ops:
         if results.get(op, Result.OK) in Result.UNDONE:
             failed_ports.update(op.ports)
-    vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
-    guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
-    rows = dict(observed.rows)
-    reported = dict(observed.reported)
-
-    def guest(userid: str) -> _MutableGuest:
-        if userid not in guests:
-            guests[userid] = _MutableGuest(ObservedGuest(userid))
-        return guests[userid]
-
+    effects = _Effects(observed, failed_ports)
     granted = set(observed.granted)
     live_ports = dict(observed.live_ports)
     for op in result_plan.ops:
         result = results.get(op, Result.OK)
         if result in Result.UNDONE:
             continue
-        _apply_one(op, result, vswitches, guest, rows, reported, failed_ports)
+        effects.apply(op, result)
         _track_agent_records(op, result, granted, live_ports)
 
-    frozen = {name: v.freeze() for name, v in vswitches.items()}
+    frozen = {name: v.freeze() for name, v in effects.vswitches.items()}
     bindings = dict(observed.bindings)
     for port_id in set(observed.bindings) | set(result_plan.bindings):
         planned = result_plan.bindings.get(port_id)
@@ -763,11 +839,11 @@ def apply(observed: Observed, result_plan: Plan,
     recorded = {(b.userid, b.vdev) for b in bindings.values()}
     for port_id, old in observed.bindings.items():
         if bindings.get(port_id) != old and (old.userid, old.vdev) not in recorded \
-                and _still_coupled(old, frozen, guests):
+                and _still_coupled(old, frozen, effects.guests):
             bindings[leftover_id(port_id, old)] = old
     return observed.replace(
-        vswitches=frozen, guests={uid: g.freeze() for uid, g in guests.items()},
-        rows=rows, bindings=bindings, reported=reported,
+        vswitches=frozen, guests={uid: g.freeze() for uid, g in effects.guests.items()},
+        rows=effects.rows, bindings=bindings, reported=effects.reported,
         granted=frozenset(_still_granted(granted, frozen)), live_ports=live_ports)
 
 
@@ -793,7 +869,7 @@ def leftover_id(port_id: str, binding: Binding) -> str:
 
 
 def _still_coupled(binding: Binding, vswitches: Mapping[str, ObservedVswitch],
-                   guests: Mapping[str, "_MutableGuest"]) -> bool:
+                   guests: Mapping[str, _MutableGuest]) -> bool:
     """Whether a binding's NIC is still coupled: live to a vswitch the agent
     watches, or in the directory (what undoing it uncouples)."""
     nic = (binding.userid, binding.vdev)
@@ -844,68 +920,124 @@ class _MutableGuest:
         self.directory[vdev] = dataclasses.replace(nicdef, vswitch=vswitch, portnum=portnum)
 
 
-def _apply_one(op: Op, result: str, vswitches: dict[str, _MutableVswitch], guest,
-               rows: dict[str, SwitchRow], reported: dict, failed_ports: set[str]) -> None:
-    def drop_connection(userid: str, vdev: str) -> None:
-        for vsw in vswitches.values():
+class _Effects:
+    """The observed state :func:`apply` changes, one operation at a time: the effect
+    of each kind of operation is one method, found in :data:`_EFFECTS`."""
+
+    def __init__(self, observed: Observed, failed_ports: set[str]):
+        self.vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
+        self.guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
+        self.rows = dict(observed.rows)
+        self.reported = dict(observed.reported)
+        self.failed_ports = failed_ports   # a report of one of these is not recorded
+
+    def apply(self, op: Op, result: str) -> None:
+        """Record the effect of ``op``, which ended with ``result`` (not undone)."""
+        effect = _EFFECTS.get(type(op))
+        if effect is not None:
+            effect(self, op, result)
+
+    def guest(self, userid: str) -> _MutableGuest:
+        if userid not in self.guests:
+            self.guests[userid] = _MutableGuest(ObservedGuest(userid))
+        return self.guests[userid]
+
+    def drop_connection(self, userid: str, vdev: str) -> None:
+        for vsw in self.vswitches.values():
             vsw.connections.discard((userid, vdev))
 
-    if isinstance(op, (UncoupleLive, DeleteNicLive)):
-        drop_connection(op.userid, op.vdev)
+    def lose_live_nic(self, userid: str, vdev: str, result: str) -> None:
+        """The NIC is coupled live nowhere now (a guest found logged off is noted)."""
+        self.drop_connection(userid, vdev)
         if result == Result.LOGGED_OFF:
-            guest(op.userid).logged_on = False
-        elif isinstance(op, DeleteNicLive) and result == Result.OK:
-            guest(op.userid).live_absent.add(op.vdev)
-    elif isinstance(op, UncoupleDirectory):
-        guest(op.userid).set_lan(op.vdev, None)
-    elif isinstance(op, DeleteNic):
-        guest(op.userid).directory.pop(op.vdev, None)
-    elif isinstance(op, Revoke):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].grants.pop(op.userid, None)
-    elif isinstance(op, RemovePort):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].ports.pop(op.portnum, None)
-    elif isinstance(op, SetPort):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].ports[op.portnum] = VswitchPort(op.userid, op.porttype,
-                                                                  frozenset(op.vlans))
-    elif isinstance(op, DefineNic):
-        g = guest(op.userid)
-        g.directory[op.vdev] = NicDef(op.vdev, None, op.macid)
-    elif isinstance(op, DefineNicLive):
-        g = guest(op.userid)
-        g.live_absent.discard(op.vdev)
-        if result == Result.LOGGED_OFF:
-            g.logged_on = False
-        else:
-            g.logged_on = True
-    elif isinstance(op, GrantOp):
-        if op.vswitch in vswitches:
-            vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
-                                                            frozenset(op.vlans))
-    elif isinstance(op, CoupleDirectory):
-        guest(op.userid).set_lan(op.vdev, op.vswitch, op.portnum)
-    elif isinstance(op, CoupleLive):
-        g = guest(op.userid)
-        if result == Result.LOGGED_OFF:
-            g.logged_on = False
-        elif result == Result.NO_LIVE_NIC:
-            g.logged_on = True
-            g.live_absent.add(op.vdev)
-        else:
-            g.logged_on = True
-            drop_connection(op.userid, op.vdev)
-            if op.vswitch in vswitches:
-                vswitches[op.vswitch].connections.add((op.userid, op.vdev))
-    elif isinstance(op, WriteSwitchRow):
-        row = rows.get(op.port_id)
+            self.guest(userid).logged_on = False
+
+    # ------------------------------------------------- one method per kind of operation
+    def uncouple_live(self, op: UncoupleLive, result: str) -> None:
+        self.lose_live_nic(op.userid, op.vdev, result)
+
+    def uncouple_directory(self, op: UncoupleDirectory, result: str) -> None:
+        self.guest(op.userid).set_lan(op.vdev, None)
+
+    def delete_nic_live(self, op: DeleteNicLive, result: str) -> None:
+        self.lose_live_nic(op.userid, op.vdev, result)
+        if result == Result.OK:
+            self.guest(op.userid).live_absent.add(op.vdev)
+
+    def delete_nic(self, op: DeleteNic, result: str) -> None:
+        self.guest(op.userid).directory.pop(op.vdev, None)
+
+    def revoke(self, op: Revoke, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].grants.pop(op.userid, None)
+
+    def remove_port(self, op: RemovePort, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].ports.pop(op.portnum, None)
+
+    def define_nic(self, op: DefineNic, result: str) -> None:
+        self.guest(op.userid).directory[op.vdev] = NicDef(op.vdev, None, op.macid)
+
+    def define_nic_live(self, op: DefineNicLive, result: str) -> None:
+        guest = self.guest(op.userid)
+        guest.live_absent.discard(op.vdev)
+        guest.logged_on = result != Result.LOGGED_OFF
+
+    def grant(self, op: GrantOp, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].grants[op.userid] = Grant(op.porttype or ACCESS,
+                                                                 frozenset(op.vlans))
+
+    def set_port(self, op: SetPort, result: str) -> None:
+        if op.vswitch in self.vswitches:
+            self.vswitches[op.vswitch].ports[op.portnum] = VswitchPort(
+                op.userid, op.porttype, frozenset(op.vlans))
+
+    def couple_directory(self, op: CoupleDirectory, result: str) -> None:
+        self.guest(op.userid).set_lan(op.vdev, op.vswitch, op.portnum)
+
+    def couple_live(self, op: CoupleLive, result: str) -> None:
+        guest = self.guest(op.userid)
+        guest.logged_on = result != Result.LOGGED_OFF
+        if result == Result.NO_LIVE_NIC:
+            guest.live_absent.add(op.vdev)
+        elif result != Result.LOGGED_OFF:
+            self.drop_connection(op.userid, op.vdev)
+            if op.vswitch in self.vswitches:
+                self.vswitches[op.vswitch].connections.add((op.userid, op.vdev))
+
+    def write_switch_row(self, op: WriteSwitchRow, result: str) -> None:
+        row = self.rows.get(op.port_id)
         if row is not None:
-            rows[op.port_id] = dataclasses.replace(row, switch=op.vswitch, vlan=op.vlan)
-    elif isinstance(op, AddRows):
-        rows[op.port_id] = SwitchRow(op.node, op.vdev, op.vswitch, op.vlan)
-    elif isinstance(op, DeleteRows):
-        rows.pop(op.port_id, None)
-    elif isinstance(op, Report):
-        if op.port_id not in failed_ports:
-            reported[op.port_id] = op.outcome
+            self.rows[op.port_id] = dataclasses.replace(row, switch=op.vswitch, vlan=op.vlan)
+
+    def add_rows(self, op: AddRows, result: str) -> None:
+        self.rows[op.port_id] = SwitchRow(op.node, op.vdev, op.vswitch, op.vlan)
+
+    def delete_rows(self, op: DeleteRows, result: str) -> None:
+        self.rows.pop(op.port_id, None)
+
+    def report(self, op: Report, result: str) -> None:
+        if op.port_id not in self.failed_ports:
+            self.reported[op.port_id] = op.outcome
+
+
+# Each method takes its own kind of operation: the table pairs them (hence Any).
+_EFFECTS: dict[type[Op], Callable[[_Effects, Any, str], None]] = {
+    UncoupleLive: _Effects.uncouple_live,
+    UncoupleDirectory: _Effects.uncouple_directory,
+    DeleteNicLive: _Effects.delete_nic_live,
+    DeleteNic: _Effects.delete_nic,
+    Revoke: _Effects.revoke,
+    RemovePort: _Effects.remove_port,
+    DefineNic: _Effects.define_nic,
+    DefineNicLive: _Effects.define_nic_live,
+    GrantOp: _Effects.grant,
+    SetPort: _Effects.set_port,
+    CoupleDirectory: _Effects.couple_directory,
+    CoupleLive: _Effects.couple_live,
+    WriteSwitchRow: _Effects.write_switch_row,
+    AddRows: _Effects.add_rows,
+    DeleteRows: _Effects.delete_rows,
+    Report: _Effects.report,
+}

@@ -16,7 +16,7 @@ what changed.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from collections.abc import Iterable
 
 from quantum_zvm.agent.model import DesiredState, Observed
 

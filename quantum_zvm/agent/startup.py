@@ -19,8 +19,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from quantum_zvm.agent.model import ObservedVswitch, VswitchSpec
 from xcat import smcli, smcli_parsers, tables
@@ -54,20 +54,27 @@ class Identity:
 
 def resolve(client, zhcp_node: str) -> Identity:
     """Find the xCAT MN node and the zHCP/MN userids in the xCAT tables."""
-    master = tables.gettab(client, "site", "key", "master", "value")
+    master = _lookup(client, "site", "key", "master", "value")
     if not master:
         raise StartupError("xCAT site table has no 'master' entry (the MN address)")
-    mn_node = tables.gettab(client, "hosts", "ip", master, "node")
+    mn_node = _lookup(client, "hosts", "ip", master, "node")
     if not mn_node:
         raise StartupError(f"no xCAT hosts row has ip {master} (the MN's node name)")
-    zhcp_userid = tables.gettab(client, "zvm", "node", zhcp_node, "userid")
+    zhcp_userid = _lookup(client, "zvm", "node", zhcp_node, "userid")
     if not zhcp_userid:
         raise StartupError(f"zHCP node {zhcp_node} has no userid in the xCAT zvm table "
                            f"(check [AGENT] xcat_zhcp_nodename)")
-    mn_userid = tables.gettab(client, "zvm", "node", mn_node, "userid")
+    mn_userid = _lookup(client, "zvm", "node", mn_node, "userid")
     if not mn_userid:
         raise StartupError(f"xCAT MN node {mn_node} has no userid in the xCAT zvm table")
     return Identity(mn_node, mn_userid.upper(), zhcp_userid.upper())
+
+
+def _lookup(client, table: str, key: str, value: str, attribute: str) -> str | None:
+    """One attribute of the first matching row (None: no row matches)."""
+    found = tables.gettab(client, table, key, value, attribute)
+    assert not isinstance(found, dict), "gettab of one attribute gives its value"
+    return found
 
 
 def admin_vswitches(executor, mn_node: str) -> set[str]:
@@ -188,9 +195,15 @@ def ensure_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str, 
     another address (refused, never overwritten) or cannot be set up.
     """
     wanted = ipaddress.IPv4Interface(f"{ip}/{mask}")
-    (query,) = executor.run_commands([smcli.vmcp_query_nic(MGT_VDEV)], node=mn_node,
-                                     idempotent=True)
-    nics = smcli_parsers.parse_vmcp_query_nic(query.stdout_lines) if query.ok else []
+    done = _couple_management_nic(executor, mn_node, mn_userid, vswitch)
+    done += _address_management_nic(executor, mn_node, wanted)
+    return "; ".join(done) or "unchanged"
+
+
+def management_nic_commands(nics: Sequence[smcli_parsers.VirtualNic], vswitch: str
+                            ) -> list[list[str]]:
+    """The vmcp commands that give the MN NIC 0800 coupled to ``vswitch``, from what
+    ``vmcp q v nic`` shows (none when it is coupled there already)."""
     nic = next((n for n in nics if n.vdev == MGT_VDEV), None)
     commands: list[list[str]] = []
     if nic is None:
@@ -199,18 +212,35 @@ def ensure_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str, 
         if nic is not None and nic.coupled:
             commands.append(smcli.vmcp_uncouple(MGT_VDEV))
         commands.append(smcli.vmcp_couple(MGT_VDEV, vswitch))
+    return commands
+
+
+def _couple_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str) -> list[str]:
+    """Define and couple NIC 0800 of the MN where needed, granting the MN on ``vswitch``
+    first; returns the commands run."""
+    (query,) = executor.run_commands([smcli.vmcp_query_nic(MGT_VDEV)], node=mn_node,
+                                     idempotent=True)
+    nics = smcli_parsers.parse_vmcp_query_nic(query.stdout_lines) if query.ok else []
+    commands = management_nic_commands(nics, vswitch)
+    if not commands:
+        return []
+    (granted,) = executor.run_commands([smcli.vswitch_grant(vswitch, mn_userid, persist=True)])
+    if not granted.ok:
+        raise StartupError(f"granting {mn_userid} on {vswitch} for the management NIC: "
+                           f"{granted.describe()}")
     done = []
-    if commands:
-        (granted,) = executor.run_commands([smcli.vswitch_grant(vswitch, mn_userid,
-                                                                persist=True)])
-        if not granted.ok:
-            raise StartupError(f"granting {mn_userid} on {vswitch} for the management NIC: "
-                               f"{granted.describe()}")
-        for outcome in executor.run_commands(commands, node=mn_node):
-            if not outcome.ok:
-                raise StartupError(f"management NIC {MGT_VDEV} on {mn_node}: "
-                                   f"{outcome.describe()}")
-            done.append(outcome.command)
+    for outcome in executor.run_commands(commands, node=mn_node):
+        if not outcome.ok:
+            raise StartupError(f"management NIC {MGT_VDEV} on {mn_node}: {outcome.describe()}")
+        done.append(outcome.command)
+    return done
+
+
+def _address_management_nic(executor, mn_node: str,
+                            wanted: ipaddress.IPv4Interface) -> list[str]:
+    """Give the MN's management interface ``wanted`` (bringing the NIC online in Linux
+    first when the interface does not exist); returns what was done.  Another
+    address there is refused."""
     (show,) = executor.run_commands([["ip", "-4", "-o", "addr", "show", "dev", MGT_INTERFACE]],
                                     node=mn_node, idempotent=True)
     offline = show.exit_status == _IP_NO_SUCH_DEVICE
@@ -219,18 +249,16 @@ def ensure_management_nic(executor, mn_node: str, mn_userid: str, vswitch: str, 
                            f"{show.describe()}")
     found = [] if offline else [ipaddress.IPv4Interface(f"{a}/{p}") for a, p in
                                 _INET_RE.findall("\n".join(show.stdout_lines))]
-    if found and wanted not in found:
+    if wanted in found:
+        return []
+    if found:
         raise StartupError(f"{MGT_INTERFACE} of the xCAT MN has {', '.join(map(str, found))}, "
                            f"not {wanted} (xcat_mgt_ip/xcat_mgt_mask): refusing to change it")
-    if not found:
-        add = ["ip", "addr", "add", str(wanted), "dev", MGT_INTERFACE]
-        up = ["ip", "link", "set", MGT_INTERFACE, "up"]
-        steps = [ZNETCONF_ADD, add, up] if offline else [add, up]
-        for outcome in executor.run_commands(steps, node=mn_node):
-            if not outcome.ok:
-                raise StartupError(f"configuring {wanted} on {MGT_INTERFACE}: "
-                                   f"{outcome.describe()}")
-        if offline:
-            done.append(f"znetconf -a {MGT_VDEV}")
-        done.append(f"{MGT_INTERFACE} {wanted}")
-    return "; ".join(done) or "unchanged"
+    add = ["ip", "addr", "add", str(wanted), "dev", MGT_INTERFACE]
+    up = ["ip", "link", "set", MGT_INTERFACE, "up"]
+    steps = [ZNETCONF_ADD, add, up] if offline else [add, up]
+    for outcome in executor.run_commands(steps, node=mn_node):
+        if not outcome.ok:
+            raise StartupError(f"configuring {wanted} on {MGT_INTERFACE}: {outcome.describe()}")
+    online = [f"znetconf -a {MGT_VDEV}"] if offline else []
+    return [*online, f"{MGT_INTERFACE} {wanted}"]
