@@ -14,7 +14,7 @@ Simulator choices where the reference marks behaviour as unverified:
 UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
 VLAN ids outside 1-4094 are 24/x; a grant to a userid already in the access
 list adds its VLANs to the user's set (ACCESS and TRUNK alike) and takes the
-user's NICs on the vswitch off it (see ``_set``); revoking a user that is
+user's NICs on the vswitch off it (see ``Smcli._grant``); revoking a user that is
 not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
 the grant); a MACID already used by another NICDEF is refused with 596/3226;
 NIC overlap (base..base+2) counts as "already defined".
@@ -22,7 +22,7 @@ NIC overlap (base..base+2) counts as "already defined".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from xcat import vdevs, zvm_names
@@ -247,6 +247,195 @@ def _kv(values: list[str], param: int) -> list[tuple[str, str]]:
             raise SmapiError(24, param * 100 + 1)
         pairs.append((key.strip().lower(), value.strip()))
     return pairs
+
+
+@dataclass
+class _SetRequest:
+    """One Virtual_Network_Vswitch_Set(_Extended) call, validated: its changes, parsed."""
+    vsw: Vswitch
+    param: int                          # the SMAPI parameter number of the keyword list
+    macprefix: str                      # VMLAN MACPREFIX, the high half of a vswitch MAC
+    port_name: str | None = None
+    persist: bool = False
+    grant_user: str | None = None
+    revoke_user: str | None = None
+    vlans: list[str] | None = None
+    porttype: str | None = None
+    promiscuous: bool | None = None
+    portnum: tuple[int, str] | None = None  # a new port: (number, userid)
+    modify: int | None = None           # an existing port to change
+    remove: int | None = None           # an existing port to delete
+    rdevs: list[Rdev] | None = None
+    attrs: dict[str, object] = field(default_factory=dict)  # Vswitch attributes to assign
+
+    def error(self, detail: int) -> SmapiError:
+        """24/pp0d: the keyword list (parameter pp) holds a bad value."""
+        return SmapiError(24, self.param * 100 + detail)
+
+
+def _decimal_in(text: str, low: int, high: int) -> bool:
+    return text.isdigit() and low <= int(text) <= high
+
+
+def _require_vlan_aware(vsw: Vswitch) -> None:
+    if not vsw.vlan_aware:
+        raise SmapiError(396, 2846)
+
+
+def _parse_port_name(req: _SetRequest, value: str) -> None:
+    req.port_name = value
+
+
+def _parse_persist(req: _SetRequest, value: str) -> None:
+    req.persist = _keyword(value, {"NO": "NO", "YES": "YES"}, req.param) == "YES"
+
+
+def _parse_grant_userid(req: _SetRequest, value: str) -> None:
+    req.grant_user = _userid(value, req.param)
+
+
+def _parse_revoke_userid(req: _SetRequest, value: str) -> None:
+    req.revoke_user = _userid(value, req.param)
+
+
+def _parse_user_vlan_id(req: _SetRequest, value: str) -> None:
+    req.vlans = parse_vlans(value, req.param)
+
+
+def _parse_port_type(req: _SetRequest, value: str) -> None:
+    req.porttype = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, req.param)
+
+
+def _parse_promiscuous(req: _SetRequest, value: str) -> None:
+    req.promiscuous = _keyword(value, {"YES": "YES", "NO": "NO"}, req.param) == "YES"
+
+
+def _parse_portnum(req: _SetRequest, value: str) -> None:
+    words = value.split()
+    if len(words) != 2 or not _decimal_in(words[0], 1, 2048):
+        raise req.error(4)
+    req.portnum = (int(words[0]), _userid(words[1], req.param))
+
+
+def _existing_port(req: _SetRequest, text: str) -> int:
+    if not text.isdigit() or int(text) not in req.vsw.ports:
+        raise req.error(4)
+    return int(text)
+
+
+def _parse_portnum_modify(req: _SetRequest, value: str) -> None:
+    req.modify = _existing_port(req, value)
+
+
+def _parse_portnum_remove(req: _SetRequest, value: str) -> None:
+    req.remove = _existing_port(req, value)
+
+
+def _parse_real_device_address(req: _SetRequest, value: str) -> None:
+    req.rdevs = _rdevs(value, req.param)
+
+
+def _parse_connection_value(req: _SetRequest, value: str) -> None:
+    req.attrs["connection"] = _keyword(value, {"CONNECT": "CON", "DISCONNECT": "DISCON"},
+                                       req.param)
+
+
+def _parse_queue_memory_limit(req: _SetRequest, value: str) -> None:
+    if not _decimal_in(value, 1, 8):
+        raise req.error(5)
+    req.attrs["queue_mem"] = int(value)
+
+
+def _parse_routing_value(req: _SetRequest, value: str) -> None:
+    if req.vsw.transport == "ETHERNET":
+        raise req.error(6)
+    req.attrs["routing"] = _keyword(value, {"NONROUTER": "NON", "PRIROUTER": "PRI"}, req.param)
+
+
+def _parse_gvrp_value(req: _SetRequest, value: str) -> None:
+    _require_vlan_aware(req.vsw)
+    req.attrs["gvrp"] = _keyword(value, {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, req.param) == "GVRP"
+
+
+def _parse_native_vlanid(req: _SetRequest, value: str) -> None:
+    _require_vlan_aware(req.vsw)
+    if not _decimal_in(value, 1, 4094):
+        raise req.error(3)
+    req.attrs["native_vid"] = int(value)
+
+
+def _parse_iptimeout(req: _SetRequest, value: str) -> None:
+    if not _decimal_in(value, 1, 240):
+        raise req.error(7)
+    req.attrs["iptimeout"] = int(value)
+
+
+def _parse_controller_name(req: _SetRequest, value: str) -> None:
+    req.attrs["controller"] = value.upper() or "*"
+
+
+def _parse_mac_id(req: _SetRequest, value: str) -> None:
+    if not re.match(r"^[0-9A-Fa-f]{6}$", value):
+        raise req.error(8)
+    req.attrs["macid"] = int(req.macprefix + value.upper(), 16)
+
+
+_SetOption = Callable[[_SetRequest, str], None]
+
+# The Set_Extended keywords (but switch_name) and their parsers, in the order they are
+# checked: the first bad value decides the rc/rs. The VLAN operands (user_vlan_id,
+# port_type) are refused for a VLAN-unaware switch between the two tables.
+_SET_OPTIONS_BEFORE_VLAN_CHECK: dict[str, _SetOption] = {
+    "port_name": _parse_port_name,
+    "persist": _parse_persist,
+    "grant_userid": _parse_grant_userid,
+    "revoke_userid": _parse_revoke_userid,
+    "user_vlan_id": _parse_user_vlan_id,
+    "port_type": _parse_port_type,
+}
+_SET_OPTIONS_AFTER_VLAN_CHECK: dict[str, _SetOption] = {
+    "promiscuous": _parse_promiscuous,
+    "portnum": _parse_portnum,
+    "portnum_modify": _parse_portnum_modify,
+    "portnum_remove": _parse_portnum_remove,
+    "real_device_address": _parse_real_device_address,
+    "connection_value": _parse_connection_value,
+    "queue_memory_limit": _parse_queue_memory_limit,
+    "routing_value": _parse_routing_value,
+    "gvrp_value": _parse_gvrp_value,
+    "native_vlanid": _parse_native_vlanid,
+    "iptimeout": _parse_iptimeout,
+    "controller_name": _parse_controller_name,
+    "mac_id": _parse_mac_id,
+}
+_SET_KEYS = {"switch_name", *_SET_OPTIONS_BEFORE_VLAN_CHECK, *_SET_OPTIONS_AFTER_VLAN_CHECK}
+
+
+def _set_keywords(pairs: list[tuple[str, str]], param: int) -> dict[str, str]:
+    """The keyword=value list as a dict (a repeated keyword: the last value counts)."""
+    keys: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in _SET_KEYS:
+            raise SmapiError(24, param * 100 + 1)
+        keys[key] = value
+    if "switch_name" not in keys:
+        raise SmapiError(24, param * 100 + 2)
+    return keys
+
+
+def _parse_set_options(req: _SetRequest, keys: dict[str, str]) -> None:
+    """Validate and parse every keyword of ``keys`` into ``req`` (nothing changes yet)."""
+    for key, parse in _SET_OPTIONS_BEFORE_VLAN_CHECK.items():
+        if key in keys:
+            parse(req, keys[key])
+    if req.vlans is not None or req.porttype:
+        _require_vlan_aware(req.vsw)
+    for key, parse in _SET_OPTIONS_AFTER_VLAN_CHECK.items():
+        if key in keys:
+            parse(req, keys[key])
+    if req.porttype and req.grant_user is None and req.portnum is None and req.modify is None:
+        # port_type alone (no grant, no port) is the switch's default port type
+        req.attrs["porttype"] = req.porttype
 
 
 class Smcli:
@@ -716,139 +905,92 @@ class Smcli:
     def vswitch_set_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
         return self._set(_kv(kvalues, 5), param=5)
 
-    _SET_KEYS = {"switch_name", "grant_userid", "user_vlan_id", "revoke_userid",
-                 "real_device_address", "port_name", "controller_name", "connection_value",
-                 "queue_memory_limit", "routing_value", "port_type", "persist", "gvrp_value",
-                 "mac_id", "iptimeout", "promiscuous", "portnum", "portnum_modify",
-                 "portnum_remove", "native_vlanid"}
-
     def _set(self, pairs: list[tuple[str, str]], param: int) -> list[str]:
         """Set_Extended: validate every keyword first, then apply them all."""
-        keys: dict[str, str] = {}
-        for key, value in pairs:
-            if key not in self._SET_KEYS:
-                raise SmapiError(24, param * 100 + 1)
-            keys[key] = value
-        if "switch_name" not in keys:
-            raise SmapiError(24, param * 100 + 2)
-        vsw = self._vswitch(keys["switch_name"])
-        persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, param) == "YES"
-        grant_user = _userid(keys["grant_userid"], param) if "grant_userid" in keys else None
-        revoke_user = _userid(keys["revoke_userid"], param) if "revoke_userid" in keys else None
-        vlans = parse_vlans(keys["user_vlan_id"], param) if "user_vlan_id" in keys else None
-        porttype = (_keyword(keys["port_type"], {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, param)
-                    if "port_type" in keys else None)
-        if (vlans is not None or porttype) and not vsw.vlan_aware:
-            raise SmapiError(396, 2846)
-        promiscuous = (_keyword(keys["promiscuous"], {"YES": "YES", "NO": "NO"}, param) == "YES"
-                       if "promiscuous" in keys else None)
-        portnum = None
-        if "portnum" in keys:
-            words = keys["portnum"].split()
-            if len(words) != 2 or not words[0].isdigit() or not 1 <= int(words[0]) <= 2048:
-                raise SmapiError(24, param * 100 + 4)
-            portnum = (int(words[0]), _userid(words[1], param))
-        modify = keys.get("portnum_modify")
-        remove = keys.get("portnum_remove")
-        for text in (modify, remove):
-            if text is not None and (not text.isdigit() or int(text) not in vsw.ports):
-                raise SmapiError(24, param * 100 + 4)
-        rdevs = (_rdevs(keys["real_device_address"], param)
-                 if "real_device_address" in keys else None)
-        attrs: dict[str, object] = {}
-        if "connection_value" in keys:
-            attrs["connection"] = _keyword(keys["connection_value"],
-                                           {"CONNECT": "CON", "DISCONNECT": "DISCON"}, param)
-        if "queue_memory_limit" in keys:
-            qmem = keys["queue_memory_limit"]
-            if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
-                raise SmapiError(24, param * 100 + 5)
-            attrs["queue_mem"] = int(qmem)
-        if "routing_value" in keys:
-            if vsw.transport == "ETHERNET":
-                raise SmapiError(24, param * 100 + 6)
-            attrs["routing"] = _keyword(keys["routing_value"],
-                                        {"NONROUTER": "NON", "PRIROUTER": "PRI"}, param)
-        if "gvrp_value" in keys:
-            if not vsw.vlan_aware:
-                raise SmapiError(396, 2846)
-            attrs["gvrp"] = _keyword(keys["gvrp_value"],
-                                     {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, param) == "GVRP"
-        if "native_vlanid" in keys:
-            native = keys["native_vlanid"]
-            if not vsw.vlan_aware:
-                raise SmapiError(396, 2846)
-            if not native.isdigit() or not 1 <= int(native) <= 4094:
-                raise SmapiError(24, param * 100 + 3)
-            attrs["native_vid"] = int(native)
-        if "iptimeout" in keys:
-            value = keys["iptimeout"]
-            if not value.isdigit() or not 1 <= int(value) <= 240:
-                raise SmapiError(24, param * 100 + 7)
-            attrs["iptimeout"] = int(value)
-        if "controller_name" in keys:
-            attrs["controller"] = keys["controller_name"].upper() or "*"
-        if "mac_id" in keys:
-            if not re.match(r"^[0-9A-Fa-f]{6}$", keys["mac_id"]):
-                raise SmapiError(24, param * 100 + 8)
-            attrs["macid"] = int(self.model.vmlan.macprefix + keys["mac_id"].upper(), 16)
-        if porttype and grant_user is None and portnum is None and modify is None:
-            attrs["porttype"] = porttype
-
-        # ---- apply
-        model = self.model
-        for name, value in attrs.items():
-            setattr(vsw, name, value)
-        if rdevs is not None:
-            vsw.rdevs = rdevs
-            for rdev in rdevs:
-                rdev.portname = keys.get("port_name", "")
-        elif "port_name" in keys:
-            for rdev in vsw.rdevs:
-                rdev.portname = keys["port_name"]
-        if persist and (attrs or rdevs is not None):
-            self._save_config_definition(vsw)
-        if grant_user is not None:
-            if grant_user in vsw.grants:
-                # a second grant takes the user's NICs on the vswitch down (feilong
-                # af368e633, PR #810), modelled as uncoupling them; its VLANs join the
-                # user's set: CP keeps one access-list entry per user with a set of
-                # authorized VLANs (control block VNABK), no source read says replace
-                self._uncouple_user(vsw.name, grant_user)
-            grant = vsw.grants.get(grant_user) or Grant()
-            if porttype:
-                grant.porttype = porttype
-            if vlans is not None:
-                grant.vlans = grant.vlans + [v for v in vlans if v not in grant.vlans]
-            if promiscuous is not None:
-                grant.promiscuous = promiscuous
-            vsw.grants[grant_user] = grant
-            if persist:
-                model.config.grants.setdefault(vsw.name, {})[grant_user] = {
-                    "porttype": grant.porttype, "vlans": list(grant.vlans),
-                    "promiscuous": grant.promiscuous}
-        if portnum is not None:
-            number, userid = portnum
-            vsw.ports[number] = Port(userid=userid, porttype=porttype, vlans=vlans or [])
-        if modify is not None:
-            port = vsw.ports[int(modify)]
-            if porttype:
-                port.porttype = porttype
-            if vlans is not None:
-                port.vlans = vlans
-        if remove is not None:
-            vsw.ports.pop(int(remove))
-            for _owner, nic in model.connections(vsw.name):
-                if nic.port == int(remove):
-                    nic.coupled_to, nic.port = None, None
-        if revoke_user is not None:
-            vsw.grants.pop(revoke_user, None)
-            if model.options.revoke_breaks_connections and not model.authorized(revoke_user, vsw):
-                self._uncouple_user(vsw.name, revoke_user)
-        model.touch()
-        if revoke_user is not None and persist:
-            self._unpersist_grant(vsw.name, revoke_user)
+        keys = _set_keywords(pairs, param)
+        req = _SetRequest(vsw=self._vswitch(keys["switch_name"]), param=param,
+                          macprefix=self.model.vmlan.macprefix)
+        _parse_set_options(req, keys)
+        self._apply_set(req)
         return []
+
+    def _apply_set(self, req: _SetRequest) -> None:
+        """Change CP's vswitch, then SYSTEM CONFIG: a revoke with persist=YES takes the
+        grant out of CP even when SYSTEM CONFIG has no statement for it (620/58)."""
+        vsw = req.vsw
+        for name, value in req.attrs.items():
+            setattr(vsw, name, value)
+        self._apply_rdevs(req)
+        if req.persist and (req.attrs or req.rdevs is not None):
+            self._save_config_definition(vsw)
+        if req.grant_user is not None:
+            self._grant(req, req.grant_user)
+        self._apply_ports(req)
+        if req.revoke_user is not None:
+            self._revoke(vsw, req.revoke_user)
+        self.model.touch()
+        if req.revoke_user is not None and req.persist:
+            self._unpersist_grant(vsw.name, req.revoke_user)
+
+    @staticmethod
+    def _apply_rdevs(req: _SetRequest) -> None:
+        """New real devices take port_name (or none); without new ones it renames the old."""
+        if req.rdevs is not None:
+            req.vsw.rdevs = req.rdevs
+            for rdev in req.rdevs:
+                rdev.portname = req.port_name or ""
+        elif req.port_name is not None:
+            for rdev in req.vsw.rdevs:
+                rdev.portname = req.port_name
+
+    def _grant(self, req: _SetRequest, userid: str) -> None:
+        vsw = req.vsw
+        if userid in vsw.grants:
+            # a second grant takes the user's NICs on the vswitch down (feilong
+            # af368e633, PR #810), modelled as uncoupling them; its VLANs join the
+            # user's set: CP keeps one access-list entry per user with a set of
+            # authorized VLANs (control block VNABK), no source read says replace
+            self._uncouple_user(vsw.name, userid)
+        grant = vsw.grants.get(userid) or Grant()
+        if req.porttype:
+            grant.porttype = req.porttype
+        if req.vlans is not None:
+            grant.vlans = grant.vlans + [v for v in req.vlans if v not in grant.vlans]
+        if req.promiscuous is not None:
+            grant.promiscuous = req.promiscuous
+        vsw.grants[userid] = grant
+        if req.persist:
+            self.model.config.grants.setdefault(vsw.name, {})[userid] = {
+                "porttype": grant.porttype, "vlans": list(grant.vlans),
+                "promiscuous": grant.promiscuous}
+
+    def _apply_ports(self, req: _SetRequest) -> None:
+        """portnum adds a port, portnum_modify changes one, portnum_remove deletes one."""
+        vsw = req.vsw
+        if req.portnum is not None:
+            number, userid = req.portnum
+            vsw.ports[number] = Port(userid=userid, porttype=req.porttype, vlans=req.vlans or [])
+        if req.modify is not None:
+            port = vsw.ports[req.modify]
+            if req.porttype:
+                port.porttype = req.porttype
+            if req.vlans is not None:
+                port.vlans = req.vlans
+        if req.remove is not None:
+            self._remove_port(vsw, req.remove)
+
+    def _remove_port(self, vsw: Vswitch, number: int) -> None:
+        """Delete a port; NICs coupled through it are uncoupled."""
+        vsw.ports.pop(number)
+        for _owner, nic in self.model.connections(vsw.name):
+            if nic.port == number:
+                nic.coupled_to, nic.port = None, None
+
+    def _revoke(self, vsw: Vswitch, userid: str) -> None:
+        vsw.grants.pop(userid, None)
+        model = self.model
+        if model.options.revoke_breaks_connections and not model.authorized(userid, vsw):
+            self._uncouple_user(vsw.name, userid)
 
     def _uncouple_user(self, name: str, userid: str) -> None:
         """Uncouple ``userid``'s active NICs from vswitch ``name``."""
