@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import copy
 
-from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Model, format_time,
-                                  vswitch_from_dict)
+from xcat.simulator.model import (
+    ActiveNic,
+    CouplingRefused,
+    Grant,
+    Model,
+    format_time,
+    vswitch_from_dict,
+)
 
 EVENTS = ("logon", "logoff", "ipl", "xcat_restart", "advance")
 

@@ -23,8 +23,19 @@ import yaml
 
 from xcat import zvm_names
 from xcat.simulator import events
-from xcat.simulator.model import (Grant, Guest, Model, NicDef, Options, Rdev, System, Vmlan,
-                                  Vswitch, format_time, parse_time)
+from xcat.simulator.model import (
+    Grant,
+    Guest,
+    Model,
+    NicDef,
+    Options,
+    Rdev,
+    System,
+    Vmlan,
+    Vswitch,
+    format_time,
+    parse_time,
+)
 from xcat.simulator.tables import Tables
 
 DEFAULT_SCENARIO = Path(__file__).with_name("default_scenario.yaml")

@@ -15,15 +15,16 @@ connection's own thread, so a slow client never blocks the accept loop.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import socketserver
 import ssl
 import sys
 import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import unquote
 
 from xcat.simulator import scenario as scenario_mod
@@ -144,10 +145,8 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
         try:
             super().finish_request(tls, client_address)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 tls.close()
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -180,7 +179,7 @@ class SimulatorServer:
         self.url = f"{scheme}://{host}:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.2},
                                         name=f"xcat-zvm-simulator:{self.port}", daemon=True)
@@ -196,7 +195,7 @@ class SimulatorServer:
         if self.store is not None:
             self.store.save_if_changed(self.simulator)
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:

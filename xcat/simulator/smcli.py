@@ -22,13 +22,25 @@ NIC overlap (base..base+2) counts as "already defined".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from xcat import vdevs, zvm_names
 from xcat.simulator import rcdesc
-from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
-                                  Vswitch, format_mac, format_time, parse_time)
+from xcat.simulator.model import (
+    ActiveNic,
+    CouplingRefused,
+    Grant,
+    Guest,
+    Model,
+    NicDef,
+    Port,
+    Rdev,
+    Vswitch,
+    format_mac,
+    format_time,
+    parse_time,
+)
 
 INVALID_DATA_STATUS = 254       # smcli returns INVALID_DATA (-2); the shell sees it mod 256
 
@@ -156,6 +168,10 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          "Make pending directory changes available.",
          _p("Making changes to {T}'s directory immediately available... ")),
 ]}
+
+
+# adapter_type values of the Adapter_Create_Extended(_DM) calls, with their shortest forms.
+_ADAPTER_TYPES = {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}
 
 
 def _atoi(text: str | None, default: int) -> int:
@@ -531,7 +547,7 @@ class Smcli:
     def _help(self, spec: Spec) -> str:
         options = []
         letters = spec.optstring.replace("h?", "")
-        for i, c in enumerate(letters):
+        for c in letters:
             if c == ":":
                 continue
             options.append(f"[-{c}]")
@@ -1041,8 +1057,7 @@ class Smcli:
         if set(keys) - allowed or "image_device_number" not in keys:
             raise SmapiError(24, 501)
         vdev = _vdev(keys["image_device_number"], 5)
-        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
-                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"), _ADAPTER_TYPES, 5)
         nic_type = "HIPERS" if kind == "HIPERSOCKETS" else kind
         devices = keys.get("devices", "3")
         if not devices.isdigit():
@@ -1077,8 +1092,7 @@ class Smcli:
         if set(keys) - allowed or "image_device_number" not in keys:
             raise SmapiError(24, 501)
         vdev = _vdev(keys["image_device_number"], 5)
-        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
-                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"), _ADAPTER_TYPES, 5)
         devices = keys.get("devices", "3")
         if not devices.isdigit():
             raise SmapiError(24, 502)
@@ -1336,7 +1350,7 @@ def _real_device_lines(words: list[str]) -> list[str]:
     if len(words) < len(_REAL_DEVICE_FIELDS):
         return [f"Error {_REAL_DEVICE_FIELDS[len(words)]} is NULL!!"]
     labels = [f"{name}:" for name in _REAL_DEVICE_FIELDS[:-1]] + [_REAL_DEVICE_FIELDS[-1]]
-    return [f"{label} {word}" for label, word in zip(labels, words)]
+    return [f"{label} {word}" for label, word in zip(labels, words, strict=True)]
 
 
 def _vlan_text(vlan: str) -> str:

@@ -23,6 +23,7 @@ strings):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 Message = dict[str, list[str]]
@@ -102,7 +103,7 @@ class Table:
         return index
 
     def as_dicts(self) -> list[dict[str, str | None]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def tabdump(self) -> list[str]:
         cached = self._dump
@@ -115,7 +116,7 @@ class Table:
         self._dump = (self.version, lines)
         return lines
 
-    def matching(self, keys: dict[str, str | None]) -> list[int]:
+    def matching(self, keys: Mapping[str, str | None]) -> list[int]:
         if not keys:
             return list(range(len(self.rows)))
         items = list(keys.items())
@@ -124,7 +125,7 @@ class Table:
         return [pos for pos in self._lookup(first).get(value, [])
                 if all(self.rows[pos][i] == v for i, v in rest)]
 
-    def insert(self, values: dict[str, str | None]) -> None:
+    def insert(self, values: Mapping[str, str | None]) -> None:
         row = [values.get(c) for c in self.columns]
         pos = len(self.rows)
         self.rows.append(row)
@@ -152,7 +153,7 @@ class Table:
         for pos in self._lookup(column).get(value, []):
             row = self.rows[pos]
             if not disabled(row[d]):
-                return dict(zip(self.columns, row))
+                return dict(zip(self.columns, row, strict=True))
         return None
 
 
@@ -299,9 +300,8 @@ class Tables:
         """INSERT; a duplicate primary key is DBD::SQLite's error (``DB error ...``,
         errorcode 4, tabutils.pm ``tabch``).  A NULL key column never clashes."""
         key_values = {k: values.get(k) for k in table.keys}
-        if all(v is not None for v in key_values.values()):
-            if table.matching(key_values):
-                return error("DB error UNIQUE constraint failed: "
-                             + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
+        if all(v is not None for v in key_values.values()) and table.matching(key_values):
+            return error("DB error UNIQUE constraint failed: "
+                         + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
         table.insert(values)
         return None
