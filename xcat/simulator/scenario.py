@@ -16,8 +16,9 @@ Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -39,6 +40,8 @@ from xcat.simulator.model import (
 from xcat.simulator.tables import Tables
 
 DEFAULT_SCENARIO = Path(__file__).with_name("default_scenario.yaml")
+
+_T = TypeVar("_T")
 
 
 class ScenarioError(ValueError):
@@ -71,7 +74,8 @@ def _section(data: dict, key: str, kind: type, default: Any) -> Any:
     return value
 
 
-def _name(check, value: Any, where: str) -> str:
+def _name(check: Callable[[Any, str], _T], value: Any, where: str) -> _T:
+    """``check(value, where)`` (a :mod:`xcat.zvm_names` rule), its error a ScenarioError."""
     try:
         return check(value, where)
     except ValueError as exc:

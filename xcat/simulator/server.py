@@ -38,6 +38,7 @@ MAX_BODY = 64 * 1024 * 1024
 
 class _RequestHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive (as Apache serves xcatws) calling the WSGI app."""
+    server: _ThreadingServer
     protocol_version = "HTTP/1.1"
 
     def version_string(self) -> str:
@@ -123,7 +124,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)    # no getfqdn() lookup
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        assert isinstance(host, str), "getsockname() of an IP socket gives the host as str"
+        self.server_name = host
 
     def set_app(self, app: Any) -> None:
         self.app = app
@@ -131,7 +134,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
     def get_app(self) -> Any:
         return self.app
 
-    def finish_request(self, request: socket.socket, client_address: Any) -> None:
+    def finish_request(self, request: socket.socket | tuple[bytes, socket.socket],
+                       client_address: Any) -> None:
+        assert isinstance(request, socket.socket), "a TCP server's request is a socket"
         self.sim.counters.record_connection()
         request.settimeout(CONNECTION_TIMEOUT)
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

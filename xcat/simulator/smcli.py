@@ -211,7 +211,7 @@ def _rdevs(text: str, param: int) -> list[Rdev]:
         return []
     if len(words) > 3:
         raise SmapiError(24, param * 100 + 2)
-    rdevs = []
+    rdevs: list[Rdev] = []
     for word in words:
         match = _RDEV.match(word)
         if not match:
