@@ -823,51 +823,13 @@ class Smcli:
         lines: list[str] = []
         incomplete = False
         for vsw in self._selected(keys["switch_name"]):
-            lines += [
-                f" switch_name: {vsw.name}",
-                f" transport_type: {vsw.transport}",
-                f" port_type: {vsw.porttype if vsw.vlan_aware else 'NONE'}",
-                f" queue_memory_limit: {vsw.queue_mem}",
-                f" routing_value: {vsw.routing or 'NA'}",
-                f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
-                f" vlan_id: {vsw.default_vid if vsw.vlan_aware else 0:04d}",
-                f" native_vlan_id: {vsw.native_vid if vsw.vlan_aware else 0:04d}",
-                f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
-                f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
-                f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
-                f" switch_status: {vsw.status}",
-                " link_ag: OFF",
-                " lag_interval: 0",
-                " lag_group: (NOGRP)",
-                f" IP_timeout: {vsw.iptimeout}",
-                f" switch_type: {vsw.vswitch_type}",
-                " isolation_status: OFF",
-                " MAC_protect: UNSPECIFIED",
-                f" user_port_based: {'USERBASED' if vsw.user_based else 'PORTBASED'}",
-                " VLAN_counters: OFF",
-            ]
-            if vepa:
-                lines.append(" vepa_status: OFF")
+            lines += _vswitch_keyword_lines(vsw, vepa)
             for index, rdev in enumerate(vsw.rdevs):
                 record = _real_device_lines(self._real_device_words(vsw, rdev, index))
                 if record[0].startswith("Error "):
                     incomplete = True
                 lines += record
-            entries = [(0, userid, grant.vlans, grant.promiscuous)
-                       for userid, grant in sorted(vsw.grants.items())]
-            entries += [(num, port.userid, port.vlans, False)
-                        for num, port in sorted(vsw.ports.items())]
-            for num, userid, vlans, promiscuous in entries:
-                shown = [_vlan_text(v) for v in vlans] or [
-                    f"{vsw.default_vid:04d}" if vsw.vlan_aware else "0000"]
-                lines += [
-                    f"port_num: {num:04d}",
-                    f"grant_userid: {userid}",
-                    f"promiscuous_mode: {'PROM' if promiscuous else 'NOPROM'}",
-                    "osd_sim: NOOSDSIM",
-                    f"vlan_count: {len(shown)}",
-                ]
-                lines += [f"user_vlan_id: {v}" for v in shown]
+            lines += _access_entry_lines(vsw)
             for owner, nic in self.model.connections(vsw.name):
                 lines += [f"adapter_owner: {owner}", f"adapter_vdev: {nic.vdev}",
                           f"adapter_macaddr: {format_mac(nic.mac)}", f"adapter_type: {nic.type}"]
@@ -1351,6 +1313,58 @@ def _real_device_lines(words: list[str]) -> list[str]:
         return [f"Error {_REAL_DEVICE_FIELDS[len(words)]} is NULL!!"]
     labels = [f"{name}:" for name in _REAL_DEVICE_FIELDS[:-1]] + [_REAL_DEVICE_FIELDS[-1]]
     return [f"{label} {word}" for label, word in zip(labels, words, strict=True)]
+
+
+def _vswitch_keyword_lines(vsw: Vswitch, vepa: bool) -> list[str]:
+    """Vswitch_Query_Extended's attribute lines of one vswitch."""
+    lines = [
+        f" switch_name: {vsw.name}",
+        f" transport_type: {vsw.transport}",
+        f" port_type: {vsw.porttype if vsw.vlan_aware else 'NONE'}",
+        f" queue_memory_limit: {vsw.queue_mem}",
+        f" routing_value: {vsw.routing or 'NA'}",
+        f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
+        f" vlan_id: {vsw.default_vid if vsw.vlan_aware else 0:04d}",
+        f" native_vlan_id: {vsw.native_vid if vsw.vlan_aware else 0:04d}",
+        f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
+        f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+        f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+        f" switch_status: {vsw.status}",
+        " link_ag: OFF",
+        " lag_interval: 0",
+        " lag_group: (NOGRP)",
+        f" IP_timeout: {vsw.iptimeout}",
+        f" switch_type: {vsw.vswitch_type}",
+        " isolation_status: OFF",
+        " MAC_protect: UNSPECIFIED",
+        f" user_port_based: {'USERBASED' if vsw.user_based else 'PORTBASED'}",
+        " VLAN_counters: OFF",
+    ]
+    if vepa:
+        lines.append(" vepa_status: OFF")
+    return lines
+
+
+def _access_entry_lines(vsw: Vswitch) -> list[str]:
+    """The access list (port 0) then the ports, each with its VLANs (the default VLAN
+    when it has none)."""
+    entries = [(0, userid, grant.vlans, grant.promiscuous)
+               for userid, grant in sorted(vsw.grants.items())]
+    entries += [(num, port.userid, port.vlans, False)
+                for num, port in sorted(vsw.ports.items())]
+    lines: list[str] = []
+    for num, userid, vlans, promiscuous in entries:
+        shown = [_vlan_text(v) for v in vlans] or [
+            f"{vsw.default_vid:04d}" if vsw.vlan_aware else "0000"]
+        lines += [
+            f"port_num: {num:04d}",
+            f"grant_userid: {userid}",
+            f"promiscuous_mode: {'PROM' if promiscuous else 'NOPROM'}",
+            "osd_sim: NOOSDSIM",
+            f"vlan_count: {len(shown)}",
+        ]
+        lines += [f"user_vlan_id: {v}" for v in shown]
+    return lines
 
 
 def _vlan_text(vlan: str) -> str:
