@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from xcat import vdevs, zvm_names
 from xcat.simulator import rcdesc
@@ -394,6 +395,46 @@ def _parse_mac_id(req: _SetRequest, value: str) -> None:
     if not re.match(r"^[0-9A-Fa-f]{6}$", value):
         raise req.error(8)
     req.attrs["macid"] = int(req.macprefix + value.upper(), 16)
+
+
+def _nicdef_type(value: str) -> str:
+    kind = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER", "HIPERS": "HIPERS",
+                            "IEDN": "IEDN", "INMN": "INMN"}, 5)
+    return "HIPERS" if kind == "HIPERSOCKETS" else kind
+
+
+def _nicdef_devices(value: str) -> int:
+    if not _decimal_in(value, 3, 3072):
+        raise SmapiError(24, 503)
+    return int(value)
+
+
+def _nicdef_macid(value: str) -> str:
+    if not re.match(r"^[0-9A-Fa-f]{6}$", value):
+        raise SmapiError(24, 504)
+    return value.upper()
+
+
+def _nicdef_portnumber(value: str) -> int:
+    if not _decimal_in(value, 1, 2048):
+        raise SmapiError(24, 507)
+    return int(value)
+
+
+# Image_Definition_Update_DM NICDEF keywords: the NicDef field each sets, and its parser.
+_NICDEF_KEYWORDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "VDEV": ("vdev", lambda value: _vdev(value, 5)),
+    "TYPE": ("type", _nicdef_type),
+    "DEVICES": ("devices", _nicdef_devices),
+    "LAN": ("lan_owner", str.upper),
+    "SWITCHNAME": ("lan_name", lambda value: _vswitch_name(value, 5)),
+    "MACID": ("macid", _nicdef_macid),
+    "CHPID": ("chpid", str.upper),
+    "VLAN": ("vlan", lambda value: parse_vlans(value, 5)[0]),
+    "PORTTYPE": ("porttype", lambda value: _keyword(value, {"ACCESS": "ACCESS",
+                                                            "TRUNK": "TRUNK"}, 5)),
+    "PORTNUMBER": ("portnumber", _nicdef_portnumber),
+}
 
 
 _SetOption = Callable[[_SetRequest, str], None]
@@ -1216,46 +1257,18 @@ class Smcli:
         return []
 
     @staticmethod
-    def _parse_nicdef(text: str) -> dict:
-        fields: dict = {}
-        words = text.split()
-        for word in words:
+    def _parse_nicdef(text: str) -> dict[str, Any]:
+        """The NicDef fields one ``NICDEF=`` value sets (``VDEV=0600 TYPE=QDIO ...``)."""
+        fields: dict[str, Any] = {}
+        for word in text.split():
             key, sep, value = word.partition("=")
-            key = key.upper()
             if not sep or not value:
                 raise SmapiError(24, 502)
-            if key == "VDEV":
-                fields["vdev"] = _vdev(value, 5)
-            elif key == "TYPE":
-                fields["type"] = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER",
-                                                  "HIPERS": "HIPERS", "IEDN": "IEDN",
-                                                  "INMN": "INMN"}, 5)
-                if fields["type"] == "HIPERSOCKETS":
-                    fields["type"] = "HIPERS"
-            elif key == "DEVICES":
-                if not value.isdigit() or not 3 <= int(value) <= 3072:
-                    raise SmapiError(24, 503)
-                fields["devices"] = int(value)
-            elif key == "LAN":
-                fields["lan_owner"] = value.upper()
-            elif key == "SWITCHNAME":
-                fields["lan_name"] = _vswitch_name(value, 5)
-            elif key == "MACID":
-                if not re.match(r"^[0-9A-Fa-f]{6}$", value):
-                    raise SmapiError(24, 504)
-                fields["macid"] = value.upper()
-            elif key == "CHPID":
-                fields["chpid"] = value.upper()
-            elif key == "VLAN":
-                fields["vlan"] = parse_vlans(value, 5)[0]
-            elif key == "PORTTYPE":
-                fields["porttype"] = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5)
-            elif key == "PORTNUMBER":
-                if not value.isdigit() or not 1 <= int(value) <= 2048:
-                    raise SmapiError(24, 507)
-                fields["portnumber"] = int(value)
-            else:
+            known = _NICDEF_KEYWORDS.get(key.upper())
+            if known is None:
                 raise SmapiError(24, 505)
+            name, parse = known
+            fields[name] = parse(value)
         if "vdev" not in fields:
             raise SmapiError(24, 506)
         if "lan_name" in fields and "lan_owner" not in fields:
