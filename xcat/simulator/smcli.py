@@ -397,6 +397,59 @@ def _parse_mac_id(req: _SetRequest, value: str) -> None:
     req.attrs["macid"] = int(req.macprefix + value.upper(), 16)
 
 
+@dataclass
+class _CreateOperands:
+    """Vswitch_Create's numeric options as smcli reads them: C atoi, with its defaults."""
+    vlan: int           # -v: -1 not given, 0 UNAWARE, else the default VLAN (AWARE)
+    porttype: int       # -p: 2 TRUNK, else ACCESS
+    gvrp: int           # -G: 2 NOGVRP, else GVRP (AWARE only)
+    native: int         # -V: -1 not given
+    transport: int      # -t: 2 ETHERNET, else IP
+    routing: int        # -e: 2 PRIROUTER, else NONROUTER (IP only)
+    connection: int     # -c: 2 DISCONNECT, else CONNECT
+    qmem: int           # -q: queue memory limit 1-8, 0 the default (8)
+    update: int         # -u: 0-3, see Smcli._create
+
+    @property
+    def aware(self) -> bool:
+        return self.vlan > 0
+
+    @property
+    def ethernet(self) -> bool:
+        return self.transport == 2
+
+
+def _create_operands(opts: dict[str, str]) -> _CreateOperands:
+    ops = _CreateOperands(
+        vlan=_atoi(opts.get("v"), -1), porttype=_atoi(opts.get("p"), 0),
+        gvrp=_atoi(opts.get("G"), 0), native=_atoi(opts.get("V"), -1),
+        transport=_atoi(opts.get("t"), 0), routing=_atoi(opts.get("e"), 0),
+        connection=_atoi(opts.get("c"), 0), qmem=_atoi(opts.get("q"), 8),
+        update=_atoi(opts.get("u"), 0))
+    _check_create_operands(ops)
+    return ops
+
+
+def _check_create_operands(ops: _CreateOperands) -> None:
+    """Vswitch_Create's range checks, in the order the first failing one answers."""
+    if (not (-1 <= ops.vlan <= 4094) or ops.porttype not in (0, 1, 2)
+            or ops.gvrp not in (0, 1, 2)):
+        raise SmapiError(24, 1300)
+    if ops.native != -1 and not 1 <= ops.native <= 4094:
+        raise SmapiError(24, 2100)
+    if (ops.transport not in (0, 1, 2) or ops.routing not in (0, 1, 2)
+            or ops.connection not in (0, 1, 2)):
+        raise SmapiError(24, 1000)
+    if ops.qmem and not 1 <= ops.qmem <= 8:
+        raise SmapiError(24, 900)
+    if ops.update not in (0, 1, 2, 3):
+        raise SmapiError(24, 1500)
+    if not ops.aware and (ops.porttype or ops.gvrp or ops.native != -1):
+        raise SmapiError(24, 1300)
+    if ops.ethernet and ops.routing:
+        raise SmapiError(24, 1000)
+
+
 def _nicdef_type(value: str) -> str:
     kind = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER", "HIPERS": "HIPERS",
                             "IEDN": "IEDN", "INMN": "INMN"}, 5)
@@ -667,43 +720,20 @@ class Smcli:
 
     def vswitch_create(self, opts: dict[str, str], _k: list[str]) -> list[str]:
         name = _vswitch_name(opts["n"], 5)
-        vlan = _atoi(opts.get("v"), -1)
-        porttype = _atoi(opts.get("p"), 0)
-        gvrp = _atoi(opts.get("G"), 0)
-        native = _atoi(opts.get("V"), -1)
-        transport = _atoi(opts.get("t"), 0)
-        routing = _atoi(opts.get("e"), 0)
-        connection = _atoi(opts.get("c"), 0)
-        qmem = _atoi(opts.get("q"), 8)
-        update = _atoi(opts.get("u"), 0)
-        if not (-1 <= vlan <= 4094) or porttype not in (0, 1, 2) or gvrp not in (0, 1, 2):
-            raise SmapiError(24, 1300)
-        if native != -1 and not 1 <= native <= 4094:
-            raise SmapiError(24, 2100)
-        if transport not in (0, 1, 2) or routing not in (0, 1, 2) or connection not in (0, 1, 2):
-            raise SmapiError(24, 1000)
-        if qmem and not 1 <= qmem <= 8:
-            raise SmapiError(24, 900)
-        if update not in (0, 1, 2, 3):
-            raise SmapiError(24, 1500)
-        aware = vlan > 0
-        if not aware and (porttype or gvrp or native != -1):
-            raise SmapiError(24, 1300)
-        ethernet = transport == 2
-        if ethernet and routing:
-            raise SmapiError(24, 1000)
+        ops = _create_operands(opts)
         vswitch = Vswitch(
-            name=name, transport="ETHERNET" if ethernet else "IP", vlan_aware=aware,
-            default_vid=vlan if aware else 0, native_vid=native if native > 0 else 1,
-            porttype="TRUNK" if porttype == 2 else "ACCESS",
-            gvrp=aware and gvrp != 2, queue_mem=qmem or 8,
-            routing=None if ethernet else ("PRIROUTER" if routing == 2 else "NONROUTER"),
+            name=name, transport="ETHERNET" if ops.ethernet else "IP", vlan_aware=ops.aware,
+            default_vid=ops.vlan if ops.aware else 0,
+            native_vid=ops.native if ops.native > 0 else 1,
+            porttype="TRUNK" if ops.porttype == 2 else "ACCESS",
+            gvrp=ops.aware and ops.gvrp != 2, queue_mem=ops.qmem or 8,
+            routing=None if ops.ethernet else ("PRIROUTER" if ops.routing == 2 else "NONROUTER"),
             controller=(opts.get("i") or "*").upper(),
-            connection="DISCONNECT" if connection == 2 else "CONNECT",
+            connection="DISCONNECT" if ops.connection == 2 else "CONNECT",
             rdevs=_rdevs(opts.get("r", ""), 6))
         for rdev in vswitch.rdevs:
             rdev.portname = opts.get("a", "")
-        self._create(vswitch, update)
+        self._create(vswitch, ops.update)
         return []
 
     def vswitch_create_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
