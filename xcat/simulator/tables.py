@@ -157,6 +157,26 @@ class Table:
         return None
 
 
+class _TabchRefused(Exception):
+    """A tabch argument list refused before anything is written: xcatd's message."""
+
+    def __init__(self, message: Message):
+        super().__init__(message)
+        self.message = message
+
+
+def _tabch_keys(target: str) -> dict[str, str]:
+    """A key spec ``col=value[,col=value...]`` as a dict."""
+    keys: dict[str, str] = {}
+    for pair in target.split(","):
+        key, sep, value = pair.rpartition("=")
+        if not sep:
+            raise _TabchRefused({"data": [f'Incorrect argument "{pair}".\n',
+                                          "Check man tabch or tabch -h\n"]})
+        keys[key] = value
+    return keys
+
+
 class Tables:
     """All tables; callers hold the simulator lock."""
 
@@ -226,42 +246,54 @@ class Tables:
             return [{"data": TABCH_USAGE}]
         target = args.pop(0)
         keys: dict[str, str] = {}
-        pairs = target.split(",")
-        if re.match(r"([^.=]+)\.([^.=]+)=(.+)", pairs[0]) and not delete:
-            args.insert(0, target)
-        else:
-            for pair in pairs:
-                key, sep, value = pair.rpartition("=")
-                if not sep:
-                    return [{"data": [f'Incorrect argument "{pair}".\n',
-                                      "Check man tabch or tabch -h\n"]}]
-                keys[key] = value
-        if delete:
-            if not args:
-                return [{"data": ["Missing table name.\n", "Check man tabch or tabch -h\n"]}]
-            for name in args:
-                table = self.tables.get(name)
-                if table is None:
-                    return [{"data": [f"Table {name} does not exist.\n"]}]
-                unknown = [k for k in keys if k not in table.columns]
-                if unknown:
-                    return [error(f"DB error no such column: {unknown[0]}", "4")]
-            for name in args:
-                self.tables[name].delete(keys)
-            return []
+        try:
+            if re.match(r"([^.=]+)\.([^.=]+)=(.+)", target.split(",")[0]) and not delete:
+                args.insert(0, target)
+            else:
+                keys = _tabch_keys(target)
+            if delete:
+                self._check_tabch_delete(keys, args)
+                for name in args:
+                    self.tables[name].delete(keys)
+                return []
+            updates = self._tabch_updates(args)
+        except _TabchRefused as refused:
+            return [refused.message]
+        return self._tabch_write(keys, updates)
+
+    def _check_tabch_delete(self, keys: dict[str, str], names: list[str]) -> None:
+        """``tabch -d``: every table must exist and have every key column."""
+        if not names:
+            raise _TabchRefused({"data": ["Missing table name.\n",
+                                          "Check man tabch or tabch -h\n"]})
+        for name in names:
+            table = self.tables.get(name)
+            if table is None:
+                raise _TabchRefused({"data": [f"Table {name} does not exist.\n"]})
+            unknown = [k for k in keys if k not in table.columns]
+            if unknown:
+                raise _TabchRefused(error(f"DB error no such column: {unknown[0]}", "4"))
+
+    def _tabch_updates(self, args: list[str]) -> dict[str, dict[str, str]]:
+        """The ``table.col=value`` arguments as {table: {column: value}}."""
         updates: dict[str, dict[str, str]] = {}
         for arg in args:
             if "." not in arg.partition("=")[0]:
                 # a second key spec: not a table.column word
-                return [error(f"{arg} not a valid table.column description")]
+                raise _TabchRefused(error(f"{arg} not a valid table.column description"))
             table_name, _dot, rest = arg.partition(".")
             table = self.tables.get(table_name)
             if table is None:
-                return [{"data": [f"Table {table_name} does not exist.\n"]}]
+                raise _TabchRefused({"data": [f"Table {table_name} does not exist.\n"]})
             column, _eq, value = rest.partition("=")
             if column not in table.columns:
-                return [error(f"{table_name}.{column} not a valid table.column description")]
+                raise _TabchRefused(
+                    error(f"{table_name}.{column} not a valid table.column description"))
             updates.setdefault(table_name, {})[column] = value
+        return updates
+
+    def _tabch_write(self, keys: dict[str, str], updates: dict[str, dict[str, str]]
+                     ) -> list[Message]:
         messages: list[Message] = []
         for table_name, values in updates.items():
             table = self.tables[table_name]
