@@ -397,6 +397,25 @@ def _parse_mac_id(req: _SetRequest, value: str) -> None:
     req.attrs["macid"] = int(req.macprefix + value.upper(), 16)
 
 
+def _decimal(text: str, low: int, high: int, rs: int) -> int:
+    """A decimal keyword value in low..high, else 24/rs."""
+    if not _decimal_in(text, low, high):
+        raise SmapiError(24, rs)
+    return int(text)
+
+
+def _vlan_awareness(text: str) -> tuple[bool, int]:
+    """Create_Extended's vlan_id: UNAWARE, AWARE (default VLAN 1) or the default VLAN."""
+    value = text.upper()
+    if value == "UNAWARE":
+        return False, 0
+    if value == "AWARE":
+        return True, 1
+    if value.isdigit() and 1 <= int(value) <= 4094:
+        return True, int(value)
+    raise SmapiError(24, 503)
+
+
 @dataclass
 class _CreateOperands:
     """Vswitch_Create's numeric options as smcli reads them: C atoi, with its defaults."""
@@ -572,6 +591,10 @@ class Smcli:
         if missing or (spec.needs_k and not kvalues):
             lead = "\n" if spec.needs_k else ""
             return Output(stdout=f"{lead}ERROR: Missing required options\n", status=1)
+        return self._call(spec, opts, kvalues)
+
+    def _call(self, spec: Spec, opts: dict[str, str], kvalues: list[str]) -> Output:
+        """The SMAPI call (or the hook's injected rc/rs), printed as smcli prints it."""
         progress = spec.progress(opts) if spec.progress else ""
         target = opts.get("T", "")
         injected = self.hook(spec.name, target.upper()) if self.hook else None
@@ -745,39 +768,25 @@ class Smcli:
         if set(keys) - allowed or "switch_name" not in keys:
             raise SmapiError(24, 501)
         name = _vswitch_name(keys["switch_name"], 5)
-        vlan_text = keys.get("vlan_id", "UNAWARE").upper()
-        if vlan_text == "UNAWARE":
-            aware, vid = False, 0
-        elif vlan_text == "AWARE":
-            aware, vid = True, 1
-        elif vlan_text.isdigit() and 1 <= int(vlan_text) <= 4094:
-            aware, vid = True, int(vlan_text)
-        else:
-            raise SmapiError(24, 503)
+        aware, vid = _vlan_awareness(keys.get("vlan_id", "UNAWARE"))
         if not aware and ({"port_type", "gvrp_value", "native_vlanid"} & set(keys)):
             raise SmapiError(24, 504)
         transport = _keyword(keys.get("transport_type", "IP"),
                              {"IP": "IP", "ETHERNET": "ETH"}, 5)
         if transport == "ETHERNET" and "routing_value" in keys:
             raise SmapiError(24, 505)
-        native = keys.get("native_vlanid", "1")
-        if not native.isdigit() or not 1 <= int(native) <= 4094:
-            raise SmapiError(24, 506)
-        qmem = keys.get("queue_memory_limit", "8")
-        if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
-            raise SmapiError(24, 507)
-        iptimeout = keys.get("iptimeout", "5")
-        if not iptimeout.isdigit() or not 1 <= int(iptimeout) <= 240:
-            raise SmapiError(24, 508)
+        native = _decimal(keys.get("native_vlanid", "1"), 1, 4094, 506)
+        qmem = _decimal(keys.get("queue_memory_limit", "8"), 1, 8, 507)
+        iptimeout = _decimal(keys.get("iptimeout", "5"), 1, 240, 508)
         persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, 5)
         vswitch = Vswitch(
             name=name, transport=transport, vlan_aware=aware, default_vid=vid,
-            native_vid=int(native),
+            native_vid=native,
             porttype=_keyword(keys.get("port_type", "ACCESS"),
                               {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5),
             gvrp=aware and _keyword(keys.get("gvrp_value", "GVRP"),
                                     {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, 5) == "GVRP",
-            queue_mem=int(qmem),
+            queue_mem=qmem,
             routing=None if transport == "ETHERNET" else _keyword(
                 keys.get("routing_value", "NONROUTER"),
                 {"NONROUTER": "NON", "PRIROUTER": "PRI"}, 5),
@@ -789,7 +798,7 @@ class Smcli:
                                 {"USERBASED": "USER", "PORTBASED": "PORT"}, 5) == "USERBASED",
             vswitch_type=_keyword(keys.get("vswitch_type", "QDIO"),
                                   {"QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5),
-            iptimeout=int(iptimeout))
+            iptimeout=iptimeout)
         for rdev in vswitch.rdevs:
             rdev.portname = keys.get("port_name", "")
         self._create(vswitch, 2 if persist == "YES" else 1)
