@@ -21,8 +21,10 @@ import socket
 import struct
 import threading
 import time
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from xcat.simulator import rest
 from xcat.simulator.control import PREFIX as CONTROL_PREFIX

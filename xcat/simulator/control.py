@@ -96,43 +96,49 @@ class Control:
         return _json(200, {"ok": True})
 
     def _guests(self, method: str, rest: list[str], data: Any) -> Reply:
-        sim = self.sim
         if method == "POST" and not rest:
-            if not isinstance(data, dict):
-                raise _bad("expected a JSON object")
-            hcp = data.pop("hcp", sim.zhcp_node) if isinstance(data, dict) else sim.zhcp_node
-            guest, extra = scenario.build_guest(data, "guest")
-            with sim.lock:
-                if guest.userid in sim.model.guests:
-                    raise _bad(f"guest {guest.userid} already exists")
-                if guest.node and sim.node_exists(guest.node):
-                    raise _bad(f"node {guest.node} already exists")
-                used = sim.model.macids_in_use()
-                clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
-                if clash:
-                    raise _bad(f"MACID {clash[0]} is already in use")
-                sim.model.guests[guest.userid] = guest
-                scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
-                if extra["logged_on"]:
-                    events.logon(sim.model, guest.userid)
-                sim.model.touch()
-            return _json(201, {"userid": guest.userid, "node": guest.node})
+            return self._add_guest(data)
         if method == "DELETE" and len(rest) == 1:
-            userid = rest[0].upper()
-            with sim.lock:
-                guest = sim.model.guests.pop(userid, None)
-                if guest is None:
-                    raise _bad(f"guest {userid} does not exist", 404)
-                if userid in (sim.model.xcat_userid, sim.model.zhcp_userid):
-                    sim.model.guests[userid] = guest
-                    raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
-                for vsw in sim.model.vswitches.values():
-                    vsw.grants.pop(userid, None)
-                if guest.node:
-                    self._remove_node_rows(guest.node)
-                sim.model.touch()
-            return _json(200, {"userid": userid, "removed": True})
+            return self._remove_guest(rest[0].upper())
         raise _bad(f"method {method} is not allowed here", 405)
+
+    def _add_guest(self, data: Any) -> Reply:
+        sim = self.sim
+        if not isinstance(data, dict):
+            raise _bad("expected a JSON object")
+        hcp = data.pop("hcp", sim.zhcp_node)
+        guest, extra = scenario.build_guest(data, "guest")
+        with sim.lock:
+            if guest.userid in sim.model.guests:
+                raise _bad(f"guest {guest.userid} already exists")
+            if guest.node and sim.node_exists(guest.node):
+                raise _bad(f"node {guest.node} already exists")
+            used = sim.model.macids_in_use()
+            clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
+            if clash:
+                raise _bad(f"MACID {clash[0]} is already in use")
+            sim.model.guests[guest.userid] = guest
+            scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
+            if extra["logged_on"]:
+                events.logon(sim.model, guest.userid)
+            sim.model.touch()
+        return _json(201, {"userid": guest.userid, "node": guest.node})
+
+    def _remove_guest(self, userid: str) -> Reply:
+        sim = self.sim
+        with sim.lock:
+            guest = sim.model.guests.pop(userid, None)
+            if guest is None:
+                raise _bad(f"guest {userid} does not exist", 404)
+            if userid in (sim.model.xcat_userid, sim.model.zhcp_userid):
+                sim.model.guests[userid] = guest
+                raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
+            for vsw in sim.model.vswitches.values():
+                vsw.grants.pop(userid, None)
+            if guest.node:
+                self._remove_node_rows(guest.node)
+            sim.model.touch()
+        return _json(200, {"userid": userid, "removed": True})
 
     def _remove_node_rows(self, node: str) -> None:
         for table in ("zvm", "nodelist", "hosts", "mac", "switch"):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 
 class Counters:
@@ -28,13 +29,13 @@ class Counters:
     def reset(self) -> None:
         with self.lock:
             self.rest_total = 0
-            self.rest = {name: Counter() for name in ("method", "resource", "table", "status",
-                                                      "key")}
+            self.rest: dict[str, Counter[str]] = {
+                name: Counter() for name in ("method", "resource", "table", "status", "key")}
             self.smcli_total = 0
             self.smcli_failed = 0
-            self.smcli = Counter()
+            self.smcli: Counter[str] = Counter()
             self.vmcp = 0
-            self.commands: Counter = Counter()
+            self.commands: Counter[str] = Counter()
             self.bytes_in = 0
             self.bytes_out = 0
             self.connections = 0

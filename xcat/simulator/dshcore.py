@@ -23,7 +23,7 @@ since tag 2.8.3), the buffered (non-streaming) mode the REST API uses:
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 READ_SIZE = 4096
 

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import copy
 
-from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Model, format_time,
-                                  vswitch_from_dict)
+from xcat.simulator.model import (
+    ActiveNic,
+    CouplingRefused,
+    Grant,
+    Model,
+    format_time,
+    vswitch_from_dict,
+)
 
 EVENTS = ("logon", "logoff", "ipl", "xcat_restart", "advance")
 
@@ -92,26 +98,30 @@ def xcat_restart(model: Model) -> None:
     logon(model, guest.userid)
 
 
+def _guest_event_userid(model: Model, event: str, userid: str | None) -> str:
+    """The userid of a logon or logoff, checked before the clock moves so that a
+    rejected event changes nothing."""
+    if not userid:
+        raise EventError(f"event {event} needs a userid")
+    guest = model.guest(userid)
+    if guest is None:
+        raise EventError(f"guest {userid} has no directory entry")
+    if (event == "logon") == guest.logged_on:
+        raise EventError(f"guest {guest.userid} is "
+                         f"{'already' if guest.logged_on else 'not'} logged on")
+    return userid
+
+
 def fire(model: Model, event: str, userid: str | None = None, at: str | None = None,
          seconds: int | None = None) -> dict:
     """Run one named event after moving the clock; returns what changed."""
     if event not in EVENTS:
         raise EventError(f"unknown event {event!r}; expected one of {', '.join(EVENTS)}")
-    if event in ("logon", "logoff") and not userid:
-        raise EventError(f"event {event} needs a userid")
-    if event in ("logon", "logoff"):
-        # Validate before the clock moves so a rejected event changes nothing.
-        guest = model.guest(userid)
-        if guest is None:
-            raise EventError(f"guest {userid} has no directory entry")
-        if (event == "logon") == guest.logged_on:
-            raise EventError(f"guest {guest.userid} is "
-                             f"{'already' if guest.logged_on else 'not'} logged on")
+    guest_userid = (_guest_event_userid(model, event, userid)
+                    if event in ("logon", "logoff") else None)
     now = model.advance(seconds=seconds, at=at)
-    if event == "logon":
-        logon(model, userid)
-    elif event == "logoff":
-        logoff(model, userid)
+    if guest_userid is not None:
+        (logon if event == "logon" else logoff)(model, guest_userid)
     elif event == "ipl":
         ipl(model)
     elif event == "xcat_restart":

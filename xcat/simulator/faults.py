@@ -42,8 +42,10 @@ import contextlib
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager
+from types import EllipsisType
+from typing import Any, NamedTuple
 
 from xcat import smcli
 
@@ -104,13 +106,20 @@ class Rule:
     ends_at: float | None = None        # outage window (monotonic clock)
     starts_at: float | None = None
 
+    def outage_window(self) -> tuple[float, float]:
+        """An outage's (start, end) on the monotonic clock."""
+        assert self.starts_at is not None and self.ends_at is not None, \
+            "Faults sets the window of an outage rule when it adds the rule"
+        return self.starts_at, self.ends_at
+
     def to_dict(self) -> dict[str, Any]:
         data = {"id": self.id, "kind": self.kind, "match": self.match, "count": self.count,
                 "probability": self.probability, "hits": self.hits, **self.params}
         if self.kind == "outage":
+            starts_at, ends_at = self.outage_window()
             now = time.monotonic()
-            data["active"] = self.starts_at <= now < self.ends_at
-            data["remaining"] = max(0.0, round(self.ends_at - now, 3))
+            data["active"] = starts_at <= now < ends_at
+            data["remaining"] = max(0.0, round(ends_at - now, 3))
         return data
 
 
@@ -132,6 +141,131 @@ def _latency(value: Any, where: str) -> Latency:
     raise FaultError(f"{where}: expected seconds or {{fixed, jitter}}")
 
 
+SETTINGS = ("profile", "rest_latency", "smcli_latency", "dirmaint_latency", "smapi_workers",
+            "cgi_timeout", "rules")
+# The latency settings, named as the Faults attributes they set.
+LATENCIES = ("rest_latency", "smcli_latency", "dirmaint_latency")
+
+
+def _with_profile(spec: Any) -> dict[str, Any]:
+    """The specification, its keys checked, over the figures of its profile."""
+    if not isinstance(spec, dict):
+        raise FaultError("faults: expected a JSON object")
+    unknown = set(spec) - set(SETTINGS)
+    if unknown:
+        raise FaultError(f"faults: unknown key {sorted(unknown)[0]!r}")
+    if "profile" in spec:
+        if spec["profile"] not in PROFILES:
+            raise FaultError(f"profile: expected one of {', '.join(PROFILES)}")
+        spec = {**PROFILES[spec["profile"]], **spec}
+    return spec
+
+
+def _smapi_workers_value(spec: dict[str, Any]) -> int | None | EllipsisType:
+    """``smapi_workers``: a positive count, None (no limit) or ``...`` (not given)."""
+    workers = spec.get("smapi_workers", ...)
+    if workers is ... or workers is None:
+        return workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise FaultError("smapi_workers: expected a positive integer or null")
+    return workers
+
+
+def _cgi_timeout_value(spec: dict[str, Any]) -> float | None | EllipsisType:
+    """``cgi_timeout``: seconds, None (no timeout) or ``...`` (not given)."""
+    cgi_timeout = spec.get("cgi_timeout", ...)
+    if cgi_timeout is ... or cgi_timeout is None:
+        return cgi_timeout
+    return _number(cgi_timeout, "cgi_timeout", minimum=0.001)
+
+
+def _count(value: Any, where: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 1):
+        raise FaultError(f"{where}.count: expected a positive integer")
+    return value
+
+
+def _http_error_params(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    status = spec.get("status", 500)
+    if not isinstance(status, int) or not 400 <= status <= 599:
+        raise FaultError(f"{where}.status: expected an HTTP error status 400-599")
+    return {"status": status}
+
+
+def _timeout_params(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    return {"seconds": _number(spec.get("seconds", 30), f"{where}.seconds")}
+
+
+def _outage_params(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    params = {"duration": _number(spec.get("duration", 10), f"{where}.duration"),
+              "start_in": _number(spec.get("start_in", 0), f"{where}.start_in")}
+    mode = spec.get("mode", "503")
+    if mode not in ("503", "reset"):
+        raise FaultError(f"{where}.mode: expected 503 or reset")
+    return {**params, "mode": mode}
+
+
+def _smapi_params(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key in ("rc", "rs"):
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FaultError(f"{where}.{key}: expected an integer")
+        params[key] = value
+    if spec.get("function") is not None:
+        params["function"] = str(spec["function"])
+    if spec.get("userid") is not None:
+        params["userid"] = str(spec["userid"]).upper()
+    return params
+
+
+def _dsh_unreachable_params(spec: dict[str, Any], _where: str) -> dict[str, Any]:
+    return {"node": str(spec["node"])} if spec.get("node") is not None else {}
+
+
+class _KindParams(NamedTuple):
+    parse: Callable[[dict[str, Any], str], dict[str, Any]]
+    keys: frozenset[str]            # the keys a rule of the kind may have beside RULE_KEYS
+
+
+RULE_KEYS = frozenset({"kind", "match", "count", "probability"})
+# The kinds with parameters of their own (truncate, non_json and reset have none).
+KIND_PARAMS: dict[str, _KindParams] = {
+    "http_error": _KindParams(_http_error_params, frozenset({"status"})),
+    "timeout": _KindParams(_timeout_params, frozenset({"seconds"})),
+    "outage": _KindParams(_outage_params, frozenset({"duration", "start_in", "mode"})),
+    "smapi": _KindParams(_smapi_params, frozenset({"rc", "rs", "function", "userid"})),
+    "dsh_unreachable": _KindParams(_dsh_unreachable_params, frozenset({"node"})),
+}
+
+
+def _rule(spec: Any, where: str) -> Rule:
+    """One entry of ``rules`` as a Rule (its id is given when it is added)."""
+    if not isinstance(spec, dict):
+        raise FaultError(f"{where}: expected an object")
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise FaultError(f"{where}.kind: expected one of {', '.join(KINDS)}")
+    match = spec.get("match", {}) or {}
+    if not isinstance(match, dict) or set(match) - set(MATCH_KEYS):
+        raise FaultError(f"{where}.match: keys are {', '.join(MATCH_KEYS)}")
+    count = _count(spec.get("count"), where)
+    probability = _number(spec.get("probability", 1.0), f"{where}.probability")
+    if probability > 1:
+        raise FaultError(f"{where}.probability: expected 0..1")
+    own = KIND_PARAMS.get(kind)
+    params = own.parse(spec, where) if own else {}
+    unknown = set(spec) - RULE_KEYS - (own.keys if own else frozenset())
+    if unknown:
+        raise FaultError(f"{where}: unknown key {sorted(unknown)[0]!r} for {kind}")
+    return Rule(id=0, kind=kind, match={k: str(v) for k, v in match.items()}, count=count,
+                probability=probability, params=params)
+
+
+_Busy = Callable[[], contextlib.AbstractContextManager[None]]
+
+
 class Faults:
     def __init__(self, seed: int = 0):
         self.rng = random.Random(seed)
@@ -149,108 +283,35 @@ class Faults:
     # --------------------------------------------------------------- settings
     def configure(self, spec: Any) -> dict[str, Any]:
         """Apply a JSON fault specification (validated entirely before anything changes)."""
-        if not isinstance(spec, dict):
-            raise FaultError("faults: expected a JSON object")
-        unknown = set(spec) - {"profile", "rest_latency", "smcli_latency", "dirmaint_latency",
-                               "smapi_workers", "cgi_timeout", "rules"}
-        if unknown:
-            raise FaultError(f"faults: unknown key {sorted(unknown)[0]!r}")
-        if "profile" in spec:
-            if spec["profile"] not in PROFILES:
-                raise FaultError(f"profile: expected one of {', '.join(PROFILES)}")
-            spec = {**PROFILES[spec["profile"]], **spec}
-        rest = _latency(spec["rest_latency"], "rest_latency") if "rest_latency" in spec else None
-        smcli = (_latency(spec["smcli_latency"], "smcli_latency")
-                 if "smcli_latency" in spec else None)
-        dirmaint = (_latency(spec["dirmaint_latency"], "dirmaint_latency")
-                    if "dirmaint_latency" in spec else None)
-        workers = spec.get("smapi_workers", ...)
-        if workers is not ... and workers is not None:
-            if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-                raise FaultError("smapi_workers: expected a positive integer or null")
-        cgi_timeout = spec.get("cgi_timeout", ...)
-        if cgi_timeout is not ... and cgi_timeout is not None:
-            cgi_timeout = _number(cgi_timeout, "cgi_timeout", minimum=0.001)
+        spec = _with_profile(spec)
+        latencies = {name: _latency(spec[name], name) for name in LATENCIES if name in spec}
+        workers = _smapi_workers_value(spec)
+        cgi_timeout = _cgi_timeout_value(spec)
         rules_spec = spec.get("rules", [])
         if not isinstance(rules_spec, list):
             raise FaultError("rules: expected a list")
-        new_rules = [self._rule(r, f"rules[{n}]") for n, r in enumerate(rules_spec)]
+        new_rules = [_rule(r, f"rules[{n}]") for n, r in enumerate(rules_spec)]
         with self.lock:
-            if rest is not None:
-                self.rest_latency = rest
-            if smcli is not None:
-                self.smcli_latency = smcli
-            if dirmaint is not None:
-                self.dirmaint_latency = dirmaint
+            for name, latency in latencies.items():
+                setattr(self, name, latency)
             if cgi_timeout is not ...:
                 self.cgi_timeout = cgi_timeout
             if workers is not ...:
                 self.smapi_workers = workers
                 self._workers = threading.BoundedSemaphore(workers) if workers else None
             for rule in new_rules:
-                rule.id = self._next_id
-                self._next_id += 1
-                if rule.kind == "outage":
-                    now = time.monotonic()
-                    rule.starts_at = now + rule.params["start_in"]
-                    rule.ends_at = rule.starts_at + rule.params["duration"]
-                self.rules.append(rule)
+                self._add(rule)
         return self.to_dict()
 
-    def _rule(self, spec: Any, where: str) -> Rule:
-        if not isinstance(spec, dict):
-            raise FaultError(f"{where}: expected an object")
-        kind = spec.get("kind")
-        if kind not in KINDS:
-            raise FaultError(f"{where}.kind: expected one of {', '.join(KINDS)}")
-        match = spec.get("match", {}) or {}
-        if not isinstance(match, dict) or set(match) - set(MATCH_KEYS):
-            raise FaultError(f"{where}.match: keys are {', '.join(MATCH_KEYS)}")
-        count = spec.get("count")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                                  or count < 1):
-            raise FaultError(f"{where}.count: expected a positive integer")
-        probability = _number(spec.get("probability", 1.0), f"{where}.probability")
-        if probability > 1:
-            raise FaultError(f"{where}.probability: expected 0..1")
-        params: dict[str, Any] = {}
-        allowed = {"kind", "match", "count", "probability"}
-        if kind == "http_error":
-            status = spec.get("status", 500)
-            if not isinstance(status, int) or not 400 <= status <= 599:
-                raise FaultError(f"{where}.status: expected an HTTP error status 400-599")
-            params["status"] = status
-            allowed.add("status")
-        elif kind == "timeout":
-            params["seconds"] = _number(spec.get("seconds", 30), f"{where}.seconds")
-            allowed.add("seconds")
-        elif kind == "outage":
-            params["duration"] = _number(spec.get("duration", 10), f"{where}.duration")
-            params["start_in"] = _number(spec.get("start_in", 0), f"{where}.start_in")
-            mode = spec.get("mode", "503")
-            if mode not in ("503", "reset"):
-                raise FaultError(f"{where}.mode: expected 503 or reset")
-            params["mode"] = mode
-            allowed |= {"duration", "start_in", "mode"}
-        elif kind == "smapi":
-            for key in ("rc", "rs"):
-                value = spec.get(key)
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise FaultError(f"{where}.{key}: expected an integer")
-                params[key] = value
-            for key in ("function", "userid"):
-                if spec.get(key) is not None:
-                    params[key] = str(spec[key]) if key == "function" else str(spec[key]).upper()
-            allowed |= {"rc", "rs", "function", "userid"}
-        elif kind == "dsh_unreachable":
-            if spec.get("node") is not None:
-                params["node"] = str(spec["node"])
-            allowed.add("node")
-        unknown = set(spec) - allowed
-        if unknown:
-            raise FaultError(f"{where}: unknown key {sorted(unknown)[0]!r} for {kind}")
-        return Rule(id=0, kind=kind, match={k: str(v) for k, v in match.items()}, count=count,
-                    probability=probability, params=params)
+    def _add(self, rule: Rule) -> None:
+        """Number a new rule and start an outage's window (under ``lock``)."""
+        rule.id = self._next_id
+        self._next_id += 1
+        if rule.kind == "outage":
+            now = time.monotonic()
+            rule.starts_at = now + rule.params["start_in"]
+            rule.ends_at = rule.starts_at + rule.params["duration"]
+        self.rules.append(rule)
 
     def clear(self) -> None:
         with self.lock:
@@ -309,7 +370,7 @@ class Faults:
             for rule in self.rules:
                 if rule.kind not in kinds:
                     continue
-                if rule.kind == "outage" and now < rule.starts_at:
+                if rule.kind == "outage" and now < rule.outage_window()[0]:
                     continue
                 if any(context.get(k) != v for k, v in rule.match.items()):
                     continue
@@ -333,8 +394,7 @@ class Faults:
         return ((function is None or function == context.get("smapi_function"))
                 and (userid is None or userid == context.get("userid")))
 
-    def smapi_call(self, function: str, userid: str,
-                   busy: Callable[[], ContextManager[None]] = contextlib.nullcontext
+    def smapi_call(self, function: str, userid: str, busy: _Busy = contextlib.nullcontext
                    ) -> tuple[int, int] | None:
         """Wait for a SMAPI worker, the call's latency and, for a directory
         function, DirMaint's (``busy`` is entered while a worker holds the call);

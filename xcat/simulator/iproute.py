@@ -1,9 +1,10 @@
 """``ip`` (iproute2) inside a simulated Linux guest: addresses of its z/VM NICs.
 
 A guest's network interfaces are its active NICs that Linux has online
-(``znetconf -a`` for one CP defined live), named as Linux on z names a QDIO device (``enccw0.0.<vdev in lower case>``), plus ``lo``.  Addresses
-live on the active NIC in the model, so they vanish with it: LOGOFF, z/VM
-IPL, xCAT MN restart or ``vmcp detach nic``.
+(``znetconf -a`` for one CP defined live), named as Linux on z names a QDIO
+device (``enccw0.0.<vdev in lower case>``), plus ``lo``.  Addresses live on the
+active NIC in the model, so they vanish with it: LOGOFF, z/VM IPL, xCAT MN
+restart or ``vmcp detach nic``.
 
 ``lo`` (127.0.0.1/8) is listed but not changeable.
 

@@ -14,11 +14,11 @@ with exit status 2.
 from __future__ import annotations
 
 import argparse
-from importlib import metadata
 import signal
 import sys
 import threading
-from typing import Sequence
+from collections.abc import Sequence
+from importlib import metadata
 
 from xcat.simulator.faults import DEFAULT_CGI_TIMEOUT, PROFILES
 from xcat.simulator.scenario import ScenarioError

@@ -28,13 +28,13 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from xcat.simulator import dshcore, events
-from xcat.simulator.core import (XDSH_E2BIG, Simulator, exec_accepts, first_command,
-                                 xdsh_argument)
+from xcat.simulator.core import XDSH_E2BIG, Simulator, exec_accepts, first_command, xdsh_argument
 from xcat.simulator.tables import Message, error
 
 PREFIX = "/xcatws"

@@ -16,18 +16,32 @@ Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from xcat import zvm_names
 from xcat.simulator import events
-from xcat.simulator.model import (Grant, Guest, Model, NicDef, Options, Rdev, System, Vmlan,
-                                  Vswitch, format_time, parse_time)
+from xcat.simulator.model import (
+    Grant,
+    Guest,
+    Model,
+    NicDef,
+    Options,
+    Rdev,
+    System,
+    Vmlan,
+    Vswitch,
+    format_time,
+    parse_time,
+)
 from xcat.simulator.tables import Tables
 
 DEFAULT_SCENARIO = Path(__file__).with_name("default_scenario.yaml")
+
+_T = TypeVar("_T")
 
 
 class ScenarioError(ValueError):
@@ -60,7 +74,8 @@ def _section(data: dict, key: str, kind: type, default: Any) -> Any:
     return value
 
 
-def _name(check, value: Any, where: str) -> str:
+def _name(check: Callable[[Any, str], _T], value: Any, where: str) -> _T:
+    """``check(value, where)`` (a :mod:`xcat.zvm_names` rule), its error a ScenarioError."""
     try:
         return check(value, where)
     except ValueError as exc:
@@ -101,15 +116,10 @@ def build_vswitch(spec: Any, where: str, model: Model) -> Vswitch:
     porttype = str(spec.get("porttype", "ACCESS")).upper()
     if porttype not in ("ACCESS", "TRUNK"):
         raise ScenarioError(f"{where}.porttype: expected ACCESS or TRUNK")
-    rdevs = []
     for key in ("rdevs", "grants"):
         if not isinstance(spec.get(key) or [], list):
             raise ScenarioError(f"{where}.{key}: expected a list")
-    for n, rdev in enumerate(spec.get("rdevs") or []):
-        address = _name(zvm_names.device, str(rdev), f"{where}.rdevs[{n}]")
-        rdevs.append(Rdev(address=address, status=1 if n == 0 else 2))
-    if len(rdevs) > 3:
-        raise ScenarioError(f"{where}.rdevs: at most 3 real devices")
+    rdevs = _build_rdevs(spec.get("rdevs") or [], where)
     vswitch = Vswitch(
         name=name, transport=transport, vlan_aware=aware,
         default_vid=_name(zvm_names.vlan_id, spec.get("default_vid", 1),
@@ -122,32 +132,49 @@ def build_vswitch(spec: Any, where: str, model: Model) -> Vswitch:
         user_based=bool(spec.get("user_based", True)),
         persistent=bool(spec.get("persistent", False)))
     vswitch.macid = model.next_vswitch_macid()
-    for n, grant in enumerate(spec.get("grants") or []):
-        gwhere = f"{where}.grants[{n}]"
-        if isinstance(grant, str):
-            grant = {"userid": grant}
-        if not isinstance(grant, dict):
-            raise ScenarioError(f"{gwhere}: expected a userid or a mapping")
-        _fields(grant, {"userid", "porttype", "vlans", "persistent"}, gwhere)
-        userid = _name(zvm_names.userid, grant.get("userid"), f"{gwhere}.userid")
-        vlans = [str(v) for v in grant.get("vlans") or []]
-        for v in vlans:
-            for part in v.split("-"):
-                _name(zvm_names.vlan_id, part, f"{gwhere}.vlans")
-        if vlans and not aware:
-            raise ScenarioError(f"{gwhere}.vlans: {name} is VLAN UNAWARE")
-        pt = grant.get("porttype")
-        if pt is not None and str(pt).upper() not in ("ACCESS", "TRUNK"):
-            raise ScenarioError(f"{gwhere}.porttype: expected ACCESS or TRUNK")
-        vswitch.grants[userid] = Grant(porttype=str(pt).upper() if pt else None, vlans=vlans)
-        if vswitch.persistent and grant.get("persistent", True):
+    for n, grant_spec in enumerate(spec.get("grants") or []):
+        userid, grant, persistent = _build_grant(grant_spec, f"{where}.grants[{n}]", vswitch)
+        vswitch.grants[userid] = grant
+        if vswitch.persistent and persistent:
             model.config.grants.setdefault(name, {})[userid] = {
-                "porttype": vswitch.grants[userid].porttype, "vlans": list(vlans),
-                "promiscuous": False}
+                "porttype": grant.porttype, "vlans": list(grant.vlans), "promiscuous": False}
     if vswitch.persistent:
         model.config.vswitches[name] = vswitch.definition()
         model.config.grants.setdefault(name, {})
     return vswitch
+
+
+def _build_rdevs(items: list[Any], where: str) -> list[Rdev]:
+    """``rdevs``: up to 3 device numbers, the first active, the others backups."""
+    rdevs = []
+    for n, rdev in enumerate(items):
+        address = _name(zvm_names.device, str(rdev), f"{where}.rdevs[{n}]")
+        rdevs.append(Rdev(address=address, status=1 if n == 0 else 2))
+    if len(rdevs) > 3:
+        raise ScenarioError(f"{where}.rdevs: at most 3 real devices")
+    return rdevs
+
+
+def _build_grant(spec: Any, where: str, vswitch: Vswitch) -> tuple[str, Grant, bool]:
+    """One ``grants`` entry, a userid or {userid, porttype, vlans, persistent}: the
+    userid, its Grant, and whether SYSTEM CONFIG holds it too."""
+    if isinstance(spec, str):
+        spec = {"userid": spec}
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{where}: expected a userid or a mapping")
+    _fields(spec, {"userid", "porttype", "vlans", "persistent"}, where)
+    userid = _name(zvm_names.userid, spec.get("userid"), f"{where}.userid")
+    vlans = [str(v) for v in spec.get("vlans") or []]
+    for v in vlans:
+        for part in v.split("-"):
+            _name(zvm_names.vlan_id, part, f"{where}.vlans")
+    if vlans and not vswitch.vlan_aware:
+        raise ScenarioError(f"{where}.vlans: {vswitch.name} is VLAN UNAWARE")
+    pt = spec.get("porttype")
+    if pt is not None and str(pt).upper() not in ("ACCESS", "TRUNK"):
+        raise ScenarioError(f"{where}.porttype: expected ACCESS or TRUNK")
+    grant = Grant(porttype=str(pt).upper() if pt else None, vlans=vlans)
+    return userid, grant, bool(spec.get("persistent", True))
 
 
 def build_guest(spec: Any, where: str) -> tuple[Guest, dict]:
@@ -202,11 +229,8 @@ def add_guest_rows(tables: Tables, guest: Guest, hcp: str, ip: str | None) -> No
         tables["hosts"].insert({"node": node, "ip": ip, "hostnames": node})
 
 
-def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
-    """Model, tables and xCAT settings (credentials, version, nodes) of a scenario."""
-    _fields(data, {"system", "vmlan", "options", "xcat", "zhcp", "vswitches", "guests",
-                   "tables"}, "scenario")
-    model = Model()
+def _build_host(data: dict[str, Any], model: Model) -> None:
+    """The ``system``, ``vmlan`` and ``options`` sections."""
     system = _section(data, "system", dict, {})
     _fields(system, {"time", "ipl_time", "timezone", "version", "cp_gen_time", "storage",
                      "smapi_level"}, "system")
@@ -232,6 +256,10 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
         event_step_seconds=_int(options.get("event_step_seconds", 60),
                                 "options.event_step_seconds", 0, 86400 * 365))
 
+
+def _build_settings(data: dict[str, Any], model: Model) -> dict[str, Any]:
+    """The ``xcat`` and ``zhcp`` sections: the xCAT settings; the two userids go
+    to the model."""
     xcat = _section(data, "xcat", dict, {})
     _fields(xcat, {"username", "password", "version", "zvm_table", "master_ip", "node",
                    "userid"}, "xcat")
@@ -251,16 +279,12 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
     }
     model.xcat_userid = _name(zvm_names.userid, xcat.get("userid", "XCAT"), "xcat.userid")
     model.zhcp_userid = _name(zvm_names.userid, zhcp.get("userid", "ZHCP"), "zhcp.userid")
+    return settings
 
-    for n, spec in enumerate(_section(data, "vswitches", list, [])):
-        vswitch = build_vswitch(spec, f"vswitches[{n}]", model)
-        if vswitch.name in model.vswitches:
-            raise ScenarioError(f"vswitches[{n}].name: {vswitch.name} is defined twice")
-        model.vswitches[vswitch.name] = vswitch
 
-    tables = Tables(zvm_columns=zvm_table)
-    tables["passwd"].insert({"key": "xcat", "username": settings["username"],
-                             "password": settings["password"]})
+def _build_guests(data: dict[str, Any], model: Model, tables: Tables,
+                  settings: dict[str, Any]) -> None:
+    """The ``guests`` section: guests, their node rows, then the logons."""
     logon = []
     nodes = set()
     for n, spec in enumerate(_section(data, "guests", list, [])):
@@ -288,6 +312,9 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
     if settings["xcat_node"] not in nodes or settings["zhcp_node"] not in nodes:
         raise ScenarioError("guests: the xCAT MN and zHCP guests need their xcat/zhcp node names")
 
+
+def _insert_rows(data: dict[str, Any], tables: Tables) -> None:
+    """The ``tables`` section: extra rows per xCAT table."""
     for name, rows in _section(data, "tables", dict, {}).items():
         table = tables.get(name)
         if table is None:
@@ -301,5 +328,25 @@ def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
             if unknown:
                 raise ScenarioError(f"tables.{name}[{n}]: unknown column {unknown[0]!r}")
             table.insert({k: None if v is None else str(v) for k, v in row.items()})
+
+
+def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
+    """Model, tables and xCAT settings (credentials, version, nodes) of a scenario."""
+    _fields(data, {"system", "vmlan", "options", "xcat", "zhcp", "vswitches", "guests",
+                   "tables"}, "scenario")
+    model = Model()
+    _build_host(data, model)
+    settings = _build_settings(data, model)
+    for n, spec in enumerate(_section(data, "vswitches", list, [])):
+        vswitch = build_vswitch(spec, f"vswitches[{n}]", model)
+        if vswitch.name in model.vswitches:
+            raise ScenarioError(f"vswitches[{n}].name: {vswitch.name} is defined twice")
+        model.vswitches[vswitch.name] = vswitch
+
+    tables = Tables(zvm_columns=settings["zvm_table"])
+    tables["passwd"].insert({"key": "xcat", "username": settings["username"],
+                             "password": settings["password"]})
+    _build_guests(data, model, tables, settings)
+    _insert_rows(data, tables)
     model.touch()
     return model, tables, settings

@@ -15,15 +15,16 @@ connection's own thread, so a slow client never blocks the accept loop.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import socketserver
 import ssl
 import sys
 import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import unquote
 
 from xcat.simulator import scenario as scenario_mod
@@ -37,6 +38,7 @@ MAX_BODY = 64 * 1024 * 1024
 
 class _RequestHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive (as Apache serves xcatws) calling the WSGI app."""
+    server: _ThreadingServer
     protocol_version = "HTTP/1.1"
 
     def version_string(self) -> str:
@@ -122,7 +124,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)    # no getfqdn() lookup
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        assert isinstance(host, str), "getsockname() of an IP socket gives the host as str"
+        self.server_name = host
 
     def set_app(self, app: Any) -> None:
         self.app = app
@@ -130,7 +134,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
     def get_app(self) -> Any:
         return self.app
 
-    def finish_request(self, request: socket.socket, client_address: Any) -> None:
+    def finish_request(self, request: socket.socket | tuple[bytes, socket.socket],
+                       client_address: Any) -> None:
+        assert isinstance(request, socket.socket), "a TCP server's request is a socket"
         self.sim.counters.record_connection()
         request.settimeout(CONNECTION_TIMEOUT)
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -144,10 +150,8 @@ class _ThreadingServer(socketserver.ThreadingMixIn, HTTPServer):
         try:
             super().finish_request(tls, client_address)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 tls.close()
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -180,7 +184,7 @@ class SimulatorServer:
         self.url = f"{scheme}://{host}:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.2},
                                         name=f"xcat-zvm-simulator:{self.port}", daemon=True)
@@ -196,7 +200,7 @@ class SimulatorServer:
         if self.store is not None:
             self.store.save_if_changed(self.simulator)
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:

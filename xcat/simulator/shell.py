@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from xcat.simulator.smcli import Output
 
@@ -362,6 +362,7 @@ def _echo_escapes(text: str) -> tuple[str, bool]:
             return "".join(out), True
         elif nxt == "0":
             match = re.match(r"[0-7]{0,3}", text[i + 2:])
+            assert match is not None, "{0,3} matches the empty string"
             out.append(chr(int(match.group(0) or "0", 8) & 0xFF))
             i += 2 + len(match.group(0))
         elif nxt == "x":
@@ -479,7 +480,8 @@ class Shell:
                     return Output(stderr=f"sh: {target}: No such file or directory\n", status=1)
         # Resolve output destinations in order, as sh does: "> f 2>&1" sends both
         # streams to f, "2>&1 > f" sends stderr to the old stdout.
-        dest: dict[int, object] = {1: 1, 2: 2}
+        # fd -> the fd it writes to, or ("file", path, target)
+        dest: dict[int, int | tuple[str, str, str]] = {1: 1, 2: 2}
         opened: dict[str, list[str]] = {}
         appends: dict[str, bool] = {}
         for redirect in simple.redirects:
@@ -628,8 +630,8 @@ class Shell:
                                                       status=1)
 
     def _grep(self, argv: list[str], stdin: str) -> Output:
-        flags = set()
-        args = []
+        flags: set[str] = set()
+        args: list[str] = []
         for arg in argv[1:]:
             if arg.startswith("-") and len(arg) > 1 and not args:
                 flags.update(arg[1:])

@@ -14,7 +14,7 @@ Simulator choices where the reference marks behaviour as unverified:
 UNAWARE vswitches reject port type / GVRP / native VLAN operands with 24/x;
 VLAN ids outside 1-4094 are 24/x; a grant to a userid already in the access
 list adds its VLANs to the user's set (ACCESS and TRUNK alike) and takes the
-user's NICs on the vswitch off it (see ``_set``); revoking a user that is
+user's NICs on the vswitch off it (see ``Smcli._grant``); revoking a user that is
 not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
 the grant); a MACID already used by another NICDEF is refused with 596/3226;
 NIC overlap (base..base+2) counts as "already defined".
@@ -22,13 +22,26 @@ NIC overlap (base..base+2) counts as "already defined".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from xcat import vdevs, zvm_names
 from xcat.simulator import rcdesc
-from xcat.simulator.model import (ActiveNic, CouplingRefused, Grant, Guest, Model, NicDef, Port, Rdev,
-                                  Vswitch, format_mac, format_time, parse_time)
+from xcat.simulator.model import (
+    ActiveNic,
+    CouplingRefused,
+    Grant,
+    Guest,
+    Model,
+    NicDef,
+    Port,
+    Rdev,
+    Vswitch,
+    format_mac,
+    format_time,
+    parse_time,
+)
 
 INVALID_DATA_STATUS = 254       # smcli returns INVALID_DATA (-2); the shell sees it mod 256
 
@@ -158,6 +171,10 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
 ]}
 
 
+# adapter_type values of the Adapter_Create_Extended(_DM) calls, with their shortest forms.
+_ADAPTER_TYPES = {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}
+
+
 def _atoi(text: str | None, default: int) -> int:
     """C ``atoi``: the leading integer of the text, 0 when there is none."""
     if text is None:
@@ -195,7 +212,7 @@ def _rdevs(text: str, param: int) -> list[Rdev]:
         return []
     if len(words) > 3:
         raise SmapiError(24, param * 100 + 2)
-    rdevs = []
+    rdevs: list[Rdev] = []
     for word in words:
         match = _RDEV.match(word)
         if not match:
@@ -249,6 +266,307 @@ def _kv(values: list[str], param: int) -> list[tuple[str, str]]:
     return pairs
 
 
+@dataclass
+class _SetRequest:
+    """One Virtual_Network_Vswitch_Set(_Extended) call, validated: its changes, parsed."""
+    vsw: Vswitch
+    param: int                          # the SMAPI parameter number of the keyword list
+    macprefix: str                      # VMLAN MACPREFIX, the high half of a vswitch MAC
+    port_name: str | None = None
+    persist: bool = False
+    grant_user: str | None = None
+    revoke_user: str | None = None
+    vlans: list[str] | None = None
+    porttype: str | None = None
+    promiscuous: bool | None = None
+    portnum: tuple[int, str] | None = None  # a new port: (number, userid)
+    modify: int | None = None           # an existing port to change
+    remove: int | None = None           # an existing port to delete
+    rdevs: list[Rdev] | None = None
+    attrs: dict[str, object] = field(default_factory=dict)  # Vswitch attributes to assign
+
+    def error(self, detail: int) -> SmapiError:
+        """24/pp0d: the keyword list (parameter pp) holds a bad value."""
+        return SmapiError(24, self.param * 100 + detail)
+
+
+def _decimal_in(text: str, low: int, high: int) -> bool:
+    return text.isdigit() and low <= int(text) <= high
+
+
+def _require_vlan_aware(vsw: Vswitch) -> None:
+    if not vsw.vlan_aware:
+        raise SmapiError(396, 2846)
+
+
+def _parse_port_name(req: _SetRequest, value: str) -> None:
+    req.port_name = value
+
+
+def _parse_persist(req: _SetRequest, value: str) -> None:
+    req.persist = _keyword(value, {"NO": "NO", "YES": "YES"}, req.param) == "YES"
+
+
+def _parse_grant_userid(req: _SetRequest, value: str) -> None:
+    req.grant_user = _userid(value, req.param)
+
+
+def _parse_revoke_userid(req: _SetRequest, value: str) -> None:
+    req.revoke_user = _userid(value, req.param)
+
+
+def _parse_user_vlan_id(req: _SetRequest, value: str) -> None:
+    req.vlans = parse_vlans(value, req.param)
+
+
+def _parse_port_type(req: _SetRequest, value: str) -> None:
+    req.porttype = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, req.param)
+
+
+def _parse_promiscuous(req: _SetRequest, value: str) -> None:
+    req.promiscuous = _keyword(value, {"YES": "YES", "NO": "NO"}, req.param) == "YES"
+
+
+def _parse_portnum(req: _SetRequest, value: str) -> None:
+    words = value.split()
+    if len(words) != 2 or not _decimal_in(words[0], 1, 2048):
+        raise req.error(4)
+    req.portnum = (int(words[0]), _userid(words[1], req.param))
+
+
+def _existing_port(req: _SetRequest, text: str) -> int:
+    if not text.isdigit() or int(text) not in req.vsw.ports:
+        raise req.error(4)
+    return int(text)
+
+
+def _parse_portnum_modify(req: _SetRequest, value: str) -> None:
+    req.modify = _existing_port(req, value)
+
+
+def _parse_portnum_remove(req: _SetRequest, value: str) -> None:
+    req.remove = _existing_port(req, value)
+
+
+def _parse_real_device_address(req: _SetRequest, value: str) -> None:
+    req.rdevs = _rdevs(value, req.param)
+
+
+def _parse_connection_value(req: _SetRequest, value: str) -> None:
+    req.attrs["connection"] = _keyword(value, {"CONNECT": "CON", "DISCONNECT": "DISCON"},
+                                       req.param)
+
+
+def _parse_queue_memory_limit(req: _SetRequest, value: str) -> None:
+    if not _decimal_in(value, 1, 8):
+        raise req.error(5)
+    req.attrs["queue_mem"] = int(value)
+
+
+def _parse_routing_value(req: _SetRequest, value: str) -> None:
+    if req.vsw.transport == "ETHERNET":
+        raise req.error(6)
+    req.attrs["routing"] = _keyword(value, {"NONROUTER": "NON", "PRIROUTER": "PRI"}, req.param)
+
+
+def _parse_gvrp_value(req: _SetRequest, value: str) -> None:
+    _require_vlan_aware(req.vsw)
+    req.attrs["gvrp"] = _keyword(value, {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, req.param) == "GVRP"
+
+
+def _parse_native_vlanid(req: _SetRequest, value: str) -> None:
+    _require_vlan_aware(req.vsw)
+    if not _decimal_in(value, 1, 4094):
+        raise req.error(3)
+    req.attrs["native_vid"] = int(value)
+
+
+def _parse_iptimeout(req: _SetRequest, value: str) -> None:
+    if not _decimal_in(value, 1, 240):
+        raise req.error(7)
+    req.attrs["iptimeout"] = int(value)
+
+
+def _parse_controller_name(req: _SetRequest, value: str) -> None:
+    req.attrs["controller"] = value.upper() or "*"
+
+
+def _parse_mac_id(req: _SetRequest, value: str) -> None:
+    if not re.match(r"^[0-9A-Fa-f]{6}$", value):
+        raise req.error(8)
+    req.attrs["macid"] = int(req.macprefix + value.upper(), 16)
+
+
+def _decimal(text: str, low: int, high: int, rs: int) -> int:
+    """A decimal keyword value in low..high, else 24/rs."""
+    if not _decimal_in(text, low, high):
+        raise SmapiError(24, rs)
+    return int(text)
+
+
+def _vlan_awareness(text: str) -> tuple[bool, int]:
+    """Create_Extended's vlan_id: UNAWARE, AWARE (default VLAN 1) or the default VLAN."""
+    value = text.upper()
+    if value == "UNAWARE":
+        return False, 0
+    if value == "AWARE":
+        return True, 1
+    if value.isdigit() and 1 <= int(value) <= 4094:
+        return True, int(value)
+    raise SmapiError(24, 503)
+
+
+@dataclass
+class _CreateOperands:
+    """Vswitch_Create's numeric options as smcli reads them: C atoi, with its defaults."""
+    vlan: int           # -v: -1 not given, 0 UNAWARE, else the default VLAN (AWARE)
+    porttype: int       # -p: 2 TRUNK, else ACCESS
+    gvrp: int           # -G: 2 NOGVRP, else GVRP (AWARE only)
+    native: int         # -V: -1 not given
+    transport: int      # -t: 2 ETHERNET, else IP
+    routing: int        # -e: 2 PRIROUTER, else NONROUTER (IP only)
+    connection: int     # -c: 2 DISCONNECT, else CONNECT
+    qmem: int           # -q: queue memory limit 1-8, 0 the default (8)
+    update: int         # -u: 0-3, see Smcli._create
+
+    @property
+    def aware(self) -> bool:
+        return self.vlan > 0
+
+    @property
+    def ethernet(self) -> bool:
+        return self.transport == 2
+
+
+def _create_operands(opts: dict[str, str]) -> _CreateOperands:
+    ops = _CreateOperands(
+        vlan=_atoi(opts.get("v"), -1), porttype=_atoi(opts.get("p"), 0),
+        gvrp=_atoi(opts.get("G"), 0), native=_atoi(opts.get("V"), -1),
+        transport=_atoi(opts.get("t"), 0), routing=_atoi(opts.get("e"), 0),
+        connection=_atoi(opts.get("c"), 0), qmem=_atoi(opts.get("q"), 8),
+        update=_atoi(opts.get("u"), 0))
+    _check_create_operands(ops)
+    return ops
+
+
+def _check_create_operands(ops: _CreateOperands) -> None:
+    """Vswitch_Create's range checks, in the order the first failing one answers."""
+    if (not (-1 <= ops.vlan <= 4094) or ops.porttype not in (0, 1, 2)
+            or ops.gvrp not in (0, 1, 2)):
+        raise SmapiError(24, 1300)
+    if ops.native != -1 and not 1 <= ops.native <= 4094:
+        raise SmapiError(24, 2100)
+    if (ops.transport not in (0, 1, 2) or ops.routing not in (0, 1, 2)
+            or ops.connection not in (0, 1, 2)):
+        raise SmapiError(24, 1000)
+    if ops.qmem and not 1 <= ops.qmem <= 8:
+        raise SmapiError(24, 900)
+    if ops.update not in (0, 1, 2, 3):
+        raise SmapiError(24, 1500)
+    if not ops.aware and (ops.porttype or ops.gvrp or ops.native != -1):
+        raise SmapiError(24, 1300)
+    if ops.ethernet and ops.routing:
+        raise SmapiError(24, 1000)
+
+
+def _nicdef_type(value: str) -> str:
+    kind = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER", "HIPERS": "HIPERS",
+                            "IEDN": "IEDN", "INMN": "INMN"}, 5)
+    return "HIPERS" if kind == "HIPERSOCKETS" else kind
+
+
+def _nicdef_devices(value: str) -> int:
+    if not _decimal_in(value, 3, 3072):
+        raise SmapiError(24, 503)
+    return int(value)
+
+
+def _nicdef_macid(value: str) -> str:
+    if not re.match(r"^[0-9A-Fa-f]{6}$", value):
+        raise SmapiError(24, 504)
+    return value.upper()
+
+
+def _nicdef_portnumber(value: str) -> int:
+    if not _decimal_in(value, 1, 2048):
+        raise SmapiError(24, 507)
+    return int(value)
+
+
+# Image_Definition_Update_DM NICDEF keywords: the NicDef field each sets, and its parser.
+_NICDEF_KEYWORDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "VDEV": ("vdev", lambda value: _vdev(value, 5)),
+    "TYPE": ("type", _nicdef_type),
+    "DEVICES": ("devices", _nicdef_devices),
+    "LAN": ("lan_owner", str.upper),
+    "SWITCHNAME": ("lan_name", lambda value: _vswitch_name(value, 5)),
+    "MACID": ("macid", _nicdef_macid),
+    "CHPID": ("chpid", str.upper),
+    "VLAN": ("vlan", lambda value: parse_vlans(value, 5)[0]),
+    "PORTTYPE": ("porttype", lambda value: _keyword(value, {"ACCESS": "ACCESS",
+                                                            "TRUNK": "TRUNK"}, 5)),
+    "PORTNUMBER": ("portnumber", _nicdef_portnumber),
+}
+
+
+_SetOption = Callable[[_SetRequest, str], None]
+
+# The Set_Extended keywords (but switch_name) and their parsers, in the order they are
+# checked: the first bad value decides the rc/rs. The VLAN operands (user_vlan_id,
+# port_type) are refused for a VLAN-unaware switch between the two tables.
+_SET_OPTIONS_BEFORE_VLAN_CHECK: dict[str, _SetOption] = {
+    "port_name": _parse_port_name,
+    "persist": _parse_persist,
+    "grant_userid": _parse_grant_userid,
+    "revoke_userid": _parse_revoke_userid,
+    "user_vlan_id": _parse_user_vlan_id,
+    "port_type": _parse_port_type,
+}
+_SET_OPTIONS_AFTER_VLAN_CHECK: dict[str, _SetOption] = {
+    "promiscuous": _parse_promiscuous,
+    "portnum": _parse_portnum,
+    "portnum_modify": _parse_portnum_modify,
+    "portnum_remove": _parse_portnum_remove,
+    "real_device_address": _parse_real_device_address,
+    "connection_value": _parse_connection_value,
+    "queue_memory_limit": _parse_queue_memory_limit,
+    "routing_value": _parse_routing_value,
+    "gvrp_value": _parse_gvrp_value,
+    "native_vlanid": _parse_native_vlanid,
+    "iptimeout": _parse_iptimeout,
+    "controller_name": _parse_controller_name,
+    "mac_id": _parse_mac_id,
+}
+_SET_KEYS = {"switch_name", *_SET_OPTIONS_BEFORE_VLAN_CHECK, *_SET_OPTIONS_AFTER_VLAN_CHECK}
+
+
+def _set_keywords(pairs: list[tuple[str, str]], param: int) -> dict[str, str]:
+    """The keyword=value list as a dict (a repeated keyword: the last value counts)."""
+    keys: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in _SET_KEYS:
+            raise SmapiError(24, param * 100 + 1)
+        keys[key] = value
+    if "switch_name" not in keys:
+        raise SmapiError(24, param * 100 + 2)
+    return keys
+
+
+def _parse_set_options(req: _SetRequest, keys: dict[str, str]) -> None:
+    """Validate and parse every keyword of ``keys`` into ``req`` (nothing changes yet)."""
+    for key, parse in _SET_OPTIONS_BEFORE_VLAN_CHECK.items():
+        if key in keys:
+            parse(req, keys[key])
+    if req.vlans is not None or req.porttype:
+        _require_vlan_aware(req.vsw)
+    for key, parse in _SET_OPTIONS_AFTER_VLAN_CHECK.items():
+        if key in keys:
+            parse(req, keys[key])
+    if req.porttype and req.grant_user is None and req.portnum is None and req.modify is None:
+        # port_type alone (no grant, no port) is the switch's default port type
+        req.attrs["porttype"] = req.porttype
+
+
 class Smcli:
     """One simulated zHCP smcli bound to a model."""
 
@@ -273,6 +591,10 @@ class Smcli:
         if missing or (spec.needs_k and not kvalues):
             lead = "\n" if spec.needs_k else ""
             return Output(stdout=f"{lead}ERROR: Missing required options\n", status=1)
+        return self._call(spec, opts, kvalues)
+
+    def _call(self, spec: Spec, opts: dict[str, str], kvalues: list[str]) -> Output:
+        """The SMAPI call (or the hook's injected rc/rs), printed as smcli prints it."""
         progress = spec.progress(opts) if spec.progress else ""
         target = opts.get("T", "")
         injected = self.hook(spec.name, target.upper()) if self.hook else None
@@ -342,7 +664,7 @@ class Smcli:
     def _help(self, spec: Spec) -> str:
         options = []
         letters = spec.optstring.replace("h?", "")
-        for i, c in enumerate(letters):
+        for c in letters:
             if c == ":":
                 continue
             options.append(f"[-{c}]")
@@ -421,43 +743,20 @@ class Smcli:
 
     def vswitch_create(self, opts: dict[str, str], _k: list[str]) -> list[str]:
         name = _vswitch_name(opts["n"], 5)
-        vlan = _atoi(opts.get("v"), -1)
-        porttype = _atoi(opts.get("p"), 0)
-        gvrp = _atoi(opts.get("G"), 0)
-        native = _atoi(opts.get("V"), -1)
-        transport = _atoi(opts.get("t"), 0)
-        routing = _atoi(opts.get("e"), 0)
-        connection = _atoi(opts.get("c"), 0)
-        qmem = _atoi(opts.get("q"), 8)
-        update = _atoi(opts.get("u"), 0)
-        if not (-1 <= vlan <= 4094) or porttype not in (0, 1, 2) or gvrp not in (0, 1, 2):
-            raise SmapiError(24, 1300)
-        if native != -1 and not 1 <= native <= 4094:
-            raise SmapiError(24, 2100)
-        if transport not in (0, 1, 2) or routing not in (0, 1, 2) or connection not in (0, 1, 2):
-            raise SmapiError(24, 1000)
-        if qmem and not 1 <= qmem <= 8:
-            raise SmapiError(24, 900)
-        if update not in (0, 1, 2, 3):
-            raise SmapiError(24, 1500)
-        aware = vlan > 0
-        if not aware and (porttype or gvrp or native != -1):
-            raise SmapiError(24, 1300)
-        ethernet = transport == 2
-        if ethernet and routing:
-            raise SmapiError(24, 1000)
+        ops = _create_operands(opts)
         vswitch = Vswitch(
-            name=name, transport="ETHERNET" if ethernet else "IP", vlan_aware=aware,
-            default_vid=vlan if aware else 0, native_vid=native if native > 0 else 1,
-            porttype="TRUNK" if porttype == 2 else "ACCESS",
-            gvrp=aware and gvrp != 2, queue_mem=qmem or 8,
-            routing=None if ethernet else ("PRIROUTER" if routing == 2 else "NONROUTER"),
+            name=name, transport="ETHERNET" if ops.ethernet else "IP", vlan_aware=ops.aware,
+            default_vid=ops.vlan if ops.aware else 0,
+            native_vid=ops.native if ops.native > 0 else 1,
+            porttype="TRUNK" if ops.porttype == 2 else "ACCESS",
+            gvrp=ops.aware and ops.gvrp != 2, queue_mem=ops.qmem or 8,
+            routing=None if ops.ethernet else ("PRIROUTER" if ops.routing == 2 else "NONROUTER"),
             controller=(opts.get("i") or "*").upper(),
-            connection="DISCONNECT" if connection == 2 else "CONNECT",
+            connection="DISCONNECT" if ops.connection == 2 else "CONNECT",
             rdevs=_rdevs(opts.get("r", ""), 6))
         for rdev in vswitch.rdevs:
             rdev.portname = opts.get("a", "")
-        self._create(vswitch, update)
+        self._create(vswitch, ops.update)
         return []
 
     def vswitch_create_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
@@ -469,39 +768,25 @@ class Smcli:
         if set(keys) - allowed or "switch_name" not in keys:
             raise SmapiError(24, 501)
         name = _vswitch_name(keys["switch_name"], 5)
-        vlan_text = keys.get("vlan_id", "UNAWARE").upper()
-        if vlan_text == "UNAWARE":
-            aware, vid = False, 0
-        elif vlan_text == "AWARE":
-            aware, vid = True, 1
-        elif vlan_text.isdigit() and 1 <= int(vlan_text) <= 4094:
-            aware, vid = True, int(vlan_text)
-        else:
-            raise SmapiError(24, 503)
+        aware, vid = _vlan_awareness(keys.get("vlan_id", "UNAWARE"))
         if not aware and ({"port_type", "gvrp_value", "native_vlanid"} & set(keys)):
             raise SmapiError(24, 504)
         transport = _keyword(keys.get("transport_type", "IP"),
                              {"IP": "IP", "ETHERNET": "ETH"}, 5)
         if transport == "ETHERNET" and "routing_value" in keys:
             raise SmapiError(24, 505)
-        native = keys.get("native_vlanid", "1")
-        if not native.isdigit() or not 1 <= int(native) <= 4094:
-            raise SmapiError(24, 506)
-        qmem = keys.get("queue_memory_limit", "8")
-        if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
-            raise SmapiError(24, 507)
-        iptimeout = keys.get("iptimeout", "5")
-        if not iptimeout.isdigit() or not 1 <= int(iptimeout) <= 240:
-            raise SmapiError(24, 508)
+        native = _decimal(keys.get("native_vlanid", "1"), 1, 4094, 506)
+        qmem = _decimal(keys.get("queue_memory_limit", "8"), 1, 8, 507)
+        iptimeout = _decimal(keys.get("iptimeout", "5"), 1, 240, 508)
         persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, 5)
         vswitch = Vswitch(
             name=name, transport=transport, vlan_aware=aware, default_vid=vid,
-            native_vid=int(native),
+            native_vid=native,
             porttype=_keyword(keys.get("port_type", "ACCESS"),
                               {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5),
             gvrp=aware and _keyword(keys.get("gvrp_value", "GVRP"),
                                     {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, 5) == "GVRP",
-            queue_mem=int(qmem),
+            queue_mem=qmem,
             routing=None if transport == "ETHERNET" else _keyword(
                 keys.get("routing_value", "NONROUTER"),
                 {"NONROUTER": "NON", "PRIROUTER": "PRI"}, 5),
@@ -513,7 +798,7 @@ class Smcli:
                                 {"USERBASED": "USER", "PORTBASED": "PORT"}, 5) == "USERBASED",
             vswitch_type=_keyword(keys.get("vswitch_type", "QDIO"),
                                   {"QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5),
-            iptimeout=int(iptimeout))
+            iptimeout=iptimeout)
         for rdev in vswitch.rdevs:
             rdev.portname = keys.get("port_name", "")
         self._create(vswitch, 2 if persist == "YES" else 1)
@@ -618,51 +903,13 @@ class Smcli:
         lines: list[str] = []
         incomplete = False
         for vsw in self._selected(keys["switch_name"]):
-            lines += [
-                f" switch_name: {vsw.name}",
-                f" transport_type: {vsw.transport}",
-                f" port_type: {vsw.porttype if vsw.vlan_aware else 'NONE'}",
-                f" queue_memory_limit: {vsw.queue_mem}",
-                f" routing_value: {vsw.routing or 'NA'}",
-                f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
-                f" vlan_id: {vsw.default_vid if vsw.vlan_aware else 0:04d}",
-                f" native_vlan_id: {vsw.native_vid if vsw.vlan_aware else 0:04d}",
-                f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
-                f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
-                f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
-                f" switch_status: {vsw.status}",
-                " link_ag: OFF",
-                " lag_interval: 0",
-                " lag_group: (NOGRP)",
-                f" IP_timeout: {vsw.iptimeout}",
-                f" switch_type: {vsw.vswitch_type}",
-                " isolation_status: OFF",
-                " MAC_protect: UNSPECIFIED",
-                f" user_port_based: {'USERBASED' if vsw.user_based else 'PORTBASED'}",
-                " VLAN_counters: OFF",
-            ]
-            if vepa:
-                lines.append(" vepa_status: OFF")
+            lines += _vswitch_keyword_lines(vsw, vepa)
             for index, rdev in enumerate(vsw.rdevs):
                 record = _real_device_lines(self._real_device_words(vsw, rdev, index))
                 if record[0].startswith("Error "):
                     incomplete = True
                 lines += record
-            entries = [(0, userid, grant.vlans, grant.promiscuous)
-                       for userid, grant in sorted(vsw.grants.items())]
-            entries += [(num, port.userid, port.vlans, False)
-                        for num, port in sorted(vsw.ports.items())]
-            for num, userid, vlans, promiscuous in entries:
-                shown = [_vlan_text(v) for v in vlans] or [
-                    f"{vsw.default_vid:04d}" if vsw.vlan_aware else "0000"]
-                lines += [
-                    f"port_num: {num:04d}",
-                    f"grant_userid: {userid}",
-                    f"promiscuous_mode: {'PROM' if promiscuous else 'NOPROM'}",
-                    "osd_sim: NOOSDSIM",
-                    f"vlan_count: {len(shown)}",
-                ]
-                lines += [f"user_vlan_id: {v}" for v in shown]
+            lines += _access_entry_lines(vsw)
             for owner, nic in self.model.connections(vsw.name):
                 lines += [f"adapter_owner: {owner}", f"adapter_vdev: {nic.vdev}",
                           f"adapter_macaddr: {format_mac(nic.mac)}", f"adapter_type: {nic.type}"]
@@ -716,139 +963,92 @@ class Smcli:
     def vswitch_set_extended(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
         return self._set(_kv(kvalues, 5), param=5)
 
-    _SET_KEYS = {"switch_name", "grant_userid", "user_vlan_id", "revoke_userid",
-                 "real_device_address", "port_name", "controller_name", "connection_value",
-                 "queue_memory_limit", "routing_value", "port_type", "persist", "gvrp_value",
-                 "mac_id", "iptimeout", "promiscuous", "portnum", "portnum_modify",
-                 "portnum_remove", "native_vlanid"}
-
     def _set(self, pairs: list[tuple[str, str]], param: int) -> list[str]:
         """Set_Extended: validate every keyword first, then apply them all."""
-        keys: dict[str, str] = {}
-        for key, value in pairs:
-            if key not in self._SET_KEYS:
-                raise SmapiError(24, param * 100 + 1)
-            keys[key] = value
-        if "switch_name" not in keys:
-            raise SmapiError(24, param * 100 + 2)
-        vsw = self._vswitch(keys["switch_name"])
-        persist = _keyword(keys.get("persist", "NO"), {"NO": "NO", "YES": "YES"}, param) == "YES"
-        grant_user = _userid(keys["grant_userid"], param) if "grant_userid" in keys else None
-        revoke_user = _userid(keys["revoke_userid"], param) if "revoke_userid" in keys else None
-        vlans = parse_vlans(keys["user_vlan_id"], param) if "user_vlan_id" in keys else None
-        porttype = (_keyword(keys["port_type"], {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, param)
-                    if "port_type" in keys else None)
-        if (vlans is not None or porttype) and not vsw.vlan_aware:
-            raise SmapiError(396, 2846)
-        promiscuous = (_keyword(keys["promiscuous"], {"YES": "YES", "NO": "NO"}, param) == "YES"
-                       if "promiscuous" in keys else None)
-        portnum = None
-        if "portnum" in keys:
-            words = keys["portnum"].split()
-            if len(words) != 2 or not words[0].isdigit() or not 1 <= int(words[0]) <= 2048:
-                raise SmapiError(24, param * 100 + 4)
-            portnum = (int(words[0]), _userid(words[1], param))
-        modify = keys.get("portnum_modify")
-        remove = keys.get("portnum_remove")
-        for text in (modify, remove):
-            if text is not None and (not text.isdigit() or int(text) not in vsw.ports):
-                raise SmapiError(24, param * 100 + 4)
-        rdevs = (_rdevs(keys["real_device_address"], param)
-                 if "real_device_address" in keys else None)
-        attrs: dict[str, object] = {}
-        if "connection_value" in keys:
-            attrs["connection"] = _keyword(keys["connection_value"],
-                                           {"CONNECT": "CON", "DISCONNECT": "DISCON"}, param)
-        if "queue_memory_limit" in keys:
-            qmem = keys["queue_memory_limit"]
-            if not qmem.isdigit() or not 1 <= int(qmem) <= 8:
-                raise SmapiError(24, param * 100 + 5)
-            attrs["queue_mem"] = int(qmem)
-        if "routing_value" in keys:
-            if vsw.transport == "ETHERNET":
-                raise SmapiError(24, param * 100 + 6)
-            attrs["routing"] = _keyword(keys["routing_value"],
-                                        {"NONROUTER": "NON", "PRIROUTER": "PRI"}, param)
-        if "gvrp_value" in keys:
-            if not vsw.vlan_aware:
-                raise SmapiError(396, 2846)
-            attrs["gvrp"] = _keyword(keys["gvrp_value"],
-                                     {"GVRP": "GVRP", "NOGVRP": "NOGVRP"}, param) == "GVRP"
-        if "native_vlanid" in keys:
-            native = keys["native_vlanid"]
-            if not vsw.vlan_aware:
-                raise SmapiError(396, 2846)
-            if not native.isdigit() or not 1 <= int(native) <= 4094:
-                raise SmapiError(24, param * 100 + 3)
-            attrs["native_vid"] = int(native)
-        if "iptimeout" in keys:
-            value = keys["iptimeout"]
-            if not value.isdigit() or not 1 <= int(value) <= 240:
-                raise SmapiError(24, param * 100 + 7)
-            attrs["iptimeout"] = int(value)
-        if "controller_name" in keys:
-            attrs["controller"] = keys["controller_name"].upper() or "*"
-        if "mac_id" in keys:
-            if not re.match(r"^[0-9A-Fa-f]{6}$", keys["mac_id"]):
-                raise SmapiError(24, param * 100 + 8)
-            attrs["macid"] = int(self.model.vmlan.macprefix + keys["mac_id"].upper(), 16)
-        if porttype and grant_user is None and portnum is None and modify is None:
-            attrs["porttype"] = porttype
-
-        # ---- apply
-        model = self.model
-        for name, value in attrs.items():
-            setattr(vsw, name, value)
-        if rdevs is not None:
-            vsw.rdevs = rdevs
-            for rdev in rdevs:
-                rdev.portname = keys.get("port_name", "")
-        elif "port_name" in keys:
-            for rdev in vsw.rdevs:
-                rdev.portname = keys["port_name"]
-        if persist and (attrs or rdevs is not None):
-            self._save_config_definition(vsw)
-        if grant_user is not None:
-            if grant_user in vsw.grants:
-                # a second grant takes the user's NICs on the vswitch down (feilong
-                # af368e633, PR #810), modelled as uncoupling them; its VLANs join the
-                # user's set: CP keeps one access-list entry per user with a set of
-                # authorized VLANs (control block VNABK), no source read says replace
-                self._uncouple_user(vsw.name, grant_user)
-            grant = vsw.grants.get(grant_user) or Grant()
-            if porttype:
-                grant.porttype = porttype
-            if vlans is not None:
-                grant.vlans = grant.vlans + [v for v in vlans if v not in grant.vlans]
-            if promiscuous is not None:
-                grant.promiscuous = promiscuous
-            vsw.grants[grant_user] = grant
-            if persist:
-                model.config.grants.setdefault(vsw.name, {})[grant_user] = {
-                    "porttype": grant.porttype, "vlans": list(grant.vlans),
-                    "promiscuous": grant.promiscuous}
-        if portnum is not None:
-            number, userid = portnum
-            vsw.ports[number] = Port(userid=userid, porttype=porttype, vlans=vlans or [])
-        if modify is not None:
-            port = vsw.ports[int(modify)]
-            if porttype:
-                port.porttype = porttype
-            if vlans is not None:
-                port.vlans = vlans
-        if remove is not None:
-            vsw.ports.pop(int(remove))
-            for _owner, nic in model.connections(vsw.name):
-                if nic.port == int(remove):
-                    nic.coupled_to, nic.port = None, None
-        if revoke_user is not None:
-            vsw.grants.pop(revoke_user, None)
-            if model.options.revoke_breaks_connections and not model.authorized(revoke_user, vsw):
-                self._uncouple_user(vsw.name, revoke_user)
-        model.touch()
-        if revoke_user is not None and persist:
-            self._unpersist_grant(vsw.name, revoke_user)
+        keys = _set_keywords(pairs, param)
+        req = _SetRequest(vsw=self._vswitch(keys["switch_name"]), param=param,
+                          macprefix=self.model.vmlan.macprefix)
+        _parse_set_options(req, keys)
+        self._apply_set(req)
         return []
+
+    def _apply_set(self, req: _SetRequest) -> None:
+        """Change CP's vswitch, then SYSTEM CONFIG: a revoke with persist=YES takes the
+        grant out of CP even when SYSTEM CONFIG has no statement for it (620/58)."""
+        vsw = req.vsw
+        for name, value in req.attrs.items():
+            setattr(vsw, name, value)
+        self._apply_rdevs(req)
+        if req.persist and (req.attrs or req.rdevs is not None):
+            self._save_config_definition(vsw)
+        if req.grant_user is not None:
+            self._grant(req, req.grant_user)
+        self._apply_ports(req)
+        if req.revoke_user is not None:
+            self._revoke(vsw, req.revoke_user)
+        self.model.touch()
+        if req.revoke_user is not None and req.persist:
+            self._unpersist_grant(vsw.name, req.revoke_user)
+
+    @staticmethod
+    def _apply_rdevs(req: _SetRequest) -> None:
+        """New real devices take port_name (or none); without new ones it renames the old."""
+        if req.rdevs is not None:
+            req.vsw.rdevs = req.rdevs
+            for rdev in req.rdevs:
+                rdev.portname = req.port_name or ""
+        elif req.port_name is not None:
+            for rdev in req.vsw.rdevs:
+                rdev.portname = req.port_name
+
+    def _grant(self, req: _SetRequest, userid: str) -> None:
+        vsw = req.vsw
+        if userid in vsw.grants:
+            # a second grant takes the user's NICs on the vswitch down (feilong
+            # af368e633, PR #810), modelled as uncoupling them; its VLANs join the
+            # user's set: CP keeps one access-list entry per user with a set of
+            # authorized VLANs (control block VNABK), no source read says replace
+            self._uncouple_user(vsw.name, userid)
+        grant = vsw.grants.get(userid) or Grant()
+        if req.porttype:
+            grant.porttype = req.porttype
+        if req.vlans is not None:
+            grant.vlans = grant.vlans + [v for v in req.vlans if v not in grant.vlans]
+        if req.promiscuous is not None:
+            grant.promiscuous = req.promiscuous
+        vsw.grants[userid] = grant
+        if req.persist:
+            self.model.config.grants.setdefault(vsw.name, {})[userid] = {
+                "porttype": grant.porttype, "vlans": list(grant.vlans),
+                "promiscuous": grant.promiscuous}
+
+    def _apply_ports(self, req: _SetRequest) -> None:
+        """portnum adds a port, portnum_modify changes one, portnum_remove deletes one."""
+        vsw = req.vsw
+        if req.portnum is not None:
+            number, userid = req.portnum
+            vsw.ports[number] = Port(userid=userid, porttype=req.porttype, vlans=req.vlans or [])
+        if req.modify is not None:
+            port = vsw.ports[req.modify]
+            if req.porttype:
+                port.porttype = req.porttype
+            if req.vlans is not None:
+                port.vlans = req.vlans
+        if req.remove is not None:
+            self._remove_port(vsw, req.remove)
+
+    def _remove_port(self, vsw: Vswitch, number: int) -> None:
+        """Delete a port; NICs coupled through it are uncoupled."""
+        vsw.ports.pop(number)
+        for _owner, nic in self.model.connections(vsw.name):
+            if nic.port == number:
+                nic.coupled_to, nic.port = None, None
+
+    def _revoke(self, vsw: Vswitch, userid: str) -> None:
+        vsw.grants.pop(userid, None)
+        model = self.model
+        if model.options.revoke_breaks_connections and not model.authorized(userid, vsw):
+            self._uncouple_user(vsw.name, userid)
 
     def _uncouple_user(self, name: str, userid: str) -> None:
         """Uncouple ``userid``'s active NICs from vswitch ``name``."""
@@ -899,8 +1099,7 @@ class Smcli:
         if set(keys) - allowed or "image_device_number" not in keys:
             raise SmapiError(24, 501)
         vdev = _vdev(keys["image_device_number"], 5)
-        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
-                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"), _ADAPTER_TYPES, 5)
         nic_type = "HIPERS" if kind == "HIPERSOCKETS" else kind
         devices = keys.get("devices", "3")
         if not devices.isdigit():
@@ -935,8 +1134,7 @@ class Smcli:
         if set(keys) - allowed or "image_device_number" not in keys:
             raise SmapiError(24, 501)
         vdev = _vdev(keys["image_device_number"], 5)
-        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"),
-                        {"HIPERSOCKETS": "HIPER", "QDIO": "QDIO", "IEDN": "IEDN", "INMN": "INMN"}, 5)
+        kind = _keyword(keys.get("adapter_type", "HIPERSOCKETS"), _ADAPTER_TYPES, 5)
         devices = keys.get("devices", "3")
         if not devices.isdigit():
             raise SmapiError(24, 502)
@@ -1098,46 +1296,18 @@ class Smcli:
         return []
 
     @staticmethod
-    def _parse_nicdef(text: str) -> dict:
-        fields: dict = {}
-        words = text.split()
-        for word in words:
+    def _parse_nicdef(text: str) -> dict[str, Any]:
+        """The NicDef fields one ``NICDEF=`` value sets (``VDEV=0600 TYPE=QDIO ...``)."""
+        fields: dict[str, Any] = {}
+        for word in text.split():
             key, sep, value = word.partition("=")
-            key = key.upper()
             if not sep or not value:
                 raise SmapiError(24, 502)
-            if key == "VDEV":
-                fields["vdev"] = _vdev(value, 5)
-            elif key == "TYPE":
-                fields["type"] = _keyword(value, {"QDIO": "QDIO", "HIPERSOCKETS": "HIPER",
-                                                  "HIPERS": "HIPERS", "IEDN": "IEDN",
-                                                  "INMN": "INMN"}, 5)
-                if fields["type"] == "HIPERSOCKETS":
-                    fields["type"] = "HIPERS"
-            elif key == "DEVICES":
-                if not value.isdigit() or not 3 <= int(value) <= 3072:
-                    raise SmapiError(24, 503)
-                fields["devices"] = int(value)
-            elif key == "LAN":
-                fields["lan_owner"] = value.upper()
-            elif key == "SWITCHNAME":
-                fields["lan_name"] = _vswitch_name(value, 5)
-            elif key == "MACID":
-                if not re.match(r"^[0-9A-Fa-f]{6}$", value):
-                    raise SmapiError(24, 504)
-                fields["macid"] = value.upper()
-            elif key == "CHPID":
-                fields["chpid"] = value.upper()
-            elif key == "VLAN":
-                fields["vlan"] = parse_vlans(value, 5)[0]
-            elif key == "PORTTYPE":
-                fields["porttype"] = _keyword(value, {"ACCESS": "ACCESS", "TRUNK": "TRUNK"}, 5)
-            elif key == "PORTNUMBER":
-                if not value.isdigit() or not 1 <= int(value) <= 2048:
-                    raise SmapiError(24, 507)
-                fields["portnumber"] = int(value)
-            else:
+            known = _NICDEF_KEYWORDS.get(key.upper())
+            if known is None:
                 raise SmapiError(24, 505)
+            name, parse = known
+            fields[name] = parse(value)
         if "vdev" not in fields:
             raise SmapiError(24, 506)
         if "lan_name" in fields and "lan_owner" not in fields:
@@ -1194,7 +1364,59 @@ def _real_device_lines(words: list[str]) -> list[str]:
     if len(words) < len(_REAL_DEVICE_FIELDS):
         return [f"Error {_REAL_DEVICE_FIELDS[len(words)]} is NULL!!"]
     labels = [f"{name}:" for name in _REAL_DEVICE_FIELDS[:-1]] + [_REAL_DEVICE_FIELDS[-1]]
-    return [f"{label} {word}" for label, word in zip(labels, words)]
+    return [f"{label} {word}" for label, word in zip(labels, words, strict=True)]
+
+
+def _vswitch_keyword_lines(vsw: Vswitch, vepa: bool) -> list[str]:
+    """Vswitch_Query_Extended's attribute lines of one vswitch."""
+    lines = [
+        f" switch_name: {vsw.name}",
+        f" transport_type: {vsw.transport}",
+        f" port_type: {vsw.porttype if vsw.vlan_aware else 'NONE'}",
+        f" queue_memory_limit: {vsw.queue_mem}",
+        f" routing_value: {vsw.routing or 'NA'}",
+        f" vlan_awareness: {'AWARE' if vsw.vlan_aware else 'UNAWARE'}",
+        f" vlan_id: {vsw.default_vid if vsw.vlan_aware else 0:04d}",
+        f" native_vlan_id: {vsw.native_vid if vsw.vlan_aware else 0:04d}",
+        f" mac_address: {format_mac(f'{vsw.macid:012X}')}",
+        f" gvrp_request_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+        f" gvrp_enabled_attribute: {'GVRP' if vsw.gvrp else 'NOGVRP'}",
+        f" switch_status: {vsw.status}",
+        " link_ag: OFF",
+        " lag_interval: 0",
+        " lag_group: (NOGRP)",
+        f" IP_timeout: {vsw.iptimeout}",
+        f" switch_type: {vsw.vswitch_type}",
+        " isolation_status: OFF",
+        " MAC_protect: UNSPECIFIED",
+        f" user_port_based: {'USERBASED' if vsw.user_based else 'PORTBASED'}",
+        " VLAN_counters: OFF",
+    ]
+    if vepa:
+        lines.append(" vepa_status: OFF")
+    return lines
+
+
+def _access_entry_lines(vsw: Vswitch) -> list[str]:
+    """The access list (port 0) then the ports, each with its VLANs (the default VLAN
+    when it has none)."""
+    entries = [(0, userid, grant.vlans, grant.promiscuous)
+               for userid, grant in sorted(vsw.grants.items())]
+    entries += [(num, port.userid, port.vlans, False)
+                for num, port in sorted(vsw.ports.items())]
+    lines: list[str] = []
+    for num, userid, vlans, promiscuous in entries:
+        shown = [_vlan_text(v) for v in vlans] or [
+            f"{vsw.default_vid:04d}" if vsw.vlan_aware else "0000"]
+        lines += [
+            f"port_num: {num:04d}",
+            f"grant_userid: {userid}",
+            f"promiscuous_mode: {'PROM' if promiscuous else 'NOPROM'}",
+            "osd_sim: NOOSDSIM",
+            f"vlan_count: {len(shown)}",
+        ]
+        lines += [f"user_vlan_id: {v}" for v in shown]
+    return lines
 
 
 def _vlan_text(vlan: str) -> str:

@@ -7,6 +7,7 @@ directory fsynced), so a crash leaves either the old or the new state.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -30,7 +31,7 @@ class StateStore:
         self.lock = threading.Lock()
         self.saved_version: int | None = None
 
-    def load_into(self, sim: "Simulator") -> bool:
+    def load_into(self, sim: Simulator) -> bool:
         """Load the file into ``sim``; False when there is no file yet."""
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -50,7 +51,7 @@ class StateStore:
         self.saved_version = sim.version
         return True
 
-    def save(self, sim: "Simulator") -> None:
+    def save(self, sim: Simulator) -> None:
         with self.lock:
             version = sim.version
             payload = json.dumps({"format": FORMAT, "state": sim.state()}, sort_keys=True)
@@ -64,10 +65,8 @@ class StateStore:
                     os.fsync(handle.fileno())
                 os.replace(tmp, self.path)
             except BaseException:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
                 raise
             dir_fd = os.open(directory, os.O_RDONLY)
             try:
@@ -76,6 +75,6 @@ class StateStore:
                 os.close(dir_fd)
             self.saved_version = version
 
-    def save_if_changed(self, sim: "Simulator") -> None:
+    def save_if_changed(self, sim: Simulator) -> None:
         if sim.version != self.saved_version:
             self.save(sim)

@@ -23,6 +23,7 @@ strings):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 Message = dict[str, list[str]]
@@ -102,7 +103,7 @@ class Table:
         return index
 
     def as_dicts(self) -> list[dict[str, str | None]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def tabdump(self) -> list[str]:
         cached = self._dump
@@ -115,7 +116,7 @@ class Table:
         self._dump = (self.version, lines)
         return lines
 
-    def matching(self, keys: dict[str, str | None]) -> list[int]:
+    def matching(self, keys: Mapping[str, str | None]) -> list[int]:
         if not keys:
             return list(range(len(self.rows)))
         items = list(keys.items())
@@ -124,7 +125,7 @@ class Table:
         return [pos for pos in self._lookup(first).get(value, [])
                 if all(self.rows[pos][i] == v for i, v in rest)]
 
-    def insert(self, values: dict[str, str | None]) -> None:
+    def insert(self, values: Mapping[str, str | None]) -> None:
         row = [values.get(c) for c in self.columns]
         pos = len(self.rows)
         self.rows.append(row)
@@ -152,8 +153,28 @@ class Table:
         for pos in self._lookup(column).get(value, []):
             row = self.rows[pos]
             if not disabled(row[d]):
-                return dict(zip(self.columns, row))
+                return dict(zip(self.columns, row, strict=True))
         return None
+
+
+class _TabchRefused(Exception):
+    """A tabch argument list refused before anything is written: xcatd's message."""
+
+    def __init__(self, message: Message):
+        super().__init__(message)
+        self.message = message
+
+
+def _tabch_keys(target: str) -> dict[str, str]:
+    """A key spec ``col=value[,col=value...]`` as a dict."""
+    keys: dict[str, str] = {}
+    for pair in target.split(","):
+        key, sep, value = pair.rpartition("=")
+        if not sep:
+            raise _TabchRefused({"data": [f'Incorrect argument "{pair}".\n',
+                                          "Check man tabch or tabch -h\n"]})
+        keys[key] = value
+    return keys
 
 
 class Tables:
@@ -225,42 +246,54 @@ class Tables:
             return [{"data": TABCH_USAGE}]
         target = args.pop(0)
         keys: dict[str, str] = {}
-        pairs = target.split(",")
-        if re.match(r"([^.=]+)\.([^.=]+)=(.+)", pairs[0]) and not delete:
-            args.insert(0, target)
-        else:
-            for pair in pairs:
-                key, sep, value = pair.rpartition("=")
-                if not sep:
-                    return [{"data": [f'Incorrect argument "{pair}".\n',
-                                      "Check man tabch or tabch -h\n"]}]
-                keys[key] = value
-        if delete:
-            if not args:
-                return [{"data": ["Missing table name.\n", "Check man tabch or tabch -h\n"]}]
-            for name in args:
-                table = self.tables.get(name)
-                if table is None:
-                    return [{"data": [f"Table {name} does not exist.\n"]}]
-                unknown = [k for k in keys if k not in table.columns]
-                if unknown:
-                    return [error(f"DB error no such column: {unknown[0]}", "4")]
-            for name in args:
-                self.tables[name].delete(keys)
-            return []
+        try:
+            if re.match(r"([^.=]+)\.([^.=]+)=(.+)", target.split(",")[0]) and not delete:
+                args.insert(0, target)
+            else:
+                keys = _tabch_keys(target)
+            if delete:
+                self._check_tabch_delete(keys, args)
+                for name in args:
+                    self.tables[name].delete(keys)
+                return []
+            updates = self._tabch_updates(args)
+        except _TabchRefused as refused:
+            return [refused.message]
+        return self._tabch_write(keys, updates)
+
+    def _check_tabch_delete(self, keys: dict[str, str], names: list[str]) -> None:
+        """``tabch -d``: every table must exist and have every key column."""
+        if not names:
+            raise _TabchRefused({"data": ["Missing table name.\n",
+                                          "Check man tabch or tabch -h\n"]})
+        for name in names:
+            table = self.tables.get(name)
+            if table is None:
+                raise _TabchRefused({"data": [f"Table {name} does not exist.\n"]})
+            unknown = [k for k in keys if k not in table.columns]
+            if unknown:
+                raise _TabchRefused(error(f"DB error no such column: {unknown[0]}", "4"))
+
+    def _tabch_updates(self, args: list[str]) -> dict[str, dict[str, str]]:
+        """The ``table.col=value`` arguments as {table: {column: value}}."""
         updates: dict[str, dict[str, str]] = {}
         for arg in args:
             if "." not in arg.partition("=")[0]:
                 # a second key spec: not a table.column word
-                return [error(f"{arg} not a valid table.column description")]
+                raise _TabchRefused(error(f"{arg} not a valid table.column description"))
             table_name, _dot, rest = arg.partition(".")
             table = self.tables.get(table_name)
             if table is None:
-                return [{"data": [f"Table {table_name} does not exist.\n"]}]
+                raise _TabchRefused({"data": [f"Table {table_name} does not exist.\n"]})
             column, _eq, value = rest.partition("=")
             if column not in table.columns:
-                return [error(f"{table_name}.{column} not a valid table.column description")]
+                raise _TabchRefused(
+                    error(f"{table_name}.{column} not a valid table.column description"))
             updates.setdefault(table_name, {})[column] = value
+        return updates
+
+    def _tabch_write(self, keys: dict[str, str], updates: dict[str, dict[str, str]]
+                     ) -> list[Message]:
         messages: list[Message] = []
         for table_name, values in updates.items():
             table = self.tables[table_name]
@@ -299,9 +332,8 @@ class Tables:
         """INSERT; a duplicate primary key is DBD::SQLite's error (``DB error ...``,
         errorcode 4, tabutils.pm ``tabch``).  A NULL key column never clashes."""
         key_values = {k: values.get(k) for k in table.keys}
-        if all(v is not None for v in key_values.values()):
-            if table.matching(key_values):
-                return error("DB error UNIQUE constraint failed: "
-                             + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
+        if all(v is not None for v in key_values.values()) and table.matching(key_values):
+            return error("DB error UNIQUE constraint failed: "
+                         + ", ".join(f"{table.name}.{k}" for k in table.keys), "4")
         table.insert(values)
         return None

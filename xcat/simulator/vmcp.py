@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from xcat.simulator.model import ActiveNic, CouplingRefused, Model, format_mac
+from xcat.simulator.model import ActiveNic, CouplingRefused, Model, Vswitch, format_mac
 from xcat.simulator.smcli import Output
 
 
@@ -130,66 +130,32 @@ class Vmcp:
         return lines
 
     def _query_vswitch(self, words: list[str]) -> list[str]:
-        model = self.model
+        """``QUERY VSWITCH [name|*] [DETAILS] [ACCESSLIST]``."""
         details = any(_abbrev(w, "DETAILS", 3) for w in words)
         access = any(_abbrev(w, "ACCESSLIST", 3) for w in words)
         names = [w for w in words
                  if not (_abbrev(w, "DETAILS", 3) or _abbrev(w, "ACCESSLIST", 3))]
-        if names and names[0] != "*":
-            if names[0] not in model.vswitches:
-                raise CpError(2832, f"HCPSWQ2832E VSWITCH {names[0]} does not exist")
-            selected = [names[0]]
-        else:
-            selected = sorted(model.vswitches)
-            if not selected:
-                raise CpError(2832, "HCPSWQ2832E No VSWITCHes are defined")
         lines = []
-        for name in selected:
-            vsw = model.vswitches[name]
-            conns = model.connections(name)
-            lines.append(f"VSWITCH SYSTEM {name:<8} Type: {vsw.vswitch_type}    "
-                         f"Connected: {len(conns)}    Maxconn: INFINITE")
-            lines.append(f"  {'PERSISTENT' if vsw.persistent else 'NONPERSISTENT'}  RESTRICTED"
-                         f"    {vsw.transport:<26}Accounting: OFF")
-            lines.append(f"  {'USERBASED' if vsw.user_based else 'PORTBASED'}")
-            if vsw.vlan_aware:
-                lines.append(f"  VLAN Aware  Default VLAN: {vsw.default_vid:04d}    Default "
-                             f"Porttype: {vsw.porttype.capitalize()}    GVRP: "
-                             f"{'Enabled' if vsw.gvrp else 'Disabled'}")
-                lines.append(f"              Native  VLAN: {vsw.native_vid:04d}    "
-                             f"VLAN Counters: OFF")
-            else:
-                lines.append("  VLAN Unaware")
-            lines.append(f"  MAC address: {format_mac(f'{vsw.macid:012X}')}    "
-                         f"MAC Protection: Unspecified")
-            lines.append(f"  IPTimeout: {vsw.iptimeout:<10}QueueStorage: {vsw.queue_mem}")
-            lines.append("  Isolation Status: OFF")
-            lines.append("  Uplink Port:")
-            lines.append(f"  State: {'Ready' if vsw.status == 8 else 'Defined'}")
-            lines.append("  PMTUD setting: EXTERNAL    PMTUD value: 8992")
-            for index, rdev in enumerate(vsw.rdevs):
-                address = rdev.address if "." in rdev.address else rdev.address + ".P00"
-                controller = vsw.controller if vsw.controller != "*" else rdev.controller
-                state = {0: "INACTIVE", 1: "ACTIVE", 2: "BACKUP"}.get(rdev.status, "")
-                lines.append(f"  RDEV: {address} VDEV: {0x600 + 3 * index:04X} "
-                             f"Controller: {controller}  {state}")
+        for name in self._selected_vswitches(names):
+            vsw = self.model.vswitches[name]
+            conns = self.model.connections(name)
+            lines += _vswitch_lines(vsw, len(conns))
             if access:
-                lines.append("  Authorized userids:")
-                for userid, grant in sorted(vsw.grants.items()):
-                    porttype = (grant.porttype or vsw.porttype).capitalize()
-                    if vsw.vlan_aware:
-                        vlans = " ".join(f"{int(v.split('-')[0]):04d}" + (
-                            f"-{int(v.split('-')[1]):04d}" if "-" in v else "")
-                            for v in grant.vlans) or f"{vsw.default_vid:04d}"
-                    else:
-                        vlans = "Unaware"
-                    lines.append(f"    {userid:<8} Porttype: {porttype:<7} VLAN: {vlans}")
+                lines += _access_list_lines(vsw)
             if details:
-                for owner, nic in conns:
-                    lines.append(f"  Adapter Owner: {owner:<8} NIC: {nic.vdev}.P00  "
-                                 f"Name: UNASSIGNED  Type: QDIO")
-                    lines.append(f"    MAC: {format_mac(nic.mac)}")
+                lines += _adapter_lines(conns)
         return lines
+
+    def _selected_vswitches(self, names: list[str]) -> list[str]:
+        """The vswitch named first (all of them for none or ``*``)."""
+        vswitches = self.model.vswitches
+        if names and names[0] != "*":
+            if names[0] not in vswitches:
+                raise CpError(2832, f"HCPSWQ2832E VSWITCH {names[0]} does not exist")
+            return [names[0]]
+        if not vswitches:
+            raise CpError(2832, "HCPSWQ2832E No VSWITCHes are defined")
+        return sorted(vswitches)
 
     def _query_vmlan(self) -> list[str]:
         vmlan = self.model.vmlan
@@ -290,3 +256,59 @@ class Vmcp:
         self.model.touch()
         last = f"{int(vdev, 16) + nic.devices - 1:04X}"
         return [f"NIC {vdev} is destroyed; devices {vdev}-{last} detached"]
+
+
+def _vswitch_lines(vsw: Vswitch, connected: int) -> list[str]:
+    """QUERY VSWITCH's lines for one vswitch: attributes, state and real devices."""
+    lines = [f"VSWITCH SYSTEM {vsw.name:<8} Type: {vsw.vswitch_type}    "
+             f"Connected: {connected}    Maxconn: INFINITE",
+             f"  {'PERSISTENT' if vsw.persistent else 'NONPERSISTENT'}  RESTRICTED"
+             f"    {vsw.transport:<26}Accounting: OFF",
+             f"  {'USERBASED' if vsw.user_based else 'PORTBASED'}"]
+    if vsw.vlan_aware:
+        lines.append(f"  VLAN Aware  Default VLAN: {vsw.default_vid:04d}    Default "
+                     f"Porttype: {vsw.porttype.capitalize()}    GVRP: "
+                     f"{'Enabled' if vsw.gvrp else 'Disabled'}")
+        lines.append(f"              Native  VLAN: {vsw.native_vid:04d}    "
+                     f"VLAN Counters: OFF")
+    else:
+        lines.append("  VLAN Unaware")
+    lines += [f"  MAC address: {format_mac(f'{vsw.macid:012X}')}    "
+              f"MAC Protection: Unspecified",
+              f"  IPTimeout: {vsw.iptimeout:<10}QueueStorage: {vsw.queue_mem}",
+              "  Isolation Status: OFF",
+              "  Uplink Port:",
+              f"  State: {'Ready' if vsw.status == 8 else 'Defined'}",
+              "  PMTUD setting: EXTERNAL    PMTUD value: 8992"]
+    for index, rdev in enumerate(vsw.rdevs):
+        address = rdev.address if "." in rdev.address else rdev.address + ".P00"
+        controller = vsw.controller if vsw.controller != "*" else rdev.controller
+        state = {0: "INACTIVE", 1: "ACTIVE", 2: "BACKUP"}.get(rdev.status, "")
+        lines.append(f"  RDEV: {address} VDEV: {0x600 + 3 * index:04X} "
+                     f"Controller: {controller}  {state}")
+    return lines
+
+
+def _access_list_lines(vsw: Vswitch) -> list[str]:
+    """ACCESSLIST: each granted userid with its port type and VLANs."""
+    lines = ["  Authorized userids:"]
+    for userid, grant in sorted(vsw.grants.items()):
+        porttype = (grant.porttype or vsw.porttype).capitalize()
+        if vsw.vlan_aware:
+            vlans = " ".join(f"{int(v.split('-')[0]):04d}" + (
+                f"-{int(v.split('-')[1]):04d}" if "-" in v else "")
+                for v in grant.vlans) or f"{vsw.default_vid:04d}"
+        else:
+            vlans = "Unaware"
+        lines.append(f"    {userid:<8} Porttype: {porttype:<7} VLAN: {vlans}")
+    return lines
+
+
+def _adapter_lines(conns: list[tuple[str, ActiveNic]]) -> list[str]:
+    """DETAILS: the NICs coupled to the vswitch."""
+    lines = []
+    for owner, nic in conns:
+        lines.append(f"  Adapter Owner: {owner:<8} NIC: {nic.vdev}.P00  "
+                     f"Name: UNASSIGNED  Type: QDIO")
+        lines.append(f"    MAC: {format_mac(nic.mac)}")
+    return lines

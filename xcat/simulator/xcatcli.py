@@ -8,7 +8,7 @@ string as ``Error: <text>`` on stderr, and exits with the highest
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from xcat.simulator.smcli import Output
 from xcat.simulator.tables import Message, Tables
