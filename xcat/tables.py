@@ -1,4 +1,5 @@
-"""xCAT tables through the REST API: tabdump, gettab, tabch (reference ``xcat-rest-api.md`` §1.4, §2).
+"""xCAT tables through the REST API: tabdump, gettab, tabch
+(reference ``xcat-rest-api.md`` §1.4, §2).
 
 Public API::
 
@@ -40,8 +41,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from xcat import batch, zvm_names
 from xcat.errors import XcatRequestError
@@ -204,7 +206,7 @@ def tabdump_rows(table: str, lines: Sequence[str]) -> list[dict[str, str | None]
     return RowCache(table).rows_of(lines)
 
 
-# -- typed rows ------------------------------------------------------------------------------------------
+# -- typed rows ------------------------------------------------------------------------------------
 R = TypeVar("R", bound="Row")
 
 
@@ -288,7 +290,7 @@ def dump(client, row_type: type[R]) -> list[R]:
     return [row_type.from_dict(row) for row in tabdump(client, row_type.TABLE)]
 
 
-# -- gettab ------------------------------------------------------------------------------------------------
+# -- gettab ----------------------------------------------------------------------------------------
 def gettab(client, table: str, key: str, value: str,
            attributes: str | Sequence[str]) -> str | None | dict[str, str | None]:
     """``gettab key=value table.attr...`` (first matching enabled row).
@@ -325,7 +327,7 @@ def gettab(client, table: str, key: str, value: str,
     return result
 
 
-# -- tabch -----------------------------------------------------------------------------------------------------
+# -- tabch -----------------------------------------------------------------------------------------
 def _key_spec(keys: Mapping[str, str], where: str) -> str:
     if not keys:
         raise ValueError(f"{where}: at least one key column is required")
@@ -393,7 +395,7 @@ def tabch_delete(client, table: str, keys: Iterable[Mapping[str, str]]) -> int:
     return len(body)
 
 
-# -- many rows in one request: tabch lines on the MN node ------------------------------------------------------
+# -- many rows in one request: tabch lines on the MN node ------------------------------------------
 TABCH = "/opt/xcat/sbin/tabch"
 
 
@@ -421,7 +423,7 @@ def run_tabch_script(client, mn_node: str, argvs: Sequence[Sequence[str]], *,
                            batch_size=batch_size or batch.DEFAULT_BATCH_SIZE)
 
 
-# -- hand-off helpers ------------------------------------------------------------------------------------------
+# -- hand-off helpers ------------------------------------------------------------------------------
 def switch_handoff_rows(client, zhcp_node: str) -> list[SwitchRow]:
     """The ``switch`` rows handed to the agent of ``zhcp_node`` (comments == node), enabled only."""
     zhcp_node = zvm_names.xcat_node(zhcp_node, "zhcp_node")
@@ -498,7 +500,7 @@ def remove_node_rows(client, node: str, tables: Sequence[str] = ("mac", "switch"
         tabch_delete(client, table, [{"node": node}])
 
 
-# -- the mac table: one row per node, the MACs of all its NICs in one value ---------------------------------
+# -- the mac table: one row per node, the MACs of all its NICs in one value ------------------------
 # perl-xCAT Schema.pm (xcat-core 2.8.3): the mac table is keyed by node alone, and
 # mac.mac is "a '|' delimited string of 'mac address!hostname'", the first MAC bound
 # to the node name; xCAT's own VM plugins keep further NICs' MACs that way

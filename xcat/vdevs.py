@@ -7,7 +7,7 @@ minidisks, links, dedicated devices, spool devices and the console.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 FIRST_NIC_VDEV = 0x1000
 NIC_DEVICES = 3

@@ -155,7 +155,8 @@ def rdev(value: object, field: str = "rdev") -> str:
     text = _text(value, field)
     match = _RDEV_RE.fullmatch(text)
     if not match:
-        raise ValueError(f"{field}: {value!r} is not a real device (1-4 hex digits, optionally .Pn)")
+        raise ValueError(
+            f"{field}: {value!r} is not a real device (1-4 hex digits, optionally .Pn)")
     number, port = match.groups()
     return number.zfill(4) + (f".P{port}" if port is not None else "")
 
