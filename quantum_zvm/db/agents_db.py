@@ -21,7 +21,7 @@ from quantum_zvm.db import models, queries
 from quantum_zvm.db.api import retry_on_deadlock
 from quantum_zvm.db.zvm_bindings import utcnow
 
-AGENTS = models.Agent.__table__
+AGENTS = models.AGENTS
 COLUMNS = {c.name: c for c in AGENTS.c}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_CONFIGURATIONS = constants.AGENT_CONFIGURATIONS_MAX

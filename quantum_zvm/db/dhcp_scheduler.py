@@ -17,9 +17,9 @@ from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.context import Context
 from quantum_zvm.db import models
 
-AGENTS = models.Agent.__table__
-BINDINGS = models.NetworkDhcpAgentBinding.__table__
-NETWORKS = models.Network.__table__
+AGENTS = models.AGENTS
+BINDINGS = models.NETWORK_DHCP_AGENT_BINDINGS
+NETWORKS = models.NETWORKS
 
 # Built once: the DHCP notifier runs these for every port create.
 _HOSTING = (sa.select(AGENTS, BINDINGS.c.network_id)

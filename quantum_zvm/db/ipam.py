@@ -26,12 +26,12 @@ from quantum_zvm.common import constants, exceptions
 from quantum_zvm.db import models
 from quantum_zvm.db.segments import is_set
 
-SUBNETS = models.Subnet.__table__
-POOLS = models.IPAllocationPool.__table__
-RANGES = models.IPAvailabilityRange.__table__
-ALLOCATIONS = models.IPAllocation.__table__
-DNS = models.DNSNameServer.__table__
-ROUTES = models.SubnetRoute.__table__
+SUBNETS = models.SUBNETS
+POOLS = models.IP_ALLOCATION_POOLS
+RANGES = models.IP_AVAILABILITY_RANGES
+ALLOCATIONS = models.IP_ALLOCATIONS
+DNS = models.DNS_NAMESERVERS
+ROUTES = models.SUBNET_ROUTES
 
 MAX_DNS_NAMESERVERS = 5
 MAX_HOST_ROUTES = 20

@@ -30,9 +30,9 @@ FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 TABLES: dict[str, sa.Table] = {"networks": models.NETWORK_TAGS,
                                "subnets": models.SUBNET_TAGS, "ports": models.PORT_TAGS}
-RESOURCES: dict[str, sa.Table] = {"networks": models.Network.__table__,
-                                  "subnets": models.Subnet.__table__,
-                                  "ports": models.Port.__table__}
+RESOURCES: dict[str, sa.Table] = {"networks": models.NETWORKS,
+                                  "subnets": models.SUBNETS,
+                                  "ports": models.PORTS}
 _NOT_FOUND = {"networks": lambda id: exceptions.NetworkNotFound(net_id=id),
               "subnets": lambda id: exceptions.SubnetNotFound(subnet_id=id),
               "ports": lambda id: exceptions.PortNotFound(port_id=id)}

@@ -30,9 +30,9 @@ from quantum_zvm.db import models, queries
 from quantum_zvm.db.segments import is_set
 from xcat import zvm_names
 
-PROFILES = models.ZvmPortProfile.__table__
-BINDINGS = models.ZvmPortBinding.__table__
-HOSTS = models.PortBindingPort.__table__
+PROFILES = models.ZVM_PORT_PROFILES
+BINDINGS = models.ZVM_PORT_BINDINGS
+HOSTS = models.PORT_BINDING_PORTS
 
 PROFILE_KEYS = (constants.PROFILE_USERID, constants.PROFILE_VDEV)
 PORT_STATUSES = (constants.PORT_STATUS_ACTIVE, constants.PORT_STATUS_BUILD,
