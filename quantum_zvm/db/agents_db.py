@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -106,9 +107,10 @@ class AgentDbMixin:
     def _upsert_agent(self, agent_state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         try:
             agent_type, host = str(agent_state["agent_type"]), str(agent_state["host"])
-            values = {"binary": str(agent_state["binary"]), "topic": str(agent_state["topic"]),
-                      "configurations": json.dumps(agent_state.get("configurations") or {},
-                                                   sort_keys=True)}
+            values: dict[str, Any] = {
+                "binary": str(agent_state["binary"]), "topic": str(agent_state["topic"]),
+                "configurations": json.dumps(agent_state.get("configurations") or {},
+                                             sort_keys=True)}
         except (KeyError, TypeError, ValueError) as exc:
             raise exceptions.InvalidInput(
                 error_message=f"agent state needs agent_type, host, binary, topic and "

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import itertools
 import uuid
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -156,7 +158,7 @@ def _validate_pools(pools_attr: object, network: ipaddress.IPv4Network
             raise exceptions.OutOfBoundsAllocationPool(pool=raw, subnet_cidr=str(network))
         pools.append((start, end))
     ordered = sorted(pools)
-    for left, right in zip(ordered, ordered[1:]):
+    for left, right in itertools.pairwise(ordered):
         if right[0] <= left[1]:
             raise exceptions.OverlappingAllocationPools(
                 pool_1=_pool_text(left), pool_2=_pool_text(right), subnet_cidr=str(network))
@@ -260,7 +262,7 @@ _SHRINK_RANGE = RANGES.update().where(*_RANGE_KEY).values(
 _INSERT_ALLOCATION = ALLOCATIONS.insert()
 
 
-def lock_subnets(conn: Connection, network_id: str) -> list[sa.Row]:
+def lock_subnets(conn: Connection, network_id: str) -> Sequence[sa.Row]:
     """The network's subnets, locked against concurrent address changes, in id order."""
     return conn.execute(_LOCK_SUBNETS, {"network_id": network_id}).all()
 
@@ -361,12 +363,12 @@ def _check_specific(conn: Connection, subnet: sa.Row, network_id: str, ip: IPv4,
 
 def _carve(conn: Connection, ranges: list, ip: IPv4) -> None:
     """Take ``ip`` out of the free range holding it (none: outside the pools); keeps ``ranges``."""
-    for index, row in enumerate(ranges):
-        first, last = IPv4(row.first_ip), IPv4(row.last_ip)
-        if first <= ip <= last:
-            break
-    else:
+    index = next((i for i, row in enumerate(ranges)
+                  if IPv4(row.first_ip) <= ip <= IPv4(row.last_ip)), None)
+    if index is None:
         return
+    row = ranges[index]
+    first, last = IPv4(row.first_ip), IPv4(row.last_ip)
     pool_id = row.allocation_pool_id
     key = {"pool_id": pool_id, "old_first": str(first), "old_last": str(last)}
     pieces = [(a, b) for a, b in ((first, ip - 1), (ip + 1, last)) if a <= b]
@@ -397,13 +399,13 @@ def release(conn: Connection, allocations: Iterable[sa.Row | dict]) -> None:
     Each allocation needs ``subnet_id``, ``ip_address`` and ``network_id``; the
     subnets must be locked by the caller.
     """
-    allocations = [dict(a._mapping) if isinstance(a, sa.Row) else a for a in allocations]
-    if not allocations:
+    released = [dict(a._mapping) if isinstance(a, sa.Row) else a for a in allocations]
+    if not released:
         return
-    subnet_ids = sorted({a["subnet_id"] for a in allocations})
+    subnet_ids = sorted({a["subnet_id"] for a in released})
     pools = conn.execute(sa.select(POOLS).where(POOLS.c.subnet_id.in_(subnet_ids))).all()
     free = _ranges(conn, subnet_ids)
-    for alloc in allocations:
+    for alloc in released:
         conn.execute(ALLOCATIONS.delete().where(
             ALLOCATIONS.c.ip_address == alloc["ip_address"],
             ALLOCATIONS.c.subnet_id == alloc["subnet_id"],
