@@ -11,13 +11,14 @@ with status 2 (see :func:`load_or_exit`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import ipaddress
 import re
 import socket
 import sys
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from oslo_config import cfg
 
@@ -321,7 +322,7 @@ def _file_sections(path: str) -> list[tuple[str, list[str]]]:
 _FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
 
 
-def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> None:
+def _check_vswitch_sections(check: _Checker, mappings: VswitchMappings) -> None:
     """Each per-vswitch section names a mapped vswitch, and is written once per file:
     oslo.config merges [VSW1] and [vsw1] silently, the later one winning."""
     for path, sections in check.files:
@@ -557,6 +558,47 @@ def _check_agent(check: _Checker) -> None:
             check.add("AGENT", "xcat_mgt_mask", f"{mask!r} is not an IPv4 netmask")
 
 
+# --------------------------------------------------------------------------- logging
+
+# The logging options of every command's command line (read by quantum_zvm.common.log.setup).
+LOG_CLI_OPTS = [
+    cfg.BoolOpt("debug", short="d", default=False, help="Log at DEBUG level."),
+    cfg.StrOpt("log-file", dest="log_file", help="Log to this file instead of stderr."),
+    cfg.BoolOpt("use-syslog", dest="use_syslog", default=False, help="Log to syslog."),
+]
+_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s/]+)@")
+
+
+def register_log_cli_opts(conf: cfg.ConfigOpts) -> None:
+    for opt in LOG_CLI_OPTS:
+        with contextlib.suppress(cfg.ArgsAlreadyParsedError):
+            conf.register_cli_opt(opt)
+
+
+def configured_secrets(conf: cfg.ConfigOpts) -> list[str]:
+    """Values of every secret option that is set, for the log to mask them literally.
+
+    For URLs (``sql_connection``, ``transport_url``) only the password part is
+    a secret; the rest stays readable in logs.
+    """
+    secrets: list[str] = []
+    for group, opts in list_opts():
+        for opt in opts:
+            if not opt.secret or opt is RDEV_OPT:
+                continue
+            try:
+                value = getattr(conf[group] if group else conf, opt.dest)
+            except Exception:  # noqa: BLE001 - invalid values are reported elsewhere
+                continue
+            if not isinstance(value, str) or not value:
+                continue
+            if "://" in value:
+                secrets.extend(m.group(1) for m in _URL_PASSWORD.finditer(value))
+            else:
+                secrets.append(value)
+    return secrets
+
+
 # --------------------------------------------------------------------------- loading
 
 def new_conf() -> cfg.ConfigOpts:
@@ -574,10 +616,8 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
     A file that cannot be parsed at all is one problem naming the file.
     ``role=None`` parses without validating (the caller validates later).
     """
-    from quantum_zvm.common import log  # local import: log imports this module
-
     conf = conf or new_conf()
-    log.register_cli_opts(conf)
+    register_log_cli_opts(conf)
     conf.register_cli_opts(list(cli_opts))
     try:
         conf(list(argv), project="quantum", prog=prog, default_config_files=[],
