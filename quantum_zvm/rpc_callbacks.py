@@ -35,9 +35,11 @@ ignored, as in Havana (leases are not held by the plugin).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.api import attributes
 from quantum_zvm.api.validators import ConversionError, to_boolean
@@ -399,10 +401,8 @@ class DhcpRpcCallback:
         admin = _admin(ctx)
         port = self._find_port(admin, network_id, device_id)
         if port is not None:
-            try:
+            with contextlib.suppress(exceptions.PortNotFound):  # released concurrently
                 self.plugin.delete_port(admin, port["id"])
-            except exceptions.PortNotFound:
-                pass  # released concurrently
 
     def release_port_fixed_ip(self, ctx: Context, network_id: str, device_id: str,
                               subnet_id: str, host: str | None = None) -> None:
@@ -434,7 +434,7 @@ class AgentExtRpcCallback:
 
     def __init__(self, plugin: Any, started_at: datetime.datetime | None = None):
         self.plugin = plugin
-        self.started_at = started_at or datetime.datetime.now(datetime.timezone.utc).replace(
+        self.started_at = started_at or datetime.datetime.now(datetime.UTC).replace(
             tzinfo=None)
 
     def report_state(self, ctx: Context, **kwargs: Any) -> str | None:
@@ -493,10 +493,8 @@ class AgentExtRpcCallback:
         admin = _admin(ctx)
         for agent in self.plugin.get_agents(admin, filters={"host": [host],
                                                              "agent_type": [agent_type]}):
-            try:
+            with contextlib.suppress(exceptions.AgentNotFound):  # deleted concurrently
                 self.plugin.delete_agent(admin, agent["id"])
-            except exceptions.AgentNotFound:
-                pass  # deleted concurrently
 
 
 # Topics the plugin's RPC server consumes: every call on q-plugin (as in Quantum), state

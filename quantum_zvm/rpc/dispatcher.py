@@ -21,7 +21,8 @@ import functools
 import inspect
 import types
 import typing
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.rpc import errors, wire
 
