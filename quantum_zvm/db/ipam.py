@@ -278,29 +278,44 @@ def plan_fixed_ips(fixed_ips: object, subnets: Sequence[sa.Row], network_id: str
     plan: list[tuple[sa.Row, IPv4 | None]] = []
     seen: set[IPv4] = set()
     for entry in fixed_ips:
-        if not isinstance(entry, dict) or not set(entry) <= {"subnet_id", "ip_address"}:
-            raise _invalid(f"fixed_ips entry {entry!r} may only have subnet_id and ip_address")
-        ip = _address(entry["ip_address"]) if is_set(entry.get("ip_address")) else None
-        if is_set(entry.get("subnet_id")):
-            subnet = by_id.get(entry["subnet_id"])
-            if subnet is None:
-                raise _invalid(f"Failed to create port on network {network_id}, because "
-                               f"fixed_ips included invalid subnet {entry['subnet_id']}")
-            if ip is not None and ip not in ipaddress.ip_network(subnet.cidr):
-                raise _invalid(f"IP address {ip} is not a valid IP for the defined subnet")
-        elif ip is not None:
-            subnet = next((s for s in subnets if ip in ipaddress.ip_network(s.cidr)), None)
-            if subnet is None:
-                raise _invalid(f"IP address {ip} is not a valid IP for the defined networks "
-                               f"subnets")
-        else:
-            raise _invalid("IP allocation requires subnet_id or ip_address")
+        subnet, ip = _plan_fixed_ip(entry, subnets, by_id, network_id)
         if ip is not None:
             if ip in seen:
                 raise _invalid(f"Duplicate IP address {ip}")
             seen.add(ip)
         plan.append((subnet, ip))
     return plan
+
+
+def _plan_fixed_ip(entry: object, subnets: Sequence[sa.Row], by_id: Mapping[str, sa.Row],
+                   network_id: str) -> tuple[sa.Row, IPv4 | None]:
+    """One ``fixed_ips`` entry: its subnet (named, or the one holding the address) and address."""
+    if not isinstance(entry, dict) or not set(entry) <= {"subnet_id", "ip_address"}:
+        raise _invalid(f"fixed_ips entry {entry!r} may only have subnet_id and ip_address")
+    ip = _address(entry["ip_address"]) if is_set(entry.get("ip_address")) else None
+    if is_set(entry.get("subnet_id")):
+        return _named_subnet(by_id, entry["subnet_id"], ip, network_id), ip
+    if ip is not None:
+        return _subnet_holding(subnets, ip), ip
+    raise _invalid("IP allocation requires subnet_id or ip_address")
+
+
+def _named_subnet(by_id: Mapping[str, sa.Row], subnet_id: str, ip: IPv4 | None,
+                  network_id: str) -> sa.Row:
+    subnet = by_id.get(subnet_id)
+    if subnet is None:
+        raise _invalid(f"Failed to create port on network {network_id}, because "
+                       f"fixed_ips included invalid subnet {subnet_id}")
+    if ip is not None and ip not in ipaddress.ip_network(subnet.cidr):
+        raise _invalid(f"IP address {ip} is not a valid IP for the defined subnet")
+    return subnet
+
+
+def _subnet_holding(subnets: Sequence[sa.Row], ip: IPv4) -> sa.Row:
+    subnet = next((s for s in subnets if ip in ipaddress.ip_network(s.cidr)), None)
+    if subnet is None:
+        raise _invalid(f"IP address {ip} is not a valid IP for the defined networks subnets")
+    return subnet
 
 
 def allocate(conn: Connection, port_id: str, network_id: str,
