@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from quantum_zvm.api import attributes
@@ -70,22 +70,45 @@ def _port_attrs(values: Any, create: bool) -> dict[str, Any]:
             if name in ("id", "status"):
                 continue  # DHCP agents echo whole port dicts back
             raise exceptions.InvalidInput(error_message=f"port attribute {name} cannot be set")
-        try:
-            if attr.convert is not None:
-                value = attr.convert(value)
-        except ConversionError as exc:
-            raise exceptions.InvalidInput(error_message=f"{name}: {exc}") from None
-        reason = attr.validate(value) if attr.validate is not None else None
-        if reason:
-            raise exceptions.InvalidInput(error_message=f"{name}: {reason}")
-        attrs[name] = value
+        attrs[name] = _checked_value(name, attr, value)
     if create:
-        for name, attr in attributes.PORTS.items():
-            if attr.allow_post and name not in attrs:
-                if attr.required:
-                    raise exceptions.InvalidInput(error_message=f"port needs {name}")
-                attrs[name] = attr.default
+        _add_create_defaults(attrs)
     return attrs
+
+
+def _checked_value(name: str, attr: Any, value: Any) -> Any:
+    """``value`` converted and validated by the attribute's REST rules."""
+    try:
+        if attr.convert is not None:
+            value = attr.convert(value)
+    except ConversionError as exc:
+        raise exceptions.InvalidInput(error_message=f"{name}: {exc}") from None
+    reason = attr.validate(value) if attr.validate is not None else None
+    if reason:
+        raise exceptions.InvalidInput(error_message=f"{name}: {reason}")
+    return value
+
+
+def _add_create_defaults(attrs: dict[str, Any]) -> None:
+    """The defaults of the create attributes not given; an error for a required one."""
+    for name, attr in attributes.PORTS.items():
+        if attr.allow_post and name not in attrs:
+            if attr.required:
+                raise exceptions.InvalidInput(error_message=f"port needs {name}")
+            attrs[name] = attr.default
+
+
+def _dhcp_port_changes(port: Mapping[str, Any], dhcp_subnets: Iterable[str],
+                       host: str | None) -> dict[str, Any]:
+    """What an existing DHCP port lacks: an address on every DHCP subnet, and ``host``."""
+    covered = {ip["subnet_id"] for ip in port["fixed_ips"]}
+    changes: dict[str, Any] = {}
+    missing = [s for s in dhcp_subnets if s not in covered]
+    if missing:
+        changes["fixed_ips"] = port["fixed_ips"] + [{"subnet_id": s} for s in missing]
+    if host and port.get("binding:host_id") != host:
+        changes["binding:host_id"] = host
+    return changes
 
 
 def _unwrap_port(port: Any) -> Any:
@@ -331,25 +354,25 @@ class DhcpRpcCallback:
                                                       "device_id": [device_id]})
         if ports:
             port = ports[0]
-            covered = {ip["subnet_id"] for ip in port["fixed_ips"]}
-            changes: dict[str, Any] = {}
-            missing = [s for s in dhcp_subnets if s not in covered]
-            if missing:
-                changes["fixed_ips"] = port["fixed_ips"] + [{"subnet_id": s} for s in missing]
-            if host and port.get("binding:host_id") != host:
-                changes["binding:host_id"] = host
+            changes = _dhcp_port_changes(port, dhcp_subnets, host)
             if changes:
                 port = self.plugin.update_port(admin, port["id"], {"port": changes})
         else:
-            network = self.plugin.get_network(admin, network_id)
-            attrs = _port_attrs({
-                "network_id": network_id, "tenant_id": network["tenant_id"],
-                "device_id": device_id, "device_owner": constants.DEVICE_OWNER_DHCP,
-                "name": "", "admin_state_up": True,
-                "fixed_ips": [{"subnet_id": s} for s in dhcp_subnets],
-                **({"binding:host_id": host} if host else {})}, create=True)
-            port = self.plugin.create_port(admin, {"port": attrs})
+            port = self._create_dhcp_port(admin, network_id, device_id, dhcp_subnets, host)
         return self._with_subnets(admin, port, dhcp_subnets)
+
+    def _create_dhcp_port(self, admin: Context, network_id: str, device_id: str,
+                          dhcp_subnets: Iterable[str], host: str | None) -> dict[str, Any]:
+        """A DHCP port of ``device_id`` with an address on each DHCP subnet, for the
+        network's tenant."""
+        network = self.plugin.get_network(admin, network_id)
+        attrs = _port_attrs({
+            "network_id": network_id, "tenant_id": network["tenant_id"],
+            "device_id": device_id, "device_owner": constants.DEVICE_OWNER_DHCP,
+            "name": "", "admin_state_up": True,
+            "fixed_ips": [{"subnet_id": s} for s in dhcp_subnets],
+            **({"binding:host_id": host} if host else {})}, create=True)
+        return self.plugin.create_port(admin, {"port": attrs})
 
     def _with_subnets(self, ctx: Context, port: dict[str, Any],
                       known: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
