@@ -35,9 +35,11 @@ ignored, as in Havana (leases are not held by the plugin).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from typing import Any, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.api import attributes
 from quantum_zvm.api.validators import ConversionError, to_boolean
@@ -68,22 +70,45 @@ def _port_attrs(values: Any, create: bool) -> dict[str, Any]:
             if name in ("id", "status"):
                 continue  # DHCP agents echo whole port dicts back
             raise exceptions.InvalidInput(error_message=f"port attribute {name} cannot be set")
-        try:
-            if attr.convert is not None:
-                value = attr.convert(value)
-        except ConversionError as exc:
-            raise exceptions.InvalidInput(error_message=f"{name}: {exc}") from None
-        reason = attr.validate(value) if attr.validate is not None else None
-        if reason:
-            raise exceptions.InvalidInput(error_message=f"{name}: {reason}")
-        attrs[name] = value
+        attrs[name] = _checked_value(name, attr, value)
     if create:
-        for name, attr in attributes.PORTS.items():
-            if attr.allow_post and name not in attrs:
-                if attr.required:
-                    raise exceptions.InvalidInput(error_message=f"port needs {name}")
-                attrs[name] = attr.default
+        _add_create_defaults(attrs)
     return attrs
+
+
+def _checked_value(name: str, attr: Any, value: Any) -> Any:
+    """``value`` converted and validated by the attribute's REST rules."""
+    try:
+        if attr.convert is not None:
+            value = attr.convert(value)
+    except ConversionError as exc:
+        raise exceptions.InvalidInput(error_message=f"{name}: {exc}") from None
+    reason = attr.validate(value) if attr.validate is not None else None
+    if reason:
+        raise exceptions.InvalidInput(error_message=f"{name}: {reason}")
+    return value
+
+
+def _add_create_defaults(attrs: dict[str, Any]) -> None:
+    """The defaults of the create attributes not given; an error for a required one."""
+    for name, attr in attributes.PORTS.items():
+        if attr.allow_post and name not in attrs:
+            if attr.required:
+                raise exceptions.InvalidInput(error_message=f"port needs {name}")
+            attrs[name] = attr.default
+
+
+def _dhcp_port_changes(port: Mapping[str, Any], dhcp_subnets: Iterable[str],
+                       host: str | None) -> dict[str, Any]:
+    """What an existing DHCP port lacks: an address on every DHCP subnet, and ``host``."""
+    covered = {ip["subnet_id"] for ip in port["fixed_ips"]}
+    changes: dict[str, Any] = {}
+    missing = [s for s in dhcp_subnets if s not in covered]
+    if missing:
+        changes["fixed_ips"] = port["fixed_ips"] + [{"subnet_id": s} for s in missing]
+    if host and port.get("binding:host_id") != host:
+        changes["binding:host_id"] = host
+    return changes
 
 
 def _unwrap_port(port: Any) -> Any:
@@ -329,25 +354,25 @@ class DhcpRpcCallback:
                                                       "device_id": [device_id]})
         if ports:
             port = ports[0]
-            covered = {ip["subnet_id"] for ip in port["fixed_ips"]}
-            changes: dict[str, Any] = {}
-            missing = [s for s in dhcp_subnets if s not in covered]
-            if missing:
-                changes["fixed_ips"] = port["fixed_ips"] + [{"subnet_id": s} for s in missing]
-            if host and port.get("binding:host_id") != host:
-                changes["binding:host_id"] = host
+            changes = _dhcp_port_changes(port, dhcp_subnets, host)
             if changes:
                 port = self.plugin.update_port(admin, port["id"], {"port": changes})
         else:
-            network = self.plugin.get_network(admin, network_id)
-            attrs = _port_attrs({
-                "network_id": network_id, "tenant_id": network["tenant_id"],
-                "device_id": device_id, "device_owner": constants.DEVICE_OWNER_DHCP,
-                "name": "", "admin_state_up": True,
-                "fixed_ips": [{"subnet_id": s} for s in dhcp_subnets],
-                **({"binding:host_id": host} if host else {})}, create=True)
-            port = self.plugin.create_port(admin, {"port": attrs})
+            port = self._create_dhcp_port(admin, network_id, device_id, dhcp_subnets, host)
         return self._with_subnets(admin, port, dhcp_subnets)
+
+    def _create_dhcp_port(self, admin: Context, network_id: str, device_id: str,
+                          dhcp_subnets: Iterable[str], host: str | None) -> dict[str, Any]:
+        """A DHCP port of ``device_id`` with an address on each DHCP subnet, for the
+        network's tenant."""
+        network = self.plugin.get_network(admin, network_id)
+        attrs = _port_attrs({
+            "network_id": network_id, "tenant_id": network["tenant_id"],
+            "device_id": device_id, "device_owner": constants.DEVICE_OWNER_DHCP,
+            "name": "", "admin_state_up": True,
+            "fixed_ips": [{"subnet_id": s} for s in dhcp_subnets],
+            **({"binding:host_id": host} if host else {})}, create=True)
+        return self.plugin.create_port(admin, {"port": attrs})
 
     def _with_subnets(self, ctx: Context, port: dict[str, Any],
                       known: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -399,10 +424,8 @@ class DhcpRpcCallback:
         admin = _admin(ctx)
         port = self._find_port(admin, network_id, device_id)
         if port is not None:
-            try:
+            with contextlib.suppress(exceptions.PortNotFound):  # released concurrently
                 self.plugin.delete_port(admin, port["id"])
-            except exceptions.PortNotFound:
-                pass  # released concurrently
 
     def release_port_fixed_ip(self, ctx: Context, network_id: str, device_id: str,
                               subnet_id: str, host: str | None = None) -> None:
@@ -434,7 +457,7 @@ class AgentExtRpcCallback:
 
     def __init__(self, plugin: Any, started_at: datetime.datetime | None = None):
         self.plugin = plugin
-        self.started_at = started_at or datetime.datetime.now(datetime.timezone.utc).replace(
+        self.started_at = started_at or datetime.datetime.now(datetime.UTC).replace(
             tzinfo=None)
 
     def report_state(self, ctx: Context, **kwargs: Any) -> str | None:
@@ -493,10 +516,8 @@ class AgentExtRpcCallback:
         admin = _admin(ctx)
         for agent in self.plugin.get_agents(admin, filters={"host": [host],
                                                              "agent_type": [agent_type]}):
-            try:
+            with contextlib.suppress(exceptions.AgentNotFound):  # deleted concurrently
                 self.plugin.delete_agent(admin, agent["id"])
-            except exceptions.AgentNotFound:
-                pass  # deleted concurrently
 
 
 # Topics the plugin's RPC server consumes: every call on q-plugin (as in Quantum), state

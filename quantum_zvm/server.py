@@ -12,13 +12,15 @@ eventlet's ``monkey_patch()`` happens here, in the entry point only.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import ipaddress
 import signal
 import socket
 import sys
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 PROG = "quantum-zvm-server"
 DESCRIPTION = "The Quantum v2.0 REST API, database and RPC server for z/VM agents."
@@ -156,16 +158,17 @@ def listen(host: str, port: int) -> socket.socket:
 
 def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
     """Serve ``app`` on ``sock`` until SIGTERM/SIGINT; requests in flight finish first."""
+    import logging
+
     import eventlet.wsgi
     import greenlet
-    import logging
 
     from quantum_zvm.api.protocol import HttpProtocol
 
     main_greenlet = greenlet.getcurrent()
     hub = eventlet.hubs.get_hub()
 
-    stopping = []
+    stopping: list[int] = []
 
     def stop(signum: int, _frame: Any) -> None:
         if stopping:  # a second signal must not interrupt the wait for requests in flight
@@ -180,12 +183,10 @@ def serve(sock: socket.socket, app: Callable, logger: Any) -> None:
     signal.signal(signal.SIGINT, stop)
     host, port = sock.getsockname()[:2]
     logger.info("REST API listening on http://%s:%s/v2.0", host, port)
-    try:
+    with contextlib.suppress(SystemExit):  # stop() ends the server with SystemExit
         eventlet.wsgi.server(sock, app, log=logging.getLogger("quantum_zvm.api.access"),
                              debug=False, max_size=1000, socket_timeout=900,
                              capitalize_response_headers=False, protocol=HttpProtocol)
-    except SystemExit:
-        pass
 
 
 if __name__ == "__main__":

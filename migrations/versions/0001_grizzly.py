@@ -8,8 +8,8 @@ Revision ID: 0001_grizzly
 Revises:
 Create Date: 2013-04-01
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001_grizzly"
 down_revision = None

@@ -15,8 +15,8 @@ Create Date: 2024-01-01
 import logging
 import re
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_zvm"
 down_revision = "0001_grizzly"

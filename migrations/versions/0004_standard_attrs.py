@@ -34,7 +34,7 @@ INNODB = {"mysql_engine": "InnoDB"}
 
 
 def upgrade() -> None:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
     for table in RESOURCES:
         op.add_column(table, sa.Column("description", sa.String(255)))
         op.add_column(table, sa.Column("created_at", sa.DateTime))

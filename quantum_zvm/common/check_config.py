@@ -7,7 +7,7 @@ reason) otherwise.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from oslo_config import cfg
 

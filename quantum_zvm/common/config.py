@@ -11,13 +11,14 @@ with status 2 (see :func:`load_or_exit`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import ipaddress
 import re
 import socket
 import sys
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from oslo_config import cfg
 
@@ -216,48 +217,62 @@ def parse_vswitch_mappings(entries: Iterable[str]) -> VswitchMappings:
     ranges: dict[str, list[VlanRange]] = {}
     flat: set[str] = set()
     for position, raw in enumerate(entries, start=1):
-        entry = raw.strip()
         label = f"entry {position} {raw!r}"
-        if not entry:
-            reasons.append(f"{label}: empty entry")
-            continue
-        parts = [p.strip() for p in entry.split(":")]
         try:
-            name = zvm_names.vswitch(parts[0], "vswitch name")
+            name, vlans = _mapping_entry(raw)
         except ValueError as exc:
             reasons.append(f"{label}: {exc}")
             continue
-        if len(parts) == 1:
-            if name in ranges:
-                reasons.append(f"{label}: {name} is both flat and VLAN-ranged")
-            flat.add(name)
-            ranges.setdefault(name, [])
-            continue
-        if len(parts) != 3:
-            reasons.append(f"{label}: expected vswitch or vswitch:vlan_min:vlan_max")
-            continue
-        try:
-            low = zvm_names.vlan_id(parts[1], "vlan_min")
-            high = zvm_names.vlan_id(parts[2], "vlan_max")
-        except ValueError as exc:
-            reasons.append(f"{label}: {exc}")
-            continue
-        if low > high:
-            reasons.append(f"{label}: vlan_min {low} is greater than vlan_max {high}")
-            continue
-        if name in flat:
-            reasons.append(f"{label}: {name} is both flat and VLAN-ranged")
-            continue
-        for other_low, other_high in ranges.get(name, []):
-            if low <= other_high and other_low <= high:
-                reasons.append(f"{label}: {low}-{high} overlaps {other_low}-{other_high} "
-                               f"of {name}")
-                break
+        if vlans is None:
+            reason = _add_flat_vswitch(name, ranges, flat)
         else:
-            ranges.setdefault(name, []).append((low, high))
+            reason = _add_vlan_range(name, vlans, ranges, flat)
+        if reason:
+            reasons.append(f"{label}: {reason}")
     if reasons:
         raise MappingsError(reasons)
     return {name: sorted(r) for name, r in ranges.items()}
+
+
+def _mapping_entry(raw: str) -> tuple[str, VlanRange | None]:
+    """``(VSWITCH, (min, max))`` from one entry, ``(VSWITCH, None)`` for a flat vswitch;
+    ValueError with the reason for an entry that is not one."""
+    entry = raw.strip()
+    if not entry:
+        raise ValueError("empty entry")
+    parts = [p.strip() for p in entry.split(":")]
+    name = zvm_names.vswitch(parts[0], "vswitch name")
+    if len(parts) == 1:
+        return name, None
+    if len(parts) != 3:
+        raise ValueError("expected vswitch or vswitch:vlan_min:vlan_max")
+    low = zvm_names.vlan_id(parts[1], "vlan_min")
+    high = zvm_names.vlan_id(parts[2], "vlan_max")
+    if low > high:
+        raise ValueError(f"vlan_min {low} is greater than vlan_max {high}")
+    return name, (low, high)
+
+
+def _add_flat_vswitch(name: str, ranges: dict[str, list[VlanRange]],
+                      flat: set[str]) -> str | None:
+    """Record a flat vswitch (kept even when refused); the reason when it was seen before."""
+    reason = f"{name} is both flat and VLAN-ranged" if name in ranges else None
+    flat.add(name)
+    ranges.setdefault(name, [])
+    return reason
+
+
+def _add_vlan_range(name: str, vlans: VlanRange, ranges: dict[str, list[VlanRange]],
+                    flat: set[str]) -> str | None:
+    """Record a VLAN range of a vswitch; the reason when it is flat or the range overlaps."""
+    if name in flat:
+        return f"{name} is both flat and VLAN-ranged"
+    low, high = vlans
+    for other_low, other_high in ranges.get(name, []):
+        if low <= other_high and other_low <= high:
+            return f"{low}-{high} overlaps {other_low}-{other_high} of {name}"
+    ranges.setdefault(name, []).append(vlans)
+    return None
 
 
 def parse_rdev_list(entries: Sequence[str]) -> list[str]:
@@ -321,7 +336,7 @@ def _file_sections(path: str) -> list[tuple[str, list[str]]]:
 _FIXED_SECTIONS = {"default", "database", "agent", "ovs"}
 
 
-def _check_vswitch_sections(check: "_Checker", mappings: VswitchMappings) -> None:
+def _check_vswitch_sections(check: _Checker, mappings: VswitchMappings) -> None:
     """Each per-vswitch section names a mapped vswitch, and is written once per file:
     oslo.config merges [VSW1] and [vsw1] silently, the later one winning."""
     for path, sections in check.files:
@@ -515,6 +530,14 @@ def _check_transport(check: _Checker) -> None:
 
 
 def _check_agent(check: _Checker) -> None:
+    _check_xcat_server(check)
+    _check_agent_names(check)
+    _check_ca_file(check)
+    _check_mgt_network(check)
+
+
+def _check_xcat_server(check: _Checker) -> None:
+    """The xCAT server and its credentials are set, and the server is a valid address."""
     for option in ("zvm_xcat_server", "zvm_xcat_username", "zvm_xcat_password"):
         if not check.get("AGENT", option):
             check.add("AGENT", option, "required by the agent but not set")
@@ -524,6 +547,10 @@ def _check_agent(check: _Checker) -> None:
             parse_server(server)
         except ValueError as exc:
             check.add("AGENT", "zvm_xcat_server", str(exc).removeprefix("server: "))
+
+
+def _check_agent_names(check: _Checker) -> None:
+    """The zHCP node is an xCAT node name and the DHCP guest a z/VM userid."""
     node = check.get("AGENT", "xcat_zhcp_nodename")
     if node is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", node):
         check.add("AGENT", "xcat_zhcp_nodename", f"{node!r} is not an xCAT node name")
@@ -533,6 +560,9 @@ def _check_agent(check: _Checker) -> None:
             zvm_names.userid(dhcp_userid, "dhcp_userid")
         except ValueError as exc:
             check.add("AGENT", "dhcp_userid", str(exc))
+
+
+def _check_ca_file(check: _Checker) -> None:
     ca_file = check.get("AGENT", "zvm_xcat_ca_file")
     if ca_file:
         try:
@@ -540,6 +570,10 @@ def _check_agent(check: _Checker) -> None:
                 pass
         except OSError as exc:
             check.add("AGENT", "zvm_xcat_ca_file", f"cannot read {ca_file}: {exc.strerror}")
+
+
+def _check_mgt_network(check: _Checker) -> None:
+    """xcat_mgt_ip and xcat_mgt_mask: both or neither, an IPv4 address and netmask."""
     ip = check.get("AGENT", "xcat_mgt_ip")
     mask = check.get("AGENT", "xcat_mgt_mask")
     if bool(ip) != bool(mask):
@@ -555,6 +589,47 @@ def _check_agent(check: _Checker) -> None:
             ipaddress.IPv4Network(f"0.0.0.0/{mask}")
         except ValueError:
             check.add("AGENT", "xcat_mgt_mask", f"{mask!r} is not an IPv4 netmask")
+
+
+# --------------------------------------------------------------------------- logging
+
+# The logging options of every command's command line (read by quantum_zvm.common.log.setup).
+LOG_CLI_OPTS = [
+    cfg.BoolOpt("debug", short="d", default=False, help="Log at DEBUG level."),
+    cfg.StrOpt("log-file", dest="log_file", help="Log to this file instead of stderr."),
+    cfg.BoolOpt("use-syslog", dest="use_syslog", default=False, help="Log to syslog."),
+]
+_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s/]+)@")
+
+
+def register_log_cli_opts(conf: cfg.ConfigOpts) -> None:
+    for opt in LOG_CLI_OPTS:
+        with contextlib.suppress(cfg.ArgsAlreadyParsedError):
+            conf.register_cli_opt(opt)
+
+
+def configured_secrets(conf: cfg.ConfigOpts) -> list[str]:
+    """Values of every secret option that is set, for the log to mask them literally.
+
+    For URLs (``sql_connection``, ``transport_url``) only the password part is
+    a secret; the rest stays readable in logs.
+    """
+    secrets: list[str] = []
+    for group, opts in list_opts():
+        for opt in opts:
+            if not opt.secret or opt is RDEV_OPT:
+                continue
+            try:
+                value = getattr(conf[group] if group else conf, opt.dest)
+            except Exception:  # noqa: BLE001 - invalid values are reported elsewhere
+                continue
+            if not isinstance(value, str) or not value:
+                continue
+            if "://" in value:
+                secrets.extend(m.group(1) for m in _URL_PASSWORD.finditer(value))
+            else:
+                secrets.append(value)
+    return secrets
 
 
 # --------------------------------------------------------------------------- loading
@@ -574,10 +649,8 @@ def load(argv: Sequence[str], prog: str, conf: cfg.ConfigOpts | None = None,
     A file that cannot be parsed at all is one problem naming the file.
     ``role=None`` parses without validating (the caller validates later).
     """
-    from quantum_zvm.common import log  # local import: log imports this module
-
     conf = conf or new_conf()
-    log.register_cli_opts(conf)
+    register_log_cli_opts(conf)
     conf.register_cli_opts(list(cli_opts))
     try:
         conf(list(argv), project="quantum", prog=prog, default_config_files=[],

@@ -15,7 +15,7 @@ class Context:
     read_deleted: str = "no"
     request_id: str | None = None
     timestamp: datetime.datetime = dataclasses.field(
-        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+        default_factory=lambda: datetime.datetime.now(datetime.UTC))
 
     def __post_init__(self) -> None:
         if "admin" in (r.lower() for r in self.roles):
@@ -37,7 +37,7 @@ class Context:
         }
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "Context":
+    def from_dict(cls, values: dict[str, Any]) -> Context:
         roles = values.get("roles") or []
         return cls(user_id=values.get("user_id") or values.get("user"),
                    tenant_id=values.get("tenant_id") or values.get("project_id")

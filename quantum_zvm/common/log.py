@@ -1,9 +1,11 @@
 """One logging set-up for every quantum-zvm command, with secrets masked.
 
 ``--debug``, ``--log-file`` and ``--use-syslog`` are registered on the
-command line of every command.  A filter on the root handlers masks
-passwords, tokens and credentials in URLs in every record, so a secret that
-slips into a message (an exception text, a request dump) never reaches a log.
+command line of every command (:data:`quantum_zvm.common.config.LOG_CLI_OPTS`).
+A filter on the root handlers masks passwords, tokens and credentials in URLs
+in every record, so a secret that slips into a message (an exception text, a
+request dump) never reaches a log; the values of the configuration's secret
+options are masked literally (:func:`quantum_zvm.common.config.configured_secrets`).
 """
 from __future__ import annotations
 
@@ -11,17 +13,13 @@ import logging
 import logging.handlers
 import re
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from oslo_config import cfg
 
-MASK = "***"
+from quantum_zvm.common import config
 
-CLI_OPTS = [
-    cfg.BoolOpt("debug", short="d", default=False, help="Log at DEBUG level."),
-    cfg.StrOpt("log-file", dest="log_file", help="Log to this file instead of stderr."),
-    cfg.BoolOpt("use-syslog", dest="use_syslog", default=False, help="Log to syslog."),
-]
+MASK = "***"
 
 _KEY = r"(?:password|passwd|pass|pw|userPW|secret|token|auth[_-]?token|x-auth-token|" \
        r"rabbit_password|zvm_xcat_password|admin_password)"
@@ -66,48 +64,27 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
-def register_cli_opts(conf: cfg.ConfigOpts) -> None:
-    for opt in CLI_OPTS:
-        try:
-            conf.register_cli_opt(opt)
-        except cfg.ArgsAlreadyParsedError:
-            pass
-
-
-def configured_secrets(conf: cfg.ConfigOpts) -> list[str]:
-    """Values of every secret option that is set, to mask them literally.
-
-    For URLs (``sql_connection``, ``transport_url``) only the password part is
-    a secret; the rest stays readable in logs.
-    """
-    from quantum_zvm.common import config  # local import: config imports this module
-
-    secrets = []
-    for group, opts in config.list_opts():
-        for opt in opts:
-            if not opt.secret or opt is config.RDEV_OPT:
-                continue
-            try:
-                value = getattr(conf[group] if group else conf, opt.dest)
-            except Exception:  # noqa: BLE001 - invalid values are reported elsewhere
-                continue
-            if not isinstance(value, str) or not value:
-                continue
-            if "://" in value:
-                secrets.extend(m.group(1) for m in re.finditer(r"://[^:/@\s]*:([^@\s/]+)@", value))
-            else:
-                secrets.append(value)
-    return secrets
-
-
 def setup(conf: cfg.ConfigOpts, name: str) -> logging.Logger:
     """Configure the root logger from ``conf`` and return the command's logger."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    handler = _handler(conf, name)
+    handler.addFilter(SecretMaskingFilter(config.configured_secrets(conf)))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if conf.debug else logging.INFO)
+    for noisy in ("amqp", "kombu", "urllib3", "alembic.runtime.migration",
+                  "alembic.runtime.plugins", "stevedore"):
+        logging.getLogger(noisy).setLevel(logging.INFO if conf.debug else logging.WARNING)
+    return logging.getLogger(name)
+
+
+def _handler(conf: cfg.ConfigOpts, name: str) -> logging.Handler:
+    """Where the log goes (syslog, a file or stderr); exits 2 when it cannot be opened."""
+    handler: logging.Handler
     if conf.use_syslog:
         try:
-            handler: logging.Handler = logging.handlers.SysLogHandler(address="/dev/log")
+            handler = logging.handlers.SysLogHandler(address="/dev/log")
         except OSError as exc:
             print(f"{name}: --use-syslog: cannot reach syslog at /dev/log: {exc.strerror}",
                   file=sys.stderr)
@@ -124,13 +101,7 @@ def setup(conf: cfg.ConfigOpts, name: str) -> logging.Logger:
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_formatter())
-    handler.addFilter(SecretMaskingFilter(configured_secrets(conf)))
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if conf.debug else logging.INFO)
-    for noisy in ("amqp", "kombu", "urllib3", "alembic.runtime.migration",
-                  "alembic.runtime.plugins", "stevedore"):
-        logging.getLogger(noisy).setLevel(logging.INFO if conf.debug else logging.WARNING)
-    return logging.getLogger(name)
+    return handler
 
 
 def fatal(conf: cfg.ConfigOpts, logger: logging.Logger, prog: str, message: str) -> None:

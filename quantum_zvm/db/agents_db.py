@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -21,7 +22,7 @@ from quantum_zvm.db import models, queries
 from quantum_zvm.db.api import retry_on_deadlock
 from quantum_zvm.db.zvm_bindings import utcnow
 
-AGENTS = models.Agent.__table__
+AGENTS = models.AGENTS
 COLUMNS = {c.name: c for c in AGENTS.c}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_CONFIGURATIONS = constants.AGENT_CONFIGURATIONS_MAX
@@ -106,9 +107,10 @@ class AgentDbMixin:
     def _upsert_agent(self, agent_state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         try:
             agent_type, host = str(agent_state["agent_type"]), str(agent_state["host"])
-            values = {"binary": str(agent_state["binary"]), "topic": str(agent_state["topic"]),
-                      "configurations": json.dumps(agent_state.get("configurations") or {},
-                                                   sort_keys=True)}
+            values: dict[str, Any] = {
+                "binary": str(agent_state["binary"]), "topic": str(agent_state["topic"]),
+                "configurations": json.dumps(agent_state.get("configurations") or {},
+                                             sort_keys=True)}
         except (KeyError, TypeError, ValueError) as exc:
             raise exceptions.InvalidInput(
                 error_message=f"agent state needs agent_type, host, binary, topic and "

@@ -39,10 +39,13 @@ import logging
 import sqlite3
 import threading
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql.base import MySQLDialect
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -109,7 +112,7 @@ class Database:
             self.wait_for_connection()
 
     @classmethod
-    def from_conf(cls, conf, connect: bool = True) -> "Database":
+    def from_conf(cls, conf, connect: bool = True) -> Database:
         """A database from the ``[DATABASE]`` options of a loaded configuration."""
         group = conf.DATABASE
         return cls(config.sql_connection(conf), max_retries=group.sql_max_retries,
@@ -194,10 +197,10 @@ def supports_skip_locked(dialect: sa.Dialect) -> bool:
 
     The server version is known once the engine has connected.
     """
-    if dialect.name != "mysql":
+    if not isinstance(dialect, MySQLDialect):
         return True
     version = dialect.server_version_info or ()
-    return tuple(version[:2]) >= ((10, 6) if dialect.is_mariadb else (8, 0))
+    return version[:2] >= ((10, 6) if dialect.is_mariadb else (8, 0))
 
 
 def retry_on_deadlock(method: Callable[..., T]) -> Callable[..., T]:
@@ -267,7 +270,8 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     memory = url.database in (None, "", ":memory:")
     kwargs: dict = {"connect_args": {"timeout": busy_timeout, "check_same_thread": False}}
     if memory:
-        kwargs["poolclass"] = StaticPool  # one shared connection, or every connection sees no tables
+        # one shared connection, or every connection sees no tables
+        kwargs["poolclass"] = StaticPool
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -8,7 +8,8 @@ of a DHCP agent first binds every network that has no DHCP agent yet to it
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -17,9 +18,9 @@ from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.context import Context
 from quantum_zvm.db import models
 
-AGENTS = models.Agent.__table__
-BINDINGS = models.NetworkDhcpAgentBinding.__table__
-NETWORKS = models.Network.__table__
+AGENTS = models.AGENTS
+BINDINGS = models.NETWORK_DHCP_AGENT_BINDINGS
+NETWORKS = models.NETWORKS
 
 # Built once: the DHCP notifier runs these for every port create.
 _HOSTING = (sa.select(AGENTS, BINDINGS.c.network_id)
@@ -50,7 +51,7 @@ class DhcpAgentSchedulerMixin:
     def _usable(self, row: Any) -> bool:
         return bool(row.admin_state_up) and self.is_agent_alive(row.heartbeat_timestamp)
 
-    def _hosting_rows(self, conn: Connection, network_ids: Iterable[str]) -> list[Any]:
+    def _hosting_rows(self, conn: Connection, network_ids: Iterable[str]) -> Sequence[Any]:
         return conn.execute(_HOSTING, {"network_ids": list(network_ids)}).all()
 
     def get_dhcp_agents_hosting_networks(self, ctx: Context, network_ids: Iterable[str],

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import itertools
 import uuid
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -26,12 +28,12 @@ from quantum_zvm.common import constants, exceptions
 from quantum_zvm.db import models
 from quantum_zvm.db.segments import is_set
 
-SUBNETS = models.Subnet.__table__
-POOLS = models.IPAllocationPool.__table__
-RANGES = models.IPAvailabilityRange.__table__
-ALLOCATIONS = models.IPAllocation.__table__
-DNS = models.DNSNameServer.__table__
-ROUTES = models.SubnetRoute.__table__
+SUBNETS = models.SUBNETS
+POOLS = models.IP_ALLOCATION_POOLS
+RANGES = models.IP_AVAILABILITY_RANGES
+ALLOCATIONS = models.IP_ALLOCATIONS
+DNS = models.DNS_NAMESERVERS
+ROUTES = models.SUBNET_ROUTES
 
 MAX_DNS_NAMESERVERS = 5
 MAX_HOST_ROUTES = 20
@@ -156,7 +158,7 @@ def _validate_pools(pools_attr: object, network: ipaddress.IPv4Network
             raise exceptions.OutOfBoundsAllocationPool(pool=raw, subnet_cidr=str(network))
         pools.append((start, end))
     ordered = sorted(pools)
-    for left, right in zip(ordered, ordered[1:]):
+    for left, right in itertools.pairwise(ordered):
         if right[0] <= left[1]:
             raise exceptions.OverlappingAllocationPools(
                 pool_1=_pool_text(left), pool_2=_pool_text(right), subnet_cidr=str(network))
@@ -260,7 +262,7 @@ _SHRINK_RANGE = RANGES.update().where(*_RANGE_KEY).values(
 _INSERT_ALLOCATION = ALLOCATIONS.insert()
 
 
-def lock_subnets(conn: Connection, network_id: str) -> list[sa.Row]:
+def lock_subnets(conn: Connection, network_id: str) -> Sequence[sa.Row]:
     """The network's subnets, locked against concurrent address changes, in id order."""
     return conn.execute(_LOCK_SUBNETS, {"network_id": network_id}).all()
 
@@ -276,29 +278,44 @@ def plan_fixed_ips(fixed_ips: object, subnets: Sequence[sa.Row], network_id: str
     plan: list[tuple[sa.Row, IPv4 | None]] = []
     seen: set[IPv4] = set()
     for entry in fixed_ips:
-        if not isinstance(entry, dict) or not set(entry) <= {"subnet_id", "ip_address"}:
-            raise _invalid(f"fixed_ips entry {entry!r} may only have subnet_id and ip_address")
-        ip = _address(entry["ip_address"]) if is_set(entry.get("ip_address")) else None
-        if is_set(entry.get("subnet_id")):
-            subnet = by_id.get(entry["subnet_id"])
-            if subnet is None:
-                raise _invalid(f"Failed to create port on network {network_id}, because "
-                               f"fixed_ips included invalid subnet {entry['subnet_id']}")
-            if ip is not None and ip not in ipaddress.ip_network(subnet.cidr):
-                raise _invalid(f"IP address {ip} is not a valid IP for the defined subnet")
-        elif ip is not None:
-            subnet = next((s for s in subnets if ip in ipaddress.ip_network(s.cidr)), None)
-            if subnet is None:
-                raise _invalid(f"IP address {ip} is not a valid IP for the defined networks "
-                               f"subnets")
-        else:
-            raise _invalid("IP allocation requires subnet_id or ip_address")
+        subnet, ip = _plan_fixed_ip(entry, subnets, by_id, network_id)
         if ip is not None:
             if ip in seen:
                 raise _invalid(f"Duplicate IP address {ip}")
             seen.add(ip)
         plan.append((subnet, ip))
     return plan
+
+
+def _plan_fixed_ip(entry: object, subnets: Sequence[sa.Row], by_id: Mapping[str, sa.Row],
+                   network_id: str) -> tuple[sa.Row, IPv4 | None]:
+    """One ``fixed_ips`` entry: its subnet (named, or the one holding the address) and address."""
+    if not isinstance(entry, dict) or not set(entry) <= {"subnet_id", "ip_address"}:
+        raise _invalid(f"fixed_ips entry {entry!r} may only have subnet_id and ip_address")
+    ip = _address(entry["ip_address"]) if is_set(entry.get("ip_address")) else None
+    if is_set(entry.get("subnet_id")):
+        return _named_subnet(by_id, entry["subnet_id"], ip, network_id), ip
+    if ip is not None:
+        return _subnet_holding(subnets, ip), ip
+    raise _invalid("IP allocation requires subnet_id or ip_address")
+
+
+def _named_subnet(by_id: Mapping[str, sa.Row], subnet_id: str, ip: IPv4 | None,
+                  network_id: str) -> sa.Row:
+    subnet = by_id.get(subnet_id)
+    if subnet is None:
+        raise _invalid(f"Failed to create port on network {network_id}, because "
+                       f"fixed_ips included invalid subnet {subnet_id}")
+    if ip is not None and ip not in ipaddress.ip_network(subnet.cidr):
+        raise _invalid(f"IP address {ip} is not a valid IP for the defined subnet")
+    return subnet
+
+
+def _subnet_holding(subnets: Sequence[sa.Row], ip: IPv4) -> sa.Row:
+    subnet = next((s for s in subnets if ip in ipaddress.ip_network(s.cidr)), None)
+    if subnet is None:
+        raise _invalid(f"IP address {ip} is not a valid IP for the defined networks subnets")
+    return subnet
 
 
 def allocate(conn: Connection, port_id: str, network_id: str,
@@ -361,12 +378,12 @@ def _check_specific(conn: Connection, subnet: sa.Row, network_id: str, ip: IPv4,
 
 def _carve(conn: Connection, ranges: list, ip: IPv4) -> None:
     """Take ``ip`` out of the free range holding it (none: outside the pools); keeps ``ranges``."""
-    for index, row in enumerate(ranges):
-        first, last = IPv4(row.first_ip), IPv4(row.last_ip)
-        if first <= ip <= last:
-            break
-    else:
+    index = next((i for i, row in enumerate(ranges)
+                  if IPv4(row.first_ip) <= ip <= IPv4(row.last_ip)), None)
+    if index is None:
         return
+    row = ranges[index]
+    first, last = IPv4(row.first_ip), IPv4(row.last_ip)
     pool_id = row.allocation_pool_id
     key = {"pool_id": pool_id, "old_first": str(first), "old_last": str(last)}
     pieces = [(a, b) for a, b in ((first, ip - 1), (ip + 1, last)) if a <= b]
@@ -397,13 +414,13 @@ def release(conn: Connection, allocations: Iterable[sa.Row | dict]) -> None:
     Each allocation needs ``subnet_id``, ``ip_address`` and ``network_id``; the
     subnets must be locked by the caller.
     """
-    allocations = [dict(a._mapping) if isinstance(a, sa.Row) else a for a in allocations]
-    if not allocations:
+    released = [dict(a._mapping) if isinstance(a, sa.Row) else a for a in allocations]
+    if not released:
         return
-    subnet_ids = sorted({a["subnet_id"] for a in allocations})
+    subnet_ids = sorted({a["subnet_id"] for a in released})
     pools = conn.execute(sa.select(POOLS).where(POOLS.c.subnet_id.in_(subnet_ids))).all()
     free = _ranges(conn, subnet_ids)
-    for alloc in allocations:
+    for alloc in released:
         conn.execute(ALLOCATIONS.delete().where(
             ALLOCATIONS.c.ip_address == alloc["ip_address"],
             ALLOCATIONS.c.subnet_id == alloc["subnet_id"],

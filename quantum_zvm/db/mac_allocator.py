@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from quantum_zvm.common import exceptions
+from quantum_zvm.db import models
 from quantum_zvm.db.api import DeadlockError
-from quantum_zvm.db.models import Port, ZvmMacid
 from xcat import zvm_names
 
-PORTS = Port.__table__
-MACIDS = ZvmMacid.__table__
+PORTS = models.PORTS
+MACIDS = models.ZVM_MACIDS
 
 
 class MacAllocator:

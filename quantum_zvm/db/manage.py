@@ -16,7 +16,7 @@ Exit status: 0 success, 1 database or schema problem, 2 configuration problem.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from oslo_config import cfg
 

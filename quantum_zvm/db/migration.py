@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import command
@@ -104,7 +104,10 @@ def script() -> ScriptDirectory:
 
 
 def head() -> str:
-    return script().get_current_head()
+    revision = script().get_current_head()
+    if revision is None:
+        raise RuntimeError(f"no migration revision in {script_location()}")
+    return revision
 
 
 def history() -> list[str]:

@@ -249,3 +249,38 @@ def _tag_table(name: str, resource_table: str) -> sa.Table:
 NETWORK_TAGS = _tag_table("network_tags", "networks")
 SUBNET_TAGS = _tag_table("subnet_tags", "subnets")
 PORT_TAGS = _tag_table("port_tags", "ports")
+
+
+# --------------------------------------------------------------------------- Core tables
+
+def table_of(model: type[Base]) -> sa.Table:
+    """The Core :class:`~sqlalchemy.Table` of a mapped class, typed as one.
+
+    SQLAlchemy declares ``Model.__table__`` as a ``FromClause`` (a declarative
+    class may be mapped to any selectable), which has no ``insert``,
+    ``update`` or ``delete`` for a type checker.  Every class here is mapped to
+    a plain table; this checks it once, when the module is imported, so the
+    statement-building code can use the constants below as tables.
+    """
+    table = model.__table__
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to a Table")
+    return table
+
+
+NETWORKS = table_of(Network)
+SUBNETS = table_of(Subnet)
+PORTS = table_of(Port)
+IP_ALLOCATIONS = table_of(IPAllocation)
+IP_ALLOCATION_POOLS = table_of(IPAllocationPool)
+IP_AVAILABILITY_RANGES = table_of(IPAvailabilityRange)
+DNS_NAMESERVERS = table_of(DNSNameServer)
+SUBNET_ROUTES = table_of(SubnetRoute)
+AGENTS = table_of(Agent)
+NETWORK_DHCP_AGENT_BINDINGS = table_of(NetworkDhcpAgentBinding)
+PORT_BINDING_PORTS = table_of(PortBindingPort)
+VLAN_ALLOCATIONS = table_of(VlanAllocation)
+NETWORK_BINDINGS = table_of(NetworkBinding)
+ZVM_PORT_PROFILES = table_of(ZvmPortProfile)
+ZVM_PORT_BINDINGS = table_of(ZvmPortBinding)
+ZVM_MACIDS = table_of(ZvmMacid)

@@ -8,7 +8,8 @@ the last item of the previous page; ``page_reverse`` walks backwards.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -82,6 +83,7 @@ def _after(columns: Columns, keys: list[tuple[str, bool]], values: Sequence[Any]
     for index, (key, ascending) in enumerate(keys):
         equal = [columns[k] == values[i] for i, (k, _) in enumerate(keys[:index])]
         column, value = columns[key], values[index]
+        step: sa.ColumnElement[bool]
         if value is None:  # NULL is the smallest value: after it come the non-NULLs
             step = column.is_not(None) if ascending else sa.false()
         else:

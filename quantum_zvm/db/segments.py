@@ -13,7 +13,8 @@ default ``tenant_network_type = local``.  Messages are Quantum's (reference
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from quantum_zvm.common import constants
 from quantum_zvm.common.config import VswitchMappings
@@ -60,44 +61,67 @@ def provider_segment(attrs: Mapping[str, Any], mappings: VswitchMappings) -> Seg
     """Validate the provider attributes of a network create (at least one is set)."""
     network_type = attrs.get(NETWORK_TYPE)
     physnet = attrs.get(PHYSICAL_NETWORK)
-    seg_id = attrs.get(SEGMENTATION_ID)
     if not is_set(network_type):
         raise _fail(f"{NETWORK_TYPE} required")
-    if is_set(seg_id):
-        try:
-            seg_id = int(seg_id)
-        except (TypeError, ValueError):
-            raise _fail(f"{SEGMENTATION_ID} {seg_id!r} is not an integer") from None
+    seg_id = _segmentation_id(attrs.get(SEGMENTATION_ID))
 
     if network_type == constants.TYPE_FLAT:
-        if is_set(seg_id):
-            raise _fail(f"{SEGMENTATION_ID} specified for flat network")
-        seg_id = constants.FLAT_VLAN_ID
+        vlan = _flat_vlan(seg_id)
     elif network_type == constants.TYPE_VLAN:
-        if not is_set(seg_id):
-            raise _fail(f"{SEGMENTATION_ID} required")
-        if not VLAN_MIN <= seg_id <= VLAN_MAX:
-            raise _fail(f"{SEGMENTATION_ID} out of range ({VLAN_MIN} through {VLAN_MAX})")
+        vlan = _provider_vlan(seg_id)
     elif network_type == "gre":
         raise _fail("GRE networks are not enabled")
     elif network_type == constants.TYPE_LOCAL:
-        if is_set(physnet):
-            raise _fail(f"{PHYSICAL_NETWORK} specified for local network")
-        if is_set(seg_id):
-            raise _fail(f"{SEGMENTATION_ID} specified for local network")
-        return Segment(constants.TYPE_LOCAL)
+        return _local_segment(physnet, seg_id)
     else:
         raise _fail(f"{NETWORK_TYPE} {network_type} not supported")
 
     vswitch = _physical_network(physnet, mappings)
-    ranged = bool(mappings[vswitch])
+    _check_vlan_awareness(network_type, vswitch, ranged=bool(mappings[vswitch]))
+    return Segment(network_type, vswitch, vlan)
+
+
+def _segmentation_id(value: Any) -> int | None:
+    """The segmentation id given as an integer; None when it is not given."""
+    if not is_set(value):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _fail(f"{SEGMENTATION_ID} {value!r} is not an integer") from None
+
+
+def _flat_vlan(seg_id: int | None) -> int:
+    """A flat network takes no segmentation id; the database keeps -1."""
+    if seg_id is not None:
+        raise _fail(f"{SEGMENTATION_ID} specified for flat network")
+    return constants.FLAT_VLAN_ID
+
+
+def _provider_vlan(seg_id: int | None) -> int:
+    if seg_id is None:
+        raise _fail(f"{SEGMENTATION_ID} required")
+    if not VLAN_MIN <= seg_id <= VLAN_MAX:
+        raise _fail(f"{SEGMENTATION_ID} out of range ({VLAN_MIN} through {VLAN_MAX})")
+    return seg_id
+
+
+def _local_segment(physnet: object, seg_id: int | None) -> Segment:
+    if is_set(physnet):
+        raise _fail(f"{PHYSICAL_NETWORK} specified for local network")
+    if seg_id is not None:
+        raise _fail(f"{SEGMENTATION_ID} specified for local network")
+    return Segment(constants.TYPE_LOCAL)
+
+
+def _check_vlan_awareness(network_type: str, vswitch: str, ranged: bool) -> None:
+    """vlan networks need a VLAN-aware vswitch (one with a range), flat a VLAN-unaware one."""
     if network_type == constants.TYPE_VLAN and not ranged:
         raise _fail(f"{PHYSICAL_NETWORK} {vswitch} is a VLAN-unaware vswitch (listed without a "
                     f"VLAN range in vswitch_mappings); vlan networks need a VLAN-aware one")
     if network_type == constants.TYPE_FLAT and ranged:
         raise _fail(f"{PHYSICAL_NETWORK} {vswitch} is a VLAN-aware vswitch; flat networks need "
                     f"a VLAN-unaware one (listed without a range in vswitch_mappings)")
-    return Segment(network_type, vswitch, seg_id)
 
 
 def _physical_network(physnet: object, mappings: VswitchMappings) -> str:

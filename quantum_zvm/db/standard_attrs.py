@@ -13,7 +13,8 @@ resource's own row (:class:`quantum_zvm.db.models.StandardAttrs`).
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -27,7 +28,7 @@ IF_MATCH_PREFIX = "revision_number="
 
 def utcnow() -> datetime.datetime:
     """Naive UTC to the second, as neutron stores timestamps."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def created(attrs: Mapping[str, Any], now: datetime.datetime) -> dict[str, Any]:

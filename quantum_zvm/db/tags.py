@@ -15,7 +15,8 @@ changes those of its own; anything else is not found (404).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -30,9 +31,9 @@ FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
 
 TABLES: dict[str, sa.Table] = {"networks": models.NETWORK_TAGS,
                                "subnets": models.SUBNET_TAGS, "ports": models.PORT_TAGS}
-RESOURCES: dict[str, sa.Table] = {"networks": models.Network.__table__,
-                                  "subnets": models.Subnet.__table__,
-                                  "ports": models.Port.__table__}
+RESOURCES: dict[str, sa.Table] = {"networks": models.NETWORKS,
+                                  "subnets": models.SUBNETS,
+                                  "ports": models.PORTS}
 _NOT_FOUND = {"networks": lambda id: exceptions.NetworkNotFound(net_id=id),
               "subnets": lambda id: exceptions.SubnetNotFound(subnet_id=id),
               "ports": lambda id: exceptions.PortNotFound(port_id=id)}
@@ -40,7 +41,8 @@ _NOT_FOUND = {"networks": lambda id: exceptions.NetworkNotFound(net_id=id),
 
 def check_limit(tags: Sequence[str]) -> None:
     if len(set(tags)) > MAX_TAGS:
-        raise exceptions.InvalidInput(error_message=f"The number of tags exceed the per-resource limit of {MAX_TAGS}")
+        raise exceptions.InvalidInput(
+            error_message=f"The number of tags exceed the per-resource limit of {MAX_TAGS}")
 
 
 def filter_values(values: Iterable[str]) -> list[str]:

@@ -15,18 +15,18 @@ All functions run inside the caller's transaction.
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from quantum_zvm.common import constants, exceptions
 from quantum_zvm.common.config import VlanRange, VswitchMappings
+from quantum_zvm.db import models
 from quantum_zvm.db.api import supports_skip_locked
-from quantum_zvm.db.models import VlanAllocation
 
 LOG = logging.getLogger(__name__)
-TABLE = VlanAllocation.__table__
+TABLE = models.VLAN_ALLOCATIONS
 _CHUNK = 500
 
 

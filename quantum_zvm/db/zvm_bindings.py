@@ -20,7 +20,8 @@ applied the port.  The agent's own RPC view (device details) keeps
 from __future__ import annotations
 
 import datetime
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -30,9 +31,9 @@ from quantum_zvm.db import models, queries
 from quantum_zvm.db.segments import is_set
 from xcat import zvm_names
 
-PROFILES = models.ZvmPortProfile.__table__
-BINDINGS = models.ZvmPortBinding.__table__
-HOSTS = models.PortBindingPort.__table__
+PROFILES = models.ZVM_PORT_PROFILES
+BINDINGS = models.ZVM_PORT_BINDINGS
+HOSTS = models.PORT_BINDING_PORTS
 
 PROFILE_KEYS = (constants.PROFILE_USERID, constants.PROFILE_VDEV)
 PORT_STATUSES = (constants.PORT_STATUS_ACTIVE, constants.PORT_STATUS_BUILD,
@@ -48,7 +49,7 @@ _INSERT_BINDING = BINDINGS.insert()
 
 def utcnow() -> datetime.datetime:
     """Naive UTC, as Quantum stores timestamps."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 def _invalid(message: str) -> exceptions.InvalidInput:
@@ -115,6 +116,7 @@ def vif_details_view(zhcp_node: str | None, userid: str | None, vdev: str | None
     """``binding:vif_details`` from a ``zvm_port_bindings`` row (``{}`` when there is none)."""
     if status is None:
         return {}
+    assert updated_at is not None, "zvm_port_bindings.updated_at is NOT NULL"
     details = {"zhcp_node": zhcp_node, "userid": userid, "vdev": vdev, "vswitch": vswitch,
                "vlan": vlan, "port_type": port_type, "status": status,
                "updated_at": updated_at.strftime("%Y-%m-%d %H:%M:%S")}

@@ -19,7 +19,8 @@ provisioning block that keeps a port out of ACTIVE until the agent calls
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from neutron.plugins.ml2.drivers import mech_agent
 from neutron_lib.api.definitions import portbindings

@@ -8,7 +8,8 @@ Calls to the plugin — :class:`PluginApi`, on topic ``q-plugin``::
 
     api.get_device_details(port_id)                 -> dict (see below)
     api.get_devices_details_list([port_id, ...])    -> [dict, ...] in the order asked
-    api.get_ports_bound_to_host()                   -> [dict, ...] ports with binding:host_id == host
+    api.get_ports_bound_to_host()                   -> [dict, ...] ports bound to host
+                                                       (binding:host_id == host)
     api.update_device_up(port_id)                   -> None   (port ACTIVE)
     api.update_device_down(port_id)                 -> {"device", "exists"} (port DOWN)
     api.record_zvm_binding(port_id, status="ACTIVE", zhcp_node=..., userid=..., vdev=...,
@@ -50,7 +51,8 @@ Handlers run in worker threads and may call :class:`PluginApi`.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.client import RpcClient
@@ -68,7 +70,7 @@ NOTIFICATION_TOPICS = (f"{constants.TOPIC_AGENT}-{constants.PORT}-{constants.UPD
 
 def report_time(now: datetime.datetime | None = None) -> str:
     """The ``time`` argument of ``report_state``: UTC, ``%Y-%m-%dT%H:%M:%S.%f``."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     return now.strftime(REPORT_TIME_FORMAT)
 
 

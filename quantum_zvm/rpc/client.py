@@ -19,7 +19,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import kombu
 

@@ -10,9 +10,9 @@ the decoded body; a body kombu cannot decode is logged and dropped.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import kombu
 
@@ -82,7 +82,7 @@ class ConsumerLoop:
                 while not self._stop.is_set():
                     try:
                         conn.drain_events(timeout=DRAIN_TIMEOUT)
-                    except socket.timeout:
+                    except TimeoutError:
                         if conn.heartbeat:
                             conn.heartbeat_check()
             except Exception as exc:  # noqa: BLE001 - any failure means reconnect

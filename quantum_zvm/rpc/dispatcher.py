@@ -21,7 +21,8 @@ import functools
 import inspect
 import types
 import typing
-from typing import Any, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from quantum_zvm.rpc import errors, wire
 
@@ -87,20 +88,44 @@ def _check_arguments(function: Any, method: str, context: Any, args: Mapping[str
 
 
 def _matches(value: Any, expected: Any) -> bool:
+    """Whether an argument fits its annotation: a union, a sequence, a mapping or a class."""
     if expected is Any:
         return True
     if expected is None or expected is type(None):
         return value is None
     origin, params = typing.get_origin(expected), typing.get_args(expected)
-    if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, param) for param in params)
-    if origin in (list, tuple, collections.abc.Sequence):
-        return isinstance(value, (list, tuple)) and (
-            not params or all(_matches(item, params[0]) for item in value))
-    if origin in (dict, collections.abc.Mapping):
-        return isinstance(value, collections.abc.Mapping) and (
-            not params or all(_matches(k, params[0]) and _matches(v, params[1])
-                              for k, v in value.items()))
+    generic = _GENERIC_MATCHERS.get(origin)
+    if generic is not None:
+        return generic(value, params)
+    return _matches_class(value, expected)
+
+
+def _matches_union(value: Any, params: tuple[Any, ...]) -> bool:
+    return any(_matches(value, param) for param in params)
+
+
+def _matches_sequence(value: Any, params: tuple[Any, ...]) -> bool:
+    """A JSON array; every item is checked against the first parameter."""
+    return isinstance(value, (list, tuple)) and (
+        not params or all(_matches(item, params[0]) for item in value))
+
+
+def _matches_mapping(value: Any, params: tuple[Any, ...]) -> bool:
+    return isinstance(value, collections.abc.Mapping) and (
+        not params or all(_matches(k, params[0]) and _matches(v, params[1])
+                          for k, v in value.items()))
+
+
+_GENERIC_MATCHERS: dict[Any, Callable[[Any, tuple[Any, ...]], bool]] = {
+    typing.Union: _matches_union, types.UnionType: _matches_union,
+    list: _matches_sequence, tuple: _matches_sequence,
+    collections.abc.Sequence: _matches_sequence,
+    dict: _matches_mapping, collections.abc.Mapping: _matches_mapping,
+}
+
+
+def _matches_class(value: Any, expected: Any) -> bool:
+    """A plain class; a bool is no number, an int is a float (as in JSON)."""
     if expected is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if expected is int:

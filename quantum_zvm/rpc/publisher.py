@@ -52,7 +52,7 @@ class Publisher:
                                      expiration=expiration, headers=headers or {},
                                      retry=False)
                     return
-                except (OSError, KombuError, *self._errors()) as exc:
+                except self._retryable_errors() as exc:
                     self._reset()
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
@@ -65,9 +65,10 @@ class Publisher:
                                 self.name, type(exc).__name__, exc, delay)
                     time.sleep(delay)
 
-    def _errors(self) -> tuple[type[BaseException], ...]:
+    def _retryable_errors(self) -> tuple[type[BaseException], ...]:
+        """What a publish retries on: socket and kombu errors and the transport's own."""
         conn = self._conn or self.transport.connection()
-        return tuple(conn.connection_errors) + tuple(conn.channel_errors)
+        return (OSError, KombuError, *conn.connection_errors, *conn.channel_errors)
 
     def _ensure(self) -> kombu.Producer:
         if self._producer is None:

@@ -28,7 +28,8 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import kombu
 
@@ -66,7 +67,7 @@ class RpcServer:
         self._fanout_suffix = wire.new_id()
         self._loop = ConsumerLoop(transport, self._queues, self._on_message, name=name)
 
-    def start(self) -> "RpcServer":
+    def start(self) -> RpcServer:
         self._loop.start()
         return self
 
@@ -88,7 +89,7 @@ class RpcServer:
 
     def _queues(self) -> list[kombu.Queue]:
         exchange = topic_exchange(self.transport.exchange)
-        queues = []
+        queues: list[kombu.Queue] = []
         for topic in self.topics:
             names = [topic, f"{topic}.{self.host}"] if self.host else [topic]
             if self.shared:
@@ -117,30 +118,26 @@ class RpcServer:
         context_values, message = wire.unpack_context(message)
         method = message.get("method")
         args = message.get("args", {})
-        msg_id = message.get("_msg_id")
-        reply_to = message.get("_reply_q") or msg_id
-        if not isinstance(msg_id, str) or not isinstance(reply_to, str):
-            msg_id = reply_to = None
+        address = _reply_address(message)
         if not isinstance(method, str) or not method or not isinstance(args, dict):
             LOG.warning("%s: dropping a message without a method or with non-dict args: %.200r",
                         self.name, message)
-            if msg_id:
-                self._reply(msg_id, reply_to, failure=wire.serialize_exception(
+            if address:
+                self._reply(*address, failure=wire.serialize_exception(
                     errors.MalformedMessage("No method for message: "
                                             f"{str(message)[:200]}")))
             return
         try:
             context = Context.from_dict(context_values)
             result = self.dispatcher.dispatch(context, message.get("version"), method, args)
-            if msg_id:
-                self._reply(msg_id, reply_to, result=wire.to_primitive(result))
+            if address:
+                self._reply(*address, result=wire.to_primitive(result))
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             expected = isinstance(exc, (QuantumException, errors.RpcError, AttributeError))
             (LOG.info if expected else LOG.exception)(
                 "%s: %s failed: %s: %s", self.name, method, type(exc).__name__, exc)
-            if msg_id:
-                self._reply(msg_id, reply_to,
-                            failure=wire.serialize_exception(exc, sys.exc_info()[2]))
+            if address:
+                self._reply(*address, failure=wire.serialize_exception(exc, sys.exc_info()[2]))
 
     def _reply(self, msg_id: str, reply_to: str, result: Any = None,
                failure: str | None = None) -> None:
@@ -150,3 +147,13 @@ class RpcServer:
                                         timeout=REPLY_TIMEOUT)
         except errors.RpcConnectionError as exc:
             LOG.error("%s: reply to %s lost: %s", self.name, msg_id, exc)
+
+
+def _reply_address(message: dict[str, Any]) -> tuple[str, str] | None:
+    """``(msg_id, reply queue)`` of a call (the queue is ``_reply_q``, else the msg id);
+    None for a cast or a message whose ids are not strings: nothing is answered."""
+    msg_id = message.get("_msg_id")
+    reply_to = message.get("_reply_q") or msg_id
+    if isinstance(msg_id, str) and msg_id and isinstance(reply_to, str):
+        return msg_id, reply_to
+    return None

@@ -167,7 +167,7 @@ class Transport:
         self.polling_interval = polling_interval
 
     @classmethod
-    def from_conf(cls, conf: Any, **kwargs: Any) -> "Transport":
+    def from_conf(cls, conf: Any, **kwargs: Any) -> Transport:
         return cls(settings_from_conf(conf), exchange=conf.control_exchange, **kwargs)
 
     @property

@@ -25,7 +25,8 @@ import importlib
 import json
 import traceback
 import uuid
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from quantum_zvm.rpc import errors
 
@@ -265,7 +266,8 @@ def _primitive_or_str(value: Any) -> Any:
         return str(value)
 
 
-def deserialize_failure(data: Any, allowed_modules: Iterable[str] = DEFAULT_ALLOWED_EXCEPTION_MODULES,
+def deserialize_failure(data: Any,
+                        allowed_modules: Iterable[str] = DEFAULT_ALLOWED_EXCEPTION_MODULES,
                         ) -> BaseException:
     """The exception a failure string describes.
 
@@ -296,7 +298,7 @@ def deserialize_failure(data: Any, allowed_modules: Iterable[str] = DEFAULT_ALLO
         exc = remote_cls(*args, **kwargs)
     except Exception:  # noqa: BLE001 - any re-creation problem degrades to RemoteError
         return errors.RemoteError(name, message, trace)
-    exc.remote_traceback = trace  # type: ignore[attr-defined]
+    exc.remote_traceback = trace
     return exc
 
 

@@ -1,4 +1,6 @@
 """quantum_zvm.db.api: engines, transactions, error mapping and retries."""
+import importlib.util
+import sys
 import threading
 import time
 
@@ -28,10 +30,9 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(db):
 def test_transactions_commit_or_roll_back(db):
     with db.transaction() as conn:
         conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    with pytest.raises(RuntimeError):
-        with db.transaction() as conn:
-            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
     with db.transaction() as conn:
         conn.exec_driver_sql("INSERT INTO t VALUES (2)")
     with db.transaction(write=False) as conn:
@@ -61,9 +62,9 @@ def test_sqlite_write_transactions_are_serialised_in_process(db):
 
 
 def test_statement_errors_are_not_mistaken_for_an_outage(db):
-    with pytest.raises(sa.exc.OperationalError, match="no such table"):
-        with db.transaction() as conn:
-            conn.exec_driver_sql("SELECT * FROM nowhere")
+    with pytest.raises(sa.exc.OperationalError, match="no such table"), \
+            db.transaction() as conn:
+        conn.exec_driver_sql("SELECT * FROM nowhere")
 
 
 def test_unreachable_database_raises_database_unavailable_after_retries():
@@ -82,15 +83,36 @@ def test_unopenable_sqlite_file_is_unavailable(tmp_path):
         Database(f"sqlite:///{tmp_path}/missing/dir/db.sqlite", max_retries=0)
 
 
-def test_url_normalisation():
-    assert api.normalize_url("mysql://root:pw@db/ovs_quantum?charset=utf8").drivername == \
-        "mysql+pymysql"
-    # the drivers eventlet makes cooperative, whatever else is installed
+# The drivers that wait in C, which SQLAlchemy would pick for a bare mysql:// or postgresql://.
+BLOCKING_DRIVERS = ("MySQLdb", "psycopg")
+
+
+@pytest.fixture(params=["installed", "absent"])
+def blocking_drivers(request, monkeypatch, tmp_path):
+    """mysqlclient (``MySQLdb``) and psycopg 3 importable, or not, whatever this machine has."""
+    for module in BLOCKING_DRIVERS:
+        if request.param == "absent":
+            monkeypatch.setitem(sys.modules, module, None)  # import fails, find_spec is None
+        elif importlib.util.find_spec(module) is None:
+            (tmp_path / module).mkdir()
+            (tmp_path / module / "__init__.py").write_text("")
+            monkeypatch.syspath_prepend(str(tmp_path))
+    assert all((importlib.util.find_spec(module) is not None) == (request.param == "installed")
+               for module in BLOCKING_DRIVERS)
+    return request.param
+
+
+def test_url_normalisation(blocking_drivers):
+    """mysql:// is PyMySQL and postgresql:// psycopg2, the drivers eventlet makes
+    cooperative, whether mysqlclient and psycopg 3 are installed or not."""
+    url = api.normalize_url("mysql://root:pw@db/ovs_quantum?charset=utf8")
+    assert url.drivername == "mysql+pymysql" and url.get_dialect().driver == "pymysql"
     assert api.normalize_url("postgres://u@h/d").drivername == "postgresql+psycopg2"
     assert api.normalize_url("postgresql://u@h/d").get_dialect().driver == "psycopg2"
     assert api.normalize_url("mysql+pymysql://u@h/d").drivername == "mysql+pymysql"
     db = Database("mysql://root:yourpass@localhost/ovs_quantum?charset=utf8", connect=False)
     assert db.dialect == "mysql" and "yourpass" not in db.safe_url
+    assert db.engine.dialect.driver == "pymysql"
     db.dispose()
 
 
