@@ -28,10 +28,6 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_CONFIGURATIONS = constants.AGENT_CONFIGURATIONS_MAX
 
 
-def _only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k in fields} if fields else item
-
-
 class AgentDbMixin:
     """Agent methods of :class:`quantum_zvm.plugin.ZvmPlugin` (needs ``db`` and ``conf``)."""
 
@@ -46,7 +42,7 @@ class AgentDbMixin:
             configurations = json.loads(row.configurations)
         except ValueError:
             configurations = {}
-        return _only({
+        return queries.only({
             "id": row.id, "agent_type": row.agent_type, "binary": row.binary,
             "topic": row.topic, "host": row.host, "admin_state_up": row.admin_state_up,
             "created_at": row.created_at.strftime(TIME_FORMAT),
@@ -71,7 +67,7 @@ class AgentDbMixin:
         alive = (filters or {}).get("alive")
         if alive:
             agents = [a for a in agents if a["alive"] in alive]
-        return [_only(a, fields) for a in agents]
+        return [queries.only(a, fields) for a in agents]
 
     def get_agent(self, ctx: Context, id: str, fields: Sequence[str] | None = None
                   ) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from quantum_zvm.db.plugin_base import (
     SUBNETS,
     PluginBase,
     given,
-    only,
     shown_tags,
 )
 from quantum_zvm.db.segments import Segment
@@ -109,7 +108,7 @@ class NetworksMixin(PluginBase):
             segment = Segment(row.network_type, row.physical_network, row.segmentation_id) \
                 if row.network_type else Segment(constants.TYPE_LOCAL)
             item.update(segment.provider_attrs())
-            result.append(only(item, fields))
+            result.append(queries.only(item, fields))
         return result
 
     def _network_query(self, ctx: Context) -> sa.Select:
@@ -163,9 +162,8 @@ class NetworksMixin(PluginBase):
                         ) -> dict[str, Any]:
         if segments.provider_given(attrs):
             segment = segments.provider_segment(attrs, self.mappings)
-            if segment.network_type in (constants.TYPE_VLAN, constants.TYPE_FLAT):
-                vlan_allocator.reserve_specific(conn, segment.physical_network,
-                                                segment.segmentation_id)
+            if slot := segment.allocation():
+                vlan_allocator.reserve_specific(conn, *slot)
         elif self.tenant_network_type == constants.TYPE_VLAN:
             segment = Segment(constants.TYPE_VLAN,
                               *vlan_allocator.allocate_tenant_vlan(conn, self.mappings))
@@ -254,9 +252,8 @@ class NetworksMixin(PluginBase):
             conn.execute(PORTS.delete().where(PORTS.c.network_id == id))
             conn.execute(SUBNETS.delete().where(SUBNETS.c.network_id == id))
             conn.execute(NETWORKS.delete().where(NETWORKS.c.id == id))
-            if segment and segment.network_type in (constants.TYPE_VLAN, constants.TYPE_FLAT):
-                vlan_allocator.release(conn, segment.physical_network,
-                                       segment.segmentation_id, self.mappings)
+            if segment and (slot := segment.allocation()):
+                vlan_allocator.release(conn, *slot, self.mappings)
         self._notify("network_delete", ctx, id)
 
     def _check_network_owner(self, ctx: Context, network: Any, tenant_id: str | None,

@@ -26,21 +26,17 @@ from quantum_zvm.db.mac_allocator import MacAllocator
 
 LOG = logging.getLogger("quantum_zvm.plugin")
 
-NETWORKS = models.Network.__table__
-SUBNETS = models.Subnet.__table__
-PORTS = models.Port.__table__
-SEGMENTS = models.NetworkBinding.__table__
-ALLOCATIONS = models.IPAllocation.__table__
-POOLS = models.IPAllocationPool.__table__
-HOSTS = models.PortBindingPort.__table__
-PROFILES = models.ZvmPortProfile.__table__
-APPLIED = models.ZvmPortBinding.__table__
-AGENTS = models.Agent.__table__
+NETWORKS = models.NETWORKS
+SUBNETS = models.SUBNETS
+PORTS = models.PORTS
+SEGMENTS = models.NETWORK_BINDINGS
+ALLOCATIONS = models.IP_ALLOCATIONS
+POOLS = models.IP_ALLOCATION_POOLS
+HOSTS = models.PORT_BINDING_PORTS
+PROFILES = models.ZVM_PORT_PROFILES
+APPLIED = models.ZVM_PORT_BINDINGS
+AGENTS = models.AGENTS
 ADMIN = get_admin_context()  # reads back what a transaction just wrote
-
-
-def only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k in fields} if fields else item
 
 
 def given(attrs: Mapping[str, Any], key: str) -> bool:

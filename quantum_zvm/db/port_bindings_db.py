@@ -56,7 +56,7 @@ class PortBindingsMixin(PortsMixin):
         """Details of many ports in one query batch, in the order asked."""
         devices = [str(d) for d in devices]
         with self.db.transaction(write=False) as conn:
-            rows = []
+            rows: list[Any] = []
             for chunk in queries.chunks(sorted(set(devices))):
                 rows += conn.execute(self._port_query(ADMIN).where(
                     PORTS.c.id.in_(chunk))).all()

@@ -32,7 +32,6 @@ from quantum_zvm.db.plugin_base import (
     PORTS,
     PROFILES,
     given,
-    only,
     shown_tags,
 )
 from quantum_zvm.db.segments import Segment, is_set
@@ -67,8 +66,9 @@ PORT_FIELDS = tuple(PORT_CORE)
 PORT_BINDING_FIELDS = ("binding:host_id", "binding:vif_type", "binding:profile",
                        "binding:vif_details")
 # Port attributes with one value on z/VM (refused otherwise by the API's validators).
-PORT_CONSTANTS = {"binding:vnic_type": lambda: constants.VNIC_NORMAL,
-                  "security_groups": list, "allowed_address_pairs": list}
+PORT_CONSTANTS: dict[str, Callable[[], Any]] = {
+    "binding:vnic_type": lambda: constants.VNIC_NORMAL,
+    "security_groups": list, "allowed_address_pairs": list}
 PORT_FROM = (PORTS.outerjoin(HOSTS, HOSTS.c.port_id == PORTS.c.id)
              .outerjoin(BINDING_AGENTS, BINDING_AGENTS.c.host == HOSTS.c.host)
              .outerjoin(PROFILES, PROFILES.c.port_id == PORTS.c.id)
@@ -123,7 +123,7 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
         ips = self._fixed_ips(conn, ids) if not fields or "fixed_ips" in fields else None
         items = _port_items(rows, PORT_FIELDS, ips, shown_tags(conn, "ports", ids, fields),
                             _binding_keys(fields), fields, self.is_agent_alive)
-        return [only(item, fields) for item in items] if fields else items
+        return [queries.only(item, fields) for item in items] if fields else items
 
     def _port_query(self, ctx: Context) -> sa.Select:
         return self._port_scope(ctx, sa.select(*PORT_SELECT).select_from(PORT_FROM))

@@ -25,6 +25,11 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
+def only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
+    """The ``fields`` of a result item (all of it without ``fields``)."""
+    return {k: v for k, v in item.items() if k in fields} if fields else item
+
+
 def apply_filters(query: sa.Select, columns: Columns, filters: Mapping[str, Any] | None
                   ) -> sa.Select:
     for key, values in (filters or {}).items():

@@ -40,6 +40,15 @@ class Segment:
         return {NETWORK_TYPE: self.network_type, PHYSICAL_NETWORK: self.physical_network,
                 SEGMENTATION_ID: seg}
 
+    def allocation(self) -> tuple[str, int] | None:
+        """The (vswitch, VLAN id) row of ``vlan_allocations`` the segment holds (-1 is a
+        flat vswitch's row); None for a local network, which holds none."""
+        if self.network_type not in (constants.TYPE_VLAN, constants.TYPE_FLAT):
+            return None
+        if self.physical_network is None or self.segmentation_id is None:
+            raise ValueError(f"a {self.network_type} segment needs a vswitch and an id: {self}")
+        return self.physical_network, self.segmentation_id
+
 
 def is_set(value: object) -> bool:
     return value is not None and value is not constants.ATTR_NOT_SPECIFIED

@@ -28,7 +28,6 @@ from quantum_zvm.db.plugin_base import (
     PORTS,
     SUBNETS,
     given,
-    only,
     shown_tags,
 )
 from quantum_zvm.db.standard_attrs import check_revision
@@ -89,7 +88,7 @@ class SubnetsMixin(NetworksMixin):
                                                key=lambda p: ipaddress.ip_address(p["start"])),
                     "dns_nameservers": dns.get(row.id, []),
                     "host_routes": routes.get(row.id, [])}
-            result.append(only(item, fields))
+            result.append(queries.only(item, fields))
         return result
 
     def get_subnet(self, ctx: Context, id: str, fields: Sequence[str] | None = None
@@ -168,7 +167,7 @@ class SubnetsMixin(NetworksMixin):
             if given(attrs, "gateway_ip"):
                 gateway = attrs["gateway_ip"]
                 if gateway is not None:
-                    gateway = ipam.check_gateway(gateway, ipaddress.ip_network(row.cidr))
+                    gateway = ipam.check_gateway(gateway, ipaddress.IPv4Network(row.cidr))
                     pools = conn.execute(sa.select(POOLS.c.first_ip, POOLS.c.last_ip).where(
                         POOLS.c.subnet_id == id)).all()
                     ipam.check_gateway_outside_pools(gateway, [
