@@ -71,3 +71,11 @@ def test_provider_update_is_refused():
     segments.check_no_provider_update({"name": "x", segments.NETWORK_TYPE: NS})
     with pytest.raises(InvalidInput, match="Plugin does not support updating provider"):
         segments.check_no_provider_update({segments.SEGMENTATION_ID: 5})
+
+
+def test_allocation_is_the_vlan_allocations_row_a_segment_holds():
+    assert Segment("vlan", "VSW1", 100).allocation() == ("VSW1", 100)
+    assert Segment("flat", "FLATSW", -1).allocation() == ("FLATSW", -1)
+    assert Segment("local").allocation() is None
+    with pytest.raises(ValueError, match="needs a vswitch and an id"):
+        Segment("vlan", "VSW1").allocation()
