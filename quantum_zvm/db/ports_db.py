@@ -277,11 +277,7 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
         """Update a port; agents hear of admin state, address and binding changes."""
         attrs = body["port"]
         with self.db.transaction() as conn:
-            row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
-                PORTS.c.id == id).with_for_update()).first()
-            if row is None:
-                raise exceptions.PortNotFound(port_id=id)
-            check_revision(if_revision, row.revision_number)
+            row = self._locked_port_row(conn, ctx, id, if_revision)
             old = self._get_port(conn, ADMIN, id)
             values = {k: attrs[k] for k in ("name", "admin_state_up", "device_id",
                                              "device_owner", "description") if given(attrs, k)}
@@ -309,6 +305,17 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
                          segment.segmentation_id, segment.physical_network)
         return port
 
+    def _locked_port_row(self, conn: Connection, ctx: Context, port_id: str,
+                         if_revision: int | None) -> Any:
+        """The caller's port row (any, for an admin), locked for a change; 404 when there is
+        none, 412 when it is not at ``if_revision``."""
+        row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
+            PORTS.c.id == port_id).with_for_update()).first()
+        if row is None:
+            raise exceptions.PortNotFound(port_id=port_id)
+        check_revision(if_revision, row.revision_number)
+        return row
+
     def _update_fixed_ips(self, conn: Connection, port: Any, fixed_ips: object,
                           device_owner: str) -> None:
         """Replace the port's addresses: listed ones stay, others go, new ones are allocated."""
@@ -329,11 +336,7 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
                     ) -> dict[str, Any]:
         """Delete a port of the caller (or any, for an admin); returns it as it was."""
         with self.db.transaction() as conn:
-            row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
-                PORTS.c.id == id).with_for_update()).first()
-            if row is None:
-                raise exceptions.PortNotFound(port_id=id)
-            check_revision(if_revision, row.revision_number)
+            row = self._locked_port_row(conn, ctx, id, if_revision)
             port = self._get_port(conn, ADMIN, id)
             self._delete_port(conn, row)
         self._notify_bound(ctx, [port])
