@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import http.client
 import json
 import statistics
@@ -52,16 +53,28 @@ VSWITCHES = "BENCH:1:4000,FLATSW"
 BULK = 500
 
 
+@dataclasses.dataclass
+class Endpoint:
+    """A server as the clients see it: its loopback port, the headers (identity) every
+    request sends and the seconds a response may take.  A :class:`Server` is one
+    without headers and with the default timeout."""
+    port: int
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    timeout: float = 300
+
+
 class Client:
     """One keep-alive HTTP connection (http.client: little client-side overhead)."""
 
-    def __init__(self, server: Server):
-        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+    def __init__(self, server: Server | Endpoint):
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port,
+                                               timeout=getattr(server, "timeout", 300))
+        self.headers = {"Content-Type": "application/json",
+                        **getattr(server, "headers", {})}
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
         data = None if body is None else json.dumps(body)
-        self.conn.request(method, "/v2.0" + path, body=data,
-                          headers={"Content-Type": "application/json"})
+        self.conn.request(method, "/v2.0" + path, body=data, headers=self.headers)
         response = self.conn.getresponse()
         return response.status, response.read()
 
@@ -91,7 +104,7 @@ def port_body(network_id: str, name: str) -> dict:
                      "binding:profile": {"zvm_userid": "U" + uuid.uuid4().hex[:7].upper()}}}
 
 
-def concurrent_posts(server: Server, path: str, count: int, clients: int,
+def concurrent_posts(server: Server | Endpoint, path: str, count: int, clients: int,
                      body: Callable[[int, int], dict]) -> tuple[list[dict], list[str],
                                                              list[float], float]:
     """``count`` POSTs of ``body(client index, i)`` to ``path`` spread over ``clients``
@@ -130,7 +143,8 @@ def concurrent_posts(server: Server, path: str, count: int, clients: int,
     return created, errors, sorted(latencies), time.perf_counter() - start
 
 
-def bench_port_create(server: Server, network_id: str, count: int, clients: int) -> dict:
+def bench_port_create(server: Server | Endpoint, network_id: str, count: int,
+                      clients: int) -> dict:
     """``count`` port creates spread over ``clients`` concurrent keep-alive connections."""
     _created, errors, latencies, elapsed = concurrent_posts(
         server, "/ports", count, clients,
@@ -267,7 +281,7 @@ def bench_show(client: Client, count: int) -> dict:
             "latency_ms_p95": round(1000 * latencies[int(count * 0.95)], 2)}
 
 
-def bench_vlan_networks(server: Server, networks: int, clients: int) -> dict:
+def bench_vlan_networks(server: Server | Endpoint, networks: int, clients: int) -> dict:
     responses, errors, _latencies, elapsed = concurrent_posts(
         server, "/networks", networks, clients,
         lambda index, i: {"network": {"name": f"vlan-{index}-{i}"}})
