@@ -41,8 +41,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -354,9 +355,11 @@ def run_backend(backend: str, sql_connection: str | None, args: argparse.Namespa
 
 
 def table(results: list[dict]) -> str:
-    rows = [("backend", "port creates/s", f"with {results[0]['port_create_concurrent']['clients']}"
-             if results else "concurrent", "p95 ms", "deletes/s", "stmts/create", "stmts show/delete", "stmts/list",
-             "list all s", "list id,status s", "show p50 ms", "VLAN nets/s", "dup VLANs")]
+    clients = (f"with {results[0]['port_create_concurrent']['clients']}" if results
+               else "concurrent")
+    rows = [("backend", "port creates/s", clients, "p95 ms", "deletes/s", "stmts/create",
+             "stmts show/delete", "stmts/list", "list all s", "list id,status s", "show p50 ms",
+             "VLAN nets/s", "dup VLANs")]
     for r in results:
         rows.append((r["backend"], str(r["port_create"]["ports_per_s"]),
                      str(r["port_create_concurrent"]["ports_per_s"]),
@@ -372,7 +375,8 @@ def table(results: list[dict]) -> str:
                      str(r["vlan_networks"]["networks_per_s"]),
                      str(r["vlan_networks"]["duplicate_vlans"])))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                     for row in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
