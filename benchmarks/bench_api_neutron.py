@@ -60,7 +60,7 @@ loopback connect; ours keeps the connection).
 
     .venv/bin/python benchmarks/bench_api_neutron.py        # 1 round: 300 ports, 3,000 listed
     .venv/bin/python benchmarks/bench_api_neutron.py --ports 50 --list-ports 500 \\
-        --shows 50 --networks 20 --statement-ops 10        # quick (about 3 minutes)
+        --shows 50 --networks 20 --statement-ops 10        # quick (about 4 minutes)
     .venv/bin/python benchmarks/bench_api_neutron.py --rounds 2 --servers quantum-zvm,neutron
     .venv/bin/python benchmarks/bench_api_neutron.py --ports 1000 --list-ports 10000 \\
         --shows 1000 --networks 500 --statement-ops 50     # bench_api.py's sizes
@@ -260,7 +260,10 @@ def memory(leaders: list[int]) -> dict[str, Any]:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        name = " ".join(Path(a.decode(errors="replace")).name for a in argv[:2] if a)
+        # paths shortened to their names (a process title set by oslo.service is one
+        # argument holding the whole command line)
+        words = b" ".join(argv).decode(errors="replace").split()
+        name = " ".join(w.rsplit("/", 1)[-1] if "/" in w.lstrip("[") else w for w in words)
         processes.append({"pid": pid, "command": name[:80],
                           "rss_mib": round(_status_kib(pid, "status", "VmRSS") / 1024, 1),
                           "pss_mib": round(_status_kib(pid, "smaps_rollup", "Pss") / 1024, 1)})
@@ -511,7 +514,8 @@ def summarize(runs: list[dict], args: argparse.Namespace) -> list[dict[str, Any]
             values = [_get(run, path) for run in runs
                       if run["server"] == server and "error" not in run]
             if values:
-                row[server] = {"values": values, "median": statistics.median(values)}
+                row[server] = {"values": values,
+                               "median": round(statistics.median(values), 3)}
         ours, theirs = (row.get(s, {}).get("median") for s in SERVERS)
         if ours is not None and theirs:
             row["ratio"] = round(ours / theirs, 2)
