@@ -53,7 +53,8 @@ the port body from a header-less request, and with ``X-Project-Id`` its noauth i
 the identity headers (an admin context without a project: bodies without ``tenant_id``
 get 400). Neutron's quotas are unlimited (-1 for networks, subnets and ports in
 ``[quotas]``; its defaults, 100 networks and 500 ports, would stop the run;
-quantum-zvm has no quotas). Neutron's API runs under ``tests/e2e/neutron_driver/qzvm_neutron_api.py``
+quantum-zvm has no quotas). Neutron's API runs under
+``tests/e2e/neutron_driver/qzvm_neutron_api.py``
 (the standard library's threading WSGI server, HTTP/1.0: it closes each connection
 after a response, so the same client reconnects to neutron for every request, a
 loopback connect; ours keeps the connection).
@@ -101,13 +102,13 @@ sys.path.insert(0, str(REPO))
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
 
-import pymysql
+import pymysql  # noqa: E402 - after the sys.path set-up above
 
-import quantum_zvm
-from benchmarks import bench_api
-from tests.fixtures import installed, mysql, neutron, rabbitmq
-from tests.fixtures.procs import port_open
-from tests.fixtures.server import start_server
+import quantum_zvm  # noqa: E402 - after the sys.path set-up above
+from benchmarks import bench_api  # noqa: E402 - after the sys.path set-up above
+from tests.fixtures import installed, mysql, neutron, rabbitmq  # noqa: E402 - after the sys.path set-up above
+from tests.fixtures.procs import port_open  # noqa: E402 - after the sys.path set-up above
+from tests.fixtures.server import start_server  # noqa: E402 - after the sys.path set-up above
 
 SERVERS = ("quantum-zvm", "neutron")
 # The identity of every request: an admin of the server's noauth project.  Ours: no
@@ -539,7 +540,7 @@ def table(rows: list[dict[str, Any]], version: str) -> str:
         lines.append((row["metric"], _cell(row.get(SERVERS[0])), _cell(row.get(SERVERS[1])),
                       f"{row['ratio']:g}" if "ratio" in row else "-"))
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
                      for line in lines)
 
 
