@@ -12,6 +12,9 @@ fi
 scripts/install-test-services.sh
 # The real neutron-dhcp-agent (its own venv) and dnsmasq/dhclient for the DHCP e2e test.
 scripts/install-neutron-venv.sh
+# The lint and type gates (settings in ruff.toml and mypy.ini): a new finding fails the run.
+"$VENV/bin/ruff" check --quiet .
+"$VENV/bin/mypy"
 # Service-backed tests fail (instead of skipping) when a service cannot start.
 export QZVM_REQUIRE_SERVICES=${QZVM_REQUIRE_SERVICES:-1}
 exec "$VENV/bin/python" -m pytest "$@"
