@@ -234,6 +234,12 @@ def test_a_probe_finds_the_xcat_mn_back_within_seconds_after_a_burst_of_500s(zvm
     stack.sim.control.fault("http_error", status=500)  # every xCAT request, until cleared
     wait_for(lambda: "retrying in 32s" in stack.agent_log(), timeout=60, interval=0.5,
              what="the back-off to reach 32 s")
+    # The back-off starts with a probe: one that answers says the failure lies elsewhere
+    # and the full back-off stands.  Clear the outage only once a probe of this back-off
+    # has met it (a version request after the log line), else the test races the agent.
+    probes = stack.sim.control.counters()["rest"]["by_resource"].get("version", 0)
+    wait_for(lambda: stack.sim.control.counters()["rest"]["by_resource"].get("version", 0)
+             > probes, timeout=10, interval=0.2, what="a probe during the 32 s back-off")
     stack.sim.control.clear_faults()
     stack.hand_off("LINUX07", port["id"])  # a row change: nothing wakes the agent but a probe
     stack.wait_status(port["id"], timeout=10)  # the back-off alone would wait ~30 s more
