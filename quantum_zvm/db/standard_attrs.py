@@ -21,7 +21,6 @@ from sqlalchemy.ext.compiler import compiles
 
 from quantum_zvm.common import constants, exceptions
 
-FIELDS = ("description", "created_at", "updated_at", "revision_number")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 IF_MATCH_PREFIX = "revision_number="
 
