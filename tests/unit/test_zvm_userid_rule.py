@@ -43,7 +43,7 @@ def test_api_profile_and_xcat_rows_refuse_it():
 
 
 def test_the_simulated_smapi_refuses_it_as_invalid_data():
-    model = scenario.build(scenario.read(None))[0]
+    model = scenario.build(scenario.read(None))[0]["zhcp1"]
     out = Smcli(model).run(["/opt/zhcp/bin/smcli", "Virtual_Network_Vswitch_Set_Extended",
                             "-T", "ZHCP", "-k", "switch_name=XCATVSW2",
                             "-k", "grant_userid=-TPWN15"])

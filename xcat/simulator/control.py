@@ -5,22 +5,30 @@ listen on loopback).
 GET    /_sim/health                  {"ok": true, "version": N}
 GET    /_sim/state                   the whole model, tables and node files
 POST   /_sim/reset                   back to the scenario; faults cleared, counters reset
-POST   /_sim/guests                  {"userid", "node", "ip", "logged_on", "autolog", "nicdefs"}
-DELETE /_sim/guests/<USERID>         the guest and its node's rows
+POST   /_sim/guests                  {"userid", "node", "ip", "logged_on", "autolog", "nicdefs",
+                                      "hcp"}: a guest of the system that zHCP manages
+DELETE /_sim/guests/<USERID>         the guest and its node's rows (body {"system": <zHCP
+                                     node>} when several systems have the userid)
 POST   /_sim/nodes                   {"node", "userid", "hcp", "ip"}: xCAT node rows only
 DELETE /_sim/nodes/<node>            zvm, nodelist, hosts, mac and switch rows of the node
 POST   /_sim/tables/<table>          {"rows": [{column: value}]}: rows straight into the xCAT
                                      database, any strings (as chtab or a DB tool may leave
                                      them; xCAT table contents are untrusted input)
-POST   /_sim/vswitches               a scenario vswitch ({"name", "vlan_aware", "grants"...})
-DELETE /_sim/vswitches/<NAME>
+POST   /_sim/vswitches               a scenario vswitch ({"name", "vlan_aware", "grants"...,
+                                      "system": <zHCP node>})
+DELETE /_sim/vswitches/<NAME>        (body {"system": <zHCP node>}: not the MN's system)
 POST   /_sim/events                  {"event": "logon|logoff|ipl|xcat_restart|advance",
-                                      "userid", "at": "YYYY-MM-DD HH:MM:SS", "seconds"}
+                                      "userid", "at": "YYYY-MM-DD HH:MM:SS", "seconds",
+                                      "system": <zHCP node>}
 POST   /_sim/events/<event>          the same, event in the path
 GET    /_sim/faults                  POST merges a fault spec (see faults.py); DELETE clears
 GET    /_sim/counters                POST /_sim/counters/reset or DELETE resets
 ```
 Errors are ``{"error": "<message>"}`` with 400 (bad input), 404 or 405.
+
+``system`` names a z/VM system by the node of its zHCP; without it, the
+system of the xCAT MN (or, for a guest, the one system that has the userid).
+An IPL, an ``advance`` or a fault of one system leaves the others as they are.
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ from typing import Any
 from xcat.simulator import events, scenario
 from xcat.simulator.core import Simulator
 from xcat.simulator.faults import FaultError
+from xcat.simulator.model import Model
 from xcat.simulator.rest import HttpError, Reply
 
 PREFIX = "/_sim"
@@ -53,6 +62,11 @@ def _bad(message: str, status: int = 400) -> HttpError:
     return HttpError(status, json.dumps({"error": message}), "application/json")
 
 
+def _system_key(data: Any) -> Any:
+    """The ``system`` of an optional JSON object body (DELETE)."""
+    return data.get("system") if isinstance(data, dict) else None
+
+
 class Control:
     def __init__(self, sim: Simulator):
         self.sim = sim
@@ -66,7 +80,7 @@ class Control:
         if handler is None:
             raise _bad(f"no such control resource: {resource}", 404)
         try:
-            return handler(method, rest, _body(raw) if method in ("POST", "PUT") else {})
+            return handler(method, rest, _body(raw) if method in ("POST", "PUT", "DELETE") else {})
         except (scenario.ScenarioError, events.EventError, FaultError) as exc:
             raise _bad(str(exc)) from None
 
@@ -87,19 +101,35 @@ class Control:
         self._allow(method, "POST")
         sim = self.sim
         with sim.lock:
-            old_lock = sim.lock
             sim.load_scenario(sim.scenario_data)
-            sim.model.lock = old_lock
-            sim.lock = old_lock
         sim.faults.clear()
         sim.counters.reset()
         return _json(200, {"ok": True})
+
+    def _system(self, zhcp_node: Any) -> Model:
+        """The system a ``system`` (or ``hcp``) value names; the MN's when None."""
+        if zhcp_node is None:
+            return self.sim.model
+        if not isinstance(zhcp_node, str) or zhcp_node not in self.sim.systems:
+            raise _bad(f"system: no z/VM system is managed by zHCP {zhcp_node!r}; "
+                       f"expected one of {', '.join(self.sim.systems)}")
+        return self.sim.systems[zhcp_node]
+
+    def _system_with(self, userid: str, zhcp_node: Any) -> Model:
+        """The system holding guest ``userid``: the one named, else the only one."""
+        if zhcp_node is not None:
+            return self._system(zhcp_node)
+        holders = [m for m in self.sim.systems.values() if userid.upper() in m.guests]
+        if len(holders) > 1:
+            raise _bad(f"guest {userid.upper()} exists on several z/VM systems; name one "
+                       f"with system=<zHCP node>")
+        return holders[0] if holders else self.sim.model
 
     def _guests(self, method: str, rest: list[str], data: Any) -> Reply:
         if method == "POST" and not rest:
             return self._add_guest(data)
         if method == "DELETE" and len(rest) == 1:
-            return self._remove_guest(rest[0].upper())
+            return self._remove_guest(rest[0].upper(), _system_key(data))
         raise _bad(f"method {method} is not allowed here", 405)
 
     def _add_guest(self, data: Any) -> Reply:
@@ -107,37 +137,39 @@ class Control:
         if not isinstance(data, dict):
             raise _bad("expected a JSON object")
         hcp = data.pop("hcp", sim.zhcp_node)
+        model = self._system(hcp)
         guest, extra = scenario.build_guest(data, "guest")
         with sim.lock:
-            if guest.userid in sim.model.guests:
+            if guest.userid in model.guests:
                 raise _bad(f"guest {guest.userid} already exists")
             if guest.node and sim.node_exists(guest.node):
                 raise _bad(f"node {guest.node} already exists")
-            used = sim.model.macids_in_use()
+            used = model.macids_in_use()
             clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
             if clash:
                 raise _bad(f"MACID {clash[0]} is already in use")
-            sim.model.guests[guest.userid] = guest
+            model.guests[guest.userid] = guest
             scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
             if extra["logged_on"]:
-                events.logon(sim.model, guest.userid)
-            sim.model.touch()
+                events.logon(model, guest.userid)
+            model.touch()
         return _json(201, {"userid": guest.userid, "node": guest.node})
 
-    def _remove_guest(self, userid: str) -> Reply:
+    def _remove_guest(self, userid: str, zhcp_node: Any) -> Reply:
         sim = self.sim
         with sim.lock:
-            guest = sim.model.guests.pop(userid, None)
+            model = self._system_with(userid, zhcp_node)
+            guest = model.guests.pop(userid, None)
             if guest is None:
                 raise _bad(f"guest {userid} does not exist", 404)
-            if userid in (sim.model.xcat_userid, sim.model.zhcp_userid):
-                sim.model.guests[userid] = guest
+            if userid in (model.xcat_userid, model.zhcp_userid):
+                model.guests[userid] = guest
                 raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
-            for vsw in sim.model.vswitches.values():
+            for vsw in model.vswitches.values():
                 vsw.grants.pop(userid, None)
             if guest.node:
                 self._remove_node_rows(guest.node)
-            sim.model.touch()
+            model.touch()
         return _json(200, {"userid": userid, "removed": True})
 
     def _remove_node_rows(self, node: str) -> None:
@@ -193,23 +225,27 @@ class Control:
     def _vswitches(self, method: str, rest: list[str], data: Any) -> Reply:
         sim = self.sim
         if method == "POST" and not rest:
+            if not isinstance(data, dict):
+                raise _bad("expected a JSON object")
+            model = self._system(data.pop("system", None))
             with sim.lock:
-                vswitch = scenario.build_vswitch(data, "vswitch", sim.model)
-                if vswitch.name in sim.model.vswitches:
+                vswitch = scenario.build_vswitch(data, "vswitch", model)
+                if vswitch.name in model.vswitches:
                     raise _bad(f"vswitch {vswitch.name} already exists")
-                sim.model.vswitches[vswitch.name] = vswitch
-                sim.model.touch()
+                model.vswitches[vswitch.name] = vswitch
+                model.touch()
             return _json(201, {"name": vswitch.name})
         if method == "DELETE" and len(rest) == 1:
             name = rest[0].upper()
+            model = self._system(_system_key(data))
             with sim.lock:
-                if sim.model.vswitches.pop(name, None) is None:
+                if model.vswitches.pop(name, None) is None:
                     raise _bad(f"vswitch {name} does not exist", 404)
-                for _owner, nic in sim.model.connections(name):
+                for _owner, nic in model.connections(name):
                     nic.coupled_to = None
-                sim.model.config.vswitches.pop(name, None)
-                sim.model.config.grants.pop(name, None)
-                sim.model.touch()
+                model.config.vswitches.pop(name, None)
+                model.config.grants.pop(name, None)
+                model.touch()
             return _json(200, {"name": name, "removed": True})
         raise _bad(f"method {method} is not allowed here", 405)
 
@@ -221,7 +257,7 @@ class Control:
         userid = data.get("userid")
         if userid is not None and not isinstance(userid, str):
             raise _bad("userid: expected a string")
-        unknown = set(data) - {"event", "userid", "at", "seconds"}
+        unknown = set(data) - {"event", "userid", "at", "seconds", "system"}
         if unknown:
             raise _bad(f"unknown key {sorted(unknown)[0]!r}")
         seconds = data.get("seconds")
@@ -235,9 +271,19 @@ class Control:
             except ValueError:
                 raise _bad("at: expected 'YYYY-MM-DD HH:MM:SS'") from None
         with self.sim.lock:
-            result = events.fire(self.sim.model, str(event), userid=userid,
-                                 at=at, seconds=seconds)
+            model = self._event_system(str(event), userid, data.get("system"))
+            result = events.fire(model, str(event), userid=userid, at=at, seconds=seconds)
+        if len(self.sim.systems) > 1:
+            result["system"] = next(n for n, m in self.sim.systems.items() if m is model)
         return _json(200, result)
+
+    def _event_system(self, event: str, userid: str | None, zhcp_node: Any) -> Model:
+        """Where an event happens: a guest's system, the named one, or the MN's."""
+        if event == "xcat_restart" and zhcp_node not in (None, self.sim.zhcp_node):
+            raise _bad(f"system: the xCAT MN runs on the system of {self.sim.zhcp_node}")
+        if userid is not None:
+            return self._system_with(userid, zhcp_node)
+        return self._system(zhcp_node)
 
     def _faults(self, method: str, rest: list[str], data: Any) -> Reply:
         faults = self.sim.faults

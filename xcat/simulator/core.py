@@ -1,8 +1,13 @@
-"""The simulator: model + xCAT tables + node file systems + faults + counters.
+"""The simulator: z/VM systems + xCAT tables + node file systems + faults + counters.
 
 ``Simulator`` is what the WSGI apps (``rest``, ``control``) and the state
-file work on.  One re-entrant lock (``model.lock``) guards the model and the
-tables; shell scripts run without it and each smcli/vmcp call takes it.
+file work on.  It holds one :class:`~xcat.simulator.model.Model` per z/VM
+system, keyed by the node of the zHCP that manages it (``systems``; the
+first is the one the xCAT MN runs on, also ``model``).  A node's system is
+the one its ``zvm.hcp`` names, as the MN's zvm plugin decides where to run a
+node's SMAPI calls.  One re-entrant lock (``lock``, shared by every model)
+guards the models and the tables; shell scripts run without it and each
+smcli/vmcp call takes it.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from xcat.simulator import scenario, xcatcli
 from xcat.simulator.counters import Counters
 from xcat.simulator.faults import Faults
 from xcat.simulator.iproute import Ip
+from xcat.simulator.model import Guest, Model
 from xcat.simulator.shell import Host, Shell
 from xcat.simulator.smcli import Output, Smcli
 from xcat.simulator.vmcp import Vmcp
@@ -97,9 +103,12 @@ class Simulator:
         self.load_scenario(self.scenario_data)
 
     def load_scenario(self, data: dict[str, Any]) -> None:
-        model, tables, settings = scenario.build(data)
-        self.model = model
-        self.lock = model.lock
+        """Everything as the scenario describes it (the lock is kept across a reset)."""
+        lock = getattr(self, "lock", None)
+        systems, tables, settings = scenario.build(data, lock)
+        self.systems = systems
+        self.model = next(iter(systems.values()))
+        self.lock = self.model.lock
         self.tables = tables
         self.settings = settings
         self.files: dict[str, NodeFiles] = {}
@@ -107,7 +116,29 @@ class Simulator:
     # ------------------------------------------------------------ xCAT facts
     @property
     def zhcp_node(self) -> str:
+        """The zHCP of the xCAT MN's own system."""
         return self.settings["zhcp_node"]
+
+    def system(self, zhcp_node: str) -> Model:
+        """The system ``zhcp_node`` manages; KeyError names it when there is none."""
+        try:
+            return self.systems[zhcp_node]
+        except KeyError:
+            raise KeyError(f"no z/VM system is managed by zHCP {zhcp_node}") from None
+
+    def system_of(self, node: str) -> Model | None:
+        """The z/VM system of a node: a zHCP's own, else the one its ``zvm.hcp`` names."""
+        if node in self.systems:
+            return self.systems[node]
+        return self.systems.get(self.node_hcp(node) or "")
+
+    def guest_of(self, node: str) -> tuple[Model, Guest] | None:
+        """A node's system and z/VM guest, or None (no zvm row, unknown zHCP, no guest)."""
+        userid = self.node_userid(node)
+        model = self.system_of(node)
+        with self.lock:
+            guest = model.guest(userid) if model is not None and userid else None
+            return (model, guest) if model is not None and guest is not None else None
 
     def credentials_ok(self, username: str | None, password: str | None) -> bool:
         with self.lock:
@@ -133,14 +164,14 @@ class Simulator:
             return row["hcp"] if row else None
 
     # ------------------------------------------------------------------ shell
-    def smcli_hook(self, function: str, userid: str) -> tuple[int, int] | None:
-        return self.faults.smapi_call(function, userid,
-                                      busy=lambda: self.counters.busy("smcli"))
-
-    def _smcli(self, argv: list[str], _stdin: str) -> Output:
-        out = Smcli(self.model, hook=self.smcli_hook).run(argv)
+    def _smcli(self, zhcp_node: str, argv: list[str]) -> Output:
+        """smcli on ``zhcp_node``: a SMAPI call on its system, through its workers."""
+        def hook(function: str, userid: str) -> tuple[int, int] | None:
+            return self.faults.smapi_call(function, userid, system=zhcp_node,
+                                          busy=lambda: self.counters.busy("smcli"))
+        out = Smcli(self.systems[zhcp_node], hook=hook).run(argv)
         if len(argv) > 1 and not argv[1].startswith("-"):
-            self.counters.record_smcli(argv[1], out.status)
+            self.counters.record_smcli(argv[1], out.status, zhcp_node)
         return out
 
     def host(self, node: str) -> Host:
@@ -149,22 +180,23 @@ class Simulator:
         commands = {}
         if node == self.settings["xcat_node"]:
             commands.update(xcatcli.commands(self.tables, self.lock))
-        if node == self.zhcp_node:
+        if node in self.systems:
             for path in SMCLI_PATHS:
-                commands[path] = self._smcli
+                commands[path] = lambda argv, _stdin: self._smcli(node, argv)
         userid = self.node_userid(node)
-        if userid:
-            vmcp = Vmcp(self.model, userid)
+        model = self.system_of(node)
+        if userid and model is not None:
+            vmcp = Vmcp(model, userid)
 
             def run_vmcp(argv: list[str], stdin: str) -> Output:
                 self.counters.record_vmcp()
                 return vmcp.run(argv, stdin)
             for path in VMCP_PATHS:
                 commands[path] = run_vmcp
-            ip = Ip(self.model, userid)
+            ip = Ip(model, userid)
             for path in IP_PATHS:
                 commands[path] = ip.run
-            znetconf = Znetconf(self.model, userid)
+            znetconf = Znetconf(model, userid)
             for path in ZNETCONF_PATHS:
                 commands[path] = znetconf.run
         files = self.files.setdefault(node, NodeFiles())
@@ -173,10 +205,8 @@ class Simulator:
 
     def reachable(self, node: str) -> bool:
         """ssh reaches a node whose z/VM guest is logged on."""
-        userid = self.node_userid(node)
-        with self.lock:
-            guest = self.model.guest(userid) if userid else None
-            return bool(guest and guest.logged_on)
+        found = self.guest_of(node)
+        return bool(found and found[1].logged_on)
 
     def dsh(self, node: str, command: str) -> DshResult:
         if self.faults.take(("dsh_unreachable",), node=node) or not self.reachable(node):
@@ -186,19 +216,31 @@ class Simulator:
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict[str, Any]:
+        """``model``: the MN's system; ``systems``: the others by zHCP node."""
         with self.lock:
-            return {"model": self.model.to_dict(), "tables": self.tables.to_dict(),
+            return {"model": self.model.to_dict(),
+                    "systems": {node: m.to_dict() for node, m in self.systems.items()
+                                if m is not self.model},
+                    "tables": self.tables.to_dict(),
                     "settings": dict(self.settings),
                     "files": {n: dict(f) for n, f in sorted(self.files.items()) if f}}
 
     def load_state(self, data: dict[str, Any]) -> None:
+        """A :meth:`state` snapshot of the same scenario's systems."""
         with self.lock:
+            saved = data.get("systems", {})
+            missing = sorted(set(self.systems) - {self.zhcp_node} - set(saved))
+            if missing:
+                raise ValueError(f"the state has no z/VM system of zHCP {missing[0]}")
             self.model.load_dict(data["model"])
+            for node, model in self.systems.items():
+                if model is not self.model:
+                    model.load_dict(saved[node])
             self.tables.load_dict(data["tables"])
             self.settings.update(data.get("settings", {}))
             self.files = {n: NodeFiles(f) for n, f in data.get("files", {}).items()}
 
     @property
     def version(self) -> int:
-        return self.model.version + self.tables.version + sum(
+        return sum(m.version for m in self.systems.values()) + self.tables.version + sum(
             f.version for f in self.files.values())

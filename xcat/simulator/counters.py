@@ -2,14 +2,15 @@
 
 REST requests are counted by method, resource, table, status and by a key
 ``"<METHOD> <resource>[/<table>][ <first smcli function or command>]"`` such
-as ``"GET tables/switch"`` or ``"PUT nodes/dsh Virtual_Network_Vswitch_Query"``;
-smcli calls by function (and failures); vmcp calls; the commands dsh scripts
-ran, by name (the first word of each simple command: what reached a shell
-word); bytes in and out; TCP connections accepted (each new TLS handshake is
-one).  Two gauges keep their peaks since the last reset: SMAPI calls inside a
-worker server at once (``smcli.peak_in_workers``) and dsh requests in flight
-at once (``dsh.peak_in_flight``), so a test can see that a client used the
-workers side by side without timing it.
+as ``"GET tables/switch"`` or
+``"PUT nodes/dsh Virtual_Network_Vswitch_Query"``; smcli calls by function, by zHCP (the z/VM
+system they ran on) and failures; vmcp calls; the commands dsh scripts ran, by
+name (the first word of each simple command: what reached a shell word); bytes
+in and out; TCP connections accepted (each new TLS handshake is one). Two
+gauges keep their peaks since the last reset: SMAPI calls inside a worker
+server at once (``smcli.peak_in_workers``) and dsh requests in flight at once
+(``dsh.peak_in_flight``), so a test can see that a client used the workers
+side by side without timing it.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Counters:
             self.smcli_total = 0
             self.smcli_failed = 0
             self.smcli: Counter[str] = Counter()
+            self.smcli_by_zhcp: Counter[str] = Counter()
             self.vmcp = 0
             self.commands: Counter[str] = Counter()
             self.bytes_in = 0
@@ -69,10 +71,11 @@ class Counters:
             self.bytes_in += bytes_in
             self.bytes_out += bytes_out
 
-    def record_smcli(self, function: str, status: int) -> None:
+    def record_smcli(self, function: str, status: int, zhcp_node: str) -> None:
         with self.lock:
             self.smcli_total += 1
             self.smcli[function] += 1
+            self.smcli_by_zhcp[zhcp_node] += 1
             if status:
                 self.smcli_failed += 1
 
@@ -96,6 +99,7 @@ class Counters:
                             for name, c in self.rest.items()}},
                 "smcli": {"total": self.smcli_total, "failed": self.smcli_failed,
                           "by_function": dict(sorted(self.smcli.items())),
+                          "by_zhcp": dict(sorted(self.smcli_by_zhcp.items())),
                           "peak_in_workers": self.peak["smcli"]},
                 "dsh": {"peak_in_flight": self.peak["dsh"]},
                 "vmcp": {"total": self.vmcp},

@@ -17,7 +17,7 @@ Configured through ``POST /_sim/faults`` (JSON) or :meth:`Faults.configure`:
    {"kind": "timeout", "seconds": 30},                     # hold, then close silently
    {"kind": "outage", "duration": 10, "start_in": 0, "mode": "503"},   # or "reset"
    {"kind": "smapi", "function": "Virtual_Network_Vswitch_Set_Extended",
-    "userid": "LINUX01", "rc": 396, "rs": 2838, "count": 1},
+    "userid": "LINUX01", "zhcp": "zhcp1", "rc": 396, "rs": 2838, "count": 1},
    {"kind": "dsh_unreachable", "node": "zhcp1", "count": 1}]}   # ssh exit 255
 ```
 
@@ -33,7 +33,9 @@ gives the same sequence.
 
 A ``*_DM`` function goes through DirMaint, one virtual machine that handles
 one request at a time: its ``dirmaint_latency`` is spent holding one lock,
-whatever the worker count.  ``profile`` sets every latency and the worker
+whatever the worker count.  Each z/VM system has its own SMAPI servers and
+DirMaint: ``smapi_workers`` and the DirMaint lock count per zHCP (a smapi
+rule's ``zhcp`` limits it to one system).  ``profile`` sets every latency and the worker
 count from :data:`PROFILES` (keys given beside it win).
 """
 from __future__ import annotations
@@ -217,6 +219,8 @@ def _smapi_params(spec: dict[str, Any], where: str) -> dict[str, Any]:
         params["function"] = str(spec["function"])
     if spec.get("userid") is not None:
         params["userid"] = str(spec["userid"]).upper()
+    if spec.get("zhcp") is not None:
+        params["zhcp"] = str(spec["zhcp"])
     return params
 
 
@@ -235,7 +239,7 @@ KIND_PARAMS: dict[str, _KindParams] = {
     "http_error": _KindParams(_http_error_params, frozenset({"status"})),
     "timeout": _KindParams(_timeout_params, frozenset({"seconds"})),
     "outage": _KindParams(_outage_params, frozenset({"duration", "start_in", "mode"})),
-    "smapi": _KindParams(_smapi_params, frozenset({"rc", "rs", "function", "userid"})),
+    "smapi": _KindParams(_smapi_params, frozenset({"rc", "rs", "function", "userid", "zhcp"})),
     "dsh_unreachable": _KindParams(_dsh_unreachable_params, frozenset({"node"})),
 }
 
@@ -273,9 +277,10 @@ class Faults:
         self.rest_latency = Latency()
         self.smcli_latency = Latency()
         self.dirmaint_latency = Latency()
-        self.dirmaint = threading.Lock()
         self.smapi_workers: int | None = None
-        self._workers: threading.BoundedSemaphore | None = None
+        # Per z/VM system (zHCP node): its DirMaint, its worker servers.
+        self._dirmaint: dict[str, threading.Lock] = {}
+        self._workers: dict[str, threading.BoundedSemaphore] = {}
         self.cgi_timeout: float | None = DEFAULT_CGI_TIMEOUT
         self.rules: list[Rule] = []
         self._next_id = 1
@@ -298,7 +303,7 @@ class Faults:
                 self.cgi_timeout = cgi_timeout
             if workers is not ...:
                 self.smapi_workers = workers
-                self._workers = threading.BoundedSemaphore(workers) if workers else None
+                self._workers = {}
             for rule in new_rules:
                 self._add(rule)
         return self.to_dict()
@@ -319,7 +324,7 @@ class Faults:
             self.smcli_latency = Latency()
             self.dirmaint_latency = Latency()
             self.smapi_workers = None
-            self._workers = None
+            self._workers = {}
             self.cgi_timeout = DEFAULT_CGI_TIMEOUT
             self.rules = []
 
@@ -334,15 +339,26 @@ class Faults:
                     "rules": [r.to_dict() for r in self.rules]}
 
     # ------------------------------------------------------------------ use
-    def _work(self, function: str) -> None:
+    def _work(self, function: str, system: str) -> None:
         delay = self._delay(self.smcli_latency)
         if delay:
             time.sleep(delay)
         if smcli.goes_through_dirmaint(function):
             directory = self._delay(self.dirmaint_latency)
             if directory:
-                with self.dirmaint:
+                with self.lock:
+                    dirmaint = self._dirmaint.setdefault(system, threading.Lock())
+                with dirmaint:
                     time.sleep(directory)
+
+    def _worker_servers(self, system: str) -> threading.BoundedSemaphore | None:
+        """The SMAPI worker servers of ``system`` (None: no limit)."""
+        with self.lock:
+            if self.smapi_workers is None:
+                return None
+            if system not in self._workers:
+                self._workers[system] = threading.BoundedSemaphore(self.smapi_workers)
+            return self._workers[system]
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -389,22 +405,16 @@ class Faults:
 
     @staticmethod
     def _smapi_matches(rule: Rule, context: dict[str, str]) -> bool:
-        function = rule.params.get("function")
-        userid = rule.params.get("userid")
-        return ((function is None or function == context.get("smapi_function"))
-                and (userid is None or userid == context.get("userid")))
+        return all(rule.params.get(key) in (None, context.get(name)) for key, name in
+                   (("function", "smapi_function"), ("userid", "userid"), ("zhcp", "zhcp")))
 
-    def smapi_call(self, function: str, userid: str, busy: _Busy = contextlib.nullcontext
-                   ) -> tuple[int, int] | None:
-        """Wait for a SMAPI worker, the call's latency and, for a directory
-        function, DirMaint's (``busy`` is entered while a worker holds the call);
-        an injected (rc, rs) or None."""
-        workers = self._workers
-        if workers is None:
-            with busy():
-                self._work(function)
-        else:
-            with workers, busy():
-                self._work(function)
-        rule = self.take(("smapi",), smapi_function=function, userid=userid)
+    def smapi_call(self, function: str, userid: str, system: str,
+                   busy: _Busy = contextlib.nullcontext) -> tuple[int, int] | None:
+        """Wait for a worker of ``system``'s SMAPI (a zHCP node), the call's latency and,
+        for a directory function, DirMaint's (``busy`` is entered while a worker holds
+        the call); an injected (rc, rs) or None."""
+        workers = self._worker_servers(system)
+        with workers or contextlib.nullcontext(), busy():
+            self._work(function, system)
+        rule = self.take(("smapi",), smapi_function=function, userid=userid, zhcp=system)
         return (rule.params["rc"], rule.params["rs"]) if rule else None

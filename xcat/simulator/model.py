@@ -50,6 +50,7 @@ class CouplingRefused(Exception):
 
 @dataclass
 class System:
+    name: str = "ZVMSYS1"              # the system identifier (SYSTEM_IDENTIFIER_DEFAULT)
     timezone: str = "EDT"
     version: str = "z/VM 6.3.0"
     cp_gen_time: str = "2014-01-01 00:00:00"
@@ -239,10 +240,11 @@ class Options:
 
 
 class Model:
-    """The whole z/VM host.  Callers hold ``lock`` around reads and writes."""
+    """One z/VM system.  Callers hold ``lock`` around reads and writes; the systems of
+    one simulator share one lock (they share the xCAT tables)."""
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        self.lock = lock or threading.RLock()
         self.now = parse_time("2014-06-12 10:00:00")
         self.system = System()
         self.vmlan = Vmlan()

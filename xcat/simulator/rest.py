@@ -313,21 +313,21 @@ class XcatRest:
 
     def _power(self, request: Request, node: str) -> list[Message]:
         sim = self.sim
-        userid = sim.node_userid(node)
         with sim.lock:
-            guest = sim.model.guest(userid) if userid else None
-            if guest is None:
+            found = sim.guest_of(node)
+            if found is None:
                 return [{"error": [f"{node}: (Error) no z/VM userid for this node"],
                          "errorcode": ["1"]}]
+            model, guest = found
             if request.method == "PUT":
                 action = (parse_body(request.body) or [""])[0]
                 if action not in ("on", "off", "reset", "reboot"):
                     return [{"error": [f"{node}: (Error) unsupported power action {action!r}"],
                              "errorcode": ["1"]}]
                 if action in ("off", "reset", "reboot") and guest.logged_on:
-                    events.fire(sim.model, "logoff", guest.userid)
+                    events.fire(model, "logoff", guest.userid)
                 if action in ("on", "reset", "reboot") and not guest.logged_on:
-                    events.fire(sim.model, "logon", guest.userid)
+                    events.fire(model, "logon", guest.userid)
             elif request.method != "GET":
                 raise self._method_not_allowed(request)
             state = "on" if guest.logged_on else "off"
@@ -361,8 +361,10 @@ class XcatRest:
         hcp = sim.node_hcp(node)
         if not userid or not hcp:
             return [error(f"{node}: (Error) Missing node HCP or userid")]
+        # The node's SMAPI calls run on the zHCP its zvm.hcp names (xcat-core 7733d16f8,
+        # xCAT-server/lib/xcat/plugins/zvm.pm changeVM/powerVM: $propVals->{'hcp'}).
         if request.method == "GET":
-            out = sim.dsh(sim.zhcp_node, f"smcli Image_Query_DM -T {userid}")
+            out = sim.dsh(hcp, f"smcli Image_Query_DM -T {userid}")
             if out.status:
                 return [{"error": ["\n".join(f"{node}: {line}" for line in
                                              (out.stdout + out.stderr).splitlines())],
@@ -386,7 +388,7 @@ class XcatRest:
                 return [error(f"{node}: (Error) Option not supported: {option}")]
             command = " ".join(words[1:]).replace("%userid%", userid)
             request.info["function"] = first_command("smcli " + command)
-            out = sim.dsh(sim.zhcp_node, "smcli " + command)
+            out = sim.dsh(hcp, "smcli " + command)
             text = "\n".join(f"{node}: {line}" for line in (out.stdout + out.stderr).splitlines())
             if out.status:
                 return [error(text)]

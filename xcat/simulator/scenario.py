@@ -9,6 +9,12 @@ porttype, gvrp, rdevs, persistent, user_based, grants: userids or
 logged_on, autolog, locked, nicdefs: ``{vdev, type, devices, lan, macid}``)
 and ``tables`` (extra rows per xCAT table).
 
+Those keys describe the z/VM system the xCAT MN runs on.  ``systems`` lists
+more z/VM systems the same MN manages, each through its own zHCP: each item
+has the per-system keys (``system`` with its ``name``, ``vmlan``,
+``options``, ``zhcp``, ``vswitches``, ``guests``); the xCAT tables are one
+set for all, as on a real MN, and ``zvm.hcp`` says which zHCP manages a node.
+
 Guests with a node get ``zvm`` (hcp = the zHCP node), ``nodelist`` and,
 with an ip, ``hosts`` rows.  The passwd table gets the REST credentials.
 Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")``.
@@ -16,6 +22,7 @@ Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -232,10 +239,11 @@ def add_guest_rows(tables: Tables, guest: Guest, hcp: str, ip: str | None) -> No
 def _build_host(data: dict[str, Any], model: Model) -> None:
     """The ``system``, ``vmlan`` and ``options`` sections."""
     system = _section(data, "system", dict, {})
-    _fields(system, {"time", "ipl_time", "timezone", "version", "cp_gen_time", "storage",
-                     "smapi_level"}, "system")
+    _fields(system, {"name", "time", "ipl_time", "timezone", "version", "cp_gen_time",
+                     "storage", "smapi_level"}, "system")
     model.now = parse_time(_time(system.get("time", "2014-06-12 10:00:00"), "system.time"))
     model.system = System(
+        name=_name(zvm_names.userid, system.get("name", "ZVMSYS1"), "system.name"),
         timezone=str(system.get("timezone", "EDT")),
         version=str(system.get("version", "z/VM 6.3.0")),
         cp_gen_time=_time(system.get("cp_gen_time", "2014-01-01 00:00:00"), "system.cp_gen_time"),
@@ -257,41 +265,45 @@ def _build_host(data: dict[str, Any], model: Model) -> None:
                                 "options.event_step_seconds", 0, 86400 * 365))
 
 
-def _build_settings(data: dict[str, Any], model: Model) -> dict[str, Any]:
-    """The ``xcat`` and ``zhcp`` sections: the xCAT settings; the two userids go
-    to the model."""
+def _build_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``xcat`` section: credentials, version, the MN's node and userid."""
     xcat = _section(data, "xcat", dict, {})
     _fields(xcat, {"username", "password", "version", "zvm_table", "master_ip", "node",
                    "userid"}, "xcat")
-    zhcp = _section(data, "zhcp", dict, {})
-    _fields(zhcp, {"node", "userid"}, "zhcp")
     zvm_table = str(xcat.get("zvm_table", "short"))
     if zvm_table not in ("short", "long"):
         raise ScenarioError("xcat.zvm_table: expected short or long")
-    settings = {
+    return {
         "username": str(xcat.get("username", "root")),
         "password": str(xcat.get("password", "cluster")),
         "version": str(xcat.get("version",
                                 "Version 2.8.3.5 (built Mon Apr 27 10:50:11 EDT 2015)")),
         "xcat_node": str(xcat.get("node", "xcat")),
-        "zhcp_node": str(zhcp.get("node", "zhcp1")),
+        "xcat_userid": _name(zvm_names.userid, xcat.get("userid", "XCAT"), "xcat.userid"),
         "zvm_table": zvm_table,
     }
-    model.xcat_userid = _name(zvm_names.userid, xcat.get("userid", "XCAT"), "xcat.userid")
+
+
+def _build_zhcp(data: dict[str, Any], model: Model) -> str:
+    """The ``zhcp`` section: the zHCP's node (returned) and userid (to the model)."""
+    zhcp = _section(data, "zhcp", dict, {})
+    _fields(zhcp, {"node", "userid"}, "zhcp")
     model.zhcp_userid = _name(zvm_names.userid, zhcp.get("userid", "ZHCP"), "zhcp.userid")
-    return settings
+    return str(zhcp.get("node", "zhcp1"))
 
 
-def _build_guests(data: dict[str, Any], model: Model, tables: Tables,
-                  settings: dict[str, Any]) -> None:
-    """The ``guests`` section: guests, their node rows, then the logons."""
+def _build_guests(data: dict[str, Any], model: Model, tables: Tables, zhcp_node: str,
+                  required: dict[str, str]) -> None:
+    """The ``guests`` section: guests, their node rows (``zvm.hcp`` = ``zhcp_node``), then
+    the logons.  ``required``: node -> userid of the guests the system must have."""
     logon = []
     nodes = set()
     for n, spec in enumerate(_section(data, "guests", list, [])):
         guest, extra = build_guest(spec, f"guests[{n}]")
         if guest.userid in model.guests:
             raise ScenarioError(f"guests[{n}].userid: {guest.userid} is defined twice")
-        if guest.node and guest.node in nodes:
+        if guest.node and (guest.node in nodes
+                           or tables["nodelist"].matching({"node": guest.node})):
             raise ScenarioError(f"guests[{n}].node: {guest.node} is used twice")
         nodes.add(guest.node)
         macids = model.macids_in_use()
@@ -299,18 +311,17 @@ def _build_guests(data: dict[str, Any], model: Model, tables: Tables,
             if nicdef.macid and nicdef.macid in macids:
                 raise ScenarioError(f"guests[{n}].nicdefs: MACID {nicdef.macid} is used twice")
         model.guests[guest.userid] = guest
-        add_guest_rows(tables, guest, settings["zhcp_node"], extra["ip"])
+        add_guest_rows(tables, guest, zhcp_node, extra["ip"])
         if extra["logged_on"]:
             logon.append(guest.userid)
-    for required in (model.xcat_userid, model.zhcp_userid):
-        if required not in model.guests:
-            raise ScenarioError(f"guests: the {required} guest (xCAT MN / zHCP) is missing")
+    for node, userid in required.items():
+        found = model.guests.get(userid)
+        if found is None or found.node != node:
+            raise ScenarioError(f"guests: the {userid} guest (node {node}) is missing")
     for userid in logon:
         guest = model.guests[userid]
         events.logon(model, userid)
         guest.activation_time = model.system.ipl_time if guest.autolog else format_time(model.now)
-    if settings["xcat_node"] not in nodes or settings["zhcp_node"] not in nodes:
-        raise ScenarioError("guests: the xCAT MN and zHCP guests need their xcat/zhcp node names")
 
 
 def _insert_rows(data: dict[str, Any], tables: Tables) -> None:
@@ -330,23 +341,62 @@ def _insert_rows(data: dict[str, Any], tables: Tables) -> None:
             table.insert({k: None if v is None else str(v) for k, v in row.items()})
 
 
-def build(data: dict[str, Any]) -> tuple[Model, Tables, dict[str, Any]]:
-    """Model, tables and xCAT settings (credentials, version, nodes) of a scenario."""
-    _fields(data, {"system", "vmlan", "options", "xcat", "zhcp", "vswitches", "guests",
-                   "tables"}, "scenario")
-    model = Model()
+SYSTEM_SECTIONS = {"system", "vmlan", "options", "zhcp", "vswitches", "guests"}
+
+
+def _build_system(data: dict[str, Any], tables: Tables, settings: dict[str, Any],
+                  lock: threading.RLock, others: dict[str, Model]) -> tuple[str, Model]:
+    """One z/VM system: its zHCP node and model; its guests' rows go to ``tables``.
+    The first (no ``others``) is the one the xCAT MN's guest runs on."""
+    model = Model(lock)
     _build_host(data, model)
-    settings = _build_settings(data, model)
+    model.xcat_userid = settings["xcat_userid"]
+    zhcp_node = _build_zhcp(data, model)
+    if zhcp_node in others:
+        raise ScenarioError(f"zhcp.node: {zhcp_node} manages another system")
+    if model.system.name in {m.system.name for m in others.values()}:
+        raise ScenarioError(f"system.name: {model.system.name} is used twice")
     for n, spec in enumerate(_section(data, "vswitches", list, [])):
         vswitch = build_vswitch(spec, f"vswitches[{n}]", model)
         if vswitch.name in model.vswitches:
             raise ScenarioError(f"vswitches[{n}].name: {vswitch.name} is defined twice")
         model.vswitches[vswitch.name] = vswitch
+    required = {zhcp_node: model.zhcp_userid}
+    if not others:
+        required[settings["xcat_node"]] = model.xcat_userid
+    _build_guests(data, model, tables, zhcp_node, required)
+    model.touch()
+    return zhcp_node, model
 
+
+def build(data: dict[str, Any], lock: threading.RLock | None = None
+          ) -> tuple[dict[str, Model], Tables, dict[str, Any]]:
+    """The z/VM systems of a scenario by zHCP node (the MN's, described at the top
+    level, first; then ``systems``), the xCAT tables they share and the xCAT settings.
+
+    One xCAT MN manages every system, each through its own zHCP; node names are
+    unique across them (they share the tables), userids need not be.
+    """
+    _fields(data, SYSTEM_SECTIONS | {"xcat", "tables", "systems"}, "scenario")
+    lock = lock or threading.RLock()
+    settings = _build_settings(data)
     tables = Tables(zvm_columns=settings["zvm_table"])
     tables["passwd"].insert({"key": "xcat", "username": settings["username"],
                              "password": settings["password"]})
-    _build_guests(data, model, tables, settings)
+    node, model = _build_system(data, tables, settings, lock, {})
+    systems = {node: model}
+    for n, spec in enumerate(_section(data, "systems", list, [])):
+        where = f"systems[{n}]"
+        if not isinstance(spec, dict):
+            raise ScenarioError(f"{where}: expected a mapping")
+        try:
+            _fields(spec, SYSTEM_SECTIONS, where)
+            node, model = _build_system(spec, tables, settings, lock, systems)
+        except ScenarioError as exc:
+            message = str(exc)
+            raise ScenarioError(message if message.startswith(where) else f"{where}.{message}"
+                                ) from None
+        systems[node] = model
+    settings["zhcp_node"] = next(iter(systems))
     _insert_rows(data, tables)
-    model.touch()
-    return model, tables, settings
+    return systems, tables, settings

@@ -14,7 +14,7 @@ def built():
 
 @pytest.fixture
 def model(built):
-    return built[0]
+    return built[0]["zhcp1"]
 
 
 @pytest.fixture
