@@ -32,6 +32,9 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
 - a grant the agent made (``Observed.granted``) that no accepted port needs
   is revoked, whatever bindings say (the DHCP guest's grants excepted, they
   are decided with the DHCP VLANs).
+- a port that is gone (no row, no API binding) is reported DOWN with no
+  binding, with the operations that undo it (as the 2015 agent's
+  ``update_device_down``): the plugin's binding never outlives z/VM's.
 - nothing to change → an empty plan (no operations, no reports).
 
 ``apply`` records the planned binding of a port whose steps failed, so what
@@ -781,6 +784,10 @@ class _Planner:
             bindings[port.port_id] = Binding(port.userid, _nic_vdev(port), port.vswitch, port.vlan,
                                              port.node, port.api,
                                              self.portnums.get(port.port_id))
+        for port_id in self.o.bindings:
+            if port_id not in outcomes and port_id not in self.deferred \
+                    and LEFTOVER_MARK not in port_id:
+                outcomes[port_id] = Outcome(STATUS_DOWN)  # gone: what z/VM held is undone
         for port_id, outcome in sorted(outcomes.items()):
             if self.o.reported.get(port_id) != outcome:
                 self.add(Report(port_id, outcome, ports=(port_id,)))

@@ -151,6 +151,8 @@ class PortBindingsMixin(PortsMixin):
                     sa.select(PORTS.c.id).where(PORTS.c.id.in_(chunk))
                     .with_for_update()).scalars())
             found = {port_id: applied[port_id] for port_id in sorted(existing)}
+            for port_id in zvm_bindings.held_elsewhere(conn, found):
+                del found[port_id]  # recorded as it stands: another zHCP's agent holds it
             zvm_bindings.record_applied(conn, found)
             by_status: dict[str, list[str]] = {}
             for port_id, values in found.items():

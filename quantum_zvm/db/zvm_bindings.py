@@ -171,6 +171,27 @@ def validate_applied(host: str, zhcp_node: str | None, userid: str | None, vdev:
         raise _invalid(str(exc)) from None
 
 
+def is_release(values: Mapping[str, Any]) -> bool:
+    """Whether reported values say an agent released a port (DOWN, nothing applied)."""
+    return (values["status"] == constants.PORT_STATUS_DOWN and values["userid"] is None
+            and values["error"] is None)
+
+
+def held_elsewhere(conn: Connection, applied: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The ports of ``applied`` an agent reports released on its zHCP while the recorded
+    binding names another zHCP: the port moved (relocation, a row rewritten), and the
+    other system's agent holds it, whatever order the two reports arrive in."""
+    releases = {p: v["zhcp_node"] for p, v in applied.items() if is_release(v)}
+    held: set[str] = set()
+    for chunk in queries.chunks(sorted(releases)):
+        for port_id, zhcp_node in conn.execute(
+                sa.select(BINDINGS.c.port_id, BINDINGS.c.zhcp_node)
+                .where(BINDINGS.c.port_id.in_(chunk))):
+            if zhcp_node is not None and zhcp_node != releases[port_id]:
+                held.add(port_id)
+    return held
+
+
 def record_applied(conn: Connection, applied: Mapping[str, Mapping[str, Any]]) -> None:
     """Replace the ``zvm_port_bindings`` rows of the ports in ``applied`` (port id ->
     :func:`validate_applied` values): one DELETE per chunk of ids and one multi-row INSERT."""

@@ -150,6 +150,26 @@ def test_recorded_bindings_and_errors_show_on_the_port(rpc_plugin, api):
         api.record_zvm_bindings([{"port_id": ok["id"], "status": "ACTIVE", "rm -rf": 1}])
 
 
+def test_a_release_from_one_zhcp_leaves_a_port_another_zhcp_holds(rpc_plugin, api):
+    """A port moved between z/VM systems: the source agent's DOWN report with nothing
+    applied may arrive before or after the destination's ACTIVE; it never hides it."""
+    net = make_network(rpc_plugin)
+    port = make_port(rpc_plugin, net["id"])
+    applied = {"port_id": port["id"], "status": "ACTIVE", "userid": "LINUX01", "vdev": "1000",
+               "vswitch": "VSW1", "vlan": 101, "port_type": "ACCESS"}
+    released = {"port_id": port["id"], "status": "DOWN", "zhcp_node": "zhcp1"}
+    assert api.record_zvm_bindings([{**applied, "zhcp_node": "zhcp2"}]) == {port["id"]: True}
+    assert api.record_zvm_bindings([released]) == {port["id"]: True}
+    shown = rpc_plugin.get_port(ADMIN, port["id"])
+    assert shown["status"] == "ACTIVE"
+    assert shown["binding:vif_details"]["zhcp_node"] == "zhcp2"
+    assert shown["binding:vif_details"]["userid"] == "LINUX01"
+    # the holder's own release counts
+    assert api.record_zvm_bindings([{**released, "zhcp_node": "zhcp2"}]) == {port["id"]: True}
+    shown = rpc_plugin.get_port(ADMIN, port["id"])
+    assert shown["status"] == "DOWN" and shown["binding:vif_details"]["userid"] is None
+
+
 @pytest.mark.parametrize("method, args, message", [
     ("get_device_details", {"device": 123, "host": "zhcp1"},
      "get_device_details: device must be str, not int 123"),

@@ -22,6 +22,7 @@ from quantum_zvm.agent.model import (
     GrantOp,
     NicDef,
     ObservedVswitch,
+    Outcome,
     RemovePort,
     Report,
     Revoke,
@@ -188,6 +189,20 @@ def test_removing_the_last_port_revokes_the_userid():
     assert plan(desired(), after).empty
 
 
+def test_a_port_that_is_gone_is_reported_down_once_its_binding_is_undone():
+    """As the 2015 agent's update_device_down: the plugin's ACTIVE binding would
+    otherwise outlive what z/VM holds for the port."""
+    p1, p2 = port("p1"), port("p2", vdev="1003", order=1)
+    state = apply(_two_ports_state(p1, p2), plan(desired(p1), _two_ports_state(p1, p2)))
+    result = plan(desired(), state)
+    assert ops_of(result, Report) == [Report("p1", result.outcomes["p1"])]
+    assert result.outcomes["p1"] == Outcome(STATUS_DOWN)
+    after = apply(state, result)
+    assert after.reported["p1"] == Outcome(STATUS_DOWN)
+    assert plan(desired(), after).empty
+    assert "p1" not in plan(desired(), after).outcomes
+
+
 def test_foreign_grants_are_never_revoked():
     state = observed(grants={"VSWVLAN": {"OTHER": access(150)}})
     assert plan(desired(), state).empty
@@ -348,7 +363,8 @@ def test_vlan_change_of_an_existing_grant_waits_for_the_old_nic_to_be_uncoupled(
                      rows={"new": row(new)},
                      bindings={"old": Binding("LINUX01", "1000", "VSWVLAN", 100)})
     first = plan(desired(new), state)
-    assert kinds(first) == ["UncoupleLive", "UncoupleDirectory"]
+    assert kinds(first) == ["UncoupleLive", "UncoupleDirectory", "Report"]
+    assert first.outcomes == {"old": Outcome(STATUS_DOWN)}
     assert first.deferred == {"new"}
     state = apply(state, first)
     second = plan(desired(new), state)
@@ -524,7 +540,8 @@ def test_api_unbinding_detaches_the_nic_and_removes_the_rows():
     assert [op for op in result.ops] == [
         UncoupleLive("LINUX01", "1003"), UncoupleDirectory("LINUX01", "1003"),
         DeleteNicLive("LINUX01", "1003"), DeleteNic("LINUX01", "1003"),
-        Revoke("VSWVLAN", "LINUX01"), DeleteRows("linux01", "p1", "1003")]
+        Revoke("VSWVLAN", "LINUX01"), DeleteRows("linux01", "p1", "1003"),
+        Report("p1", Outcome(STATUS_DOWN))]
     after = apply(state, result)
     assert after.bindings == {} and "p1" not in after.rows
     assert plan(desired(), after).empty
