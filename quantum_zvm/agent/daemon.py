@@ -57,6 +57,7 @@ from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent.executor import Executor
 from quantum_zvm.agent.model import (
     STATUS_ACTIVE,
+    STATUS_DOWN,
     STATUS_ERROR,
     UNDO_OPS,
     DesiredState,
@@ -125,6 +126,7 @@ class Agent:
         self.rpc = rpc_client
         self.api = plugin_api
         self.zhcp_node = agent.xcat_zhcp_nodename
+        self.peers = frozenset(agent.ssi_zhcp_nodes)
         self.host = agent.host
         self.polling_interval = float(agent.polling_interval)
         self.report_interval = float(agent.report_interval)
@@ -157,6 +159,7 @@ class Agent:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.resync: str | None = FULL
+        self.relocating = False  # ports of guests moving between SSI members
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
@@ -310,7 +313,8 @@ class Agent:
         resync = self.resync
         retry_due = any(at <= now for at in self.retry_at.values())
         if (lines == self.switch_lines and not resync and not dirty_ports and not dirty_networks
-                and not retry_due and not self.replan and not self.dhcp_refresh_due):
+                and not retry_due and not self.replan and not self.dhcp_refresh_due
+                and not self.relocating):
             return
         summary.idle = False
         summary.resync = resync
@@ -333,7 +337,7 @@ class Agent:
         """Plan and run until z/VM matches; ``changed``: the ports whose rows changed
         (only their guests, and those of notified and due ports, are planned), or
         None to plan everything."""
-        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.row_verdicts)
+        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.row_verdicts, self.peers)
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         nodes = self.nodes
@@ -343,6 +347,7 @@ class Agent:
             changed = None if of_new_nodes is None else changed | of_new_nodes
         self._refresh_observed(rowset, resync)
         want = self._desired(rowset, resync)
+        self.relocating = bool(want.away or want.leaving)
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
         if changed is not None:
@@ -370,7 +375,7 @@ class Agent:
         return desired_mod.build(desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
-            dhcp_vlans, self.network_verdicts))
+            dhcp_vlans, self.network_verdicts, self.peers))
 
     def _converge(self, want: DesiredState, changed: set[str] | None, summary: CycleSummary,
                   now: float) -> bool:
@@ -444,10 +449,11 @@ class Agent:
 
     def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
         """Read the ``zvm`` table again on a full resync, when a row names a node not
-        seen yet, or while no node is known."""
-        unknown_nodes = {row.node for row in rowset.rows.values()
+        seen yet, while no node is known, and while a guest relocates (its node's
+        ``hcp`` changes when it has moved)."""
+        unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
-        if resync == FULL or unknown_nodes or not self.nodes.userids:
+        if resync == FULL or unknown_nodes or not self.nodes.userids or self.relocating:
             self.nodes = desired_mod.zvm_nodes(
                 self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node,
                 self.node_verdicts)
@@ -605,6 +611,7 @@ class Agent:
         return run.incomplete
 
     def _send_reports(self, reports: list[Report]) -> None:
+        reports = [r for r in reports if not self._deleted_release(r)]
         if not reports:
             return
         recorded = None
@@ -626,6 +633,13 @@ class Agent:
                          report.port_id, report.outcome.status)
             reported[report.port_id] = report.outcome
         self.observed = self.observed.replace(reported=reported)
+
+    def _deleted_release(self, report: Report) -> bool:
+        """A release (DOWN, nothing applied) of a port the plugin no longer has: its
+        details came back without a network (nothing to tell)."""
+        details = self.details.get(report.port_id)
+        return (report.outcome == Outcome(STATUS_DOWN) and details is not None
+                and "network_id" not in details)
 
     def _report_plain(self, reports: list[Report]) -> dict[str, bool]:
         """Outcomes on the standard L2 agent API: ACTIVE is up, DOWN and ERROR down (the

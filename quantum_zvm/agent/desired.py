@@ -56,12 +56,14 @@ class RowSet:
     """The valid switch rows of this zHCP, by port id.
 
     ``rejected`` maps port ids to reasons; ``invalid`` holds reasons for rows
-    without a usable port id (only logged).
+    without a usable port id (only logged).  ``peer_rows`` are the valid rows
+    handed to the zHCPs of the other members of this system's SSI cluster.
     """
     rows: Mapping[str, SwitchRow] = field(default_factory=dict)
     order: Mapping[str, int] = field(default_factory=dict)
     rejected: Mapping[str, str] = field(default_factory=dict)
     invalid: tuple[str, ...] = ()
+    peer_rows: Mapping[str, SwitchRow] = field(default_factory=dict)  # of ``peers``
 
 
 def _disabled(value: str | None) -> bool:
@@ -96,13 +98,17 @@ class Verdicts:
         return kept[1]
 
 
-def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None) -> RowSet:
-    """Select and validate the ``switch`` rows handed to ``zhcp_node``.
+def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None,
+                peers: frozenset[str] = frozenset()) -> RowSet:
+    """Select and validate the ``switch`` rows handed to ``zhcp_node`` (and, as
+    ``peer_rows``, to the zHCPs in ``peers``).
 
     ``rows`` are objects or mappings with the switch table's columns.  Rows
     of other zHCPs and disabled rows are skipped; a port listed twice is
     rejected in every row.  ``verdicts`` keeps each row's verdict by row object.
     """
+    owners = frozenset({zhcp_node}) | peers
+    peer_rows: dict[str, SwitchRow] = {}
     valid: dict[str, SwitchRow] = {}
     order: dict[str, int] = {}
     rejected: dict[str, str] = {}
@@ -110,7 +116,7 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
     seen: dict[str, int] = {}
     verdicts = (verdicts or Verdicts()).start()
     for index, raw in enumerate(rows):
-        kind, pid, value = verdicts.of(raw, lambda r: _row_verdict(r, zhcp_node))
+        kind, pid, value = verdicts.of(raw, lambda r: _row_verdict(r, owners))
         if kind == "skip":
             continue
         if kind == "invalid":
@@ -118,21 +124,26 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
             continue
         seen[pid] = seen.get(pid, 0) + 1
         if seen[pid] > 1:
-            rejected[pid] = f"port {pid} appears in {seen[pid]} switch rows of {zhcp_node}"
+            rejected[pid] = (f"port {pid} appears in {seen[pid]} switch rows of "
+                             f"{', '.join(sorted(owners))}")
             valid.pop(pid, None)
+            peer_rows.pop(pid, None)
             continue
         if kind == "rejected":
             rejected[pid] = value
             continue
-        valid[pid] = value
-        order[pid] = index
-    return RowSet(valid, order, rejected, tuple(invalid))
+        if _column(raw, "comments") == zhcp_node:
+            valid[pid] = value
+            order[pid] = index
+        else:
+            peer_rows[pid] = value
+    return RowSet(valid, order, rejected, tuple(invalid), peer_rows)
 
 
-def _row_verdict(raw: Any, zhcp_node: str) -> tuple[str, str | None, Any]:
+def _row_verdict(raw: Any, owners: frozenset[str]) -> tuple[str, str | None, Any]:
     """(kind, port id, value) of one switch row: ("skip"), ("invalid", None, reason),
     ("rejected", pid, reason) or ("valid", pid, SwitchRow)."""
-    if _column(raw, "comments") != zhcp_node or _disabled(_column(raw, "disable")):
+    if _column(raw, "comments") not in owners or _disabled(_column(raw, "disable")):
         return "skip", None, None
     pid = port_id(_column(raw, "port"))
     if pid is None:
@@ -148,10 +159,19 @@ def _row_verdict(raw: Any, zhcp_node: str) -> tuple[str, str | None, Any]:
 
 @dataclass(frozen=True)
 class Nodes:
-    """xCAT nodes of this z/VM host: node → userid and back; bad rows rejected."""
+    """xCAT nodes: node → userid (every valid row) and, for this z/VM host, back;
+    bad rows rejected.  ``hcps``: node → the ``hcp`` managing it; ``own_hcp`` is
+    this zHCP's (None when its row names none: every node counts as this host's)."""
     userids: Mapping[str, str] = field(default_factory=dict)
     by_userid: Mapping[str, str] = field(default_factory=dict)
     bad: Mapping[str, str] = field(default_factory=dict)
+    hcps: Mapping[str, str | None] = field(default_factory=dict)
+    own_hcp: str | None = None
+
+    def elsewhere(self, node: str) -> str | None:
+        """The hcp of a node managed through another zHCP than this one, else None."""
+        hcp = self.hcps.get(node)
+        return hcp if self.own_hcp is not None and hcp != self.own_hcp else None
 
 
 def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None) -> Nodes:
@@ -169,6 +189,7 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
     userids: dict[str, str] = {}
     by_userid: dict[str, str] = {}
     bad: dict[str, str] = {}
+    hcps: dict[str, str | None] = {}
     verdicts = (verdicts or Verdicts()).start()
     for node, hcp, raw in entries:
         if not isinstance(node, str) or not node:
@@ -178,9 +199,10 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
             bad[node] = problem
             continue
         userids[node] = userid
+        hcps[node] = hcp if isinstance(hcp, str) else None
         if own_hcp is None or hcp == own_hcp:
             by_userid.setdefault(userid, node)
-    return Nodes(userids, by_userid, bad)
+    return Nodes(userids, by_userid, bad, hcps, own_hcp)
 
 
 def _zvm_row_verdict(raw: Any) -> tuple[str | None, str | None]:
@@ -246,6 +268,7 @@ class Inputs:
     dhcp_userid: str | None = None
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
     networks: Verdicts | None = None              # network_of by details, across builds
+    peers: frozenset[str] = frozenset()           # zHCPs of the other SSI members
 
 
 @dataclass(frozen=True)
@@ -277,7 +300,9 @@ def build(inputs: Inputs) -> DesiredState:
         else:
             ports[pid] = result
 
-    for pid, row in inputs.rowset.rows.items():
+    leaving = {pid: row for pid, row in inputs.rowset.peer_rows.items()
+               if inputs.nodes.elsewhere(row.node) is None}
+    for pid, row in [*inputs.rowset.rows.items(), *leaving.items()]:
         from_row = _row_port(pid, row, inputs, networks)
         if from_row is not None:
             settle(pid, from_row)
@@ -289,7 +314,17 @@ def build(inputs: Inputs) -> DesiredState:
     for pid in rejected:
         ports.pop(pid, None)
     return DesiredState(ports, rejected, dict(inputs.vswitches), inputs.dhcp_userid,
-                        inputs.dhcp_vlans, rejected_nics)
+                        inputs.dhcp_vlans, rejected_nics, _away(ports, inputs),
+                        frozenset(leaving) & frozenset(ports))
+
+
+def _away(ports: Mapping[str, DesiredPort], inputs: Inputs) -> frozenset[str]:
+    """Userids of this agent's ports and bindings whose guest runs on another member
+    of the SSI cluster (its node is managed by a peer zHCP)."""
+    nodes = [p.node for p in ports.values() if p.node] + [
+        b.node for b in inputs.bindings.values() if b.node]
+    return frozenset(inputs.nodes.userids[node] for node in nodes
+                     if inputs.nodes.elsewhere(node) in inputs.peers)
 
 
 def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
@@ -307,6 +342,11 @@ def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
     if userid is None:
         return Refusal(inputs.nodes.bad.get(row.node) or (
             f"node {row.node} of port {pid} has no row in the xCAT zvm table"))
+    hcp = inputs.nodes.elsewhere(row.node)
+    if hcp is not None and hcp not in inputs.peers:
+        # its userid names a guest of another z/VM system: never a NIC to touch here
+        return Refusal(f"node {row.node} of port {pid} is managed by zHCP {hcp}, not by "
+                       f"{inputs.zhcp_node} or a member of its SSI cluster")
     nic = None if row.vdev is None else (userid, row.vdev)
     other_host = details.get("binding:host_id")
     network = networks.of(details, network_of)

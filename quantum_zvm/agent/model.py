@@ -87,6 +87,12 @@ class DesiredState:
     dhcp_userid: str | None = None
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
     rejected_nics: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Relocation within an SSI cluster (``ssi_zhcp_nodes``): ``away`` are userids of
+    # this agent's ports or bindings whose guest runs on another member (its
+    # directory is shared, its NICs are not here); ``leaving`` are ports whose row
+    # names another member's zHCP while the guest still runs here.
+    away: frozenset[str] = frozenset()
+    leaving: frozenset[str] = frozenset()
 
 
 # ------------------------------------------------------------------ observed
@@ -409,12 +415,16 @@ class Plan:
     succeed first (plan again after executing); ``reads`` are guests whose
     directory must be read before their ports can be decided.
     ``bindings`` is the binding record once every op has succeeded.
+    ``released`` are ports whose binding is dropped with only the grant (or
+    vswitch port) undone, their guest having relocated to another member.
     """
     ops: tuple[Op, ...] = ()
     deferred: frozenset[str] = frozenset()
     reads: frozenset[str] = frozenset()
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     bindings: Mapping[str, Binding] = field(default_factory=dict)
+    # bindings dropped without undoing their NIC: the guest left for another member
+    released: frozenset[str] = frozenset()
 
     @property
     def zvm_ops(self) -> tuple[Op, ...]:

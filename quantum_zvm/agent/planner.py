@@ -35,6 +35,12 @@ Rules (issue "z/VM agent", reference zvm-smapi.md §1):
 - a port that is gone (no row, no API binding) is reported DOWN with no
   binding, with the operations that undo it (as the 2015 agent's
   ``update_device_down``): the plugin's binding never outlives z/VM's.
+- a guest that runs on another member of the SSI cluster (``DesiredState.away``)
+  has no NICs here and its directory is shared: its ports are granted (and
+  coupled in the directory) ahead of its arrival, never coupled live, and
+  undoing its binding undoes only the grant or vswitch port (``Plan.released``).
+  A port whose row names another member while its guest still runs here
+  (``leaving``) is kept as it is and not reported: the destination reports it.
 - nothing to change → an empty plan (no operations, no reports).
 
 ``apply`` records the planned binding of a port whose steps failed, so what
@@ -147,6 +153,7 @@ class _Planner:
         self.accepted: dict[str, DesiredPort] = {}
         self.taken: dict[str, list[int]] = defaultdict(list)  # userid -> NIC vdevs of ports
         self.portnums: dict[str, int] = {}        # port id -> its port on a port-based vswitch
+        self.released: set[str] = set()
 
     # ----------------------------------------------------------------- helpers
     def add(self, op: Op) -> None:
@@ -163,7 +170,12 @@ class _Planner:
             self.uncoupling[op.userid].add(op.vdev)
 
     def guest(self, userid: str) -> ObservedGuest:
-        return self.o.guest(userid)
+        """The guest as this system has it: one that runs on another member of the SSI
+        cluster is not logged on here (its directory, shared, is what reads showed)."""
+        guest = self.o.guest(userid)
+        if userid in self.d.away and guest.logged_on is not False:
+            return dataclasses.replace(guest, logged_on=False)
+        return guest
 
     def carriers(self) -> dict[tuple[str, str | None], str]:
         """NIC -> the accepted port on it."""
@@ -409,6 +421,12 @@ class _Planner:
                 continue
             if port_id in self.deferred:
                 continue
+            if binding.userid in self.d.away:
+                # the guest and its NICs left for another member, which holds the
+                # shared directory now: only this system's grant or port is undone
+                self.release_port(binding, port_id)
+                self.released.add(port_id)
+                continue
             nic = (binding.userid, binding.vdev)
             reuser = accepted_nics.get(nic)
             if reuser is None:
@@ -484,7 +502,7 @@ class _Planner:
         (NICs on vswitches of others are not the agent's).  Live couplings
         are known from the vswitch query; an unknown directory is read first."""
         nic = self.refused_nic(port_id)
-        if nic is None:
+        if nic is None or nic[0] in self.d.away:
             return
         carrier = (carriers if carriers is not None else self.carriers()).get(nic)
         if carrier is not None and carrier != port_id:
@@ -788,12 +806,15 @@ class _Planner:
             if port_id not in outcomes and port_id not in self.deferred \
                     and LEFTOVER_MARK not in port_id:
                 outcomes[port_id] = Outcome(STATUS_DOWN)  # gone: what z/VM held is undone
+        for port_id in self.d.leaving:
+            outcomes.pop(port_id, None)  # the destination's agent reports it
         for port_id, outcome in sorted(outcomes.items()):
             if self.o.reported.get(port_id) != outcome:
                 self.add(Report(port_id, outcome, ports=(port_id,)))
         ops = sorted(self.ops, key=lambda op: op.phase)
         return Plan(ops=tuple(ops), deferred=frozenset(self.deferred),
-                    reads=frozenset(self.reads), outcomes=outcomes, bindings=bindings)
+                    reads=frozenset(self.reads), outcomes=outcomes, bindings=bindings,
+                    released=frozenset(self.released))
 
 
 def plan(desired: DesiredState, observed: Observed) -> Plan:
@@ -845,6 +866,8 @@ def apply(observed: Observed, result_plan: Plan,
             bindings.pop(port_id, None)
     recorded = {(b.userid, b.vdev) for b in bindings.values()}
     for port_id, old in observed.bindings.items():
+        if port_id in result_plan.released and port_id not in failed_ports:
+            continue
         if bindings.get(port_id) != old and (old.userid, old.vdev) not in recorded \
                 and _still_coupled(old, frozen, effects.guests):
             bindings[leftover_id(port_id, old)] = old

@@ -147,6 +147,13 @@ AGENT_OPTS = [
                                  cfg.DeprecatedOpt("network_vlan_ranges", group="OVS")],
                 help="vswitch[:vlan_min:vlan_max] entries; a name alone is a flat "
                      "(VLAN-unaware) vswitch, a name may repeat to add ranges."),
+    cfg.ListOpt("ssi_zhcp_nodes", default=[],
+                help="xCAT node names of the zHCPs of the other members of this z/VM "
+                     "system's SSI cluster (empty: not in a cluster). Their guests may "
+                     "relocate here and back: a port whose switch row names this zHCP is "
+                     "granted here before its guest arrives, and a port whose row names "
+                     "one of them is served here until its guest has left; the shared "
+                     "directory is never changed for a guest that runs elsewhere."),
     cfg.StrOpt("xcat_mgt_ip",
                help="IPv4 address of the xCAT MN management NIC 0800 (with xcat_mgt_mask)."),
     cfg.StrOpt("xcat_mgt_mask", help="Netmask of the xCAT MN management NIC 0800."),
@@ -549,11 +556,20 @@ def _check_xcat_server(check: _Checker) -> None:
             check.add("AGENT", "zvm_xcat_server", str(exc).removeprefix("server: "))
 
 
+_XCAT_NODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
 def _check_agent_names(check: _Checker) -> None:
-    """The zHCP node is an xCAT node name and the DHCP guest a z/VM userid."""
+    """The zHCP nodes are xCAT node names and the DHCP guest a z/VM userid."""
     node = check.get("AGENT", "xcat_zhcp_nodename")
-    if node is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", node):
+    if node is not None and not _XCAT_NODE.match(node):
         check.add("AGENT", "xcat_zhcp_nodename", f"{node!r} is not an xCAT node name")
+    for peer in check.get("AGENT", "ssi_zhcp_nodes") or []:
+        if not _XCAT_NODE.match(peer):
+            check.add("AGENT", "ssi_zhcp_nodes", f"{peer!r} is not an xCAT node name")
+        elif peer == node:
+            check.add("AGENT", "ssi_zhcp_nodes", f"{peer!r} is this agent's own zHCP "
+                                                  f"(xcat_zhcp_nodename)")
     dhcp_userid = check.get("AGENT", "dhcp_userid")
     if dhcp_userid:
         try:
