@@ -173,6 +173,11 @@ class Nodes:
         hcp = self.hcps.get(node)
         return hcp if self.own_hcp is not None and hcp != self.own_hcp else None
 
+    def hcps_of(self, zhcp_nodes: Iterable[str]) -> frozenset[str]:
+        """The ``hcp`` values naming the given zHCP nodes in ``zvm.hcp`` (each zHCP's
+        own row says; xCAT may hold a host name there rather than the node name)."""
+        return frozenset(self.hcps.get(node) or node for node in zhcp_nodes)
+
 
 def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None) -> Nodes:
     """Map xCAT nodes to z/VM userids from ``zvm`` rows.
@@ -321,10 +326,13 @@ def build(inputs: Inputs) -> DesiredState:
 def _away(ports: Mapping[str, DesiredPort], inputs: Inputs) -> frozenset[str]:
     """Userids of this agent's ports and bindings whose guest runs on another member
     of the SSI cluster (its node is managed by a peer zHCP)."""
+    if not inputs.peers:
+        return frozenset()
+    peer_hcps = inputs.nodes.hcps_of(inputs.peers)
     nodes = [p.node for p in ports.values() if p.node] + [
         b.node for b in inputs.bindings.values() if b.node]
     return frozenset(inputs.nodes.userids[node] for node in nodes
-                     if inputs.nodes.elsewhere(node) in inputs.peers)
+                     if inputs.nodes.elsewhere(node) in peer_hcps)
 
 
 def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
@@ -343,7 +351,7 @@ def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
         return Refusal(inputs.nodes.bad.get(row.node) or (
             f"node {row.node} of port {pid} has no row in the xCAT zvm table"))
     hcp = inputs.nodes.elsewhere(row.node)
-    if hcp is not None and hcp not in inputs.peers:
+    if hcp is not None and hcp not in inputs.nodes.hcps_of(inputs.peers):
         # its userid names a guest of another z/VM system: never a NIC to touch here
         return Refusal(f"node {row.node} of port {pid} is managed by zHCP {hcp}, not by "
                        f"{inputs.zhcp_node} or a member of its SSI cluster")

@@ -213,3 +213,50 @@ def test_verdicts_check_each_object_once_while_it_is_the_same_one():
     assert verdicts.of(second, check) == 2 and calls == [first, second, second]
     equal_but_new = {"a": 1}
     assert verdicts.of(equal_but_new, check) == 1 and calls[-1] is equal_but_new
+
+
+# ----------------------------------------------------------------------- other z/VM systems
+
+SSI_NODES = d.zvm_nodes([{"node": "zhcp1", "hcp": "zhcp1.example.com", "userid": "ZHCP"},
+                         {"node": "zhcp2", "hcp": "zhcp2.example.com", "userid": "ZHCP"},
+                         {"node": "zhcp3", "hcp": "zhcp3.example.com", "userid": "ZHCP"},
+                         {"node": "here", "hcp": "zhcp1.example.com", "userid": "LINUX01"},
+                         {"node": "member", "hcp": "zhcp2.example.com", "userid": "LINUX02"},
+                         {"node": "foreign", "hcp": "zhcp3.example.com", "userid": "LINUX01"}],
+                        "zhcp1")
+
+
+def build_ssi(rows, det, bindings=None, peers=frozenset({"zhcp2"})):
+    return d.build(d.Inputs(d.switch_rows(rows, "zhcp1", peers=peers), SSI_NODES, det, (),
+                            SPECS, "zvmhost1", "zhcp1", bindings or {}, peers=peers))
+
+
+def test_a_row_for_a_node_of_another_zvm_system_is_refused_and_names_no_nic():
+    """zhcp3's LINUX01 is not this system's LINUX01: nothing of it is touched here."""
+    want = build_ssi([srow(P1, node="foreign")], {P1: details(P1, physnet="VSW1")})
+    assert not want.ports
+    assert "managed by zHCP zhcp3.example.com" in want.rejected[P1]
+    assert P1 not in want.rejected_nics
+    no_ssi = build_ssi([srow(P1, node="member")], {P1: details(P1, physnet="VSW1")},
+                       peers=frozenset())
+    assert P1 in no_ssi.rejected and not no_ssi.away
+
+
+def test_a_guest_on_another_ssi_member_is_away_and_its_port_accepted_ahead():
+    want = build_ssi([srow(P1, node="member")], {P1: details(P1, physnet="VSW1")})
+    assert want.ports[P1].userid == "LINUX02"
+    assert want.away == {"LINUX02"} and not want.leaving
+
+
+def test_a_row_handed_to_a_member_while_the_guest_is_here_is_leaving():
+    rows = [srow(P1, node="here", comments="zhcp2"), srow(P2, node="member", comments="zhcp2"),
+            srow(P3, node="here", comments="zhcp3")]
+    det = {p: details(p, physnet="VSW1") for p in (P1, P2, P3)}
+    want = build_ssi(rows, det)
+    assert set(want.ports) == {P1} and want.leaving == {P1} and not want.away
+
+
+def test_a_binding_whose_guest_moved_to_a_member_is_away():
+    bindings = {P1: Binding("LINUX02", "1000", "VSW1", 100, "member")}
+    want = build_ssi([], {}, bindings)
+    assert want.away == {"LINUX02"} and not want.ports

@@ -599,3 +599,43 @@ def test_nic_coupled_live_on_an_unknown_port_is_coupled_again_to_its_own():
     assert UncoupleLive("LINUX01", "1000") in result.ops
     assert CoupleLive("LINUX01", "1000", "VSWVLAN", 1) in result.ops
     assert CoupleDirectory("LINUX01", "1000", "VSWVLAN", 1) in result.ops
+
+
+# ----------------------------------------------------------------------- SSI relocation
+
+def test_an_arriving_guest_is_granted_and_coupled_in_the_shared_directory_not_live():
+    p = port("p1", vlan=100)
+    state = observed(guests=[guest("LINUX01", NicDef("1000"), logged_on=None)],
+                     rows={"p1": row(p)})
+    result = plan(dataclasses.replace(desired(p), away=frozenset({"LINUX01"})), state)
+    assert kinds(result) == ["GrantOp", "CoupleDirectory", "WriteSwitchRow", "Report"]
+    assert result.outcomes["p1"].status == STATUS_ACTIVE
+
+
+def test_a_guest_that_left_loses_only_its_grant_here_and_no_leftover_is_kept():
+    """Its NICs went with it and its directory is the destination's now (shared):
+    no uncoupling, no NIC deleted; the binding is released."""
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"), logged_on=False)],
+                     bindings={"p1": Binding("LINUX01", "1000", "VSWVLAN", 100, "linux01")},
+                     granted={("VSWVLAN", "LINUX01")})
+    result = plan(dataclasses.replace(desired(), away=frozenset({"LINUX01"})), state)
+    assert [op for op in result.ops if not isinstance(op, Report)] == [
+        Revoke("VSWVLAN", "LINUX01")]
+    assert result.released == {"p1"}
+    after = apply(state, result)
+    assert after.bindings == {}
+    assert after.guests["LINUX01"].directory["1000"].vswitch == "VSWVLAN"   # untouched
+    assert plan(dataclasses.replace(desired(), away=frozenset({"LINUX01"})), after).empty
+
+
+def test_a_leaving_port_is_kept_as_it_is_and_not_reported():
+    p = port("p1")
+    state = observed(grants={"VSWVLAN": {"LINUX01": access(100)}},
+                     connections={"VSWVLAN": {("LINUX01", "1000")}},
+                     guests=[guest("LINUX01", NicDef("1000", "VSWVLAN"))],
+                     rows={"p1": bound(p)},
+                     bindings={"p1": Binding("LINUX01", "1000", "VSWVLAN", 100, "linux01")})
+    result = plan(dataclasses.replace(desired(p), leaving=frozenset({"p1"})), state)
+    assert result.empty and "p1" not in result.outcomes
+    assert result.bindings["p1"] == state.bindings["p1"]

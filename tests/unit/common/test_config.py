@@ -84,6 +84,8 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
         xcat_mgt_ip = 10.0.0.300
         zvm_xcat_server = ftp://mn.example.com
         dhcp_userid = SYSTEM
+        xcat_zhcp_nodename = zhcp1
+        ssi_zhcp_nodes = zhcp2,zhcp1
         [VSW1]
         rdev_list = 12345
         """)
@@ -98,6 +100,8 @@ def test_problems_name_file_section_option_and_reason(tmp_path):
     assert "not an IPv4 address" in found[("AGENT", "xcat_mgt_ip")].reason
     assert "set together" in found[("AGENT", "xcat_mgt_mask")].reason
     assert "reserved" in found[("AGENT", "dhcp_userid")].reason
+    assert found[("AGENT", "ssi_zhcp_nodes")].reason == \
+        "'zhcp1' is this agent's own zHCP (xcat_zhcp_nodename)"
     assert "unsupported scheme 'ftp'" in found[("AGENT", "zvm_xcat_server")].reason
     assert found[("AGENT", "zvm_xcat_username")].reason == "required by the agent but not set"
     assert str(found[("AGENT", "polling_interval")]).startswith(
