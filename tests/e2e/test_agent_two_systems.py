@@ -169,3 +169,21 @@ def test_with_one_agent_killed_the_other_system_keeps_working(two_systems):
     one.wait_status(on_one["id"])
     assert_zvm_matches_db(one)
     assert alive() == {"zvmhost1": True, "zvmhost2": True}
+
+
+def test_a_row_naming_a_node_of_the_other_system_is_refused_and_touches_no_guest(two_systems):
+    """zvm.hcp says linux31 runs on system 1; a row handing it to zhcp2 must not put
+    system 2's own LINUX31 (another guest) on the network."""
+    one, two = two_systems()
+    blue = one.network("blue", "vlan", "VSW1", 150)
+    one.guest("LINUX31")
+    two.guest_node("LINUX31", "linux41")
+    port = port_on(two, blue)
+    two.hand_off_node("linux31", port["id"])
+    failed = one.wait_status(port["id"], "ERROR")
+    assert "managed by zHCP zhcp1" in failed["binding:vif_details"]["error"]
+    assert_zvm_matches_db(one)
+    for zhcp in HOSTS:
+        assert ("VSW1", "LINUX31") not in held_grants(systems(one)[zhcp])
+    assert coupled(one, "zhcp2", "LINUX31") is None
+    assert systems(one)["zhcp2"]["guests"]["LINUX31"]["nicdefs"]["1000"]["lan_name"] is None
