@@ -308,7 +308,7 @@ def build(inputs: Inputs) -> DesiredState:
     leaving = {pid: row for pid, row in inputs.rowset.peer_rows.items()
                if inputs.nodes.elsewhere(row.node) is None}
     for pid, row in [*inputs.rowset.rows.items(), *leaving.items()]:
-        from_row = _row_port(pid, row, inputs, networks)
+        from_row = _row_port(pid, row, inputs, networks, leaving=pid in leaving)
         if from_row is not None:
             settle(pid, from_row)
     bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
@@ -335,11 +335,17 @@ def _away(ports: Mapping[str, DesiredPort], inputs: Inputs) -> frozenset[str]:
                      if inputs.nodes.elsewhere(node) in peer_hcps)
 
 
-def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
-              networks: Verdicts) -> DesiredPort | Refusal | None:
+def _row_port(pid: str, row: SwitchRow, inputs: Inputs, networks: Verdicts,
+              leaving: bool = False) -> DesiredPort | Refusal | None:
     """The port of a switch row, or why it is refused; None for a row that is not
     a hand-off port: its details are missing, it is API-bound (see :func:`_api_port`)
-    or it was attached through the API and is no longer (the planner detaches it)."""
+    or it was attached through the API and is no longer (the planner detaches it).
+
+    A guest relocating between SSI members is handed over in three steps: its rows
+    name the destination's zHCP, its ports' ``binding:host_id`` the destination's
+    host, then it moves.  A ``leaving`` port (rows handed on, guest still here) is
+    served whatever its binding host; an arriving one waits (None) while its
+    binding still names another host."""
     details = inputs.details.get(pid)
     if not details or "network_id" not in details or api_bound(details, inputs.host):
         return None
@@ -358,7 +364,9 @@ def _row_port(pid: str, row: SwitchRow, inputs: Inputs,
     nic = None if row.vdev is None else (userid, row.vdev)
     other_host = details.get("binding:host_id")
     network = networks.of(details, network_of)
-    if other_host and other_host != inputs.host:
+    if other_host and other_host != inputs.host and not leaving:
+        if hcp is not None:
+            return None  # arriving: its binding has not moved here yet
         return Refusal(f"port {pid} is bound to host {other_host}, not {inputs.host}", nic)
     if isinstance(network, str):
         return Refusal(network, nic)

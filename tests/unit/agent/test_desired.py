@@ -260,3 +260,17 @@ def test_a_binding_whose_guest_moved_to_a_member_is_away():
     bindings = {P1: Binding("LINUX02", "1000", "VSW1", 100, "member")}
     want = build_ssi([], {}, bindings)
     assert want.away == {"LINUX02"} and not want.ports
+
+
+def test_a_moving_port_follows_its_binding_host_only_where_it_arrives():
+    """Rows first, binding host next: the leaving side serves it whatever the host; the
+    arriving side waits for the host (neither refuses: a refusal would uncouple)."""
+    on_two = details(P1, physnet="VSW1", **{"binding:host_id": "zvmhost2"})
+    on_one = details(P2, physnet="VSW1", **{"binding:host_id": "zvmhost1"})
+    leaving = build_ssi([srow(P1, node="here", comments="zhcp2")], {P1: on_two})
+    assert set(leaving.ports) == {P1} and leaving.leaving == {P1} and not leaving.rejected
+    arriving = build_ssi([srow(P2, node="member")], {P2: details(
+        P2, physnet="VSW1", **{"binding:host_id": "zvmhost9"})})
+    assert not arriving.ports and not arriving.rejected
+    arrived = build_ssi([srow(P2, node="member")], {P2: {**on_one}})
+    assert set(arrived.ports) == {P2} and arrived.away == {"LINUX02"}
