@@ -33,6 +33,7 @@ from quantum_zvm.agent.model import (
     NicDef,
     Observed,
     ObservedGuest,
+    RemovePort,
     Revoke,
     UncoupleLive,
     VswitchPort,
@@ -452,3 +453,65 @@ def test_any_operation_may_fail_and_every_effect_is_undone_once_unneeded(world, 
         made.record(step, results_for(before, step), want.dhcp_userid)
     converged_safely(want, plans, final, known, live_ports, fixpoint_of=known)
     only_needed_effects_remain(want, final, known.reported, made)
+
+
+# ----------------------------------------------------------------------- SSI relocation
+# A guest relocates to another member of the SSI cluster: its NICs go with it
+# (nothing of it is coupled or logged on here any more), its directory is shared
+# (the destination's now) and its rows name the destination's zHCP (no desired
+# port of it here).  Whatever failed before, this system must end with nothing
+# the agent made for it, and must never touch its directory or NICs after it left.
+
+MOVERS = ("LINUX01", "LINUX02")
+
+
+def relocated(state: Observed, movers: frozenset[str]) -> Observed:
+    """``state`` after ``movers``' guests left for another member."""
+    switches = {name: dataclasses.replace(v, connections=frozenset(
+                    nic for nic in v.connections if nic[0] not in movers))
+                for name, v in state.vswitches.items()}
+    guests = {u: dataclasses.replace(g, logged_on=False) if u in movers else g
+              for u, g in state.guests.items()}
+    return state.replace(vswitches=switches, guests=guests)
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_a_relocated_guest_loses_every_grant_here_and_its_directory_is_never_touched(
+        world, data):
+    want, truth, live_ports = world
+    made = Made.from_bindings(truth)
+    known = truth
+    for _ in range(data.draw(st.integers(0, 3), label="failing steps")):
+        step = plan(want, known)
+        if step.empty:
+            break
+        candidates = [op for op in step.ops if op not in step.reports]
+        failing = data.draw(st.sets(st.sampled_from(candidates)) if candidates
+                            else st.just(set()), label="failing")
+        results = executed(step, failing, results_for(truth, step))
+        made.record(step, results, want.dhcp_userid)
+        live_ports = track_live_ports(live_ports, step, results)
+        truth = apply(truth, step, results)
+        known = apply(known, step, results)
+        if step.reads:
+            known = read(known, truth, step.reads)
+    movers = frozenset(data.draw(st.sets(st.sampled_from(MOVERS), min_size=1), label="movers"))
+    truth, known = relocated(truth, movers), relocated(known, movers)
+    live_ports = {nic: n for nic, n in live_ports.items() if nic[0] not in movers}
+    directories = {u: truth.guest(u).directory for u in movers}
+    want = dataclasses.replace(
+        want, ports={k: p for k, p in want.ports.items() if p.userid not in movers},
+        rejected_nics={k: nic for k, nic in want.rejected_nics.items() if nic[0] not in movers},
+        away=movers)
+    final, known, plans, live_ports = run(want, truth, known, live_ports)
+    for step, _, before in plans:
+        made.record(step, results_for(before, step), want.dhcp_userid)
+        touched = [op for op in step.ops if getattr(op, "userid", None) in movers]
+        assert all(isinstance(op, (Revoke, RemovePort)) for op in touched), touched
+    converged_safely(want, plans, final, known, live_ports, fixpoint_of=known)
+    assert {u: final.guest(u).directory for u in movers} == directories
+    made.couplings = {nic for nic in made.couplings if nic[0] not in movers}
+    only_needed_effects_remain(want, final, known.reported, made)
+    assert not {(v, u) for v, u in made.grants if u in movers} & {
+        (name, u) for name, v in final.vswitches.items() for u in v.grants}
