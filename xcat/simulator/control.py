@@ -26,6 +26,13 @@ GET    /_sim/counters                POST /_sim/counters/reset or DELETE resets
 ```
 Errors are ``{"error": "<message>"}`` with 400 (bad input), 404 or 405.
 
+In an SSI cluster a guest added to one member is a single-configuration virtual
+machine: every member gets it (one shared directory; logged on only where added),
+and removing it removes it from every member.  Without ``system`` a guest event
+or removal finds such a guest where it is logged on, else where it was defined.
+Relocation has no control resource: it goes through smcli ``VMRELOCATE`` or xCAT
+``PUT /xcatws/nodes/<node>/migrate``.
+
 ``system`` names a z/VM system by the node of its zHCP; without it, the
 system of the xCAT MN (or, for a guest, the one system that has the userid).
 An IPL, an ``advance`` or a fault of one system leaves the others as they are.
@@ -121,9 +128,25 @@ class Control:
             return self._system(zhcp_node)
         holders = [m for m in self.sim.systems.values() if userid.upper() in m.guests]
         if len(holders) > 1:
+            chosen = self._single_configuration_system(userid.upper(), holders)
+            if chosen is not None:
+                return chosen
             raise _bad(f"guest {userid.upper()} exists on several z/VM systems; name one "
                        f"with system=<zHCP node>")
         return holders[0] if holders else self.sim.model
+
+    @staticmethod
+    def _single_configuration_system(userid: str, holders: list[Model]) -> Model | None:
+        """For a single-configuration guest of one SSI cluster: the member it is logged
+        on at, else the member that defined it; None for any other userid."""
+        guests = [m.guests[userid] for m in holders]
+        homes = {g.ssi_home for g in guests}
+        if len(homes) != 1 or None in homes:
+            return None
+        for model, guest in zip(holders, guests, strict=True):
+            if guest.logged_on:
+                return model
+        return next((m for m in holders if m.system.name in homes), None)
 
     def _guests(self, method: str, rest: list[str], data: Any) -> Reply:
         if method == "POST" and not rest:
@@ -149,6 +172,8 @@ class Control:
             if clash:
                 raise _bad(f"MACID {clash[0]} is already in use")
             model.guests[guest.userid] = guest
+            if model.ssi is not None:   # one directory: the guest is on every member
+                model.ssi.shadow(model, guest)
             scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
             if extra["logged_on"]:
                 events.logon(model, guest.userid)
@@ -165,8 +190,16 @@ class Control:
             if userid in (model.xcat_userid, model.zhcp_userid):
                 model.guests[userid] = guest
                 raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
-            for vsw in model.vswitches.values():
-                vsw.grants.pop(userid, None)
+            members = [model]
+            if model.ssi is not None and guest.ssi_home is not None:
+                # a single-configuration guest leaves the shared directory: every member
+                members += model.ssi.others(model)
+                for other in members[1:]:
+                    other.guests.pop(userid, None)
+                    other.touch()
+            for member in members:
+                for vsw in member.vswitches.values():
+                    vsw.grants.pop(userid, None)
             if guest.node:
                 self._remove_node_rows(guest.node)
             model.touch()
