@@ -28,7 +28,11 @@ Errors are ``{"error": "<message>"}`` with 400 (bad input), 404 or 405.
 
 In an SSI cluster a guest added to one member is a single-configuration virtual
 machine: every member gets it (one shared directory; logged on only where added),
-and removing it removes it from every member.  Without ``system`` a guest event
+and removing it removes it from every member.  Adding a userid that another member
+defined as single-configuration (and that is not running here) makes it a
+multiconfiguration virtual machine, as a directory IDENTITY with a SUBCONFIG per
+member would: the defining member keeps its entry, this member gets the new one,
+nothing is shared any more (and it can no longer be relocated).  Without ``system`` a guest event
 or removal finds such a guest where it is logged on, else where it was defined.
 Relocation has no control resource: it goes through smcli ``VMRELOCATE`` or xCAT
 ``PUT /xcatws/nodes/<node>/migrate``.
@@ -136,6 +140,12 @@ class Control:
         return holders[0] if holders else self.sim.model
 
     @staticmethod
+    def _running_only_at_home(model: Model, userid: str) -> bool:
+        """Whether single-configuration ``userid`` is logged off or runs where defined."""
+        running = model.ssi.logged_on_at(userid) if model.ssi is not None else None
+        return running is None or running.guests[userid].ssi_home == running.system.name
+
+    @staticmethod
     def _single_configuration_system(userid: str, holders: list[Model]) -> Model | None:
         """For a single-configuration guest of one SSI cluster: the member it is logged
         on at, else the member that defined it; None for any other userid."""
@@ -163,16 +173,25 @@ class Control:
         model = self._system(hcp)
         guest, extra = scenario.build_guest(data, "guest")
         with sim.lock:
-            if guest.userid in model.guests:
+            existing = model.guests.get(guest.userid)
+            # another member's single-configuration guest, not running here: the new
+            # definition makes the userid multiconfiguration (an entry per member)
+            split = (existing is not None and model.ssi is not None and not existing.logged_on
+                     and existing.ssi_home not in (None, model.system.name)
+                     and self._running_only_at_home(model, existing.userid))
+            if existing is not None and not split:
                 raise _bad(f"guest {guest.userid} already exists")
             if guest.node and sim.node_exists(guest.node):
                 raise _bad(f"node {guest.node} already exists")
-            used = model.macids_in_use()
+            used = {n.macid for g in model.guests.values() if g is not existing
+                    for n in g.nicdefs.values() if n.macid}
             clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
             if clash:
                 raise _bad(f"MACID {clash[0]} is already in use")
+            if model.ssi is not None and split:
+                model.ssi.make_multiconfiguration(guest.userid)
             model.guests[guest.userid] = guest
-            if model.ssi is not None:   # one directory: the guest is on every member
+            if model.ssi is not None and not split:   # one directory: on every member
                 model.ssi.shadow(model, guest)
             scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
             if extra["logged_on"]:

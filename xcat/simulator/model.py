@@ -271,6 +271,19 @@ class Ssi:
             other.guests[guest.userid] = shadow_of(guest)
             other.touch()
 
+    def make_multiconfiguration(self, userid: str) -> None:
+        """End the sharing of single-configuration ``userid``: the member that defined
+        it keeps its Guest (now multiconfiguration), the other members' copies go."""
+        for member in self.members.values():
+            guest = member.guests.get(userid)
+            if guest is None:
+                continue
+            if member.system.name == guest.ssi_home:
+                guest.ssi_home = None
+            else:
+                del member.guests[userid]
+            member.touch()
+
     def logged_on_at(self, userid: str) -> Model | None:
         """The member where ``userid`` is logged on (the first, for a multiconfiguration one)."""
         for member in self.members.values():
