@@ -1,4 +1,4 @@
-"""SSI cluster SSI1 (two_systems.yaml: ZVMSYS1/zhcp1 and ZVMSYS2/zhcp2) and live guest
+"""SSI cluster SSI1 (ssi_cluster.yaml: ZVMSYS1/zhcp1 and ZVMSYS2/zhcp2) and live guest
 relocation: the shared user directory, smcli VMRELOCATE / VMRELOCATE_Status on a member's
 zHCP, and xCAT ``rmigrate`` (``PUT /xcatws/nodes/<node>/migrate``), over a simulator
 process."""
@@ -12,14 +12,14 @@ import yaml
 import xcat.simulator
 from xcat.simulator import scenario
 
-TWO_SYSTEMS = Path(xcat.simulator.__file__).with_name("two_systems.yaml")
+SSI_CLUSTER = Path(xcat.simulator.__file__).with_name("ssi_cluster.yaml")
 NIC = {"vdev": "1000", "lan": "VSW1", "macid": "000107"}
 MAC = "FA163E000107"          # USERPREFIX + MACID: the same on both members
 
 
 @pytest.fixture
 def sim(simulator_factory):
-    return simulator_factory(scenario=TWO_SYSTEMS)
+    return simulator_factory(scenario=SSI_CLUSTER)
 
 
 def system(state: dict, zhcp: str) -> dict:
@@ -98,13 +98,32 @@ def test_a_control_guest_is_on_every_member_and_logs_on_at_one(sim):
     assert "LINUX21" not in system(state, "zhcp2")["guests"]
 
 
+def test_defining_a_members_guest_on_another_member_makes_it_multiconfiguration(sim):
+    """LINUX01 (single-configuration, defined on ZVMSYS1) defined again on ZVMSYS2: two
+    separate entries, as an IDENTITY with a SUBCONFIG per member; no longer relocatable."""
+    with pytest.raises(AssertionError, match="guest LINUX01 already exists"):
+        sim.control.add_guest("LINUX01", "linux21", hcp="zhcp1")
+    sim.control.add_guest("LINUX01", "linux21", hcp="zhcp2", logged_on=True)
+    smcli(sim, "zhcp2", "Image_Definition_Update_DM -T LINUX01 -k 'NICDEF=VDEV=1000 TYPE=QDIO'")
+    assert "NICDEF 1000" not in smcli(sim, "zhcp1", "Image_Query_DM -T LINUX01")[1]
+    one, two, _ = guest_states(sim, "LINUX01")
+    assert one["logged_on"] and two["logged_on"]
+    text = smcli(sim, "zhcp1", "VMRELOCATE -T LINUX01 -k destination=ZVMSYS2 -k action=TEST")[1]
+    assert "Reason Code: 1823" in text
+    # a guest relocated to ZVMSYS2 runs there: ZVMSYS2 cannot get its own entry of it
+    relocatable_guest(sim)
+    assert migrate(sim, "linux07", "destination=ZVMSYS2", "action=MOVE")[0]["info"]
+    with pytest.raises(AssertionError, match="guest LINUX07 already exists"):
+        sim.control.add_guest("LINUX07", "linux27", hcp="zhcp2")
+
+
 def test_sharing_survives_a_state_file_and_a_reset(simulator_factory, tmp_path):
     state_file = tmp_path / "sim-state.json"
-    first = simulator_factory(scenario=TWO_SYSTEMS, state=state_file)
+    first = simulator_factory(scenario=SSI_CLUSTER, state=state_file)
     assert smcli(first, "zhcp1", "Image_Definition_Update_DM -T LINUX04 -k "
                                  "'NICDEF=VDEV=1000 TYPE=QDIO'")[0]
     first.stop()
-    second = simulator_factory(scenario=TWO_SYSTEMS, state=state_file)
+    second = simulator_factory(scenario=SSI_CLUSTER, state=state_file)
     assert "NICDEF 1000" in smcli(second, "zhcp2", "Image_Query_DM -T LINUX04")[1]
     assert smcli(second, "zhcp2", "Image_Definition_Update_DM -T LINUX04 -k "
                                   "'NICDEF=VDEV=2000 TYPE=QDIO'")[0]
@@ -127,7 +146,7 @@ def test_sharing_survives_a_state_file_and_a_reset(simulator_factory, tmp_path):
     (lambda d: d["system"].update(ssi="TOO-LONG-NAME"), "system.ssi: "),
 ])
 def test_ssi_members_need_distinct_macprefixes_and_one_userprefix(edit, message):
-    data = yaml.safe_load(TWO_SYSTEMS.read_text())
+    data = yaml.safe_load(SSI_CLUSTER.read_text())
     edit(data)
     with pytest.raises(scenario.ScenarioError) as caught:
         scenario.build(data)
@@ -241,7 +260,7 @@ def test_vmrelocate_needs_another_member_of_the_ssi(sim, destination, action, rc
 
 
 def test_outside_an_ssi_nothing_relocates(simulator_factory, tmp_path):
-    data = yaml.safe_load(TWO_SYSTEMS.read_text())
+    data = yaml.safe_load(SSI_CLUSTER.read_text())
     del data["system"]["ssi"], data["systems"][0]["system"]["ssi"]
     path = tmp_path / "separate.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -263,7 +282,7 @@ def test_vmrelocate_status_and_usage(sim):
 
 
 def test_vmrelocate_needs_smapi_level_620(simulator_factory, tmp_path):
-    data = yaml.safe_load(TWO_SYSTEMS.read_text())
+    data = yaml.safe_load(SSI_CLUSTER.read_text())
     data["system"]["smapi_level"] = 611
     path = tmp_path / "old.yaml"
     path.write_text(yaml.safe_dump(data))

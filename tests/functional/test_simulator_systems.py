@@ -41,18 +41,15 @@ def test_each_zhcp_runs_smapi_on_its_own_system(sim):
     assert system(state, "zhcp2")["system"]["name"] == "ZVMSYS2"
     hcps = {r["node"]: r["hcp"] for r in state["tables"]["zvm"]["rows"]}
     assert hcps["linux01"] == "zhcp1" and hcps["linux11"] == "zhcp2"
-    # SSI1: one directory, so both members hold LINUX11 and LINUX01; the CP state is
-    # each system's own (logged on only where defined)
-    assert not system(state, "zhcp1")["guests"]["LINUX11"]["logged_on"]
-    assert not system(state, "zhcp2")["guests"]["LINUX01"]["logged_on"]
+    assert "LINUX11" not in system(state, "zhcp1")["guests"]
+    assert "LINUX01" not in system(state, "zhcp2")["guests"]
 
     assert dsh_ok(sim, "zhcp2", grant_command("LINUX11"))
     state = sim.control.state()
     assert "LINUX11" in system(state, "zhcp2")["vswitches"]["XCATVSW2"]["grants"]
     assert "LINUX11" not in system(state, "zhcp1")["vswitches"]["XCATVSW2"]["grants"]
-    # LINUX01 runs on system 1: CP state queries find it only there
-    assert not dsh_ok(sim, "zhcp2", "smcli Image_Query_Activate_Time -T LINUX01 -f 1")
-    assert dsh_ok(sim, "zhcp1", "smcli Image_Query_Activate_Time -T LINUX01 -f 1")
+    assert not dsh_ok(sim, "zhcp2", "smcli Image_Query_DM -T LINUX01")  # system 1's guest
+    assert dsh_ok(sim, "zhcp1", "smcli Image_Query_DM -T LINUX01")
     assert sim.control.counters()["smcli"]["by_zhcp"] == {"zhcp1": 1, "zhcp2": 2}
 
 
@@ -87,24 +84,8 @@ def test_guest_events_find_the_guests_system_and_ambiguous_userids_need_one(sim)
         sim.control.fire("ipl", system="zhcp9")
     with pytest.raises(AssertionError, match="xCAT MN runs on the system of zhcp1"):
         sim.control.fire("xcat_restart", system="zhcp2")
-    # SSI1 shares one directory: system 2 cannot define its own LINUX01
-    with pytest.raises(AssertionError, match="guest LINUX01 already exists"):
-        sim.control.add_guest("LINUX01", "linux21", hcp="zhcp2", logged_on=True)
-
-
-def test_a_userid_on_two_systems_outside_an_ssi_needs_its_system(simulator_factory, tmp_path):
-    """Without SSI1 (two independent systems) the same userid may be defined on both;
-    a removal then names its system."""
-    data = yaml.safe_load(TWO_SYSTEMS.read_text())
-    del data["system"]["ssi"], data["systems"][0]["system"]["ssi"]
-    path = tmp_path / "separate.yaml"
-    path.write_text(yaml.safe_dump(data))
-    sim = simulator_factory(scenario=path)
-    assert "LINUX11" not in sim.control.state()["model"]["guests"]
     sim.control.add_guest("LINUX01", "linux21", hcp="zhcp2", logged_on=True)
     assert "LINUX01" in sim.control.state()["systems"]["zhcp2"]["guests"]
-    with pytest.raises(AssertionError, match="several z/VM systems"):
-        sim.control.fire("logoff", "LINUX01")
     sim.control._call("DELETE", "/guests/LINUX01", {"system": "zhcp2"})
     state = sim.control.state()
     assert "LINUX01" not in state["systems"]["zhcp2"]["guests"]
