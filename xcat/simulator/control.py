@@ -32,8 +32,9 @@ and removing it removes it from every member.  Adding a userid that another memb
 defined as single-configuration (and that is not running here) makes it a
 multiconfiguration virtual machine, as a directory IDENTITY with a SUBCONFIG per
 member would: the defining member keeps its entry, this member gets the new one,
-nothing is shared any more (and it can no longer be relocated).  Without ``system`` a guest event
-or removal finds such a guest where it is logged on, else where it was defined.
+nothing is shared any more (and it can no longer be relocated).  Without ``system``
+a guest event or removal finds a single-configuration guest where it is logged on,
+else where it was defined.
 Relocation has no control resource: it goes through smcli ``VMRELOCATE`` or xCAT
 ``PUT /xcatws/nodes/<node>/migrate``.
 
