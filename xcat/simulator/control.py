@@ -26,6 +26,18 @@ GET    /_sim/counters                POST /_sim/counters/reset or DELETE resets
 ```
 Errors are ``{"error": "<message>"}`` with 400 (bad input), 404 or 405.
 
+In an SSI cluster a guest added to one member is a single-configuration virtual
+machine: every member gets it (one shared directory; logged on only where added),
+and removing it removes it from every member.  Adding a userid that another member
+defined as single-configuration (and that is not running here) makes it a
+multiconfiguration virtual machine, as a directory IDENTITY with a SUBCONFIG per
+member would: the defining member keeps its entry, this member gets the new one,
+nothing is shared any more (and it can no longer be relocated).  Without ``system``
+a guest event or removal finds a single-configuration guest where it is logged on,
+else where it was defined.
+Relocation has no control resource: it goes through smcli ``VMRELOCATE`` or xCAT
+``PUT /xcatws/nodes/<node>/migrate``.
+
 ``system`` names a z/VM system by the node of its zHCP; without it, the
 system of the xCAT MN (or, for a guest, the one system that has the userid).
 An IPL, an ``advance`` or a fault of one system leaves the others as they are.
@@ -121,9 +133,31 @@ class Control:
             return self._system(zhcp_node)
         holders = [m for m in self.sim.systems.values() if userid.upper() in m.guests]
         if len(holders) > 1:
+            chosen = self._single_configuration_system(userid.upper(), holders)
+            if chosen is not None:
+                return chosen
             raise _bad(f"guest {userid.upper()} exists on several z/VM systems; name one "
                        f"with system=<zHCP node>")
         return holders[0] if holders else self.sim.model
+
+    @staticmethod
+    def _running_only_at_home(model: Model, userid: str) -> bool:
+        """Whether single-configuration ``userid`` is logged off or runs where defined."""
+        running = model.ssi.logged_on_at(userid) if model.ssi is not None else None
+        return running is None or running.guests[userid].ssi_home == running.system.name
+
+    @staticmethod
+    def _single_configuration_system(userid: str, holders: list[Model]) -> Model | None:
+        """For a single-configuration guest of one SSI cluster: the member it is logged
+        on at, else the member that defined it; None for any other userid."""
+        guests = [m.guests[userid] for m in holders]
+        homes = {g.ssi_home for g in guests}
+        if len(homes) != 1 or None in homes:
+            return None
+        for model, guest in zip(holders, guests, strict=True):
+            if guest.logged_on:
+                return model
+        return next((m for m in holders if m.system.name in homes), None)
 
     def _guests(self, method: str, rest: list[str], data: Any) -> Reply:
         if method == "POST" and not rest:
@@ -140,15 +174,26 @@ class Control:
         model = self._system(hcp)
         guest, extra = scenario.build_guest(data, "guest")
         with sim.lock:
-            if guest.userid in model.guests:
+            existing = model.guests.get(guest.userid)
+            # another member's single-configuration guest, not running here: the new
+            # definition makes the userid multiconfiguration (an entry per member)
+            split = (existing is not None and model.ssi is not None and not existing.logged_on
+                     and existing.ssi_home not in (None, model.system.name)
+                     and self._running_only_at_home(model, existing.userid))
+            if existing is not None and not split:
                 raise _bad(f"guest {guest.userid} already exists")
             if guest.node and sim.node_exists(guest.node):
                 raise _bad(f"node {guest.node} already exists")
-            used = model.macids_in_use()
+            used = {n.macid for g in model.guests.values() if g is not existing
+                    for n in g.nicdefs.values() if n.macid}
             clash = [n.macid for n in guest.nicdefs.values() if n.macid in used]
             if clash:
                 raise _bad(f"MACID {clash[0]} is already in use")
+            if model.ssi is not None and split:
+                model.ssi.make_multiconfiguration(guest.userid)
             model.guests[guest.userid] = guest
+            if model.ssi is not None and not split:   # one directory: on every member
+                model.ssi.shadow(model, guest)
             scenario.add_guest_rows(sim.tables, guest, hcp, extra["ip"])
             if extra["logged_on"]:
                 events.logon(model, guest.userid)
@@ -165,8 +210,16 @@ class Control:
             if userid in (model.xcat_userid, model.zhcp_userid):
                 model.guests[userid] = guest
                 raise _bad(f"guest {userid} is the xCAT MN or zHCP and cannot be removed")
-            for vsw in model.vswitches.values():
-                vsw.grants.pop(userid, None)
+            members = [model]
+            if model.ssi is not None and guest.ssi_home is not None:
+                # a single-configuration guest leaves the shared directory: every member
+                members += model.ssi.others(model)
+                for other in members[1:]:
+                    other.guests.pop(userid, None)
+                    other.touch()
+            for member in members:
+                for vsw in member.vswitches.values():
+                    vsw.grants.pop(userid, None)
             if guest.node:
                 self._remove_node_rows(guest.node)
             model.touch()

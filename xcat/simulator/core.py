@@ -8,6 +8,13 @@ the one its ``zvm.hcp`` names, as the MN's zvm plugin decides where to run a
 node's SMAPI calls.  One re-entrant lock (``lock``, shared by every model)
 guards the models and the tables; shell scripts run without it and each
 smcli/vmcp call takes it.
+
+Systems whose scenario names the same ``system.ssi`` form an SSI cluster
+(``Model.ssi``, :class:`~xcat.simulator.model.Ssi`): one shared user directory,
+single-configuration guests on every member (logged on on one at most), and live
+guest relocation with SMAPI ``VMRELOCATE`` (``smcli``) or xCAT ``rmigrate``
+(``PUT /xcatws/nodes/<node>/migrate``, ``rest``), which moves the node's
+``zvm.hcp`` to the destination's zHCP.  ``load_state`` re-shares the directories.
 """
 from __future__ import annotations
 
@@ -19,7 +26,7 @@ from xcat.simulator import scenario, xcatcli
 from xcat.simulator.counters import Counters
 from xcat.simulator.faults import Faults
 from xcat.simulator.iproute import Ip
-from xcat.simulator.model import Guest, Model
+from xcat.simulator.model import Guest, Model, link_ssi
 from xcat.simulator.shell import Host, Shell
 from xcat.simulator.smcli import Output, Smcli
 from xcat.simulator.vmcp import Vmcp
@@ -236,6 +243,7 @@ class Simulator:
             for node, model in self.systems.items():
                 if model is not self.model:
                     model.load_dict(saved[node])
+            link_ssi(list(self.systems.values()))   # one directory per SSI cluster again
             self.tables.load_dict(data["tables"])
             self.settings.update(data.get("settings", {}))
             self.files = {n: NodeFiles(f) for n, f in data.get("files", {}).items()}

@@ -5,6 +5,8 @@
 - LOGOFF: active NICs vanish (and with them the vswitch connections).
 - z/VM IPL: new IPL time, every guest logged off, vswitches and grants
   rebuilt from SYSTEM CONFIG only, then the autolog guests log on again.
+- In an SSI cluster a single-configuration guest logs on on one member at a
+  time (a LOGON, or an autolog at IPL, elsewhere is refused or skipped).
 - xCAT MN restart: the xCAT guest logs off and on (new activation time; NICs
   it defined with ``vmcp define nic``, like 0800, are gone).
 
@@ -36,6 +38,11 @@ def logon(model: Model, userid: str) -> None:
         raise EventError(f"guest {userid} has no directory entry")
     if guest.logged_on:
         raise EventError(f"guest {guest.userid} is already logged on")
+    elsewhere = logged_on_elsewhere(model, guest.userid)
+    if elsewhere:
+        raise EventError(f"guest {guest.userid} is logged on at {elsewhere} (SSI "
+                         f"{model.system.ssi}: a single-configuration virtual machine runs "
+                         f"on one member at a time)")
     guest.logged_on = True
     guest.activation_time = format_time(model.now)
     guest.active_nics = {}
@@ -55,6 +62,18 @@ def logon(model: Model, userid: str) -> None:
                         nic.coupled_to = vswitch.name
         guest.active_nics[vdev] = nic
     model.touch()
+
+
+def logged_on_elsewhere(model: Model, userid: str) -> str | None:
+    """The other SSI member a single-configuration ``userid`` is logged on at, or None."""
+    guest = model.guest(userid)
+    if model.ssi is None or guest is None or guest.ssi_home is None:
+        return None
+    for other in model.ssi.others(model):
+        copy_ = other.guest(userid)
+        if copy_ is not None and copy_.logged_on:
+            return other.system.name
+    return None
 
 
 def logoff(model: Model, userid: str) -> None:
@@ -83,7 +102,7 @@ def ipl(model: Model) -> None:
         rebuilt[name] = vswitch
     model.vswitches = rebuilt
     for userid in sorted(model.guests):
-        if model.guests[userid].autolog:
+        if model.guests[userid].autolog and not logged_on_elsewhere(model, userid):
             logon(model, userid)
     model.touch()
 
@@ -109,6 +128,9 @@ def _guest_event_userid(model: Model, event: str, userid: str | None) -> str:
     if (event == "logon") == guest.logged_on:
         raise EventError(f"guest {guest.userid} is "
                          f"{'already' if guest.logged_on else 'not'} logged on")
+    elsewhere = logged_on_elsewhere(model, userid) if event == "logon" else None
+    if elsewhere:
+        raise EventError(f"guest {guest.userid} is logged on at {elsewhere}")
     return userid
 
 

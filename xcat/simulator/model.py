@@ -57,6 +57,7 @@ class System:
     storage: str = "16G"
     smapi_level: int = 630
     ipl_time: str = "2014-06-11 01:38:37"
+    ssi: str | None = None             # the SSI cluster this system is a member of
 
 
 @dataclass
@@ -211,6 +212,10 @@ class Guest:
     logged_on: bool = False
     activation_time: str | None = None
     active_nics: dict[str, ActiveNic] = field(default_factory=dict)
+    # In an SSI cluster: the member whose scenario (or control call) defined this
+    # single-configuration virtual machine; None for a multiconfiguration one and
+    # outside a cluster.  Every member has a Guest of the userid sharing one directory.
+    ssi_home: str | None = None
 
     def directory(self) -> list[str]:
         """The directory entry records, as Image_Query_DM prints them."""
@@ -239,6 +244,98 @@ class Options:
     event_step_seconds: int = 60
 
 
+class Ssi:
+    """An SSI cluster: its name and its member systems by system name.
+
+    The members share one user directory.  A userid defined on one member is a
+    *single-configuration* virtual machine: each member holds a Guest of it, all
+    sharing the directory objects (``nicdefs``, ``statements``, ``mdisks``), each
+    with its own CP state (``logged_on``, ``active_nics``); it is logged on on one
+    member at most.  A userid defined on several members (like each member's zHCP)
+    is a *multiconfiguration* virtual machine: separate entries, nothing shared,
+    and it cannot be relocated.
+    """
+
+    def __init__(self, name: str, members: dict[str, Model]):
+        self.name = name
+        self.members = members
+
+    def others(self, model: Model) -> list[Model]:
+        return [m for m in self.members.values() if m is not model]
+
+    def shadow(self, model: Model, guest: Guest) -> None:
+        """Make ``guest`` (just defined on ``model``) a single-configuration virtual
+        machine: a copy of it on every other member, sharing its directory."""
+        guest.ssi_home = model.system.name
+        for other in self.others(model):
+            other.guests[guest.userid] = shadow_of(guest)
+            other.touch()
+
+    def make_multiconfiguration(self, userid: str) -> None:
+        """End the sharing of single-configuration ``userid``: the member that defined
+        it keeps its Guest (now multiconfiguration), the other members' copies go."""
+        for member in self.members.values():
+            guest = member.guests.get(userid)
+            if guest is None:
+                continue
+            if member.system.name == guest.ssi_home:
+                guest.ssi_home = None
+            else:
+                del member.guests[userid]
+            member.touch()
+
+    def logged_on_at(self, userid: str) -> Model | None:
+        """The member where ``userid`` is logged on (the first, for a multiconfiguration one)."""
+        for member in self.members.values():
+            guest = member.guest(userid)
+            if guest is not None and guest.logged_on:
+                return member
+        return None
+
+    def relink(self) -> None:
+        """Share each single-configuration virtual machine's directory again (after
+        :meth:`Model.load_dict` made every Guest separate)."""
+        for member in self.members.values():
+            for guest in member.guests.values():
+                home = self.members.get(guest.ssi_home or "")
+                source = home.guests.get(guest.userid) if home is not None else None
+                if source is not None and source is not guest:
+                    share_directory(source, guest)
+
+
+def shadow_of(guest: Guest) -> Guest:
+    """Another member's Guest of a single-configuration virtual machine: the same
+    directory objects, its own CP state (logged off).  AUTOLOG is per member (the
+    AUTOLOG1 PROFILE EXEC, SYSTEM CONFIG), not in the directory: a copy has none."""
+    copy_ = Guest(userid=guest.userid, node=guest.node, password=guest.password,
+                  storage=guest.storage, max_storage=guest.max_storage,
+                  privilege=guest.privilege, locked=guest.locked, autolog=False,
+                  ssi_home=guest.ssi_home)
+    share_directory(guest, copy_)
+    return copy_
+
+
+def share_directory(source: Guest, target: Guest) -> None:
+    target.nicdefs = source.nicdefs
+    target.statements = source.statements
+    target.mdisks = source.mdisks
+
+
+def link_ssi(systems: list[Model]) -> None:
+    """Group the systems into their SSI clusters (``system.ssi``) and re-share the
+    directories of their single-configuration virtual machines."""
+    clusters: dict[str, dict[str, Model]] = {}
+    for model in systems:
+        model.ssi = None
+        if model.system.ssi:
+            clusters.setdefault(model.system.ssi, {})[model.system.name] = model
+    for name, members in clusters.items():
+        ssi = Ssi(name, members)
+        for model in members.values():
+            model.ssi = ssi
+        ssi.relink()
+
+
 class Model:
     """One z/VM system.  Callers hold ``lock`` around reads and writes; the systems of
     one simulator share one lock (they share the xCAT tables)."""
@@ -254,6 +351,7 @@ class Model:
         self.guests: dict[str, Guest] = {}
         self.zhcp_userid = "ZHCP"
         self.xcat_userid = "XCAT"
+        self.ssi: Ssi | None = None        # set by link_ssi (not persisted: system.ssi is)
         self.version = 0
 
     # ----------------------------------------------------------------- changes

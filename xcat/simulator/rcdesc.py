@@ -44,6 +44,19 @@ _DESCRIPTIONS: dict[tuple[int, int], str] = {
     (500, 0): "Directory manager request could not be completed",
     (500, 4): "Directory manager is not accepting updates",
     (500, 8): "Directory manager is not available",
+    # VMRELOCATE(_Status): zhcp/src/rcdescriptions.c (zVMopenstack/zhcp b6f01c6), word for
+    # word; feilong a63e67755 zthin-parts/zthin/src/rcdescriptions.c has the same texts.
+    (4, 3000): "VMRELOCATE TEST error",
+    (4, 3001): "No active relocations found",
+    (4, 3008): "System is not a member of an SSI cluster",
+    (8, 1821): "Relocation domain domain_name does not exist",
+    (8, 1823): "A multiconfiguration virtual machine cannot be relocated",
+    (8, 3000): "VMRELOCATE MOVE error",
+    (8, 3002): "Invalid parameter name",
+    (8, 3003): "Invalid parameter operand",
+    (8, 3004): "Required Parameter is missing",
+    (8, 3006): "SSI is not in a STABLE state",
+    (8, 3008): "System is not a member of an SSI cluster",
     # 620/x: zhcp/src/rcdescriptions.c (zVMopenstack/zhcp b6f01c6), word for word.
     (620, 54): "DEFINE VSWITCH statement already exists in system config",
     (620, 58): "MODIFY VSWITCH statement to userid not found in system config",

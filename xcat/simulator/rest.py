@@ -20,6 +20,8 @@ Resources: ``tables[/<t>]`` (tabdump, gettab with ``col``/``value``/
 ``attribute``, PUT tabch),
 ``nodes/<n>/dsh`` (PUT, ``command=``), ``nodes/<n>`` (GET lsdef, POST mkdef,
 PUT nodech, DELETE rmdef), ``nodes/<n>/power`` (GET, PUT on/off/reset),
+``nodes/<n>/migrate`` (PUT ``["destination=<system>", "action=MOVE|TEST", ...]``:
+rmigrate, live guest relocation within an SSI cluster),
 ``vms/<n>`` (GET lsvm [``checknics``], PUT ``--smcli``),
 ``networks/makehosts|makedns`` (PUT), ``version`` (GET).
 """
@@ -148,6 +150,30 @@ def _key_values(strings: list[str]) -> dict[str, str]:
     return result
 
 
+def _migrate_command(userid: str, operands: list[str]) -> tuple[str, str, str]:
+    """zvm.pm migrateVM's smcli command ``VMRELOCATE -T <USERID> -k <operand>...`` (every
+    non-empty operand verbatim, max_total/max_quiesce without leading zeros), its
+    destination (quotes removed) and its action."""
+    command = f"VMRELOCATE -T {userid.upper()}"
+    destination = action = ""
+    for operand in operands:
+        if not operand or operand == "0":   # Perl: false operands are skipped
+            continue
+        if re.search("destination=", operand, re.IGNORECASE):
+            destination = re.sub("destination=", "", operand).replace('"', "").replace("'", "")
+        elif re.search("action=", operand, re.IGNORECASE):
+            action = operand.replace("action=", "")
+        else:
+            match = re.search(r"(max_total|max_quiesce)=", operand, re.IGNORECASE)
+            if match:   # m//i finds it, s/max_total=//g (case-sensitive) takes it off
+                key = match.group(1).lower()
+                value = operand.replace(f"{key}=", "")
+                if not re.search(r"[^0-9.]", value):
+                    operand = f"{key}={value.lstrip('0')}"
+        command += f" -k {operand}"
+    return command, destination, action
+
+
 class XcatRest:
     """Dispatches ``/xcatws/...`` requests against a :class:`Simulator`."""
 
@@ -266,6 +292,10 @@ class XcatRest:
             return self._dsh(request, node)
         if sub == "power":
             return self._power(request, node)
+        if sub == "migrate":
+            if request.method != "PUT":
+                raise self._method_not_allowed(request)
+            return self._migrate(request, node)
         if sub is not None:
             raise HttpError(404, f"Resource 'nodes/{sub}' does not exist")
         if request.method == "GET":
@@ -332,6 +362,55 @@ class XcatRest:
                 raise self._method_not_allowed(request)
             state = "on" if guest.logged_on else "off"
         return [{"info": [f"{node}: {state}\n"]}]
+
+    def _migrate(self, request: Request, node: str) -> list[Message]:
+        """``rmigrate <node> <operand>...`` as xcat-core 7733d16f8
+        xCAT-server/lib/xcat/plugins/zvm.pm ``migrateVM`` runs it (zvmxcatws.cgi maps
+        sub-resource ``migrate`` to ``rmigrate``, each body string one operand): smcli
+        VMRELOCATE on the node's zHCP, then, after a MOVE without "Failed"/"Error" in
+        its output, VMRELOCATE_Status until "No active relocations found" (up to 4
+        tries; zvm.pm sleeps 10 s between them, here none) and ``nodech <node>
+        zvm.hcp=<destination's zHCP> zvm.parent=<destination>``."""
+        strings = parse_body(request.body)
+        if not strings:
+            raise HttpError(400, "No set attribute was supplied.")
+        sim = self.sim
+        userid, hcp = sim.node_userid(node), sim.node_hcp(node)
+        if not hcp:
+            return [error(f"{node}: (Error) Missing node HCP")]
+        if not userid:
+            return [error(f"{node}: (Error) Missing user ID")]
+        command, destination, action = _migrate_command(userid, strings)
+        request.info["function"] = "VMRELOCATE"
+        if not action or not destination:
+            return [error(f"{node}: (Error) One or more required operands was not specified: "
+                          f"'action' or 'destination'.")]
+        dest_hcp = None
+        if re.search("MOVE", action, re.IGNORECASE):
+            dest_hcp = sim.node_hcp(destination.lower()) or sim.node_hcp(destination.upper())
+            if not dest_hcp:
+                return [error(f"{node}: (Error) Failed to find zHCP of {destination}"),
+                        {"info": [f"{node}: (Solution) Set the hcp appropriately in the zvm "
+                                  f"table"]}]
+        out = sim.dsh(hcp, "smcli " + command).stdout   # ssh's stdout, as backticks take it
+        text = f"{node}: {out}"
+        messages: list[Message] = [error(text) if re.search(r"\(error\)|failed", text, re.I)
+                                   else {"info": [text]}]
+        if dest_hcp is None or re.search("failed|error", out, re.IGNORECASE):
+            return messages
+        model = sim.system_of(hcp)
+        status = (f"smcli VMRELOCATE_Status -T {model.zhcp_userid if model else 'ZHCP'} "
+                  f"-k status_target={userid}")
+        if any(re.search("No active relocations found", sim.dsh(hcp, status).stdout, re.I)
+               for _try in range(4)):
+            with sim.lock:
+                table = sim.tables["zvm"]
+                for pos in table.matching({"node": node}):
+                    table.set_value(pos, "hcp", dest_hcp)
+                    table.set_value(pos, "parent", destination)
+        else:
+            messages.append(error(f"{node}: (Error) Could not determine progress of relocation"))
+        return messages
 
     def _dsh(self, request: Request, node: str) -> list[Message]:
         attrs = _key_values(parse_body(request.body))

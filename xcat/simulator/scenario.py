@@ -15,6 +15,16 @@ has the per-system keys (``system`` with its ``name``, ``vmlan``,
 ``options``, ``zhcp``, ``vswitches``, ``guests``); the xCAT tables are one
 set for all, as on a real MN, and ``zvm.hcp`` says which zHCP manages a node.
 
+``system.ssi: <name>`` makes a system a member of that SSI cluster (the members
+are the systems naming it).  The members share one user directory: a userid
+defined on one member only is a single-configuration virtual machine, present
+on every member with the same directory objects (NICDEFs, statements, MDISKs)
+but its own CP state (logged on where defined, autolog only there); a userid
+defined on several members (each member's ZHCP) is a multiconfiguration virtual
+machine, separate entries.  z/VM's VMLAN rule for an SSI (CP Planning and
+Administration, VMLAN statement): MACPREFIX differs between members, USERPREFIX
+is the same on all; the scenario is refused otherwise, naming the key.
+
 Guests with a node get ``zvm`` (hcp = the zHCP node), ``nodelist`` and,
 with an ip, ``hosts`` rows.  The passwd table gets the REST credentials.
 Errors name the offending key: ``ScenarioError("guests[3].nicdefs[0].vdev: ...")``.
@@ -42,6 +52,7 @@ from xcat.simulator.model import (
     Vmlan,
     Vswitch,
     format_time,
+    link_ssi,
     parse_time,
 )
 from xcat.simulator.tables import Tables
@@ -240,7 +251,7 @@ def _build_host(data: dict[str, Any], model: Model) -> None:
     """The ``system``, ``vmlan`` and ``options`` sections."""
     system = _section(data, "system", dict, {})
     _fields(system, {"name", "time", "ipl_time", "timezone", "version", "cp_gen_time",
-                     "storage", "smapi_level"}, "system")
+                     "storage", "smapi_level", "ssi"}, "system")
     model.now = parse_time(_time(system.get("time", "2014-06-12 10:00:00"), "system.time"))
     model.system = System(
         name=_name(zvm_names.userid, system.get("name", "ZVMSYS1"), "system.name"),
@@ -249,7 +260,8 @@ def _build_host(data: dict[str, Any], model: Model) -> None:
         cp_gen_time=_time(system.get("cp_gen_time", "2014-01-01 00:00:00"), "system.cp_gen_time"),
         storage=str(system.get("storage", "16G")),
         smapi_level=_int(system.get("smapi_level", 630), "system.smapi_level", 0, 9999),
-        ipl_time=_time(system.get("ipl_time", "2014-06-11 01:38:37"), "system.ipl_time"))
+        ipl_time=_time(system.get("ipl_time", "2014-06-11 01:38:37"), "system.ipl_time"),
+        ssi=_name(zvm_names.userid, system["ssi"], "system.ssi") if system.get("ssi") else None)
     vmlan = _section(data, "vmlan", dict, {})
     _fields(vmlan, {"macprefix", "userprefix"}, "vmlan")
     model.vmlan = Vmlan(
@@ -398,5 +410,54 @@ def build(data: dict[str, Any], lock: threading.RLock | None = None
                                 ) from None
         systems[node] = model
     settings["zhcp_node"] = next(iter(systems))
+    _build_ssi(list(systems.values()))
     _insert_rows(data, tables)
     return systems, tables, settings
+
+
+def _system_key(index: int, key: str) -> str:
+    """The scenario key of the ``index``-th system's ``key`` (0: the top level)."""
+    return key if index == 0 else f"systems[{index - 1}].{key}"
+
+
+def _check_ssi_vmlan(models: list[Model]) -> None:
+    """The VMLAN rule of an SSI cluster (z/VM CP Planning and Administration, "VMLAN
+    statement": in an SSI, MACPREFIX must be unique per member and USERPREFIX the
+    same on every member, so that CP-assigned MACs never clash and a MACID moves
+    with a relocated guest)."""
+    first: dict[str, tuple[int, Model]] = {}
+    for index, model in enumerate(models):
+        name = model.system.ssi
+        if not name:
+            continue
+        if name not in first:
+            first[name] = (index, model)
+            continue
+        members = [m for m in models[:index] if m.system.ssi == name]
+        for other in members:
+            if other.vmlan.macprefix == model.vmlan.macprefix:
+                raise ScenarioError(
+                    f"{_system_key(index, 'vmlan.macprefix')}: {model.vmlan.macprefix} is "
+                    f"also the MACPREFIX of {other.system.name}; the members of SSI {name} "
+                    f"need different ones")
+        lead = first[name][1]
+        if lead.vmlan.userprefix != model.vmlan.userprefix:
+            raise ScenarioError(
+                f"{_system_key(index, 'vmlan.userprefix')}: {model.vmlan.userprefix} differs "
+                f"from {lead.system.name}'s {lead.vmlan.userprefix}; the members of SSI "
+                f"{name} need the same USERPREFIX")
+
+
+def _build_ssi(models: list[Model]) -> None:
+    """SSI clusters (``system.ssi``): a userid defined on one member only becomes a
+    single-configuration virtual machine on every member (one shared directory)."""
+    _check_ssi_vmlan(models)
+    link_ssi(models)
+    for model in models:
+        ssi = model.ssi
+        if ssi is None:
+            continue
+        for userid in sorted(model.guests):
+            guest = model.guests[userid]
+            if guest.ssi_home is None and not any(userid in m.guests for m in ssi.others(model)):
+                ssi.shadow(model, guest)

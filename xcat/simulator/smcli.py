@@ -18,9 +18,33 @@ user's NICs on the vswitch off it (see ``Smcli._grant``); revoking a user that i
 not granted succeeds (with persist=YES it is 620/58 unless SYSTEM CONFIG holds
 the grant); a MACID already used by another NICDEF is refused with 596/3226;
 NIC overlap (base..base+2) counts as "already defined".
+
+``VMRELOCATE`` and ``VMRELOCATE_Status`` (SMAPI level 620, z/VM 6.2: SSI and
+live guest relocation).  Output, rc/rs texts and the ``Details:`` line of the
+error buffer as zhcp b6f01c6 (smcliVMRelocate.c, wrapperutils.c,
+rcdescriptions.c) prints them.  Checks, in this order: the destination is
+another member of this system's SSI cluster (else rc 8, or 4 for TEST, rs
+3008); the guest is single-configuration (else 8/1823); it is logged on here
+(else rc/3000, ``Details: 0045``, HCP045E); every active NIC coupled to a
+vswitch can couple at the destination: a vswitch of that name with the same
+VLAN awareness, the user may couple there (``Model.coupling_port``) and holds
+the same VLANs (its grant's, or its port's on a port-based vswitch) as here;
+else rc/3000 with a ``Details:`` line per NIC naming the vswitch and the
+reason.  IBM's exact eligibility list is not verified (the CP Commands
+"VMRELOCATE" conditions were not at hand): this rule is the simulator's, a
+stricter simulator is the safe side; a real CP reports HCPxxx message numbers
+in ``Details:``, the simulator a text.  TEST (the default action) only checks;
+MOVE logs the guest off here and on at the destination with the same active
+NICs (same MACs, same vswitch, the destination's port) and activation time.
+Moves are instant: ``CANCEL`` and ``VMRELOCATE_Status`` answer 4/3001 "No
+active relocations found" (Status on a system in no SSI: 4/3008); destination
+= this system is 3008 (simulator choice); unknown keys 8/3002, a bad action
+8/3003; force, immediate, max_total, max_quiesce are accepted and ignored.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,10 +78,13 @@ class Output:
 
 
 class SmapiError(Exception):
-    def __init__(self, rc: int, rs: int):
+    """A SMAPI rc/rs; ``details``: the strings of the error buffer (VMRELOCATE)."""
+
+    def __init__(self, rc: int, rs: int, details: list[str] | None = None):
         super().__init__(f"SMAPI rc={rc} rs={rs}")
         self.rc = rc
         self.rs = rs
+        self.details = details or []
 
 
 class _UsageError(Exception):
@@ -84,10 +111,21 @@ class Spec:
     kmax: int = 0                   # -k functions: max -k values
     level: int = 0                  # minimum SMAPI level
     needs_k: bool = False
+    k_required: str | None = None   # a -k value must start with this (else usage error)
+    k_progress: Callable[[dict[str, str], list[str]], str] | None = None  # from -k values
 
 
 def _p(template: str) -> Callable[[dict[str, str]], str]:
     return lambda opts: template.format(**{k: v for k, v in opts.items()})
+
+
+def _relocate_progress(opts: dict[str, str], kvalues: list[str]) -> str:
+    """zhcp smcliVMRelocate.c (b6f01c6): "Running VMRELOCATE <the first -k value that
+    starts with A or a> against <target>... ", nothing without such a value."""
+    for value in kvalues:
+        if value[:1] in ("A", "a"):
+            return f"Running VMRELOCATE {value} against {opts.get('T', '')}... "
+    return ""
 
 
 SPECS: dict[str, Spec] = {s.name: s for s in [
@@ -165,6 +203,14 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          "Print when an image was logged on."),
     Spec("System_Info_Query", "h?", "", "query", "system_info_query",
          "Print z/VM system information."),
+    # z/VM 6.2 (SMAPI level 620) brought SSI and live guest relocation.  zhcp's
+    # VMRELOCATE needs -T and a destination= value (strncmp, case-sensitive), at most 6 -k.
+    Spec("VMRELOCATE", "T:k:h?", "T", "action", "vmrelocate",
+         "Relocate a virtual machine to another SSI member, or test whether it can be.",
+         kmax=6, level=620, needs_k=True, k_required="destination=",
+         k_progress=_relocate_progress),
+    Spec("VMRELOCATE_Status", "T:k:h?", "T", "query", "vmrelocate_status",
+         "Show the relocations in progress.", kmax=1, level=620, needs_k=True),
     Spec("Static_Image_Changes_Immediate_DM", "T:h?", "T", "action", "static_changes_immediate",
          "Make pending directory changes available.",
          _p("Making changes to {T}'s directory immediately available... ")),
@@ -588,6 +634,9 @@ class Smcli:
         except _UsageError as exc:
             return exc.output
         missing = [c for c in spec.required if c not in opts]
+        if spec.k_required and not any(v.startswith(spec.k_required) and len(v) > len(
+                spec.k_required) for v in kvalues):
+            missing.append("k")
         if missing or (spec.needs_k and not kvalues):
             lead = "\n" if spec.needs_k else ""
             return Output(stdout=f"{lead}ERROR: Missing required options\n", status=1)
@@ -596,6 +645,8 @@ class Smcli:
     def _call(self, spec: Spec, opts: dict[str, str], kvalues: list[str]) -> Output:
         """The SMAPI call (or the hook's injected rc/rs), printed as smcli prints it."""
         progress = spec.progress(opts) if spec.progress else ""
+        if spec.k_progress:
+            progress = spec.k_progress(opts, kvalues)
         target = opts.get("T", "")
         injected = self.hook(spec.name, target.upper()) if self.hook else None
         try:
@@ -609,6 +660,8 @@ class Smcli:
             if err.rc == 0 and err.rs == 0:
                 return Output(stdout=progress + "Done\n")
             block = "\n".join(rcdesc.failure_lines(spec.name, err.rc, err.rs)) + "\n"
+            if err.details:   # wrapperutils.c: "Details: " then each error-buffer string
+                block += "Details: " + "".join(f"{d}\n" for d in err.details)
             return Output(stdout=progress + block, status=1)
         if spec.kind == "action":
             return Output(stdout=progress + "Done\n")
@@ -1348,6 +1401,126 @@ class Smcli:
     def static_changes_immediate(self, opts: dict[str, str], _k: list[str]) -> list[str]:
         self._dm_guest(opts["T"])
         return []
+
+    # -------------------------------------------------------------- relocation
+    def vmrelocate(self, opts: dict[str, str], kvalues: list[str]) -> list[str]:
+        """VMRELOCATE: TEST (the default action) checks, MOVE relocates; see the module
+        docstring for the checks and what the simulator assumes."""
+        keys = _relocate_keys(kvalues)
+        action = keys.get("action", "TEST")
+        if action == "CANCEL":
+            raise SmapiError(4, 3001)           # moves are instant: nothing to cancel
+        rc = 4 if action == "TEST" else 8
+        source = self.model
+        dest = _relocation_destination(source, keys.get("destination", ""), rc)
+        guest = source.guest(opts["T"])
+        if guest is not None and guest.ssi_home is None:
+            raise SmapiError(8, 1823)           # multiconfiguration virtual machine
+        if guest is None or not guest.logged_on:
+            raise SmapiError(rc, 3000, ["0045"])  # HCP045E userid not logged on
+        shadow = dest.guests[guest.userid]
+        planned, reasons = _plan_nics(source, dest, guest, shadow)
+        if reasons:
+            raise SmapiError(rc, 3000, reasons)
+        if action == "MOVE":
+            shadow.logged_on = True
+            shadow.activation_time = guest.activation_time
+            shadow.active_nics = planned
+            guest.logged_on = False
+            guest.active_nics = {}
+            source.touch()
+            dest.touch()
+        return []
+
+    def vmrelocate_status(self, _o: dict[str, str], kvalues: list[str]) -> list[str]:
+        """No relocation is ever in progress (a MOVE completes within its call)."""
+        if self.model.ssi is None:
+            raise SmapiError(4, 3008)
+        raise SmapiError(4, 3001)
+
+
+_RELOCATE_KEYS = ("destination", "action", "force", "immediate", "max_total", "max_quiesce")
+
+
+def _relocate_keys(kvalues: list[str]) -> dict[str, str]:
+    """VMRELOCATE's keyword=value list: destination and action upper-cased; force,
+    immediate, max_total and max_quiesce accepted and ignored (moves are instant)."""
+    keys: dict[str, str] = {}
+    for key, value in _kv(kvalues, 2):
+        if key not in _RELOCATE_KEYS:
+            raise SmapiError(8, 3002)
+        keys[key] = value.strip("'\"").upper() if key in ("destination", "action") else value
+    if keys.get("action", "TEST") not in ("MOVE", "TEST", "CANCEL"):
+        raise SmapiError(8, 3003)
+    return keys
+
+
+def _relocation_destination(source: Model, name: str, rc: int) -> Model:
+    """The other member of the source's SSI cluster called ``name``, else rc/3008."""
+    ssi = source.ssi
+    dest = ssi.members.get(name) if ssi is not None else None
+    if dest is None or dest is source:
+        raise SmapiError(rc, 3008)
+    return dest
+
+
+def _grant_vlans(vsw: Vswitch | None, userid: str, port: int | None) -> list[str]:
+    """The VLANs ``userid`` may use on ``vsw``: its port's on a port-based coupling,
+    else its access-list grant's."""
+    if vsw is None:
+        return []
+    if port is not None and port in vsw.ports:
+        return sorted(vsw.ports[port].vlans)
+    grant = vsw.grants.get(userid)
+    return sorted(grant.vlans) if grant else []
+
+
+def _destination_port(source: Model, dest: Model, userid: str,
+                      nic: ActiveNic) -> tuple[str | None, int | None]:
+    """Whether a NIC coupled on the source may couple at the destination: (the
+    reason it may not, None) or (None, its port there)."""
+    name = nic.coupled_to or ""
+    src_vsw = source.vswitches.get(name)
+    dest_vsw = dest.vswitches.get(name)
+    where = dest.system.name
+    if dest_vsw is None:
+        return f"VSWITCH {name} does not exist on {where}", None
+    if src_vsw is not None and src_vsw.vlan_aware != dest_vsw.vlan_aware:
+        def aware(v: Vswitch) -> str:
+            return "VLAN AWARE" if v.vlan_aware else "VLAN UNAWARE"
+        return (f"VSWITCH {name} is {aware(src_vsw)} on {source.system.name} but "
+                f"{aware(dest_vsw)} on {where}"), None
+    try:
+        port = dest.coupling_port(userid, dest_vsw)
+    except CouplingRefused as exc:
+        return f"{exc} on {where}", None
+    here, there = _grant_vlans(src_vsw, userid, nic.port), _grant_vlans(dest_vsw, userid, port)
+    if here != there:
+        return (f"{userid} is granted VLANs {' '.join(there) or 'none'} on VSWITCH {name} on "
+                f"{where}, {' '.join(here) or 'none'} on {source.system.name}"), None
+    return None, port
+
+
+def _plan_nics(source: Model, dest: Model, guest: Guest,
+               shadow: Guest) -> tuple[dict[str, ActiveNic], list[str]]:
+    """The guest's active NICs as they would be at the destination (same MAC, same
+    vswitch, the destination's port) and the reasons, one per NIC, they cannot be."""
+    planned: dict[str, ActiveNic] = {}
+    reasons = []
+    saved = shadow.active_nics
+    shadow.active_nics = planned   # the destination's connections see the ports planned
+    try:
+        for vdev in sorted(guest.active_nics):
+            nic = guest.active_nics[vdev]
+            moved = dataclasses.replace(nic, addresses=copy.deepcopy(nic.addresses))
+            if nic.coupled_to:
+                reason, moved.port = _destination_port(source, dest, guest.userid, nic)
+                if reason:
+                    reasons.append(f"NIC {vdev}: {reason}")
+            planned[vdev] = moved
+    finally:
+        shadow.active_nics = saved
+    return planned, reasons
 
 
 # The fields of a real_device_info_structure in the order zhcp prints them.
