@@ -187,3 +187,61 @@ def test_a_row_naming_a_node_of_the_other_system_is_refused_and_touches_no_guest
         assert ("VSW1", "LINUX31") not in held_grants(systems(one)[zhcp])
     assert coupled(one, "zhcp2", "LINUX31") is None
     assert systems(one)["zhcp2"]["guests"]["LINUX31"]["nicdefs"]["1000"]["lan_name"] is None
+
+
+def relocate(stack, node: str, destination: str) -> list:
+    """``rmigrate <node> destination=<system> action=MOVE`` through the xCAT REST API."""
+    response = stack.sim.xcat("PUT", f"nodes/{node}/migrate",
+                              body=[f"destination={destination}", "action=MOVE"])
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def hcp_of(stack, node: str) -> str:
+    return next(r["hcp"] for r in stack.rows("zvm") if r["node"] == node)
+
+
+def test_a_guest_relocates_with_its_network_and_nothing_stays_granted_on_the_source(
+        two_systems):
+    one, two = two_systems(ssi=True)
+    blue = one.network("blue", "vlan", "VSW1", 150)
+    one.guest("LINUX35")
+    port = port_on(one, blue)
+    one.hand_off("LINUX35", port["id"])
+    one.wait_status(port["id"])
+    assert_zvm_matches_db(one)
+    mac = systems(one)["zhcp1"]["guests"]["LINUX35"]["active_nics"]["1000"]["mac"]
+
+    # not yet granted on ZVMSYS2: z/VM refuses to move it, nothing changes
+    before = systems(one)
+    refused = relocate(one, "linux35", "ZVMSYS2")
+    assert "Failed" in str(refused) and hcp_of(one, "linux35") == "zhcp1"
+    assert systems(one) == before
+
+    # hand it over: its rows, then its binding; the destination grants ahead
+    two.hand_off("LINUX35", port["id"])
+    one.put(f"/ports/{port['id']}", {"port": {"binding:host_id": "zvmhost2"}})
+    wait_for(lambda: ("VSW1", "LINUX35") in held_grants(systems(one)["zhcp2"]),
+             timeout=30, what="the destination's grant ahead of the move")
+    assert held_grants(systems(one)["zhcp2"])[("VSW1", "LINUX35")] == ["150"]
+    assert coupled(one, "zhcp1", "LINUX35") == "VSW1"          # still served at the source
+    assert ("VSW1", "LINUX35") in held_grants(systems(one)["zhcp1"])
+
+    moved = relocate(one, "linux35", "ZVMSYS2")
+    assert "Done" in str(moved), moved
+    assert hcp_of(one, "linux35") == "zhcp2"
+    assert coupled(one, "zhcp2", "LINUX35") == "VSW1"
+    assert systems(one)["zhcp2"]["guests"]["LINUX35"]["active_nics"]["1000"]["mac"] == mac
+    try:
+        wait_for(lambda: ("VSW1", "LINUX35") not in held_grants(systems(one)["zhcp1"]),
+                 timeout=30, what="the source's grant revoked")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- source agent ---\n{one.agent_log()[-3000:]}") from None
+    assert_zvm_matches_db(one)
+    shown = one.get(f"/ports/{port['id']}")["port"]
+    assert shown["status"] == "ACTIVE" and shown["binding:host_id"] == "zvmhost2"
+    assert shown["binding:vif_details"]["zhcp_node"] == "zhcp2"
+    nicdef = systems(one)["zhcp2"]["guests"]["LINUX35"]["nicdefs"]["1000"]
+    assert nicdef["lan_name"] == "VSW1"          # the shared directory was never uncoupled
+    for stack in (one, two):
+        assert "Traceback" not in stack.agent_log()

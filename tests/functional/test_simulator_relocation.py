@@ -154,10 +154,16 @@ def test_ssi_members_need_distinct_macprefixes_and_one_userprefix(edit, message)
 
 
 # ---------------------------------------------------------------- relocation
+def zvm_lines(sim) -> list[str]:
+    """The ``zvm`` table as the REST API dumps it (what an agent reads)."""
+    return sim.xcat("GET", "tables/zvm").json()["data"][0]["data"]
+
+
 def test_rmigrate_move_relocates_the_guest_and_moves_its_zhcp(sim):
     relocatable_guest(sim)
     before, _, _ = guest_states(sim)
     assert before["active_nics"]["1000"]["mac"] == MAC
+    assert '"linux07","zhcp1","LINUX07",,,,' in zvm_lines(sim)  # a dump the simulator keeps
     sim.control.reset_counters()
     data = migrate(sim, "linux07", "destination=ZVMSYS2", "action=MOVE", "immediate=NO",
                    "max_total=NOLIMIT", "max_quiesce=010")
@@ -169,6 +175,7 @@ def test_rmigrate_move_relocates_the_guest_and_moves_its_zhcp(sim):
     nic = two["active_nics"]["1000"]
     assert (nic["mac"], nic["coupled_to"]) == (MAC, "VSW1")
     assert rows["linux07"]["hcp"] == "zhcp2" and rows["linux07"]["parent"] == "ZVMSYS2"
+    assert '"linux07","zhcp2","LINUX07",,"ZVMSYS2",,' in zvm_lines(sim)
     counters = sim.control.counters()["smcli"]
     assert counters["by_function"] == {"VMRELOCATE": 1, "VMRELOCATE_Status": 1}
     assert counters["by_zhcp"] == {"zhcp1": 2}
