@@ -16,6 +16,10 @@ from quantum_zvm.demo.services import run_command
 
 HOST = "zvmhost1"
 ZHCP = "zhcp1"
+# The second member of the simulator's SSI cluster (xcat/simulator/ssi_cluster.yaml).
+HOST2 = "zvmhost2"
+ZHCP2 = "zhcp2"
+SYSTEMS = {ZHCP: "ZVMSYS1", ZHCP2: "ZVMSYS2"}
 XCAT_USER = "root"
 XCAT_PASSWORD = "cluster"
 DHCP_USERID = "DHCPAGT"
@@ -58,6 +62,7 @@ def plugin_ini(state_dir: Path, api_port: int, xcat_url: str, ca_file: Path | No
         zvm_xcat_password = {XCAT_PASSWORD}
         """) + ca_line + textwrap.dedent(f"""\
         xcat_zhcp_nodename = {ZHCP}
+        ssi_zhcp_nodes = {ZHCP2}
         # {VLAN_VSWITCH}: VLAN-aware, tenant VLANs {VLAN_RANGE[0]}-{VLAN_RANGE[1]}; \
 {FLAT_VSWITCH}: flat
         vswitch_mappings = {VLAN_VSWITCH}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]},{FLAT_VSWITCH}
@@ -68,6 +73,20 @@ def plugin_ini(state_dir: Path, api_port: int, xcat_url: str, ca_file: Path | No
 
         [{FLAT_VSWITCH}]
         rdev_list = {RDEVS[FLAT_VSWITCH]}
+        """)
+
+
+def second_agent_ini() -> str:
+    """What the agent of the second SSI member reads after :func:`plugin_ini` (a later
+    ``--config-file`` wins): its zHCP and host, the first member as its peer, and no
+    DHCP guest (the DHCP agent's guest runs on the first member)."""
+    return textwrap.dedent(f"""\
+        # The agent of {SYSTEMS[ZHCP2]}, read after zvm_quantum_plugin.ini.
+        [AGENT]
+        host = {HOST2}
+        xcat_zhcp_nodename = {ZHCP2}
+        ssi_zhcp_nodes = {ZHCP}
+        dhcp_userid =
         """)
 
 

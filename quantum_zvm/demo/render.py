@@ -102,6 +102,20 @@ def port_table(ports: Sequence[Mapping[str, Any]], networks: Sequence[Mapping[st
                          "attached by"), rows, INDENT)
 
 
+def placement_table(ports: Sequence[Mapping[str, Any]],
+                    systems: Mapping[str, str]) -> str:
+    """Where each port is bound: its guest, ``binding:host_id``, the zHCP that applied it
+    and that zHCP's z/VM system (``systems``: zHCP node -> system name), its status."""
+    rows = []
+    for port in sorted(ports, key=lambda p: (p.get("name") or "", p["id"])):
+        userid, _vdev = _port_place(port)
+        zhcp = (port.get("binding:vif_details") or {}).get("zhcp_node")
+        rows.append((port.get("name") or port["id"], userid, port.get("binding:host_id") or NONE,
+                     zhcp, systems.get(zhcp or ""), port["status"]))
+    return render_table(("port", "guest", "host", "zHCP", "z/VM system", "status"), rows,
+                        INDENT)
+
+
 def network_table(networks: Sequence[Mapping[str, Any]],
                   subnets: Sequence[Mapping[str, Any]]) -> str:
     """Networks with their provider attributes (vswitch, VLAN) and subnets."""

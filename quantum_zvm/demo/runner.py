@@ -21,12 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+import xcat.simulator
 from quantum_zvm.demo import files, render
 from quantum_zvm.demo.clients import ApiError, SimControl
 from quantum_zvm.demo.services import CommandError, Service, Services, command_path, run_command
 from quantum_zvm.quantum_client import QuantumApiError, QuantumClient
+from xcat import tables
+from xcat.client import XcatClient
+from xcat.errors import XcatError
 
+# Two z/VM systems in an SSI cluster under one xCAT MN; the demo's first part runs on
+# the first (the MN's), then a second agent serves the second and a guest moves there.
+SCENARIO = Path(xcat.simulator.__file__).with_name("ssi_cluster.yaml")
 MAPPED = (files.VLAN_VSWITCH, files.FLAT_VSWITCH)
+SECOND = files.SYSTEMS[files.ZHCP2]
 GUESTS = ("LINUX01", "LINUX02", "LINUX03", "LINUX04", files.DHCP_USERID)
 CONFIG_NAME = "zvm_quantum_plugin.ini"
 START_TIMEOUT = 30.0
@@ -53,6 +61,9 @@ PLAN = (
     NicPlan("linux02-vlan", "LINUX02", "vlan-net", "api", vdev="2000"),
     NicPlan("linux03-flat", "LINUX03", "flat-net", "api"),
 )
+# A guest of the second system, attached there; the guest that relocates to it.
+SECOND_PLAN = NicPlan("linux11-vlan", "LINUX11", "vlan-net", "nic")
+MOVER = "LINUX01"
 NETWORKS = {
     # name: (provider attributes, CIDR); vlan-net gets its VLAN from VSW1's range
     "flat-net": ({"provider:network_type": "flat",
@@ -62,8 +73,8 @@ NETWORKS = {
 PATH_LABEL = {"nic": "quantum-zvm-nic", "api": "API binding"}
 # What a step may raise besides StepFailed: HTTP and command errors, files, unexpected
 # answers (bad JSON, missing keys).  subprocess.TimeoutExpired is not an OSError.
-FAILURES = (ApiError, QuantumApiError, CommandError, OSError, subprocess.TimeoutExpired,
-            ValueError, KeyError)
+FAILURES = (ApiError, QuantumApiError, CommandError, XcatError, OSError,
+            subprocess.TimeoutExpired, ValueError, KeyError)
 
 
 class StepFailed(Exception):
@@ -105,6 +116,7 @@ class Demo:
     _services: Services | None = field(default=None, init=False)
     _sim: SimControl | None = field(default=None, init=False)
     _api: QuantumClient | None = field(default=None, init=False)
+    _xcat: XcatClient | None = field(default=None, init=False)
     api_url: str = ""
     xcat_url: str = ""
     tls: files.Tls | None = None
@@ -130,6 +142,11 @@ class Demo:
     @property
     def api(self) -> QuantumClient:
         return _set_up(self._api, "the REST API client")
+
+    @property
+    def xcat(self) -> XcatClient:
+        """The xCAT REST client, as a site's scripts (or nova) would use the MN."""
+        return _set_up(self._xcat, "the xCAT REST client")
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -186,6 +203,11 @@ class Demo:
     def model(self) -> dict:
         return self.sim.state()["model"]
 
+    def system(self, zhcp: str) -> dict:
+        """The model of the z/VM system ``zhcp`` manages."""
+        state = self.sim.state()
+        return state["model"] if zhcp == files.ZHCP else state["systems"][zhcp]
+
     def all_ports(self) -> list[dict]:
         return [self.api.show("port", p["id"]) for p in self.ports.values()]
 
@@ -205,9 +227,10 @@ class Demo:
             self.tls = files.make_tls(self.state_dir / "tls", self.log_path("openssl"))
             r["detail"] = (f"CA {self.tls.ca_file}" if self.tls
                            else "openssl not found: the simulator serves plain HTTP")
-        with self.step("Start xcat-zvm-simulator (xCAT MN + zHCP + z/VM host)",
-                       ("simulator",)) as r:
-            argv = [command_path("xcat-zvm-simulator"), "--listen", "127.0.0.1:0"]
+        with self.step(f"Start xcat-zvm-simulator (xCAT MN, two z/VM systems in an SSI "
+                       f"cluster, a zHCP each: {SCENARIO.name})", ("simulator",)) as r:
+            argv = [command_path("xcat-zvm-simulator"), "--listen", "127.0.0.1:0",
+                    "--scenario", str(SCENARIO)]
             if self.tls:
                 argv += ["--tls-cert", str(self.tls.cert_file),
                          "--tls-key", str(self.tls.key_file)]
@@ -215,7 +238,9 @@ class Demo:
             url = self.wait("the simulator to listen", lambda: _listening_url(service),
                             START_TIMEOUT, ("simulator",), ("simulator",))
             self.xcat_url = url
-            self._sim = SimControl(url, verify=str(self.tls.ca_file) if self.tls else True)
+            verify = str(self.tls.ca_file) if self.tls else True
+            self._sim = SimControl(url, verify=verify)
+            self._xcat = XcatClient(url, files.XCAT_USER, files.XCAT_PASSWORD, verify=verify)
             self.sim.health()
             r["detail"] = url + (", TLS verified against the demo CA" if self.tls else "")
         with self.step(f"Define {files.VLAN_VSWITCH} as an operator would: CP DEFINE VSWITCH, "
@@ -387,6 +412,113 @@ class Demo:
                         return False
         return True
 
+    # ------------------------------------------------------------------ two systems
+    def show_systems(self, title: str) -> None:
+        for zhcp, name in files.SYSTEMS.items():
+            self.section(f"{title}: {name} (zHCP {zhcp}) vswitch grants and VLANs",
+                         render.grants_table(self.system(zhcp), MAPPED))
+
+    def start_second_agent(self) -> None:
+        with self.step(f"Start a second quantum-zvm-agent for {SECOND} (zHCP {files.ZHCP2}, "
+                       f"host {files.HOST2})", ("agent2", "server")) as r:
+            self.second_config.write_text(files.second_agent_ini())
+            self.services.start("agent2", [command_path("quantum-zvm-agent"), "--config-file",
+                                           str(self.config_path), "--config-file",
+                                           str(self.second_config)])
+            self.wait("the second agent to report and create its vswitches",
+                      self._second_agent_ready, START_TIMEOUT, ("agent2", "server", "simulator"),
+                      ("agent2",))
+            r["detail"] = f"alive; {', '.join(MAPPED)} created on {SECOND}"
+
+    @property
+    def second_config(self) -> Path:
+        """The second agent's configuration, read after the plugin's."""
+        return self.state_dir / "agent2.ini"
+
+    def _second_agent_ready(self) -> bool:
+        alive = any(a["host"] == files.HOST2 and a["alive"] for a in self.api.list("agent"))
+        return alive and all(name in self.system(files.ZHCP2)["vswitches"] for name in MAPPED)
+
+    def attach_on_second_system(self) -> None:
+        plan = SECOND_PLAN
+        with self.step(f"Attach {plan.userid} of {SECOND} to {plan.network} with "
+                       f"quantum-zvm-nic (zHCP {files.ZHCP2})", ("nic", "agent2")) as r:
+            argv = [command_path("quantum-zvm-nic"), "--config-file", str(self.config_path),
+                    "--config-file", str(self.second_config), "--quantum-url", self.api_url,
+                    "attach", "--userid", plan.userid, "--network",
+                    self.networks[plan.network]["id"], "--json"]
+            result = json.loads(run_command(argv, self.log_path("nic")))
+            port = self.api.update("port", result["port_id"], {"name": plan.port_name})
+            self.ports[plan.port_name] = port
+            self.wait(f"{plan.port_name} ACTIVE", lambda: self.api.show(
+                "port", port["id"])["status"] == "ACTIVE", CONVERGE_TIMEOUT,
+                ("agent2", "server"), ("agent2",))
+            vlan = self.networks[plan.network]["provider:segmentation_id"]
+            r["detail"] = f"{plan.network} spans both systems, VLAN {vlan} on each"
+        self.show_systems("One network on two systems")
+
+    def relocate(self) -> None:
+        """Move MOVER to the second system with its network: refused while the destination
+        does not authorize it, then rows and bindings handed over, then the move."""
+        node, moving = MOVER.lower(), [p for p in PLAN if p.userid == MOVER]
+        ports = [self.ports[p.port_name] for p in moving]
+        with self.step(f"Relocate {MOVER} to {SECOND} before handing it over "
+                       f"(rmigrate {node} destination={SECOND} action=MOVE)", ("simulator",)) as r:
+            reply = self.rmigrate(node)
+            if "Failed" not in reply:
+                raise StepFailed(self.current_step, f"z/VM moved a guest {SECOND} does not "
+                                 f"authorize: {reply}", ("simulator",))
+            r["detail"] = f"refused, as z/VM must: {SECOND} does not authorize {MOVER} yet"
+        with self.step(f"Hand {MOVER}'s {len(ports)} ports to {SECOND}: switch rows to "
+                       f"{files.ZHCP2}, then binding:host_id {files.HOST2}",
+                       ("agent2", "agent")) as r:
+            tables.tabch_upsert(self.xcat, "switch", [({"port": p["id"]},
+                                                       {"comments": files.ZHCP2}) for p in ports])
+            for port in ports:
+                self.api.update("port", port["id"], {"binding:host_id": files.HOST2})
+            self.wait(f"{SECOND}'s agent to grant {MOVER} ahead of the move",
+                      lambda: self._granted(files.ZHCP2) == set(MAPPED), CONVERGE_TIMEOUT,
+                      ("agent2", "agent", "server"), ("agent2",))
+            r["detail"] = f"{SECOND} grants {MOVER} ahead; {files.SYSTEMS[files.ZHCP]} still " \
+                          f"serves it"
+        with self.step(f"Relocate {MOVER} to {SECOND} (rmigrate {node} destination={SECOND} "
+                       f"action=MOVE)", ("simulator",)) as r:
+            reply = self.rmigrate(node)
+            if "Done" not in reply:
+                raise StepFailed(self.current_step, reply, ("simulator",))
+            r["detail"] = "moved live, its NICs still coupled, same MACs"
+        with self.step(f"Wait for {files.SYSTEMS[files.ZHCP]}'s agent to revoke {MOVER} there",
+                       ("agent",)) as r:
+            self.wait(f"no grant of {MOVER} left on {files.SYSTEMS[files.ZHCP]}",
+                      lambda: not self._granted(files.ZHCP), CONVERGE_TIMEOUT,
+                      ("agent", "agent2", "server"), ("agent",))
+            moved = self.wait(f"{MOVER}'s ports ACTIVE on {files.HOST2}",
+                              lambda: self._moved(ports), CONVERGE_TIMEOUT,
+                              ("agent", "agent2", "server"), ("agent2", "agent"))
+            r["detail"] = f"{len(moved)} ports ACTIVE on {files.ZHCP2}"
+        self.show_systems("After the relocation")
+        self.section("Where the ports are bound (REST API)",
+                     render.placement_table(self.all_ports(), files.SYSTEMS))
+
+    def rmigrate(self, node: str) -> str:
+        """``rmigrate <node> destination=SECOND action=MOVE`` through the xCAT REST API: the
+        text of its reply."""
+        reply = self.xcat.request("PUT", ("nodes", node, "migrate"),
+                                  body=[f"destination={SECOND}", "action=MOVE"])
+        return "\n".join(line for group in reply.info + reply.error for line in group)
+
+    def _granted(self, zhcp: str) -> set[str]:
+        """The managed vswitches of ``zhcp``'s system on which MOVER holds a grant."""
+        return {name for name, users in render.grants(self.system(zhcp), MAPPED).items()
+                if MOVER in users}
+
+    def _moved(self, ports: list[dict]) -> list[dict] | None:
+        shown = [self.api.show("port", p["id"]) for p in ports]
+        done = all(p["status"] == "ACTIVE" and p["binding:host_id"] == files.HOST2
+                   and (p.get("binding:vif_details") or {}).get("zhcp_node") == files.ZHCP2
+                   for p in shown)
+        return shown if done else None
+
     # ------------------------------------------------------------------ the whole run
     def run(self) -> None:
         self.make_state_dir()
@@ -417,6 +549,9 @@ class Demo:
             r["detail"] = f"{len(ports)} ACTIVE"
         self.section("Ports after the IPL (REST API)", render.port_table(
             ports, list(self.networks.values()), attached_by))
+        self.start_second_agent()
+        self.attach_on_second_system()
+        self.relocate()
 
     def print_usage(self) -> None:
         """How to use the services left running, and how to stop them."""
@@ -460,6 +595,8 @@ class Demo:
             self._api.close()
         if self._sim:
             self._sim.close()
+        if self._xcat:
+            self._xcat.close()
         if self._services is None:
             return
         if status == 0 and self.keep_running:
@@ -470,8 +607,10 @@ class Demo:
             r["detail"] = ", ".join(f"{name} exit {code}" for name, code in statuses.items())
         if status == 0:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+            guests = len({p.userid for p in (*PLAN, SECOND_PLAN)})
             self.say(f"\nDemo finished in {self.elapsed():.1f} s: {len(self.ports)} ports ACTIVE "
-                     f"on {len({p.userid for p in PLAN})} guests, grants restored after the IPL.")
+                     f"on {guests} guests of two z/VM systems, grants restored after the IPL, "
+                     f"{MOVER} relocated with its network.")
         elif status == 1:
             self.say(f"Logs and configuration kept in {self.state_dir}")
         else:

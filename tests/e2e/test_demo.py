@@ -87,13 +87,19 @@ def test_demo_runs_end_to_end_and_leaves_nothing_behind():
                      "Create 2 ports bound through the API",
                      "Wait until all 5 ports are ACTIVE", "Fire a z/VM IPL",
                      "Wait for the agent to restore", "Check every port through the API",
+                     "Start a second quantum-zvm-agent for ZVMSYS2",
+                     "Attach LINUX11 of ZVMSYS2 to vlan-net",
+                     "Relocate LINUX01 to ZVMSYS2 before handing it over",
+                     "Hand LINUX01's 2 ports to ZVMSYS2",
+                     "Relocate LINUX01 to ZVMSYS2 (rmigrate",
+                     "Wait for ZVMSYS1's agent to revoke LINUX01",
                      "Stop the services"):
         found = [i for i, s in enumerate(steps) if s.startswith(expected)]
         assert len(found) == 1, (expected, steps)
         order += found
     assert order == sorted(order), steps
     assert "TLS verified against the demo CA" in out
-    assert re.search(r"Stop the services \.\.\. ok \(agent exit 0, server exit 0, "
+    assert re.search(r"Stop the services \.\.\. ok \(agent2 exit 0, agent exit 0, server exit 0, "
                      r"simulator exit 0\)", out)
 
     # before: only the operator's VLAN-aware VSW1 (no grants), no NICDEFs
@@ -142,7 +148,27 @@ def test_demo_runs_end_to_end_and_leaves_nothing_behind():
                      r"\d+ smcli calls", out)
     assert re.search(r"Restoring after the IPL\n\s+[\d.]+ s, \d+ xCAT REST",
                      out)
-    assert re.search(r"Demo finished in [\d.]+ s: 5 ports ACTIVE on 4 guests", out)
+    assert re.search(r"Demo finished in [\d.]+ s: 6 ports ACTIVE on 5 guests of two z/VM "
+                     r"systems, grants restored after the IPL, LINUX01 relocated", out)
+
+    # two systems: one VLAN network on both; LINUX01 moved, nothing of it left on ZVMSYS1
+    assert "refused, as z/VM must: ZVMSYS2 does not authorize LINUX01 yet" in out
+    spanning = table_rows(section(out, "One network on two systems: ZVMSYS2 (zHCP zhcp2) "
+                                       "vswitch grants and VLANs"))
+    assert ["VSW1", "VLAN-aware,", "persistent", "LINUX11", "ACCESS", "100"] in spanning
+    source = table_rows(section(out, "After the relocation: ZVMSYS1 (zHCP zhcp1) vswitch "
+                                     "grants and VLANs"))
+    assert not [row for row in source if "LINUX01" in row], source
+    target = table_rows(section(out, "After the relocation: ZVMSYS2 (zHCP zhcp2) vswitch "
+                                     "grants and VLANs"))
+    assert ["VSW1", "VLAN-aware,", "persistent", "LINUX01", "ACCESS", "100"] in target
+    assert ["FLATSW", "flat,", "persistent", "LINUX01", "ACCESS", "-"] in target
+    placed = {row[0]: row[1:] for row in table_rows(
+        section(out, "Where the ports are bound (REST API)"))}
+    for name in ("linux01-flat", "linux01-vlan", "linux11-vlan"):
+        assert placed[name][1:] == ["zvmhost2", "zhcp2", "ZVMSYS2", "ACTIVE"], placed
+    for name in ("linux02-vlan", "linux03-flat", "linux04-vlan"):
+        assert placed[name][1:] == ["zvmhost1", "zhcp1", "ZVMSYS1", "ACTIVE"], placed
 
 
 @contextlib.contextmanager
@@ -210,7 +236,7 @@ def test_keep_running_serves_the_openstack_cli_until_stopped():
         assert result.returncode == 0, out + result.stderr
         assert "openssl not found: the simulator serves plain HTTP" in out
         record = json.loads((state_dir / "services.json").read_text())["services"]
-        assert [s["name"] for s in record] == ["simulator", "server", "agent"]
+        assert [s["name"] for s in record] == ["simulator", "server", "agent", "agent2"]
         pids = [s["pid"] for s in record]
         assert all(pid_alive(pid) for pid in pids)
         endpoint = re.search(r"openstack --os-auth-type none --os-endpoint (\S+) network list",
@@ -227,7 +253,7 @@ def test_keep_running_serves_the_openstack_cli_until_stopped():
         stopped = subprocess.run(demo_argv("--stop", str(state_dir)), capture_output=True,
                                  text=True, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
-    assert "stopped agent, server, simulator" in stopped.stdout
+    assert "stopped agent2, agent, server, simulator" in stopped.stdout
     wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=10,
              what="no demo process left")
     assert not state_dir.exists()
