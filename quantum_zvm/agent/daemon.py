@@ -165,6 +165,7 @@ class Agent:
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
+        self.zvm_lines: list[str] = []
         self.row_verdicts = desired_mod.Verdicts()       # switch rows checked
         self.node_verdicts = desired_mod.Verdicts()      # zvm rows checked
         self.network_verdicts = desired_mod.Verdicts()   # networks of port details
@@ -314,7 +315,7 @@ class Agent:
         retry_due = any(at <= now for at in self.retry_at.values())
         if (lines == self.switch_lines and not resync and not dirty_ports and not dirty_networks
                 and not retry_due and not self.replan and not self.dhcp_refresh_due
-                and not self.relocating):
+                and not self._moved_nodes()):
             return
         summary.idle = False
         summary.resync = resync
@@ -453,10 +454,26 @@ class Agent:
         ``hcp`` changes when it has moved)."""
         unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
-        if resync == FULL or unknown_nodes or not self.nodes.userids or self.relocating:
-            self.nodes = desired_mod.zvm_nodes(
-                self.zvm_table.rows_of(tables.tabdump_lines(self.client, "zvm")), self.zhcp_node,
-                self.node_verdicts)
+        if resync == FULL or unknown_nodes or not self.nodes.userids:
+            self._read_nodes(tables.tabdump_lines(self.client, "zvm"))
+
+    def _read_nodes(self, lines: list[str]) -> None:
+        self.zvm_lines = lines
+        self.nodes = desired_mod.zvm_nodes(self.zvm_table.rows_of(lines), self.zhcp_node,
+                                           self.node_verdicts)
+
+    def _moved_nodes(self) -> bool:
+        """While a guest of this agent's ports moves between SSI members: whether the
+        ``zvm`` table changed (xCAT sets the node's ``hcp`` once the move is done); the
+        nodes are read again then.  One more REST request per cycle, only meanwhile."""
+        if not self.relocating:
+            return False
+        lines = tables.tabdump_lines(self.client, "zvm")
+        if lines == self.zvm_lines:
+            return False
+        self._read_nodes(lines)
+        self.replan = True  # plan everything: which ports a node's move touches is not known
+        return True
 
     def _forget_details(self, resync: str | None, dirty_ports: set[str],
                         dirty_networks: set[str]) -> None:

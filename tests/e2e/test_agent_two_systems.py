@@ -7,6 +7,8 @@ binding names the host and zHCP of the agent that applied it.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.fixtures.procs import wait_for
@@ -226,6 +228,11 @@ def test_a_guest_relocates_with_its_network_and_nothing_stays_granted_on_the_sou
     assert held_grants(systems(one)["zhcp2"])[("VSW1", "LINUX35")] == ["150"]
     assert coupled(one, "zhcp1", "LINUX35") == "VSW1"          # still served at the source
     assert ("VSW1", "LINUX35") in held_grants(systems(one)["zhcp1"])
+    # waiting for the move costs a zvm read per cycle, no planning, no log line
+    time.sleep(1.5)
+    waiting = one.agent_log()
+    time.sleep(2.5)
+    assert one.agent_log() == waiting
 
     moved = relocate(one, "linux35", "ZVMSYS2")
     assert "Done" in str(moved), moved
