@@ -381,6 +381,8 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
     shows them, see :func:`standard_attrs.listed`) become a dict at C speed, and the
     rest is added in one pass, only what ``fields`` asks for.
     """
+    if ips is not None and not fields and names == PORT_FIELDS:
+        return _every_field_items(rows, ips, tagged, alive)
     # a row holds the binding columns after the ``names`` ones: zip stops before them
     items = [dict(zip(names, row, strict=False)) for row in rows]
     with_tags = not fields or "tags" in fields
@@ -415,6 +417,41 @@ def _port_items(rows: Sequence[Any], names: Sequence[str], ips: dict[str, list] 
             del item["id"]
     return items
 
+
+
+def _every_field_items(rows: Sequence[Any], ips: dict[str, list],
+                       tagged: dict[str, list[str]], alive: Callable[[datetime.datetime], bool]
+                       ) -> list[dict[str, Any]]:
+    """:func:`_port_items` of whole :data:`PORT_SELECT` rows, every field: each port is one
+    dict display (keys in :func:`_port_items`' order), the common case of a list."""
+    vif_type, profile_view, details_view = (zvm_bindings.vif_type, zvm_bindings.profile_view,
+                                            zvm_bindings.vif_details_view)
+    fixed_ips_of, tags_of = ips.get, tagged.get
+    vnic_type = constants.VNIC_NORMAL
+    liveness: dict[Any, bool] = {None: False}   # a few agents' heartbeats, each judged once
+    items: list[dict[str, Any]] = []
+    append = items.append
+    for (port_id, name, network_id, tenant_id, mac_address, admin_state_up, status, device_id,
+         device_owner, description, created_at, updated_at, revision_number,
+         host, heartbeat, userid, vdev, *applied) in rows:
+        agent_alive = liveness.get(heartbeat)
+        if agent_alive is None:
+            agent_alive = liveness[heartbeat] = alive(heartbeat)
+        applied_status = applied[6]
+        append({"id": port_id, "name": name, "network_id": network_id, "tenant_id": tenant_id,
+                "mac_address": mac_address, "admin_state_up": admin_state_up,
+                "status": status, "device_id": device_id, "device_owner": device_owner,
+                "description": description, "created_at": created_at,
+                "updated_at": updated_at, "revision_number": revision_number,
+                "fixed_ips": fixed_ips_of(port_id, []), "tags": tags_of(port_id, []),
+                "binding:vnic_type": vnic_type, "security_groups": [],
+                "allowed_address_pairs": [],
+                "binding:host_id": host or "",
+                "binding:vif_type": vif_type(host, applied_status, agent_alive),
+                "binding:profile": profile_view(userid, vdev) if userid else {},
+                "binding:vif_details": details_view(*applied)
+                if applied_status is not None else {}})
+    return items
 
 
 def _profile_values(profile: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
