@@ -168,7 +168,10 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
         columns = [PORT_CORE[name] for name in names]
         if binding_keys:
             columns += PORT_SELECT[PORT_CORE_COLUMNS:]
-        query = self._port_list_query(ctx, filters, sa.select(*columns).select_from(PORT_FROM))
+        # Without binding attributes only the host's join (for its filter) is needed: SQLite
+        # joins the binding agents' grouped heartbeats for every port otherwise.
+        query = self._port_list_query(ctx, filters, sa.select(*columns).select_from(
+            PORT_FROM if binding_keys else PORT_FILTER_FROM))
         with self.db.transaction(write=False) as conn:
             query = queries.sort_and_page(conn, query, PORT_SORT, "port", sorts, limit,
                                           marker, page_reverse)
