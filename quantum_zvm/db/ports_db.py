@@ -367,7 +367,12 @@ def _collect_fixed_ips(result: dict[str, list[dict]], rows: Iterable[Any]) -> No
     """``rows`` of (port id, subnet id, address) as each port's ``fixed_ips``; pass a list
     (``Result.all()``): iterating a Result fetches row by row, 10,000 calls for a list."""
     for port_id, subnet_id, ip in rows:
-        result.setdefault(port_id, []).append({"subnet_id": subnet_id, "ip_address": ip})
+        address = {"subnet_id": subnet_id, "ip_address": ip}
+        addresses = result.get(port_id)
+        if addresses is None:
+            result[port_id] = [address]
+        else:
+            addresses.append(address)
 
 
 def _sorted_fixed_ips(result: dict[str, list[dict]]) -> dict[str, list[dict]]:
