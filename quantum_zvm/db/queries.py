@@ -8,7 +8,9 @@ the last item of the previous page; ``page_reverse`` walks backwards.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +25,26 @@ CHUNK = 900  # ids per IN clause: below every engine's bound-parameter limit
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a long list is read and built.
+
+    A list of 10,000 ports makes some 50,000 containers (a dict and its lists per port)
+    that hold no cycle; the collector otherwise walks them in every pass it makes while
+    they are being made (about 170 young passes and a full one per list, 20-30 ms).
+    They are freed by reference counting once the response is sent.  Where the collector
+    is already off (another thread's list, or a caller's choice) it is left as it is.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:

@@ -123,3 +123,28 @@ def test_agents_sorted_and_paged(api):
     page = api("GET", "/agents?sort_key=host&limit=2", status=200).json
     assert [a["host"] for a in page["agents"]] == ["a", "b"]
     assert [link["rel"] for link in page["agents_links"]] == ["next"]
+
+
+def test_a_list_request_pauses_the_collector_and_turns_it_back_on(api, monkeypatch):
+    """A collection GET runs with the cyclic garbage collector off (its items have no
+    cycle), also when the plugin fails, and leaves it on."""
+    import gc
+
+    net = api("POST", "/networks", {"network": {"name": "n"}}, status=201).json["network"]
+    api("POST", "/ports", {"port": {"network_id": net["id"]}}, status=201)
+    seen = []
+    get_ports = api.plugin.get_ports
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return get_ports(*args, **kwargs)
+
+    monkeypatch.setattr(api.plugin, "get_ports", spy)
+    assert len(api("GET", "/ports", status=200).json["ports"]) == 1
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(api.plugin, "get_ports", broken)
+    assert api("GET", "/ports").status_int == 500 and gc.isenabled()

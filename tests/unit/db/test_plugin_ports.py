@@ -1,4 +1,7 @@
 """ZvmPlugin subnets and ports: IPAM, MACs, bindings, status, tenancy, notifications."""
+import datetime
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -244,6 +247,35 @@ def test_port_tenancy(plugin, admin_ctx, tenant_ctx, other_ctx, network, subnet)
         plugin.get_port(other_ctx, mine["id"])
     assert plugin.get_ports(other_ctx) == []
     assert [p["id"] for p in plugin.get_ports(tenant_ctx)] == [mine["id"]]
+
+
+def test_list_show_and_create_agree_on_timestamps_and_every_field(plugin, admin_ctx, network,
+                                                                   subnet):
+    """SQLite hands a list its stored timestamp text, which Python cuts into ISO 8601
+    (standard_attrs.sqlite_iso); a list of every field builds each port in one display
+    (ports_db._every_field_items).  Both must answer what a show and a create do, and
+    what the generic path of a list of named fields does, keys in the same order."""
+    bound = port(plugin, admin_ctx, network, **{"binding:host_id": "zhcp1",
+                                                "binding:profile": {"zvm_userid": "LINUX03"},
+                                                "description": "web", "tags": ["b", "a"]})
+    plain = port(plugin, admin_ctx, network)
+    ports = models.Port.__table__
+    with plugin.db.transaction() as conn:
+        conn.execute(sa.update(ports).where(ports.c.id == plain["id"]).values(
+            created_at=datetime.datetime(2026, 1, 2, 3, 4, 5),
+            updated_at=datetime.datetime(2026, 11, 12, 13, 14, 15, 678901)))
+    listed = plugin.get_ports(admin_ctx)
+    by_id = {p["id"]: p for p in listed}
+    assert (by_id[plain["id"]]["created_at"], by_id[plain["id"]]["updated_at"]) == \
+        ("2026-01-02T03:04:05Z", "2026-11-12T13:14:15Z")
+    assert by_id[bound["id"]] == bound
+    for p in (bound, plain):
+        shown = plugin.get_port(admin_ctx, p["id"])
+        assert list(shown.items()) == list(by_id[p["id"]].items())
+        for key in ("created_at", "updated_at"):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", shown[key]), shown[key]
+    named = plugin.get_ports(admin_ctx, fields=list(by_id[bound["id"]]))
+    assert [list(p.items()) for p in named] == [list(p.items()) for p in listed]
 
 
 def test_port_list_filters(plugin, admin_ctx, network, subnet):
