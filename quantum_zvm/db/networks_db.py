@@ -51,16 +51,9 @@ _NETWORK_ROW = {None: _NETWORK_BY_ID,
 class NetworksMixin(PluginBase):
     """Network methods (and the network checks subnets and ports use)."""
 
-    @staticmethod
-    def _network_scope(ctx: Context, query: sa.Select) -> sa.Select:
-        if ctx.is_admin:
-            return query
-        return query.where(sa.or_(NETWORKS.c.tenant_id == ctx.tenant_id,
-                                  NETWORKS.c.shared == sa.true()))
-
     def _network_row(self, conn: Connection, ctx: Context, network_id: str,
                      lock: str | None = None) -> Any:
-        query = self._network_scope(ctx, _NETWORK_ROW[lock])
+        query = queries.tenant_scope(_NETWORK_ROW[lock], NETWORKS, ctx)
         row = conn.execute(query, {"network_id": network_id}).first()
         if row is None:
             raise exceptions.NetworkNotFound(net_id=network_id)
@@ -112,10 +105,11 @@ class NetworksMixin(PluginBase):
         return result
 
     def _network_query(self, ctx: Context) -> sa.Select:
-        return self._network_scope(ctx, sa.select(
+        return queries.tenant_scope(sa.select(
             NETWORKS, SEGMENTS.c.network_type, SEGMENTS.c.physical_network,
             SEGMENTS.c.segmentation_id).select_from(
-                NETWORKS.outerjoin(SEGMENTS, SEGMENTS.c.network_id == NETWORKS.c.id)))
+                NETWORKS.outerjoin(SEGMENTS, SEGMENTS.c.network_id == NETWORKS.c.id)),
+            NETWORKS, ctx)
 
     def _get_network(self, conn: Connection, ctx: Context, network_id: str,
                      fields: Sequence[str] | None = None) -> dict[str, Any]:

@@ -92,10 +92,6 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
 
 
     @staticmethod
-    def _port_scope(ctx: Context, query: sa.Select) -> sa.Select:
-        return query if ctx.is_admin else query.where(PORTS.c.tenant_id == ctx.tenant_id)
-
-    @staticmethod
     def _fixed_ips(conn: Connection, port_ids: Sequence[str]) -> dict[str, list[dict]]:
         result: dict[str, list[dict]] = {}
         for chunk in queries.chunks(port_ids):
@@ -126,7 +122,8 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
         return [queries.only(item, fields) for item in items] if fields else items
 
     def _port_query(self, ctx: Context) -> sa.Select:
-        return self._port_scope(ctx, sa.select(*PORT_SELECT).select_from(PORT_FROM))
+        return queries.tenant_scope(sa.select(*PORT_SELECT).select_from(PORT_FROM), PORTS, ctx,
+                                    shared=False)
 
     def _port_row(self, conn: Connection, ctx: Context, port_id: str) -> Any:
         row = (conn.execute(_PORT_BY_ID, {"port_id": port_id}) if ctx.is_admin else
@@ -149,7 +146,8 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
                          select: sa.Select) -> sa.Select:
         filters, tag_filters = tags.split_filters(filters)
         fixed_ips = filters.pop("fixed_ips", None)
-        query = queries.apply_filters(self._port_scope(ctx, select), PORT_COLUMNS, filters)
+        query = queries.apply_filters(queries.tenant_scope(select, PORTS, ctx, shared=False),
+                                      PORT_COLUMNS, filters)
         query = tags.apply_filters(query, "ports", PORTS.c.id, tag_filters)
         for column, values in _fixed_ip_filters(fixed_ips).items():
             query = query.where(PORTS.c.id.in_(
@@ -315,7 +313,7 @@ class PortsMixin(NetworksMixin, AgentDbMixin):
                          if_revision: int | None) -> Any:
         """The caller's port row (any, for an admin), locked for a change; 404 when there is
         none, 412 when it is not at ``if_revision``."""
-        row = conn.execute(self._port_scope(ctx, sa.select(PORTS)).where(
+        row = conn.execute(queries.tenant_scope(sa.select(PORTS), PORTS, ctx, shared=False).where(
             PORTS.c.id == port_id).with_for_update()).first()
         if row is None:
             raise exceptions.PortNotFound(port_id=port_id)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from quantum_zvm.common import exceptions
+from quantum_zvm.common.context import Context
 
 Columns = Mapping[str, sa.ColumnElement]
 CHUNK = 900  # ids per IN clause: below every engine's bound-parameter limit
@@ -45,6 +46,16 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def tenant_scope(query: sa.Select, table: sa.Table, ctx: Context,
+                 shared: bool = True) -> sa.Select:
+    """``query`` cut to the rows of ``table`` that ``ctx`` may see: an admin every row, a
+    tenant its own and, with ``shared`` (networks, subnets), the shared ones."""
+    if ctx.is_admin:
+        return query
+    own = table.c.tenant_id == ctx.tenant_id
+    return query.where(sa.or_(own, table.c.shared == sa.true()) if shared else own)
 
 
 def only(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:

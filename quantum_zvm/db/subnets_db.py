@@ -39,16 +39,10 @@ class SubnetsMixin(NetworksMixin):
     """Subnet methods."""
 
 
-    @staticmethod
-    def _subnet_scope(ctx: Context, query: sa.Select) -> sa.Select:
-        if ctx.is_admin:
-            return query
-        return query.where(sa.or_(SUBNETS.c.tenant_id == ctx.tenant_id,
-                                  SUBNETS.c.shared == sa.true()))
-
     def _subnet_row(self, conn: Connection, ctx: Context, subnet_id: str,
                     lock: bool = False) -> Any:
-        query = self._subnet_scope(ctx, sa.select(SUBNETS).where(SUBNETS.c.id == subnet_id))
+        query = queries.tenant_scope(
+            sa.select(SUBNETS).where(SUBNETS.c.id == subnet_id), SUBNETS, ctx)
         row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise exceptions.SubnetNotFound(subnet_id=subnet_id)
@@ -111,7 +105,8 @@ class SubnetsMixin(NetworksMixin):
     def _subnet_list_query(self, ctx: Context, filters: Mapping[str, Any] | None,
                            select: sa.Select) -> sa.Select:
         filters, tag_filters = tags.split_filters(filters)
-        query = queries.apply_filters(self._subnet_scope(ctx, select), SUBNET_COLUMNS, filters)
+        query = queries.apply_filters(queries.tenant_scope(select, SUBNETS, ctx),
+                                      SUBNET_COLUMNS, filters)
         return tags.apply_filters(query, "subnets", SUBNETS.c.id, tag_filters)
 
     def get_subnets_count(self, ctx: Context, filters: Mapping[str, Any] | None = None) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from quantum_zvm.common import exceptions
 from quantum_zvm.common.context import Context
-from quantum_zvm.db import models, standard_attrs
+from quantum_zvm.db import models, queries, standard_attrs
 
 MAX_TAG_LEN = 255
 MAX_TAGS = 50
@@ -113,12 +113,8 @@ class TagsMixin:
         """Check that the caller may read (or change: the row is locked) the resource's
         tags; 404 otherwise."""
         table = RESOURCES[collection]
-        query = sa.select(table.c.id).where(table.c.id == resource_id)
-        if not ctx.is_admin:
-            own = table.c.tenant_id == ctx.tenant_id
-            if not write and collection != "ports":
-                own = sa.or_(own, table.c.shared == sa.true())
-            query = query.where(own)
+        query = queries.tenant_scope(sa.select(table.c.id).where(table.c.id == resource_id),
+                                     table, ctx, shared=not write and collection != "ports")
         if write:
             query = query.with_for_update()
         if conn.execute(query).first() is None:
