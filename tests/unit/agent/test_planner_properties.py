@@ -421,15 +421,13 @@ def only_needed_effects_remain(want, final: Observed, reported, made: Made) -> N
                        for p in needing(userid, vswitch)), (userid, vdev, vswitch)
 
 
-@SETTINGS
-@given(worlds(), st.data())
-def test_any_operation_may_fail_and_every_effect_is_undone_once_unneeded(world, data):
-    """Steps with random failure sets, then some ports go away (deleted while
-    failing, as in a failed attach), then passes without failures."""
-    want, truth, live_ports = world
+def failing_steps(want, truth: Observed, live_ports: dict, data, least: int, most: int):
+    """Plan and execute ``least``..``most`` times (fewer once a plan is empty) with a random
+    set of each plan's operations failing; after each step every effect the agent made
+    and no port needs is known.  Returns (truth, known, live ports, what was made)."""
     made = Made.from_bindings(truth)
     known = truth
-    for _ in range(data.draw(st.integers(1, 4), label="failing steps")):
+    for _ in range(data.draw(st.integers(least, most), label="failing steps")):
         step = plan(want, known)
         if step.empty:
             break
@@ -444,6 +442,16 @@ def test_any_operation_may_fail_and_every_effect_is_undone_once_unneeded(world, 
         if step.reads:
             known = read(known, truth, step.reads)
         unneeded_effects_are_known(want, truth, known, made)
+    return truth, known, live_ports, made
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_any_operation_may_fail_and_every_effect_is_undone_once_unneeded(world, data):
+    """Steps with random failure sets, then some ports go away (deleted while
+    failing, as in a failed attach), then passes without failures."""
+    want, truth, live_ports = world
+    truth, known, live_ports, made = failing_steps(want, truth, live_ports, data, 1, 4)
     gone = data.draw(st.sets(st.sampled_from(sorted(want.ports))) if want.ports
                      else st.just(set()), label="deleted ports")
     want = dataclasses.replace(want, ports={k: p for k, p in want.ports.items()
@@ -480,22 +488,7 @@ def relocated(state: Observed, movers: frozenset[str]) -> Observed:
 def test_a_relocated_guest_loses_every_grant_here_and_its_directory_is_never_touched(
         world, data):
     want, truth, live_ports = world
-    made = Made.from_bindings(truth)
-    known = truth
-    for _ in range(data.draw(st.integers(0, 3), label="failing steps")):
-        step = plan(want, known)
-        if step.empty:
-            break
-        candidates = [op for op in step.ops if op not in step.reports]
-        failing = data.draw(st.sets(st.sampled_from(candidates)) if candidates
-                            else st.just(set()), label="failing")
-        results = executed(step, failing, results_for(truth, step))
-        made.record(step, results, want.dhcp_userid)
-        live_ports = track_live_ports(live_ports, step, results)
-        truth = apply(truth, step, results)
-        known = apply(known, step, results)
-        if step.reads:
-            known = read(known, truth, step.reads)
+    truth, known, live_ports, made = failing_steps(want, truth, live_ports, data, 0, 3)
     movers = frozenset(data.draw(st.sets(st.sampled_from(MOVERS), min_size=1), label="movers"))
     truth, known = relocated(truth, movers), relocated(known, movers)
     live_ports = {nic: n for nic, n in live_ports.items() if nic[0] not in movers}
