@@ -408,7 +408,6 @@ class XcatRest:
                 for pos in table.matching({"node": node}):
                     table.set_value(pos, "hcp", dest_hcp)
                     table.set_value(pos, "parent", destination)
-                table.changed()
         else:
             messages.append(error(f"{node}: (Error) Could not determine progress of relocation"))
         return messages

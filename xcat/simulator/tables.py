@@ -141,6 +141,7 @@ class Table:
             index[row[i]].remove(pos)
             index.setdefault(value, []).append(pos)
         row[i] = value
+        self.changed()  # a kept tabdump is stale now
 
     def delete(self, keys: dict[str, str]) -> int:
         doomed = set(self.matching(keys))
@@ -321,7 +322,6 @@ class Tables:
             for n in matches:
                 for column, value in values.items():
                     table.set_value(n, column, value)
-            table.changed()
             return None
         if all(v == "" for v in values.values()):
             return None

@@ -21,6 +21,17 @@ def test_tabdump_quoting_null_and_empty():
     assert Tables("long").tabdump("zvm")[0]["data"][0].endswith(",disable,discovered,status")
 
 
+def test_a_changed_value_shows_in_the_next_tabdump():
+    """A table keeps its last dump; any change, set_value included, makes a new one."""
+    tables = Tables()
+    tables["zvm"].insert({"node": "linux01", "hcp": "zhcp1", "userid": "LINUX01"})
+    assert tables.tabdump("zvm")[0]["data"][1] == '"linux01","zhcp1","LINUX01",,,,'
+    table = tables["zvm"]
+    (pos,) = table.matching({"node": "linux01"})
+    table.set_value(pos, "hcp", "zhcp2")
+    assert tables.tabdump("zvm")[0]["data"][1] == '"linux01","zhcp2","LINUX01",,,,'
+
+
 def test_gettab_forms():
     tables = Tables()
     tables["zvm"].insert({"node": "n1", "hcp": "zhcp1", "userid": "LINUX01", "disable": "1"})
