@@ -18,7 +18,7 @@ import ipaddress
 import re
 import socket
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from oslo_config import cfg
 
@@ -556,26 +556,31 @@ def _check_xcat_server(check: _Checker) -> None:
             check.add("AGENT", "zvm_xcat_server", str(exc).removeprefix("server: "))
 
 
-_XCAT_NODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
 def _check_agent_names(check: _Checker) -> None:
     """The zHCP nodes are xCAT node names and the DHCP guest a z/VM userid."""
     node = check.get("AGENT", "xcat_zhcp_nodename")
-    if node is not None and not _XCAT_NODE.match(node):
-        check.add("AGENT", "xcat_zhcp_nodename", f"{node!r} is not an xCAT node name")
+    if node is not None:
+        _check_name(check, "xcat_zhcp_nodename", zvm_names.xcat_node, node)
     for peer in check.get("AGENT", "ssi_zhcp_nodes") or []:
-        if not _XCAT_NODE.match(peer):
-            check.add("AGENT", "ssi_zhcp_nodes", f"{peer!r} is not an xCAT node name")
-        elif peer == node:
+        if not _check_name(check, "ssi_zhcp_nodes", zvm_names.xcat_node, peer):
+            continue
+        if peer == node:
             check.add("AGENT", "ssi_zhcp_nodes", f"{peer!r} is this agent's own zHCP "
                                                   f"(xcat_zhcp_nodename)")
     dhcp_userid = check.get("AGENT", "dhcp_userid")
     if dhcp_userid:
-        try:
-            zvm_names.userid(dhcp_userid, "dhcp_userid")
-        except ValueError as exc:
-            check.add("AGENT", "dhcp_userid", str(exc))
+        _check_name(check, "dhcp_userid", zvm_names.userid, dhcp_userid)
+
+
+def _check_name(check: _Checker, option: str, rule: Callable[[object, str], str],
+                value: str) -> bool:
+    """Whether ``value`` passes a :mod:`xcat.zvm_names` rule; the rule's reason otherwise."""
+    try:
+        rule(value, option)
+    except ValueError as exc:
+        check.add("AGENT", option, str(exc).removeprefix(f"{option}: "))
+        return False
+    return True
 
 
 def _check_ca_file(check: _Checker) -> None:
