@@ -56,8 +56,8 @@ from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent.executor import Executor
 from quantum_zvm.agent.model import (
+    RELEASED,
     STATUS_ACTIVE,
-    STATUS_DOWN,
     STATUS_ERROR,
     UNDO_OPS,
     DesiredState,
@@ -655,7 +655,7 @@ class Agent:
         """A release (DOWN, nothing applied) of a port the plugin no longer has: its
         details came back without a network (nothing to tell)."""
         details = self.details.get(report.port_id)
-        return (report.outcome == Outcome(STATUS_DOWN) and details is not None
+        return (report.outcome == RELEASED and details is not None
                 and "network_id" not in details)
 
     def _report_plain(self, reports: list[Report]) -> dict[str, bool]:

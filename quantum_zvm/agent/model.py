@@ -200,6 +200,11 @@ class Outcome:
     error: str | None = None
 
 
+# What a port is reported as once what z/VM held for it is undone (the row is gone): DOWN
+# with nothing applied, as the 2015 agent's update_device_down.
+RELEASED = Outcome(STATUS_DOWN)
+
+
 @dataclass(frozen=True)
 class Observed:
     """What the agent knows of z/VM, the xCAT rows and its own records.

@@ -58,6 +58,7 @@ from typing import Any, Literal
 
 from quantum_zvm.agent.model import (
     ACCESS,
+    RELEASED,
     STATUS_ACTIVE,
     STATUS_DOWN,
     STATUS_ERROR,
@@ -805,7 +806,7 @@ class _Planner:
         for port_id in self.o.bindings:
             if port_id not in outcomes and port_id not in self.deferred \
                     and LEFTOVER_MARK not in port_id:
-                outcomes[port_id] = Outcome(STATUS_DOWN)  # gone: what z/VM held is undone
+                outcomes[port_id] = RELEASED
         for port_id in self.d.leaving:
             outcomes.pop(port_id, None)  # the destination's agent reports it
         for port_id, outcome in sorted(outcomes.items()):
