@@ -12,6 +12,8 @@ RUNTIME = [
     "kombu>=5.3",
     "eventlet>=0.33",
     "WebOb>=1.8",
+    # the API's JSON bodies (api/router.py); wheels for x86_64 and s390x
+    "orjson>=3.9",
     # simulator scenario files may be YAML
     "PyYAML>=6.0",
     # quantum-zvm-rootwrap
