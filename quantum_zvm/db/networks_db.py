@@ -81,16 +81,19 @@ class NetworksMixin(PluginBase):
     # ------------------------------------------------------------------ networks
 
     def _network_dicts(self, conn: Connection, rows: Sequence[Any],
-                       fields: Sequence[str] | None) -> list[dict[str, Any]]:
+                       fields: Sequence[str] | None, new: bool = False
+                       ) -> list[dict[str, Any]]:
+        """The API's views of network ``rows``.  ``new``: rows this transaction created,
+        which have no subnets and no tags yet (a create gives neither), so neither is read."""
         subnets: dict[str, list[str]] = {}
-        if not fields or "subnets" in fields:
+        if not new and (not fields or "subnets" in fields):
             ids = [row.id for row in rows]
             for chunk in queries.chunks(ids):
                 for network_id, subnet_id in conn.execute(
                         sa.select(SUBNETS.c.network_id, SUBNETS.c.id)
                         .where(SUBNETS.c.network_id.in_(chunk)).order_by(SUBNETS.c.id)):
                     subnets.setdefault(network_id, []).append(subnet_id)
-        tagged = shown_tags(conn, "networks", [row.id for row in rows], fields)
+        tagged = {} if new else shown_tags(conn, "networks", [row.id for row in rows], fields)
         result = []
         for row in rows:
             item = {"id": row.id, "name": row.name, "tenant_id": row.tenant_id,
@@ -112,12 +115,12 @@ class NetworksMixin(PluginBase):
             NETWORKS, ctx)
 
     def _get_network(self, conn: Connection, ctx: Context, network_id: str,
-                     fields: Sequence[str] | None = None) -> dict[str, Any]:
+                     fields: Sequence[str] | None = None, new: bool = False) -> dict[str, Any]:
         row = conn.execute(self._network_query(ctx).where(
             NETWORKS.c.id == network_id)).first()
         if row is None:
             raise exceptions.NetworkNotFound(net_id=network_id)
-        return self._network_dicts(conn, [row], fields)[0]
+        return self._network_dicts(conn, [row], fields, new)[0]
 
     def get_network(self, ctx: Context, id: str, fields: Sequence[str] | None = None
                     ) -> dict[str, Any]:
@@ -176,7 +179,7 @@ class NetworksMixin(PluginBase):
             network_id=network_id, network_type=segment.network_type,
             physical_network=segment.physical_network,
             segmentation_id=segment.segmentation_id))
-        return self._get_network(conn, ADMIN, network_id)
+        return self._get_network(conn, ADMIN, network_id, new=True)
 
     @retry_on_deadlock
     def create_network(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:

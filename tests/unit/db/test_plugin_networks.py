@@ -225,3 +225,22 @@ def test_threads_sharing_one_sqlite_plugin_never_get_the_same_vlan(plugin_factor
         thread.join()
     assert errors == []
     assert sorted(results) == list(range(100, 140))
+
+
+def test_a_create_reads_no_subnets_or_tags_and_shows_what_a_show_shows(plugin, tenant_ctx):
+    """A new network has neither subnets nor tags (a create cannot give them), so its
+    create answers without reading either: 6 statements with the VLAN allocation."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(plugin.db.engine, "before_cursor_execute", record)
+    try:
+        created = plugin.create_network(tenant_ctx, {"network": {"name": "fresh"}})
+    finally:
+        sa.event.remove(plugin.db.engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "FROM subnets" in s or "FROM network_tags" in s]
+    assert len([s for s in statements if not s.startswith(("BEGIN", "COMMIT"))]) == 5
+    assert created == plugin.get_network(tenant_ctx, created["id"])
+    assert (created["subnets"], created["tags"]) == ([], [])
