@@ -8,8 +8,9 @@ For each database backend (SQLite; PostgreSQL when one is available) a real
    latency percentiles; ``port_create_concurrent``: the same from several
    clients at once.  Target >= 200 ports/s on SQLite.
 2. ``statements_per_create``: SQL statements the API + plugin run per port
-   create, show, delete and per list request, counted in-process with a SQLAlchemy cursor
-   listener on the same database (the HTTP server adds none).
+   create, show, delete, tenant network create and per list request, counted
+   in-process with a SQLAlchemy cursor listener on the same database (the HTTP
+   server adds none).
 3. ``list``: the network is filled to M ports (bulk creates of 500), then
    ``GET /v2.0/ports`` with all fields and with ``fields=id&fields=status``,
    best and median of 5.  Target < 0.5 s for 10,000 ports.  ``show``: S
@@ -216,6 +217,8 @@ def count_statements(server: Server, network_id: str, creates: int) -> dict:
         return {"creates": 2 * creates, "per_port_create": round(plain, 2),
                 "per_port_create_with_dhcp_notifier": round(notified, 2),
                 "per_port_show": shown, "per_port_delete_with_dhcp_notifier": deleted,
+                "per_network_create": measure("POST", "/v2.0/networks",
+                                              {"network": {"name": "counted"}}, 201),
                 "per_list_all_fields": measure("GET", "/v2.0/ports"),
                 "per_list_id_status": measure("GET", "/v2.0/ports?fields=id&fields=status")}
     finally:
@@ -358,7 +361,7 @@ def table(results: list[dict]) -> str:
     clients = (f"with {results[0]['port_create_concurrent']['clients']}" if results
                else "concurrent")
     rows = [("backend", "port creates/s", clients, "p95 ms", "deletes/s", "stmts/create",
-             "stmts show/delete", "stmts/list", "list all s", "list id,status s", "show p50 ms",
+             "stmts show/delete/net", "stmts/list", "list all s", "list id,status s", "show p50 ms",
              "VLAN nets/s", "dup VLANs")]
     for r in results:
         rows.append((r["backend"], str(r["port_create"]["ports_per_s"]),
@@ -367,7 +370,8 @@ def table(results: list[dict]) -> str:
                      str(r["port_delete"]["ports_per_s"]),
                      str(r["statements"]["per_port_create"]),
                      f'{r["statements"]["per_port_show"]} / '
-                     f'{r["statements"]["per_port_delete_with_dhcp_notifier"]}',
+                     f'{r["statements"]["per_port_delete_with_dhcp_notifier"]} / '
+                     f'{r["statements"]["per_network_create"]}',
                      str(r["statements"]["per_list_all_fields"]),
                      str(r["list"]["all_fields"]["best_s"]),
                      str(r["list"]["id_status"]["best_s"]),
