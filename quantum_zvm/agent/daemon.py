@@ -449,13 +449,31 @@ class Agent:
                 del self.details[port]
 
     def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
-        """Read the ``zvm`` table again on a full resync, when a row names a node not
-        seen yet, while no node is known, and while a guest relocates (its node's
-        ``hcp`` changes when it has moved)."""
+        """Read the ``zvm`` table again on a full resync, when rows name nodes not seen
+        yet, while no node is known, and while a guest relocates (its node's ``hcp``
+        changes when it has moved).  One new node (a guest's first port) is looked up
+        alone: its row, not a dump of every node's (see :meth:`_look_up_node`)."""
         unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
+        if (resync != FULL and self.nodes.userids and len(unknown_nodes) == 1
+                and self._look_up_node(next(iter(unknown_nodes)))):
+            return
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self._read_nodes(tables.tabdump_lines(self.client, "zvm"))
+
+    def _look_up_node(self, node: str) -> bool:
+        """Add ``node`` from its own ``zvm`` row (``gettab node=<node> zvm.userid
+        zvm.hcp``: one request whatever the table's size); False when that cannot
+        say it all: the node is this zHCP's own (its ``hcp`` decides every other's)
+        or the look-up found no userid (no enabled row, or an empty userid: the
+        whole table is read then, as before, and judged row by row)."""
+        if node == self.zhcp_node:
+            return False
+        row = tables.gettab(self.client, "zvm", "node", node, ("userid", "hcp"))
+        if not isinstance(row, Mapping) or row.get("userid") is None:
+            return False
+        self.nodes = desired_mod.with_node(self.nodes, node, str(row["userid"]), row.get("hcp"))
+        return True
 
     def _read_nodes(self, lines: list[str]) -> None:
         self.zvm_lines = lines

@@ -8,6 +8,7 @@ reaches a command.  Pure functions; the daemon does the I/O.
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -208,6 +209,20 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
         if own_hcp is None or hcp == own_hcp:
             by_userid.setdefault(userid, node)
     return Nodes(userids, by_userid, bad, hcps, own_hcp)
+
+
+def with_node(nodes: Nodes, node: str, userid: str, hcp: str | None) -> Nodes:
+    """``nodes`` and one more node from its ``zvm`` row's ``userid`` and ``hcp``, judged as
+    :func:`zvm_nodes` judges a row (the node is another than the zHCP's own, so
+    ``own_hcp`` stays).  The maps are copied, not walked."""
+    found, problem = _zvm_row_verdict({"node": node, "userid": userid})
+    if found is None:
+        return dataclasses.replace(nodes, bad={**nodes.bad, node: str(problem)})
+    by_userid = nodes.by_userid
+    if (nodes.own_hcp is None or hcp == nodes.own_hcp) and found not in by_userid:
+        by_userid = {**by_userid, found: node}
+    return dataclasses.replace(nodes, userids={**nodes.userids, node: found},
+                               by_userid=by_userid, hcps={**nodes.hcps, node: hcp})
 
 
 def _zvm_row_verdict(raw: Any) -> tuple[str | None, str | None]:

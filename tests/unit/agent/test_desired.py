@@ -4,6 +4,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from quantum_zvm.agent import desired as d
 from quantum_zvm.agent.model import Binding, VswitchSpec
@@ -274,3 +276,21 @@ def test_a_moving_port_follows_its_binding_host_only_where_it_arrives():
     assert not arriving.ports and not arriving.rejected
     arrived = build_ssi([srow(P2, node="member")], {P2: {**on_one}})
     assert set(arrived.ports) == {P2} and arrived.away == {"LINUX02"}
+
+
+ZVM_ROW = st.fixed_dictionaries({
+    "node": st.sampled_from(["linux01", "linux02", "linux03", "zhcp1", "bad node", "n4"]),
+    "userid": st.sampled_from(["LINUX01", "LINUX02", "linux03", "", "TOO_LONG_USERID", "X"]),
+    "hcp": st.sampled_from([None, "zhcp1.example.com", "zhcp2.example.com"])})
+
+
+@given(rows=st.lists(ZVM_ROW, max_size=6), new=ZVM_ROW)
+def test_one_node_added_is_the_table_read_again_with_its_row(rows, new):
+    """:func:`with_node` (one node looked up) gives what reading the whole table with
+    that row added gives, for a node not known yet that is not the zHCP's own and whose
+    row has a userid (the agent reads the whole table otherwise)."""
+    assume(new["node"] != "zhcp1" and new["userid"])
+    assume(all(row["node"] != new["node"] for row in rows))
+    before = d.zvm_nodes(rows, "zhcp1")
+    assert d.with_node(before, new["node"], new["userid"], new["hcp"]) == \
+        d.zvm_nodes([*rows, new], "zhcp1")

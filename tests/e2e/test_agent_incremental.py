@@ -1,0 +1,40 @@
+"""What a cycle reads when one thing changed: with many nodes in the xCAT ``zvm``
+table, a port handed over on one new guest costs a look-up of that guest's row,
+not a dump of the whole table."""
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.procs import wait_for
+
+pytestmark = pytest.mark.slow
+
+OTHER_NODES = 3000
+
+
+def test_one_new_node_is_looked_up_not_the_whole_zvm_table(zvm_stack):
+    stack = zvm_stack()
+    net = stack.network("inc", "vlan", "VSW1", 130)
+    stack.guest("LINUX07")
+    first = stack.port(net["id"])
+    stack.hand_off("LINUX07", first["id"])
+    stack.wait_status(first["id"])
+    stack.sim.control.insert_rows("zvm", [
+        {"node": f"other{i}", "userid": f"OTH{i:05d}", "hcp": "zhcp9"}
+        for i in range(OTHER_NODES)])
+    dump = stack.sim.xcat("GET", "tables/zvm")
+    assert dump.status_code == 200 and len(dump.content) > 100_000
+
+    stack.guest("LINUX08")
+    second = stack.port(net["id"])
+    wait_for(lambda: stack.idle_requests(1.0, settle=0.5)[0] == {}, timeout=30,
+             what="the agent idle")
+    stack.sim.control.reset_counters()
+    stack.hand_off("LINUX08", second["id"])
+    stack.wait_status(second["id"])
+    counters = stack.sim.control.counters()
+    # one request for LINUX08's row (a gettab of node linux08), far less than a dump
+    assert counters["rest"]["by_key"].get("GET tables/zvm") == 1
+    assert counters["bytes"]["out"] < len(dump.content) / 2
+    grants = stack.model()["vswitches"]["VSW1"]["grants"]
+    assert grants["LINUX08"]["vlans"] == ["130"]
