@@ -169,6 +169,7 @@ class Agent:
         self.row_verdicts = desired_mod.Verdicts()       # switch rows checked
         self.node_verdicts = desired_mod.Verdicts()      # zvm rows checked
         self.network_verdicts = desired_mod.Verdicts()   # networks of port details
+        self.row_ports = desired_mod.Verdicts()          # the port of each switch row
         self.retry_at: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.next_system_check = 0.0
@@ -376,7 +377,7 @@ class Agent:
         return desired_mod.build(desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
-            dhcp_vlans, self.network_verdicts, self.peers))
+            dhcp_vlans, self.network_verdicts, self.peers, self.row_ports))
 
     def _converge(self, want: DesiredState, changed: set[str] | None, summary: CycleSummary,
                   now: float) -> bool:

@@ -9,6 +9,7 @@ reaches a command.  Pure functions; the daemon does the I/O.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,16 @@ class Verdicts:
         kept = self.current.get(key) or self.previous.get(key)
         if kept is None or kept[0] is not thing:
             kept = (thing, check(thing))
+        self.current[key] = kept
+        return kept[1]
+
+    def of_inputs(self, key: Any, inputs: tuple, compute: Callable[[], Any]) -> Any:
+        """What ``compute()`` (a pure function of ``inputs``) gave ``key`` last time its
+        inputs were equal to these (objects kept from the last build compare by
+        identity first), else computed now."""
+        kept = self.current.get(key) or self.previous.get(key)
+        if kept is None or kept[0] != inputs:
+            kept = (inputs, compute())
         self.current[key] = kept
         return kept[1]
 
@@ -289,6 +300,7 @@ class Inputs:
     dhcp_vlans: Mapping[str, frozenset[int]] | None = None
     networks: Verdicts | None = None              # network_of by details, across builds
     peers: frozenset[str] = frozenset()           # zHCPs of the other SSI members
+    row_ports: Verdicts | None = None             # each row's port, across builds
 
 
 @dataclass(frozen=True)
@@ -322,8 +334,17 @@ def build(inputs: Inputs) -> DesiredState:
 
     leaving = {pid: row for pid, row in inputs.rowset.peer_rows.items()
                if inputs.nodes.elsewhere(row.node) is None}
+    row_ports = (inputs.row_ports or Verdicts()).start()
+    nodes, order = inputs.nodes, inputs.rowset.order
+    # everything _row_port reads, but the network verdict (a function of the details)
+    constant = (inputs.host, inputs.zhcp_node, nodes.own_hcp, nodes.hcps_of(inputs.peers))
     for pid, row in [*inputs.rowset.rows.items(), *leaving.items()]:
-        from_row = _row_port(pid, row, inputs, networks, leaving=pid in leaving)
+        node = row.node
+        from_row = row_ports.of_inputs(
+            pid, (row, inputs.details.get(pid), inputs.bindings.get(pid),
+                  nodes.userids.get(node), nodes.bad.get(node), nodes.hcps.get(node),
+                  pid in leaving, order.get(pid, 0), constant),
+            functools.partial(_row_port, pid, row, inputs, networks, leaving=pid in leaving))
         if from_row is not None:
             settle(pid, from_row)
     bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]

@@ -1,10 +1,11 @@
 """Desired state from xCAT rows and plugin details: validation and joins."""
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quantum_zvm.agent import desired as d
@@ -294,3 +295,43 @@ def test_one_node_added_is_the_table_read_again_with_its_row(rows, new):
     before = d.zvm_nodes(rows, "zhcp1")
     assert d.with_node(before, new["node"], new["userid"], new["hcp"]) == \
         d.zvm_nodes([*rows, new], "zhcp1")
+
+
+
+ROW_POOL = [srow(port, node=node, comments=comments) for port in (P1, P2)
+            for node in ("here", "member", "unknown") for comments in ("zhcp1", "zhcp2")]
+DETAILS = st.dictionaries(st.sampled_from([P1, P2]), st.builds(
+    lambda port, seg, host, admin: details(port, physnet="VSW1", seg=seg, admin=admin,
+                                           **{"binding:host_id": host}),
+    st.sampled_from([P1]), st.sampled_from([100, 101]),
+    st.sampled_from([None, "zvmhost2"]), st.just(True)))
+
+
+NODE_VARIANTS = [d.zvm_nodes([{"node": "zhcp1", "hcp": own, "userid": "ZHCP"},
+                              {"node": "zhcp2", "hcp": "zhcp2.example.com", "userid": "ZHCP2"},
+                              {"node": "here", "hcp": here, "userid": "LINUX01"},
+                              {"node": "member", "hcp": member, "userid": "LINUX02"},
+                              {"node": "unknown", "hcp": here, "userid": unknown}],
+                             "zhcp1")
+                 for own in (None, "zhcp1.example.com")
+                 for here in ("zhcp1.example.com", "zhcp2.example.com")
+                 for member in ("zhcp2.example.com", "zhcp1.example.com")
+                 for unknown in (None, "LINUX04")]
+
+
+@settings(max_examples=1000)
+@given(rounds=st.lists(st.tuples(st.lists(st.sampled_from(ROW_POOL), min_size=1, max_size=2),
+                                 DETAILS, st.sampled_from(NODE_VARIANTS)),
+                       min_size=2, max_size=6))
+def test_builds_that_keep_each_rows_port_equal_builds_from_scratch(rounds):
+    """The ports a build keeps for the next (``row_ports``) never make a later build
+    differ from one made from scratch, whatever changed between them: rows, details,
+    nodes (a guest moved between SSI members), or a row object kept while its port's
+    details change."""
+    row_verdicts, networks, kept = d.Verdicts(), d.Verdicts(), d.Verdicts()
+    peers = frozenset({"zhcp2"})
+    for rows, det, nodes in rounds:
+        fresh = d.Inputs(d.switch_rows(rows, "zhcp1", row_verdicts, peers), nodes, det, (),
+                         SPECS, "zvmhost1", "zhcp1", {}, peers=peers)
+        kept_inputs = dataclasses.replace(fresh, networks=networks, row_ports=kept)
+        assert d.build(kept_inputs) == d.build(fresh)
