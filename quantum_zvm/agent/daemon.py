@@ -549,10 +549,13 @@ class Agent:
         self.mode = mode
 
     def _new_nic_guests(self, rowset) -> set[str]:
-        """Guests of rows that are new or name another NIC than before."""
-        nics = {port: (row.node, row.vdev) for port, row in self.observed.rows.items()}
-        return {self.nodes.userids[row.node] for port, row in rowset.rows.items()
-                if row.node in self.nodes.userids and nics.get(port) != (row.node, row.vdev)}
+        """Guests of rows that are new or name another NIC than before (a row kept from
+        the last cycle is the same object: :class:`desired.Verdicts`)."""
+        before, userids = self.observed.rows, self.nodes.userids
+        changed = [(before.get(port), row) for port, row in rowset.rows.items()
+                   if before.get(port) is not row]
+        return {userids[row.node] for old, row in changed if row.node in userids
+                and (old is None or (old.node, old.vdev) != (row.node, row.vdev))}
 
     @staticmethod
     def _details(reply, key: str, method: str) -> dict[str, Mapping[str, Any]]:
@@ -836,8 +839,8 @@ def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
                         rows: Mapping[str, Any]) -> set[str] | None:
     """The ports of rows on nodes the ``zvm`` table gained; None when a node known
     before maps to another userid now, or is gone (then everything is planned)."""
-    if any(after.userids.get(node) != userid or after.by_userid.get(userid) != node
-           for node, userid in before.userids.items()):
+    if not (before.userids.items() <= after.userids.items() and {
+            (userid, node) for node, userid in before.userids.items()} <= after.by_userid.items()):
         return None
     new = after.userids.keys() - before.userids.keys()
     new |= after.bad.keys() - before.bad.keys()

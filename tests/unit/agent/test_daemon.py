@@ -10,6 +10,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from quantum_zvm.agent.daemon import Agent
 from quantum_zvm.common import exceptions
 from tests.fixtures.plugin import make_conf
@@ -161,3 +164,26 @@ def test_a_quantum_era_plugin_without_the_zvm_calls_puts_the_agent_in_plain_mode
                 '"No such RPC function \'get_ports_bound_to_host\'", "args": []}')
     agent = make_agent(GrizzlyApi())
     assert agent._bound_ports() == {} and agent.plain
+
+
+NODE_ROW = st.fixed_dictionaries({
+    "node": st.sampled_from(["a", "b", "c", "bad node"]),
+    "userid": st.sampled_from(["A", "B", "C", ""]),
+    "hcp": st.sampled_from([None, "h1", "h2"])})
+
+
+@given(before=st.lists(NODE_ROW, max_size=4), after=st.lists(NODE_ROW, max_size=5))
+def test_the_ports_of_new_nodes_are_those_of_rows_on_nodes_gained(before, after):
+    """Everything is planned (None) once a node known before maps to another userid or
+    its userid to another node; else the ports of rows on nodes the table gained."""
+    from quantum_zvm.agent import desired
+    from quantum_zvm.agent.daemon import _ports_of_new_nodes
+    from quantum_zvm.agent.model import SwitchRow
+
+    old, new = desired.zvm_nodes(before, "a"), desired.zvm_nodes(after, "a")
+    rows = {f"p-{node}": SwitchRow(node, "1000", None, None) for node in ("a", "b", "c", "bad node")}
+    moved = any(new.userids.get(node) != userid or new.by_userid.get(userid) != node
+                for node, userid in old.userids.items())
+    gained = (new.userids.keys() - old.userids.keys()) | (new.bad.keys() - old.bad.keys())
+    expected = None if moved else {port for port, row in rows.items() if row.node in gained}
+    assert _ports_of_new_nodes(old, new, rows) == expected
