@@ -44,14 +44,16 @@ def close(desired: DesiredState, observed: Observed, userids: set[str]) -> set[s
     """``userids`` and every guest tied to one of them by a port that names two
     guests (its NIC moved, or a refused port's NIC is not its binding's): such a
     port's old and new guest are planned together."""
+    bindings, ports, nics = observed.bindings, desired.ports, desired.rejected_nics
+    # one comprehension over the ports bound and wanted (or refused), none over the rest
+    pairs = [(bindings[p].userid, ports[p].userid) for p in ports.keys() & bindings.keys()
+             if ports[p].userid != bindings[p].userid]
+    pairs += [(bindings[p].userid, nics[p][0]) for p in nics.keys() & bindings.keys()
+              if nics[p][0] != bindings[p].userid]
     links: dict[str, set[str]] = {}
-    for port_id, binding in observed.bindings.items():
-        port = desired.ports.get(port_id)
-        nic = desired.rejected_nics.get(port_id)
-        for other in (port.userid if port else None, nic[0] if nic else None):
-            if other is not None and other != binding.userid:
-                links.setdefault(binding.userid, set()).add(other)
-                links.setdefault(other, set()).add(binding.userid)
+    for bound, other in pairs:
+        links.setdefault(bound, set()).add(other)
+        links.setdefault(other, set()).add(bound)
     closed, todo = set(userids), list(userids)
     while todo:
         for other in links.get(todo.pop(), ()):
