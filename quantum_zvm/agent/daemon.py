@@ -166,6 +166,7 @@ class Agent:
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
         self.zvm_lines: list[str] = []
+        self.looked_up: str | None = None   # the one node this cycle added by a look-up
         self.row_verdicts = desired_mod.Verdicts()       # switch rows checked
         self.node_verdicts = desired_mod.Verdicts()      # zvm rows checked
         self.network_verdicts = desired_mod.Verdicts()   # networks of port details
@@ -345,7 +346,9 @@ class Agent:
         nodes = self.nodes
         self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
         if changed is not None and self.nodes is not nodes:
-            of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
+            of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows) \
+                if self.looked_up is None else \
+                {port for port, row in rowset.rows.items() if row.node == self.looked_up}
             changed = None if of_new_nodes is None else changed | of_new_nodes
         self._refresh_observed(rowset, resync)
         want = self._desired(rowset, resync)
@@ -444,10 +447,10 @@ class Agent:
             self.bound = list(bound)
             self.details.update(bound)
         self._fetch_details(rowset, dirty_ports)
-        known = set(rowset.rows) | set(self.bound) | set(self.observed.bindings)
-        for port in list(self.details):
-            if port not in known:
-                del self.details[port]
+        gone = self.details.keys() - rowset.rows.keys() - set(self.bound) \
+            - self.observed.bindings.keys()
+        for port in gone:
+            del self.details[port]
 
     def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
         """Read the ``zvm`` table again on a full resync, when rows name nodes not seen
@@ -456,8 +459,10 @@ class Agent:
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`)."""
         unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
+        self.looked_up = None
         if (resync != FULL and self.nodes.userids and len(unknown_nodes) == 1
                 and self._look_up_node(next(iter(unknown_nodes)))):
+            self.looked_up = next(iter(unknown_nodes))
             return
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self._read_nodes(tables.tabdump_lines(self.client, "zvm"))

@@ -38,3 +38,27 @@ def test_one_new_node_is_looked_up_not_the_whole_zvm_table(zvm_stack):
     assert counters["bytes"]["out"] < len(dump.content) / 2
     grants = stack.model()["vswitches"]["VSW1"]["grants"]
     assert grants["LINUX08"]["vlans"] == ["130"]
+
+
+def test_a_port_whose_node_gets_its_zvm_row_later_goes_active(zvm_stack):
+    """A row handed over before xCAT knows its node is refused (ERROR, no NIC touched);
+    once the node's ``zvm`` row exists, the next cycle that runs (here: a port handed
+    over on a known guest's second NIC) looks the node up and plans its port too."""
+    stack = zvm_stack()
+    net = stack.network("late", "vlan", "VSW1", 131)
+    stack.guest("LINUX07", ("1000", "1001"))
+    known = stack.port(net["id"])
+    stack.hand_off("LINUX07", known["id"])
+    stack.wait_status(known["id"])
+    late = stack.port(net["id"])
+    stack.hand_off_node("late01", late["id"])
+    stack.wait_status(late["id"], "ERROR")
+    assert "LATE01" not in stack.model()["vswitches"]["VSW1"]["grants"]
+    stack.guest_node("LATE01", "late01")
+    other = stack.port(net["id"])
+    stack.sim.control.reset_counters()
+    stack.hand_off("LINUX07", other["id"], "1001")
+    stack.wait_status(other["id"])
+    stack.wait_status(late["id"])
+    assert stack.model()["vswitches"]["VSW1"]["grants"]["LATE01"]["vlans"] == ["131"]
+    assert stack.sim.control.counters()["rest"]["by_key"].get("GET tables/zvm") == 1
