@@ -181,7 +181,8 @@ def test_the_ports_of_new_nodes_are_those_of_rows_on_nodes_gained(before, after)
     from quantum_zvm.agent.model import SwitchRow
 
     old, new = desired.zvm_nodes(before, "a"), desired.zvm_nodes(after, "a")
-    rows = {f"p-{node}": SwitchRow(node, "1000", None, None) for node in ("a", "b", "c", "bad node")}
+    rows = {f"p-{node}": SwitchRow(node, "1000", None, None)
+            for node in ("a", "b", "c", "bad node")}
     moved = any(new.userids.get(node) != userid or new.by_userid.get(userid) != node
                 for node, userid in old.userids.items())
     gained = (new.userids.keys() - old.userids.keys()) | (new.bad.keys() - old.bad.keys())
