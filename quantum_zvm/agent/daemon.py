@@ -470,13 +470,17 @@ class Agent:
     def _look_up_node(self, node: str) -> bool:
         """Add ``node`` from its own ``zvm`` row (``gettab node=<node> zvm.userid
         zvm.hcp``: one request whatever the table's size); False when that cannot
-        say it all: the node is this zHCP's own (its ``hcp`` decides every other's)
-        or the look-up found no userid (no enabled row, or an empty userid: the
-        whole table is read then, as before, and judged row by row)."""
+        say it all, and the whole table is read then, as before, and judged row by
+        row: the node is this zHCP's own (its ``hcp`` decides every other's), the
+        look-up found no userid (no enabled row, or an empty one), or no ``hcp``
+        while this zHCP's names one (gettab prints a NULL and an empty ``hcp`` alike,
+        and a dump tells them apart: an empty one is another host's)."""
         if node == self.zhcp_node:
             return False
         row = tables.gettab(self.client, "zvm", "node", node, ("userid", "hcp"))
         if not isinstance(row, Mapping) or row.get("userid") is None:
+            return False
+        if row.get("hcp") is None and self.nodes.own_hcp is not None:
             return False
         self.nodes = desired_mod.with_node(self.nodes, node, str(row["userid"]), row.get("hcp"))
         return True

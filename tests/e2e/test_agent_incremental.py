@@ -62,3 +62,22 @@ def test_a_port_whose_node_gets_its_zvm_row_later_goes_active(zvm_stack):
     stack.wait_status(late["id"])
     assert stack.model()["vswitches"]["VSW1"]["grants"]["LATE01"]["vlans"] == ["131"]
     assert stack.sim.control.counters()["rest"]["by_key"].get("GET tables/zvm") == 1
+
+
+def test_a_looked_up_node_with_an_empty_hcp_is_judged_as_the_whole_table_judges_it(
+        zvm_stack):
+    """A look-up cannot tell a NULL ``hcp`` from an empty one (gettab prints both as
+    nothing), and a dump judges them differently once the zHCP's own row names its hcp:
+    an empty one is another host's.  So such a node is judged from the whole table."""
+    stack = zvm_stack()
+    net = stack.network("nohcp", "vlan", "VSW1", 132)
+    stack.guest("LINUX07")
+    known = stack.port(net["id"])
+    stack.hand_off("LINUX07", known["id"])
+    stack.wait_status(known["id"])
+    stack.sim.control.insert_rows("zvm", [{"node": "nohcp1", "userid": "NOHCP1", "hcp": ""}])
+    port = stack.port(net["id"])
+    stack.hand_off_node("nohcp1", port["id"])
+    details = stack.wait_status(port["id"], "ERROR")
+    assert "managed by zHCP" in details["binding:vif_details"]["error"]
+    assert "NOHCP1" not in stack.model()["vswitches"]["VSW1"]["grants"]
