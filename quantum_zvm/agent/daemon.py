@@ -166,7 +166,6 @@ class Agent:
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
         self.zvm_lines: list[str] = []
-        self.looked_up: str | None = None   # the one node this cycle added by a look-up
         self.row_verdicts = desired_mod.Verdicts()       # switch rows checked
         self.node_verdicts = desired_mod.Verdicts()      # zvm rows checked
         self.network_verdicts = desired_mod.Verdicts()   # networks of port details
@@ -344,11 +343,13 @@ class Agent:
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         nodes = self.nodes
-        self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
+        looked_up = self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
         if changed is not None and self.nodes is not nodes:
-            of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows) \
-                if self.looked_up is None else \
-                {port for port, row in rowset.rows.items() if row.node == self.looked_up}
+            if looked_up is not None:  # the only node added, none changed
+                of_new_nodes: set[str] | None = {
+                    port for port, row in rowset.rows.items() if row.node == looked_up}
+            else:
+                of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
             changed = None if of_new_nodes is None else changed | of_new_nodes
         self._refresh_observed(rowset, resync)
         want = self._desired(rowset, resync)
@@ -436,11 +437,12 @@ class Agent:
 
     # ---------------------------------------------------------------- inputs
     def _refresh_details(self, rowset: desired_mod.RowSet, resync: str | None,
-                         dirty_ports: set[str], dirty_networks: set[str]) -> None:
+                         dirty_ports: set[str], dirty_networks: set[str]) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
         ports (``dirty_ports``, which gains the ports of ``dirty_networks``) are asked
-        again, a full resync asks every one again."""
-        self._refresh_nodes(rowset, resync)
+        again, a full resync asks every one again.  Returns the node a look-up added
+        (see :meth:`_refresh_nodes`)."""
+        looked_up = self._refresh_nodes(rowset, resync)
         self._forget_details(resync, dirty_ports, dirty_networks)
         if resync == FULL or (dirty_ports and not self.plain):
             bound = self._bound_ports()
@@ -451,21 +453,23 @@ class Agent:
             - self.observed.bindings.keys()
         for port in gone:
             del self.details[port]
+        return looked_up
 
-    def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
+    def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> str | None:
         """Read the ``zvm`` table again on a full resync, when rows name nodes not seen
         yet, while no node is known, and while a guest relocates (its node's ``hcp``
         changes when it has moved).  One new node (a guest's first port) is looked up
-        alone: its row, not a dump of every node's (see :meth:`_look_up_node`)."""
+        alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
+        node is returned (else None)."""
         unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
                          if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
-        self.looked_up = None
-        if (resync != FULL and self.nodes.userids and len(unknown_nodes) == 1
-                and self._look_up_node(next(iter(unknown_nodes)))):
-            self.looked_up = next(iter(unknown_nodes))
-            return
+        if resync != FULL and self.nodes.userids and len(unknown_nodes) == 1:
+            (node,) = unknown_nodes
+            if self._look_up_node(node):
+                return node
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self._read_nodes(tables.tabdump_lines(self.client, "zvm"))
+        return None
 
     def _look_up_node(self, node: str) -> bool:
         """Add ``node`` from its own ``zvm`` row (``gettab node=<node> zvm.userid
