@@ -12,13 +12,21 @@ pytestmark = pytest.mark.slow
 OTHER_NODES = 3000
 
 
+def network_with_an_active_port(stack, name: str, vlan: int,
+                                vdevs: tuple[str, ...] = ("1000",)) -> dict:
+    """A VLAN network with one port ACTIVE on LINUX07's NIC 1000: the agent has run and
+    knows the nodes of the ``zvm`` table as they are now."""
+    net = stack.network(name, "vlan", "VSW1", vlan)
+    stack.guest("LINUX07", vdevs)
+    port = stack.port(net["id"])
+    stack.hand_off("LINUX07", port["id"])
+    stack.wait_status(port["id"])
+    return net
+
+
 def test_one_new_node_is_looked_up_not_the_whole_zvm_table(zvm_stack):
     stack = zvm_stack()
-    net = stack.network("inc", "vlan", "VSW1", 130)
-    stack.guest("LINUX07")
-    first = stack.port(net["id"])
-    stack.hand_off("LINUX07", first["id"])
-    stack.wait_status(first["id"])
+    net = network_with_an_active_port(stack, "inc", 130)
     stack.sim.control.insert_rows("zvm", [
         {"node": f"other{i}", "userid": f"OTH{i:05d}", "hcp": "zhcp9"}
         for i in range(OTHER_NODES)])
@@ -45,11 +53,7 @@ def test_a_port_whose_node_gets_its_zvm_row_later_goes_active(zvm_stack):
     once the node's ``zvm`` row exists, the next cycle that runs (here: a port handed
     over on a known guest's second NIC) looks the node up and plans its port too."""
     stack = zvm_stack()
-    net = stack.network("late", "vlan", "VSW1", 131)
-    stack.guest("LINUX07", ("1000", "1001"))
-    known = stack.port(net["id"])
-    stack.hand_off("LINUX07", known["id"])
-    stack.wait_status(known["id"])
+    net = network_with_an_active_port(stack, "late", 131, ("1000", "1001"))
     late = stack.port(net["id"])
     stack.hand_off_node("late01", late["id"])
     stack.wait_status(late["id"], "ERROR")
@@ -70,11 +74,7 @@ def test_a_looked_up_node_with_an_empty_hcp_is_judged_as_the_whole_table_judges_
     nothing), and a dump judges them differently once the zHCP's own row names its hcp:
     an empty one is another host's.  So such a node is judged from the whole table."""
     stack = zvm_stack()
-    net = stack.network("nohcp", "vlan", "VSW1", 132)
-    stack.guest("LINUX07")
-    known = stack.port(net["id"])
-    stack.hand_off("LINUX07", known["id"])
-    stack.wait_status(known["id"])
+    net = network_with_an_active_port(stack, "nohcp", 132)
     stack.sim.control.insert_rows("zvm", [{"node": "nohcp1", "userid": "NOHCP1", "hcp": ""}])
     port = stack.port(net["id"])
     stack.hand_off_node("nohcp1", port["id"])

@@ -335,3 +335,25 @@ def test_builds_that_keep_each_rows_port_equal_builds_from_scratch(rounds):
                          SPECS, "zvmhost1", "zhcp1", {}, peers=peers)
         kept_inputs = dataclasses.replace(fresh, networks=networks, row_ports=kept)
         assert d.build(kept_inputs) == d.build(fresh)
+
+
+def test_a_kept_port_is_judged_again_when_this_zhcps_own_hcp_becomes_known():
+    """The same row and details, and the node's own row unchanged, but this zHCP's row
+    now names its hcp: the member's guest counts as arriving from a peer (left alone)
+    instead of bound elsewhere (refused), as a build from scratch says."""
+    rows = [srow(P1, node="member")]
+    det = {P1: details(P1, physnet="VSW1", **{"binding:host_id": "zvmhost2"})}
+    peers = frozenset({"zhcp2"})
+    row_verdicts, kept = d.Verdicts(), d.Verdicts()
+    results = []
+    for own in (None, "zhcp1.example.com"):
+        nodes = d.zvm_nodes([{"node": "zhcp1", "hcp": own, "userid": "ZHCP"},
+                             {"node": "zhcp2", "hcp": "zhcp2.example.com", "userid": "ZHCP2"},
+                             {"node": "member", "hcp": "zhcp2.example.com",
+                              "userid": "LINUX02"}], "zhcp1")
+        fresh = d.Inputs(d.switch_rows(rows, "zhcp1", row_verdicts, peers), nodes, det, (),
+                         SPECS, "zvmhost1", "zhcp1", {}, peers=peers)
+        results.append(d.build(dataclasses.replace(fresh, row_ports=kept)))
+        assert results[-1] == d.build(fresh)
+    assert "bound to host zvmhost2" in results[0].rejected[P1]
+    assert P1 not in results[1].rejected and P1 not in results[1].ports
