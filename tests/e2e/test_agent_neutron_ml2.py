@@ -57,6 +57,7 @@ class Site:
     project: neutron's noauth (the API's admin context) requires it."""
     api: str
     log: Callable[[], str]
+    host: str = HOST
 
     def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
         response = requests.request(method, self.api + path, json=body, timeout=30,
@@ -81,14 +82,14 @@ class Site:
         return self.call("POST", "/ports", {"port": {
             "network_id": network_id, "tenant_id": "tenant1", "device_id": device_id,
             "device_owner": "compute:nova",
-            "binding:host_id": HOST}}, 201)["port"]
+            "binding:host_id": self.host}}, 201)["port"]
 
     def status(self, port_id: str) -> str:
         return self.call("GET", f"/ports/{port_id}")["port"]["status"]
 
     def zvm_agent(self) -> dict | None:
         for agent in self.call("GET", "/agents")["agents"]:
-            if agent["agent_type"] == "z/VM agent" and agent["host"] == HOST:
+            if agent["agent_type"] == "z/VM agent" and agent["host"] == self.host:
                 return agent
         return None
 
@@ -118,7 +119,8 @@ def zvm_state(sim: SimulatorProcess) -> tuple:
     return grants, nics, rows
 
 
-def agent_ini(tmp: Path, sim: SimulatorProcess, transport_url: str, exchange: str) -> Path:
+def agent_ini(tmp: Path, sim: SimulatorProcess, transport_url: str, exchange: str,
+              host: str = HOST) -> Path:
     path = tmp / "agent.ini"
     (tmp / "agent-state").mkdir(exist_ok=True)
     path.write_text(textwrap.dedent(f"""\
@@ -127,7 +129,7 @@ def agent_ini(tmp: Path, sim: SimulatorProcess, transport_url: str, exchange: st
         transport_url = {transport_url}
         control_exchange = {exchange}
         rpc_response_timeout = 20
-        """) + agent_section(sim) + f"vswitch_mappings = {MAPPINGS}\n")
+        """) + agent_section(sim, host=host) + f"vswitch_mappings = {MAPPINGS}\n")
     return path
 
 
@@ -267,25 +269,32 @@ def test_the_core_package_imports_no_neutron():
 def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
     """quantum-zvm-server replaced by neutron on the same exchange: a heartbeat that timed
     out meanwhile, or neutron reporting the agent "new" when none did, makes the agent
-    resync, probe again and go plain; a handed-off port then goes ACTIVE in Neutron."""
+    resync, probe again and go plain; a handed-off port then goes ACTIVE in Neutron.
+
+    The agent's host is this test's own: the session's neutron database keeps earlier
+    tests' agents, and to one of those it still holds alive neutron answers "alive",
+    which asks for no resync, whenever it takes a heartbeat before that times out (the
+    agent then goes plain only at its next z/VM call, not what this test waits for)."""
     exchange = f"qzvm-{wire.new_id()[:8]}"
+    host = f"swap-{wire.new_id()[:8]}"
     sim = start_simulator(tmp_path)
     sim.control.add_guest("LINUX07", "linux07", logged_on=True, autolog=True,
                           nicdefs=[{"vdev": "1000"}])
     server = start_server(tmp_path / "server", vswitch_mappings=MAPPINGS, extra_ini=(
         f"[DEFAULT]\ntransport_url = {rabbitmq.url}\ncontrol_exchange = {exchange}\n"))
-    ini = agent_ini(tmp_path, sim, rabbitmq.url, exchange)
+    ini = agent_ini(tmp_path, sim, rabbitmq.url, exchange, host)
     ini.write_text(ini.read_text().replace("rpc_response_timeout = 20", "rpc_response_timeout = 3"))
     agent = Process([command("quantum-zvm-agent"), "--config-file", str(ini)],
                     tmp_path / "agent.log")
     try:
-        ours = Site(server.api, server.process.output)
+        ours = Site(server.api, server.process.output, host)
         wait_for(lambda: (ours.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
                  == "zvm", timeout=30, what="the agent in z/VM mode")
         server.stop()
-        neutron = Site(neutron_factory(rabbitmq.url, exchange).api, lambda: "")
+        neutron = Site(neutron_factory(rabbitmq.url, exchange).api, lambda: "", host)
         wait_for(lambda: (neutron.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
-                 == "plain", timeout=30, what="plain mode")
+                 == "plain", timeout=30, what="plain mode",
+                 details=lambda: agent.output()[-3000:])
         # VLAN 151: the session's neutron database keeps the other test's VLAN 150 network
         net = neutron.network("green", "vlan", "VSW1", 151)
         port = neutron.port(net["id"], "vm-1")
