@@ -266,10 +266,16 @@ def test_the_core_package_imports_no_neutron():
     assert result.stdout.strip() == "[]"
 
 
-def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
+# VLANs 151 and 152: the session's neutron database keeps other tests' networks
+@pytest.mark.parametrize(("heartbeat_timeout", "vlan"), [(3, 151), (60, 152)],
+                         ids=["heartbeat-times-out", "heartbeat-waits-for-neutron"])
+def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path,
+                                         heartbeat_timeout, vlan):
     """quantum-zvm-server replaced by neutron on the same exchange: a heartbeat that timed
     out meanwhile, or neutron reporting the agent "new" when none did, makes the agent
     resync, probe again and go plain; a handed-off port then goes ACTIVE in Neutron.
+    With a 60 s RPC timeout, the heartbeat sent while no server runs waits in the queue
+    until neutron takes it and answers "new".
 
     The agent's host is this test's own: the session's neutron database keeps earlier
     tests' agents, and to one of those it still holds alive neutron answers "alive",
@@ -283,7 +289,8 @@ def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
     server = start_server(tmp_path / "server", vswitch_mappings=MAPPINGS, extra_ini=(
         f"[DEFAULT]\ntransport_url = {rabbitmq.url}\ncontrol_exchange = {exchange}\n"))
     ini = agent_ini(tmp_path, sim, rabbitmq.url, exchange, host)
-    ini.write_text(ini.read_text().replace("rpc_response_timeout = 20", "rpc_response_timeout = 3"))
+    ini.write_text(ini.read_text().replace("rpc_response_timeout = 20",
+                                           f"rpc_response_timeout = {heartbeat_timeout}"))
     agent = Process([command("quantum-zvm-agent"), "--config-file", str(ini)],
                     tmp_path / "agent.log")
     try:
@@ -295,8 +302,7 @@ def test_a_server_swap_switches_the_mode(rabbitmq, neutron_factory, tmp_path):
         wait_for(lambda: (neutron.zvm_agent() or {}).get("configurations", {}).get("rpc_mode")
                  == "plain", timeout=30, what="plain mode",
                  details=lambda: agent.output()[-3000:])
-        # VLAN 151: the session's neutron database keeps the other test's VLAN 150 network
-        net = neutron.network("green", "vlan", "VSW1", 151)
+        net = neutron.network("green", "vlan", "VSW1", vlan)
         port = neutron.port(net["id"], "vm-1")
         response = sim.xcat("PUT", "tables/switch", body=[
             f"node=linux07,interface=1000 switch.port={port['id']} switch.comments={ZHCP}"])

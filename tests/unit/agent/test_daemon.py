@@ -13,8 +13,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quantum_zvm.agent.daemon import Agent
+from quantum_zvm.agent.daemon import FULL, Agent
 from quantum_zvm.common import exceptions
+from quantum_zvm.rpc.errors import RpcTimeout
 from tests.fixtures.plugin import make_conf
 from tests.fixtures.procs import wait_for
 
@@ -70,6 +71,34 @@ def test_heartbeat_loop_outlives_refused_reports():
         agent.stop()
         thread.join(timeout=5)
     assert api.reports[0]["start_flag"] and "start_flag" not in api.reports[1]
+
+
+@dataclass
+class StatusPluginApi:
+    """Answers heartbeats with the statuses given (an exception is raised instead)."""
+    answers: list[str | Exception]
+
+    def report_state(self, state: dict[str, Any]) -> str:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_heartbeat_asks_for_a_full_resync_when_the_plugin_changed_unseen():
+    """"new" or "revived" after the first report (another server or database took over,
+    or the agent was taken for dead) and the first answer after failed reports resync;
+    "alive" and the first report's own "new" do not."""
+    answers: list[str | Exception] = ["new", "alive", "revived", "alive", "new",
+                                      RpcTimeout("timed out after 3s"), "alive", "alive"]
+    expected = [None, None, FULL, None, FULL, None, FULL, None]
+    agent = make_agent(StatusPluginApi(list(answers)))
+    resyncs = []
+    for _ in answers:
+        agent.resync = None
+        agent.report_state()
+        resyncs.append(agent.resync)
+    assert resyncs == expected
 
 
 def timed_back_off(agent: Agent, seconds: float) -> float:
