@@ -51,7 +51,7 @@ from typing import Any
 
 from quantum_zvm.agent import desired as desired_mod
 from quantum_zvm.agent import dhcp as dhcp_mod
-from quantum_zvm.agent import heartbeat, records, startup
+from quantum_zvm.agent import heartbeat, records, startup, table_diff
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent.executor import Executor
@@ -314,16 +314,17 @@ class Agent:
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
         retry_due = any(at <= now for at in self.retry_at.values())
-        if (lines == self.switch_lines and not resync and not dirty_ports and not dirty_networks
-                and not retry_due and not self.replan and not self.dhcp_refresh_due
-                and not self._moved_nodes()):
+        if (not resync and not dirty_ports and not dirty_networks and not retry_due
+                and not self.replan and not self.dhcp_refresh_due
+                and self._rows_as_planned(lines) and not self._moved_nodes()):
+            self.switch_lines = lines
             return
         summary.idle = False
         summary.resync = resync
         try:
             raw = self.switch_table.rows_of(lines)
             changed = None if resync or self.replan or self.dhcp_refresh_due \
-                else _changed_ports(self.switch_lines, lines)
+                else table_diff.changed_ports(self.switch_lines, lines)
             self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
@@ -333,6 +334,12 @@ class Agent:
         self.switch_lines = lines
         if self.resync == resync:
             self.resync = None
+
+    def _rows_as_planned(self, lines: list[str]) -> bool:
+        """The switch table unchanged, or changed only by the rows this agent wrote (the
+        vswitch and VLAN of handed-off ports, recorded in the observed rows)."""
+        return lines == self.switch_lines or table_diff.only_own_writes(
+            self.switch_lines, lines, self.observed.rows)
 
     def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now,
                    changed: set[str] | None) -> None:
@@ -836,16 +843,6 @@ class Agent:
     def stop(self) -> None:
         self.stopping.set()
         self.wakeup.set()
-
-
-def _changed_ports(before: list[str] | None, after: list[str]) -> set[str] | None:
-    """The ports of the switch-table lines that differ between two tabdumps (None
-    when there is no earlier one or the header changed)."""
-    if not before or before[0] != after[0]:
-        return None
-    differ = set(before[1:]).symmetric_difference(after[1:])
-    return {str(row["port"]) for row in tables.tabdump_rows("switch", [after[0], *differ])
-            if row.get("port")}
 
 
 def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,

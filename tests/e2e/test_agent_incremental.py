@@ -81,3 +81,24 @@ def test_a_looked_up_node_with_an_empty_hcp_is_judged_as_the_whole_table_judges_
     details = stack.wait_status(port["id"], "ERROR")
     assert "managed by zHCP" in details["binding:vif_details"]["error"]
     assert "NOHCP1" not in stack.model()["vswitches"]["VSW1"]["grants"]
+
+
+def test_the_agents_own_switch_row_write_is_not_a_change(zvm_stack):
+    """The agent writes a handed-off port's vswitch and VLAN into its switch row; the
+    next dump shows that write, and the cycle that reads it stays idle (no plan, no
+    call to the plugin): only the cycle that attached the port logs."""
+    stack = zvm_stack()
+    net = network_with_an_active_port(stack, "own", 133)
+    stack.guest("LINUX08")
+    port = stack.port(net["id"])
+    wait_for(lambda: stack.idle_requests(1.0, settle=0.5)[0] == {}, timeout=30,
+             what="the agent idle")
+    logged = len(stack.agent_log())
+    stack.hand_off("LINUX08", port["id"])
+    stack.wait_status(port["id"])
+    wait_for(lambda: stack.idle_requests(1.0, settle=0.5)[0] == {}, timeout=30,
+             what="the agent idle again")
+    row = next(r for r in stack.rows("switch") if r["port"] == port["id"])
+    assert (row["switch"], row["vlan"]) == ("VSW1", "133")
+    cycles = [line for line in stack.agent_log()[logged:].splitlines() if " cycle: " in line]
+    assert len(cycles) == 1, cycles
