@@ -11,16 +11,20 @@ N (default 100, 1,000, 5,000):
    started; the agent's cycles run until every port is reported ACTIVE.
    Counted by the simulator: REST requests, smcli calls (per port, and the
    directory calls among them), the most dsh requests in flight at once;
-   wall time; the RPC calls the agent made.  ``limit`` is the physical limit
+   wall time; the RPC calls the agent made; then the cycles until one is idle
+   (``after_active``: those that were not, and their CPU time).  ``limit`` is the physical limit
    for those calls: directory calls one at a time through DirMaint, every
    call holding one of W workers, plus three REST round trips (read the
    switch table, run the commands, write the rows):
    ``max(dm * dirmaint, (calls * smcli + dm * dirmaint) / W) + 3 * rest``;
    ``ratio`` = converge seconds / limit.
-2. ``add_one``: one more port handed over with the N bound: the cycles until
-   it is ACTIVE, the agent's CPU time, and the same minus an idle cycle's; then
-   the cycles after it that were not idle (a dump showing the agent's own write
-   of the row is not a change) and their CPU time (``after_active``).
+2. ``first_add`` then ``add_one``: one more port handed over with the N bound,
+   twice: the cycles until it is ACTIVE, the agent's CPU time, and the same
+   minus an idle cycle's; then the cycles after it that were not idle (a dump
+   showing the agent's own write of the row is not a change) and their CPU
+   time (``after_active``).  The first also reads the N rows the agent wrote
+   when they converged (their lines are new to it); the second is the steady
+   state.
 3. ``ipl``: z/VM is IPLed with those N bindings (guests log on again); the
    cycles until the re-apply is done: requests, smcli calls and time.
 4. ``idle``: the switch table is filled to 10,000 rows (the others belong to
@@ -209,6 +213,23 @@ def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
             "errors": sum(len(c.errors) for c in cycles)}
 
 
+def add_port(agent, sim, server, session, offset: int, spec: dict[str, Any],
+             idle_cpu: float) -> dict[str, Any]:
+    """One more port handed over: the cycles until it is ACTIVE, their requests and
+    CPU (also above ``idle_cpu`` a cycle), then the busy cycles until an idle one."""
+    (new,) = setup_ports(sim, server, session, 1, offset)
+    sim.control.fault(**spec)
+    sim.control.reset_counters()
+    added = run_until(agent, lambda: is_active(agent, new))
+    added.update(rest_requests=sim.control.counters()["rest"]["total"],
+                 idle_cycle_cpu_seconds=round(idle_cpu, 4),
+                 agent_cpu_above_idle=round(added["agent_cpu_seconds"]
+                                            - added["cycles"] * idle_cpu, 4))
+    added["after_active"] = until_idle(agent)
+    sim.control.fault(**ZERO)
+    return added
+
+
 def until_idle(agent, max_cycles: int = 5) -> dict[str, Any]:
     """The cycles that were not idle before the first idle one, and their CPU time."""
     busy = []
@@ -255,21 +276,15 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path) -> dict[str, Any]:
         converge["ratio"] = (round(converge["seconds"] / converge["limit"], 2)
                              if converge["limit"] else None)   # no latency: no limit
         converge["rpc_calls"] = dict(api.calls)
+        converge["after_active"] = until_idle(agent)
         statuses = session.get(server.api + "/ports", params={"fields": ["id", "status"]}).json()
         converge["ports_active"] = sum(1 for p in statuses["ports"] if p["status"] == "ACTIVE")
 
-        # one more port with the N bound, against an idle cycle's CPU
+        # one more port with the N bound, twice, against an idle cycle's CPU
         sim.control.fault(**ZERO)
         idle_cpu = min(agent.cycle().cpu_seconds for _ in range(3))
-        (new,) = setup_ports(sim, server, session, 1, size)
-        sim.control.fault(**spec)
-        sim.control.reset_counters()
-        add_one = run_until(agent, lambda: is_active(agent, new))
-        add_one.update(rest_requests=sim.control.counters()["rest"]["total"],
-                       idle_cycle_cpu_seconds=round(idle_cpu, 4),
-                       agent_cpu_above_idle=round(
-                           add_one["agent_cpu_seconds"] - add_one["cycles"] * idle_cpu, 4))
-        add_one["after_active"] = until_idle(agent)
+        first_add = add_port(agent, sim, server, session, size, spec, idle_cpu)
+        add_one = add_port(agent, sim, server, session, size + 1, spec, idle_cpu)
 
         # IPL with N bindings
         sim.control.fault(**ZERO)
@@ -305,7 +320,8 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path) -> dict[str, Any]:
                     rpc_calls=dict(api.calls), table_rows=IDLE_ROWS)
         return {"size": size, "latency": t.label, "workers": workers, "rest_latency": t.rest,
                 "smcli_latency": t.smcli, "dirmaint_latency": t.dirmaint,
-                "converge": converge, "add_one": add_one, "ipl": ipl, "idle": idle}
+                "converge": converge, "first_add": first_add, "add_one": add_one, "ipl": ipl,
+                "idle": idle}
     finally:
         for thing in (rpc, client):
             if thing is not None:
@@ -353,8 +369,10 @@ def anchor(size: int, t: Timing, tmp: Path) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     head = (f"{'ports':>6} {'latency':>10} {'W':>2} | {'req':>5} {'smcli/p':>7} {'peak':>4} "
-            f"{'conv s':>8} {'limit s':>8} {'ratio':>5} | {'anchor req':>10} {'anchor s':>9} | "
-            f"{'+1 cpu ms':>9} {'+1 >idle':>8} {'+1 next':>7} | {'ipl req':>7} {'ipl s':>7} "
+            f"{'conv s':>8} {'limit s':>8} {'ratio':>5} {'next ms':>7} | "
+            f"{'anchor req':>10} {'anchor s':>9} | "
+            f"{'1st +1 ms':>9} {'+1 cpu ms':>9} {'+1 >idle':>8} {'+1 next':>7} | "
+            f"{'ipl req':>7} {'ipl s':>7} "
             f"{'anchor ipl s':>12} | {'idle req':>8} {'idle cpu ms':>11}")
     lines = [head, "-" * len(head)]
     for r in results:
@@ -362,9 +380,11 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"{r['size']:>6} {r['latency']:>10} {r['workers']:>2} | "
             f"{c['rest_requests']:>5} {c['smcli_per_port']:>7} {c['dsh_peak_in_flight']:>4} "
-            f"{c['seconds']:>8} {c['limit']:>8} {c['ratio'] or '-':>5} | "
+            f"{c['seconds']:>8} {c['limit']:>8} {c['ratio'] or '-':>5} "
+            f"{c['after_active']['agent_cpu_seconds'] * 1000:>7.0f} | "
             f"{a['converge']['rest_requests'] if a else '-':>10} "
             f"{a['converge']['seconds'] if a else '-':>9} | "
+            f"{r['first_add']['agent_cpu_seconds'] * 1000:>9.1f} "
             f"{o['agent_cpu_seconds'] * 1000:>9.1f} {o['agent_cpu_above_idle'] * 1000:>8.1f} "
             f"{o['after_active']['agent_cpu_seconds'] * 1000:>7.1f} | "
             f"{i['rest_requests']:>7} {i['seconds']:>7} "

@@ -314,17 +314,20 @@ class Agent:
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
         retry_due = any(at <= now for at in self.retry_at.values())
+        unchanged = lines == self.switch_lines
+        change = None if unchanged else table_diff.diff(self.switch_lines, lines)
         if (not resync and not dirty_ports and not dirty_networks and not retry_due
                 and not self.replan and not self.dhcp_refresh_due
-                and self._rows_as_planned(lines) and not self._moved_nodes()):
+                and (unchanged or self._only_own_writes(change)) and not self._moved_nodes()):
             self.switch_lines = lines
             return
         summary.idle = False
         summary.resync = resync
         try:
             raw = self.switch_table.rows_of(lines)
-            changed = None if resync or self.replan or self.dhcp_refresh_due \
-                else table_diff.changed_ports(self.switch_lines, lines)
+            changed: set[str] | None = None
+            if not (resync or self.replan or self.dhcp_refresh_due):
+                changed = set() if unchanged else None if change is None else change.ports
             self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
@@ -335,11 +338,10 @@ class Agent:
         if self.resync == resync:
             self.resync = None
 
-    def _rows_as_planned(self, lines: list[str]) -> bool:
-        """The switch table unchanged, or changed only by the rows this agent wrote (the
-        vswitch and VLAN of handed-off ports, recorded in the observed rows)."""
-        return lines == self.switch_lines or table_diff.only_own_writes(
-            self.switch_lines, lines, self.observed.rows)
+    def _only_own_writes(self, change: table_diff.Diff | None) -> bool:
+        """The switch table changed only by the rows this agent wrote (the vswitch and
+        VLAN of handed-off ports, recorded in the observed rows)."""
+        return change is not None and table_diff.only_own_writes(change, self.observed.rows)
 
     def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now,
                    changed: set[str] | None) -> None:

@@ -336,12 +336,13 @@ def build(inputs: Inputs) -> DesiredState:
                if inputs.nodes.elsewhere(row.node) is None}
     row_ports = (inputs.row_ports or Verdicts()).start()
     nodes, order = inputs.nodes, inputs.rowset.order
-    # everything _row_port reads, but the network verdict (a function of the details)
+    # everything _row_port reads, but the network verdict (a function of the details);
+    # of a row, its NIC only: the vswitch and VLAN the agent writes into it are not read
     constant = (inputs.host, inputs.zhcp_node, nodes.own_hcp, nodes.hcps_of(inputs.peers))
     for pid, row in [*inputs.rowset.rows.items(), *leaving.items()]:
         node = row.node
         from_row = row_ports.of_inputs(
-            pid, (row, inputs.details.get(pid), inputs.bindings.get(pid),
+            pid, (node, row.vdev, inputs.details.get(pid), inputs.bindings.get(pid),
                   nodes.userids.get(node), nodes.bad.get(node), nodes.hcps.get(node),
                   pid in leaving, order.get(pid, 0), constant),
             functools.partial(_row_port, pid, row, inputs, networks, leaving=pid in leaving))

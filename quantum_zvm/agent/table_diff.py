@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from quantum_zvm.agent.model import SwitchRow
 from xcat import tables
@@ -13,39 +14,46 @@ from xcat import tables
 # the columns the agent writes into a handed-off port's row (WriteSwitchRow)
 WRITTEN_COLUMNS = ("switch", "vlan")
 
+Rows = list[dict[str, str | None]]
 
-def _differing_rows(before: Sequence[str] | None, after: Sequence[str]
-                    ) -> tuple[list[dict[str, str | None]], list[dict[str, str | None]]] | None:
-    """(rows only ``before`` has, rows only ``after`` has), counting repeated lines (a
-    row added twice names its port twice); None when there is no earlier dump or the
-    header changed."""
+
+@dataclass(frozen=True)
+class Diff:
+    """The rows of the lines only the earlier dump has (``removed``) and of those only
+    the later one has (``added``); a line repeated counts as often as it appears."""
+    removed: Rows
+    added: Rows
+
+    @property
+    def ports(self) -> set[str]:
+        """The ports of the lines that differ."""
+        return {str(row["port"]) for rows in (self.removed, self.added) for row in rows
+                if row.get("port")}
+
+
+def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
+    """The :class:`Diff` of two dumps; None when there is no earlier one or the header
+    changed."""
     if not before or not after or before[0] != after[0]:
         return None
-    old, new = Counter(before[1:]), Counter(after[1:])
-    return (tables.tabdump_rows("switch", [after[0], *(old - new).elements()]),
-            tables.tabdump_rows("switch", [after[0], *(new - old).elements()]))
+    old, new = set(before[1:]), set(after[1:])
+    if len(old) == len(before) - 1 and len(new) == len(after) - 1:
+        removed, added = list(old - new), list(new - old)
+    else:  # a line repeated: count them (a second equal row names its port twice)
+        counted_old, counted_new = Counter(before[1:]), Counter(after[1:])
+        removed = list((counted_old - counted_new).elements())
+        added = list((counted_new - counted_old).elements())
+    return Diff(tables.tabdump_rows("switch", [after[0], *removed]),
+                tables.tabdump_rows("switch", [after[0], *added]))
 
 
-def changed_ports(before: Sequence[str] | None, after: Sequence[str]) -> set[str] | None:
-    """The ports of the lines that differ between two dumps (None when there is no
-    earlier one or the header changed)."""
-    differing = _differing_rows(before, after)
-    if differing is None:
-        return None
-    return {str(row["port"]) for rows in differing for row in rows if row.get("port")}
-
-
-def only_own_writes(before: Sequence[str] | None, after: Sequence[str],
-                    rows: Mapping[str, SwitchRow]) -> bool:
+def only_own_writes(change: Diff, rows: Mapping[str, SwitchRow]) -> bool:
     """True when every line that differs is a row the agent wrote itself: each such
     port had one line and has one line, equal but for the vswitch and VLAN, which are
     now those of ``rows`` (the observed rows, where every write the agent made is
     recorded).  A dump that shows only these writes asks for nothing: the plan that
     wrote them already holds."""
-    differing = _differing_rows(before, after)
-    if differing is None:
-        return False
-    old, new = (_one_row_a_port(found) for found in differing)
+    old, new = _one_row_a_port(change.removed), _one_row_a_port(change.added)
     if old is None or new is None or not new or old.keys() != new.keys():
         return False
     for port, row in new.items():
@@ -58,7 +66,7 @@ def only_own_writes(before: Sequence[str] | None, after: Sequence[str],
     return True
 
 
-def _one_row_a_port(rows: list[dict[str, str | None]]) -> dict[str, dict[str, str | None]] | None:
+def _one_row_a_port(rows: Rows) -> dict[str, dict[str, str | None]] | None:
     """The rows by port; None when a row has no port or a port has several rows."""
     by_port: dict[str, dict[str, str | None]] = {}
     for row in rows:

@@ -5,8 +5,19 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from quantum_zvm.agent import table_diff
 from quantum_zvm.agent.model import SwitchRow
-from quantum_zvm.agent.table_diff import changed_ports, only_own_writes
+
+
+def changed_ports(before: list[str] | None, after: list[str]) -> set[str] | None:
+    change = table_diff.diff(before, after)
+    return None if change is None else change.ports
+
+
+def only_own_writes(before: list[str] | None, after: list[str], rows) -> bool:
+    change = table_diff.diff(before, after)
+    return change is not None and table_diff.only_own_writes(change, rows)
+
 
 HEADER = "#node,switch,port,vlan,interface,comments,disable"
 P1, P2 = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
