@@ -298,8 +298,11 @@ def test_one_node_added_is_the_table_read_again_with_its_row(rows, new):
 
 
 
-ROW_POOL = [srow(port, node=node, comments=comments) for port in (P1, P2)
-            for node in ("here", "member", "unknown") for comments in ("zhcp1", "zhcp2")]
+# rows also as the agent rewrites them (vswitch and VLAN written) and on another NIC
+ROW_POOL = [srow(port, node=node, comments=comments, interface=vdev, **written)
+            for port in (P1, P2) for node in ("here", "member", "unknown")
+            for comments in ("zhcp1", "zhcp2") for vdev in ("1000", "1001")
+            for written in ({}, {"switch": "VSW1", "vlan": "100"})]
 DETAILS = st.dictionaries(st.sampled_from([P1, P2]), st.builds(
     lambda port, seg, host, admin: details(port, physnet="VSW1", seg=seg, admin=admin,
                                            **{"binding:host_id": host}),
