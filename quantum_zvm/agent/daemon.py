@@ -313,21 +313,18 @@ class Agent:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
-        retry_due = any(at <= now for at in self.retry_at.values())
         unchanged = lines == self.switch_lines
         change = None if unchanged else table_diff.diff(self.switch_lines, lines)
-        if (not resync and not dirty_ports and not dirty_networks and not retry_due
-                and not self.replan and not self.dhcp_refresh_due
-                and (unchanged or self._only_own_writes(change)) and not self._moved_nodes()):
+        if (not resync and not dirty_ports and not dirty_networks
+                and self._nothing_due(now) and (unchanged or self._only_own_writes(change))
+                and not self._moved_nodes()):
             self.switch_lines = lines
             return
         summary.idle = False
         summary.resync = resync
         try:
             raw = self.switch_table.rows_of(lines)
-            changed: set[str] | None = None
-            if not (resync or self.replan or self.dhcp_refresh_due):
-                changed = set() if unchanged else None if change is None else change.ports
+            changed = self._changed_ports(resync, unchanged, change)
             self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
@@ -337,6 +334,21 @@ class Agent:
         self.switch_lines = lines
         if self.resync == resync:
             self.resync = None
+
+    def _nothing_due(self, now: float) -> bool:
+        """No retry due, no deferred work, no DHCP refresh."""
+        return (not self.replan and not self.dhcp_refresh_due
+                and all(at > now for at in self.retry_at.values()))
+
+    def _changed_ports(self, resync: str | None, unchanged: bool,
+                       change: table_diff.Diff | None) -> set[str] | None:
+        """The ports whose switch rows changed; None to plan everything (a resync,
+        deferred work, a DHCP refresh, or a dump that cannot be compared with the last)."""
+        if resync or self.replan or self.dhcp_refresh_due:
+            return None
+        if unchanged:
+            return set()
+        return None if change is None else change.ports
 
     def _only_own_writes(self, change: table_diff.Diff | None) -> bool:
         """The switch table changed only by the rows this agent wrote (the vswitch and
