@@ -313,10 +313,13 @@ class Agent:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
-        unchanged = lines == self.switch_lines
-        change = None if unchanged else table_diff.diff(self.switch_lines, lines)
-        if (not resync and not dirty_ports and not dirty_networks
-                and self._nothing_due(now) and (unchanged or self._only_own_writes(change))
+        # None: everything is planned (a resync, deferred work, a DHCP refresh, or a
+        # dump that cannot be compared with the last), so what changed is not asked
+        change = None if resync or self.replan or self.dhcp_refresh_due \
+            else table_diff.diff(self.switch_lines, lines)
+        if (change is not None and not dirty_ports and not dirty_networks
+                and all(at > now for at in self.retry_at.values())
+                and table_diff.as_planned(change, self.observed.rows)
                 and not self._moved_nodes()):
             self.switch_lines = lines
             return
@@ -324,7 +327,8 @@ class Agent:
         summary.resync = resync
         try:
             raw = self.switch_table.rows_of(lines)
-            changed = self._changed_ports(resync, unchanged, change)
+            # a guest's move found by _moved_nodes asks to plan everything (self.replan)
+            changed = None if change is None or self.replan else change.ports
             self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
@@ -334,26 +338,6 @@ class Agent:
         self.switch_lines = lines
         if self.resync == resync:
             self.resync = None
-
-    def _nothing_due(self, now: float) -> bool:
-        """No retry due, no deferred work, no DHCP refresh."""
-        return (not self.replan and not self.dhcp_refresh_due
-                and all(at > now for at in self.retry_at.values()))
-
-    def _changed_ports(self, resync: str | None, unchanged: bool,
-                       change: table_diff.Diff | None) -> set[str] | None:
-        """The ports whose switch rows changed; None to plan everything (a resync,
-        deferred work, a DHCP refresh, or a dump that cannot be compared with the last)."""
-        if resync or self.replan or self.dhcp_refresh_due:
-            return None
-        if unchanged:
-            return set()
-        return None if change is None else change.ports
-
-    def _only_own_writes(self, change: table_diff.Diff | None) -> bool:
-        """The switch table changed only by the rows this agent wrote (the vswitch and
-        VLAN of handed-off ports, recorded in the observed rows)."""
-        return change is not None and table_diff.only_own_writes(change, self.observed.rows)
 
     def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now,
                    changed: set[str] | None) -> None:

@@ -25,6 +25,12 @@ class Diff:
     added: Rows
 
     @property
+    def empty(self) -> bool:
+        """No row differs: the same lines, maybe in another order, or differing only by
+        lines that do not parse (which every cycle skips, with a warning)."""
+        return not self.removed and not self.added
+
+    @property
     def ports(self) -> set[str]:
         """The ports of the lines that differ."""
         return {str(row["port"]) for rows in (self.removed, self.added) for row in rows
@@ -36,6 +42,8 @@ def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
     changed."""
     if not before or not after or before[0] != after[0]:
         return None
+    if before == after:  # the quiet cycle's case: one comparison, no sets
+        return Diff([], [])
     old, new = set(before[1:]), set(after[1:])
     if len(old) == len(before) - 1 and len(new) == len(after) - 1:
         removed, added = list(old - new), list(new - old)
@@ -45,6 +53,12 @@ def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
         added = list((counted_new - counted_old).elements())
     return Diff(tables.tabdump_rows("switch", [after[0], *removed]),
                 tables.tabdump_rows("switch", [after[0], *added]))
+
+
+def as_planned(change: Diff, rows: Mapping[str, SwitchRow]) -> bool:
+    """True when the table is as the last plan left it: unchanged, or changed only
+    by the rows the agent wrote (:func:`only_own_writes`)."""
+    return change.empty or only_own_writes(change, rows)
 
 
 def only_own_writes(change: Diff, rows: Mapping[str, SwitchRow]) -> bool:

@@ -41,6 +41,12 @@ def test_a_repeated_line_is_a_change_of_its_port():
     assert changed_ports([*BEFORE, BEFORE[2]], BEFORE) == {P2}
 
 
+def test_the_same_dump_is_as_planned_and_names_no_port():
+    same = table_diff.diff(BEFORE, list(BEFORE))
+    assert same is not None and same.empty and same.ports == set()
+    assert table_diff.as_planned(same, {})
+
+
 def test_the_written_vswitch_and_vlan_are_the_agents_own_write():
     after = [HEADER, line("linux07", P1, "VSW1", "133"), BEFORE[2]]
     assert changed_ports(BEFORE, after) == {P1}
