@@ -39,16 +39,21 @@ class FakeClient:
 
 @dataclass
 class FakePluginApi:
-    """Refuses the first ``refusals`` heartbeats as the server refuses an oversized one."""
-    refusals: int = 0
+    """Answers heartbeats from ``answers`` (a status, or an exception it raises), then
+    "alive"; keeps the states it took."""
+    answers: list[str | Exception] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
 
-    def report_state(self, state: dict[str, Any]) -> None:
-        if self.refusals:
-            self.refusals -= 1
-            raise exceptions.InvalidInput(error_message="agent configurations exceed 4095 "
-                                                        "characters")
+    def report_state(self, state: dict[str, Any]) -> str:
+        answer = self.answers.pop(0) if self.answers else "alive"
+        if isinstance(answer, Exception):
+            raise answer
         self.reports.append(state)
+        return answer
+
+
+# the server refuses an oversized report so
+REFUSED = exceptions.InvalidInput(error_message="agent configurations exceed 4095 characters")
 
 
 def make_agent(api: FakePluginApi | None = None, client: Any = None) -> Agent:
@@ -59,7 +64,7 @@ def make_agent(api: FakePluginApi | None = None, client: Any = None) -> Agent:
 
 
 def test_heartbeat_loop_outlives_refused_reports():
-    api = FakePluginApi(refusals=3)
+    api = FakePluginApi(answers=[REFUSED] * 3)
     agent = make_agent(api)
     agent.report_interval = 0.01
     thread = threading.Thread(target=agent.heartbeat_loop, daemon=True)
@@ -73,18 +78,6 @@ def test_heartbeat_loop_outlives_refused_reports():
     assert api.reports[0]["start_flag"] and "start_flag" not in api.reports[1]
 
 
-@dataclass
-class StatusPluginApi:
-    """Answers heartbeats with the statuses given (an exception is raised instead)."""
-    answers: list[str | Exception]
-
-    def report_state(self, state: dict[str, Any]) -> str:
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 def test_a_heartbeat_asks_for_a_full_resync_when_the_plugin_changed_unseen():
     """"new" or "revived" after the first report (another server or database took over,
     or the agent was taken for dead) and the first answer after failed reports resync;
@@ -92,7 +85,7 @@ def test_a_heartbeat_asks_for_a_full_resync_when_the_plugin_changed_unseen():
     answers: list[str | Exception] = ["new", "alive", "revived", "alive", "new",
                                       RpcTimeout("timed out after 3s"), "alive", "alive"]
     expected = [None, None, FULL, None, FULL, None, FULL, None]
-    agent = make_agent(StatusPluginApi(list(answers)))
+    agent = make_agent(FakePluginApi(list(answers)))
     resyncs = []
     for _ in answers:
         agent.resync = None
