@@ -12,10 +12,10 @@ N (default 100, 1,000, 5,000):
    Counted by the simulator: REST requests, smcli calls (per port, and the
    directory calls among them), the most dsh requests in flight at once;
    wall time; the RPC calls the agent made; then the cycles until one is idle
-   (``after_active``: those that were not, and their CPU time).  ``limit`` is the physical limit
-   for those calls: directory calls one at a time through DirMaint, every
-   call holding one of W workers, plus three REST round trips (read the
-   switch table, run the commands, write the rows):
+   (``after_active``: those that were not, and their CPU time).  ``limit`` is
+   the physical limit for those calls: directory calls one at a time through
+   DirMaint, every call holding one of W workers, plus three REST round trips
+   (read the switch table, run the commands, write the rows):
    ``max(dm * dirmaint, (calls * smcli + dm * dirmaint) / W) + 3 * rest``;
    ``ratio`` = converge seconds / limit.
 2. ``first_add`` then ``add_one``: one more port handed over with the N bound,
