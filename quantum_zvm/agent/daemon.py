@@ -54,6 +54,7 @@ from quantum_zvm.agent import dhcp as dhcp_mod
 from quantum_zvm.agent import heartbeat, records, startup, table_diff
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import scope as scope_mod
+from quantum_zvm.agent.by_guest import USERID, ByGuest
 from quantum_zvm.agent.executor import Executor
 from quantum_zvm.agent.model import (
     RELEASED,
@@ -646,7 +647,8 @@ class Agent:
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
         before = self.observed
         after = apply(over, without_reports, run.results)
-        self.observed = after if scope is None else scope_mod.merge(self.observed, after, scope)
+        self.observed = (scope_mod.merge(self.observed, after, scope) if scope is not None
+                         else after.replace(bindings=ByGuest.of(after.bindings, USERID)))
         self.store.record(before, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import MalformedMessage
@@ -355,8 +356,9 @@ def build(inputs: Inputs) -> DesiredState:
             settle(pid, _api_port(pid, details, inputs, API_ORDER_BASE + index))
     for pid in rejected:
         ports.pop(pid, None)
-    return DesiredState(ports, rejected, dict(inputs.vswitches), inputs.dhcp_userid,
-                        inputs.dhcp_vlans, rejected_nics, _away(ports, inputs),
+    return DesiredState(ByGuest(ports, USERID), rejected, dict(inputs.vswitches),
+                        inputs.dhcp_userid, inputs.dhcp_vlans,
+                        ByGuest(rejected_nics, NIC_USERID), _away(ports, inputs),
                         frozenset(leaving) & frozenset(ports))
 
 

@@ -39,6 +39,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from quantum_zvm.agent.by_guest import USERID, ByGuest
 from quantum_zvm.agent.model import Binding, Observed, legacy_granted, legacy_live_ports
 
 LOG = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def _load(path: Path | None) -> tuple[Observed, int]:
         return Observed(), 0
     held = set(granted)
     lines = _replay(journal_path(path), bindings, held, live_ports)
-    return Observed(bindings=bindings, granted=frozenset(held), live_ports=live_ports), lines
+    return Observed(bindings=ByGuest(bindings, USERID), granted=frozenset(held),
+                    live_ports=live_ports), lines
 
 
 def _replay(journal: Path, bindings: dict[str, Binding], granted: set[tuple[str, str]],

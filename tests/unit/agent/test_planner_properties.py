@@ -122,7 +122,8 @@ def worlds(draw):
         userid = draw(st.sampled_from(USERIDS))
         vswitch = draw(st.sampled_from(VSWITCHES))
         vlan = draw(st.sampled_from(VLANS)) if SPECS[vswitch].vlan_aware else None
-        port_id = draw(st.sampled_from([f"p{j}" for j in range(n_ports)] + [f"old{i}"]))
+        port_id = draw(st.sampled_from([f"p{j}" for j in range(n_ports)] + list(rejected)
+                                       + [f"old{i}"]))
         bindings[port_id] = Binding(userid, draw(st.sampled_from(VDEVS)), vswitch, vlan,
                                     userid.lower())
     switches = {name: dataclasses.replace(v, ports=vports[name])
