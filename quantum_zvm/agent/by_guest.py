@@ -72,7 +72,7 @@ class ByGuest(dict[str, V]):
         raise TypeError("a ByGuest map is read-only: use updated()")
 
     __setitem__ = __delitem__ = __ior__ = _read_only
-    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only
 
 
 _ABSENT: Any = object()
