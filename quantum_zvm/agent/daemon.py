@@ -164,6 +164,10 @@ class Agent:
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
+        self.rowset: desired_mod.RowSet | None = None  # its rows of this zHCP and peers
+        self.last_build: tuple[DesiredState, desired_mod.Inputs] | None = None
+        self.bindings_touched: set[str] = set()  # ports whose binding changed since then
+        self.nodes_missing: set[str] = set()     # nodes of rows the zvm table lacks
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
         self.zvm_lines: list[str] = []
@@ -322,34 +326,57 @@ class Agent:
                 and all(at > now for at in self.retry_at.values())
                 and table_diff.as_planned(change, self.observed.rows)
                 and not self._moved_nodes()):
+            if not change.empty:  # the agent's own writes: the rows follow the table
+                self.rowset = self._rows_changed(change)
             self.switch_lines = lines
             return
         summary.idle = False
         summary.resync = resync
         try:
-            raw = self.switch_table.rows_of(lines)
+            rowset, row_changes = self._rows_of(lines, change)
             # a guest's move found by _moved_nodes asks to plan everything (self.replan)
             changed = None if change is None or self.replan else change.ports
-            self._reconcile(raw, resync, dirty_ports, dirty_networks, summary, now, changed)
+            self._reconcile(rowset, row_changes, resync, dirty_ports, dirty_networks, summary,
+                            now, changed)
         except BaseException:
             with self.lock:  # notifications of a failed cycle are handled by the next
                 self.dirty_ports |= dirty_ports
                 self.dirty_networks |= dirty_networks
+            self.rowset = self.last_build = None  # the next cycle judges everything
             raise
         self.switch_lines = lines
+        self.rowset = rowset
         if self.resync == resync:
             self.resync = None
 
-    def _reconcile(self, raw, resync, dirty_ports, dirty_networks, summary, now,
-                   changed: set[str] | None) -> None:
+    def _rows_of(self, lines: list[str], change: table_diff.Diff | None
+                 ) -> tuple[desired_mod.RowSet, set[str] | None]:
+        """The rows of this dump, from the last dump's and ``change`` when they can be,
+        else from every line; and the ports whose rows may differ (None: any)."""
+        rowset = None if change is None else self._rows_changed(change)
+        if rowset is not None and change is not None:
+            return rowset, change.ports
+        return desired_mod.switch_rows(self.switch_table.rows_of(lines), self.zhcp_node,
+                                       self.row_verdicts, self.peers, self.rowset), None
+
+    def _rows_changed(self, change: table_diff.Diff) -> desired_mod.RowSet | None:
+        """The rows of the last dump changed by ``change`` (None: walk the whole dump)."""
+        if self.rowset is None:
+            return None
+        return desired_mod.rows_changed(self.rowset, change.removed, change.added,
+                                        self.zhcp_node, self.peers)
+
+    def _reconcile(self, rowset: desired_mod.RowSet, row_changes: set[str] | None, resync,
+                   dirty_ports, dirty_networks, summary, now, changed: set[str] | None) -> None:
         """Plan and run until z/VM matches; ``changed``: the ports whose rows changed
         (only their guests, and those of notified and due ports, are planned), or
-        None to plan everything."""
-        rowset = desired_mod.switch_rows(raw, self.zhcp_node, self.row_verdicts, self.peers)
+        None to plan everything; ``row_changes``: the ports whose rows may differ from
+        the last cycle's (None: any)."""
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         nodes = self.nodes
-        looked_up = self._refresh_details(rowset, resync, dirty_ports, dirty_networks)
+        looked_up = self._refresh_details(rowset, row_changes, resync, dirty_ports,
+                                          dirty_networks)
         if changed is not None and self.nodes is not nodes:
             if looked_up is not None:  # the only node added, none changed
                 of_new_nodes: set[str] | None = {
@@ -357,37 +384,47 @@ class Agent:
             else:
                 of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
             changed = None if of_new_nodes is None else changed | of_new_nodes
-        self._refresh_observed(rowset, resync)
-        want = self._desired(rowset, resync)
+        self._refresh_observed(rowset, resync, row_changes)
+        if changed is not None:
+            changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
+        want = self._desired(rowset, resync, changed)
         self.relocating = bool(want.away or want.leaving)
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
-        if changed is not None:
-            changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
         self.replan = False
         if not self._converge(want, changed, summary, now):
             self.replan = True  # deferred work left: plan again next cycle
 
-    def _refresh_observed(self, rowset: desired_mod.RowSet, resync: str | None) -> None:
+    def _refresh_observed(self, rowset: desired_mod.RowSet, resync: str | None,
+                          row_changes: set[str] | None) -> None:
         """The observed state with this cycle's rows, the directories of guests whose
         rows name new NICs marked unsure, and what a resync reads again."""
-        self.observed = obs.directories_unsure(self.observed, self._new_nic_guests(rowset))
+        self.observed = obs.directories_unsure(self.observed,
+                                               self._new_nic_guests(rowset, row_changes))
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
             self.observed = self.observed.replace(reported={})
         if resync in (FULL, IPL):
             self._observe_all(resync)
 
-    def _desired(self, rowset: desired_mod.RowSet, resync: str | None) -> DesiredState:
+    def _desired(self, rowset: desired_mod.RowSet, resync: str | None,
+                 changed: set[str] | None) -> DesiredState:
         """The desired state of this cycle (the DHCP guest's VLANs asked again on a full
-        resync or when due)."""
+        resync or when due): the last one with the ``changed`` ports and those whose
+        binding changed judged again, or everything judged (``changed`` None)."""
         dhcp_vlans = self._dhcp_vlans(set(rowset.rows) | set(self.bound),
                                       resync == FULL or self.dhcp_refresh_due)
         self.dhcp_refresh_due = False
-        return desired_mod.build(desired_mod.Inputs(
+        inputs = desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
-            dhcp_vlans, self.network_verdicts, self.peers, self.row_ports))
+            dhcp_vlans, self.network_verdicts, self.peers, self.row_ports)
+        since = None
+        if changed is not None and self.last_build is not None:
+            since = desired_mod.Since(*self.last_build, changed | self.bindings_touched)
+        want = desired_mod.build(inputs, since)
+        self.last_build, self.bindings_touched = (want, inputs), set()
+        return want
 
     def _converge(self, want: DesiredState, changed: set[str] | None, summary: CycleSummary,
                   now: float) -> bool:
@@ -442,13 +479,14 @@ class Agent:
         return set()
 
     # ---------------------------------------------------------------- inputs
-    def _refresh_details(self, rowset: desired_mod.RowSet, resync: str | None,
-                         dirty_ports: set[str], dirty_networks: set[str]) -> str | None:
+    def _refresh_details(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
+                         resync: str | None, dirty_ports: set[str],
+                         dirty_networks: set[str]) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
         ports (``dirty_ports``, which gains the ports of ``dirty_networks``) are asked
         again, a full resync asks every one again.  Returns the node a look-up added
         (see :meth:`_refresh_nodes`)."""
-        looked_up = self._refresh_nodes(rowset, resync)
+        looked_up = self._refresh_nodes(rowset, row_changes, resync)
         self._forget_details(resync, dirty_ports, dirty_networks)
         if resync == FULL or (dirty_ports and not self.plain):
             bound = self._bound_ports()
@@ -461,14 +499,24 @@ class Agent:
             del self.details[port]
         return looked_up
 
-    def _refresh_nodes(self, rowset: desired_mod.RowSet, resync: str | None) -> str | None:
+    def _refresh_nodes(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
+                       resync: str | None) -> str | None:
         """Read the ``zvm`` table again on a full resync, when rows name nodes not seen
         yet, while no node is known, and while a guest relocates (its node's ``hcp``
         changes when it has moved).  One new node (a guest's first port) is looked up
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
-        node is returned (else None)."""
-        unknown_nodes = {row.node for row in [*rowset.rows.values(), *rowset.peer_rows.values()]
-                         if row.node not in self.nodes.userids and row.node not in self.nodes.bad}
+        node is returned (else None).  Only the rows of ``row_changes`` (None: all)
+        can name a node not seen before; those the table lacked stay unknown."""
+        if row_changes is None:
+            rows = [*rowset.rows.values(), *rowset.peer_rows.values()]
+            named = {row.node for row in rows}
+        else:
+            rows = [r for r in map(rowset.rows.get, row_changes) if r is not None]
+            rows += [r for r in map(rowset.peer_rows.get, row_changes) if r is not None]
+            named = {row.node for row in rows} | self.nodes_missing
+        unknown_nodes = {node for node in named
+                         if node not in self.nodes.userids and node not in self.nodes.bad}
+        self.nodes_missing = unknown_nodes
         if resync != FULL and self.nodes.userids and len(unknown_nodes) == 1:
             (node,) = unknown_nodes
             if self._look_up_node(node):
@@ -567,12 +615,15 @@ class Agent:
             LOG.info("the plugin serves the z/VM RPC calls: z/VM mode")
         self.mode = mode
 
-    def _new_nic_guests(self, rowset) -> set[str]:
+    def _new_nic_guests(self, rowset: desired_mod.RowSet,
+                        row_changes: set[str] | None) -> set[str]:
         """Guests of rows that are new or name another NIC than before (a row kept from
-        the last cycle is the same object: :class:`desired.Verdicts`)."""
-        before, userids = self.observed.rows, self.nodes.userids
-        changed = [(before.get(port), row) for port, row in rowset.rows.items()
-                   if before.get(port) is not row]
+        the last cycle is the same object: :class:`desired.Verdicts`); only the rows of
+        ``row_changes`` can be (None: any)."""
+        before, userids, rows = self.observed.rows, self.nodes.userids, rowset.rows
+        ports = rows if row_changes is None else [p for p in row_changes if p in rows]
+        changed = [(before.get(port), rows[port]) for port in ports
+                   if before.get(port) is not rows[port]]
         return {userids[row.node] for old, row in changed if row.node in userids
                 and (old is None or (old.node, old.vdev) != (row.node, row.vdev))}
 
@@ -645,11 +696,14 @@ class Agent:
         summary.smcli_calls += run.smcli_calls
         without_reports = dataclasses.replace(
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
-        before = self.observed
         after = apply(over, without_reports, run.results)
-        self.observed = (scope_mod.merge(self.observed, after, scope) if scope is not None
-                         else after.replace(bindings=ByGuest.of(after.bindings, USERID)))
-        self.store.record(before, self.observed)
+        if scope is None:
+            self.observed = after.replace(bindings=ByGuest.of(after.bindings, USERID))
+            self.last_build = None  # every binding may have changed: judge every port again
+        else:
+            self.observed = scope_mod.merge(self.observed, after, scope)
+            self.bindings_touched.update(over.bindings.keys() | after.bindings.keys())
+        self.store.record(over, after, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
             self.failures[port] = count

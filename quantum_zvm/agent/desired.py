@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,9 @@ from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import MalformedMessage
 from xcat import zvm_names
 
-API_ORDER_BASE = 1 << 30   # API-bound ports come after every switch row
+# API-bound ports come after every switch row (and among themselves by port id: the
+# planner orders ports by (order, port id))
+API_ORDER = 1 << 30
 
 
 def port_id(value: object) -> str | None:
@@ -67,6 +69,7 @@ class RowSet:
     rejected: Mapping[str, str] = field(default_factory=dict)
     invalid: tuple[str, ...] = ()
     peer_rows: Mapping[str, SwitchRow] = field(default_factory=dict)  # of ``peers``
+    next_order: int = 0   # the order a row added next gets (see rows_changed)
 
 
 def _disabled(value: str | None) -> bool:
@@ -112,13 +115,16 @@ class Verdicts:
 
 
 def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = None,
-                peers: frozenset[str] = frozenset()) -> RowSet:
+                peers: frozenset[str] = frozenset(), earlier: RowSet | None = None) -> RowSet:
     """Select and validate the ``switch`` rows handed to ``zhcp_node`` (and, as
     ``peer_rows``, to the zHCPs in ``peers``).
 
     ``rows`` are objects or mappings with the switch table's columns.  Rows
     of other zHCPs and disabled rows are skipped; a port listed twice is
     rejected in every row.  ``verdicts`` keeps each row's verdict by row object.
+    ``order`` follows the table; with the ``earlier`` rows, a port keeps its
+    order and new ports come after every earlier one, in table order (so which
+    of two ports claiming one NIC is earlier never changes while both stay).
     """
     owners = frozenset({zhcp_node}) | peers
     peer_rows: dict[str, SwitchRow] = {}
@@ -147,10 +153,71 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
             continue
         if _column(raw, "comments") == zhcp_node:
             valid[pid] = value
-            order[pid] = index
         else:
             peer_rows[pid] = value
-    return RowSet(valid, order, rejected, tuple(invalid), peer_rows)
+    kept = earlier.order if earlier is not None else {}
+    next_order = earlier.next_order if earlier is not None else 0
+    for pid in valid:
+        if pid in kept:
+            order[pid] = kept[pid]
+        else:
+            order[pid] = next_order
+            next_order += 1
+    return RowSet(valid, order, rejected, tuple(invalid), peer_rows, next_order)
+
+
+def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
+                 zhcp_node: str, peers: frozenset[str] = frozenset()) -> RowSet | None:
+    """``earlier`` (the rows of the last dump) with the ``removed`` rows taken out and the
+    ``added`` ones put in (in table order), judged as :func:`switch_rows` judges them
+    with ``earlier``: what walking the whole new dump gives, at the cost of the rows
+    that changed.  None when that cannot be said without the whole dump: a changed
+    row without a usable port id, a changed port that was refused (it may be named
+    by several rows), or one named by two rows now."""
+    owners = frozenset({zhcp_node}) | peers
+    gone = [_row_verdict(raw, owners) for raw in removed]
+    new = [(raw, _row_verdict(raw, owners)) for raw in added]
+    ports = _changed_ports(earlier, gone, [verdict for _, verdict in new])
+    if ports is None:
+        return None
+    rows, order = dict(earlier.rows), dict(earlier.order)
+    rejected, peer_rows = dict(earlier.rejected), dict(earlier.peer_rows)
+    for pid in ports:
+        rows.pop(pid, None)
+        rejected.pop(pid, None)
+        peer_rows.pop(pid, None)
+    for raw, (kind, new_pid, value) in new:
+        if kind == "rejected":
+            rejected[str(new_pid)] = value
+        elif kind == "valid":
+            (rows if _column(raw, "comments") == zhcp_node else peer_rows)[str(new_pid)] = value
+    for pid in ports:
+        if pid not in rows:
+            order.pop(pid, None)
+    next_order = earlier.next_order
+    for _, (_, new_pid, _) in new:  # in table order
+        if new_pid in rows and new_pid not in order:
+            order[str(new_pid)] = next_order
+            next_order += 1
+    return RowSet(rows, order, rejected, earlier.invalid, peer_rows, next_order)
+
+
+def _changed_ports(earlier: RowSet, gone: list[tuple[str, str | None, Any]],
+                   new: list[tuple[str, str | None, Any]]) -> list[str] | None:
+    """The ports of the changed rows, or None when :func:`rows_changed` cannot judge
+    them alone."""
+    if any(kind == "invalid" for kind, _, _ in [*gone, *new]):
+        return None
+    counts: dict[str, int] = {}
+    for step, verdicts in ((-1, gone), (1, new)):
+        for kind, pid, _ in verdicts:
+            if kind != "skip":
+                counts[str(pid)] = counts.get(str(pid), 0) + step
+    before = earlier.rows.keys() | earlier.peer_rows.keys() | earlier.rejected.keys()
+    for pid, count in counts.items():
+        if pid in earlier.rejected or (pid in before) + count not in (0, 1):
+            return None  # a refused port (maybe in several rows), or one more row
+    return list(counts)
 
 
 def _row_verdict(raw: Any, owners: frozenset[str]) -> tuple[str, str | None, Any]:
@@ -312,14 +379,33 @@ class Refusal:
     nic: tuple[str, str] | None = None
 
 
-def build(inputs: Inputs) -> DesiredState:
+@dataclass(frozen=True)
+class Since:
+    """An earlier build (its result and inputs) and the ports whose row, details or
+    binding may have changed since (see :func:`build`)."""
+    desired: DesiredState
+    inputs: Inputs
+    touched: Collection[str]
+
+
+def build(inputs: Inputs, since: Since | None = None) -> DesiredState:
     """Join rows, bindings and details into a :class:`DesiredState`.
 
     A port whose details are missing from ``inputs.details`` is left out
     (the plugin does not know it: it was deleted); a row of a port that this
     agent attached through the API but that is no longer API-bound here is
     left out too, so the planner detaches it.
+
+    With ``since``, only the ``touched`` ports are judged again and the rest is
+    the earlier build's: what a whole build gives when every port whose row,
+    details or binding changed is touched (``tests/unit/agent/test_desired.py``
+    checks it on generated changes).  What every port depends on (the bound
+    ports, this host's and zHCP's names, the USER PREFIX, ``own_hcp``) must be
+    the same, and no SSI peer set (a relocation is judged whole); a node added
+    touches the ports bound through the API.  Otherwise everything is judged.
     """
+    if since is not None and _same_context(since.inputs, inputs):
+        return _rebuilt(inputs, since)
     ports: dict[str, DesiredPort] = {}
     networks = (inputs.networks or Verdicts()).start()
     rejected: dict[str, str] = dict(inputs.rowset.rejected)
@@ -349,17 +435,65 @@ def build(inputs: Inputs) -> DesiredState:
             functools.partial(_row_port, pid, row, inputs, networks, leaving=pid in leaving))
         if from_row is not None:
             settle(pid, from_row)
-    bound = [p for p in dict.fromkeys(inputs.bound) if p in inputs.details]
-    for index, pid in enumerate(sorted(bound)):
-        details = inputs.details[pid]
-        if api_bound(details, inputs.host):
-            settle(pid, _api_port(pid, details, inputs, API_ORDER_BASE + index))
+    for pid in dict.fromkeys(inputs.bound):
+        from_api = _bound_port(pid, inputs)
+        if from_api is not None:
+            settle(pid, from_api)
     for pid in rejected:
         ports.pop(pid, None)
     return DesiredState(ByGuest(ports, USERID), rejected, dict(inputs.vswitches),
                         inputs.dhcp_userid, inputs.dhcp_vlans,
                         ByGuest(rejected_nics, NIC_USERID), _away(ports, inputs),
                         frozenset(leaving) & frozenset(ports))
+
+
+def _same_context(earlier: Inputs, now: Inputs) -> bool:
+    """Whether what every port's verdict depends on is the same in both inputs."""
+    return (not earlier.peers and not now.peers and earlier.bound is now.bound
+            and (earlier.host, earlier.zhcp_node, earlier.user_prefix, earlier.nodes.own_hcp)
+            == (now.host, now.zhcp_node, now.user_prefix, now.nodes.own_hcp))
+
+
+def _rebuilt(inputs: Inputs, since: Since) -> DesiredState:
+    """The earlier build with the touched ports judged again (see :func:`build`)."""
+    touched = set(since.touched)
+    if since.inputs.nodes is not inputs.nodes:
+        touched.update(inputs.bound)  # a port bound through the API names its guest's node
+    networks = Verdicts()  # a verdict per port judged: none to keep
+    bound = frozenset(inputs.bound) & touched
+    rowset = inputs.rowset
+    rejected = {p: reason for p, reason in since.desired.rejected.items() if p not in touched}
+    ports: dict[str, DesiredPort] = {}
+    nics: dict[str, tuple[str, str]] = {}
+    for pid in touched:
+        from_row: DesiredPort | Refusal | None = None
+        if pid in rowset.rejected:
+            from_row = Refusal(rowset.rejected[pid])
+        elif pid in rowset.rows:
+            from_row = _row_port(pid, rowset.rows[pid], inputs, networks)
+        from_api = _bound_port(pid, inputs) if pid in bound else None
+        # as in a whole build: the API's refusal is the last word, a row's refusal beats
+        # the API's port (a port API-bound here is no row's port)
+        result = from_api if isinstance(from_api, Refusal) or from_row is None else from_row
+        if isinstance(result, Refusal):
+            rejected[pid] = result.reason
+            if result.nic is not None:
+                nics[pid] = result.nic
+        elif result is not None:
+            ports[pid] = result
+    return DesiredState(
+        ByGuest.of(since.desired.ports, USERID).updated(touched, ports), rejected,
+        dict(inputs.vswitches), inputs.dhcp_userid, inputs.dhcp_vlans,
+        ByGuest.of(since.desired.rejected_nics, NIC_USERID).updated(touched, nics))
+
+
+def _bound_port(pid: str, inputs: Inputs) -> DesiredPort | Refusal | None:
+    """The port of a port bound to this host through the API, or why it is refused;
+    None when its details are missing or it is not API-bound any more."""
+    details = inputs.details.get(pid)
+    if details is None or not api_bound(details, inputs.host):
+        return None
+    return _api_port(pid, details, inputs)
 
 
 def _away(ports: Mapping[str, DesiredPort], inputs: Inputs) -> frozenset[str]:
@@ -414,8 +548,7 @@ def _row_port(pid: str, row: SwitchRow, inputs: Inputs, networks: Verdicts,
                        inputs.rowset.order.get(pid, 0), node=row.node)
 
 
-def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
-              order: int) -> DesiredPort | Refusal:
+def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs) -> DesiredPort | Refusal:
     profile = _profile(details)
     try:
         userid = zvm_names.userid(profile.get(constants.PROFILE_USERID),
@@ -446,7 +579,7 @@ def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs,
     if isinstance(network, str):
         return Refusal(network, nic)
     return DesiredPort(pid, userid, vdev, network.vswitch, network.vlan, network.network_id,
-                       bool(details.get("admin_state_up")), order, node=node, api=True,
+                       bool(details.get("admin_state_up")), API_ORDER, node=node, api=True,
                        mac=str(mac).lower(), macid=macid)
 
 

@@ -179,17 +179,18 @@ class Store:
         observed, self.journal_lines = _load(self.path)
         return observed
 
-    def record(self, before: Observed, after: Observed) -> None:
-        """Persist what changed from ``before`` to ``after``: journal lines, or a
-        new snapshot once the journal has grown as large as one."""
+    def record(self, before: Observed, after: Observed, whole: Observed) -> None:
+        """Persist what changed from ``before`` to ``after`` (the records of the guests
+        a plan was made for, or all of them), ``whole`` being every record now:
+        journal lines, or a new snapshot once the journal has grown as large as one."""
         if self.path is None:
             return
         lines = changes(before, after)
         if not lines:
             return
-        if self.journal_lines + len(lines) > max(MIN_JOURNAL_LINES, len(after.bindings)) \
+        if self.journal_lines + len(lines) > max(MIN_JOURNAL_LINES, len(whole.bindings)) \
                 or not self.path.exists():
-            save(self.path, self.zhcp_node, after)
+            save(self.path, self.zhcp_node, whole)
             journal_path(self.path).unlink(missing_ok=True)
             self.journal_lines = 0
             return

@@ -46,7 +46,8 @@ def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
         return Diff([], [])
     old, new = set(before[1:]), set(after[1:])
     if len(old) == len(before) - 1 and len(new) == len(after) - 1:
-        removed, added = list(old - new), list(new - old)
+        # added lines in table order: a port's order among new ports follows the table
+        removed, added = list(old - new), [line for line in after[1:] if line not in old]
     else:  # a line repeated: count them (a second equal row names its port twice)
         counted_old, counted_new = Counter(before[1:]), Counter(after[1:])
         removed = list((counted_old - counted_new).elements())

@@ -360,3 +360,144 @@ def test_a_kept_port_is_judged_again_when_this_zhcps_own_hcp_becomes_known():
         assert results[-1] == d.build(fresh)
     assert "bound to host zvmhost2" in results[0].rejected[P1]
     assert P1 not in results[1].rejected and P1 not in results[1].ports
+
+
+# ------------------------------------------------------------- judging what changed only
+CHANGING_ROWS = [srow(port, node=node, comments=comments, interface=vdev, **extra)
+                 for port in (P1, P2, P3, "not-a-port") for node in ("linux01", "evil")
+                 for comments in ("zhcp1", "zhcp2") for vdev in ("1000", "1001")
+                 for extra in ({}, {"switch": "VSW1", "vlan": "100"}, {"disable": "1"})]
+EDITS = st.lists(st.one_of(
+    st.tuples(st.just("append"), st.sampled_from(CHANGING_ROWS)),
+    st.tuples(st.just("remove"), st.integers(0, 7)),
+    st.tuples(st.just("replace"), st.integers(0, 7), st.sampled_from(CHANGING_ROWS))),
+    max_size=3)
+
+
+def edited(rows: list, edits) -> list:
+    """The table after xCAT-like edits: rows appended at the end, removed, changed in place."""
+    rows = list(rows)
+    for edit in edits:
+        if edit[0] == "append":
+            rows.append(edit[1])
+        elif rows and edit[0] == "remove":
+            del rows[edit[1] % len(rows)]
+        elif rows:
+            rows[edit[1] % len(rows)] = edit[2]
+    return rows
+
+
+def multiset_diff(before: list, after: list) -> tuple[list, list]:
+    """(rows only ``before`` has, rows only ``after`` has), counting repeats."""
+    added, removed = list(after), []
+    for row in before:
+        if row in added:
+            added.remove(row)
+        else:
+            removed.append(row)
+    return removed, added
+
+
+def by_order(rowset: d.RowSet) -> list[str]:
+    return sorted(rowset.rows, key=lambda pid: rowset.order[pid])
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(CHANGING_ROWS), max_size=6), st.lists(EDITS, max_size=4))
+def test_rows_changed_by_a_diff_are_the_rows_of_the_whole_new_dump(first, rounds):
+    peers = frozenset({"zhcp2"})
+    rows, rowset = first, d.switch_rows(first, "zhcp1", peers=peers)
+    for edits in rounds:
+        after = edited(rows, edits)
+        removed, added = multiset_diff(rows, after)
+        changed = d.rows_changed(rowset, removed, added, "zhcp1", peers)
+        whole = d.switch_rows(after, "zhcp1", peers=peers, earlier=rowset)
+        if changed is None:
+            changed = whole
+        assert (changed.rows, changed.rejected, changed.peer_rows, changed.order,
+                changed.next_order) == (whole.rows, whole.rejected, whole.peer_rows,
+                                        whole.order, whole.next_order)
+        assert changed.order.keys() == changed.rows.keys()
+        rows, rowset = after, changed
+
+
+@given(st.lists(st.sampled_from(CHANGING_ROWS), max_size=6), EDITS)
+def test_a_port_keeps_its_order_and_new_ports_come_after_in_table_order(first, edits):
+    earlier = d.switch_rows(first, "zhcp1")
+    assert by_order(earlier) == list(earlier.rows)  # table order
+    rowset = d.switch_rows(edited(first, edits), "zhcp1", earlier=earlier)
+    kept = [p for p in by_order(rowset) if p in earlier.order]
+    assert kept == [p for p in by_order(earlier) if p in rowset.rows]
+    assert by_order(rowset)[:len(kept)] == kept
+    assert by_order(rowset)[len(kept):] == [p for p in rowset.rows if p not in earlier.order]
+
+
+def test_rows_changed_hands_a_repeated_or_refused_port_to_a_whole_walk():
+    rowset = d.switch_rows([srow(P1)], "zhcp1")
+    assert d.rows_changed(rowset, [], [srow(P1, interface="1001")], "zhcp1") is None
+    refused = d.switch_rows([srow(P1, node="bad node")], "zhcp1")
+    assert d.rows_changed(refused, [srow(P1, node="bad node")], [srow(P1)], "zhcp1") is None
+    assert d.rows_changed(rowset, [], [srow("not-a-port")], "zhcp1") is None
+    added = d.rows_changed(rowset, [], [srow(P2, node="linux02")], "zhcp1")
+    assert added is not None and by_order(added) == [P1, P2]
+
+
+BOUND_DETAILS = [api_details(P3, userid=userid, vdev=vdev)
+                 for userid in ("linux02", "linux05", "nobody") for vdev in (None, "1000")]
+ROUND = st.tuples(
+    st.lists(st.sampled_from([srow(P1), srow(P1, interface="1001"), srow(P2),
+                              srow(P2, node="linux02"), srow(P3), srow(P3, node="bad node"),
+                              srow(P1, node="other")]),
+             max_size=3),
+    st.dictionaries(st.sampled_from([P1, P2]), st.sampled_from(
+        [details(P1), details(P2, seg=101), details(P1, network_type="gre"),
+         details(P2, **{"binding:host_id": "zvmhost9"})])),
+    st.sampled_from([None, *BOUND_DETAILS]),
+    st.dictionaries(st.sampled_from([P1, P2, P3]), st.sampled_from(
+        [Binding("LINUX01", "1000", "VSW1", 100), Binding("LINUX02", "1000", "VSW1", 100,
+                                                          api=True)])),
+    st.sampled_from([NODES, d.with_node(NODES, "linux05", "LINUX05", "zhcp.example.com")]))
+
+
+BOUND_P3 = (P3,)
+
+
+@settings(max_examples=500)
+@given(st.lists(ROUND, min_size=2, max_size=5))
+def test_a_build_judging_the_touched_ports_only_equals_a_whole_build(rounds):
+    """Each round changes rows, details, bindings and nodes at random; a build given the
+    earlier one and the ports whose row, details or binding changed equals a build of
+    everything."""
+    bound: tuple[str, ...] = ()
+    earlier = None
+    for rows, det, api, bindings, nodes in rounds:
+        det = {**det, P3: api} if api is not None else det
+        inputs = d.Inputs(d.switch_rows(rows, "zhcp1"), nodes, det, bound, SPECS,
+                          "zvmhost1", "zhcp1", bindings)
+        whole = d.build(inputs)
+        if earlier is not None:
+            before_inputs, before = earlier
+            touched = {p for p in (P1, P2, P3) if any(
+                a.get(p) != b.get(p) for a, b in (
+                    (before_inputs.rowset.rows, inputs.rowset.rows),
+                    (before_inputs.rowset.rejected, inputs.rowset.rejected),
+                    (before_inputs.details, inputs.details),
+                    (before_inputs.bindings, inputs.bindings)))}
+            touched |= {p for p, row in inputs.rowset.rows.items()
+                        if before_inputs.nodes.userids.get(row.node) != nodes.userids.get(
+                            row.node)}
+            assert d.build(inputs, d.Since(before, before_inputs, touched)) == whole
+        earlier = (inputs, whole)
+        bound = BOUND_P3 if api is not None else ()  # the same object while unchanged
+
+
+def test_a_node_added_is_seen_by_the_ports_bound_through_the_api_in_a_build_since():
+    api = api_details(P3, userid="linux05")
+    before = d.Inputs(d.switch_rows([], "zhcp1"), NODES, {P3: api}, BOUND_P3, SPECS,
+                      "zvmhost1", "zhcp1", {})
+    refused = d.build(before)
+    assert P3 in refused.rejected
+    after = dataclasses.replace(before, nodes=d.with_node(NODES, "linux05", "LINUX05",
+                                                         "zhcp.example.com"))
+    rebuilt = d.build(after, d.Since(refused, before, ()))
+    assert rebuilt == d.build(after) and rebuilt.ports[P3].userid == "LINUX05"

@@ -41,16 +41,16 @@ def test_changes_go_to_the_journal_and_load_replays_them(tmp_path):
     path = tmp_path / "agent-state.json"
     store = records.Store(path, "zhcp1")
     first = Observed(bindings={"p1": BINDING}, granted=frozenset({("VSW1", "LINUX05")}))
-    store.record(Observed(), first)                     # no snapshot yet: one is written
+    store.record(Observed(), first, first)  # no snapshot yet: one is written
     assert path.exists() and not records.journal_path(path).exists()
     second = Observed(bindings={"p2": PORTED}, granted=frozenset({("VSWP", "LINUX06")}),
                       live_ports={("LINUX06", "1003"): 7})
-    store.record(first, second)
+    store.record(first, second, second)
     journal = records.journal_path(path).read_text().splitlines()
     assert len(journal) == 5 and store.journal_lines == 5
     assert json.loads(path.read_text())["bindings"] == {"p1": BINDING.__dict__}  # untouched
     assert held(records.load(path)) == held(second)
-    store.record(second, second)                        # nothing changed: nothing written
+    store.record(second, second, second)  # nothing changed: nothing written
     assert store.journal_lines == 5
 
 
@@ -59,10 +59,10 @@ def test_a_journal_as_large_as_a_snapshot_becomes_one(tmp_path, monkeypatch):
     path = tmp_path / "agent-state.json"
     store = records.Store(path, "zhcp1")
     states = [Observed(bindings={f"p{i}": BINDING}) for i in range(4)]
-    store.record(Observed(), states[0])
-    store.record(states[0], states[1])                  # 2 lines
+    store.record(Observed(), states[0], states[0])
+    store.record(states[0], states[1], states[1])  # 2 lines
     assert store.journal_lines == 2
-    store.record(states[1], states[2])                  # 4 > 2: a new snapshot
+    store.record(states[1], states[2], states[2])  # 4 > 2: a new snapshot
     assert store.journal_lines == 0 and not records.journal_path(path).exists()
     assert held(records.load(path)) == held(states[2])
 
@@ -72,8 +72,8 @@ def test_a_torn_last_line_is_skipped_and_a_replayed_journal_changes_nothing(tmp_
     store = records.Store(path, "zhcp1")
     first = Observed(bindings={"p1": BINDING})
     second = Observed(bindings={"p1": BINDING, "p2": PORTED})
-    store.record(Observed(), first)
-    store.record(first, second)
+    store.record(Observed(), first, first)
+    store.record(first, second, second)
     journal = records.journal_path(path)
     lines = journal.read_text()
     journal.write_text(lines + '{"binding": "p3", "val')          # a crash mid-append
