@@ -431,13 +431,13 @@ class Agent:
         """Plan, read and execute for up to :data:`MAX_PASSES` passes; True when the
         last plan left nothing deferred, unread or incomplete."""
         for _ in range(MAX_PASSES):
-            step, scope = self._plan(want, changed)
+            step, scope, cut = self._plan(want, changed)
             summary.scoped = scope is not None
             self._prune_retries(set(want.ports) | _planned_ports(step), changed)
             unreadable = self._read_directories(step.reads)
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
-            incomplete = self._run(step, summary, now, scope)
+            incomplete = self._run(step, summary, now, scope, cut)
             if not step.deferred and not step.reads and not incomplete:
                 return True
             if unreadable or not (step.ops or step.reads):
@@ -445,16 +445,17 @@ class Agent:
         return False
 
     def _plan(self, want: DesiredState, changed: set[str] | None
-              ) -> tuple[Plan, frozenset[str] | None]:
+              ) -> tuple[Plan, frozenset[str] | None, Observed]:
         """The plan of everything (``changed`` None, or a port-based vswitch is managed),
-        else of the guests the ``changed`` ports touch; and those guests (the scope)."""
+        else of the guests the ``changed`` ports touch; those guests (the scope, None
+        for everything) and the observed state planned over."""
         if changed is not None:
             touched = scope_mod.touched_userids(want, self.observed, changed)
             cut = scope_mod.restrict(want, self.observed, touched, changed)
             if cut is not None:
                 scoped_want, scoped_observed, scope = cut
-                return plan(scoped_want, scoped_observed), scope
-        return plan(want, self.observed), None
+                return plan(scoped_want, scoped_observed), scope, scoped_observed
+        return plan(want, self.observed), None, self.observed
 
     def _read_directories(self, userids: frozenset[str]) -> bool:
         """Read the directories a plan asked for; True when one could not be read."""
@@ -468,11 +469,13 @@ class Agent:
         return bool(problems)
 
     def _run(self, step: Plan, summary: CycleSummary, now: float,
-             scope: frozenset[str] | None) -> set[str]:
-        """Execute ``step`` over the observed state of ``scope`` (or all of it) when it
-        has operations or changes the binding records; returns the ports to plan
-        again at once (see :meth:`_execute`)."""
-        planned_over = self.observed if scope is None else scope_mod.cut(self.observed, scope)
+             scope: frozenset[str] | None, cut: Observed) -> set[str]:
+        """Execute ``step`` over the observed state of ``scope`` (``cut``, with the
+        directories read since) or all of it when it has operations or changes the
+        binding records; returns the ports to plan again at once (see :meth:`_execute`)."""
+        guests = self.observed.guests
+        planned_over = self.observed if scope is None else cut.replace(
+            guests={u: guests[u] for u in scope if u in guests})
         if step.ops or step.bindings.keys() != planned_over.bindings.keys():
             # a record with nothing left to undo is dropped by applying the plan
             return self._execute(step, summary, now, planned_over, scope)
@@ -701,7 +704,7 @@ class Agent:
             self.observed = after.replace(bindings=ByGuest.of(after.bindings, USERID))
             self.last_build = None  # every binding may have changed: judge every port again
         else:
-            self.observed = scope_mod.merge(self.observed, after, scope)
+            self.observed = scope_mod.merge(self.observed, over, after, scope)
             self.bindings_touched.update(over.bindings.keys() | after.bindings.keys())
         self.store.record(over, after, self.observed)
         for port, error in run.errors.items():

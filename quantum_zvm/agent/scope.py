@@ -102,16 +102,20 @@ def cut(observed: Observed, scope: frozenset[str],
         live_ports={nic: n for nic, n in observed.live_ports.items() if nic[0] in scope})
 
 
-def merge(observed: Observed, cut_after: Observed, scope: frozenset[str]) -> Observed:
+def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
+          scope: frozenset[str]) -> Observed:
     """``observed`` with the guests of ``scope`` as ``cut_after`` (the restricted state
-    after applying its plan) has them.  Vswitches, rows and reports are whole in
-    the restricted state, so they are taken from it."""
-    before = ByGuest.of(observed.bindings, USERID)
-    bindings = before.updated(before.ports_of(scope), cut_after.bindings)
+    after applying its plan) has them, where ``observed`` held what ``cut_before`` (its
+    cut to ``scope``) holds.  Vswitches, rows and reports are whole in the restricted
+    state, so they are taken from it."""
+    bindings = ByGuest.of(observed.bindings, USERID).updated(cut_before.bindings,
+                                                            cut_after.bindings)
     guests = dict(observed.guests)
     guests.update(cut_after.guests)
-    live_ports = {nic: n for nic, n in observed.live_ports.items() if nic[0] not in scope}
+    live_ports = dict(observed.live_ports)
+    for nic in cut_before.live_ports:
+        del live_ports[nic]
     live_ports.update(cut_after.live_ports)
-    granted = {g for g in observed.granted if g[1] not in scope} | cut_after.granted
-    return cut_after.replace(guests=guests, bindings=bindings, granted=frozenset(granted),
+    granted = (observed.granted - cut_before.granted) | cut_after.granted
+    return cut_after.replace(guests=guests, bindings=bindings, granted=granted,
                              live_ports=live_ports)

@@ -107,6 +107,8 @@ def test_the_scope_functions_answer_alike_with_indexed_and_plain_maps(world, use
     scope = plain[2]
     assert cut(truth_indexed, scope) == cut(truth, scope)
     after = cut(truth, scope).replace(bindings={})  # every binding of the scope undone
-    merged_plain, merged_fast = merge(truth, after, scope), merge(truth_indexed, after, scope)
+    before = cut(truth, scope)
+    merged_plain = merge(truth, before, after, scope)
+    merged_fast = merge(truth_indexed, before, after, scope)
     assert merged_fast == merged_plain
     assert as_sets(merged_fast.bindings.guests) == fresh_index(merged_plain.bindings)

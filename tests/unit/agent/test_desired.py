@@ -472,8 +472,8 @@ def test_a_build_judging_the_touched_ports_only_equals_a_whole_build(rounds):
     earlier = None
     for rows, det, api, bindings, nodes in rounds:
         det = {**det, P3: api} if api is not None else det
-        inputs = d.Inputs(d.switch_rows(rows, "zhcp1"), nodes, det, bound, SPECS,
-                          "zvmhost1", "zhcp1", bindings)
+        rowset = d.switch_rows(rows, "zhcp1", earlier=earlier[0].rowset if earlier else None)
+        inputs = d.Inputs(rowset, nodes, det, bound, SPECS, "zvmhost1", "zhcp1", bindings)
         whole = d.build(inputs)
         if earlier is not None:
             before_inputs, before = earlier

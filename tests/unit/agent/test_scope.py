@@ -56,7 +56,7 @@ def test_applying_a_closed_scope_and_merging_equals_applying_the_full_plan(world
     failing = data.draw(st.sets(st.sampled_from(part.ops))) if part.ops else set()
     results = {op: Result.FAILED for op in failing}
     whole = apply(truth, full, results)
-    merged = merge(truth, apply(cut_truth, part, results), scope)
+    merged = merge(truth, cut_truth, apply(cut_truth, part, results), scope)
     assert merged.bindings == whole.bindings
     assert merged.granted == whole.granted
     assert merged.live_ports == whole.live_ports
