@@ -45,7 +45,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ from quantum_zvm.agent.model import (
     Outcome,
     Plan,
     Report,
+    SwitchRow,
     VswitchSpec,
 )
 from quantum_zvm.agent.planner import apply, plan
@@ -166,7 +167,8 @@ class Agent:
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
         self.rowset: desired_mod.RowSet | None = None  # its rows of this zHCP and peers
         self.last_build: tuple[DesiredState, desired_mod.Inputs] | None = None
-        self.bindings_touched: set[str] = set()  # ports whose binding changed since then
+        # ports attached through the API since then, or no longer
+        self.bindings_touched: set[str] = set()
         self.nodes_missing: set[str] = set()     # nodes of rows the zvm table lacks
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
@@ -374,13 +376,15 @@ class Agent:
         the last cycle's (None: any)."""
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
-        nodes = self.nodes
+        nodes, missing = self.nodes, self.nodes_missing
         looked_up = self._refresh_details(rowset, row_changes, resync, dirty_ports,
                                           dirty_networks)
         if changed is not None and self.nodes is not nodes:
             if looked_up is not None:  # the only node added, none changed
-                of_new_nodes: set[str] | None = {
-                    port for port, row in rowset.rows.items() if row.node == looked_up}
+                # only a changed row can name a node not seen before, or one the
+                # zvm table lacked (named by any row)
+                of_new_nodes: set[str] | None = _ports_on(
+                    rowset.rows, looked_up, None if looked_up in missing else row_changes)
             else:
                 of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
             changed = None if of_new_nodes is None else changed | of_new_nodes
@@ -433,7 +437,7 @@ class Agent:
         for _ in range(MAX_PASSES):
             step, scope, cut = self._plan(want, changed)
             summary.scoped = scope is not None
-            self._prune_retries(set(want.ports) | _planned_ports(step), changed)
+            self._prune_retries(want.ports.keys() | _planned_ports(step), changed)
             unreadable = self._read_directories(step.reads)
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
@@ -582,7 +586,8 @@ class Agent:
     def _fetch_details(self, rowset: desired_mod.RowSet, dirty_ports: set[str]) -> None:
         """Ask the plugin for the details of rows not known yet and of notified ports."""
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
-        wanted += [p for p in self.observed.bindings if p in dirty_ports and p not in wanted]
+        wanted += [p for p in sorted(dirty_ports) if p in self.observed.bindings
+                   and p not in wanted]
         if not wanted:
             return
         self.details.update(self._details(self.api.get_devices_details_list(wanted),
@@ -668,7 +673,7 @@ class Agent:
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
     # ---------------------------------------------------------------- execution
-    def _prune_retries(self, live: set[str], changed: set[str] | None) -> None:
+    def _prune_retries(self, live: Collection[str], changed: set[str] | None) -> None:
         """Forget the retry state of ports the agent no longer acts on (deleted, unbound,
         undone, nothing left to undo): a retry that falls due for a port that is gone
         would make every cycle a busy one.  A cycle that planned only the ``changed``
@@ -705,7 +710,10 @@ class Agent:
             self.last_build = None  # every binding may have changed: judge every port again
         else:
             self.observed = scope_mod.merge(self.observed, over, after, scope)
-            self.bindings_touched.update(over.bindings.keys() | after.bindings.keys())
+            self.bindings_touched.update(
+                p for p in over.bindings.keys() | after.bindings.keys()
+                if desired_mod.attached_through_api(over.bindings.get(p))
+                != desired_mod.attached_through_api(after.bindings.get(p)))
         self.store.record(over, after, self.observed)
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
@@ -912,6 +920,14 @@ def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
     new = after.userids.keys() - before.userids.keys()
     new |= after.bad.keys() - before.bad.keys()
     return {port for port, row in rows.items() if row.node in new} if new else set()
+
+
+def _ports_on(rows: Mapping[str, SwitchRow], node: str, among: Collection[str] | None
+              ) -> set[str]:
+    """The ports of the ``rows`` on ``node``, looked for ``among`` these ports (None: all)."""
+    if among is None:
+        return {port for port, row in rows.items() if row.node == node}
+    return {port for port in among if port in rows and rows[port].node == node}
 
 
 def _exists(reply: Any) -> bool:

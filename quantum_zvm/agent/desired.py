@@ -382,7 +382,7 @@ class Refusal:
 @dataclass(frozen=True)
 class Since:
     """An earlier build (its result and inputs) and the ports whose row, details or
-    binding may have changed since (see :func:`build`)."""
+    binding (:func:`attached_through_api`) may have changed since (see :func:`build`)."""
     desired: DesiredState
     inputs: Inputs
     touched: Collection[str]
@@ -508,6 +508,12 @@ def _away(ports: Mapping[str, DesiredPort], inputs: Inputs) -> frozenset[str]:
                      if inputs.nodes.elsewhere(node) in peer_hcps)
 
 
+def attached_through_api(binding: Binding | None) -> bool:
+    """All a port's verdict reads of its binding: whether the agent attached it
+    through the API (a binding that changes otherwise touches no verdict)."""
+    return binding is not None and binding.api
+
+
 def _row_port(pid: str, row: SwitchRow, inputs: Inputs, networks: Verdicts,
               leaving: bool = False) -> DesiredPort | Refusal | None:
     """The port of a switch row, or why it is refused; None for a row that is not
@@ -522,8 +528,7 @@ def _row_port(pid: str, row: SwitchRow, inputs: Inputs, networks: Verdicts,
     details = inputs.details.get(pid)
     if not details or "network_id" not in details or api_bound(details, inputs.host):
         return None
-    binding = inputs.bindings.get(pid)
-    if binding is not None and binding.api:
+    if attached_through_api(inputs.bindings.get(pid)):
         return None
     userid = inputs.nodes.userids.get(row.node)
     if userid is None:

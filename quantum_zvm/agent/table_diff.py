@@ -44,6 +44,8 @@ def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
         return None
     if before == after:  # the quiet cycle's case: one comparison, no sets
         return Diff([], [])
+    if len(after) > len(before) and after[:len(before)] == before:  # rows added at the end
+        return Diff([], tables.tabdump_rows("switch", [after[0], *after[len(before):]]))
     old, new = set(before[1:]), set(after[1:])
     if len(old) == len(before) - 1 and len(new) == len(after) - 1:
         # added lines in table order: a port's order among new ports follows the table

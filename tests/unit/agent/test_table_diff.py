@@ -84,3 +84,43 @@ def test_a_change_the_agent_ignores_is_a_change_of_written_columns_only(rows):
     if only_own_writes(BEFORE, after, WRITTEN):
         assert changed_ports(BEFORE, after) == {P1}
         assert sorted(rows) == sorted([line("linux07", P1, "VSW1", "133"), BEFORE[2]])
+
+
+LINES = [line(node, port, interface=vdev) for node in ("linux07", "linux08")
+         for port in (P1, P2) for vdev in ("1000", "1001")]
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=5), st.lists(st.sampled_from(LINES),
+                                                              max_size=3), st.booleans())
+def test_a_diff_counts_every_line_and_lists_added_rows_in_table_order(before, more, appended):
+    """Whichever way the diff is taken (the same dump, rows added at the end, sets, or
+    counted repeats), its rows are the lines only one dump has, as often as they
+    differ; without repeats the added rows come in table order."""
+    after = [*before, *more] if appended else more + before[1:]
+    change = table_diff.diff([HEADER, *before], [HEADER, *after])
+    assert change is not None
+
+    def keys(rows):
+        return sorted((r["node"], r["port"], r["interface"]) for r in rows)
+
+    def parsed(lines):
+        return keys(table_diff.tables.tabdump_rows("switch", [HEADER, *lines]))
+    remaining_before, remaining_after = list(before), list(after)
+    for text in list(remaining_before):
+        if text in remaining_after:
+            remaining_after.remove(text)
+            remaining_before.remove(text)
+    assert keys(change.removed) == parsed(remaining_before)
+    assert keys(change.added) == parsed(remaining_after)
+    if len(set(before)) == len(before) and len(set(after)) == len(after):
+        in_order = [text for text in after if text not in before]
+        assert [(r["node"], r["port"], r["interface"]) for r in change.added] == \
+            [tuple(r[k] for k in ("node", "port", "interface"))
+             for r in table_diff.tables.tabdump_rows("switch", [HEADER, *in_order])]
+
+
+def test_rows_added_among_the_others_come_in_table_order():
+    new = [line(f"linux{i:02d}", P1, interface=f"{1000 + i:04X}") for i in range(12)]
+    change = table_diff.diff(BEFORE, [HEADER, *new, BEFORE[2]])
+    assert change is not None
+    assert [row["node"] for row in change.added] == [f"linux{i:02d}" for i in range(12)]
