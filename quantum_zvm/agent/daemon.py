@@ -437,7 +437,7 @@ class Agent:
         for _ in range(MAX_PASSES):
             step, scope, cut = self._plan(want, changed)
             summary.scoped = scope is not None
-            self._prune_retries(want.ports.keys() | _planned_ports(step), changed)
+            self._prune_retries((want.ports, _planned_ports(step)), changed)
             unreadable = self._read_directories(step.reads)
             step = self._hold_back(step, now)
             summary.deferred = len(step.deferred)
@@ -673,13 +673,16 @@ class Agent:
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
     # ---------------------------------------------------------------- execution
-    def _prune_retries(self, live: Collection[str], changed: set[str] | None) -> None:
-        """Forget the retry state of ports the agent no longer acts on (deleted, unbound,
-        undone, nothing left to undo): a retry that falls due for a port that is gone
-        would make every cycle a busy one.  A cycle that planned only the ``changed``
-        ports' guests judges only those ports (a due retry is one of them)."""
+    def _prune_retries(self, live: tuple[Collection[str], ...], changed: set[str] | None
+                       ) -> None:
+        """Forget the retry state of ports the agent no longer acts on (in none of the
+        ``live`` collections: deleted, unbound, undone, nothing left to undo): a retry
+        that falls due for a port that is gone would make every cycle a busy one.  A
+        cycle that planned only the ``changed`` ports' guests judges only those ports
+        (a due retry is one of them)."""
         def keep(port: str) -> bool:
-            return port in live or (changed is not None and port not in changed)
+            return any(port in ports for ports in live) or (
+                changed is not None and port not in changed)
         self.retry_at = {p: at for p, at in self.retry_at.items() if keep(p)}
         self.failures = {p: n for p, n in self.failures.items() if keep(p)}
 

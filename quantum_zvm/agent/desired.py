@@ -213,9 +213,9 @@ def _changed_ports(earlier: RowSet, gone: list[tuple[str, str | None, Any]],
         for kind, pid, _ in verdicts:
             if kind != "skip":
                 counts[str(pid)] = counts.get(str(pid), 0) + step
-    before = earlier.rows.keys() | earlier.peer_rows.keys() | earlier.rejected.keys()
     for pid, count in counts.items():
-        if pid in earlier.rejected or (pid in before) + count not in (0, 1):
+        had = pid in earlier.rows or pid in earlier.peer_rows
+        if pid in earlier.rejected or had + count not in (0, 1):
             return None  # a refused port (maybe in several rows), or one more row
     return list(counts)
 

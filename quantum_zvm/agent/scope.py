@@ -86,19 +86,23 @@ def restrict(desired: DesiredState, observed: Observed, userids: Iterable[str],
                 if p in wanted or p in rejected_nics or p in bindings}
     cut_desired = dataclasses.replace(desired, ports=all_ports.of_guests(scope),
                                       rejected=rejected, rejected_nics=rejected_nics)
-    return cut_desired, cut(observed, frozenset(scope), bindings), frozenset(scope)
+    return (cut_desired, cut(observed, frozenset(scope), bindings, desired.vswitches),
+            frozenset(scope))
 
 
-def cut(observed: Observed, scope: frozenset[str],
-        bindings: dict | None = None) -> Observed:
+def cut(observed: Observed, scope: frozenset[str], bindings: dict | None = None,
+        managed: Iterable[str] = ()) -> Observed:
     """The observed state of the guests of ``scope`` (a scope :func:`restrict`
-    closed); vswitches, rows and reports stay whole."""
+    closed); vswitches, rows and reports stay whole.  Of the agent's grants, those on
+    the observed and ``managed`` vswitches: a plan and its outcome touch no other
+    (``merge`` keeps those as they are)."""
     if bindings is None:
         bindings = ByGuest.of(observed.bindings, USERID).of_guests(scope)
+    names = observed.vswitches.keys() | set(managed)
     return observed.replace(
         guests={u: observed.guests[u] for u in scope if u in observed.guests},
         bindings=bindings,
-        granted=frozenset(g for g in observed.granted if g[1] in scope),
+        granted=frozenset((name, u) for name in names for u in scope) & observed.granted,
         live_ports={nic: n for nic, n in observed.live_ports.items() if nic[0] in scope})
 
 
