@@ -311,13 +311,13 @@ def next_batch(vectors: Sequence[Sequence[str]], guards: Sequence[Guard] | None,
     def script(end: int) -> str:
         return build_script(vectors[start:end], token,
                             None if guards is None else guards[start:end], marked)
-    fits, best = start + 1, script(start + 1)
-    if not script_fits(best):
-        raise ValueError(f"command {start}: too long for one dsh request "
-                         f"({MAX_SCRIPT_BYTES} bytes)")
     candidate = script(stop)
     if script_fits(candidate):
         return stop, candidate
+    fits, best = start + 1, candidate if stop == start + 1 else script(start + 1)
+    if not script_fits(best):
+        raise ValueError(f"command {start}: too long for one dsh request "
+                         f"({MAX_SCRIPT_BYTES} bytes)")
     too_long = stop
     while too_long - fits > 1:
         middle = (fits + too_long) // 2

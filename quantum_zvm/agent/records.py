@@ -32,7 +32,6 @@ Journal lines::
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -134,7 +133,7 @@ def changes(before: Observed, after: Observed) -> list[dict]:
         for port, binding in new.items():
             previous = old.get(port)
             if previous is not binding and previous != binding:
-                lines.append({"binding": port, "value": dataclasses.asdict(binding)})
+                lines.append({"binding": port, "value": _fields(binding)})
         lines += [{"binding": port, "value": None} for port in old if port not in new]
     if before.granted is not after.granted:
         lines += [{"granted": list(pair), "held": True}
@@ -150,12 +149,18 @@ def changes(before: Observed, after: Observed) -> list[dict]:
     return lines
 
 
+def _fields(binding: Binding) -> dict:
+    """A binding's fields (all scalars: a copy of its ``__dict__``, which
+    ``dataclasses.asdict`` would build field by field, deep-copying each)."""
+    return dict(vars(binding))
+
+
 def save(path: Path | None, zhcp_node: str, observed: Observed) -> None:
     """Write the records of ``observed`` to ``path`` atomically (a new snapshot)."""
     if path is None:
         return
     data = {"zhcp_node": zhcp_node,
-            "bindings": {p: dataclasses.asdict(b) for p, b in sorted(observed.bindings.items())},
+            "bindings": {p: _fields(b) for p, b in sorted(observed.bindings.items())},
             "granted": sorted([v, u] for v, u in observed.granted),
             "live_ports": sorted([u, d, n] for (u, d), n in observed.live_ports.items())}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """The agent's records across restarts (state file) and what a retry wait holds back."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from quantum_zvm.agent import records
@@ -117,3 +118,9 @@ def test_a_retry_wait_holds_back_a_ports_attach_but_never_its_undo():
     held = agent._hold_back(Plan(ops=undo + attach), now=50.0)
     assert held.ops == undo
     assert agent._hold_back(Plan(ops=undo + attach), now=150.0).ops == undo + attach
+
+
+def test_a_binding_is_written_with_every_field_as_asdict_gives_it():
+    binding = Binding("LINUX01", "1000", "VSW1", 100, "linux01", True, 7)
+    line = records.changes(Observed(), Observed(bindings={"p1": binding}))[0]
+    assert line == {"binding": "p1", "value": dataclasses.asdict(binding)}
