@@ -188,21 +188,27 @@ def build_script(commands: Sequence[Sequence[str]], token: str,
                  marked: Sequence[str] = ()) -> str:
     """The shell script of one batch (see the module docstring); ``marked``
     keys start marked (they failed in an earlier batch of the same call)."""
+    return _script([smcli.render(argv) for argv in commands], token, guards, marked)
+
+
+def _script(lines: Sequence[str], token: str, guards: Sequence[Guard] | None,
+            marked: Sequence[str]) -> str:
+    """:func:`build_script` of commands already rendered (:func:`smcli.render`)."""
     if guards is None:
-        return "\n".join(f'{smcli.render(argv)}\necho "{token}:{index}:$?"'
-                          for index, argv in enumerate(commands))
+        return "\n".join(f'{line}\necho "{token}:{index}:$?"'
+                          for index, line in enumerate(lines))
     names: dict[str, str] = {}
     for guard in guards:
         for key in guard.keys:
             names.setdefault(key, f"K{len(names)}")
-    lines = []
     preset = [f"{names[key]}=1" for key in dict.fromkeys(marked) if key in names]
+    script = []
     if preset:
-        lines.append(" ".join(preset))
-    for index, (argv, guard) in enumerate(zip(commands, guards, strict=True)):
-        lines += _guarded_lines(smcli.render(argv), f"{token}:{index}",
-                                [names[key] for key in guard.keys], guard.skippable)
-    return "\n".join(lines)
+        script.append(" ".join(preset))
+    for index, (line, guard) in enumerate(zip(lines, guards, strict=True)):
+        script += _guarded_lines(line, f"{token}:{index}",
+                                 [names[key] for key in guard.keys], guard.skippable)
+    return "\n".join(script)
 
 
 def _guarded_lines(command: str, marker: str, variables: list[str],
@@ -303,14 +309,14 @@ def seconds_limit(vectors: Sequence[Sequence[str]], start: int, stop: int,
     return stop
 
 
-def next_batch(vectors: Sequence[Sequence[str]], guards: Sequence[Guard] | None,
+def next_batch(lines: Sequence[str], guards: Sequence[Guard] | None,
                start: int, stop: int, token: str, marked: Sequence[str]) -> tuple[int, str]:
-    """``(end, script)`` of the longest batch ``vectors[start:end]`` (``end <= stop``)
-    whose script fits; the script's size grows with ``end``, so a binary search on the
-    scripts actually built finds it."""
+    """``(end, script)`` of the longest batch of the rendered commands ``lines[start:end]``
+    (``end <= stop``) whose script fits; the script's size grows with ``end``, so a
+    binary search on the scripts actually built finds it."""
     def script(end: int) -> str:
-        return build_script(vectors[start:end], token,
-                            None if guards is None else guards[start:end], marked)
+        return _script(lines[start:end], token,
+                       None if guards is None else guards[start:end], marked)
     candidate = script(stop)
     if script_fits(candidate):
         return stop, candidate
@@ -330,13 +336,14 @@ def next_batch(vectors: Sequence[Sequence[str]], guards: Sequence[Guard] | None,
 
 
 def check_commands(commands: Sequence[Sequence[str]],
-                   guards: Sequence[Guard] | None = None) -> None:
-    """Raise ValueError for a command no builder accepts or no dsh request can
-    carry, before anything is sent."""
-    vectors = [list(argv) for argv in commands]
+                   guards: Sequence[Guard] | None = None) -> list[str]:
+    """The commands rendered (:func:`smcli.render`, once each); raise ValueError for a
+    command no builder accepts or no dsh request can carry, before anything is sent."""
+    lines = [smcli.render(argv) for argv in commands]
     probe = make_token()
-    for index in range(len(vectors)):
-        next_batch(vectors, guards, index, index + 1, probe, ())
+    for index in range(len(lines)):
+        next_batch(lines, guards, index, index + 1, probe, ())
+    return lines
 
 
 @dataclass
@@ -369,25 +376,25 @@ def run_batches(client, node: str, commands: Sequence[Sequence[str]], *,
                 batch_size: int = DEFAULT_BATCH_SIZE, idempotent: bool = False,
                 guards: Sequence[Guard] | None = None,
                 expected_seconds: SecondsEstimate | None = None,
-                max_seconds: float | None = None, validate: bool = True) -> BatchRun:
+                max_seconds: float | None = None,
+                rendered: Sequence[str] | None = None) -> BatchRun:
     """:func:`run_batch`, but the outcomes of the batches that answered are kept
     when a later one fails (the caller records what ran); invalid commands still
-    raise ValueError before anything is sent (``validate=False``: the caller
-    has checked them with :func:`check_commands`)."""
+    raise ValueError before anything is sent (``rendered``: the commands as the
+    caller's :func:`check_commands` rendered them, already checked)."""
     if batch_size < 1:
         raise ValueError("batch_size: must be >= 1")
     if guards is not None and len(guards) != len(commands):
         raise ValueError("guards: one per command")
     vectors = [list(argv) for argv in commands]
-    if validate:
-        check_commands(vectors, guards)
+    scripted = check_commands(vectors, guards) if rendered is None else rendered
     outcomes: list[CommandOutcome] = []
     start = 0
     while start < len(vectors):
         token = make_token()
         stop = seconds_limit(vectors, start, min(len(vectors), start + batch_size),
                              expected_seconds, max_seconds)
-        end, script = next_batch(vectors, guards, start, stop, token,
+        end, script = next_batch(scripted, guards, start, stop, token,
                                  _marked_keys(outcomes, guards))
         chunk = vectors[start:end]
         try:

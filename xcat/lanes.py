@@ -105,13 +105,14 @@ def run_lanes(client, node: str, commands: Sequence[Sequence[str]],
     """Run each lane's commands (indexes into ``commands``) as one sequence of dsh
     requests, the lanes side by side; invalid commands raise ValueError first.
     ``idempotent`` as for :func:`xcat.batch.run_batch` (queries only)."""
-    check_commands(commands, guards)
+    rendered = check_commands(commands, guards)
 
     def run(lane: Sequence[int]) -> BatchRun:
         return run_batches(client, node, [commands[i] for i in lane],
                            guards=None if guards is None else [guards[i] for i in lane],
                            batch_size=batch_size, expected_seconds=expected_seconds,
-                           max_seconds=max_seconds, idempotent=idempotent, validate=False)
+                           max_seconds=max_seconds, idempotent=idempotent,
+                           rendered=[rendered[i] for i in lane])
 
     if len(lanes) <= 1:
         runs = [run(lane) for lane in lanes]

@@ -461,9 +461,11 @@ class Executor:
         ``tabch`` line of one dsh script on the xCAT MN node (one request)."""
         lines: list[tuple[Op, list[str]]] = []
         failed = run.failed_ports | run.incomplete
-        writable = [op for op in plan.row_ops if not set(op.ports) & failed]
+        writable = []
         for op in plan.row_ops:
-            if op not in writable:
+            if failed.isdisjoint(op.ports):
+                writable.append(op)
+            else:
                 run.results[op] = Result.FAILED
         try:
             macs = self._mac_rows(writable)

@@ -166,7 +166,7 @@ def save(path: Path | None, zhcp_node: str, observed: Observed) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bindings-")
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, separators=(",", ":"))
+        handle.write(json.dumps(data, separators=(",", ":")))  # dumps: the C encoder
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

@@ -128,3 +128,17 @@ def test_batch_that_never_ran_raises():
     with pytest.raises(NodeUnreachableError):
         run_batch(Unreachable(), "zhcp", [["true"]])
     assert issubclass(NodeUnreachableError, CommandError)
+
+
+def test_each_command_is_rendered_once_whatever_the_batches(monkeypatch):
+    rendered = []
+
+    def counting(argv):
+        rendered.append(tuple(argv))
+        return real_render(argv)
+    real_render = smcli.render
+    monkeypatch.setattr(smcli, "render", counting)
+    commands = [["echo", str(i)] for i in range(7)]
+    outcomes = run_batch(LocalShellClient(), "zhcp", commands, batch_size=3)
+    assert [o.stdout_lines for o in outcomes] == [[str(i)] for i in range(7)]
+    assert sorted(rendered) == sorted(tuple(c) for c in commands)
