@@ -65,7 +65,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
-from tests.fixtures.agent import write_agent_ini  # noqa: E402
+from tests.fixtures.agent import in_process_agent, write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
 from xcat import smcli as smcli_functions  # noqa: E402
@@ -126,27 +126,6 @@ def _session():
     session = requests.Session()
     session.headers.update(HEADERS)
     return session
-
-
-def make_agent(ini: Path):
-    from quantum_zvm.agent.daemon import Agent
-    from quantum_zvm.agent.main import state_file
-    from quantum_zvm.common import config
-    from quantum_zvm.common.xcat_conf import xcat_client
-    from quantum_zvm.rpc.agent_api import PluginApi
-    from quantum_zvm.rpc.client import RpcClient
-    from quantum_zvm.rpc.transport import Transport
-
-    conf, problems = config.load(["--config-file", str(ini)], "bench-agent", role="agent")
-    if problems:
-        raise SystemExit("\n".join(map(str, problems)))
-    client = xcat_client(conf)
-    rpc = RpcClient(Transport.from_conf(conf), timeout=300)
-    api = PluginApi(rpc, agent_id="zvm-zhcp1", host=conf.AGENT.host)
-    counting = CountingApi(api)
-    agent = Agent(conf, client, rpc, counting, state_file=state_file(conf),
-                  system_check_seconds=3600)
-    return agent, counting, rpc, client
 
 
 class CountingApi:
@@ -262,7 +241,7 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path) -> dict[str, Any]:
     try:
         ini = write_agent_ini(tmp, server, sim, "smcli_batch_size = 1000\n"
                               + agent_prices(t, workers))
-        agent, api, rpc, client = make_agent(ini)
+        agent, api, rpc, client = in_process_agent(ini, CountingApi)
         agent.cycle()                                   # start-up, nothing to do yet
         ports = setup_ports(sim, server, session, size, 0)
         sim.control.fault(**spec)

@@ -329,7 +329,7 @@ class Agent:
                 and table_diff.as_planned(change, self.observed.rows)
                 and not self._moved_nodes()):
             if not change.empty:  # the agent's own writes: the rows follow the table
-                self.rowset = self._rows_changed(change)
+                self.rowset = self._rows_of(lines, change)[0]
             self.switch_lines = lines
             return
         summary.idle = False
@@ -344,7 +344,7 @@ class Agent:
             with self.lock:  # notifications of a failed cycle are handled by the next
                 self.dirty_ports |= dirty_ports
                 self.dirty_networks |= dirty_networks
-            self.rowset = self.last_build = None  # the next cycle judges everything
+            self.last_build = None  # the next cycle judges every port
             raise
         self.switch_lines = lines
         self.rowset = rowset
@@ -490,9 +490,9 @@ class Agent:
                          resync: str | None, dirty_ports: set[str],
                          dirty_networks: set[str]) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
-        ports (``dirty_ports``, which gains the ports of ``dirty_networks``) are asked
-        again, a full resync asks every one again.  Returns the node a look-up added
-        (see :meth:`_refresh_nodes`)."""
+        ports (``dirty_ports``, which gains the ports of ``dirty_networks`` and every
+        port asked) are asked again, a full resync asks every one again.  Returns the
+        node a look-up added (see :meth:`_refresh_nodes`)."""
         looked_up = self._refresh_nodes(rowset, row_changes, resync)
         self._forget_details(resync, dirty_ports, dirty_networks)
         if resync == FULL or (dirty_ports and not self.plain):
@@ -584,12 +584,15 @@ class Agent:
             self.details.pop(port, None)
 
     def _fetch_details(self, rowset: desired_mod.RowSet, dirty_ports: set[str]) -> None:
-        """Ask the plugin for the details of rows not known yet and of notified ports."""
+        """Ask the plugin for the details of rows not known yet and of notified ports;
+        the ports asked join ``dirty_ports`` (their details changed: they are judged
+        and planned again)."""
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
         wanted += [p for p in sorted(dirty_ports) if p in self.observed.bindings
                    and p not in wanted]
         if not wanted:
             return
+        dirty_ports.update(wanted)
         self.details.update(self._details(self.api.get_devices_details_list(wanted),
                                           "device", "get_devices_details_list"))
         if self.plain:

@@ -124,7 +124,8 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
     rejected in every row.  ``verdicts`` keeps each row's verdict by row object.
     ``order`` follows the table; with the ``earlier`` rows, a port keeps its
     order and new ports come after every earlier one, in table order (so which
-    of two ports claiming one NIC is earlier never changes while both stay).
+    of two ports claiming one NIC is earlier never changes while both stay and the
+    agent runs).
     """
     owners = frozenset({zhcp_node}) | peers
     peer_rows: dict[str, SwitchRow] = {}
