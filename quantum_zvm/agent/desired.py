@@ -156,15 +156,20 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
             valid[pid] = value
         else:
             peer_rows[pid] = value
-    kept = earlier.order if earlier is not None else {}
-    next_order = earlier.next_order if earlier is not None else 0
-    for pid in valid:
-        if pid in kept:
-            order[pid] = kept[pid]
-        else:
+    if earlier is not None:
+        order.update((pid, earlier.order[pid]) for pid in valid if pid in earlier.order)
+    next_order = _number_new(order, valid, earlier.next_order if earlier is not None else 0)
+    return RowSet(valid, order, rejected, tuple(invalid), peer_rows, next_order)
+
+
+def _number_new(order: dict[str, int], pids: Iterable[str], next_order: int) -> int:
+    """Give the ``pids`` not in ``order`` the orders from ``next_order`` on, in turn;
+    the order a port added next gets."""
+    for pid in pids:
+        if pid not in order:
             order[pid] = next_order
             next_order += 1
-    return RowSet(valid, order, rejected, tuple(invalid), peer_rows, next_order)
+    return next_order
 
 
 def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
@@ -195,11 +200,8 @@ def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
     for pid in ports:
         if pid not in rows:
             order.pop(pid, None)
-    next_order = earlier.next_order
-    for _, (_, new_pid, _) in new:  # in table order
-        if new_pid in rows and new_pid not in order:
-            order[str(new_pid)] = next_order
-            next_order += 1
+    next_order = _number_new(order, [str(pid) for _, (_, pid, _) in new if pid in rows],
+                             earlier.next_order)  # the new rows in table order
     return RowSet(rows, order, rejected, earlier.invalid, peer_rows, next_order)
 
 
@@ -407,19 +409,9 @@ def build(inputs: Inputs, since: Since | None = None) -> DesiredState:
     """
     if since is not None and _same_context(since.inputs, inputs):
         return _rebuilt(inputs, since)
-    ports: dict[str, DesiredPort] = {}
     networks = (inputs.networks or Verdicts()).start()
-    rejected: dict[str, str] = dict(inputs.rowset.rejected)
-    rejected_nics: dict[str, tuple[str, str]] = {}
-
-    def settle(pid: str, result: DesiredPort | Refusal) -> None:
-        if isinstance(result, Refusal):
-            rejected[pid] = result.reason
-            if result.nic is not None:
-                rejected_nics[pid] = result.nic
-        else:
-            ports[pid] = result
-
+    from_rows: dict[str, DesiredPort | Refusal | None] = {
+        pid: Refusal(reason) for pid, reason in inputs.rowset.rejected.items()}
     leaving = {pid: row for pid, row in inputs.rowset.peer_rows.items()
                if inputs.nodes.elsewhere(row.node) is None}
     row_ports = (inputs.row_ports or Verdicts()).start()
@@ -429,19 +421,18 @@ def build(inputs: Inputs, since: Since | None = None) -> DesiredState:
     constant = (inputs.host, inputs.zhcp_node, nodes.own_hcp, nodes.hcps_of(inputs.peers))
     for pid, row in [*inputs.rowset.rows.items(), *leaving.items()]:
         node = row.node
-        from_row = row_ports.of_inputs(
+        from_rows[pid] = row_ports.of_inputs(
             pid, (node, row.vdev, inputs.details.get(pid), inputs.bindings.get(pid),
                   nodes.userids.get(node), nodes.bad.get(node), nodes.hcps.get(node),
                   pid in leaving, order.get(pid, 0), constant),
             functools.partial(_row_port, pid, row, inputs, networks, leaving=pid in leaving))
-        if from_row is not None:
-            settle(pid, from_row)
-    for pid in dict.fromkeys(inputs.bound):
-        from_api = _bound_port(pid, inputs)
-        if from_api is not None:
-            settle(pid, from_api)
-    for pid in rejected:
-        ports.pop(pid, None)
+    ports: dict[str, DesiredPort] = {}
+    rejected: dict[str, str] = {}
+    rejected_nics: dict[str, tuple[str, str]] = {}
+    bound = frozenset(inputs.bound)
+    for pid in dict.fromkeys([*from_rows, *inputs.bound]):
+        _settle(pid, from_rows.get(pid), _bound_port(pid, inputs) if pid in bound else None,
+                ports, rejected, rejected_nics)
     return DesiredState(ByGuest(ports, USERID), rejected, dict(inputs.vswitches),
                         inputs.dhcp_userid, inputs.dhcp_vlans,
                         ByGuest(rejected_nics, NIC_USERID), _away(ports, inputs),
@@ -472,20 +463,27 @@ def _rebuilt(inputs: Inputs, since: Since) -> DesiredState:
             from_row = Refusal(rowset.rejected[pid])
         elif pid in rowset.rows:
             from_row = _row_port(pid, rowset.rows[pid], inputs, networks)
-        from_api = _bound_port(pid, inputs) if pid in bound else None
-        # as in a whole build: the API's refusal is the last word, a row's refusal beats
-        # the API's port (a port API-bound here is no row's port)
-        result = from_api if isinstance(from_api, Refusal) or from_row is None else from_row
-        if isinstance(result, Refusal):
-            rejected[pid] = result.reason
-            if result.nic is not None:
-                nics[pid] = result.nic
-        elif result is not None:
-            ports[pid] = result
+        _settle(pid, from_row, _bound_port(pid, inputs) if pid in bound else None,
+                ports, rejected, nics)
     return DesiredState(
         ByGuest.of(since.desired.ports, USERID).updated(touched, ports), rejected,
         dict(inputs.vswitches), inputs.dhcp_userid, inputs.dhcp_vlans,
         ByGuest.of(since.desired.rejected_nics, NIC_USERID).updated(touched, nics))
+
+
+def _settle(pid: str, from_row: DesiredPort | Refusal | None,
+            from_api: DesiredPort | Refusal | None, ports: dict[str, DesiredPort],
+            rejected: dict[str, str], nics: dict[str, tuple[str, str]]) -> None:
+    """Record a port's verdict from its row and from its API binding: the API's refusal
+    is the last word; a row's refusal beats the API's port (a port API-bound here is
+    no row's port)."""
+    result = from_api if isinstance(from_api, Refusal) or from_row is None else from_row
+    if isinstance(result, Refusal):
+        rejected[pid] = result.reason
+        if result.nic is not None:
+            nics[pid] = result.nic
+    elif result is not None:
+        ports[pid] = result
 
 
 def _bound_port(pid: str, inputs: Inputs) -> DesiredPort | Refusal | None:
