@@ -383,8 +383,9 @@ class Agent:
             if looked_up is not None:  # the only node added, none changed
                 # only a changed row can name a node not seen before, or one the
                 # zvm table lacked (named by any row)
-                of_new_nodes: set[str] | None = _ports_on(
-                    rowset.rows, looked_up, None if looked_up in missing else row_changes)
+                among = _among(rowset.rows, None if looked_up in missing else row_changes)
+                of_new_nodes: set[str] | None = {
+                    port for port, row in among.items() if row.node == looked_up}
             else:
                 of_new_nodes = _ports_of_new_nodes(nodes, self.nodes, rowset.rows)
             changed = None if of_new_nodes is None else changed | of_new_nodes
@@ -416,8 +417,7 @@ class Agent:
         """The desired state of this cycle (the DHCP guest's VLANs asked again on a full
         resync or when due): the last one with the ``changed`` ports and those whose
         binding changed judged again, or everything judged (``changed`` None)."""
-        dhcp_vlans = self._dhcp_vlans(set(rowset.rows) | set(self.bound),
-                                      resync == FULL or self.dhcp_refresh_due)
+        dhcp_vlans = self._dhcp_vlans(rowset, resync == FULL or self.dhcp_refresh_due)
         self.dhcp_refresh_due = False
         inputs = desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
@@ -514,13 +514,10 @@ class Agent:
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
         node is returned (else None).  Only the rows of ``row_changes`` (None: all)
         can name a node not seen before; those the table lacked stay unknown."""
-        if row_changes is None:
-            rows = [*rowset.rows.values(), *rowset.peer_rows.values()]
-            named = {row.node for row in rows}
-        else:
-            rows = [r for r in map(rowset.rows.get, row_changes) if r is not None]
-            rows += [r for r in map(rowset.peer_rows.get, row_changes) if r is not None]
-            named = {row.node for row in rows} | self.nodes_missing
+        named = {row.node for rows in (rowset.rows, rowset.peer_rows)
+                 for row in _among(rows, row_changes).values()}
+        if row_changes is not None:
+            named |= self.nodes_missing
         unknown_nodes = {node for node in named
                          if node not in self.nodes.userids and node not in self.nodes.bad}
         self.nodes_missing = unknown_nodes
@@ -631,10 +628,9 @@ class Agent:
         """Guests of rows that are new or name another NIC than before (a row kept from
         the last cycle is the same object: :class:`desired.Verdicts`); only the rows of
         ``row_changes`` can be (None: any)."""
-        before, userids, rows = self.observed.rows, self.nodes.userids, rowset.rows
-        ports = rows if row_changes is None else [p for p in row_changes if p in rows]
-        changed = [(before.get(port), rows[port]) for port in ports
-                   if before.get(port) is not rows[port]]
+        before, userids = self.observed.rows, self.nodes.userids
+        changed = [(before.get(port), row) for port, row in _among(rowset.rows, row_changes).items()
+                   if before.get(port) is not row]
         return {userids[row.node] for old, row in changed if row.node in userids
                 and (old is None or (old.node, old.vdev) != (row.node, row.vdev))}
 
@@ -666,11 +662,13 @@ class Agent:
         for userid, problem in unreadable.items():
             LOG.warning("cannot read the directory of %s: %s", userid, problem)
 
-    def _dhcp_vlans(self, ports: set[str], everything: bool
+    def _dhcp_vlans(self, rowset: desired_mod.RowSet, everything: bool
                     ) -> Mapping[str, frozenset[int]] | None:
-        """VLANs the DHCP guest needs, from the networks of the ports handed to this agent."""
+        """VLANs the DHCP guest needs, from the networks of the ports handed to this agent
+        (by its rows or bound through the API)."""
         if self.dhcp is None:
             return None
+        ports = rowset.rows.keys() | set(self.bound)
         networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
         with_dhcp = self.dhcp.refresh([n.network_id for n in networks], everything)
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
@@ -928,12 +926,12 @@ def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
     return {port for port, row in rows.items() if row.node in new} if new else set()
 
 
-def _ports_on(rows: Mapping[str, SwitchRow], node: str, among: Collection[str] | None
-              ) -> set[str]:
-    """The ports of the ``rows`` on ``node``, looked for ``among`` these ports (None: all)."""
-    if among is None:
-        return {port for port, row in rows.items() if row.node == node}
-    return {port for port in among if port in rows and rows[port].node == node}
+def _among(rows: Mapping[str, SwitchRow], ports: Collection[str] | None
+           ) -> Mapping[str, SwitchRow]:
+    """The ``rows`` of these ``ports`` (None: all of them)."""
+    if ports is None:
+        return rows
+    return {port: rows[port] for port in ports if port in rows}
 
 
 def _exists(reply: Any) -> bool:
