@@ -183,17 +183,11 @@ def make_token() -> str:
     return "QZVM" + secrets.token_hex(12)
 
 
-def build_script(commands: Sequence[Sequence[str]], token: str,
-                 guards: Sequence[Guard] | None = None,
+def build_script(lines: Sequence[str], token: str, guards: Sequence[Guard] | None = None,
                  marked: Sequence[str] = ()) -> str:
-    """The shell script of one batch (see the module docstring); ``marked``
-    keys start marked (they failed in an earlier batch of the same call)."""
-    return _script([smcli.render(argv) for argv in commands], token, guards, marked)
-
-
-def _script(lines: Sequence[str], token: str, guards: Sequence[Guard] | None,
-            marked: Sequence[str]) -> str:
-    """:func:`build_script` of commands already rendered (:func:`smcli.render`)."""
+    """The shell script of one batch of commands rendered by :func:`smcli.render` (see
+    the module docstring); ``marked`` keys start marked (they failed in an earlier
+    batch of the same call)."""
     if guards is None:
         return "\n".join(f'{line}\necho "{token}:{index}:$?"'
                           for index, line in enumerate(lines))
@@ -315,8 +309,8 @@ def next_batch(lines: Sequence[str], guards: Sequence[Guard] | None,
     (``end <= stop``) whose script fits; the script's size grows with ``end``, so a
     binary search on the scripts actually built finds it."""
     def script(end: int) -> str:
-        return _script(lines[start:end], token,
-                       None if guards is None else guards[start:end], marked)
+        return build_script(lines[start:end], token,
+                            None if guards is None else guards[start:end], marked)
     candidate = script(stop)
     if script_fits(candidate):
         return stop, candidate

@@ -7,8 +7,12 @@ from xcat.errors import CommandError
 from xcat.outcomes import Outcome, classify
 
 
+def rendered(commands):
+    return [smcli.render(argv) for argv in commands]
+
+
 def test_script_layout():
-    script = build_script([["echo", "a b"], smcli.system_info_query()], "TOK")
+    script = build_script(rendered([["echo", "a b"], smcli.system_info_query()]), "TOK")
     assert script.split("\n") == ["echo 'a b'", 'echo "TOK:0:$?"',
                                   "/opt/zhcp/bin/smcli System_Info_Query", 'echo "TOK:1:$?"']
 

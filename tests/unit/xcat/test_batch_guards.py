@@ -59,12 +59,12 @@ def test_a_failed_step_stops_the_later_steps_of_its_port_only():
 
 
 def test_script_without_guards_is_unchanged():
-    script = build_script([["true"], ["false"]], "TOK")
+    script = build_script(["true", "false"], "TOK")
     assert script == 'true\necho "TOK:0:$?"\nfalse\necho "TOK:1:$?"'
 
 
 def test_keys_are_shell_variables_never_port_text():
     hostile = "p; rm -rf / #"
-    script = build_script([["true"]], "TOK", [Guard((hostile,), True)], marked=[hostile])
+    script = build_script(["true"], "TOK", [Guard((hostile,), True)], marked=[hostile])
     assert hostile not in script
     assert script.splitlines()[0] == "K0=1"

@@ -62,7 +62,8 @@ def test_a_thousand_guarded_grants_go_in_several_requests_under_the_limit():
     vectors = [smcli.vswitch_grant("VSW1", f"LNX{i:05d}", vlans=100 + i % 50, persist=True)
                for i in range(1000)]
     guards = [Guard((f"{i:08d}-aaaa-bbbb-cccc-dddddddddddd",), True) for i in range(1000)]
-    one_script = batch.build_script(vectors, batch.make_token(), guards)
+    one_script = batch.build_script([smcli.render(v) for v in vectors],
+                                    batch.make_token(), guards)
     assert len(xdsh_argument("zhcp1", one_script).encode()) > MAX_ARG_STRLEN  # the old way
     client = MarkerClient()
     outcomes = batch.run_batch(client, "zhcp1", vectors, batch_size=1000, guards=guards)
