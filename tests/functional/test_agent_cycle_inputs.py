@@ -53,5 +53,16 @@ def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
         assert is_active(agent, first["id"])           # its details came with this cycle
         grants = stack.model()["vswitches"]["VSW1"]["grants"]
         assert grants["LINUX07"]["vlans"] == ["141"] == grants["LINUX08"]["vlans"]
+
+        # one more hand-off: the ports that did not change keep their verdicts (the
+        # desired state is the last one with the changed ports judged again)
+        third = stack.port(net["id"])
+        stack.guest("LINUX09")
+        assert agent.cycle().idle  # the dump shows only the rows the agent wrote
+        kept = agent.last_build[0].ports[second["id"]]
+        stack.hand_off("LINUX09", third["id"])
+        summary = agent.cycle()
+        assert summary.scoped and is_active(agent, third["id"])
+        assert agent.last_build[0].ports[second["id"]] is kept
     finally:
         rpc.close()

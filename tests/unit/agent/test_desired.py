@@ -502,3 +502,17 @@ def test_a_node_added_is_seen_by_the_ports_bound_through_the_api_in_a_build_sinc
                                                          "zhcp.example.com"))
     rebuilt = d.build(after, d.Since(refused, before, ()))
     assert rebuilt == d.build(after) and rebuilt.ports[P3].userid == "LINUX05"
+
+
+def test_a_build_since_judges_the_touched_ports_only():
+    """The contract a caller keeps: a port whose inputs changed but that it did not
+    name as touched keeps its earlier verdict (so a build since is not a whole build)."""
+    rows = [srow(P1), srow(P2, node="linux02")]
+    before = d.Inputs(d.switch_rows(rows, "zhcp1"), NODES, {P1: details(P1), P2: details(P2)},
+                      (), SPECS, "zvmhost1", "zhcp1", {})
+    earlier = d.build(before)
+    after = dataclasses.replace(before, details={P1: details(P1, seg=101),
+                                                 P2: details(P2, seg=101)})
+    rebuilt = d.build(after, d.Since(earlier, before, {P2}))
+    assert rebuilt.ports[P1] is earlier.ports[P1] and rebuilt.ports[P1].vlan == 100
+    assert rebuilt.ports[P2].vlan == 101 == d.build(after).ports[P1].vlan
