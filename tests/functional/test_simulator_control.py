@@ -190,6 +190,28 @@ def test_smapi_workers_run_calls_in_parallel_and_the_peak_is_counted(simulator):
     assert c.counters()["smcli"]["peak_in_workers"] == 1
 
 
+def test_rest_requests_in_flight_at_once_are_counted(simulator):
+    # a table read and a dsh request sent side by side are both in flight (each takes
+    # the REST latency); one after the other, never more than one
+    c = simulator.control
+    c.fault(rest_latency={"fixed": 0.3, "jitter": 0}, smcli_latency=0)
+    c.reset_counters()
+
+    def call(kind):
+        if kind == "table":
+            return simulator.xcat("GET", "tables/zvm")
+        return simulator.dsh("zhcp1", "smcli Image_Query_DM -T LINUX01")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        list(pool.map(call, ["table", "dsh"]))
+    counters = c.counters()
+    assert counters["rest"]["peak_in_flight"] == 2
+    assert counters["dsh"]["peak_in_flight"] == 1
+    c.reset_counters()
+    call("table")
+    call("dsh")
+    assert c.counters()["rest"]["peak_in_flight"] == 1
+
+
 def test_latency_profiles(simulator_factory):
     sim = simulator_factory("--latency-profile", "realistic")
     faults = sim.control.faults()

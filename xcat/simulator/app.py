@@ -174,6 +174,11 @@ class SimulatorApp:
 
     def _xcat(self, environ: dict[str, Any], body: bytes,
               start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self.sim.counters.busy("rest"):
+            return self._xcat_request(environ, body, start_response)
+
+    def _xcat_request(self, environ: dict[str, Any], body: bytes,
+                      start_response: Callable[..., Any]) -> Iterable[bytes]:
         sim = self.sim
         request = request_from_environ(environ, body)
         classify(request)

@@ -8,9 +8,10 @@ system they ran on) and failures; vmcp calls; the commands dsh scripts ran, by
 name (the first word of each simple command: what reached a shell word); bytes
 in and out; TCP connections accepted (each new TLS handshake is one). Two
 gauges keep their peaks since the last reset: SMAPI calls inside a worker
-server at once (``smcli.peak_in_workers``) and dsh requests in flight at once
-(``dsh.peak_in_flight``), so a test can see that a client used the workers
-side by side without timing it.
+server at once (``smcli.peak_in_workers``), dsh requests in flight at once
+(``dsh.peak_in_flight``) and REST requests of any kind in flight at once
+(``rest.peak_in_flight``), so a test can see that a client used the workers,
+or sent requests, side by side without timing it.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Any
 class Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.in_flight = {"smcli": 0, "dsh": 0}
+        self.in_flight = {"smcli": 0, "dsh": 0, "rest": 0}
         self.reset()
 
     def reset(self) -> None:
@@ -45,7 +46,8 @@ class Counters:
 
     @contextmanager
     def busy(self, gauge: str) -> Iterator[None]:
-        """Count one ``gauge`` ("smcli" in a worker, "dsh" in flight) while the block runs."""
+        """Count one ``gauge`` ("smcli" in a worker, "dsh" or "rest" in flight) while the
+        block runs."""
         with self.lock:
             self.in_flight[gauge] += 1
             self.peak[gauge] = max(self.peak[gauge], self.in_flight[gauge])
@@ -94,7 +96,7 @@ class Counters:
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "rest": {"total": self.rest_total,
+                "rest": {"total": self.rest_total, "peak_in_flight": self.peak["rest"],
                          **{f"by_{name}": dict(sorted(c.items()))
                             for name, c in self.rest.items()}},
                 "smcli": {"total": self.smcli_total, "failed": self.smcli_failed,
