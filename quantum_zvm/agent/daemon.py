@@ -41,6 +41,7 @@ once; ``configurations.rpc_mode`` says which one is in use.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import logging
 import threading
@@ -51,7 +52,7 @@ from typing import Any
 
 from quantum_zvm.agent import desired as desired_mod
 from quantum_zvm.agent import dhcp as dhcp_mod
-from quantum_zvm.agent import heartbeat, records, startup, table_diff
+from quantum_zvm.agent import heartbeat, read_ahead, records, startup, table_diff
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import scope as scope_mod
 from quantum_zvm.agent.by_guest import USERID, ByGuest
@@ -63,6 +64,7 @@ from quantum_zvm.agent.model import (
     UNDO_OPS,
     DesiredState,
     Observed,
+    ObservedGuest,
     Outcome,
     Plan,
     Report,
@@ -137,6 +139,7 @@ class Agent:
         self.call_seconds = agent.smcli_call_seconds
         self.dirmaint_seconds = agent.dirmaint_call_seconds
         self.smapi_workers = agent.smapi_workers
+        self.read_ahead_directories = agent.read_ahead_directories
         self.mgt = (agent.xcat_mgt_ip, agent.xcat_mgt_mask) if agent.xcat_mgt_ip else None
         self.dhcp_userid = agent.dhcp_userid.upper() if agent.dhcp_userid else None
         self.specs = {name: VswitchSpec(name, tuple(ranges),
@@ -170,6 +173,8 @@ class Agent:
         # ports attached through the API since then, or no longer
         self.bindings_touched: set[str] = set()
         self.nodes_missing: set[str] = set()     # nodes of rows the zvm table lacks
+        # directories of new nodes' guests read while the nodes were looked up
+        self.directories_ahead: dict[str, ObservedGuest] = {}
         self.switch_table = tables.RowCache("switch")
         self.zvm_table = tables.RowCache("zvm")
         self.zvm_lines: list[str] = []
@@ -404,8 +409,11 @@ class Agent:
                           row_changes: set[str] | None) -> None:
         """The observed state with this cycle's rows, the directories of guests whose
         rows name new NICs marked unsure, and what a resync reads again."""
-        self.observed = obs.directories_unsure(self.observed,
-                                               self._new_nic_guests(rowset, row_changes))
+        ahead, self.directories_ahead = self.directories_ahead, {}
+        self.observed = obs.directories_unsure(
+            self.observed, self._new_nic_guests(rowset, row_changes) - ahead.keys())
+        if ahead:  # read after this dump: as sure as a read the plan would ask for
+            self.observed = obs.with_guests(self.observed, ahead.values())
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
             self.observed = self.observed.replace(reported={})
@@ -514,13 +522,29 @@ class Agent:
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
         node is returned (else None).  Only the rows of ``row_changes`` (None: all)
         can name a node not seen before; those the table lacked stay unknown."""
-        named = {row.node for rows in (rowset.rows, rowset.peer_rows)
-                 for row in _among(rows, row_changes).values()}
+        named_here = {row.node for row in _among(rowset.rows, row_changes).values()}
+        named = named_here | {row.node for row in _among(rowset.peer_rows, row_changes).values()}
         if row_changes is not None:
             named |= self.nodes_missing
         unknown_nodes = {node for node in named
                          if node not in self.nodes.userids and node not in self.nodes.bad}
-        self.nodes_missing = unknown_nodes
+        missing_before, self.nodes_missing = self.nodes_missing, unknown_nodes
+        self.directories_ahead = {}
+        guessed = {} if resync == FULL or not self.read_ahead_directories else \
+            read_ahead.guesses((unknown_nodes & named_here) - missing_before, self.observed.guests)
+        if not guessed:
+            return self._look_up_nodes(unknown_nodes, resync)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+            reading = pool.submit(self._read_guesses, guessed.values())
+            try:
+                return self._look_up_nodes(unknown_nodes, resync)
+            finally:
+                self.directories_ahead = read_ahead.confirmed(guessed, reading.result(), self.nodes)
+                self._log_wrong_guesses(guessed)
+
+    def _look_up_nodes(self, unknown_nodes: set[str], resync: str | None) -> str | None:
+        """Add ``unknown_nodes`` from the ``zvm`` table: one node by its own row, else
+        the whole table (see :meth:`_refresh_nodes`)."""
         if resync != FULL and self.nodes.userids and len(unknown_nodes) == 1:
             (node,) = unknown_nodes
             if self._look_up_node(node):
@@ -528,6 +552,24 @@ class Agent:
         if resync == FULL or unknown_nodes or not self.nodes.userids:
             self._read_nodes(tables.tabdump_lines(self.client, "zvm"))
         return None
+
+    def _read_guesses(self, userids: Collection[str]) -> list[ObservedGuest]:
+        """The directories of guessed userids (see :mod:`read_ahead`); none when the
+        request fails: the plan reads what it needs after the look-up."""
+        _, executor = self._started()
+        try:
+            return executor.observe(guests=userids)[1]
+        except XcatError as exc:
+            LOG.info("directories read ahead: %s (read after the node look-up)", exc)
+            return []
+
+    def _log_wrong_guesses(self, guessed: Mapping[str, str]) -> None:
+        for node, guess in guessed.items():
+            userid = self.nodes.userids.get(node)
+            if userid is not None and userid != guess:
+                LOG.info("node %s is guest %s, not %s: its directory read ahead was dropped "
+                         "(read_ahead_directories = false where node names are not userids)",
+                         node, userid, guess)
 
     def _look_up_node(self, node: str) -> bool:
         """Add ``node`` from its own ``zvm`` row (``gettab node=<node> zvm.userid

@@ -178,6 +178,12 @@ AGENT_OPTS = [
                     "each carrying the commands of other guests: one per SMAPI worker "
                     "server (a standard SMAPI has three, VSMWORK1..3). 1 sends one "
                     "request at a time."),
+    cfg.BoolOpt("read_ahead_directories", default=True,
+                help="Read the directory of a new node's guest while the node's zvm row is "
+                     "looked up, taking its userid to be the node name in upper case (as "
+                     "nova-zvm names nodes); the read is kept only when the row names that "
+                     "userid. Set false where node names are not userids: each such new "
+                     "node then costs one more directory read."),
 ]
 
 RDEV_OPT = cfg.ListOpt("rdev_list", default=[],
