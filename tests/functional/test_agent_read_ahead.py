@@ -84,3 +84,24 @@ def test_a_read_the_zvm_row_does_not_confirm_is_dropped(zvm_stack):
         assert agent.observed.bindings[port["id"]].userid == "LINUX09"
     finally:
         rpc.close()
+
+
+def test_a_read_ahead_that_fails_is_read_again_after_the_look_up(zvm_stack):
+    # the first directory request fails (HTTP 500: not retried): nothing is kept, the
+    # cycle goes on and the plan reads the guest's directory before granting
+    stack = zvm_stack(start_agent=False)
+    net = stack.network("failed-ahead", "vlan", "VSW1", 154)
+    port = stack.port(net["id"])
+    agent, _, rpc, _ = in_process_agent(stack.agent_ini)
+    try:
+        agent.cycle()
+        stack.guest("LINUX07")
+        stack.sim.control.fault("http_error", status=500, count=1,
+                                match={"function": "Image_Query_DM"})
+        counters = hand_off_and_converge(stack, agent, "linux07", port["id"])
+        assert is_active(agent, port["id"])
+        assert counters["rest"]["by_status"]["500"] == 1
+        assert counters["smcli"]["by_function"]["Image_Query_DM"] == 1   # the second one
+        assert stack.model()["vswitches"]["VSW1"]["grants"]["LINUX07"]["vlans"] == ["154"]
+    finally:
+        rpc.close()
