@@ -408,7 +408,8 @@ class Agent:
     def _refresh_observed(self, rowset: desired_mod.RowSet, resync: str | None,
                           row_changes: set[str] | None) -> None:
         """The observed state with this cycle's rows, the directories of guests whose
-        rows name new NICs marked unsure, and what a resync reads again."""
+        rows name new NICs marked unsure (but those read ahead this cycle: read after
+        this dump, they are known), and what a resync reads again."""
         ahead, self.directories_ahead = self.directories_ahead, {}
         self.observed = obs.directories_unsure(
             self.observed, self._new_nic_guests(rowset, row_changes) - ahead.keys())
@@ -521,7 +522,9 @@ class Agent:
         changes when it has moved).  One new node (a guest's first port) is looked up
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
         node is returned (else None).  Only the rows of ``row_changes`` (None: all)
-        can name a node not seen before; those the table lacked stay unknown."""
+        can name a node not seen before; those the table lacked stay unknown.  Meanwhile
+        the directories of the guests the new nodes of this zHCP's rows would be are
+        read (:mod:`read_ahead`); those the rows confirm wait in ``directories_ahead``."""
         named_here = {row.node for row in _among(rowset.rows, row_changes).values()}
         named = named_here | {row.node for row in _among(rowset.peer_rows, row_changes).values()}
         if row_changes is not None:
