@@ -155,8 +155,6 @@ class _Planner:
         self.taken: dict[str, list[int]] = defaultdict(list)  # userid -> NIC vdevs of ports
         self.portnums: dict[str, int] = {}        # port id -> its port on a port-based vswitch
         self.released: set[str] = set()
-        # vswitch -> (it, userid -> the vdevs coupled to it), built on first use
-        self.coupled_index: dict[str, tuple[ObservedVswitch, dict[str, set[str]]]] = {}
 
     # ----------------------------------------------------------------- helpers
     def add(self, op: Op) -> None:
@@ -186,18 +184,6 @@ class _Planner:
 
     def vswitch(self, name: str) -> ObservedVswitch | None:
         return self.o.vswitches.get(name)
-
-    def coupled(self, vsw: ObservedVswitch, userid: str) -> frozenset[str]:
-        """The vdevs of ``userid`` coupled to ``vsw`` right now.  The vswitch's
-        connections are indexed by userid once a plan: a plan of a few guests on a
-        vswitch with 10,000 NICs walks them once, not once for each guest."""
-        cached = self.coupled_index.get(vsw.name)
-        if cached is None or cached[0] is not vsw:
-            index: dict[str, set[str]] = defaultdict(set)
-            for uid, vdev in vsw.connections:
-                index[uid].add(vdev)
-            cached = self.coupled_index[vsw.name] = (vsw, index)
-        return frozenset(cached[1].get(userid, ()))
 
     def known_vswitch(self, name: str) -> ObservedVswitch:
         """A vswitch z/VM shows: that of an accepted port (:meth:`check_port`), or
@@ -624,7 +610,7 @@ class _Planner:
         live are uncoupled first (this pass; the grant and the couple follow in
         the next), so no NIC of the user is on the vswitch while its VLANs change.
         """
-        coupled = self.coupled(vsw, userid)
+        coupled = {vdev for (uid, vdev) in vsw.connections if uid == userid}
         waits = False
         for port in ports:
             if port.vdev is not None and port.vdev in coupled:
@@ -655,7 +641,7 @@ class _Planner:
             return _WAIT
         if userid in self.reads:
             return _WAIT
-        strangers = self.coupled(vsw, userid) - own
+        strangers = {vdev for (uid, vdev) in vsw.connections if uid == userid} - own
         strangers |= {n.vdev for n in guest.directory.values() if n.vswitch == vsw.name} - own
         planned = self.uncoupling.get(userid, set())
         foreign = sorted(strangers - planned)
