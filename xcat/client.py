@@ -645,11 +645,11 @@ class XcatClient:
     def _envelope(self, call: _Call, status: int, content: bytes) -> Envelope:
         """The envelope of an HTTP answer, or the typed error of a failure status or of
         a body that is not an envelope."""
-        text = self._scrub(content.decode("utf-8", errors="replace"))
-        if status in (401, 403) and (status == 401 or _AUTH_TEXT_RE.search(text)):
-            raise XcatAuthError(self.server, call.method, call.display_path, status,
-                                excerpt(_strip_html(text)), self.username)
         if status not in _SUCCESS_STATUS:
+            text = self._text(content)
+            if status in (401, 403) and (status == 401 or _AUTH_TEXT_RE.search(text)):
+                raise XcatAuthError(self.server, call.method, call.display_path, status,
+                                    excerpt(_strip_html(text)), self.username)
             raise XcatRequestError(self.server, call.method, call.display_path, status,
                                    excerpt(_strip_html(text)))
         expected = 201 if call.method == "POST" else 200
@@ -660,7 +660,13 @@ class XcatClient:
             return parse_envelope(status, content)
         except ValueError as exc:
             raise XcatResponseError(self.server, call.method, call.display_path, status,
-                                    excerpt(_strip_html(text)), str(exc)) from None
+                                    excerpt(_strip_html(self._text(content))),
+                                    str(exc)) from None
+
+    def _text(self, content: bytes) -> str:
+        """A body as text for an error message, the password removed (an answer that
+        parses is never shown, so a success is not decoded here)."""
+        return self._scrub(content.decode("utf-8", errors="replace"))
 
     def probe(self, timeout: float = PROBE_TIMEOUT) -> bool:
         """Whether the MN answers now: one ``GET version`` (``lsxcatd -v``, no node is
