@@ -69,6 +69,13 @@ def test_values_are_normalised():
     assert env.exit_status == 0
 
 
+def test_every_kind_of_value_is_normalised_as_before_a_string_one():
+    # strings pass as they are; JSON's other values become text (true stays JSON's)
+    env = parse_envelope(200, '{"data":[{"data":["a", 1.5, true, [1, "b"], {"k": 1}, null]},'
+                              '{"data":"single"}]}')
+    assert env.data == [["a", "1.5", "true", '[1, "b"]', {"k": 1}, ""], ["single"]]
+
+
 @pytest.mark.parametrize("body, problem", [
     ("", "empty"), ("<p>Authentication failure</p>", "not JSON"), ("[1,2]", "envelope"),
     ('{"data": 5}', "not a list"), ('{"data": [5]}', "neither"), (b"\xff\xfe", "UTF-8"),
