@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.fixtures.procs import BIN, command, pid_alive, wait_for
+from tests.fixtures.procs import BIN, command, pid_alive, processes_of, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -39,22 +39,6 @@ def state_dir_of(output: str) -> Path:
     match = re.search(r"Create a temporary state directory \.\.\. ok \((\S+)\)", output)
     assert match, output
     return Path(match.group(1))
-
-
-def processes_of(state_dir: Path) -> list[int]:
-    """Pids of live processes whose command line mentions ``state_dir``."""
-    needle = os.fsencode(str(state_dir))
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if needle in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 def section(output: str, title: str) -> str:

@@ -28,7 +28,7 @@ import pytest
 import requests
 
 from quantum_zvm.rpc import wire
-from tests.fixtures.procs import Process, pid_alive, unavailable, wait_for
+from tests.fixtures.procs import Process, pid_alive, processes_of, unavailable, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq]
 
@@ -142,14 +142,28 @@ def diagnostics(namespace: str, seg: Segment) -> str:
 
 
 def stop_pid_file(pid_file: Path) -> None:
-    """Stop a dnsmasq our agent started and left behind (by the PID it recorded)."""
+    """Stop a process that recorded its PID in ``pid_file`` (a dnsmasq the agent
+    left behind, the test's dhclient)."""
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return
+    stop_pid(pid)
+
+
+def stop_pid(pid: int) -> None:
     if pid_alive(pid):
         os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: not pid_alive(pid), timeout=10, what=f"dnsmasq {pid} to exit")
+        wait_for(lambda: not pid_alive(pid), timeout=10, what=f"process {pid} to exit")
+
+
+def stop_dhclient(pid_file: Path, leases: Path) -> None:
+    """Stop the test's dhclient.  Given a lease, it forks into the background and
+    writes its PID file from there, maybe after the command has returned; so it is
+    also found by its leases file, which no other command line names."""
+    stop_pid_file(pid_file)
+    for pid in processes_of(leases):
+        stop_pid(pid)
 
 
 def test_neutron_dhcp_agent_serves_a_port(segment, rabbitmq, server_factory, tmp_path):
@@ -215,7 +229,7 @@ def test_neutron_dhcp_agent_serves_a_port(segment, rabbitmq, server_factory, tmp
             assert result.returncode == 0, (result.stdout + result.stderr)[-2000:] + \
                 diagnostics(namespace, segment)
         finally:
-            stop_pid_file(pid_file)
+            stop_dhclient(pid_file, leases)
         offered = re.findall(r"fixed-address ([0-9.]+);", read(leases))
         assert offered == [ip], read(leases)
 
