@@ -67,7 +67,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
-from tests.fixtures.agent import in_process_agent, write_agent_ini  # noqa: E402
+from tests.fixtures.agent import in_process_agent, is_active, write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
 from xcat import smcli as smcli_functions  # noqa: E402
@@ -237,10 +237,6 @@ def counted(sim) -> dict[str, Any]:
             "tcp_connections": counters["connections"], "by_key": counters["rest"]["by_key"]}
 
 
-def is_active(agent, port: str) -> bool:
-    return getattr(agent.observed.reported.get(port), "status", None) == "ACTIVE"
-
-
 def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> dict[str, Any]:
     sim = start_simulator(tmp)
     server = start_server(tmp / "server", vswitch_mappings="VSW1:100:999,FLATSW")
@@ -396,6 +392,8 @@ def main() -> int:
     parser.add_argument("--anchor-max", type=int, default=100,
                         help="largest size the 2015 agent's pattern is run for (0: none)")
     args = parser.parse_args()
+    if args.adds < 1:
+        parser.error(f"--adds: {args.adds} is not a positive number of ports")
     sizes = [int(s) for s in args.sizes.split(",") if s]
     timings = [timing(text) for text in args.latencies.split(",")]
     workers = [int(w) for w in args.workers.split(",") if w]
@@ -408,7 +406,7 @@ def main() -> int:
                     anchored = anchor(size, t, Path(tmp))
             for count in workers:
                 with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
-                    result = bench_size(size, t, count, Path(tmp), max(1, args.adds))
+                    result = bench_size(size, t, count, Path(tmp), args.adds)
                 if anchored is not None:
                     result["anchor"] = anchored
                 results.append(result)

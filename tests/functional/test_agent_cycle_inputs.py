@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.agent import in_process_agent
+from tests.fixtures.agent import agent_in_process, is_active
 
 
 class LosesOneAnswer:
@@ -28,10 +28,6 @@ class LosesOneAnswer:
         return reply
 
 
-def is_active(agent, port_id: str) -> bool:
-    return getattr(agent.observed.reported.get(port_id), "status", None) == "ACTIVE"
-
-
 def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
     stack = zvm_stack(start_agent=False)
     net = stack.network("late-details", "vlan", "VSW1", 141)
@@ -39,8 +35,7 @@ def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
     stack.guest("LINUX07")
     stack.guest("LINUX08")
     lost = [first["id"]]
-    agent, _, rpc, _ = in_process_agent(stack.agent_ini, lambda api: LosesOneAnswer(api, lost))
-    try:
+    with agent_in_process(stack.agent_ini, lambda api: LosesOneAnswer(api, lost)) as agent:
         agent.cycle()                                  # start-up: nothing handed over yet
         stack.hand_off("LINUX07", first["id"])
         summary = agent.cycle()
@@ -64,5 +59,3 @@ def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
         summary = agent.cycle()
         assert summary.scoped and is_active(agent, third["id"])
         assert agent.last_build[0].ports[second["id"]] is kept
-    finally:
-        rpc.close()
