@@ -408,12 +408,12 @@ class Agent:
     def _refresh_observed(self, rowset: desired_mod.RowSet, resync: str | None,
                           row_changes: set[str] | None) -> None:
         """The observed state with this cycle's rows, the directories of guests whose
-        rows name new NICs marked unsure (but those read ahead this cycle: read after
-        this dump, they are known), and what a resync reads again."""
+        rows name new NICs marked unsure, then those read ahead this cycle (read after
+        this dump, they are known again), and what a resync reads again."""
+        self.observed = obs.directories_unsure(self.observed,
+                                               self._new_nic_guests(rowset, row_changes))
         ahead, self.directories_ahead = self.directories_ahead, {}
-        self.observed = obs.directories_unsure(
-            self.observed, self._new_nic_guests(rowset, row_changes) - ahead.keys())
-        if ahead:  # read after this dump: as sure as a read the plan would ask for
+        if ahead:  # read after this dump, so known again: as a read the plan would ask for
             self.observed = obs.with_guests(self.observed, ahead.values())
         self.observed = self.observed.replace(rows=rowset.rows)
         if resync == FULL:
