@@ -91,3 +91,17 @@ def test_a_read_ahead_that_fails_is_read_again_after_the_look_up(zvm_stack):
         assert counters["rest"]["by_status"]["500"] == 1
         assert counters["smcli"]["by_function"]["Image_Query_DM"] == 1   # the second one
         assert stack.model()["vswitches"]["VSW1"]["grants"]["LINUX07"]["vlans"] == ["154"]
+
+
+def test_a_directory_read_ahead_is_not_read_again_for_a_nic_it_lacks(zvm_stack):
+    # the row names NIC 1000, which the directory read ahead does not define: the read
+    # was made after the row appeared, so it is the answer (a directory known to be
+    # unsure would be read again first)
+    stack = zvm_stack(start_agent=False)
+    with started_agent(stack, "no-nic", 155) as (agent, port_id):
+        stack.guest("LINUX07", vdevs=())
+        counters = hand_off_and_converge(stack, agent, "linux07", port_id)
+        assert counters["smcli"]["by_function"] == {"Image_Query_DM": 1}
+        outcome = agent.observed.reported[port_id]
+        assert outcome.status == "ERROR"
+        assert outcome.error == "NIC 1000 is not defined in the directory of LINUX07"
