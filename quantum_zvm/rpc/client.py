@@ -72,6 +72,8 @@ class RpcClient:
         self._publisher = Publisher(transport, name="rpc-client")
         self._exchange = topic_exchange(transport.exchange)
         self._waiters: dict[str, queue.Queue] = {}
+        # set while a call waits; the embedded transport's listener polls only then
+        self._waiting = threading.Event() if transport.embedded else None
         self._lock = threading.Lock()
         self._duplicates = wire.DuplicateFilter()
         self._listener: ConsumerLoop | None = None
@@ -92,6 +94,8 @@ class RpcClient:
         inbox: queue.Queue = queue.Queue()
         with self._lock:
             self._waiters[msg_id] = inbox
+            if self._waiting is not None:
+                self._waiting.set()
         try:
             self._publisher.publish(wire.serialize(message), self._exchange, topic,
                                     timeout=max(deadline - time.monotonic(), 0.1),
@@ -111,6 +115,8 @@ class RpcClient:
         finally:
             with self._lock:
                 self._waiters.pop(msg_id, None)
+                if self._waiting is not None and not self._waiters:
+                    self._waiting.clear()
 
     def cast(self, ctx: ContextLike, topic: str, method: str,
              args: Mapping[str, Any] | None = None, *,
@@ -150,7 +156,8 @@ class RpcClient:
         with self._lock:
             if self._listener is None:
                 self._listener = ConsumerLoop(self.transport, self._reply_queues,
-                                              self._on_reply, name=f"rpc-replies-{self.reply_q}")
+                                              self._on_reply, name=f"rpc-replies-{self.reply_q}",
+                                              demand=self._waiting)
                 self._listener.start()
         if not self._listener.wait_ready(timeout):
             raise errors.RpcConnectionError(

@@ -6,6 +6,11 @@ come back), consumes, and on any connection or channel error closes
 everything, waits (``Transport.backoff``) and starts over.  Messages are
 acknowledged on receipt (as Quantum did) and handed to ``on_message`` with
 the decoded body; a body kombu cannot decode is logged and dropped.
+
+With ``demand`` (an event), the loop reads only while it is set: a consumer
+of the embedded transport polls a directory every few milliseconds while it
+reads, and one whose messages only come when asked for (RPC replies) need
+not poll the rest of the time.
 """
 from __future__ import annotations
 
@@ -29,11 +34,14 @@ class ConsumerLoop:
 
     ``on_message`` runs on the consumer thread; it must be quick (hand work
     to a pool) and must not raise (exceptions are logged and swallowed).
+    ``demand``: read only while this event is set (see the module docstring).
     """
 
     def __init__(self, transport: Transport, make_queues: Callable[[], Sequence[kombu.Queue]],
-                 on_message: Callable[[Any], None], name: str):
+                 on_message: Callable[[Any], None], name: str,
+                 demand: threading.Event | None = None):
         self.transport = transport
+        self.demand = demand
         self.make_queues = make_queues
         self.on_message = on_message
         self.name = name
@@ -53,6 +61,8 @@ class ConsumerLoop:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        if self.demand is not None:
+            self.demand.set()  # wakes a loop waiting for demand
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -79,9 +89,15 @@ class ConsumerLoop:
                     LOG.info("%s: reconnected to %s", self.name, self.transport.describe())
                 attempt = 0
                 self.ready.set()
+                # with demand, drain one polling interval at a time, so that the
+                # polls stop soon after the demand does
+                drain_timeout = DRAIN_TIMEOUT if self.demand is None \
+                    else self.transport.polling_interval
                 while not self._stop.is_set():
+                    if self.demand is not None and not self.demand.wait(DRAIN_TIMEOUT):
+                        continue
                     try:
-                        conn.drain_events(timeout=DRAIN_TIMEOUT)
+                        conn.drain_events(timeout=drain_timeout)
                     except TimeoutError:
                         if conn.heartbeat:
                             conn.heartbeat_check()

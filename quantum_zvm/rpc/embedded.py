@@ -74,6 +74,7 @@ class Channel(filesystem.Channel):
         for sub in ("control", "queues", "owners", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._auto_delete: set[str] = set()
+        self._queue_paths: dict[str, str] = {}
         self._last_sweep = 0.0
         self.sweep()
 
@@ -163,14 +164,24 @@ class Channel(filesystem.Channel):
         for row in self.get_table(exchange):
             self._put(row.queue, payload, **kwargs)
 
+    def _queue_path(self, queue: str) -> str:
+        """:meth:`_queue_dir` as text, validated once per queue: an idle consumer asks
+        for it at every poll."""
+        path = self._queue_paths.get(queue)
+        if path is None:
+            path = self._queue_paths[queue] = str(self._queue_dir(queue))
+        return path
+
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         """The oldest message of ``queue`` (kombu's signature; a directory read never waits)."""
-        qdir = self._queue_dir(queue)
         try:
-            names = sorted(os.listdir(qdir))
+            names = os.listdir(self._queue_path(queue))
         except FileNotFoundError:
             raise Empty() from None
-        for name in names:
+        if not names:
+            raise Empty()
+        qdir = self._queue_dir(queue)
+        for name in sorted(names):
             if not name.endswith(".msg"):
                 continue
             claimed = self.root / "tmp" / f"{uuid.uuid4().hex}.claimed"

@@ -1,6 +1,7 @@
 """The embedded transport between real processes (no broker)."""
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,18 @@ def test_call_to_a_topic_nobody_serves_times_out(client, rpc_dir):
     # the message names what the caller used: method, topic, exchange and transport
     assert str(info.value) == (f"timed out after 0.5s waiting for a reply to echo on topic "
                                f"nobody (exchange quantum, embedded transport in {rpc_dir})")
+
+
+def test_replies_are_read_only_while_a_call_waits(peers, client, rpc_dir):
+    """The reply queue is a directory the listener polls; with no call waiting it is
+    not read (an idle agent would poll it every 5 ms), and the next call reads it."""
+    peers("idle", "--fanout")
+    assert client.call(None, "idle", "echo", {"value": 1}) == 1
+    time.sleep(0.2)  # the listener's last poll after the call (one polling interval)
+    reply_dir = rpc_dir / "queues" / client.reply_q
+    stray = {"_msg_id": "no-such-call", "result": 2, "failure": None, "ending": True}
+    client._publisher.publish(stray, None, client.reply_q, timeout=5)
+    time.sleep(0.5)  # a listener polling while idle takes it in 5 ms
+    assert [p.suffix for p in reply_dir.iterdir()] == [".msg"]
+    assert client.call(None, "idle", "echo", {"value": 3}) == 3
+    assert list(reply_dir.iterdir()) == []  # read with the call's reply, and dropped
