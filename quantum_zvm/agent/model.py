@@ -17,6 +17,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from quantum_zvm.agent.nic_set import NicSet
+
 ACCESS = "ACCESS"
 TRUNK = "TRUNK"
 
@@ -120,16 +122,21 @@ class ObservedVswitch:
     """A vswitch as Vswitch_Query_Extended shows it.
 
     ``connections`` are the NICs coupled to it right now: (userid, vdev)
-    (the query does not say which port a NIC uses).  ``ports`` are the
-    configured ports of a port-based vswitch by number.
+    (the query does not say which port a NIC uses), a :class:`NicSet` (any
+    set of pairs given is made one).  ``ports`` are the configured ports of a
+    port-based vswitch by number.
     """
     name: str
     vlan_aware: bool
     port_based: bool = False
     grants: Mapping[str, Grant] = field(default_factory=dict)
-    connections: frozenset[tuple[str, str]] = frozenset()
+    connections: NicSet = field(default_factory=NicSet)
     rdevs: tuple[str, ...] = ()
     ports: Mapping[int, VswitchPort] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.connections, NicSet):
+            object.__setattr__(self, "connections", NicSet(self.connections))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from quantum_zvm.agent.model import (
     ObservedVswitch,
     VswitchPort,
 )
+from quantum_zvm.agent.nic_set import NicSet
 from xcat import vdevs, zvm_names
 from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 
@@ -54,7 +55,7 @@ def vswitch_state(info: VswitchExtended) -> ObservedVswitch:
         except ValueError:
             continue  # not a NIC the agent could ever manage
     return ObservedVswitch(info.name.upper(), aware, info.port_based, grants,
-                           frozenset(connections), tuple(r.address for r in info.rdevs), ports)
+                           NicSet(connections), tuple(r.address for r in info.rdevs), ports)
 
 
 def guest_directory(entry: DirectoryEntry, logged_on: bool | None = None) -> ObservedGuest:

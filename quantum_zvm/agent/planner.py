@@ -93,6 +93,7 @@ from quantum_zvm.agent.model import (
     VswitchPort,
     WriteSwitchRow,
 )
+from quantum_zvm.agent.nic_set import NicSet
 from xcat import vdevs, zvm_names
 
 NIC_VDEV_STEP = vdevs.NIC_DEVICES
@@ -610,7 +611,7 @@ class _Planner:
         live are uncoupled first (this pass; the grant and the couple follow in
         the next), so no NIC of the user is on the vswitch while its VLANs change.
         """
-        coupled = {vdev for (uid, vdev) in vsw.connections if uid == userid}
+        coupled = vsw.connections.of(userid)
         waits = False
         for port in ports:
             if port.vdev is not None and port.vdev in coupled:
@@ -641,7 +642,7 @@ class _Planner:
             return _WAIT
         if userid in self.reads:
             return _WAIT
-        strangers = {vdev for (uid, vdev) in vsw.connections if uid == userid} - own
+        strangers = vsw.connections.of(userid) - own
         strangers |= {n.vdev for n in guest.directory.values() if n.vswitch == vsw.name} - own
         planned = self.uncoupling.get(userid, set())
         foreign = sorted(strangers - planned)
@@ -922,12 +923,25 @@ class _MutableVswitch:
     def __init__(self, vsw: ObservedVswitch):
         self.base = vsw
         self.grants = dict(vsw.grants)
-        self.connections = set(vsw.connections)
+        self.connections = vsw.connections.index()  # {userid: vdevs}
         self.ports = dict(vsw.ports)
+
+    def couple(self, userid: str, vdev: str) -> None:
+        self.connections[userid] = self.connections.get(userid, frozenset()) | {vdev}
+
+    def uncouple(self, userid: str, vdev: str) -> None:
+        vdevs = self.connections.get(userid)
+        if vdevs is None or vdev not in vdevs:
+            return
+        if len(vdevs) == 1:
+            del self.connections[userid]  # a NicSet has no guest without a NIC
+        else:
+            self.connections[userid] = vdevs - {vdev}
 
     def freeze(self) -> ObservedVswitch:
         return dataclasses.replace(self.base, grants=self.grants,
-                                   connections=frozenset(self.connections), ports=self.ports)
+                                   connections=NicSet.of_index(self.connections),
+                                   ports=self.ports)
 
 
 class _MutableGuest:
@@ -975,7 +989,7 @@ class _Effects:
 
     def drop_connection(self, userid: str, vdev: str) -> None:
         for vsw in self.vswitches.values():
-            vsw.connections.discard((userid, vdev))
+            vsw.uncouple(userid, vdev)
 
     def lose_live_nic(self, userid: str, vdev: str, result: str) -> None:
         """The NIC is coupled live nowhere now (a guest found logged off is noted)."""
@@ -1035,7 +1049,7 @@ class _Effects:
         elif result != Result.LOGGED_OFF:
             self.drop_connection(op.userid, op.vdev)
             if op.vswitch in self.vswitches:
-                self.vswitches[op.vswitch].connections.add((op.userid, op.vdev))
+                self.vswitches[op.vswitch].couple(op.userid, op.vdev)
 
     def write_switch_row(self, op: WriteSwitchRow, result: str) -> None:
         row = self.rows.get(op.port_id)

@@ -12,8 +12,9 @@ cycle in which a few ports changed plans, applies and records only their
 guests, not everything bound.  The caller falls back to a full plan when
 :func:`restrict` answers None, after a resync, and whenever it cannot say
 what changed.  The per-port maps are :class:`~quantum_zvm.agent.by_guest.ByGuest`
-maps, so cutting a few guests out of 10,000 ports and merging them back walks
-those guests' ports only.
+maps and a vswitch's NICs a :class:`~quantum_zvm.agent.nic_set.NicSet`, so
+cutting a few guests out of 10,000 ports (their ports, and their grants and
+NICs on each vswitch) and merging them back walks those guests' entries only.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
-from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, Observed
+from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, Observed, ObservedVswitch
 
 
 def touched_userids(desired: DesiredState, observed: Observed,
@@ -93,25 +94,48 @@ def restrict(desired: DesiredState, observed: Observed, userids: Iterable[str],
 def cut(observed: Observed, scope: frozenset[str], bindings: dict | None = None,
         managed: Iterable[str] = ()) -> Observed:
     """The observed state of the guests of ``scope`` (a scope :func:`restrict`
-    closed); vswitches, rows and reports stay whole.  Of the agent's grants, those on
-    the observed and ``managed`` vswitches: a plan and its outcome touch no other
-    (``merge`` keeps those as they are)."""
+    closed): of each vswitch, their grants and NICs (its port numbers stay whole);
+    rows and reports stay whole.  Of the agent's grants, those on the observed and
+    ``managed`` vswitches: a plan and its outcome touch no other (``merge`` keeps
+    those as they are)."""
     if bindings is None:
         bindings = ByGuest.of(observed.bindings, USERID).of_guests(scope)
     names = observed.vswitches.keys() | set(managed)
     return observed.replace(
+        vswitches={name: _vswitch_cut(vsw, scope) for name, vsw in observed.vswitches.items()},
         guests={u: observed.guests[u] for u in scope if u in observed.guests},
         bindings=bindings,
         granted=frozenset((name, u) for name in names for u in scope) & observed.granted,
         live_ports={nic: n for nic, n in observed.live_ports.items() if nic[0] in scope})
 
 
+def _vswitch_cut(vsw: ObservedVswitch, scope: frozenset[str]) -> ObservedVswitch:
+    grants = vsw.grants
+    return dataclasses.replace(vsw, grants={u: grants[u] for u in scope if u in grants},
+                               connections=vsw.connections.of_guests(scope))
+
+
+def _vswitch_merged(whole: ObservedVswitch | None, after: ObservedVswitch,
+                    scope: frozenset[str]) -> ObservedVswitch:
+    """``after`` (a vswitch cut to ``scope``, then changed) with the grants and NICs of
+    the guests out of scope that ``whole`` has."""
+    if whole is None:
+        return after
+    grants = dict(whole.grants)
+    for userid in scope:
+        grants.pop(userid, None)
+    grants.update(after.grants)
+    return dataclasses.replace(after, grants=grants,
+                               connections=whole.connections.replaced(scope, after.connections))
+
+
 def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
           scope: frozenset[str]) -> Observed:
     """``observed`` with the guests of ``scope`` as ``cut_after`` (the restricted state
     after applying its plan) has them, where ``observed`` held what ``cut_before`` (its
-    cut to ``scope``) holds.  Vswitches, rows and reports are whole in the restricted
-    state, so they are taken from it."""
+    cut to ``scope``) holds.  Rows and reports are whole in the restricted state, so
+    they are taken from it; so are the vswitches, but for the other guests' grants
+    and NICs."""
     bindings = ByGuest.of(observed.bindings, USERID).updated(cut_before.bindings,
                                                             cut_after.bindings)
     guests = dict(observed.guests)
@@ -121,5 +145,7 @@ def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
         del live_ports[nic]
     live_ports.update(cut_after.live_ports)
     granted = (observed.granted - cut_before.granted) | cut_after.granted
-    return cut_after.replace(guests=guests, bindings=bindings, granted=granted,
-                             live_ports=live_ports)
+    vswitches = {name: _vswitch_merged(observed.vswitches.get(name), vsw, scope)
+                 for name, vsw in cut_after.vswitches.items()}
+    return cut_after.replace(vswitches=vswitches, guests=guests, bindings=bindings,
+                             granted=granted, live_ports=live_ports)
