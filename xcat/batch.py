@@ -68,7 +68,6 @@ the same rule as a pure function.
 """
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -228,27 +227,40 @@ def split_output(lines: list[str], token: str,
     """
     finished: list[tuple[int | None, list[str]]] = []
     buffer: list[str] = []
-    # One pattern for the whole batch: any index is captured, then compared with
-    # the expected one as text (so "07" is not 7). A marker can only end a line
-    # and the token (letters and hex) cannot occur inside "<digits>:<digits>",
-    # so a line has at most one candidate: the same lines match as with one
-    # pattern per expected index, without compiling a pattern per command.
-    marker = re.compile(re.escape(f"{token}:") + r"(\d+):(\d{1,3}|" + SKIPPED_STATUS + ")$")
     expected = "0"
     for line in lines:
         if len(finished) < count and token in line:
-            match = marker.search(line)
-            if match and match.group(1) == expected:
-                partial = line[:match.start()]
+            marker = _marker(line, token)
+            if marker is not None and marker[1] == expected:
+                partial, _, status = marker
                 if partial:
                     buffer.append(partial)
-                status = match.group(2)
                 finished.append((None if status == SKIPPED_STATUS else int(status), buffer))
                 buffer = []
                 expected = str(len(finished))
                 continue
         buffer.append(line)
     return finished, buffer
+
+
+def _marker(line: str, token: str) -> tuple[str, str, str] | None:
+    """``(text before, index, exit status)`` of the marker ``<token>:<index>:<status>``
+    that ends ``line`` (status: up to 3 digits, or the skipped mark), else None.
+    The marker is after the token's last occurrence: the token (letters and hex)
+    cannot occur in ``<digits>:<digits>``.  The index is returned as written, so
+    that "07" is not taken for 7."""
+    before, found, tail = line.rpartition(token + ":")
+    if not found:
+        return None
+    index, colon, status = tail.partition(":")
+    if not (colon and _ascii_digits(index)
+            and (status == SKIPPED_STATUS or (_ascii_digits(status) and len(status) <= 3))):
+        return None
+    return before, index, status
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def interpret(index: int, argv: Sequence[str], exit_status: int | None,

@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.xcat.fakes import LocalShellClient
 from xcat import batch, smcli
@@ -146,3 +150,27 @@ def test_each_command_is_rendered_once_whatever_the_batches(monkeypatch):
     outcomes = run_batch(LocalShellClient(), "zhcp", commands, batch_size=3)
     assert [o.stdout_lines for o in outcomes] == [[str(i)] for i in range(7)]
     assert sorted(rendered) == sorted(tuple(c) for c in commands)
+
+
+MARKER_PIECES = st.sampled_from(["TOK", "TOK:", ":", "0", "1", "07", "255", "1000", "S", "x",
+                                 " ", "\u0663", "OK"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(MARKER_PIECES, max_size=6).map("".join), max_size=8),
+       st.integers(min_value=1, max_value=4))
+def test_split_output_finds_the_markers_a_pattern_finds(lines, count):
+    """Oracle: a marker is "<token>:<digits>:<1 to 3 digits or S>" ending the line,
+    found after the token's first occurrence that starts one (ASCII digits)."""
+    pattern = re.compile(r"TOK:([0-9]+):([0-9]{1,3}|S)\Z")
+    finished, buffer, expected = [], [], "0"
+    for line in lines:
+        match = pattern.search(line) if len(finished) < count else None
+        if match and match.group(1) == expected:
+            buffer += [line[:match.start()]] if match.start() else []
+            status = match.group(2)
+            finished.append((None if status == "S" else int(status), buffer))
+            buffer, expected = [], str(len(finished))
+        else:
+            buffer.append(line)
+    assert split_output(lines, "TOK", count) == (finished, buffer)
