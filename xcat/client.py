@@ -19,9 +19,9 @@ Public API::
 
 Behaviour:
 
-- One ``requests.Session`` per client: connections are kept alive and reused
-  from a bounded pool (``pool_size``); :attr:`XcatClient.connections_opened`
-  says how many TCP connections were made.
+- One :class:`xcat.http_pool.ConnectionPool` per client: connections are kept
+  alive and reused, at most ``pool_size`` of them idle;
+  :attr:`XcatClient.connections_opened` says how many TCP connections were made.
 - Credentials go in the ``userName``/``password`` request headers, which the
   old API accepts, so they never appear in URLs or access logs.
   ``credentials_in_query=True`` puts them in the query string (URL-encoded)
@@ -39,7 +39,7 @@ Behaviour:
   command failed; failures are inside the body and are interpreted by the
   callers: :meth:`XcatClient.dsh`, :mod:`xcat.tables`).
 
-Threads may share one client (requests sessions are safe for this use).
+Threads may share one client (each request has a connection to itself).
 """
 from __future__ import annotations
 
@@ -53,13 +53,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib.parse import quote, urlencode, urlsplit
 
 from xcat import zvm_names
 from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
@@ -74,6 +68,7 @@ from xcat.errors import (
     excerpt,
     scrub,
 )
+from xcat.http_pool import ConnectionPool, PoolError, Timeout, TLSFailed
 
 LOG = logging.getLogger(__name__)
 
@@ -170,80 +165,6 @@ class Counters:
             self.kinds.clear()
 
 
-class _ConnectionCount:
-    """TCP connections opened (successful connects, TLS handshake included)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
-
-    def increment(self) -> None:
-        with self._lock:
-            self.value += 1
-
-
-def _counting_pool_classes(count: _ConnectionCount) -> dict[str, type]:
-    """Pool classes whose connections count every (re)connect of their socket."""
-
-    class CountingHTTPConnection(HTTPConnection):
-        def connect(self) -> None:
-            super().connect()
-            count.increment()
-
-    class CountingHTTPSConnection(HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            count.increment()
-
-    class CountingHTTPPool(HTTPConnectionPool):
-        ConnectionCls = CountingHTTPConnection
-
-    class CountingHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = CountingHTTPSConnection
-
-    return {"http": CountingHTTPPool, "https": CountingHTTPSPool}
-
-
-class _Adapter(HTTPAdapter):
-    """An HTTPAdapter whose TLS trust comes from one SSLContext (system store or a CA file)."""
-
-    def __init__(self, ssl_context: ssl.SSLContext | None, pool_size: int):
-        self._ssl_context = ssl_context
-        self.connections = _ConnectionCount()
-        super().__init__(pool_connections=2, pool_maxsize=pool_size, max_retries=0,
-                         pool_block=False)
-
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        if self._ssl_context is not None:
-            pool_kwargs["ssl_context"] = self._ssl_context
-        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = _counting_pool_classes(self.connections)
-
-    def cert_verify(self, conn, url, verify, cert):
-        # Trust is entirely in the SSLContext; do not let requests add its own bundle.
-        conn.cert_reqs = "CERT_REQUIRED" if verify else "CERT_NONE"
-        conn.ca_certs = None
-        conn.ca_cert_dir = None
-
-
-class _RedactFilter(logging.Filter):
-    """Removes a client's secrets from urllib3's log records (it logs request URLs)."""
-
-    def __init__(self, secrets: tuple[str, ...]):
-        super().__init__()
-        self._secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message, self._secrets)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-_URLLIB3_LOGGER = logging.getLogger("urllib3.connectionpool")
-
-
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
     if verify is False:
         ctx = ssl.create_default_context()
@@ -313,7 +234,7 @@ def request_kind(method: str, segments: Sequence[str]) -> str:
 
 
 def _causes(exc: BaseException):
-    """``exc`` and the exceptions it wraps (urllib3 ``reason``, first arg, cause, context)."""
+    """``exc`` and the exceptions it wraps (``reason``, first arg, cause, context)."""
     seen = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
@@ -329,7 +250,7 @@ def _causes(exc: BaseException):
 
 
 def _describe(exc: BaseException) -> str:
-    """A short reason for a requests/urllib3 exception, without the URL it carries."""
+    """A short reason for a failed exchange's exception."""
     reason = None
     for cur in _causes(exc):
         if isinstance(cur, ssl.SSLError):
@@ -342,18 +263,7 @@ def _describe(exc: BaseException) -> str:
         if isinstance(cur, OSError) and cur.strerror:
             reason = cur.strerror
             break
-    if reason is None:
-        reason = type(exc).__name__
-    # urllib3 reasons look like "<Conn object at 0x..>: Failed to establish ...: [Errno 111] ..."
-    return re.sub(r"<[^>]*>:\s*", "", str(reason))
-
-
-def _connect_phase(exc: BaseException) -> bool:
-    """True when the request failed before anything was sent (safe to retry)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    return any(isinstance(cur, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
-               for cur in _causes(exc))
+    return str(reason) if reason is not None else type(exc).__name__
 
 
 def _check_credentials(username: str, password: str, in_query: bool) -> None:
@@ -438,9 +348,8 @@ class _Call:
     """One request, validated and encoded once: what each of its attempts sends."""
 
     method: str
-    url: str
+    target: str             # path and query string, as sent
     display_path: str
-    query: list[tuple[str, str]]
     data: bytes | None
     headers: dict[str, str]
     kind: str
@@ -478,13 +387,11 @@ class XcatClient:
         self.prefix = prefix.rstrip("/")
         self.counters = Counters()
         self._random = random.Random()
-        self._adapter = _Adapter(self._ssl_context(), pool_size)
-        self._session = self._new_session()
-        self._log_filter: _RedactFilter | None = None
-        if credentials_in_query:
-            # urllib3 logs request lines (with the query string) at debug level.
-            self._log_filter = _RedactFilter(self._secrets())
-            _URLLIB3_LOGGER.addFilter(self._log_filter)
+        self._pool = ConnectionPool(self.base_url, self._ssl_context(), pool_size)
+        self._headers = {"Accept": "application/json", "Connection": "keep-alive",
+                         "User-Agent": "quantum-zvm-xcat-client"}
+        if not credentials_in_query:
+            self._headers.update({"userName": self.username, "password": self._password})
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         """The TLS trust for an https server (None for http), loaded now so that a bad
@@ -500,26 +407,9 @@ class XcatClient:
                         "set a CA file instead", self.server)
         return ssl_context
 
-    def _new_session(self) -> requests.Session:
-        """A session of this client's adapter that ignores proxy and CA settings of the
-        environment and, unless they travel in the query, sends the credentials."""
-        session = requests.Session()
-        session.trust_env = False
-        session.mount("https://", self._adapter)
-        session.mount("http://", self._adapter)
-        session.verify = self.verify is not False
-        session.headers.update({"Accept": "application/json",
-                                "User-Agent": "quantum-zvm-xcat-client"})
-        if not self.credentials_in_query:
-            session.headers.update({"userName": self.username, "password": self._password})
-        return session
-
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
-        self._session.close()
-        if self._log_filter is not None:
-            _URLLIB3_LOGGER.removeFilter(self._log_filter)
-            self._log_filter = None
+        self._pool.close()
 
     def __enter__(self) -> XcatClient:
         return self
@@ -533,7 +423,7 @@ class XcatClient:
     @property
     def connections_opened(self) -> int:
         """TCP connections opened so far (keep-alive makes this much smaller than requests)."""
-        return self._adapter.connections.value
+        return self._pool.opened
 
     # -- helpers -------------------------------------------------------------------------------
     def _secrets(self) -> tuple[str, ...]:
@@ -544,8 +434,10 @@ class XcatClient:
 
     def url_for(self, path: PathLike) -> str:
         """The URL of ``path`` (segments URL-encoded), without query or credentials."""
-        segments = _segments(path)
-        return self.base_url + self.prefix + "/" + "/".join(quote(s, safe="") for s in segments)
+        return self.base_url + self._path_of(_segments(path))
+
+    def _path_of(self, segments: Sequence[str]) -> str:
+        return self.prefix + "/" + "/".join(quote(s, safe="") for s in segments)
 
     def _sleep_before_retry(self, attempt: int) -> None:
         ceiling = min(self.backoff_max, self.backoff * (2 ** attempt))
@@ -580,8 +472,9 @@ class XcatClient:
         if self.credentials_in_query:
             query = [("userName", self.username), ("password", self._password)] + query
         data, headers = _json_body(body)
-        return _Call(method=method, url=self.url_for(segments), display_path="/".join(segments),
-                     query=query, data=data, headers=headers,
+        return _Call(method=method, target=self._path_of(segments) + "?" + urlencode(query),
+                     display_path="/".join(segments), data=data,
+                     headers={**self._headers, **headers},
                      kind=kind or request_kind(method, segments),
                      timeout=self.timeout if timeout is None else (timeout, timeout),
                      idempotent=method == "GET" if idempotent is None else idempotent,
@@ -608,39 +501,32 @@ class XcatClient:
         sent = len(call.data or b"")
         start = time.monotonic()
         try:
-            response = self._session.request(call.method, call.url, params=call.query,
-                                             data=call.data, headers=call.headers,
-                                             timeout=call.timeout, allow_redirects=False)
-            content = response.content
-        except requests.exceptions.RequestException as exc:
+            status, content = self._pool.exchange(call.method, call.target, call.data,
+                                                  call.headers, call.timeout)
+        except PoolError as exc:
             self.counters.record(call.kind, sent, 0, time.monotonic() - start, failed=True)
             raise self._transport_error(call, exc) from None
         latency = time.monotonic() - start
-        status = response.status_code
         self.counters.record(call.kind, sent, len(content), latency,
                              failed=status not in _SUCCESS_STATUS)
         LOG.debug("xCAT %s %s -> %s (%d bytes, %.3fs)", call.method, call.display_path, status,
                   len(content), latency)
         return self._envelope(call, status, content)
 
-    def _transport_error(self, call: _Call,
-                         exc: requests.exceptions.RequestException) -> XcatConnectionError:
+    def _transport_error(self, call: _Call, exc: PoolError) -> XcatConnectionError:
         """The typed error of an exchange that got no HTTP answer."""
-        reason = self._scrub(_describe(exc))
-        if isinstance(exc, requests.exceptions.SSLError):
+        reason = self._scrub(_describe(exc.cause))
+        if isinstance(exc, TLSFailed):
             return XcatTLSError(self.server, call.method, call.display_path,
                                 f"TLS verification or handshake failed: {reason}",
                                 request_sent=False)
-        request_sent = not _connect_phase(exc)
-        if isinstance(exc, requests.exceptions.Timeout):
-            phase, seconds = (("connect", call.timeout[0])
-                              if isinstance(exc, requests.exceptions.ConnectTimeout)
-                              else ("read", call.timeout[1]))
+        if isinstance(exc, Timeout):
+            seconds = call.timeout[0] if exc.phase == "connect" else call.timeout[1]
             return XcatTimeoutError(self.server, call.method, call.display_path,
-                                    f"{phase} timeout after {seconds}s",
-                                    request_sent=request_sent)
+                                    f"{exc.phase} timeout after {seconds}s",
+                                    request_sent=exc.request_sent)
         return XcatConnectionError(self.server, call.method, call.display_path, reason,
-                                   request_sent=request_sent)
+                                   request_sent=exc.request_sent)
 
     def _envelope(self, call: _Call, status: int, content: bytes) -> Envelope:
         """The envelope of an HTTP answer, or the typed error of a failure status or of

@@ -108,6 +108,10 @@ def make_handler(stub: Stub):
             elif kind == "sleep":
                 time.sleep(action[1])
                 self.close_connection = True
+            elif kind == "idle_close":  # a keep-alive timeout: the answer, then a close
+                self._reply(200, json.dumps(DSH_OK).encode())
+                self.wfile.flush()
+                self.close_connection = True
 
         do_GET = do_PUT = do_POST = do_DELETE = _handle
 
@@ -190,6 +194,19 @@ def test_keep_alive_reuses_one_connection(serve):
     assert snapshot["kinds"]["GET tables"]["requests"] == 15
     assert snapshot["kinds"]["PUT dsh"]["requests"] == 5
     assert snapshot["bytes_received"] > 0 and snapshot["kinds"]["PUT dsh"]["bytes_sent"] > 0
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used(serve):
+    """Apache closes a kept-alive connection idle for KeepAliveTimeout (5 s by default):
+    the next request, even one never repeated, goes out on a new connection."""
+    stub, port = serve()
+    stub.script = [("idle_close",)]
+    with client_for(port, retries=0) as client:
+        assert client.dsh("zhcp", "true").ok
+        time.sleep(0.2)  # idle: the server's close arrives
+        assert client.dsh("zhcp", "true").ok
+        assert client.connections_opened == 2
+    assert stub.connections == 2 and len(stub.requests) == 2
 
 
 def test_credentials_travel_in_headers_never_in_urls(serve):
