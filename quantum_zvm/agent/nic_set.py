@@ -69,7 +69,10 @@ class NicSet(Set[tuple[str, str]]):
         """These guests' NICs replaced by those ``nics`` has (which name no other guest)."""
         by_userid, length = dict(self._by_userid), self._len
         for userid in userids:
-            length -= len(by_userid.pop(userid, ()))
+            # a guest with NICs still is written over below, not deleted: a dict no
+            # key was deleted from is copied by a clone in C, ten times faster
+            if userid not in nics._by_userid:
+                length -= len(by_userid.pop(userid, ()))
         for userid, vdevs in nics._by_userid.items():
             length += len(vdevs) - len(by_userid.get(userid, ()))
             by_userid[userid] = vdevs

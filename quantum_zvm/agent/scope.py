@@ -122,8 +122,8 @@ def _vswitch_merged(whole: ObservedVswitch | None, after: ObservedVswitch,
     if whole is None:
         return after
     grants = dict(whole.grants)
-    for userid in scope:
-        grants.pop(userid, None)
+    for userid in scope - after.grants.keys():  # the others are written over (no delete:
+        grants.pop(userid, None)               # see NicSet.replaced)
     grants.update(after.grants)
     return dataclasses.replace(after, grants=grants,
                                connections=whole.connections.replaced(scope, after.connections))
@@ -144,7 +144,9 @@ def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
     for nic in cut_before.live_ports:
         del live_ports[nic]
     live_ports.update(cut_after.live_ports)
-    granted = (observed.granted - cut_before.granted) | cut_after.granted
+    granted = observed.granted  # copied (10,000 grants) only when the scope's changed
+    if cut_before.granted != cut_after.granted:
+        granted = (granted - (cut_before.granted - cut_after.granted)) | cut_after.granted
     vswitches = {name: _vswitch_merged(observed.vswitches.get(name), vsw, scope)
                  for name, vsw in cut_after.vswitches.items()}
     return cut_after.replace(vswitches=vswitches, guests=guests, bindings=bindings,
