@@ -153,6 +153,7 @@ class Agent:
         self.store = records.Store(state_file, self.zhcp_node)
         self.observed = self.store.load()
         self.details: dict[str, Mapping[str, Any]] = {}
+        self.undetailed: set[str] = set()  # rows the plugin's last answer gave no details
         self.bound: list[str] = []
         self.nodes = desired_mod.Nodes()
         self.user_prefix: str | None = None
@@ -508,7 +509,7 @@ class Agent:
             bound = self._bound_ports()
             self.bound = list(bound)
             self.details.update(bound)
-        self._fetch_details(rowset, dirty_ports)
+        self._fetch_details(rowset, dirty_ports, row_changes)
         gone = self.details.keys() - rowset.rows.keys() - set(self.bound) \
             - self.observed.bindings.keys()
         for port in gone:
@@ -625,18 +626,23 @@ class Agent:
         for port in dirty_ports:  # never planned from details the plugin may no longer have
             self.details.pop(port, None)
 
-    def _fetch_details(self, rowset: desired_mod.RowSet, dirty_ports: set[str]) -> None:
+    def _fetch_details(self, rowset: desired_mod.RowSet, dirty_ports: set[str],
+                       row_changes: set[str] | None) -> None:
         """Ask the plugin for the details of rows not known yet and of notified ports;
         the ports asked join ``dirty_ports`` (their details changed: they are judged
-        and planned again)."""
-        wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports)
+        and planned again).  Rows not known yet are among ``row_changes`` (None: any
+        row) and the rows the plugin's last answer left out (``undetailed``)."""
+        among = None if row_changes is None else row_changes | dirty_ports | self.undetailed
+        wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports, among)
         wanted += [p for p in sorted(dirty_ports) if p in self.observed.bindings
                    and p not in wanted]
         if not wanted:
+            self.undetailed = set()
             return
         dirty_ports.update(wanted)
         self.details.update(self._details(self.api.get_devices_details_list(wanted),
                                           "device", "get_devices_details_list"))
+        self.undetailed = {p for p in wanted if p not in self.details}
         if self.plain:
             # neutron sets a port BUILD when an agent asks its details (ML2's
             # get_device_details): report it again

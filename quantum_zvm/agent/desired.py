@@ -600,7 +600,11 @@ def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs) -> DesiredPo
 
 
 def ports_needing_details(rowset: RowSet, known: Mapping[str, Any],
-                          dirty: Iterable[str] = ()) -> list[str]:
-    """Port ids of rows whose details are not cached yet or were notified (``dirty``)."""
+                          dirty: Iterable[str] = (),
+                          among: Collection[str] | None = None) -> list[str]:
+    """Port ids of rows whose details are not cached yet or were notified (``dirty``):
+    of every row, or only of the ports ``among`` (when the others are known to
+    have details: a cycle that knows which rows changed looks at those only)."""
     dirty = set(dirty)
-    return [p for p in rowset.rows if p not in known or p in dirty]
+    ports = rowset.rows if among is None else sorted(p for p in among if p in rowset.rows)
+    return [p for p in ports if p not in known or p in dirty]

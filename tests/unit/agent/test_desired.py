@@ -169,6 +169,13 @@ def test_ports_needing_details_are_rows_not_cached():
     assert d.ports_needing_details(rowset, {P1: {}}) == [P2]
 
 
+def test_ports_needing_details_among_some_ports_are_those_rows_only():
+    rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
+    assert d.ports_needing_details(rowset, {}, among={P2, P3}) == [P2]  # P3: no row
+    assert d.ports_needing_details(rowset, {P2: {}}, {P2}, among={P2}) == [P2]
+    assert d.ports_needing_details(rowset, {P2: {}}, among=set()) == []
+
+
 def test_notified_ports_need_their_details_again():
     rowset = d.switch_rows([srow(P1), srow(P2, interface="1003")], "zhcp1")
     assert d.ports_needing_details(rowset, {P1: {}, P2: {}}, {P2}) == [P2]
