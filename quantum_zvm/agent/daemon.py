@@ -46,7 +46,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,9 @@ class Agent:
         self.observed = self.store.load()
         self.details: dict[str, Mapping[str, Any]] = {}
         self.undetailed: set[str] = set()  # rows the plugin's last answer gave no details
+        # ports that lost their binding or their API binding to this host since the
+        # details were last swept (None: any port may have; see _drop_unneeded_details)
+        self.unanchored: set[str] | None = None
         self.bound: list[str] = []
         self.nodes = desired_mod.Nodes()
         self.user_prefix: str | None = None
@@ -507,14 +510,33 @@ class Agent:
         self._forget_details(resync, dirty_ports, dirty_networks)
         if resync == FULL or (dirty_ports and not self.plain):
             bound = self._bound_ports()
+            self._unanchor(set(self.bound) - bound.keys())
             self.bound = list(bound)
             self.details.update(bound)
         self._fetch_details(rowset, dirty_ports, row_changes)
-        gone = self.details.keys() - rowset.rows.keys() - set(self.bound) \
-            - self.observed.bindings.keys()
-        for port in gone:
-            del self.details[port]
+        self._drop_unneeded_details(rowset, row_changes)
         return looked_up
+
+    def _drop_unneeded_details(self, rowset: desired_mod.RowSet,
+                               row_changes: set[str] | None) -> None:
+        """Forget the details of ports with no row, no API binding to this host and no
+        binding record.  Only a port whose row changed (``row_changes``; None: any) or
+        that is :attr:`unanchored` can have lost all three since the last sweep."""
+        candidates: Collection[str] = self.details.keys()
+        if row_changes is not None and self.unanchored is not None:
+            candidates = (row_changes | self.unanchored) & self.details.keys()
+        bound, bindings = set(self.bound), self.observed.bindings
+        for port in [p for p in candidates
+                     if p not in rowset.rows and p not in bound and p not in bindings]:
+            del self.details[port]
+        self.unanchored = set()
+
+    def _unanchor(self, ports: Iterable[str] | None) -> None:
+        """Note ports whose details may no longer be needed (None: any port)."""
+        if ports is None or self.unanchored is None:
+            self.unanchored = None
+        else:
+            self.unanchored.update(ports)
 
     def _refresh_nodes(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
                        resync: str | None) -> str | None:
@@ -670,6 +692,7 @@ class Agent:
                         "agent API only; NICs are taken from xCAT switch rows, ports bound "
                         "with binding:profile zvm_userid are not attached", why)
             self.bound = []
+            self._unanchor(None)
         else:
             LOG.info("the plugin serves the z/VM RPC calls: z/VM mode")
         self.mode = mode
@@ -763,7 +786,9 @@ class Agent:
         if scope is None:
             self.observed = after.replace(bindings=ByGuest.of(after.bindings, USERID))
             self.last_build = None  # every binding may have changed: judge every port again
+            self._unanchor(None)
         else:
+            self._unanchor(over.bindings.keys() - after.bindings.keys())
             self.observed = scope_mod.merge(self.observed, over, after, scope)
             self.bindings_touched.update(
                 p for p in over.bindings.keys() | after.bindings.keys()

@@ -59,3 +59,39 @@ def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
         summary = agent.cycle()
         assert summary.scoped and is_active(agent, third["id"])
         assert agent.last_build[0].ports[second["id"]] is kept
+
+
+def test_the_details_of_a_port_handed_back_are_forgotten(zvm_stack):
+    """A port whose row is gone keeps its details while its binding is undone (the
+    undo needs them), then a later cycle forgets them, although it judges only the
+    rows that changed then (not the one gone before)."""
+    stack = zvm_stack(start_agent=False)
+    net = stack.network("handed-back", "vlan", "VSW1", 142)
+    first, second = stack.port(net["id"]), stack.port(net["id"])
+    stack.guest("LINUX07")
+    stack.guest("LINUX08")
+    with agent_in_process(stack.agent_ini) as agent:
+        agent.cycle()
+        stack.hand_off("LINUX07", first["id"])
+        agent.cycle()
+        assert is_active(agent, first["id"]) and first["id"] in agent.details
+
+        stack.remove_row(first["id"])
+        summary = agent.cycle()                        # undone: no binding is left
+        assert not summary.errors and first["id"] not in agent.observed.bindings
+        assert "LINUX07" not in stack.model()["vswitches"]["VSW1"]["grants"]
+
+        stack.hand_off("LINUX08", second["id"])        # a cycle of another row's change
+        summary = agent.cycle()
+        assert summary.scoped and is_active(agent, second["id"])
+        assert first["id"] not in agent.details and second["id"] in agent.details
+
+        # a refused port has no binding: its details go with its row, at once
+        refused = stack.port(net["id"])
+        stack.guest("LINUX09", vdevs=("2000",))
+        stack.hand_off("LINUX09", refused["id"])
+        agent.cycle()
+        assert agent.observed.reported[refused["id"]].status == "ERROR"
+        assert refused["id"] not in agent.observed.bindings and refused["id"] in agent.details
+        stack.remove_row(refused["id"])
+        assert agent.cycle().scoped and refused["id"] not in agent.details
