@@ -9,9 +9,9 @@ server has closed meanwhile (readable while idle) is dropped before use, as
 urllib3 does.
 
 It replaces ``requests``, whose per-request work (session settings merged,
-hooks, cookie jar, the body read in 10 KB pieces) cost 0.49 ms of CPU for a
-small request against the simulator, where ``http.client`` alone costs
-0.16 ms; an agent cycle that adds a port makes five requests.
+hooks, cookie jar, the body read in 10 KB pieces) made a small request cost
+three times the CPU (``benchmarks/bench_xcat_client_cpu.py``: 0.2 against
+0.6-0.7 ms); an agent cycle that adds a port makes five requests.
 
 Failures are told apart by when they happened, since that decides whether a
 request may be repeated (:func:`xcat.client._retryable`):
