@@ -61,8 +61,6 @@ class ConsumerLoop:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        if self.demand is not None:
-            self.demand.set()  # wakes a loop waiting for demand
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

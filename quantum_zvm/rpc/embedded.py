@@ -174,19 +174,17 @@ class Channel(filesystem.Channel):
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         """The oldest message of ``queue`` (kombu's signature; a directory read never waits)."""
+        qdir = self._queue_path(queue)
         try:
-            names = os.listdir(self._queue_path(queue))
+            names = os.listdir(qdir)
         except FileNotFoundError:
             raise Empty() from None
-        if not names:
-            raise Empty()
-        qdir = self._queue_dir(queue)
         for name in sorted(names):
             if not name.endswith(".msg"):
                 continue
             claimed = self.root / "tmp" / f"{uuid.uuid4().hex}.claimed"
             try:
-                os.rename(qdir / name, claimed)
+                os.rename(os.path.join(qdir, name), claimed)
             except FileNotFoundError:
                 continue  # another consumer claimed it first
             try:
