@@ -13,6 +13,10 @@ with real connections:
    size.  Target < 1 s for 1,000 ports.
 3. ``casts``: C casts published back to back, and the time until the server
    has handled all of them: publish rate and end-to-end casts/s.
+4. ``idle``: CPU milliseconds a second, over 2 s with nothing sent, of the
+   client's reply listener thread (no call waiting) and of a server's
+   consumer thread (each thread's own CPU clock): what an agent or a server
+   costs between messages (the embedded transport polls a directory).
 
 Prints one JSON document (all numbers, with counts), then a table.
 
@@ -72,6 +76,21 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
+def idle_cpu(thread_names: dict[str, str], seconds: float = 2.0) -> dict[str, float]:
+    """CPU milliseconds a second of each named thread over ``seconds`` of idling."""
+    clocks = {label: time.pthread_getcpuclockid(thread.ident)
+              for label, name in thread_names.items()
+              for thread in threading.enumerate() if thread.name == name and thread.ident}
+    if clocks.keys() != thread_names.keys():
+        raise RuntimeError(f"threads not found: {sorted(thread_names.keys() - clocks.keys())}")
+    time.sleep(0.3)  # the polls after the last message end
+    before = {label: time.clock_gettime(clock) for label, clock in clocks.items()}
+    time.sleep(seconds)
+    return {f"{label}_cpu_ms_per_s": round((time.clock_gettime(clock) - before[label])
+                                           / seconds * 1000, 2)
+            for label, clock in clocks.items()}
+
+
 @contextlib.contextmanager
 def rabbit_url(given: str | None, tmp: Path) -> Iterator[str]:
     if given:
@@ -126,7 +145,7 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
                     plugin: Any, port_ids: list[str]) -> dict[str, Any]:
     bench = Bench()
     topic = f"bench-{wire.new_id()[:8]}"
-    server = RpcServer(transport, [topic], [bench]).start()
+    server = RpcServer(transport, [topic], [bench], name="bench-server").start()
     plugin_server = RpcServer(transport, [constants.TOPIC_PLUGIN],
                               rpc_callbacks.endpoints(plugin)).start()
     client = RpcClient(transport, timeout=60)
@@ -171,6 +190,8 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
         handled = time.perf_counter() - start
         result["casts"] = {"count": casts, "publish_per_s": casts / published,
                            "end_to_end_per_s": casts / handled}
+        result["idle"] = idle_cpu({"reply_listener": f"rpc-replies-{client.reply_q}",
+                                   "server_consumer": server.name})
     finally:
         client.close()
         plugin_server.stop()
@@ -211,12 +232,15 @@ def main() -> None:
     print(json.dumps({"benchmark": "rpc", "results": results}, indent=2))
     print()
     print(f"{'transport':10} {'call p50':>9} {'call p99':>9} {'calls/s':>8} "
-          f"{'1k details':>11} {'plugin':>8} {'casts/s pub':>12} {'casts/s e2e':>12}")
+          f"{'1k details':>11} {'plugin':>8} {'casts/s pub':>12} {'casts/s e2e':>12} "
+          f"{'idle ms/s: replies':>19} {'server':>7}")
     for r in results:
         print(f"{r['transport']:10} {r['call']['p50_ms']:7.2f}ms {r['call']['p99_ms']:7.2f}ms "
               f"{r['call']['calls_per_s']:8.0f} {r['details_list']['median_s']:10.3f}s "
               f"{r['details_list']['plugin_only_median_s']:7.3f}s "
-              f"{r['casts']['publish_per_s']:12.0f} {r['casts']['end_to_end_per_s']:12.0f}")
+              f"{r['casts']['publish_per_s']:12.0f} {r['casts']['end_to_end_per_s']:12.0f} "
+              f"{r['idle']['reply_listener_cpu_ms_per_s']:19.2f} "
+              f"{r['idle']['server_consumer_cpu_ms_per_s']:7.2f}")
 
 
 if __name__ == "__main__":
