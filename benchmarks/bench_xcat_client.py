@@ -10,25 +10,44 @@ Measures, for the same work:
 Counts come from the simulator's own counters (REST requests, TCP connections,
 smcli calls) and the client's counters; times are wall-clock seconds.
 
-    .venv/bin/python benchmarks/bench_xcat_client.py [--calls 200] [--rest-latency 0.0]
+4. ``cpu``: the client's CPU time per request (``time.process_time`` of this
+   process, against a simulator in a process of its own; median of
+   ``--repeat`` after five): a small GET (``version``), one ``zvm`` row
+   (``gettab``), the switch table with ``--rows`` rows (``tabdump_lines``),
+   one ``smcli System_Info_Query`` (``dsh``), and the parse alone of that
+   table's reply.  Each also the way the client did it before it had its own
+   connection pool and parser, for comparison: a kept-alive ``requests``
+   session and the standard ``json`` parser (same URL, headers and body; the
+   answer parsed, not interpreted).
 
-Prints a JSON document, then a table.
+    .venv/bin/python benchmarks/bench_xcat_client.py [--calls 200] [--rest-latency 0.0] \
+        [--rows 10000] [--repeat 30]
+
+Prints a JSON document, then the tables.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 import trustme
 
-from xcat import batch, smcli, tables
-from xcat.client import XcatClient
-from xcat.simulator.server import serve
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_agent import fill_table  # noqa: E402
+from tests.fixtures.simulator import start_simulator  # noqa: E402
+from xcat import batch, smcli, tables  # noqa: E402
+from xcat.client import XcatClient  # noqa: E402
+from xcat.envelope import parse_envelope  # noqa: E402
+from xcat.simulator.server import serve  # noqa: E402
 
 USER, PASSWORD, ZHCP = "root", "cluster", "zhcp1"
 
@@ -110,21 +129,92 @@ def run(calls: int, rest_latency: float) -> list[dict]:
             server.shutdown()
 
 
+def cpu_ms(work: Callable[[], object], repeat: int) -> float:
+    """Median CPU milliseconds of ``work`` over ``repeat`` runs, after five."""
+    for _ in range(5):
+        work()
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        work()
+        times.append(time.process_time() - started)
+    return round(statistics.median(times) * 1000, 3)
+
+
+def cpu_per_request(rows: int, repeat: int) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = start_simulator(Path(tmp))
+        try:
+            fill_table(sim, rows)
+            client = XcatClient(sim.url, sim.username, sim.password, verify=sim.verify)
+            session = requests.Session()
+            session.headers.update({"userName": sim.username, "password": sim.password,
+                                    "Accept": "application/json"})
+
+            def before(method: str, path: str, params=(), body=None) -> Callable[[], object]:
+                url = client.url_for(path)
+                data = None if body is None else json.dumps(body).encode()
+
+                def work() -> object:
+                    response = session.request(method, url, params=[*params, ("format", "json")],
+                                               data=data, timeout=30)
+                    return json.loads(response.content)
+                return work
+
+            cases = [
+                ("version", lambda: client.request("GET", "version"), before("GET", "version")),
+                ("gettab", lambda: tables.gettab(client, "zvm", "node", ZHCP, "userid"),
+                 before("GET", "tables/zvm", [("col", "node"), ("value", ZHCP),
+                                              ("attribute", "userid")])),
+                (f"tabdump ({rows} rows)", lambda: tables.tabdump_lines(client, "switch"),
+                 before("GET", "tables/switch")),
+                ("dsh", lambda: client.dsh(ZHCP, smcli.system_info_query(), check=True),
+                 before("PUT", f"nodes/{ZHCP}/dsh",
+                        body=["command=" + smcli.render(smcli.system_info_query())])),
+            ]
+            dump = session.get(client.url_for("tables/switch"), params={"format": "json"},
+                               timeout=30).content
+            cases.append((f"parse only ({rows} rows)", lambda: parse_envelope(200, dump),
+                          lambda: json.loads(dump)))
+            results = [{"case": name, "client_cpu_ms": cpu_ms(ours, repeat),
+                        "requests_json_cpu_ms": cpu_ms(theirs, repeat)}
+                       for name, ours, theirs in cases]
+            client.close()
+            session.close()
+            return results
+        finally:
+            sim.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rest-latency", type=float, default=0.0,
                         help="simulated seconds per REST request")
+    parser.add_argument("--rows", type=int, default=10_000,
+                        help="switch table rows of the CPU measurement's dump")
+    parser.add_argument("--repeat", type=int, default=30,
+                        help="requests of each kind the CPU median is taken of")
     args = parser.parse_args(argv)
+    if args.rows < 1 or args.repeat < 1:
+        parser.error("--rows and --repeat must be at least 1")
     results = run(args.calls, args.rest_latency)
+    cpu = cpu_per_request(args.rows, args.repeat)
     print(json.dumps({"benchmark": "xcat_client", "calls": args.calls,
-                      "rest_latency": args.rest_latency, "results": results}, indent=2))
+                      "rest_latency": args.rest_latency, "results": results,
+                      "rows": args.rows, "repeat": args.repeat, "cpu": cpu}, indent=2))
     header = f"{'case':34} {'seconds':>8} {'requests':>9} {'conns':>6} {'smcli':>6}"
     print(header)
     print("-" * len(header))
     for row in results:
         print(f"{row['case']:34} {row['seconds']:8.3f} {row['rest_requests']:9d} "
               f"{row['connections']:6d} {row['smcli_calls']:6d}")
+    print()
+    header = f"{'request':34} {'client CPU ms':>14} {'requests+json CPU ms':>21}"
+    print(header)
+    print("-" * len(header))
+    for row in cpu:
+        print(f"{row['case']:34} {row['client_cpu_ms']:14.3f} {row['requests_json_cpu_ms']:21.3f}")
     return 0
 
 

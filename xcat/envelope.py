@@ -137,10 +137,11 @@ class Envelope:
 def parse_envelope(status: int, body: bytes | str) -> Envelope:
     """Parse a v1 JSON reply body; ``ValueError`` says what is wrong with it.
 
-    orjson (already the API's JSON writer) reads it: the standard parser took
-    2.3 ms of CPU for a dump of a 10,000-row table, most of an idle agent
-    cycle, and orjson about 0.4 ms.  It is strict where xCAT never is lenient:
-    no NaN, no integer beyond 64 bits."""
+    orjson (already the API's JSON writer) reads it: for a dump of a 10,000-row
+    table the standard parser alone took 2.2 ms of CPU, most of an idle agent
+    cycle, and this whole function takes 0.6 ms (``benchmarks/bench_xcat_client.py``,
+    ``cpu``).  It is strict where xCAT never is lenient: no NaN, no integer
+    beyond 64 bits."""
     if not body.strip():
         raise ValueError("empty body")
     try:

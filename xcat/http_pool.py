@@ -10,8 +10,8 @@ urllib3 does.
 
 It replaces ``requests``, whose per-request work (session settings merged,
 hooks, cookie jar, the body read in 10 KB pieces) made a small request cost
-three times the CPU (``benchmarks/bench_xcat_client_cpu.py``: 0.2 against
-0.6-0.7 ms); an agent cycle that adds a port makes five requests.
+three times the CPU (``benchmarks/bench_xcat_client.py``, ``cpu``: 0.2
+against 0.6 ms); an agent cycle that adds a port makes five requests.
 
 Failures are told apart by when they happened, since that decides whether a
 request may be repeated (:func:`xcat.client._retryable`):
