@@ -59,8 +59,7 @@ class ByGuest(dict[str, V]):
         result = ByGuest(self, self.userid_of, dict(self.guests))
         userid_of, guests = self.userid_of, result.guests
         for port in [*remove, *add]:
-            # an entry replaced is written over, not deleted: the next copy of a map
-            # no key was deleted from is a clone done in C (see rows_changed)
+            # an entry replaced is written over, not deleted (see dict_copy)
             value = (dict.get if port in add else dict.pop)(result, port, _ABSENT)
             if value is not _ABSENT:
                 _drop(guests, userid_of(value), port)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from quantum_zvm.agent import dict_copy
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
 from quantum_zvm.common import constants
@@ -186,8 +187,6 @@ def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
     ports = _changed_ports(earlier, gone, [verdict for _, verdict in new])
     if ports is None:
         return None
-    rows, order = dict(earlier.rows), dict(earlier.order)
-    rejected, peer_rows = dict(earlier.rejected), dict(earlier.peer_rows)
     here: dict[str, SwitchRow] = {}
     elsewhere: dict[str, SwitchRow] = {}
     refused: dict[str, str] = {}
@@ -196,19 +195,10 @@ def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
             refused[str(new_pid)] = value
         elif kind == "valid":
             (here if _column(raw, "comments") == zhcp_node else elsewhere)[str(new_pid)] = value
-    # a row that changed is written over, not taken out and put back: a dict no key
-    # was deleted from is copied whole in C (CPython clones a compact dict), ten
-    # times faster at 10,000 rows than one with a deleted key
-    for pid in ports:
-        if pid not in here:
-            rows.pop(pid, None)
-        if pid not in refused:
-            rejected.pop(pid, None)
-        if pid not in elsewhere:
-            peer_rows.pop(pid, None)
-    rows.update(here)
-    rejected.update(refused)
-    peer_rows.update(elsewhere)
+    rows = dict_copy.replaced(earlier.rows, ports, here)
+    rejected = dict_copy.replaced(earlier.rejected, ports, refused)
+    peer_rows = dict_copy.replaced(earlier.peer_rows, ports, elsewhere)
+    order = dict(earlier.order)
     for pid in ports:
         if pid not in rows:
             order.pop(pid, None)

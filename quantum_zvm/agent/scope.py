@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from quantum_zvm.agent import dict_copy
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, Observed, ObservedVswitch
 
@@ -121,10 +122,7 @@ def _vswitch_merged(whole: ObservedVswitch | None, after: ObservedVswitch,
     the guests out of scope that ``whole`` has."""
     if whole is None:
         return after
-    grants = dict(whole.grants)
-    for userid in scope - after.grants.keys():  # the others are written over (no delete:
-        grants.pop(userid, None)               # see NicSet.replaced)
-    grants.update(after.grants)
+    grants = dict_copy.replaced(whole.grants, scope, after.grants)
     return dataclasses.replace(after, grants=grants,
                                connections=whole.connections.replaced(scope, after.connections))
 
