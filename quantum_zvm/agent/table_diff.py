@@ -39,23 +39,50 @@ class Diff:
 
 def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
     """The :class:`Diff` of two dumps; None when there is no earlier one or the header
-    changed."""
+    changed.  Only the lines between the dumps' common first and last lines are
+    compared line by line (xCAT dumps a table in its stored order, so an added row is
+    at the end and a changed one in its place)."""
     if not before or not after or before[0] != after[0]:
         return None
     if before == after:  # the quiet cycle's case: one comparison, no sets
         return Diff([], [])
-    if len(after) > len(before) and after[:len(before)] == before:  # rows added at the end
-        return Diff([], tables.tabdump_rows("switch", [after[0], *after[len(before):]]))
-    old, new = set(before[1:]), set(after[1:])
-    if len(old) == len(before) - 1 and len(new) == len(after) - 1:
+    shorter = min(len(before), len(after))
+    head = equal_run(before, after, shorter)
+    tail = equal_run(before, after, shorter - head, from_end=True)
+    old_lines, new_lines = before[head:len(before) - tail], after[head:len(after) - tail]
+    old, new = set(old_lines), set(new_lines)
+    if len(old) == len(old_lines) and len(new) == len(new_lines):
         # added lines in table order: a port's order among new ports follows the table
-        removed, added = list(old - new), [line for line in after[1:] if line not in old]
+        removed, added = list(old - new), [line for line in new_lines if line not in old]
     else:  # a line repeated: count them (a second equal row names its port twice)
-        counted_old, counted_new = Counter(before[1:]), Counter(after[1:])
+        counted_old, counted_new = Counter(old_lines), Counter(new_lines)
         removed = list((counted_old - counted_new).elements())
         added = list((counted_new - counted_old).elements())
     return Diff(tables.tabdump_rows("switch", [after[0], *removed]),
                 tables.tabdump_rows("switch", [after[0], *added]))
+
+
+def equal_run(a: Sequence[str], b: Sequence[str], limit: int, from_end: bool = False) -> int:
+    """How many lines ``a`` and ``b`` have equal from their start (or their end), at
+    most ``limit``.  Slices are compared in runs that double while they are equal and
+    halve when they are not: the lines are compared in C, and the loop turns a few
+    times a power of two, not once a line."""
+    matched, step = 0, 1
+    while matched < limit:
+        step = min(step, limit - matched)
+        if from_end:
+            equal = (a[len(a) - matched - step:len(a) - matched]
+                     == b[len(b) - matched - step:len(b) - matched])
+        else:
+            equal = a[matched:matched + step] == b[matched:matched + step]
+        if equal:
+            matched += step
+            step *= 2
+        elif step == 1:
+            break
+        else:
+            step //= 2
+    return matched
 
 
 def as_planned(change: Diff, rows: Mapping[str, SwitchRow]) -> bool:

@@ -2,6 +2,8 @@
 and whether those lines are only the rows the agent wrote itself."""
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -124,3 +126,37 @@ def test_rows_added_among_the_others_come_in_table_order():
     change = table_diff.diff(BEFORE, [HEADER, *new, BEFORE[2]])
     assert change is not None
     assert [row["node"] for row in change.added] == [f"linux{i:02d}" for i in range(12)]
+
+
+@given(st.lists(st.integers(0, 3), max_size=70), st.lists(st.integers(0, 3), max_size=70),
+       st.integers(0, 80), st.booleans())
+def test_equal_run_counts_the_lines_equal_from_either_end(a, b, limit, from_end):
+    """The doubling and halving search finds what a walk line by line finds."""
+    first, second = [str(x) for x in a], [str(x) for x in b]
+    limit = min(limit, len(first), len(second))
+    walked = 0
+    while walked < limit and (first[-1 - walked] == second[-1 - walked] if from_end
+                              else first[walked] == second[walked]):
+        walked += 1
+    assert table_diff.equal_run(first, second, limit, from_end) == walked
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=40), st.integers(0, 40),
+       st.lists(st.sampled_from(LINES), max_size=3), st.integers(0, 3))
+def test_a_diff_of_an_edit_inside_a_long_dump_is_that_edit(lines, at, inserted, deleted):
+    """Lines put in or taken out in the middle of a dump, with equal lines on both
+    sides of them: the diff holds the lines only one dump has, as often as they differ."""
+    at = min(at, len(lines))
+    before = [HEADER, *lines]
+    after = [HEADER, *lines[:at], *inserted, *lines[at + deleted:]]
+    change = table_diff.diff(before, after)
+    assert change is not None
+    taken, put = Counter(lines[at:at + deleted]), Counter(inserted)
+
+    def keys(rows):
+        return sorted((r["node"], r["port"], r["interface"]) for r in rows)
+
+    def parsed(counted):
+        return keys(table_diff.tables.tabdump_rows("switch", [HEADER, *counted.elements()]))
+    assert keys(change.removed) == parsed(taken - put)
+    assert keys(change.added) == parsed(put - taken)
