@@ -43,9 +43,18 @@ _UNREACHABLE_RE = re.compile(
 
 def _normalise_value(value: Any) -> list:
     """A message value as a list of strings (and dicts): a table dump's 10,000 lines
-    are strings already, so only the others go through :func:`_normalise_item`."""
+    are strings already, so the list is kept as parsed, and only the items of other
+    lists go through :func:`_normalise_item`."""
     items = value if isinstance(value, list) else [value]
+    if _all_strings(items):
+        return items
     return [item if item.__class__ is str else _normalise_item(item) for item in items]
+
+
+def _all_strings(items: list) -> bool:
+    """Whether every item is a ``str``: the types are listed and counted in C, where a
+    Python loop over a dump's 10,000 lines would test them one by one."""
+    return list(map(type, items)).count(str) == len(items)
 
 
 def _normalise_item(item: Any) -> Any:
@@ -98,8 +107,15 @@ class Envelope:
 
     @property
     def stdout_chunks(self) -> list[str]:
-        return [s for msg in self.messages if "data" in msg for s in msg["data"]
-                if isinstance(s, str)]
+        """The ``data`` strings of every message, in order: a dsh's output chunks, the
+        lines of a ``tabdump`` or ``gettab``."""
+        strings: list[str] = []
+        for msg in self.messages:
+            items = msg.get("data")
+            if items:
+                strings += items if _all_strings(items) else \
+                    [item for item in items if isinstance(item, str)]
+        return strings
 
     @property
     def stderr_chunks(self) -> list[str]:

@@ -157,7 +157,7 @@ def tabdump_lines(client, table: str) -> list[str]:
     if env.command_errors:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                env.command_errors)
-    lines = [s for chunk in env.data for s in chunk if isinstance(s, str)]
+    lines = env.stdout_chunks
     if not lines:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                [f"tabdump {table} returned no header line"])
@@ -311,7 +311,7 @@ def gettab(client, table: str, key: str, value: str,
     if env.command_errors:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                env.command_errors)
-    strings = [s for chunk in env.data for s in chunk if isinstance(s, str)]
+    strings = env.stdout_chunks
     if single:
         if not strings:
             return None

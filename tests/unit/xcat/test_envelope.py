@@ -76,6 +76,19 @@ def test_every_kind_of_value_is_normalised_as_before_a_string_one():
     assert env.data == [["a", "1.5", "true", '[1, "b"]', {"k": 1}, ""], ["single"]]
 
 
+JSON_VALUES = st.one_of(st.text(max_size=3), st.integers(), st.none(), st.booleans(),
+                        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+
+
+@given(st.lists(st.one_of(st.lists(JSON_VALUES, max_size=4), JSON_VALUES), max_size=4))
+def test_the_data_strings_are_every_string_of_every_data_message_in_order(values):
+    """Whether a message's data are all strings (kept as parsed) or not (normalised one
+    by one), the strings come out as a walk of the normalised values finds them."""
+    env = parse_envelope(200, json.dumps({"data": [{"data": v} for v in values]}))
+    walked = [item for chunk in env.data for item in chunk if isinstance(item, str)]
+    assert env.stdout_chunks == walked
+
+
 @pytest.mark.parametrize("body, problem", [
     ("", "empty"), ("<p>Authentication failure</p>", "not JSON"), ("[1,2]", "envelope"),
     ('{"data": 5}', "not a list"), ('{"data": [5]}', "neither"), (b"\xff\xfe", "UTF-8"),
