@@ -95,12 +95,12 @@ def directories_unsure(observed: Observed, userids: Iterable[str]) -> Observed:
     """``observed`` with the directories of ``userids`` no longer known to be
     complete (their known NICs kept): a NIC a new xCAT row names may have been
     defined since the last read, so a NIC not known yet is read, not refused."""
-    guests = dict(observed.guests)
-    for userid in userids:
-        guest = guests.get(userid)
-        if guest is not None and guest.directory_complete:
-            guests[userid] = dataclasses.replace(guest, directory_complete=False)
-    return observed.replace(guests=guests)
+    unsure = {userid: dataclasses.replace(guest, directory_complete=False)
+              for userid in userids
+              if (guest := observed.guests.get(userid)) is not None and guest.directory_complete}
+    if not unsure:  # nothing to change (a new guest's first NIC, say): no copy
+        return observed
+    return observed.replace(guests={**observed.guests, **unsure})
 
 
 def after_ipl(observed: Observed) -> Observed:
