@@ -165,6 +165,7 @@ class Agent:
         self.dhcp = dhcp_mod.DhcpNetworks(rpc_client, self.host) if self.dhcp_userid else None
 
         self.lock = threading.RLock()
+        self.read_ahead_pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.resync: str | None = FULL
@@ -560,13 +561,15 @@ class Agent:
             read_ahead.guesses((unknown_nodes & named_here) - missing_before, self.observed.guests)
         if not guessed:
             return self._look_up_nodes(unknown_nodes, resync)
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
-            reading = pool.submit(self._read_guesses, guessed.values())
-            try:
-                return self._look_up_nodes(unknown_nodes, resync)
-            finally:
-                self.directories_ahead = read_ahead.confirmed(guessed, reading.result(), self.nodes)
-                self._log_wrong_guesses(guessed)
+        if self.read_ahead_pool is None:  # one thread kept, not one started a cycle
+            self.read_ahead_pool = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="read-ahead")
+        reading = self.read_ahead_pool.submit(self._read_guesses, guessed.values())
+        try:
+            return self._look_up_nodes(unknown_nodes, resync)
+        finally:
+            self.directories_ahead = read_ahead.confirmed(guessed, reading.result(), self.nodes)
+            self._log_wrong_guesses(guessed)
 
     def _look_up_nodes(self, unknown_nodes: set[str], resync: str | None) -> str | None:
         """Add ``unknown_nodes`` from the ``zvm`` table: one node by its own row, else
@@ -970,6 +973,8 @@ class Agent:
             else:
                 self.wakeup.wait(self.polling_interval)
             self.wakeup.clear()
+        if self.read_ahead_pool is not None:
+            self.read_ahead_pool.shutdown()
 
     def _back_off(self, seconds: float) -> None:
         """Wait ``seconds`` after a failed cycle, or until woken.  When the xCAT MN does
