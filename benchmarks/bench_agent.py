@@ -20,8 +20,11 @@ N (default 100, 1,000, 5,000):
    ``ratio`` = converge seconds / limit.
 2. ``first_add`` then ``add_one``: one more port handed over with the N bound,
    then ``--adds`` more (default 5), one after the other: the cycles until it
-   is ACTIVE, the agent's CPU time, and the same minus an idle cycle's; then
-   the cycles after it that were not idle (a dump showing the agent's own
+   is ACTIVE, the agent's CPU time, and the same minus an idle cycle's, and the
+   part of it spent in xCAT requests (the requesting threads' CPU while a request
+   ran: building it, TLS, reading and parsing the answer) and in RPC calls (the
+   process's CPU while a call waited: publishing, the reply listener, decoding);
+   then the cycles after it that were not idle (a dump showing the agent's own
    write of the row is not a change) and their CPU time (``after_active``).
    The first also reads the N rows the agent wrote when they converged (their
    lines are new to it); the others are the steady state: ``add_one`` is the
@@ -58,6 +61,7 @@ import argparse
 import json
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,22 +135,49 @@ def _session():
 
 
 class CountingApi:
-    """PluginApi wrapper counting RPC calls by method."""
+    """PluginApi wrapper counting RPC calls by method, and the process CPU time spent
+    while one runs (the caller's publish and reading of the reply, and the reply
+    listener's thread: the agent makes its calls one at a time)."""
 
     def __init__(self, api):
         self.api = api
         self.calls: dict[str, int] = {}
+        self.cpu_seconds = 0.0
 
     def __getattr__(self, name):
         method = getattr(self.api, name)
 
         def counted(*args, **kwargs):
             self.calls[name] = self.calls.get(name, 0) + 1
-            return method(*args, **kwargs)
+            started = time.process_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.cpu_seconds += time.process_time() - started
         return counted
 
     def reset(self) -> None:
         self.calls = {}
+        self.cpu_seconds = 0.0
+
+
+class RequestCpu:
+    """The CPU time of the threads that made the xCAT client's requests, while they
+    ran (its own thread's clock: a directory read ahead runs beside a look-up)."""
+
+    def __init__(self, client):
+        self.cpu_seconds = 0.0
+        self._lock = threading.Lock()
+        request = client.request
+
+        def timed(*args, **kwargs):
+            started = time.thread_time()
+            try:
+                return request(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.cpu_seconds += time.thread_time() - started
+        client.request = timed
 
 
 def setup_ports(sim, server, session, count: int, offset: int) -> list[str]:
@@ -195,14 +226,20 @@ def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
 
 
 def add_port(agent, sim, server, session, offset: int, spec: dict[str, Any],
-             idle_cpu: float) -> dict[str, Any]:
+             idle_cpu: float, api: CountingApi, requests: RequestCpu) -> dict[str, Any]:
     """One more port handed over: the cycles until it is ACTIVE, their requests and
-    CPU (also above ``idle_cpu`` a cycle), then the busy cycles until an idle one."""
+    CPU (also above ``idle_cpu`` a cycle; and the part spent in xCAT requests and in
+    RPC calls), then the busy cycles until an idle one."""
     (new,) = setup_ports(sim, server, session, 1, offset)
     sim.control.fault(**spec)
     sim.control.reset_counters()
+    api.reset()
+    requests.cpu_seconds = 0.0
     added = run_until(agent, lambda: is_active(agent, new))
     added.update(rest_requests=sim.control.counters()["rest"]["total"],
+                 rpc_calls=dict(api.calls),
+                 xcat_request_cpu_seconds=round(requests.cpu_seconds, 4),
+                 rpc_call_cpu_seconds=round(api.cpu_seconds, 4),
                  idle_cycle_cpu_seconds=round(idle_cpu, 4),
                  agent_cpu_above_idle=round(added["agent_cpu_seconds"]
                                             - added["cycles"] * idle_cpu, 4))
@@ -247,6 +284,7 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
         ini = write_agent_ini(tmp, server, sim, "smcli_batch_size = 1000\n"
                               + agent_prices(t, workers))
         agent, api, rpc, client = in_process_agent(ini, CountingApi)
+        requests = RequestCpu(client)
         agent.cycle()                                   # start-up, nothing to do yet
         ports = setup_ports(sim, server, session, size, 0)
         sim.control.fault(**spec)
@@ -267,8 +305,9 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
         # one more port with the N bound, twice, against an idle cycle's CPU
         sim.control.fault(**ZERO)
         idle_cpu = min(agent.cycle().cpu_seconds for _ in range(3))
-        first_add = add_port(agent, sim, server, session, size, spec, idle_cpu)
-        add_one = median_add([add_port(agent, sim, server, session, size + 1 + k, spec, idle_cpu)
+        first_add = add_port(agent, sim, server, session, size, spec, idle_cpu, api, requests)
+        add_one = median_add([add_port(agent, sim, server, session, size + 1 + k, spec, idle_cpu,
+                                       api, requests)
                               for k in range(adds)])
 
         # IPL with N bindings
@@ -356,7 +395,8 @@ def table(results: list[dict[str, Any]]) -> str:
     head = (f"{'ports':>6} {'latency':>10} {'W':>2} | {'req':>5} {'smcli/p':>7} {'peak':>4} "
             f"{'conv s':>8} {'limit s':>8} {'ratio':>5} {'next ms':>7} | "
             f"{'anchor req':>10} {'anchor s':>9} | "
-            f"{'1st +1 ms':>9} {'+1 cpu ms':>9} {'+1 >idle':>8} {'+1 next':>7} | "
+            f"{'1st +1 ms':>9} {'+1 cpu ms':>9} {'+1 >idle':>8} {'xcat':>5} {'rpc':>5} "
+            f"{'+1 next':>7} | "
             f"{'ipl req':>7} {'ipl s':>7} "
             f"{'anchor ipl s':>12} | {'idle req':>8} {'idle cpu ms':>11}")
     lines = [head, "-" * len(head)]
@@ -371,6 +411,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{a['converge']['seconds'] if a else '-':>9} | "
             f"{r['first_add']['agent_cpu_seconds'] * 1000:>9.1f} "
             f"{o['agent_cpu_seconds'] * 1000:>9.1f} {o['agent_cpu_above_idle'] * 1000:>8.1f} "
+            f"{o['xcat_request_cpu_seconds'] * 1000:>5.1f} "
+            f"{o['rpc_call_cpu_seconds'] * 1000:>5.1f} "
             f"{o['after_active']['agent_cpu_seconds'] * 1000:>7.1f} | "
             f"{i['rest_requests']:>7} {i['seconds']:>7} "
             f"{a['ipl']['seconds'] if a else '-':>12} | "
