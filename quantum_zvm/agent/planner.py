@@ -875,7 +875,9 @@ def apply(observed: Observed, result_plan: Plan,
             bindings[leftover_id(port_id, old)] = old
     return observed.replace(
         vswitches=frozen, guests={uid: g.freeze() for uid, g in effects.guests.items()},
-        rows=effects.rows, bindings=bindings, reported=effects.reported,
+        rows=effects.rows, bindings=bindings,
+        reported={**observed.reported, **effects.reports} if effects.reports
+        else observed.reported,
         granted=frozenset(_still_granted(granted, frozen)), live_ports=live_ports)
 
 
@@ -973,7 +975,7 @@ class _Effects:
         self.vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
         self.guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
         self.rows = dict(observed.rows)
-        self.reported = dict(observed.reported)
+        self.reports: dict[str, Outcome] = {}  # the reports recorded (few: no copy of all)
         self.failed_ports = failed_ports   # a report of one of these is not recorded
 
     def apply(self, op: Op, result: str) -> None:
@@ -1064,7 +1066,7 @@ class _Effects:
 
     def report(self, op: Report, result: str) -> None:
         if op.port_id not in self.failed_ports:
-            self.reported[op.port_id] = op.outcome
+            self.reports[op.port_id] = op.outcome
 
 
 # Each method takes its own kind of operation: the table pairs them (hence Any).

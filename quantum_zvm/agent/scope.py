@@ -138,13 +138,14 @@ def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
                                                             cut_after.bindings)
     guests = dict(observed.guests)
     guests.update(cut_after.guests)
-    live_ports = dict(observed.live_ports)
-    for nic in cut_before.live_ports:
-        del live_ports[nic]
-    live_ports.update(cut_after.live_ports)
-    granted = observed.granted  # copied (10,000 grants) only when the scope's changed
-    if cut_before.granted != cut_after.granted:
-        granted = (granted - (cut_before.granted - cut_after.granted)) | cut_after.granted
+    live_ports = dict_copy.replaced(observed.live_ports, cut_before.live_ports,
+                                    cut_after.live_ports)
+    # the agent's 10,000 grants are copied once for each way the scope's changed
+    granted = observed.granted
+    if gone := cut_before.granted - cut_after.granted:
+        granted = granted - gone
+    if new := cut_after.granted - cut_before.granted:
+        granted = granted | new
     vswitches = {name: _vswitch_merged(observed.vswitches.get(name), vsw, scope)
                  for name, vsw in cut_after.vswitches.items()}
     return cut_after.replace(vswitches=vswitches, guests=guests, bindings=bindings,
