@@ -60,6 +60,7 @@ from quantum_zvm.rpc.server import RpcServer
 from quantum_zvm.rpc.transport import Transport
 
 REPORT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+NOTIFICATION_POLLING_SECONDS = 0.1  # embedded transport, see start_notification_consumer
 NOTIFICATION_TOPICS = (f"{constants.TOPIC_AGENT}-{constants.PORT}-{constants.UPDATE}",
                        f"{constants.TOPIC_AGENT}-{constants.NETWORK}-{constants.DELETE}",
                        f"{constants.TOPIC_AGENT}-{constants.PORT}-{constants.DELETE}",
@@ -145,7 +146,11 @@ def start_notification_consumer(transport: Transport, handler: object,
     """Consume the agent fanout topics and call ``handler``'s methods; ``stop()`` it at exit.
 
     ``handler`` may set ``RPC_API_VERSION`` (default ``"1.0"``).  Call
-    ``wait_ready(timeout)`` on the result to know the queues are bound.
+    ``wait_ready(timeout)`` on the result to know the queues are bound.  On the
+    embedded transport the queues are looked at every
+    :data:`NOTIFICATION_POLLING_SECONDS`, not every few milliseconds: a notification
+    only brings the agent's next cycle forward, and nobody waits for its answer.
     """
     return RpcServer(transport, topics, [handler], fanout=True, shared=False,
-                     workers=workers, name="agent-notifications").start()
+                     workers=workers, name="agent-notifications",
+                     polling_interval=NOTIFICATION_POLLING_SECONDS).start()

@@ -10,7 +10,8 @@ the decoded body; a body kombu cannot decode is logged and dropped.
 With ``demand`` (an event), the loop reads only while it is set: a consumer
 of the embedded transport polls a directory every few milliseconds while it
 reads, and one whose messages only come when asked for (RPC replies) need
-not poll the rest of the time.
+not poll the rest of the time.  One whose messages need no quick answer
+(an agent's notifications) can poll less often: ``polling_interval``.
 """
 from __future__ import annotations
 
@@ -34,14 +35,18 @@ class ConsumerLoop:
 
     ``on_message`` runs on the consumer thread; it must be quick (hand work
     to a pool) and must not raise (exceptions are logged and swallowed).
-    ``demand``: read only while this event is set (see the module docstring).
+    ``demand``: read only while this event is set; ``polling_interval``: the embedded
+    transport's seconds between looks at the queues, if not the transport's (see the
+    module docstring).
     """
 
     def __init__(self, transport: Transport, make_queues: Callable[[], Sequence[kombu.Queue]],
                  on_message: Callable[[Any], None], name: str,
-                 demand: threading.Event | None = None):
+                 demand: threading.Event | None = None,
+                 polling_interval: float | None = None):
         self.transport = transport
         self.demand = demand
+        self.polling_interval = polling_interval or transport.polling_interval
         self.make_queues = make_queues
         self.on_message = on_message
         self.name = name
@@ -72,7 +77,8 @@ class ConsumerLoop:
     def _run(self) -> None:
         attempt = 0
         while not self._stop.is_set():
-            conn = self.transport.connection(heartbeat=0 if self.transport.embedded else HEARTBEAT)
+            conn = self.transport.connection(heartbeat=0 if self.transport.embedded else HEARTBEAT,
+                                             polling_interval=self.polling_interval)
             try:
                 self.transport.connect(conn)
                 channel = conn.channel()
@@ -90,7 +96,7 @@ class ConsumerLoop:
                 # with demand, drain one polling interval at a time, so that the
                 # polls stop soon after the demand does
                 drain_timeout = DRAIN_TIMEOUT if self.demand is None \
-                    else self.transport.polling_interval
+                    else self.polling_interval
                 while not self._stop.is_set():
                     if self.demand is not None and not self.demand.wait(DRAIN_TIMEOUT):
                         continue

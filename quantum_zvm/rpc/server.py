@@ -52,7 +52,8 @@ class RpcServer:
 
     def __init__(self, transport: Transport, topics: Sequence[str], endpoints: Sequence[object],
                  *, host: str | None = None, fanout: bool = False, shared: bool = True,
-                 workers: int = 64, name: str = "rpc-server"):
+                 workers: int = 64, name: str = "rpc-server",
+                 polling_interval: float | None = None):
         self.transport = transport
         self.topics = list(topics)
         self.host = host
@@ -65,7 +66,8 @@ class RpcServer:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
                                                            thread_name_prefix=name)
         self._fanout_suffix = wire.new_id()
-        self._loop = ConsumerLoop(transport, self._queues, self._on_message, name=name)
+        self._loop = ConsumerLoop(transport, self._queues, self._on_message, name=name,
+                                  polling_interval=polling_interval)
 
     def start(self) -> RpcServer:
         self._loop.start()

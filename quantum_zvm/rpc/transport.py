@@ -174,14 +174,17 @@ class Transport:
     def embedded(self) -> bool:
         return self.settings.embedded
 
-    def connection(self, heartbeat: int = 0) -> kombu.Connection:
-        """A new, not yet connected, kombu connection."""
+    def connection(self, heartbeat: int = 0,
+                   polling_interval: float | None = None) -> kombu.Connection:
+        """A new, not yet connected, kombu connection (``polling_interval``: this
+        connection's, instead of the transport's; embedded only)."""
         if self.settings.embedded:
             from quantum_zvm.rpc import embedded  # kombu transport class, loaded on use
             return kombu.Connection(
                 transport=embedded.Transport,
                 transport_options={"directory": self.settings.directory,
-                                   "polling_interval": self.polling_interval})
+                                   "polling_interval": polling_interval
+                                   or self.polling_interval})
         vhost = quote(self.settings.virtual_host, safe="")
         urls = [f"amqp://{quote(h.userid, safe='')}:{quote(h.password, safe='')}@"
                 f"{_netloc(h.hostname, h.port)}/{vhost}" for h in self.settings.hosts]

@@ -113,3 +113,53 @@ def test_replies_are_read_only_while_a_call_waits(peers, client, rpc_dir):
     assert [p.suffix for p in reply_dir.iterdir()] == [".msg"]
     assert client.call(None, "idle", "echo", {"value": 3}) == 3
     assert list(reply_dir.iterdir()) == []  # read with the call's reply, and dropped
+
+
+def test_an_agents_notifications_are_polled_ten_times_a_second_and_still_arrive(
+        rpc_dir, client, monkeypatch):
+    """Nobody waits for a notification's answer (it brings the agent's next cycle
+    forward), so the agent's queues are looked at every tenth of a second, where a
+    server's, which agents wait on, are looked at every 5 ms; a port_update still
+    arrives."""
+    from quantum_zvm.rpc import embedded
+    from quantum_zvm.rpc.agent_api import NOTIFICATION_TOPICS, start_notification_consumer
+    from quantum_zvm.rpc.server import RpcServer
+
+    polls: dict[str, int] = {}
+    get = embedded.Channel._get
+
+    def counted(self, queue, timeout=None):
+        polls[queue] = polls.get(queue, 0) + 1
+        return get(self, queue, timeout)
+    monkeypatch.setattr(embedded.Channel, "_get", counted)
+
+    class Agent:
+        def __init__(self):
+            self.ports = []
+
+        def port_update(self, ctx, port=None, **_kw):
+            self.ports.append(port["id"])
+
+    class Echo:
+        def echo(self, ctx, value):
+            return value
+
+    agent = Agent()
+    transport = Transport(embedded_settings(".", str(rpc_dir)))
+    notifications = start_notification_consumer(transport, agent)
+    server = RpcServer(transport, ["polled"], [Echo()], name="polled").start()
+    try:
+        assert notifications.wait_ready(10) and server.wait_ready(10)
+        polls.clear()
+        time.sleep(1.0)
+        port_update_queue, = (q for q in polls if q.startswith(f"{NOTIFICATION_TOPICS[0]}_fanout"))
+        # kombu looks twice an interval (before and after its sleep): about 20 a second
+        assert polls[port_update_queue] <= 30, polls
+        assert polls["polled"] >= 60, polls  # a 5 ms poll: about 200 a second
+        client.fanout_cast(None, NOTIFICATION_TOPICS[0], "port_update",
+                           {"port": {"id": "p1"}, "network_type": "vlan",
+                            "segmentation_id": 7, "physical_network": "VSW1"})
+        wait_for(lambda: agent.ports == ["p1"], timeout=5, what="the port_update")
+    finally:
+        notifications.stop()
+        server.stop()
