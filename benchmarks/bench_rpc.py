@@ -14,9 +14,11 @@ with real connections:
 3. ``casts``: C casts published back to back, and the time until the server
    has handled all of them: publish rate and end-to-end casts/s.
 4. ``idle``: CPU milliseconds a second, over 2 s with nothing sent, of the
-   client's reply listener thread (no call waiting) and of a server's
-   consumer thread (each thread's own CPU clock): what an agent or a server
-   costs between messages (the embedded transport polls a directory).
+   client's reply listener thread (no call waiting), of a server's consumer
+   thread and of an agent's notification consumer thread (each thread's own
+   CPU clock): what an agent or a server costs between messages (the embedded
+   transport polls a directory: a server's queues every 5 ms, an agent's
+   notifications every 0.1 s).
 
 Prints one JSON document (all numbers, with counts), then a table.
 
@@ -148,10 +150,12 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
     server = RpcServer(transport, [topic], [bench], name="bench-server").start()
     plugin_server = RpcServer(transport, [constants.TOPIC_PLUGIN],
                               rpc_callbacks.endpoints(plugin)).start()
+    notifications = agent_api.start_notification_consumer(transport, bench)
     client = RpcClient(transport, timeout=60)
     result: dict[str, Any] = {"transport": name}
     try:
         assert server.wait_ready(30) and plugin_server.wait_ready(30)
+        assert notifications.wait_ready(30)
         for _ in range(20):  # warm up connections and the reply queue
             client.call(None, topic, "echo", {"value": "x"})
 
@@ -191,9 +195,11 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
         result["casts"] = {"count": casts, "publish_per_s": casts / published,
                            "end_to_end_per_s": casts / handled}
         result["idle"] = idle_cpu({"reply_listener": f"rpc-replies-{client.reply_q}",
-                                   "server_consumer": server.name})
+                                   "server_consumer": server.name,
+                                   "agent_notifications": notifications.name})
     finally:
         client.close()
+        notifications.stop()
         plugin_server.stop()
         server.stop()
     return result
@@ -233,14 +239,15 @@ def main() -> None:
     print()
     print(f"{'transport':10} {'call p50':>9} {'call p99':>9} {'calls/s':>8} "
           f"{'1k details':>11} {'plugin':>8} {'casts/s pub':>12} {'casts/s e2e':>12} "
-          f"{'idle ms/s: replies':>19} {'server':>7}")
+          f"{'idle ms/s: replies':>19} {'server':>7} {'agent':>6}")
     for r in results:
         print(f"{r['transport']:10} {r['call']['p50_ms']:7.2f}ms {r['call']['p99_ms']:7.2f}ms "
               f"{r['call']['calls_per_s']:8.0f} {r['details_list']['median_s']:10.3f}s "
               f"{r['details_list']['plugin_only_median_s']:7.3f}s "
               f"{r['casts']['publish_per_s']:12.0f} {r['casts']['end_to_end_per_s']:12.0f} "
               f"{r['idle']['reply_listener_cpu_ms_per_s']:19.2f} "
-              f"{r['idle']['server_consumer_cpu_ms_per_s']:7.2f}")
+              f"{r['idle']['server_consumer_cpu_ms_per_s']:7.2f} "
+              f"{r['idle']['agent_notifications_cpu_ms_per_s']:6.2f}")
 
 
 if __name__ == "__main__":
