@@ -67,12 +67,14 @@ class DhcpNetworks:
 
 
 def networks_of(details: Iterable[Mapping[str, Any]]) -> list[Network]:
-    """The distinct usable networks among port details."""
+    """The distinct usable networks among port details: the first usable one of each
+    network id.  A port of a network already found is not validated again (a cycle
+    asks this of every port handed to the agent: 10,000 ports on a few networks)."""
     seen: dict[str, Network] = {}
     for item in details:
-        if "network_id" not in item:
+        if "network_id" not in item or str(item["network_id"]) in seen:
             continue
         network = network_of(item)
         if not isinstance(network, str):
-            seen.setdefault(network.network_id, network)
+            seen[network.network_id] = network
     return list(seen.values())
