@@ -5,7 +5,9 @@ RabbitMQ started like the test fixture's, or ``--rabbit-url``), in one process
 with real connections:
 
 1. ``call``: N sequential ``echo`` calls of a small argument through
-   ``RpcClient`` → ``RpcServer``: p50/p99/mean round trip and calls/s.
+   ``RpcClient`` → ``RpcServer``: p50/p99/mean round trip and calls/s, and the
+   client's CPU per call (the calling thread's and its reply listener's own
+   clocks: what an agent pays for a call, the server's work left out).
 2. ``details_list``: ``get_devices_details_list`` of P ports (default 1,000,
    all bound to the agent's host, on a VLAN network) in ONE call through
    ``PluginApi`` to the plugin's RPC callbacks on a SQLite file: best and
@@ -78,13 +80,17 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
+def thread_clock(name: str) -> int:
+    """The CPU clock of the running thread called ``name``."""
+    for thread in threading.enumerate():
+        if thread.name == name and thread.ident:
+            return time.pthread_getcpuclockid(thread.ident)
+    raise RuntimeError(f"thread not found: {name}")
+
+
 def idle_cpu(thread_names: dict[str, str], seconds: float = 2.0) -> dict[str, float]:
     """CPU milliseconds a second of each named thread over ``seconds`` of idling."""
-    clocks = {label: time.pthread_getcpuclockid(thread.ident)
-              for label, name in thread_names.items()
-              for thread in threading.enumerate() if thread.name == name and thread.ident}
-    if clocks.keys() != thread_names.keys():
-        raise RuntimeError(f"threads not found: {sorted(thread_names.keys() - clocks.keys())}")
+    clocks = {label: thread_clock(name) for label, name in thread_names.items()}
     time.sleep(0.3)  # the polls after the last message end
     before = {label: time.clock_gettime(clock) for label, clock in clocks.items()}
     time.sleep(seconds)
@@ -160,14 +166,19 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
             client.call(None, topic, "echo", {"value": "x"})
 
         times = []
+        listener = thread_clock(f"rpc-replies-{client.reply_q}")
+        caller_started, listener_started = time.thread_time(), time.clock_gettime(listener)
         for n in range(calls):
             start = time.perf_counter()
             client.call(None, topic, "echo", {"value": {"n": n, "device": "0" * 36}})
             times.append(time.perf_counter() - start)
+        client_cpu = (time.thread_time() - caller_started
+                      + time.clock_gettime(listener) - listener_started)
         result["call"] = {"count": calls, "p50_ms": percentile(times, 50) * 1000,
                           "p99_ms": percentile(times, 99) * 1000,
                           "mean_ms": statistics.mean(times) * 1000,
-                          "calls_per_s": calls / sum(times)}
+                          "calls_per_s": calls / sum(times),
+                          "client_cpu_ms_per_call": client_cpu / calls * 1000}
 
         api = agent_api.PluginApi(client, agent_id="bench", host="zhcp1")
         runs, direct = [], []
@@ -237,12 +248,13 @@ def main() -> None:
 
     print(json.dumps({"benchmark": "rpc", "results": results}, indent=2))
     print()
-    print(f"{'transport':10} {'call p50':>9} {'call p99':>9} {'calls/s':>8} "
+    print(f"{'transport':10} {'call p50':>9} {'call p99':>9} {'calls/s':>8} {'cpu/call':>9} "
           f"{'1k details':>11} {'plugin':>8} {'casts/s pub':>12} {'casts/s e2e':>12} "
           f"{'idle ms/s: replies':>19} {'server':>7} {'agent':>6}")
     for r in results:
         print(f"{r['transport']:10} {r['call']['p50_ms']:7.2f}ms {r['call']['p99_ms']:7.2f}ms "
-              f"{r['call']['calls_per_s']:8.0f} {r['details_list']['median_s']:10.3f}s "
+              f"{r['call']['calls_per_s']:8.0f} {r['call']['client_cpu_ms_per_call']:7.3f}ms "
+              f"{r['details_list']['median_s']:10.3f}s "
               f"{r['details_list']['plugin_only_median_s']:7.3f}s "
               f"{r['casts']['publish_per_s']:12.0f} {r['casts']['end_to_end_per_s']:12.0f} "
               f"{r['idle']['reply_listener_cpu_ms_per_s']:19.2f} "
