@@ -75,6 +75,7 @@ class Channel(filesystem.Channel):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._auto_delete: set[str] = set()
         self._queue_paths: dict[str, str] = {}
+        self._tmp = str(self.root / "tmp")
         self._last_sweep = 0.0
         self.sweep()
 
@@ -146,17 +147,19 @@ class Channel(filesystem.Channel):
     # in AbstractChannel, and passes it by position: no name satisfies both.
     def _put(  # type: ignore[override]  # kombu's two names for the message, see above
             self, queue: str, payload: Any, **kwargs: Any) -> None:
-        qdir = self._queue_dir(queue)
-        if not qdir.is_dir():
-            LOG.debug("dropping a message for missing queue %s", queue)
-            return
-        tmp = self.root / "tmp" / f"{uuid.uuid4().hex}.put"
-        tmp.write_bytes(dumps(payload).encode())
+        # text paths, not pathlib, and one name for the written and the queued file:
+        # a call publishes one message and reads two, each a few file operations
+        qdir = self._queue_path(queue)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        tmp = os.path.join(self._tmp, f"{name}.put")
+        with open(tmp, "wb") as fh:
+            fh.write(dumps(payload).encode())
         try:
-            os.rename(tmp, qdir / f"{time.time_ns():020d}-{uuid.uuid4().hex}.msg")
-        except FileNotFoundError:
-            tmp.unlink(missing_ok=True)
-            LOG.debug("queue %s went away; message dropped", queue)
+            os.rename(tmp, os.path.join(qdir, f"{name}.msg"))
+        except FileNotFoundError:  # no such queue (any more)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            LOG.debug("dropping a message for missing queue %s", queue)
 
     def _put_fanout(self, exchange: str, payload: Any, routing_key: str, **kwargs: Any) -> None:
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL:
@@ -182,15 +185,17 @@ class Channel(filesystem.Channel):
         for name in sorted(names):
             if not name.endswith(".msg"):
                 continue
-            claimed = self.root / "tmp" / f"{uuid.uuid4().hex}.claimed"
+            claimed = os.path.join(self._tmp, f"{name}.claimed")  # the name is unique
             try:
                 os.rename(os.path.join(qdir, name), claimed)
             except FileNotFoundError:
                 continue  # another consumer claimed it first
             try:
-                data = claimed.read_bytes()
+                with open(claimed, "rb") as fh:
+                    data = fh.read()
             finally:
-                claimed.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(claimed)
             try:
                 return loads(data)
             except ValueError:
