@@ -12,8 +12,9 @@ processes:
   reads and deletes it;
 - binding tables are read-modified-written under an exclusive ``flock``;
 - each queue has its own directory, so a poll lists only that queue;
-- publishing to a queue that does not exist drops the message, as a broker
-  drops an unroutable one;
+- publishing to a queue that does not exist, or to a name that cannot be one
+  (a caller's ``_reply_q`` such as ``../x``), drops the message, as a broker
+  drops an unroutable one: a server never retries such a reply;
 - auto-delete queues (fanout and reply queues) are deleted when their
   channel closes, and those of processes that died are swept (queue,
   bindings and pending messages) by the next process that connects or
@@ -74,7 +75,7 @@ class Channel(filesystem.Channel):
         for sub in ("control", "queues", "owners", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._auto_delete: set[str] = set()
-        self._queue_paths: dict[str, str] = {}
+        self._queues = str(self.root / "queues")
         self._tmp = str(self.root / "tmp")
         self._last_sweep = 0.0
         self.sweep()
@@ -85,10 +86,15 @@ class Channel(filesystem.Channel):
     def control_folder(self) -> Path:
         return self.root / "control"
 
-    def _queue_dir(self, queue: str) -> Path:
+    def _queue_path(self, queue: str) -> str:
+        """The directory of ``queue``, as text (every poll and publish asks for it: no
+        pathlib); ChannelError for a name that is not a plain file name."""
         if not isinstance(queue, str) or not QUEUE_NAME_RE.match(queue) or not queue.strip("."):
             raise ChannelError(f"Invalid queue name: {queue!r}")
-        return self.root / "queues" / queue
+        return os.path.join(self._queues, queue)
+
+    def _queue_dir(self, queue: str) -> Path:
+        return Path(self._queue_path(queue))
 
     # -- binding tables ------------------------------------------------------
 
@@ -149,7 +155,11 @@ class Channel(filesystem.Channel):
             self, queue: str, payload: Any, **kwargs: Any) -> None:
         # text paths, not pathlib, and one name for the written and the queued file:
         # a call publishes one message and reads two, each a few file operations
-        qdir = self._queue_path(queue)
+        try:
+            qdir = self._queue_path(queue)
+        except ChannelError:  # a caller's _reply_q: unroutable, as on a broker
+            LOG.warning("dropping a message for %r: not a queue name", queue)
+            return
         name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
         tmp = os.path.join(self._tmp, f"{name}.put")
         with open(tmp, "wb") as fh:
@@ -166,14 +176,6 @@ class Channel(filesystem.Channel):
             self.sweep()
         for row in self.get_table(exchange):
             self._put(row.queue, payload, **kwargs)
-
-    def _queue_path(self, queue: str) -> str:
-        """:meth:`_queue_dir` as text, validated once per queue: an idle consumer asks
-        for it at every poll."""
-        path = self._queue_paths.get(queue)
-        if path is None:
-            path = self._queue_paths[queue] = str(self._queue_dir(queue))
-        return path
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         """The oldest message of ``queue`` (kombu's signature; a directory read never waits)."""

@@ -163,3 +163,45 @@ def test_an_agents_notifications_are_polled_ten_times_a_second_and_still_arrive(
     finally:
         notifications.stop()
         server.stop()
+
+
+@pytest.mark.parametrize("queue", ["../escape", "a/b", "..", ""])
+def test_a_message_for_a_queue_name_that_is_no_file_name_is_dropped(rpc_dir, queue):
+    """A reply queue's name comes from the caller's message: one that is not a plain
+    file name is unroutable, as on a broker: the message is dropped, nothing is
+    written, and the publisher is not told to retry."""
+    conn = Transport(embedded_settings(".", str(rpc_dir))).connection()
+    try:
+        conn.channel()._put(queue, {"body": "x"})
+    finally:
+        conn.release()
+    assert not (rpc_dir / "escape").exists() and not (rpc_dir / "queues" / "a").exists()
+    assert list((rpc_dir / "tmp").iterdir()) == []
+
+
+def test_a_call_with_a_hostile_reply_queue_does_not_hold_the_server(rpc_dir, client):
+    """The server's only worker answers a call whose _reply_q is ``../escape`` at once
+    (the reply is dropped), so the next call is answered: a retried reply would hold
+    the worker for the reply timeout (30 s)."""
+    from quantum_zvm.rpc import wire
+    from quantum_zvm.rpc.client import topic_exchange
+    from quantum_zvm.rpc.server import RpcServer
+
+    class Echo:
+        def echo(self, ctx, value):
+            return value
+
+    transport = Transport(embedded_settings(".", str(rpc_dir)))
+    server = RpcServer(transport, ["hostile"], [Echo()], workers=1, name="hostile").start()
+    try:
+        assert server.wait_ready(10)
+        hostile = wire.request("echo", {"value": 1}, context={}, msg_id=wire.new_id(),
+                               reply_q="../escape")
+        client._publisher.publish(wire.serialize(hostile), topic_exchange(transport.exchange),
+                                  "hostile", timeout=5)
+        started = time.monotonic()
+        assert client.call(None, "hostile", "echo", {"value": 2}, timeout=10) == 2
+        assert time.monotonic() - started < 5
+    finally:
+        server.stop()
+    assert not (rpc_dir / "escape").exists()
