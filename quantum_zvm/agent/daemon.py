@@ -973,8 +973,9 @@ class Agent:
             else:
                 self.wakeup.wait(self.polling_interval)
             self.wakeup.clear()
-        if self.read_ahead_pool is not None:
+        if self.read_ahead_pool is not None:  # a cycle run after this starts another
             self.read_ahead_pool.shutdown()
+            self.read_ahead_pool = None
 
     def _back_off(self, seconds: float) -> None:
         """Wait ``seconds`` after a failed cycle, or until woken.  When the xCAT MN does

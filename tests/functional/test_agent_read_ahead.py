@@ -105,3 +105,20 @@ def test_a_directory_read_ahead_is_not_read_again_for_a_nic_it_lacks(zvm_stack):
         outcome = agent.observed.reported[port_id]
         assert outcome.status == "ERROR"
         assert outcome.error == "NIC 1000 is not defined in the directory of LINUX07"
+
+
+def test_a_cycle_after_the_loop_ended_reads_ahead_on_a_new_thread(zvm_stack):
+    """The loop shuts its read-ahead thread down when it ends; a cycle run after that
+    (as tests and tools run them) starts another instead of failing."""
+    stack = zvm_stack(start_agent=False)
+    with started_agent(stack, "again", 154) as (agent, port_id):
+        stack.guest("LINUX07")
+        hand_off_and_converge(stack, agent, "linux07", port_id)   # the thread started
+        agent.stop()
+        agent.run()                                                # ends at once
+        agent.stopping.clear()
+        second = stack.port(stack.network("again2", "vlan", "VSW1", 155)["id"])["id"]
+        stack.guest("LINUX08")
+        counters = hand_off_and_converge(stack, agent, "linux08", second)
+        assert is_active(agent, second)
+        assert counters["rest"]["peak_in_flight"] == 2
