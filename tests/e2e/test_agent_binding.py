@@ -71,8 +71,10 @@ def test_admin_state_and_removal(zvm_stack):
 
     stack.put(f"/ports/{p1['id']}", {"port": {"admin_state_up": False}})
     stack.wait_status(p1["id"], "DOWN")
-    # a notified port's cycle plans its userid only, not every port bound
-    assert "scoped to the changed ports" in stack.agent_log()
+    # a notified port's cycle plans its userid only, not every port bound; the cycle's
+    # summary is logged after its reports, so it may follow the status by a moment
+    wait_for(lambda: "scoped to the changed ports" in stack.agent_log(), timeout=10,
+             what="a cycle scoped to the changed ports", details=stack.agent_log)
     wait_for(lambda: nicdef(stack, "LINUX07", "1000")["lan_name"] is None, timeout=10,
              what="NIC 1000 uncoupled")
     assert grant(stack, "VSW1", "LINUX07") is not None  # binding kept
