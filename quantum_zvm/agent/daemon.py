@@ -6,7 +6,11 @@ A cycle:
 1. ``tabdump switch`` (the only request of a quiet cycle: when the rows are
    unchanged, nothing was notified and no retry is due, the cycle ends).
 2. Device details of new or notified ports from the plugin (one call), the
-   ``zvm`` table when an unknown node appears.
+   ``zvm`` table when an unknown node appears.  In z/VM mode a notified port's
+   details also say whether it is bound to this host through the API now; the
+   whole list of such ports (``get_ports_bound_to_host``) is asked at a full
+   resync and every :data:`BOUND_REFRESH_SECONDS`, which repairs a
+   notification missed.
 3. desired state → :func:`planner.plan` → reads if asked → :class:`Executor`
    → reports to the plugin (one ``record_zvm_bindings``) → plan again while
    operations were deferred.
@@ -41,6 +45,7 @@ once; ``configurations.rpc_mode`` says which one is in use.
 """
 from __future__ import annotations
 
+import bisect
 import concurrent.futures
 import dataclasses
 import logging
@@ -84,6 +89,9 @@ MAX_BACKOFF = 60.0
 PROBE_SECONDS = 2.0
 PORT_RETRY_MAX = 300.0
 DHCP_REFRESH_SECONDS = 60.0
+# every port bound to this host through the API asked again, and everything judged:
+# a notification missed (a port bound or unbound unseen) lasts at most this long
+BOUND_REFRESH_SECONDS = 300.0
 MAX_PASSES = 4
 
 FULL = "full"        # everything read again and reported again
@@ -196,6 +204,7 @@ class Agent:
         self.started_reporting = False
         self.replan = False
         self.dhcp_refresh_due = False
+        self.bound_refresh_due = False          # ask every API-bound port (z/VM mode)
         self.mode: str | None = None            # MODE_ZVM or MODE_PLAIN once probed
         self.device_list_calls = True           # False once the plugin lacked them
 
@@ -333,7 +342,7 @@ class Agent:
         # None: everything is planned (a resync, deferred work, a DHCP refresh, or a
         # dump that cannot be compared with the last), so what changed is not asked
         change = None if resync or self.replan or self.dhcp_refresh_due \
-            else table_diff.diff(self.switch_lines, lines)
+            or self.bound_refresh_due else table_diff.diff(self.switch_lines, lines)
         if (change is not None and not dirty_ports and not dirty_networks
                 and all(at > now for at in self.retry_at.values())
                 and table_diff.as_planned(change, self.observed.rows)
@@ -505,18 +514,44 @@ class Agent:
                          dirty_networks: set[str]) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
         ports (``dirty_ports``, which gains the ports of ``dirty_networks`` and every
-        port asked) are asked again, a full resync asks every one again.  Returns the
-        node a look-up added (see :meth:`_refresh_nodes`)."""
+        port asked) are asked again, a full resync asks every one again.  The ports
+        bound to this host through the API are asked whole at a full resync and when
+        the periodic refresh is due (everything is planned then), else changed by
+        the notified ports' details alone (:meth:`_rebind`).  Returns the node a
+        look-up added (see :meth:`_refresh_nodes`)."""
         looked_up = self._refresh_nodes(rowset, row_changes, resync)
         self._forget_details(resync, dirty_ports, dirty_networks)
-        if resync == FULL or (dirty_ports and not self.plain):
+        whole = resync == FULL or self.bound_refresh_due
+        if whole:
+            self.bound_refresh_due = False
             bound = self._bound_ports()
             self._unanchor(set(self.bound) - bound.keys())
             self.bound = list(bound)
             self.details.update(bound)
         self._fetch_details(rowset, dirty_ports, row_changes)
+        if not whole and dirty_ports and self.mode == MODE_ZVM:
+            self._rebind(dirty_ports)
         self._drop_unneeded_details(rowset, row_changes)
         return looked_up
+
+    def _rebind(self, ports: Collection[str]) -> None:
+        """Which of ``ports``, whose details were just asked, are bound to this host
+        through the API now (a port the plugin does not know is not): ``bound`` gains
+        and loses those alone, kept in port id order (the server's), and stays the
+        same list when none changed (:func:`desired.build` judges again only ports
+        whose membership changed, which are among the notified).  The details of
+        those not bound may go (:meth:`_drop_unneeded_details`)."""
+        now_bound = {p for p in ports if desired_mod.api_bound(self.details.get(p, {}), self.host)}
+        was_bound = set(self.bound)
+        gone = {p for p in ports if p in was_bound and p not in now_bound}
+        new = now_bound - was_bound
+        self._unanchor(p for p in ports if p not in now_bound)
+        if not gone and not new:
+            return
+        bound = [p for p in self.bound if p not in gone] if gone else list(self.bound)
+        for port in new:
+            bisect.insort(bound, port)
+        self.bound = bound
 
     def _drop_unneeded_details(self, rowset: desired_mod.RowSet,
                                row_changes: set[str] | None) -> None:
@@ -659,8 +694,9 @@ class Agent:
         row) and the rows the plugin's last answer left out (``undetailed``)."""
         among = None if row_changes is None else row_changes | dirty_ports | self.undetailed
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports, among)
-        wanted += [p for p in sorted(dirty_ports) if p in self.observed.bindings
-                   and p not in wanted]
+        # in z/VM mode a notified port's details also say whether it is bound here now
+        wanted += [p for p in sorted(dirty_ports) if p not in wanted
+                   and (p in self.observed.bindings or self.mode == MODE_ZVM)]
         if not wanted:
             self.undetailed = set()
             return
@@ -932,6 +968,7 @@ class Agent:
     def heartbeat_loop(self) -> None:
         """Report every ``report_interval`` until :meth:`stop`, whatever a report raises."""
         next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
+        next_bound = time.monotonic() + BOUND_REFRESH_SECONDS
         while not self.stopping.is_set():
             try:
                 self.report_state()
@@ -943,6 +980,12 @@ class Agent:
                 next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
                 self.dhcp_refresh_due = True
                 self.wakeup.set()
+            if time.monotonic() >= next_bound:
+                # a notification missed leaves a port bound or unbound unseen: ask all
+                next_bound = time.monotonic() + BOUND_REFRESH_SECONDS
+                if self.mode == MODE_ZVM:
+                    self.bound_refresh_due = True
+                    self.wakeup.set()
             self.stopping.wait(self.report_interval)
 
     # ================================================================ the loop

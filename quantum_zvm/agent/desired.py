@@ -404,12 +404,13 @@ def build(inputs: Inputs, since: Since | None = None) -> DesiredState:
     With ``since``, only the ``touched`` ports are judged again and the rest is
     the earlier build's: what a whole build gives when every port whose row,
     details or binding changed is touched (``tests/unit/agent/test_desired.py``
-    checks it on generated changes).  What every port depends on (the bound
-    ports, this host's and zHCP's names, the USER PREFIX, ``own_hcp``) must be
-    the same, and no SSI peer set (a relocation is judged whole); a node added
-    touches the ports bound through the API.  Otherwise everything is judged.
+    checks it on generated changes).  What every port depends on (this host's and
+    zHCP's names, the USER PREFIX, ``own_hcp``) must be the same, the bound ports
+    too but for touched ones, and no SSI peer set (a relocation is judged whole); a
+    node added touches the ports bound through the API.  Otherwise everything is
+    judged.
     """
-    if since is not None and _same_context(since.inputs, inputs):
+    if since is not None and _same_context(since.inputs, inputs, since.touched):
         return _rebuilt(inputs, since)
     networks = (inputs.networks or Verdicts()).start()
     from_rows: dict[str, DesiredPort | Refusal | None] = {
@@ -441,9 +442,13 @@ def build(inputs: Inputs, since: Since | None = None) -> DesiredState:
                         frozenset(leaving) & frozenset(ports))
 
 
-def _same_context(earlier: Inputs, now: Inputs) -> bool:
-    """Whether what every port's verdict depends on is the same in both inputs."""
-    return (not earlier.peers and not now.peers and earlier.bound is now.bound
+def _same_context(earlier: Inputs, now: Inputs, touched: Collection[str]) -> bool:
+    """Whether what every port's verdict depends on is the same in both inputs, but
+    for the ``touched`` ports, which are judged again (a port bound through the API
+    to this host, or no longer, is judged by that alone)."""
+    return (not earlier.peers and not now.peers
+            and (earlier.bound is now.bound
+                 or set(earlier.bound) ^ set(now.bound) <= set(touched))
             and (earlier.host, earlier.zhcp_node, earlier.user_prefix, earlier.nodes.own_hcp)
             == (now.host, now.zhcp_node, now.user_prefix, now.nodes.own_hcp))
 

@@ -494,9 +494,16 @@ def test_a_build_judging_the_touched_ports_only_equals_a_whole_build(rounds):
             touched |= {p for p, row in inputs.rowset.rows.items()
                         if before_inputs.nodes.userids.get(row.node) != nodes.userids.get(
                             row.node)}
-            assert d.build(inputs, d.Since(before, before_inputs, touched)) == whole
+            # the agent judges again the ports bound or unbound here (all notified)
+            touched |= set(before_inputs.bound) ^ set(inputs.bound)
+            rebuilt = d.build(inputs, d.Since(before, before_inputs, touched))
+            assert rebuilt == whole
+            if before_inputs.nodes is nodes:  # judged again: the touched ports alone
+                assert all(rebuilt.ports[p] is before.ports[p] for p in before.ports
+                           if p in rebuilt.ports and p not in touched)
         earlier = (inputs, whole)
-        bound = BOUND_P3 if api is not None else ()  # the same object while unchanged
+        # a new object each round: the same ports bound is not the same list
+        bound = tuple(p for p in BOUND_P3 if api is not None)
 
 
 def test_a_node_added_is_seen_by_the_ports_bound_through_the_api_in_a_build_since():
@@ -509,6 +516,20 @@ def test_a_node_added_is_seen_by_the_ports_bound_through_the_api_in_a_build_sinc
                                                          "zhcp.example.com"))
     rebuilt = d.build(after, d.Since(refused, before, ()))
     assert rebuilt == d.build(after) and rebuilt.ports[P3].userid == "LINUX05"
+
+
+def test_a_port_bound_here_since_but_not_touched_makes_a_whole_build():
+    """A caller that did not name a port whose API binding to this host changed gets
+    the build of everything, not the earlier verdict of that port."""
+    api = api_details(P3, userid="linux02")
+    before = d.Inputs(d.switch_rows([srow(P1)], "zhcp1"), NODES, {P1: details(P1), P3: api},
+                      (), SPECS, "zvmhost1", "zhcp1", {})
+    earlier = d.build(before)
+    after = dataclasses.replace(before, bound=(P3,))
+    for touched in ((), (P1,)):
+        rebuilt = d.build(after, d.Since(earlier, before, touched))
+        assert rebuilt == d.build(after) and rebuilt.ports[P3].userid == "LINUX02"
+    assert d.build(after, d.Since(earlier, before, (P3,))) == d.build(after)
 
 
 def test_a_build_since_judges_the_touched_ports_only():
