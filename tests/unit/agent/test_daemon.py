@@ -10,10 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quantum_zvm.agent.daemon import FULL, Agent
+from quantum_zvm.agent import daemon
+from quantum_zvm.agent.daemon import FULL, MODE_PLAIN, MODE_ZVM, Agent
 from quantum_zvm.common import exceptions
 from quantum_zvm.rpc.errors import RpcTimeout
 from tests.fixtures.plugin import make_conf
@@ -76,6 +78,26 @@ def test_heartbeat_loop_outlives_refused_reports():
         agent.stop()
         thread.join(timeout=5)
     assert api.reports[0]["start_flag"] and "start_flag" not in api.reports[1]
+
+
+@pytest.mark.parametrize("mode, due", [(MODE_ZVM, True), (MODE_PLAIN, False), (None, False)])
+def test_the_heartbeat_loop_asks_for_the_bound_ports_when_the_refresh_falls_due(
+        monkeypatch, mode, due):
+    """Every BOUND_REFRESH_SECONDS the ports bound through the API are asked whole (a
+    notification missed); only in z/VM mode, the only one that has such ports."""
+    monkeypatch.setattr(daemon, "BOUND_REFRESH_SECONDS", 0.05)
+    api = FakePluginApi()
+    agent = make_agent(api)
+    agent.mode = mode
+    agent.report_interval = 0.01
+    thread = threading.Thread(target=agent.heartbeat_loop, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(api.reports) >= 10, timeout=10, what="reports past the refresh")
+        assert agent.bound_refresh_due is due and agent.wakeup.is_set() is due
+    finally:
+        agent.stop()
+        thread.join(timeout=5)
 
 
 def test_a_heartbeat_asks_for_a_full_resync_when_the_plugin_changed_unseen():
