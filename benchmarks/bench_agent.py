@@ -12,7 +12,8 @@ N (default 100, 1,000, 5,000):
    Counted by the simulator: REST requests, smcli calls (per port, and the
    directory calls among them), the most dsh requests in flight at once;
    wall time; the RPC calls the agent made; then the cycles until one is idle
-   (``after_active``: those that were not, and their CPU time).  ``limit`` is
+   (``after_active``: those that were not, and their CPU time); ``timeline``:
+   each xCAT request as ``[method and path, start s, seconds]``.  ``limit`` is
    the physical limit for those calls: directory calls one at a time through
    DirMaint, every call holding one of W workers, plus three REST round trips
    (read the switch table, run the commands, write the rows):
@@ -32,6 +33,9 @@ N (default 100, 1,000, 5,000):
    lines are new to it); the others are the steady state: ``add_one`` is the
    one of median CPU time, with every one's in ``cpu_ms_of_each`` (a few
    milliseconds vary from one to the next on a busy machine).
+   ``add_notified``: the same, each port also notified (``port_update``, as
+   the port's binding update by nova sends it to every agent; the in-process
+   agent gets the call its consumer would make).
 3. ``ipl``: z/VM is IPLed with those N bindings (guests log on again); the
    cycles until the re-apply is done: requests, smcli calls and time.
 4. ``idle``: the switch table is filled to 10,000 rows (the others belong to
@@ -165,21 +169,34 @@ class CountingApi:
 
 class RequestCpu:
     """The CPU time of the threads that made the xCAT client's requests, while they
-    ran (its own thread's clock: a directory read ahead runs beside a look-up)."""
+    ran (its own thread's clock: a directory read ahead runs beside a look-up); and,
+    after :meth:`record`, each request as ``[method and path, start s, seconds]``."""
 
     def __init__(self, client):
         self.cpu_seconds = 0.0
+        self.timeline: list[list[Any]] | None = None
+        self._origin = 0.0
         self._lock = threading.Lock()
         request = client.request
 
-        def timed(*args, **kwargs):
-            started = time.thread_time()
+        def timed(method, path, *args, **kwargs):
+            started, wall = time.thread_time(), time.monotonic()
             try:
-                return request(*args, **kwargs)
+                return request(method, path, *args, **kwargs)
             finally:
                 with self._lock:
                     self.cpu_seconds += time.thread_time() - started
+                    if self.timeline is not None:
+                        shown = path if isinstance(path, str) else "/".join(map(str, path))
+                        self.timeline.append([f"{method} {shown}",
+                                              round(wall - self._origin, 3),
+                                              round(time.monotonic() - wall, 3)])
         client.request = timed
+
+    def record(self) -> None:
+        """Note each request from now on, its start counted from now."""
+        with self._lock:
+            self.timeline, self._origin = [], time.monotonic()
 
 
 def setup_ports(sim, server, session, count: int, offset: int) -> list[str]:
@@ -228,11 +245,14 @@ def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
 
 
 def add_port(agent, sim, server, session, offset: int, spec: dict[str, Any],
-             idle_cpu: float, api: CountingApi, requests: RequestCpu) -> dict[str, Any]:
-    """One more port handed over: the cycles until it is ACTIVE, their requests and
-    CPU (also above ``idle_cpu`` a cycle; and the part spent in xCAT requests and in
-    RPC calls), then the busy cycles until an idle one."""
+             idle_cpu: float, api: CountingApi, requests: RequestCpu,
+             notify: bool = False) -> dict[str, Any]:
+    """One more port handed over (and notified, with ``notify``): the cycles until it
+    is ACTIVE, their requests and CPU (also above ``idle_cpu`` a cycle; and the part
+    spent in xCAT requests and in RPC calls), then the busy cycles until an idle one."""
     (new,) = setup_ports(sim, server, session, 1, offset)
+    if notify:
+        agent.port_update(None, port={"id": new})
     sim.control.fault(**spec)
     sim.control.reset_counters()
     api.reset()
@@ -296,8 +316,10 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
         sim.control.fault(**spec)
         sim.control.reset_counters()
         api.reset()
+        requests.record()
 
         converge = run_until(agent, lambda: all(is_active(agent, p) for p in ports))
+        converge["timeline"], requests.timeline = requests.timeline, None
         converge.update(counted(sim))
         converge["smcli_per_port"] = round(converge["smcli_calls"] / size, 3)
         converge["limit"] = physical_limit(converge["smcli_by_function"], t, workers)
@@ -315,6 +337,9 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
         add_one = median_add([add_port(agent, sim, server, session, size + 1 + k, spec, idle_cpu,
                                        api, requests)
                               for k in range(adds)])
+        add_notified = median_add([add_port(agent, sim, server, session, size + 1 + adds + k,
+                                            spec, idle_cpu, api, requests, notify=True)
+                                   for k in range(adds)])
 
         # IPL with N bindings
         sim.control.fault(**ZERO)
@@ -337,7 +362,7 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
 
         # idle with a 10,000-row switch table
         sim.control.fault(**ZERO)
-        fill_table(sim, max(0, IDLE_ROWS - size - 1 - adds))   # the ports added above count
+        fill_table(sim, max(0, IDLE_ROWS - size - 1 - 2 * adds))  # the ports added above count
         agent.cycle()                                   # sees the new rows once
         sim.control.fault(**spec)
         sim.control.reset_counters()
@@ -350,7 +375,8 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
                     rpc_calls=dict(api.calls), table_rows=IDLE_ROWS)
         return {"size": size, "latency": t.label, "workers": workers, "rest_latency": t.rest,
                 "smcli_latency": t.smcli, "dirmaint_latency": t.dirmaint,
-                "converge": converge, "first_add": first_add, "add_one": add_one, "ipl": ipl,
+                "converge": converge, "first_add": first_add, "add_one": add_one,
+                "add_notified": add_notified, "ipl": ipl,
                 "idle": idle}
     finally:
         for thing in (rpc, client):
@@ -407,7 +433,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{'conv s':>8} {'limit s':>8} {'ratio':>5} {'next ms':>7} | "
             f"{'anchor req':>10} {'anchor s':>9} | "
             f"{'1st +1 ms':>9} {'+1 cpu ms':>9} {'+1 >idle':>8} {'xcat':>5} {'rpc':>5} "
-            f"{'+1 next':>7} | "
+            f"{'+1 next':>7} {'+1 ntf':>6} | "
             f"{'ipl req':>7} {'ipl s':>7} "
             f"{'anchor ipl s':>12} | {'idle req':>8} {'idle cpu ms':>11}")
     lines = [head, "-" * len(head)]
@@ -424,7 +450,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{o['agent_cpu_seconds'] * 1000:>9.1f} {o['agent_cpu_above_idle'] * 1000:>8.1f} "
             f"{o['xcat_request_cpu_seconds'] * 1000:>5.1f} "
             f"{o['rpc_call_cpu_seconds'] * 1000:>5.1f} "
-            f"{next_cycles_ms(o['after_active']):>7.1f} | "
+            f"{next_cycles_ms(o['after_active']):>7.1f} "
+            f"{r['add_notified']['agent_cpu_seconds'] * 1000:>6.1f} | "
             f"{i['rest_requests']:>7} {i['seconds']:>7} "
             f"{a['ipl']['seconds'] if a else '-':>12} | "
             f"{d['requests_per_cycle']:>8} {d['agent_cpu_per_cycle'] * 1000:>11.1f}")
