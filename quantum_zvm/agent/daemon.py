@@ -45,7 +45,6 @@ once; ``configurations.rpc_mode`` says which one is in use.
 """
 from __future__ import annotations
 
-import bisect
 import concurrent.futures
 import dataclasses
 import logging
@@ -165,7 +164,10 @@ class Agent:
         # ports that lost their binding or their API binding to this host since the
         # details were last swept (None: any port may have; see _drop_unneeded_details)
         self.unanchored: set[str] | None = None
-        self.bound: list[str] = []
+        # ports bound to this host through the API; a new set when it changes (the
+        # desired state's build compares the last one's by identity), in no order
+        # (the planner orders ports by their order and id)
+        self.bound: frozenset[str] = frozenset()
         self.nodes = desired_mod.Nodes()
         self.user_prefix: str | None = None
         self.ipl_time: str | None = None
@@ -525,8 +527,8 @@ class Agent:
         if whole:
             self.bound_refresh_due = False
             bound = self._bound_ports()
-            self._unanchor(set(self.bound) - bound.keys())
-            self.bound = list(bound)
+            self._unanchor(self.bound - bound.keys())
+            self.bound = frozenset(bound)
             self.details.update(bound)
         self._fetch_details(rowset, dirty_ports, row_changes)
         if not whole and dirty_ports and self.mode == MODE_ZVM:
@@ -537,21 +539,16 @@ class Agent:
     def _rebind(self, ports: Collection[str]) -> None:
         """Which of ``ports``, whose details were just asked, are bound to this host
         through the API now (a port the plugin does not know is not): ``bound`` gains
-        and loses those alone, kept in port id order (the server's), and stays the
-        same list when none changed (:func:`desired.build` judges again only ports
-        whose membership changed, which are among the notified).  The details of
-        those not bound may go (:meth:`_drop_unneeded_details`)."""
+        and loses those alone, and stays the same set when none changed
+        (:func:`desired.build` judges again only ports whose membership changed,
+        which are among the notified).  The details of those not bound may go
+        (:meth:`_drop_unneeded_details`)."""
         now_bound = {p for p in ports if desired_mod.api_bound(self.details.get(p, {}), self.host)}
-        was_bound = set(self.bound)
-        gone = {p for p in ports if p in was_bound and p not in now_bound}
-        new = now_bound - was_bound
+        gone = {p for p in ports if p in self.bound and p not in now_bound}
+        new = now_bound - self.bound
         self._unanchor(p for p in ports if p not in now_bound)
-        if not gone and not new:
-            return
-        bound = [p for p in self.bound if p not in gone] if gone else list(self.bound)
-        for port in new:
-            bisect.insort(bound, port)
-        self.bound = bound
+        if gone or new:
+            self.bound = (self.bound - gone) | new
 
     def _drop_unneeded_details(self, rowset: desired_mod.RowSet,
                                row_changes: set[str] | None) -> None:
@@ -561,7 +558,7 @@ class Agent:
         candidates: Collection[str] = self.details.keys()
         if row_changes is not None and self.unanchored is not None:
             candidates = (row_changes | self.unanchored) & self.details.keys()
-        bound, bindings = set(self.bound), self.observed.bindings
+        bound, bindings = self.bound, self.observed.bindings
         for port in [p for p in candidates
                      if p not in rowset.rows and p not in bound and p not in bindings]:
             del self.details[port]
@@ -730,7 +727,7 @@ class Agent:
             LOG.warning("the plugin lacks the z/VM RPC calls (%s): plain mode, standard L2 "
                         "agent API only; NICs are taken from xCAT switch rows, ports bound "
                         "with binding:profile zvm_userid are not attached", why)
-            self.bound = []
+            self.bound = frozenset()
             self._unanchor(None)
         else:
             LOG.info("the plugin serves the z/VM RPC calls: z/VM mode")
@@ -781,7 +778,7 @@ class Agent:
         (by its rows or bound through the API)."""
         if self.dhcp is None:
             return None
-        ports = rowset.rows.keys() | set(self.bound)
+        ports = rowset.rows.keys() | self.bound
         networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
         with_dhcp = self.dhcp.refresh([n.network_id for n in networks], everything)
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)

@@ -448,7 +448,7 @@ def _same_context(earlier: Inputs, now: Inputs, touched: Collection[str]) -> boo
     to this host, or no longer, is judged by that alone)."""
     return (not earlier.peers and not now.peers
             and (earlier.bound is now.bound
-                 or set(earlier.bound) ^ set(now.bound) <= set(touched))
+                 or frozenset(earlier.bound) ^ frozenset(now.bound) <= set(touched))
             and (earlier.host, earlier.zhcp_node, earlier.user_prefix, earlier.nodes.own_hcp)
             == (now.host, now.zhcp_node, now.user_prefix, now.nodes.own_hcp))
 
