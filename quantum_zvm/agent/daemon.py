@@ -188,6 +188,8 @@ class Agent:
         # ports attached through the API since then, or no longer
         self.bindings_touched: set[str] = set()
         self.nodes_missing: set[str] = set()     # nodes of rows the zvm table lacks
+        self.nodes_recheck_at = 0.0              # when they are looked for again
+        self.nodes_rechecks = 0                  # look-ups in a row that did not find them
         # directories of new nodes' guests read while the nodes were looked up
         self.directories_ahead: dict[str, ObservedGuest] = {}
         self.switch_table = tables.RowCache("switch")
@@ -347,6 +349,7 @@ class Agent:
             or self.bound_refresh_due else table_diff.diff(self.switch_lines, lines)
         if (change is not None and not dirty_ports and not dirty_networks
                 and all(at > now for at in self.retry_at.values())
+                and not self._nodes_recheck_due(now)
                 and table_diff.as_planned(change, self.observed.rows)
                 and not self._moved_nodes()):
             if not change.empty:  # the agent's own writes: the rows follow the table
@@ -399,7 +402,8 @@ class Agent:
             LOG.warning("ignored: %s", reason)
         nodes, missing = self.nodes, self.nodes_missing
         looked_up = self._refresh_details(rowset, row_changes, resync, dirty_ports,
-                                          dirty_networks)
+                                          dirty_networks, self._nodes_recheck_due(now))
+        self._schedule_nodes_recheck(missing, now)
         if changed is not None and self.nodes is not nodes:
             if looked_up is not None:  # the only node added, none changed
                 # only a changed row can name a node not seen before, or one the
@@ -513,15 +517,16 @@ class Agent:
     # ---------------------------------------------------------------- inputs
     def _refresh_details(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
                          resync: str | None, dirty_ports: set[str],
-                         dirty_networks: set[str]) -> str | None:
+                         dirty_networks: set[str], recheck: bool) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
         ports (``dirty_ports``, which gains the ports of ``dirty_networks`` and every
         port asked) are asked again, a full resync asks every one again.  The ports
         bound to this host through the API are asked whole at a full resync and when
         the periodic refresh is due (everything is planned then), else changed by
         the notified ports' details alone (:meth:`_rebind`).  Returns the node a
-        look-up added (see :meth:`_refresh_nodes`)."""
-        looked_up = self._refresh_nodes(rowset, row_changes, resync)
+        look-up added (see :meth:`_refresh_nodes`; ``recheck``: the nodes the ``zvm``
+        table lacked are due to be looked for)."""
+        looked_up = self._refresh_nodes(rowset, row_changes, resync, recheck)
         self._forget_details(resync, dirty_ports, dirty_networks)
         whole = resync == FULL or self.bound_refresh_due
         if whole:
@@ -572,22 +577,27 @@ class Agent:
             self.unanchored.update(ports)
 
     def _refresh_nodes(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
-                       resync: str | None) -> str | None:
+                       resync: str | None, recheck: bool = False) -> str | None:
         """Read the ``zvm`` table again on a full resync, when rows name nodes not seen
         yet, while no node is known, and while a guest relocates (its node's ``hcp``
         changes when it has moved).  One new node (a guest's first port) is looked up
         alone: its row, not a dump of every node's (see :meth:`_look_up_node`); that
         node is returned (else None).  Only the rows of ``row_changes`` (None: all)
-        can name a node not seen before; those the table lacked stay unknown.  Meanwhile
+        can name a node not seen before; those the table lacked stay unknown, and are
+        looked for in every cycle that runs (``recheck``: one that runs for them, which
+        first drops those no row names any more).  Meanwhile
         the directories of the guests the new nodes of this zHCP's rows would be are
         read (:mod:`read_ahead`); those the rows confirm wait in ``directories_ahead``."""
         named_here = {row.node for row in _among(rowset.rows, row_changes).values()}
         named = named_here | {row.node for row in _among(rowset.peer_rows, row_changes).values()}
-        if row_changes is not None:
+        if row_changes is not None and recheck:
+            named |= self.nodes_missing & {row.node for rows in (rowset.rows, rowset.peer_rows)
+                                           for row in rows.values()}
+        elif row_changes is not None:
             named |= self.nodes_missing
         unknown_nodes = {node for node in named
                          if node not in self.nodes.userids and node not in self.nodes.bad}
-        missing_before, self.nodes_missing = self.nodes_missing, unknown_nodes
+        missing_before = self.nodes_missing
         self.directories_ahead = {}
         guessed = {} if resync == FULL or not self.read_ahead_directories else \
             read_ahead.guesses((unknown_nodes & named_here) - missing_before, self.observed.guests)
@@ -605,14 +615,34 @@ class Agent:
 
     def _look_up_nodes(self, unknown_nodes: set[str], resync: str | None) -> str | None:
         """Add ``unknown_nodes`` from the ``zvm`` table: one node by its own row, else
-        the whole table (see :meth:`_refresh_nodes`)."""
+        the whole table (see :meth:`_refresh_nodes`); those still unknown are
+        :attr:`nodes_missing`."""
+        looked_up = None
         if resync != FULL and self.nodes.userids and len(unknown_nodes) == 1:
             (node,) = unknown_nodes
             if self._look_up_node(node):
-                return node
-        if resync == FULL or unknown_nodes or not self.nodes.userids:
+                looked_up = node
+        if looked_up is None and (resync == FULL or unknown_nodes or not self.nodes.userids):
             self._read_nodes(tables.tabdump_lines(self.client, "zvm"))
-        return None
+        self.nodes_missing = {node for node in unknown_nodes
+                              if node not in self.nodes.userids and node not in self.nodes.bad}
+        return looked_up
+
+    def _nodes_recheck_due(self, now: float) -> bool:
+        return bool(self.nodes_missing) and now >= self.nodes_recheck_at
+
+    def _schedule_nodes_recheck(self, missing_before: set[str], now: float) -> None:
+        """Look for the nodes the ``zvm`` table lacks again after ``polling_interval``,
+        doubling up to :data:`PORT_RETRY_MAX` while they stay missing (a node missed
+        for the first time starts over): xCAT may define a node after nova-zvm wrote
+        its switch row, and its ports, refused meanwhile, are planned once it does,
+        although nothing else changes."""
+        if not self.nodes_missing or not self.nodes_missing <= missing_before:
+            self.nodes_rechecks = 0
+        if self.nodes_missing:
+            self.nodes_recheck_at = now + min(PORT_RETRY_MAX,
+                                              self.polling_interval * 2 ** self.nodes_rechecks)
+            self.nodes_rechecks += 1
 
     def _read_guesses(self, userids: Collection[str]) -> list[ObservedGuest]:
         """The directories of guessed userids (see :mod:`read_ahead`); none when the

@@ -5,6 +5,7 @@ cycle that another port's hand-off starts.  The agent runs in this process,
 against a real simulator and server."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.fixtures.agent import agent_in_process, is_active
@@ -95,3 +96,29 @@ def test_the_details_of_a_port_handed_back_are_forgotten(zvm_stack):
         assert refused["id"] not in agent.observed.bindings and refused["id"] in agent.details
         stack.remove_row(refused["id"])
         assert agent.cycle().scoped and refused["id"] not in agent.details
+
+
+def test_a_port_refused_for_a_node_xcat_lacks_goes_active_once_the_node_is_defined(zvm_stack):
+    """A row handed over before xCAT knows its node is refused (ERROR); the node is
+    looked for again after polling_interval (1 s here), doubling while it stays
+    missing, with nothing else changing; a cycle before that is one request."""
+    stack = zvm_stack(start_agent=False)
+    net = stack.network("node-later", "vlan", "VSW1", 143)
+    port = stack.port(net["id"])
+    with agent_in_process(stack.agent_ini) as agent:
+        agent.cycle()
+        stack.hand_off_node("later01", port["id"])
+        agent.cycle()
+        assert agent.observed.reported[port["id"]].status == "ERROR"
+        summary = agent.cycle()                        # the look-up is not due yet
+        assert summary.idle and summary.xcat_requests == 1
+
+        stack.guest_node("LATER01", "later01")         # xCAT defines the node
+        deadline = time.monotonic() + 10
+        while not is_active(agent, port["id"]) and time.monotonic() < deadline:
+            summary = agent.cycle()
+            assert not summary.errors, summary.errors
+            time.sleep(0.2)
+        assert is_active(agent, port["id"])
+        assert stack.model()["vswitches"]["VSW1"]["grants"]["LATER01"]["vlans"] == ["143"]
+        assert not agent.nodes_missing

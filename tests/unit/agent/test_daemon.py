@@ -232,3 +232,24 @@ def test_the_ports_of_new_nodes_are_those_of_rows_on_nodes_gained(before, after)
     gained = (new.userids.keys() - old.userids.keys()) | (new.bad.keys() - old.bad.keys())
     expected = None if moved else {port for port, row in rows.items() if row.node in gained}
     assert _ports_of_new_nodes(old, new, rows) == expected
+
+
+def test_nodes_the_zvm_table_lacks_are_looked_for_again_later_and_later():
+    """After polling_interval, doubling while the same nodes stay missing, up to
+    PORT_RETRY_MAX; a node missed for the first time starts over; none: nothing due."""
+    agent = make_agent()
+    agent.polling_interval = 2.0
+    due = []
+    for missing_before, missing in [(set(), {"a"}), ({"a"}, {"a"}), ({"a"}, {"a"}),
+                                    ({"a"}, {"a", "b"}), ({"a", "b"}, {"b"})]:
+        agent.nodes_missing = missing
+        agent._schedule_nodes_recheck(missing_before, 100.0)
+        due.append(agent.nodes_recheck_at - 100.0)
+    assert due == [2.0, 4.0, 8.0, 2.0, 4.0]
+    assert agent._nodes_recheck_due(104.0) and not agent._nodes_recheck_due(103.9)
+    agent.nodes_rechecks = 20
+    agent._schedule_nodes_recheck({"b"}, 100.0)
+    assert agent.nodes_recheck_at - 100.0 == daemon.PORT_RETRY_MAX
+    agent.nodes_missing = set()
+    agent._schedule_nodes_recheck({"b"}, 100.0)
+    assert not agent._nodes_recheck_due(10_000.0) and agent.nodes_rechecks == 0
