@@ -343,15 +343,12 @@ class Agent:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
         resync = self.resync
-        # None: everything is planned (a resync, deferred work, a DHCP refresh, or a
-        # dump that cannot be compared with the last), so what changed is not asked
+        # None: everything is planned (a resync, deferred work, a DHCP or bound-port
+        # refresh, or a dump that cannot be compared with the last), so what changed
+        # is not asked
         change = None if resync or self.replan or self.dhcp_refresh_due \
             or self.bound_refresh_due else table_diff.diff(self.switch_lines, lines)
-        if (change is not None and not dirty_ports and not dirty_networks
-                and all(at > now for at in self.retry_at.values())
-                and not self._nodes_recheck_due(now)
-                and table_diff.as_planned(change, self.observed.rows)
-                and not self._moved_nodes()):
+        if change is not None and self._quiet(change, bool(dirty_ports or dirty_networks), now):
             if not change.empty:  # the agent's own writes: the rows follow the table
                 self.rowset = self._rows_of(lines, change)[0]
             self.switch_lines = lines
@@ -374,6 +371,15 @@ class Agent:
         self.rowset = rowset
         if self.resync == resync:
             self.resync = None
+
+    def _quiet(self, change: table_diff.Diff, notified: bool, now: float) -> bool:
+        """Whether the cycle has nothing to do: the table is as the last plan left it,
+        nothing was notified, no port's retry and no look-up of missing nodes is due,
+        and no guest moved between SSI members."""
+        return (not notified and all(at > now for at in self.retry_at.values())
+                and not self._nodes_recheck_due(now)
+                and table_diff.as_planned(change, self.observed.rows)
+                and not self._moved_nodes())
 
     def _rows_of(self, lines: list[str], change: table_diff.Diff | None
                  ) -> tuple[desired_mod.RowSet, set[str] | None]:
