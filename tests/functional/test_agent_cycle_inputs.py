@@ -100,12 +100,14 @@ def test_the_details_of_a_port_handed_back_are_forgotten(zvm_stack):
 
 def test_a_port_refused_for_a_node_xcat_lacks_goes_active_once_the_node_is_defined(zvm_stack):
     """A row handed over before xCAT knows its node is refused (ERROR); the node is
-    looked for again after polling_interval (1 s here), doubling while it stays
-    missing, with nothing else changing; a cycle before that is one request."""
+    looked for again after polling_interval (3 s here: a slow cycle cannot make the
+    next one due), doubling while it stays missing, with nothing else changing; a
+    cycle before that is one request."""
     stack = zvm_stack(start_agent=False)
     net = stack.network("node-later", "vlan", "VSW1", 143)
     port = stack.port(net["id"])
     with agent_in_process(stack.agent_ini) as agent:
+        agent.polling_interval = 3.0
         agent.cycle()
         stack.hand_off_node("later01", port["id"])
         agent.cycle()
@@ -114,7 +116,7 @@ def test_a_port_refused_for_a_node_xcat_lacks_goes_active_once_the_node_is_defin
         assert summary.idle and summary.xcat_requests == 1
 
         stack.guest_node("LATER01", "later01")         # xCAT defines the node
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while not is_active(agent, port["id"]) and time.monotonic() < deadline:
             summary = agent.cycle()
             assert not summary.errors, summary.errors
