@@ -634,6 +634,12 @@ class Agent:
                               if node not in self.nodes.userids and node not in self.nodes.bad}
         return looked_up
 
+    def _retry_delay(self, doublings: int) -> float:
+        """Seconds until something that keeps failing is tried again (a port's
+        operations, a look-up of missing nodes): ``polling_interval`` doubled
+        ``doublings`` times, at most :data:`PORT_RETRY_MAX`."""
+        return min(PORT_RETRY_MAX, self.polling_interval * 2 ** doublings)
+
     def _nodes_recheck_due(self, now: float) -> bool:
         return bool(self.nodes_missing) and now >= self.nodes_recheck_at
 
@@ -646,8 +652,7 @@ class Agent:
         if not self.nodes_missing or not self.nodes_missing <= missing_before:
             self.nodes_rechecks = 0
         if self.nodes_missing:
-            self.nodes_recheck_at = now + min(PORT_RETRY_MAX,
-                                              self.polling_interval * 2 ** self.nodes_rechecks)
+            self.nodes_recheck_at = now + self._retry_delay(self.nodes_rechecks)
             self.nodes_rechecks += 1
 
     def _read_guesses(self, userids: Collection[str]) -> list[ObservedGuest]:
@@ -870,7 +875,7 @@ class Agent:
         for port, error in run.errors.items():
             count = self.failures.get(port, 0) + 1
             self.failures[port] = count
-            self.retry_at[port] = now + min(PORT_RETRY_MAX, self.polling_interval * 2 ** count)
+            self.retry_at[port] = now + self._retry_delay(count)
             summary.errors[port] = error
         for report in run.reports:
             if report.port_id not in run.errors:
