@@ -100,6 +100,14 @@ MODE_ZVM = "zvm"     # the plugin has the z/VM calls
 MODE_PLAIN = "plain"  # the standard L2 agent API only
 
 
+@dataclasses.dataclass(frozen=True)
+class Refresh:
+    """The periodic refreshes the heartbeat loop asked of a cycle (taken with the
+    notifications when the cycle begins, so one asked meanwhile waits for the next)."""
+    bound: bool = False   # every port bound to this host through the API asked again
+    dhcp: bool = False    # which networks have DHCP asked again
+
+
 @dataclasses.dataclass
 class CycleSummary:
     """What one cycle did (logged, printed by ``--once``, used by tests)."""
@@ -207,6 +215,7 @@ class Agent:
         self.rpc_failed = False
         self.started_reporting = False
         self.replan = False
+        # asked by the heartbeat loop, under the lock; a cycle takes them (Refresh)
         self.dhcp_refresh_due = False
         self.bound_refresh_due = False          # ask every API-bound port (z/VM mode)
         self.mode: str | None = None            # MODE_ZVM or MODE_PLAIN once probed
@@ -342,12 +351,14 @@ class Agent:
         with self.lock:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()
+            due = Refresh(bound=self.bound_refresh_due, dhcp=self.dhcp_refresh_due)
+            self.bound_refresh_due = self.dhcp_refresh_due = False
         resync = self.resync
         # None: everything is planned (a resync, deferred work, a DHCP or bound-port
         # refresh, or a dump that cannot be compared with the last), so what changed
         # is not asked
-        change = None if resync or self.replan or self.dhcp_refresh_due \
-            or self.bound_refresh_due else table_diff.diff(self.switch_lines, lines)
+        change = None if resync or self.replan or due.bound or due.dhcp \
+            else table_diff.diff(self.switch_lines, lines)
         if change is not None and self._quiet(change, bool(dirty_ports or dirty_networks), now):
             if not change.empty:  # the agent's own writes: the rows follow the table
                 self.rowset = self._rows_of(lines, change)[0]
@@ -360,11 +371,13 @@ class Agent:
             # a guest's move found by _moved_nodes asks to plan everything (self.replan)
             changed = None if change is None or self.replan else change.ports
             self._reconcile(rowset, row_changes, resync, dirty_ports, dirty_networks, summary,
-                            now, changed)
+                            now, changed, due)
         except BaseException:
-            with self.lock:  # notifications of a failed cycle are handled by the next
+            with self.lock:  # what was asked of a failed cycle is asked of the next
                 self.dirty_ports |= dirty_ports
                 self.dirty_networks |= dirty_networks
+                self.bound_refresh_due |= due.bound
+                self.dhcp_refresh_due |= due.dhcp
             self.last_build = None  # the next cycle judges every port
             raise
         self.switch_lines = lines
@@ -399,16 +412,18 @@ class Agent:
                                         self.zhcp_node, self.peers)
 
     def _reconcile(self, rowset: desired_mod.RowSet, row_changes: set[str] | None, resync,
-                   dirty_ports, dirty_networks, summary, now, changed: set[str] | None) -> None:
+                   dirty_ports, dirty_networks, summary, now, changed: set[str] | None,
+                   due: Refresh) -> None:
         """Plan and run until z/VM matches; ``changed``: the ports whose rows changed
         (only their guests, and those of notified and due ports, are planned), or
-        None to plan everything; ``row_changes``: the ports whose rows may differ from
-        the last cycle's (None: any)."""
+        None to plan everything (as it is when a refresh is ``due``); ``row_changes``:
+        the ports whose rows may differ from the last cycle's (None: any)."""
         for reason in rowset.invalid:
             LOG.warning("ignored: %s", reason)
         nodes, missing = self.nodes, self.nodes_missing
         looked_up = self._refresh_details(rowset, row_changes, resync, dirty_ports,
-                                          dirty_networks, self._nodes_recheck_due(now))
+                                          dirty_networks, self._nodes_recheck_due(now),
+                                          due.bound)
         self._schedule_nodes_recheck(missing, now)
         if changed is not None and self.nodes is not nodes:
             if looked_up is not None:  # the only node added, none changed
@@ -423,7 +438,7 @@ class Agent:
         self._refresh_observed(rowset, resync, row_changes)
         if changed is not None:
             changed |= dirty_ports | {p for p, at in self.retry_at.items() if at <= now}
-        want = self._desired(rowset, resync, changed)
+        want = self._desired(rowset, resync, changed, due.dhcp)
         self.relocating = bool(want.away or want.leaving)
         summary.ports = len(want.ports)
         summary.rejected = len(want.rejected)
@@ -448,12 +463,11 @@ class Agent:
             self._observe_all(resync)
 
     def _desired(self, rowset: desired_mod.RowSet, resync: str | None,
-                 changed: set[str] | None) -> DesiredState:
+                 changed: set[str] | None, dhcp_due: bool) -> DesiredState:
         """The desired state of this cycle (the DHCP guest's VLANs asked again on a full
-        resync or when due): the last one with the ``changed`` ports and those whose
-        binding changed judged again, or everything judged (``changed`` None)."""
-        dhcp_vlans = self._dhcp_vlans(rowset, resync == FULL or self.dhcp_refresh_due)
-        self.dhcp_refresh_due = False
+        resync or when ``dhcp_due``): the last one with the ``changed`` ports and those
+        whose binding changed judged again, or everything judged (``changed`` None)."""
+        dhcp_vlans = self._dhcp_vlans(rowset, resync == FULL or dhcp_due)
         inputs = desired_mod.Inputs(
             rowset, self.nodes, self.details, self.bound, self.specs, self.host,
             self.zhcp_node, self.observed.bindings, self.user_prefix, self.dhcp_userid,
@@ -523,20 +537,20 @@ class Agent:
     # ---------------------------------------------------------------- inputs
     def _refresh_details(self, rowset: desired_mod.RowSet, row_changes: set[str] | None,
                          resync: str | None, dirty_ports: set[str],
-                         dirty_networks: set[str], recheck: bool) -> str | None:
+                         dirty_networks: set[str], recheck: bool,
+                         bound_due: bool) -> str | None:
         """The nodes and the plugin's details of this cycle's ports: those of notified
         ports (``dirty_ports``, which gains the ports of ``dirty_networks`` and every
         port asked) are asked again, a full resync asks every one again.  The ports
         bound to this host through the API are asked whole at a full resync and when
-        the periodic refresh is due (everything is planned then), else changed by
-        the notified ports' details alone (:meth:`_rebind`).  Returns the node a
-        look-up added (see :meth:`_refresh_nodes`; ``recheck``: the nodes the ``zvm``
-        table lacked are due to be looked for)."""
+        the periodic refresh is due (``bound_due``: everything is planned then), else
+        changed by the notified ports' details alone (:meth:`_rebind`).  Returns the
+        node a look-up added (see :meth:`_refresh_nodes`; ``recheck``: the nodes the
+        ``zvm`` table lacked are due to be looked for)."""
         looked_up = self._refresh_nodes(rowset, row_changes, resync, recheck)
         self._forget_details(resync, dirty_ports, dirty_networks)
-        whole = resync == FULL or self.bound_refresh_due
+        whole = resync == FULL or bound_due
         if whole:
-            self.bound_refresh_due = False
             bound = self._bound_ports()
             self._unanchor(self.bound - bound.keys())
             self.bound = frozenset(bound)
@@ -1016,13 +1030,15 @@ class Agent:
             if self.dhcp is not None and time.monotonic() >= next_dhcp:
                 # subnets gaining or losing DHCP are not notified: ask again now and then
                 next_dhcp = time.monotonic() + DHCP_REFRESH_SECONDS
-                self.dhcp_refresh_due = True
+                with self.lock:
+                    self.dhcp_refresh_due = True
                 self.wakeup.set()
             if time.monotonic() >= next_bound:
                 # a notification missed leaves a port bound or unbound unseen: ask all
                 next_bound = time.monotonic() + BOUND_REFRESH_SECONDS
                 if self.mode == MODE_ZVM:
-                    self.bound_refresh_due = True
+                    with self.lock:
+                        self.bound_refresh_due = True
                     self.wakeup.set()
             self.stopping.wait(self.report_interval)
 

@@ -120,3 +120,35 @@ def test_a_missed_notification_is_repaired_by_the_periodic_refresh(zvm_stack):
         assert is_active(agent, missed["id"])
         assert grants(stack)["LINUX02"]["vlans"] == ["162"]
         assert not agent.bound_refresh_due
+
+
+def test_a_refresh_asked_while_a_cycle_runs_is_left_for_the_next(zvm_stack):
+    """The heartbeat loop asks for the refresh on its own thread, at any moment. One
+    asked after a cycle began (here: while it looks up a new guest's node) is not
+    done by that cycle, which plans only what changed, but by the next, which plans
+    everything: a port whose binding was missed is attached then."""
+    stack = zvm_stack(start_agent=False)
+    net = stack.network("mid-cycle", "vlan", "VSW1", 163)
+    first = bound_port(stack, net["id"], "LINUX01")
+    with agent_in_process(stack.agent_ini) as agent:
+        cycle(agent)
+        assert is_active(agent, first["id"])
+        missed = bound_port(stack, net["id"], "LINUX02")   # no notification reaches it
+        other = stack.port(net["id"])
+        stack.guest("LINUX07")
+        stack.hand_off("LINUX07", other["id"])
+        request = agent.client.request
+
+        def asking_meanwhile(method: str, path: Any, *args: Any, **kwargs: Any) -> Any:
+            if tuple(path) == ("tables", "zvm"):           # the new guest's node
+                agent.bound_refresh_due = True              # as the heartbeat loop sets it
+            return request(method, path, *args, **kwargs)
+        agent.client.request = asking_meanwhile
+        assert cycle(agent).scoped
+        assert is_active(agent, other["id"]) and agent.bound_refresh_due
+        agent.client.request = request
+
+        assert not cycle(agent).scoped
+        assert is_active(agent, missed["id"]) and not agent.bound_refresh_due
+        assert grants(stack)["LINUX02"]["vlans"] == ["163"]
+
