@@ -566,12 +566,14 @@ class Agent:
         through the API now (a port the plugin does not know is not): ``bound`` gains
         and loses those alone, and stays the same set when none changed
         (:func:`desired.build` judges again only ports whose membership changed,
-        which are among the notified).  The details of those not bound may go
-        (:meth:`_drop_unneeded_details`)."""
-        now_bound = {p for p in ports if desired_mod.api_bound(self.details.get(p, {}), self.host)}
-        gone = {p for p in ports if p in self.bound and p not in now_bound}
+        which are among the notified).  A port the answer left out keeps its
+        membership and is asked again (``undetailed``).  The details of those not
+        bound may go (:meth:`_drop_unneeded_details`)."""
+        answered = [p for p in ports if p in self.details]
+        now_bound = {p for p in answered if desired_mod.api_bound(self.details[p], self.host)}
+        gone = {p for p in answered if p in self.bound and p not in now_bound}
         new = now_bound - self.bound
-        self._unanchor(p for p in ports if p not in now_bound)
+        self._unanchor(p for p in answered if p not in now_bound)
         if gone or new:
             self.bound = (self.bound - gone) | new
 
@@ -746,8 +748,10 @@ class Agent:
         row) and the rows the plugin's last answer left out (``undetailed``)."""
         among = None if row_changes is None else row_changes | dirty_ports | self.undetailed
         wanted = desired_mod.ports_needing_details(rowset, self.details, dirty_ports, among)
-        # in z/VM mode a notified port's details also say whether it is bound here now
-        wanted += [p for p in sorted(dirty_ports) if p not in wanted
+        # in z/VM mode a notified port's details also say whether it is bound here now;
+        # a bound port the last answer left out is asked again, as a row's is
+        wanted += [p for p in sorted(dirty_ports | (self.undetailed & self.bound))
+                   if p not in wanted
                    and (p in self.observed.bindings or self.mode == MODE_ZVM)]
         if not wanted:
             self.undetailed = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.agent import HOST, agent_in_process, is_active
+from tests.fixtures.agent import HOST, LosesOneAnswer, agent_in_process, is_active
 
 
 class CountingApi:
@@ -152,3 +152,35 @@ def test_a_refresh_asked_while_a_cycle_runs_is_left_for_the_next(zvm_stack):
         assert is_active(agent, missed["id"]) and not agent.bound_refresh_due
         assert grants(stack)["LINUX02"]["vlans"] == ["163"]
 
+
+def test_a_bound_port_the_answer_left_out_stays_bound_and_is_asked_again(zvm_stack):
+    """A notified port whose details the plugin's answer lacks (an item without a port
+    id is left out) is not taken for unbound: it keeps its membership and is asked
+    again by the next cycle that runs, as a row's port is."""
+    stack = zvm_stack(start_agent=False)
+    net = stack.network("left-out", "vlan", "VSW1", 164)
+    first, second = bound_port(stack, net["id"], "LINUX01"), bound_port(stack, net["id"],
+                                                                       "LINUX02")
+    lost: list[str] = []
+    api: CountingApi | None = None
+
+    def counting(real: Any) -> CountingApi:
+        nonlocal api
+        api = CountingApi(LosesOneAnswer(real, lost))
+        return api
+    with agent_in_process(stack.agent_ini, counting) as agent:
+        assert api is not None
+        cycle(agent)
+        assert is_active(agent, first["id"]) and is_active(agent, second["id"])
+
+        lost.append(first["id"])
+        notified(agent, first)
+        cycle(agent)
+        assert not lost and first["id"] in agent.bound and first["id"] in agent.undetailed
+
+        api.calls.clear()
+        notified(agent, second)                            # another cycle that runs
+        cycle(agent)
+        assert ("get_devices_details_list", sorted([first["id"], second["id"]])) in api.calls
+        assert is_active(agent, first["id"]) and is_active(agent, second["id"])
+        assert grants(stack)["LINUX01"]["vlans"] == ["164"]

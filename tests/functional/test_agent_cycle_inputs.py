@@ -6,27 +6,8 @@ against a real simulator and server."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from tests.fixtures.agent import agent_in_process, is_active
-
-
-class LosesOneAnswer:
-    """The plugin API, but the first details answer loses the item of ``lost``."""
-
-    def __init__(self, api: Any, lost: list[str]):
-        self.api = api
-        self.lost = lost
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.api, name)
-
-    def get_devices_details_list(self, devices: list[str]) -> list:
-        reply = self.api.get_devices_details_list(devices)
-        if self.lost:
-            lost = self.lost.pop()
-            reply = [item for item in reply if item.get("device") != lost]
-        return reply
+from tests.fixtures.agent import LosesOneAnswer, agent_in_process, is_active
 
 
 def test_a_port_whose_details_come_in_a_later_cycle_is_planned_then(zvm_stack):
