@@ -83,18 +83,23 @@ def test_a_port_refused_for_a_node_xcat_lacks_goes_active_once_the_node_is_defin
     """A row handed over before xCAT knows its node is refused (ERROR); the node is
     looked for again after polling_interval (3 s here: a slow cycle cannot make the
     next one due), doubling while it stays missing, with nothing else changing; a
-    cycle before that is one request."""
+    cycle before that is one request.  A missing node whose row went is no longer
+    looked for."""
     stack = zvm_stack(start_agent=False)
     net = stack.network("node-later", "vlan", "VSW1", 143)
-    port = stack.port(net["id"])
+    port, gone = stack.port(net["id"]), stack.port(net["id"])
     with agent_in_process(stack.agent_ini) as agent:
         agent.polling_interval = 3.0
         agent.cycle()
         stack.hand_off_node("later01", port["id"])
+        stack.hand_off_node("gone01", gone["id"])
         agent.cycle()
         assert agent.observed.reported[port["id"]].status == "ERROR"
+        assert agent.nodes_missing == {"later01", "gone01"}
         summary = agent.cycle()                        # the look-up is not due yet
         assert summary.idle and summary.xcat_requests == 1
+        stack.remove_row(gone["id"])
+        agent.cycle()
 
         stack.guest_node("LATER01", "later01")         # xCAT defines the node
         deadline = time.monotonic() + 15
