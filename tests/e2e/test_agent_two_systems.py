@@ -214,7 +214,10 @@ def test_a_guest_relocates_with_its_network_and_nothing_stays_granted_on_the_sou
     assert_zvm_matches_db(one)
     mac = systems(one)["zhcp1"]["guests"]["LINUX35"]["active_nics"]["1000"]["mac"]
 
-    # not yet granted on ZVMSYS2: z/VM refuses to move it, nothing changes
+    # not yet granted on ZVMSYS2: z/VM refuses to move it, nothing changes (once both
+    # agents are idle: the second may still be starting up, its vswitches and DHCP guest)
+    wait_for(lambda: one.idle_requests(1.0, settle=0.5)[0] == {}, timeout=30,
+             what="both agents idle")
     before = systems(one)
     refused = relocate(one, "linux35", "ZVMSYS2")
     assert "Failed" in str(refused) and hcp_of(one, "linux35") == "zhcp1"
