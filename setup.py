@@ -14,6 +14,9 @@ RUNTIME = [
     "WebOb>=1.8",
     # the API's JSON bodies (api/router.py); wheels for x86_64 and s390x
     "orjson>=3.9",
+    # the agent's persistent maps (quantum_zvm/agent/persistent.py); a C extension
+    # with a pure-Python fallback where no wheel is published (s390x builds from source)
+    "immutables>=0.19",
     # simulator scenario files may be YAML
     "PyYAML>=6.0",
     # quantum-zvm-rootwrap

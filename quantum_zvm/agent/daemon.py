@@ -50,7 +50,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, ItemsView, Iterable, KeysView, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,6 @@ from quantum_zvm.agent import dhcp as dhcp_mod
 from quantum_zvm.agent import heartbeat, read_ahead, records, startup, table_diff
 from quantum_zvm.agent import observed as obs
 from quantum_zvm.agent import scope as scope_mod
-from quantum_zvm.agent.by_guest import USERID, ByGuest
 from quantum_zvm.agent.executor import Executor
 from quantum_zvm.agent.model import (
     RELEASED,
@@ -75,6 +74,7 @@ from quantum_zvm.agent.model import (
     SwitchRow,
     VswitchSpec,
 )
+from quantum_zvm.agent.persistent import as_map, replaced
 from quantum_zvm.agent.planner import apply, plan
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import RpcError, unknown_method
@@ -763,8 +763,8 @@ class Agent:
         if self.plain:
             # neutron sets a port BUILD when an agent asks its details (ML2's
             # get_device_details): report it again
-            self.observed = self.observed.replace(reported={
-                p: o for p, o in self.observed.reported.items() if p not in wanted})
+            self.observed = self.observed.replace(
+                reported=replaced(self.observed.reported, wanted, {}))
 
     def _bound_ports(self) -> dict[str, Mapping[str, Any]]:
         """Ports bound to this host through the API; probes the mode: a plugin without
@@ -837,7 +837,7 @@ class Agent:
         (by its rows or bound through the API)."""
         if self.dhcp is None:
             return None
-        ports = rowset.rows.keys() | self.bound
+        ports = {*rowset.rows, *self.bound}
         networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
         with_dhcp = self.dhcp.refresh([n.network_id for n in networks], everything)
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
@@ -879,7 +879,7 @@ class Agent:
             step, ops=tuple(op for op in step.ops if not isinstance(op, Report)))
         after = apply(over, without_reports, run.results)
         if scope is None:
-            self.observed = after.replace(bindings=ByGuest.of(after.bindings, USERID))
+            self.observed = after
             self.last_build = None  # every binding may have changed: judge every port again
             self._unanchor(None)
         else:
@@ -925,13 +925,13 @@ class Agent:
                 self.resync = FULL  # API-bound ports cannot be known any more
         if recorded is None:
             recorded = self._report_plain(reports)
-        reported = dict(self.observed.reported)
+        reported = as_map(self.observed.reported).mutate()
         for report in reports:
             if not recorded.get(report.port_id, False):
                 LOG.info("port %s: the plugin did not record %s (port deleted?)",
                          report.port_id, report.outcome.status)
             reported[report.port_id] = report.outcome
-        self.observed = self.observed.replace(reported=reported)
+        self.observed = self.observed.replace(reported=reported.finish())
 
     def _deleted_release(self, report: Report) -> bool:
         """A release (DOWN, nothing applied) of a port the plugin no longer has: its
@@ -1101,11 +1101,12 @@ def _ports_of_new_nodes(before: desired_mod.Nodes, after: desired_mod.Nodes,
                         rows: Mapping[str, Any]) -> set[str] | None:
     """The ports of rows on nodes the ``zvm`` table gained; None when a node known
     before maps to another userid now, or is gone (then everything is planned)."""
-    if not (before.userids.items() <= after.userids.items() and {
-            (userid, node) for node, userid in before.userids.items()} <= after.by_userid.items()):
+    if not (ItemsView(before.userids) <= ItemsView(after.userids) and {
+            (userid, node) for node, userid in before.userids.items()}
+            <= ItemsView(after.by_userid)):
         return None
-    new = after.userids.keys() - before.userids.keys()
-    new |= after.bad.keys() - before.bad.keys()
+    new = KeysView(after.userids) - KeysView(before.userids)
+    new |= KeysView(after.bad) - KeysView(before.bad)
     return {port for port, row in rows.items() if row.node in new} if new else set()
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from quantum_zvm.agent import dict_copy
+from immutables import MapMutation
+
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, SwitchRow, VswitchSpec
+from quantum_zvm.agent.persistent import as_map, maps_of, replaced
 from quantum_zvm.common import constants
 from quantum_zvm.rpc.errors import MalformedMessage
 from xcat import zvm_names
@@ -71,6 +73,9 @@ class RowSet:
     invalid: tuple[str, ...] = ()
     peer_rows: Mapping[str, SwitchRow] = field(default_factory=dict)  # of ``peers``
     next_order: int = 0   # the order a row added next gets (see rows_changed)
+
+    def __post_init__(self) -> None:
+        maps_of(self, "rows", "order", "rejected", "peer_rows")
 
 
 def _disabled(value: str | None) -> bool:
@@ -163,7 +168,8 @@ def switch_rows(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None =
     return RowSet(valid, order, rejected, tuple(invalid), peer_rows, next_order)
 
 
-def _number_new(order: dict[str, int], pids: Iterable[str], next_order: int) -> int:
+def _number_new(order: MutableMapping[str, int] | MapMutation[str, int], pids: Iterable[str],
+                next_order: int) -> int:
     """Give the ``pids`` not in ``order`` the orders from ``next_order`` on, in turn;
     the order a port added next gets."""
     for pid in pids:
@@ -195,16 +201,16 @@ def rows_changed(earlier: RowSet, removed: Iterable[Any], added: Iterable[Any],
             refused[str(new_pid)] = value
         elif kind == "valid":
             (here if _column(raw, "comments") == zhcp_node else elsewhere)[str(new_pid)] = value
-    rows = dict_copy.replaced(earlier.rows, ports, here)
-    rejected = dict_copy.replaced(earlier.rejected, ports, refused)
-    peer_rows = dict_copy.replaced(earlier.peer_rows, ports, elsewhere)
-    order = dict(earlier.order)
+    rows = replaced(earlier.rows, ports, here)
+    rejected = replaced(earlier.rejected, ports, refused)
+    peer_rows = replaced(earlier.peer_rows, ports, elsewhere)
+    order = as_map(earlier.order).mutate()
     for pid in ports:
         if pid not in rows:
             order.pop(pid, None)
     next_order = _number_new(order, [str(pid) for _, (_, pid, _) in new if pid in rows],
                              earlier.next_order)  # the new rows in table order
-    return RowSet(rows, order, rejected, earlier.invalid, peer_rows, next_order)
+    return RowSet(rows, order.finish(), rejected, earlier.invalid, peer_rows, next_order)
 
 
 def _changed_ports(earlier: RowSet, gone: list[tuple[str, str | None, Any]],
@@ -253,6 +259,9 @@ class Nodes:
     hcps: Mapping[str, str | None] = field(default_factory=dict)
     own_hcp: str | None = None
 
+    def __post_init__(self) -> None:
+        maps_of(self, "userids", "by_userid", "bad", "hcps")
+
     def elsewhere(self, node: str) -> str | None:
         """The hcp of a node managed through another zHCP than this one, else None."""
         hcp = self.hcps.get(node)
@@ -298,15 +307,15 @@ def zvm_nodes(rows: Iterable[Any], zhcp_node: str, verdicts: Verdicts | None = N
 def with_node(nodes: Nodes, node: str, userid: str, hcp: str | None) -> Nodes:
     """``nodes`` and one more node from its ``zvm`` row's ``userid`` and ``hcp``, judged as
     :func:`zvm_nodes` judges a row (the node is another than the zHCP's own, so
-    ``own_hcp`` stays).  The maps are copied, not walked."""
+    ``own_hcp`` stays).  The maps are persistent: changed, not copied or walked."""
     found, problem = _zvm_row_verdict({"node": node, "userid": userid})
     if found is None:
-        return dataclasses.replace(nodes, bad={**nodes.bad, node: str(problem)})
-    by_userid = nodes.by_userid
+        return dataclasses.replace(nodes, bad=as_map(nodes.bad).set(node, str(problem)))
+    by_userid = as_map(nodes.by_userid)
     if (nodes.own_hcp is None or hcp == nodes.own_hcp) and found not in by_userid:
-        by_userid = {**by_userid, found: node}
-    return dataclasses.replace(nodes, userids={**nodes.userids, node: found},
-                               by_userid=by_userid, hcps={**nodes.hcps, node: hcp})
+        by_userid = by_userid.set(found, node)
+    return dataclasses.replace(nodes, userids=as_map(nodes.userids).set(node, found),
+                               by_userid=by_userid, hcps=as_map(nodes.hcps).set(node, hcp))
 
 
 def _zvm_row_verdict(raw: Any) -> tuple[str | None, str | None]:
@@ -597,9 +606,9 @@ def _api_port(pid: str, details: Mapping[str, Any], inputs: Inputs) -> DesiredPo
 def ports_needing_details(rowset: RowSet, known: Mapping[str, Any],
                           dirty: Iterable[str] = (),
                           among: Collection[str] | None = None) -> list[str]:
-    """Port ids of rows whose details are not cached yet or were notified (``dirty``):
-    of every row, or only of the ports ``among`` (when the others are known to
-    have details: a cycle that knows which rows changed looks at those only)."""
+    """Port ids of rows whose details are not cached yet or were notified (``dirty``),
+    in order: of every row, or only of the ports ``among`` (when the others are known
+    to have details: a cycle that knows which rows changed looks at those only)."""
     dirty = set(dirty)
-    ports = rowset.rows if among is None else sorted(p for p in among if p in rowset.rows)
+    ports = sorted(rowset.rows if among is None else (p for p in among if p in rowset.rows))
     return [p for p in ports if p not in known or p in dirty]

@@ -17,7 +17,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from quantum_zvm.agent.by_guest import USERID, ByGuest
 from quantum_zvm.agent.nic_set import NicSet
+from quantum_zvm.agent.persistent import maps_of
 
 ACCESS = "ACCESS"
 TRUNK = "TRUNK"
@@ -135,6 +137,7 @@ class ObservedVswitch:
     ports: Mapping[int, VswitchPort] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        maps_of(self, "grants")
         if not isinstance(self.connections, NicSet):
             object.__setattr__(self, "connections", NicSet(self.connections))
 
@@ -231,6 +234,11 @@ class Observed:
     reported: Mapping[str, Outcome] = field(default_factory=dict)
     granted: frozenset[tuple[str, str]] = frozenset()
     live_ports: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # persistent maps (see quantum_zvm.agent.persistent), the bindings indexed by guest
+        maps_of(self, "guests", "rows", "reported", "live_ports")
+        object.__setattr__(self, "bindings", ByGuest.of(self.bindings, USERID))
 
     def guest(self, userid: str) -> ObservedGuest:
         return self.guests.get(userid) or ObservedGuest(userid)

@@ -4,15 +4,16 @@ Every planning rule asks about one guest's NICs on a vswitch (see
 :mod:`quantum_zvm.agent.scope`), and a vswitch with 10,000 guests coupled
 answers that from a set of pairs only by walking all of them.  A
 :class:`NicSet` is an immutable set of pairs (it compares equal to a
-``frozenset`` of the same pairs) stored as ``{userid: frozenset(vdevs)}``:
-:meth:`NicSet.of` costs one look-up, and :meth:`NicSet.of_guests` and
-:meth:`NicSet.replaced` the guests concerned plus a copy done in C.
+``frozenset`` of the same pairs) stored as a persistent ``{userid:
+frozenset(vdevs)}`` (:mod:`quantum_zvm.agent.persistent`): :meth:`NicSet.of`
+costs one look-up, and :meth:`NicSet.of_guests` and :meth:`NicSet.replaced`
+the guests concerned.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 
-from quantum_zvm.agent import dict_copy
+from quantum_zvm.agent.persistent import Map, as_map, replaced
 
 
 class NicSet(Set[tuple[str, str]]):
@@ -28,14 +29,15 @@ class NicSet(Set[tuple[str, str]]):
         self._set_index({userid: frozenset(vdevs) for userid, vdevs in by_userid.items()})
 
     @classmethod
-    def of_index(cls, by_userid: dict[str, frozenset[str]]) -> NicSet:
+    def of_index(cls, by_userid: Mapping[str, frozenset[str]]) -> NicSet:
         """The set of ``{userid: vdevs}``, taken as it is (no guest may have no vdev)."""
         nics = cls.__new__(cls)
         nics._set_index(by_userid)
         return nics
 
-    def _set_index(self, by_userid: dict[str, frozenset[str]], length: int | None = None) -> None:
-        self._by_userid = by_userid
+    def _set_index(self, by_userid: Mapping[str, frozenset[str]],
+                   length: int | None = None) -> None:
+        self._by_userid: Map[str, frozenset[str]] = as_map(by_userid)
         self._len = sum(map(len, by_userid.values())) if length is None else length
 
     def __contains__(self, nic: object) -> bool:
@@ -71,6 +73,6 @@ class NicSet(Set[tuple[str, str]]):
         """These guests' NICs replaced by those ``nics`` has (which name no other guest)."""
         old, touched = self._by_userid, {*userids, *nics._by_userid}
         result = NicSet.__new__(NicSet)
-        result._set_index(dict_copy.replaced(old, touched, nics._by_userid),
+        result._set_index(replaced(old, touched, nics._by_userid),
                           self._len - sum(len(old.get(u, ())) for u in touched) + nics._len)
         return result

@@ -23,6 +23,7 @@ from quantum_zvm.agent.model import (
     VswitchPort,
 )
 from quantum_zvm.agent.nic_set import NicSet
+from quantum_zvm.agent.persistent import as_map
 from xcat import vdevs, zvm_names
 from xcat.smcli_parsers import DirectoryEntry, VswitchExtended
 
@@ -81,14 +82,14 @@ def with_vswitches(observed: Observed, vswitches: Mapping[str, ObservedVswitch])
 
 def with_guests(observed: Observed, guests: Iterable[ObservedGuest]) -> Observed:
     """``observed`` with freshly read guests; their logon state is kept when known."""
-    merged = dict(observed.guests)
+    merged = as_map(observed.guests).mutate()
     for guest in guests:
         old = merged.get(guest.userid)
         if guest.logged_on is None and old is not None:
             guest = dataclasses.replace(guest, logged_on=old.logged_on,
                                         live_absent=old.live_absent)
         merged[guest.userid] = guest
-    return observed.replace(guests=merged)
+    return observed.replace(guests=merged.finish())
 
 
 def directories_unsure(observed: Observed, userids: Iterable[str]) -> Observed:
@@ -100,7 +101,7 @@ def directories_unsure(observed: Observed, userids: Iterable[str]) -> Observed:
               if (guest := observed.guests.get(userid)) is not None and guest.directory_complete}
     if not unsure:  # nothing to change (a new guest's first NIC, say): no copy
         return observed
-    return observed.replace(guests={**observed.guests, **unsure})
+    return observed.replace(guests=as_map(observed.guests).update(unsure))
 
 
 def after_ipl(observed: Observed) -> Observed:

@@ -94,6 +94,7 @@ from quantum_zvm.agent.model import (
     WriteSwitchRow,
 )
 from quantum_zvm.agent.nic_set import NicSet
+from quantum_zvm.agent.persistent import as_map
 from xcat import vdevs, zvm_names
 
 NIC_VDEV_STEP = vdevs.NIC_DEVICES
@@ -875,9 +876,8 @@ def apply(observed: Observed, result_plan: Plan,
             bindings[leftover_id(port_id, old)] = old
     return observed.replace(
         vswitches=frozen, guests={uid: g.freeze() for uid, g in effects.guests.items()},
-        rows=effects.rows, bindings=bindings,
-        reported={**observed.reported, **effects.reports} if effects.reports
-        else observed.reported,
+        rows=effects.rows.finish(), bindings=bindings,
+        reported=as_map(observed.reported).update(effects.reports),
         granted=frozenset(_still_granted(granted, frozen)), live_ports=live_ports)
 
 
@@ -974,7 +974,7 @@ class _Effects:
     def __init__(self, observed: Observed, failed_ports: set[str]):
         self.vswitches = {name: _MutableVswitch(v) for name, v in observed.vswitches.items()}
         self.guests = {uid: _MutableGuest(g) for uid, g in observed.guests.items()}
-        self.rows = dict(observed.rows)
+        self.rows = as_map(observed.rows).mutate()  # whole in a scoped plan: not copied
         self.reports: dict[str, Outcome] = {}  # the reports recorded (few: no copy of all)
         self.failed_ports = failed_ports   # a report of one of these is not recorded
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from quantum_zvm.agent import dict_copy
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, Observed, ObservedVswitch
+from quantum_zvm.agent.persistent import as_map, replaced
 
 
 def touched_userids(desired: DesiredState, observed: Observed,
@@ -122,7 +122,7 @@ def _vswitch_merged(whole: ObservedVswitch | None, after: ObservedVswitch,
     the guests out of scope that ``whole`` has."""
     if whole is None:
         return after
-    grants = dict_copy.replaced(whole.grants, scope, after.grants)
+    grants = replaced(whole.grants, scope, after.grants)
     return dataclasses.replace(after, grants=grants,
                                connections=whole.connections.replaced(scope, after.connections))
 
@@ -136,10 +136,8 @@ def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
     and NICs."""
     bindings = ByGuest.of(observed.bindings, USERID).updated(cut_before.bindings,
                                                             cut_after.bindings)
-    guests = dict(observed.guests)
-    guests.update(cut_after.guests)
-    live_ports = dict_copy.replaced(observed.live_ports, cut_before.live_ports,
-                                    cut_after.live_ports)
+    guests = as_map(observed.guests).update(cut_after.guests)
+    live_ports = replaced(observed.live_ports, cut_before.live_ports, cut_after.live_ports)
     # the agent's 10,000 grants are copied once for each way the scope's changed
     granted = observed.granted
     if gone := cut_before.granted - cut_after.granted:

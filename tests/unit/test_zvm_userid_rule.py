@@ -38,7 +38,7 @@ def test_api_profile_and_xcat_rows_refuse_it():
     nodes = desired.zvm_nodes([{"node": "pwn15", "hcp": "zhcp1", "userid": "-TPWN15"},
                                {"node": "linux01", "hcp": "zhcp1", "userid": "LINUX01"}],
                               "zhcp1")
-    assert nodes.userids == {"linux01": "LINUX01"}
+    assert dict(nodes.userids) == {"linux01": "LINUX01"}
     assert "not a z/VM userid" in nodes.bad["pwn15"]
 
 

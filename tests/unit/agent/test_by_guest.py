@@ -52,11 +52,18 @@ def test_updates_keep_the_index_true_and_leave_the_original_alone(start, updates
 
 def test_a_byguest_map_refuses_to_be_changed_in_place():
     items = ByGuest({"p1": Binding("LINUX01", "1000", "VSW1", None)}, USERID)
-    for change in (lambda: items.__setitem__("p2", items["p1"]), lambda: items.pop("p1"),
-                   lambda: items.update({}), lambda: items.__delitem__("p1"), items.clear,
-                   lambda: items.setdefault("p3", items["p1"])):
-        with pytest.raises(TypeError, match="read-only"):
+
+    def assign():
+        items["p2"] = items["p1"]  # type: ignore[index]
+
+    def delete():
+        del items["p1"]  # type: ignore[attr-defined]
+
+    for change in (assign, delete):
+        with pytest.raises(TypeError):
             change()
+    for method in ("pop", "update", "clear", "setdefault", "popitem"):
+        assert not hasattr(items, method)
     assert dict(items) == {"p1": Binding("LINUX01", "1000", "VSW1", None)}
 
 
@@ -65,7 +72,7 @@ def test_of_reuses_an_index_only_for_the_same_key():
     assert ByGuest.of(nics, NIC_USERID) is nics
     plain = {"p1": Binding("LINUX01", "1000", "VSW1", None)}
     indexed = ByGuest.of(plain, USERID)
-    assert indexed == plain and indexed.guests == {"LINUX01": ("p1",)}
+    assert indexed == plain and dict(indexed.guests) == {"LINUX01": ("p1",)}
 
 
 def closed_by_pairs(want, truth, userids: set[str]) -> set[str]:

@@ -229,7 +229,7 @@ def test_the_ports_of_new_nodes_are_those_of_rows_on_nodes_gained(before, after)
             for node in ("a", "b", "c", "bad node")}
     moved = any(new.userids.get(node) != userid or new.by_userid.get(userid) != node
                 for node, userid in old.userids.items())
-    gained = (new.userids.keys() - old.userids.keys()) | (new.bad.keys() - old.bad.keys())
+    gained = (set(new.userids) - set(old.userids)) | (set(new.bad) - set(old.bad))
     expected = None if moved else {port for port, row in rows.items() if row.node in gained}
     assert _ports_of_new_nodes(old, new, rows) == expected
 

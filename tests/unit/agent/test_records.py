@@ -94,7 +94,7 @@ def test_a_record_without_a_ledger_counts_its_bindings_grants_and_ports(tmp_path
         "p1": BINDING.__dict__, "p2": PORTED.__dict__}}))
     loaded = records.load(path)
     assert loaded.granted == {("VSW1", "LINUX05")}
-    assert loaded.live_ports == {("LINUX06", "1003"): 7}
+    assert dict(loaded.live_ports) == {("LINUX06", "1003"): 7}
 
 
 def test_an_unreadable_record_starts_empty(tmp_path, caplog):
