@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from quantum_zvm.agent.by_guest import USERID, ByGuest
 from quantum_zvm.agent.nic_set import NicSet
-from quantum_zvm.agent.persistent import maps_of
+from quantum_zvm.agent.persistent import PSet, maps_of
 
 ACCESS = "ACCESS"
 TRUNK = "TRUNK"
@@ -232,13 +233,16 @@ class Observed:
     rows: Mapping[str, SwitchRow] = field(default_factory=dict)
     bindings: Mapping[str, Binding] = field(default_factory=dict)
     reported: Mapping[str, Outcome] = field(default_factory=dict)
-    granted: frozenset[tuple[str, str]] = frozenset()
+    granted: AbstractSet[tuple[str, str]] = field(default_factory=PSet)
     live_ports: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # persistent maps (see quantum_zvm.agent.persistent), the bindings indexed by guest
+        # persistent maps and set (see quantum_zvm.agent.persistent), the bindings
+        # indexed by guest
         maps_of(self, "guests", "rows", "reported", "live_ports")
         object.__setattr__(self, "bindings", ByGuest.of(self.bindings, USERID))
+        if not isinstance(self.granted, PSet):
+            object.__setattr__(self, "granted", PSet(self.granted))
 
     def guest(self, userid: str) -> ObservedGuest:
         return self.guests.get(userid) or ObservedGuest(userid)

@@ -13,7 +13,8 @@ the rest with the one it came from, so both stay valid: a failed cycle
 leaves the last state as it was, and the last desired state can still be
 compared with the new one.
 
-Its iteration order is not insertion order; nothing that walks these maps
+The agent's grants are a :class:`PSet` (a ``Map``'s keys) for the same reason.
+Iteration order is not insertion order; nothing that walks these maps
 relies on one (the planner orders ports by their row order and id, and the
 state file sorts).  A ``Map`` equals only a ``Map``: the model's dataclasses
 make their map fields ``Map`` (:func:`maps_of`), so states built by any path
@@ -21,15 +22,16 @@ compare.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, TypeVar
 
 from immutables import Map
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
-__all__ = ["Map", "as_map", "maps_of", "replaced"]
+__all__ = ["Map", "PSet", "as_map", "maps_of", "replaced"]
 
 
 def as_map(mapping: Mapping[K, V]) -> Map[K, V]:
@@ -58,3 +60,39 @@ def maps_of(instance: Any, *fields: str) -> None:
         value = getattr(instance, name)
         if not isinstance(value, Map):
             object.__setattr__(instance, name, as_map(value))
+
+
+class PSet(Set[T]):
+    """A persistent set (the keys of a ``Map``): :meth:`changed` returns a version
+    with a few members taken out and put in, sharing the rest.  It compares equal
+    to any set of the same members."""
+
+    __slots__ = ("members",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, members: Iterable[T] = ()):
+        self.members: Map[T, None] = (members.members if isinstance(members, PSet)
+                                      else Map(dict.fromkeys(members)))
+
+    def __contains__(self, member: object) -> bool:
+        return member in self.members
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __repr__(self) -> str:
+        return f"PSet({sorted(self.members)!r})"  # type: ignore[type-var]
+
+    def changed(self, gone: Iterable[T], new: Iterable[T]) -> PSet[T]:
+        """This set without ``gone`` and with ``new``: O(changes × log N)."""
+        mutation = self.members.mutate()
+        for member in gone:
+            mutation.pop(member, None)
+        for member in new:
+            mutation[member] = None
+        result = PSet.__new__(PSet)
+        result.members = mutation.finish()
+        return result

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from quantum_zvm.agent.by_guest import NIC_USERID, USERID, ByGuest
 from quantum_zvm.agent.model import Binding, DesiredPort, DesiredState, Observed, ObservedVswitch
-from quantum_zvm.agent.persistent import as_map, replaced
+from quantum_zvm.agent.persistent import PSet, as_map, replaced
 
 
 def touched_userids(desired: DesiredState, observed: Observed,
@@ -138,12 +138,8 @@ def merge(observed: Observed, cut_before: Observed, cut_after: Observed,
                                                             cut_after.bindings)
     guests = as_map(observed.guests).update(cut_after.guests)
     live_ports = replaced(observed.live_ports, cut_before.live_ports, cut_after.live_ports)
-    # the agent's 10,000 grants are copied once for each way the scope's changed
-    granted = observed.granted
-    if gone := cut_before.granted - cut_after.granted:
-        granted = granted - gone
-    if new := cut_after.granted - cut_before.granted:
-        granted = granted | new
+    granted = PSet(observed.granted).changed(cut_before.granted - cut_after.granted,
+                                             cut_after.granted - cut_before.granted)
     vswitches = {name: _vswitch_merged(observed.vswitches.get(name), vsw, scope)
                  for name, vsw in cut_after.vswitches.items()}
     return cut_after.replace(vswitches=vswitches, guests=guests, bindings=bindings,
