@@ -43,12 +43,20 @@ _UNREACHABLE_RE = re.compile(
 
 def _normalise_value(value: Any) -> list:
     """A message value as a list of strings (and dicts): a table dump's 10,000 lines
-    are strings already, so the list is kept as parsed, and only the items of other
-    lists go through :func:`_normalise_item`."""
+    are strings already, so their list is kept (as :class:`_Strings`, which says so),
+    and only the items of other lists go through :func:`_normalise_item`."""
     items = value if isinstance(value, list) else [value]
     if _all_strings(items):
-        return items
+        return _Strings(items)
     return [item if item.__class__ is str else _normalise_item(item) for item in items]
+
+
+class _Strings(list):
+    """A message value whose items the parser found to be strings, all of them:
+    :attr:`Envelope.stdout_chunks` takes it without testing its 10,000 items again
+    (a list from elsewhere is tested)."""
+
+    __slots__ = ()
 
 
 def _all_strings(items: list) -> bool:
@@ -113,7 +121,7 @@ class Envelope:
         for msg in self.messages:
             items = msg.get("data")
             if items:
-                strings += items if _all_strings(items) else \
+                strings += items if isinstance(items, _Strings) or _all_strings(items) else \
                     [item for item in items if isinstance(item, str)]
         return strings
 

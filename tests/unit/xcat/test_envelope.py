@@ -89,6 +89,12 @@ def test_the_data_strings_are_every_string_of_every_data_message_in_order(values
     assert env.stdout_chunks == walked
 
 
+def test_data_not_checked_by_the_parser_is_tested_for_strings():
+    """Only the lists the parser found to be strings are taken without a test."""
+    env = Envelope(200, ({"data": ["a", {"k": 1}, "b"]}, {"data": ["c"]}))
+    assert env.stdout_chunks == ["a", "b", "c"]
+
+
 @pytest.mark.parametrize("body, problem", [
     ("", "empty"), ("<p>Authentication failure</p>", "not JSON"), ("[1,2]", "envelope"),
     ('{"data": 5}', "not a list"), ('{"data": [5]}', "neither"), (b"\xff\xfe", "UTF-8"),
