@@ -52,8 +52,10 @@ The agent prices its requests (``smcli_call_seconds``,
 site sets them from what it measures; ``dsh_request_seconds`` stays 30.
 
 The agent runs in this process (the real :class:`quantum_zvm.agent.daemon.Agent`
-with its xCAT client and RPC client), so its CPU time per cycle is measured
-directly; the simulator and the server are separate processes.
+with its xCAT client and RPC client, and the garbage collector set as
+``quantum-zvm-agent`` sets it: :func:`quantum_zvm.agent.main.collect_less`), so
+its CPU time per cycle is measured directly; the simulator and the server are
+separate processes.
 
     .venv/bin/python benchmarks/bench_agent.py                    # full run (long)
     .venv/bin/python benchmarks/bench_agent.py --sizes 100,1000 --workers 1,3,4
@@ -77,6 +79,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.replay_2015 import replay_ipl_regrant, replay_vlan_ports  # noqa: E402
+from quantum_zvm.agent.main import collect_less  # noqa: E402
 from tests.fixtures.agent import in_process_agent, is_active, write_agent_ini  # noqa: E402
 from tests.fixtures.server import start_server  # noqa: E402
 from tests.fixtures.simulator import start_simulator  # noqa: E402
@@ -477,6 +480,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     timings = [timing(text) for text in args.latencies.split(",")]
     workers = [int(w) for w in args.workers.split(",") if w]
+    collect_less()  # the agent's process settings (this process runs the agent)
     results = []
     for t in timings:
         for size in sizes:

@@ -44,6 +44,17 @@ def test_once_with_xcat_unreachable_exits_1_without_leaking_the_password(tmp_pat
     assert "s3cretpw" not in result.stderr + result.stdout
 
 
+def test_the_agent_collects_garbage_less_often_than_cpython_by_default(tmp_path):
+    """The agent's process sets the collector's thresholds (see main.GC_THRESHOLDS) and
+    says so in its log."""
+    from quantum_zvm.agent.main import GC_THRESHOLDS
+
+    result = run_agent("--config-file", ini(tmp_path, f"http://127.0.0.1:{free_port()}"),
+                       "--once")
+    expected = "/".join(map(str, GC_THRESHOLDS))
+    assert f"garbage collection: thresholds {expected}" in result.stderr
+
+
 def test_once_runs_one_full_cycle_and_prints_a_summary(zvm_stack):
     stack = zvm_stack(start_agent=False)
     net = stack.network("blue", "vlan", "VSW1", 150)
