@@ -410,8 +410,11 @@ def by_order(rowset: d.RowSet) -> list[str]:
 
 
 def in_table_order(rowset: d.RowSet, rows: list) -> list[str]:
-    """The ports of ``rowset`` in the order of the table's ``rows``."""
-    return [pid for pid in dict.fromkeys(row["port"] for row in rows) if pid in rowset.rows]
+    """The ports of ``rowset`` in the order of the table's ``rows`` that count (this
+    zHCP's, not disabled)."""
+    counted = (row["port"] for row in rows
+               if row.get("comments") == "zhcp1" and not d._disabled(row.get("disable")))
+    return [pid for pid in dict.fromkeys(counted) if pid in rowset.rows]
 
 
 @settings(max_examples=500)
