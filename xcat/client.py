@@ -51,7 +51,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -356,6 +356,7 @@ class _Call:
     timeout: tuple[float, float]
     idempotent: bool
     retries: int
+    reuse: Envelope | None = None  # returned as it is when the answer is the one it came from
 
 
 class XcatClient:
@@ -447,7 +448,8 @@ class XcatClient:
     def request(self, method: str, path: PathLike, params: Params = None,
                 body: Sequence[str] | None = None, *,
                 idempotent: bool | None = None, kind: str | None = None,
-                retries: int | None = None, timeout: float | None = None) -> Envelope:
+                retries: int | None = None, timeout: float | None = None,
+                reuse: Envelope | None = None) -> Envelope:
         """Send one request and return its parsed :class:`Envelope`.
 
         ``path`` is relative to the API prefix: ``"tables/switch"`` or a sequence of
@@ -456,10 +458,13 @@ class XcatClient:
         ``idempotent`` (default: True for GET, False otherwise) allows retries
         after the request may have reached the server.  ``retries`` and
         ``timeout`` (seconds, connect and read) replace the client's for this request.
+        ``reuse``: the envelope an earlier request returned, given back as it is (not
+        parsed again) when the answer has its status and body: a table dump of
+        10,000 rows that did not change costs a comparison of its bytes.
         """
         call = self._prepare(method, path, params, body, idempotent=idempotent, kind=kind,
                              retries=retries, timeout=timeout)
-        return self._send(call)
+        return self._send(replace(call, reuse=reuse) if reuse is not None else call)
 
     def _prepare(self, method: str, path: PathLike, params: Params,
                  body: Sequence[str] | None, *, idempotent: bool | None, kind: str | None,
@@ -542,6 +547,8 @@ class XcatClient:
         if status != expected:
             LOG.debug("xCAT %s %s answered %s instead of %s", call.method, call.display_path,
                       status, expected)
+        if call.reuse is not None and call.reuse.status == status and call.reuse.body == content:
+            return call.reuse
         try:
             return parse_envelope(status, content)
         except ValueError as exc:

@@ -81,6 +81,8 @@ class Envelope:
 
     status: int
     messages: tuple[Mapping[str, list], ...] = ()
+    # the reply body it was parsed from (see XcatClient.request's ``reuse``)
+    body: bytes | str = field(default=b"", repr=False, compare=False)
 
     def _collect(self, key: str) -> list[list]:
         return [list(msg[key]) for msg in self.messages if key in msg]
@@ -193,7 +195,7 @@ def parse_envelope(status: int, body: bytes | str) -> Envelope:
         if not isinstance(msg, dict):
             raise ValueError("envelope message is neither an object nor a string")
         messages.append({str(k): _normalise_value(v) for k, v in msg.items()})
-    return Envelope(status=status, messages=tuple(messages))
+    return Envelope(status=status, messages=tuple(messages), body=body)
 
 
 def split_chunks(chunks: list[str]) -> list[str]:

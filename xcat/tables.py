@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from xcat import batch, zvm_names
+from xcat.envelope import Envelope
 from xcat.errors import XcatRequestError
 
 LOG = logging.getLogger(__name__)
@@ -152,8 +153,28 @@ def tabdump(client, table: str) -> list[dict[str, str | None]]:
 def tabdump_lines(client, table: str) -> list[str]:
     """The lines ``tabdump`` prints for ``table`` (header first), unparsed: a
     caller that only wants to know whether the table changed compares these."""
+    return read_table(client, table).lines
+
+
+@dataclass(frozen=True)
+class Dump:
+    """The lines ``tabdump`` printed for a table (header first; not to be changed),
+    and the reply they came from."""
+    lines: list[str]
+    envelope: Envelope
+
+
+def read_table(client, table: str, last: Dump | None = None) -> Dump:
+    """:func:`tabdump_lines` of ``table``; ``last`` itself when the reply's body is
+    the one ``last`` came from (see ``XcatClient.request``'s ``reuse``): a table
+    that did not change is not parsed again, and its lines are the same list."""
     table = _table(table)
-    env = client.request("GET", ("tables", table))
+    if last is None:
+        env = client.request("GET", ("tables", table))
+    else:
+        env = client.request("GET", ("tables", table), reuse=last.envelope)
+        if env is last.envelope:
+            return last
     if env.command_errors:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                env.command_errors)
@@ -161,7 +182,7 @@ def tabdump_lines(client, table: str) -> list[str]:
     if not lines:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                [f"tabdump {table} returned no header line"])
-    return lines
+    return Dump(lines, env)
 
 
 class RowCache:

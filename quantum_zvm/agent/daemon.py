@@ -191,6 +191,7 @@ class Agent:
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
         self.switch_lines: list[str] | None = None   # the switch table last reconciled
+        self.switch_dump: tables.Dump | None = None  # the switch table last read
         self.rowset: desired_mod.RowSet | None = None  # its rows of this zHCP and peers
         self.last_build: tuple[DesiredState, desired_mod.Inputs] | None = None
         # ports attached through the API since then, or no longer
@@ -347,7 +348,8 @@ class Agent:
             self.start()
         if now >= self.next_system_check or self.resync == FULL:
             self._system_check(now)
-        lines = tables.tabdump_lines(self.client, "switch")
+        self.switch_dump = tables.read_table(self.client, "switch", self.switch_dump)
+        lines = self.switch_dump.lines
         with self.lock:
             dirty_ports, self.dirty_ports = self.dirty_ports, set()
             dirty_networks, self.dirty_networks = self.dirty_networks, set()

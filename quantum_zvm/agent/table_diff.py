@@ -44,8 +44,8 @@ def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
     at the end and a changed one in its place)."""
     if not before or not after or before[0] != after[0]:
         return None
-    if before == after:  # the quiet cycle's case: one comparison, no sets
-        return Diff([], [])
+    if before is after or before == after:  # the quiet cycle's: a dump not parsed again
+        return Diff([], [])                    # (tables.read_table) is the same list
     shorter = min(len(before), len(after))
     head = equal_run(before, after, shorter)
     tail = equal_run(before, after, shorter - head, from_end=True)

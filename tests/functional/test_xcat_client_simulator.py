@@ -123,6 +123,25 @@ def test_tables_round_trip_with_many_rows_in_one_mn_script(sim):
         assert [m.node for m in tables.dump(client, tables.MacRow)].count("linux01") == 0
 
 
+def test_a_table_read_again_unchanged_is_not_parsed_again_and_a_change_is_seen(sim):
+    """read_table gives back the last Dump itself (one request, the same list of lines)
+    while the reply's body is the same, and a new Dump once a row changes."""
+    with client_for(sim) as client:
+        tables.add_nic_rows(client, "linux01", "1000", "fa:16:3e:00:00:01", "port-1", ZHCP)
+        first = tables.read_table(client, "switch")
+        before = counters(sim)["rest"]["total"]
+        again = tables.read_table(client, "switch", first)
+        assert again is first and counters(sim)["rest"]["total"] - before == 1
+        tables.set_switch_binding(client, [("port-1", "VSW1", 100)], mn_node="xcat")
+        changed = tables.read_table(client, "switch", first)
+        assert changed is not first and changed.lines != first.lines
+        assert changed.lines == tables.tabdump_lines(client, "switch")
+        assert {r.port: (r.switch, r.vlan) for r in tables.switch_handoff_rows(client, ZHCP)} \
+            == {"port-1": ("VSW1", "100")}
+        # another table's reply is never taken for it
+        assert tables.read_table(client, "zvm", first).lines[0].startswith("#node")
+
+
 # -- dsh and batches -------------------------------------------------------------------------------
 def test_batch_of_smcli_commands_in_one_request(sim):
     with client_for(sim) as client:
