@@ -53,9 +53,13 @@ site sets them from what it measures; ``dsh_request_seconds`` stays 30.
 
 The agent runs in this process (the real :class:`quantum_zvm.agent.daemon.Agent`
 with its xCAT client and RPC client, and the garbage collector set as
-``quantum-zvm-agent`` sets it: :func:`quantum_zvm.agent.main.collect_less`), so
-its CPU time per cycle is measured directly; the simulator and the server are
-separate processes.
+``quantum-zvm-agent`` sets it: :func:`quantum_zvm.agent.main.collect_less`;
+``--cpython-gc`` keeps CPython's thresholds), so its CPU time per cycle is
+measured directly, and the part of it the garbage collector took
+(``gc_cpu_seconds``, ``gc_collections`` by generation, in every phase that runs
+cycles until done; ``converge.gc_tracked_objects``: the objects it tracks
+once the N ports converged); the simulator and the server are separate
+processes.
 
     .venv/bin/python benchmarks/bench_agent.py                    # full run (long)
     .venv/bin/python benchmarks/bench_agent.py --sizes 100,1000 --workers 1,3,4
@@ -66,6 +70,7 @@ Prints one JSON document (all numbers, with counts) and a table.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -234,8 +239,33 @@ def fill_table(sim, rows: int) -> None:
         sim.dsh("xcat", "\n".join(lines[start:start + 1000]))
 
 
+class GcClock:
+    """The process CPU time the garbage collector took, and its collections by
+    generation, from when it was last reset (``gc.callbacks``)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+        gc.callbacks.append(self._phase)
+
+    def _phase(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+            self.collections[info["generation"]] += 1
+
+    def reset(self) -> None:
+        self.seconds, self.collections = 0.0, [0, 0, 0]
+
+
+GC = GcClock()
+
+
 def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
     started = time.monotonic()
+    GC.reset()
     cycles = []
     for _ in range(max_cycles):
         summary = agent.cycle()
@@ -244,6 +274,7 @@ def run_until(agent, done, max_cycles: int = 50) -> dict[str, Any]:
             break
     return {"seconds": round(time.monotonic() - started, 3), "cycles": len(cycles),
             "agent_cpu_seconds": round(sum(c.cpu_seconds for c in cycles), 4),
+            "gc_cpu_seconds": round(GC.seconds, 4), "gc_collections": list(GC.collections),
             "errors": sum(len(c.errors) for c in cycles)}
 
 
@@ -329,6 +360,7 @@ def bench_size(size: int, t: Timing, workers: int, tmp: Path, adds: int = 5) -> 
         converge["ratio"] = (round(converge["seconds"] / converge["limit"], 2)
                              if converge["limit"] else None)   # no latency: no limit
         converge["rpc_calls"] = dict(api.calls)
+        converge["gc_tracked_objects"] = len(gc.get_objects())   # the agent's state, mostly
         converge["after_active"] = until_idle(agent)
         statuses = session.get(server.api + "/ports", params={"fields": ["id", "status"]}).json()
         converge["ports_active"] = sum(1 for p in statuses["ports"] if p["status"] == "ACTIVE")
@@ -472,6 +504,9 @@ def main() -> int:
     parser.add_argument("--adds", type=int, default=5,
                         help="steady-state ports added one after the other (their median "
                              "is add_one)")
+    parser.add_argument("--cpython-gc", action="store_true",
+                        help="keep CPython's garbage collection thresholds instead of "
+                             "the agent's (to compare)")
     parser.add_argument("--anchor-max", type=int, default=100,
                         help="largest size the 2015 agent's pattern is run for (0: none)")
     args = parser.parse_args()
@@ -480,7 +515,8 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     timings = [timing(text) for text in args.latencies.split(",")]
     workers = [int(w) for w in args.workers.split(",") if w]
-    collect_less()  # the agent's process settings (this process runs the agent)
+    if not args.cpython_gc:
+        collect_less()  # the agent's process settings (this process runs the agent)
     results = []
     for t in timings:
         for size in sizes:

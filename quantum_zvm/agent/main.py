@@ -28,11 +28,12 @@ EXIT_FAILURE = 1
 
 # Collect young objects after this many allocations (CPython's default: 700),
 # and look at the older generations as rarely as the defaults do, relative to
-# it.  The agent's state of 10,000 ports is about 300,000 objects the collector
+# it.  The agent's state of 10,000 ports is about 290,000 objects the collector
 # tracks, almost all of them immutable and without reference cycles (they are
 # freed by their reference counts), and a full resync or an IPL re-apply
-# allocates millions: at the defaults, collections took a third of such a
-# cycle's CPU, most of it walking the state again and again.  Measured with
+# allocates millions: at the defaults, collections took a third to a half of
+# such a cycle's CPU, walking the state again and again (``bench_agent.py``'s
+# ``gc_cpu_seconds``, with ``--cpython-gc``).  Measured with
 # ``benchmarks/bench_agent.py`` (three runs each, 2026-12-05), agent CPU: an IPL
 # re-apply of 10,000 bindings 1.40-1.49 s -> 0.84-0.92 s, a convergence of
 # 10,000 ports 4.9-5.2 s -> 3.8-4.0 s; a port added unchanged (it allocates a
