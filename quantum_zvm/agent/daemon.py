@@ -839,8 +839,9 @@ class Agent:
         (by its rows or bound through the API)."""
         if self.dhcp is None:
             return None
-        ports = {*rowset.rows, *self.bound}
-        networks = dhcp_mod.networks_of(d for p, d in self.details.items() if p in ports)
+        rows, bound = rowset.rows, self.bound
+        networks = dhcp_mod.networks_of(d for p, d in self.details.items()
+                                        if p in rows or p in bound)
         with_dhcp = self.dhcp.refresh([n.network_id for n in networks], everything)
         return dhcp_mod.dhcp_vlans(networks, with_dhcp, self.specs)
 
