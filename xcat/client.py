@@ -51,7 +51,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -463,12 +463,13 @@ class XcatClient:
         10,000 rows that did not change costs a comparison of its bytes.
         """
         call = self._prepare(method, path, params, body, idempotent=idempotent, kind=kind,
-                             retries=retries, timeout=timeout)
-        return self._send(replace(call, reuse=reuse) if reuse is not None else call)
+                             retries=retries, timeout=timeout, reuse=reuse)
+        return self._send(call)
 
     def _prepare(self, method: str, path: PathLike, params: Params,
                  body: Sequence[str] | None, *, idempotent: bool | None, kind: str | None,
-                 retries: int | None, timeout: float | None) -> _Call:
+                 retries: int | None, timeout: float | None,
+                 reuse: Envelope | None = None) -> _Call:
         """Validate and encode a request (ValueError before anything is sent), with the
         client's settings where the request gives none."""
         method = _check_method(method)
@@ -483,7 +484,7 @@ class XcatClient:
                      kind=kind or request_kind(method, segments),
                      timeout=self.timeout if timeout is None else (timeout, timeout),
                      idempotent=method == "GET" if idempotent is None else idempotent,
-                     retries=self.retries if retries is None else retries)
+                     retries=self.retries if retries is None else retries, reuse=reuse)
 
     def _send(self, call: _Call) -> Envelope:
         """Attempt ``call`` until it answers, fails in a way that is not
