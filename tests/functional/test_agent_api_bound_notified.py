@@ -100,17 +100,25 @@ def test_a_notified_api_port_costs_its_own_details_not_every_bound_ports(zvm_sta
         assert third["id"] not in agent.details
 
 
+def a_binding_missed(stack: Any, agent: Any, net_id: str, first: dict) -> tuple[dict, dict]:
+    """After the agent's first cycle (``first`` ACTIVE): a port bound to this host through
+    the API that no notification reaches, and another port handed off by a switch row
+    (a change that makes the next cycle a busy one)."""
+    cycle(agent)
+    assert is_active(agent, first["id"])
+    missed = bound_port(stack, net_id, "LINUX02")   # no notification reaches it
+    other = stack.port(net_id)
+    stack.guest("LINUX07")
+    stack.hand_off("LINUX07", other["id"])
+    return missed, other
+
+
 def test_a_missed_notification_is_repaired_by_the_periodic_refresh(zvm_stack):
     stack = zvm_stack(start_agent=False)
     net = stack.network("missed", "vlan", "VSW1", 162)
     first = bound_port(stack, net["id"], "LINUX01")
     with agent_in_process(stack.agent_ini) as agent:
-        cycle(agent)
-        assert is_active(agent, first["id"])
-        missed = bound_port(stack, net["id"], "LINUX02")   # no notification reaches it
-        other = stack.port(net["id"])
-        stack.guest("LINUX07")
-        stack.hand_off("LINUX07", other["id"])            # another change: a busy cycle
+        missed, other = a_binding_missed(stack, agent, net["id"], first)
         cycle(agent)
         assert is_active(agent, other["id"]) and not is_active(agent, missed["id"])
 
@@ -131,12 +139,7 @@ def test_a_refresh_asked_while_a_cycle_runs_is_left_for_the_next(zvm_stack):
     net = stack.network("mid-cycle", "vlan", "VSW1", 163)
     first = bound_port(stack, net["id"], "LINUX01")
     with agent_in_process(stack.agent_ini) as agent:
-        cycle(agent)
-        assert is_active(agent, first["id"])
-        missed = bound_port(stack, net["id"], "LINUX02")   # no notification reaches it
-        other = stack.port(net["id"])
-        stack.guest("LINUX07")
-        stack.hand_off("LINUX07", other["id"])
+        missed, other = a_binding_missed(stack, agent, net["id"], first)
         request = agent.client.request
 
         def asking_meanwhile(method: str, path: Any, *args: Any, **kwargs: Any) -> Any:
