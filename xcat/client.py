@@ -460,7 +460,8 @@ class XcatClient:
         ``timeout`` (seconds, connect and read) replace the client's for this request.
         ``reuse``: the envelope an earlier request returned, given back as it is (not
         parsed again) when the answer has its status and body: a table dump of
-        10,000 rows that did not change costs a comparison of its bytes.
+        10,000 rows that did not change costs a comparison of its bytes, and one
+        that changed is parsed where it differs (``parse_envelope``'s ``like``).
         """
         call = self._prepare(method, path, params, body, idempotent=idempotent, kind=kind,
                              retries=retries, timeout=timeout, reuse=reuse)
@@ -551,7 +552,7 @@ class XcatClient:
         if call.reuse is not None and call.reuse.status == status and call.reuse.body == content:
             return call.reuse
         try:
-            return parse_envelope(status, content)
+            return parse_envelope(status, content, like=call.reuse)
         except ValueError as exc:
             raise XcatResponseError(self.server, call.method, call.display_path, status,
                                     excerpt(_strip_html(self._text(content))),

@@ -142,6 +142,27 @@ def test_a_table_read_again_unchanged_is_not_parsed_again_and_a_change_is_seen(s
         assert tables.read_table(client, "zvm", first).lines[0].startswith("#node")
 
 
+def test_a_table_read_after_a_row_was_added_parses_only_that_row(sim):
+    """read_table with the last Dump, after rows were added and one changed: its lines
+    are those of a whole tabdump, and each line the change did not touch is the last
+    Dump's own string (the reply was parsed only where its bytes differ)."""
+    with client_for(sim) as client:
+        for i in range(50):
+            tables.add_nic_rows(client, f"linux{i:02d}", "1000", f"fa:16:3e:00:00:{i:02x}",
+                                f"port-{i}", ZHCP)
+        first = tables.read_table(client, "switch")
+        tables.add_nic_rows(client, "linux99", "1000", "fa:16:3e:00:01:00", "port-99", ZHCP)
+        added = tables.read_table(client, "switch", first)
+        assert added.lines == tables.tabdump_lines(client, "switch")
+        assert len(added.lines) == len(first.lines) + 1
+        assert all(a is b for a, b in zip(added.lines[:-2], first.lines[:-1], strict=True))
+        tables.set_switch_binding(client, [("port-20", "VSW1", 100)], mn_node="xcat")
+        changed = tables.read_table(client, "switch", added)
+        assert changed.lines == tables.tabdump_lines(client, "switch")
+        unchanged = [i for i, line in enumerate(changed.lines) if "port-20" not in line]
+        assert sum(changed.lines[i] is added.lines[i] for i in unchanged) >= len(unchanged) - 2
+
+
 # -- dsh and batches -------------------------------------------------------------------------------
 def test_batch_of_smcli_commands_in_one_request(sim):
     with client_for(sim) as client:
