@@ -11,7 +11,12 @@ With ``demand`` (an event), the loop reads only while it is set: a consumer
 of the embedded transport polls a directory every few milliseconds while it
 reads, and one whose messages only come when asked for (RPC replies) need
 not poll the rest of the time.  One whose messages need no quick answer
-(an agent's notifications) can poll less often: ``polling_interval``.
+(an agent's notifications) can poll less often: ``polling_interval``.  On the
+embedded transport each poll is a listing of the queues' directories
+(``Channel.pending``), and kombu is asked for a message only when one is
+there: its own empty poll (a cycle over the channels, a claim attempt, the
+timeout exception of ``drain_events``) cost about 90 µs of CPU, twice an
+interval, so a consumer waiting for one reply spent more on polls than on it.
 """
 from __future__ import annotations
 
@@ -93,12 +98,17 @@ class ConsumerLoop:
                     LOG.info("%s: reconnected to %s", self.name, self.transport.describe())
                 attempt = 0
                 self.ready.set()
-                # with demand, drain one polling interval at a time, so that the
-                # polls stop soon after the demand does
-                drain_timeout = DRAIN_TIMEOUT if self.demand is None \
+                # with demand, or a look before each drain, drain one polling
+                # interval at a time, so that the polls stop soon after the demand
+                # does, and a message another consumer took costs one interval
+                look = self._look(channel, queues)
+                drain_timeout = DRAIN_TIMEOUT if self.demand is None and look is None \
                     else self.polling_interval
                 while not self._stop.is_set():
                     if self.demand is not None and not self.demand.wait(DRAIN_TIMEOUT):
+                        continue
+                    if look is not None and not look():
+                        self._stop.wait(self.polling_interval)
                         continue
                     try:
                         conn.drain_events(timeout=drain_timeout)
@@ -118,6 +128,14 @@ class ConsumerLoop:
             finally:
                 self.ready.clear()
                 _close_quietly(conn)
+
+    def _look(self, channel: Any, queues: Sequence[kombu.Queue]) -> Callable[[], bool] | None:
+        """On the embedded transport, whether a message is waiting in ``queues``
+        (a directory listing each); None on a broker, which pushes messages."""
+        if not self.transport.embedded:
+            return None
+        names = [queue.name for queue in queues]
+        return lambda: channel.pending(names)
 
     def _receive(self, body: Any, message: kombu.Message) -> None:
         message.ack()

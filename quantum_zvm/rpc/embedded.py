@@ -24,7 +24,8 @@ processes:
 Limits: one host (the directory must be local; NFS locking and renames are
 not relied on); consumers poll the directory (``polling_interval``, default
 5 ms) so latency is a few milliseconds and an idle consumer costs a
-directory listing per interval; no per-message TTL; no persistence
+directory listing per interval (:meth:`Channel.pending`: kombu is asked for a
+message only when one is there); no per-message TTL; no persistence
 guarantee across a crash beyond what the file system gives; pending
 messages of a shared topic queue wait for the next consumer, as on a
 broker.  Directory layout: ``control/``, ``queues/``, ``owners/``, ``tmp/``.
@@ -40,7 +41,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -217,6 +218,18 @@ class Channel(filesystem.Channel):
             except FileNotFoundError:
                 pass
         return count
+
+    def pending(self, queues: Iterable[str]) -> bool:
+        """Whether one of ``queues`` holds a message: a listing of each directory,
+        which a consumer makes before it asks kombu for a message (kombu's every
+        empty poll costs many times a listing, see ``ConsumerLoop``)."""
+        for queue in queues:
+            try:
+                if any(name.endswith(".msg") for name in os.listdir(self._queue_path(queue))):
+                    return True
+            except FileNotFoundError:
+                continue
+        return False
 
     def _size(self, queue: str) -> int:
         try:
