@@ -8,6 +8,8 @@ declared before the first call and consumed by a background thread.  Every
 call carries ``_msg_id`` and ``_reply_q``.  On a broker the queue is reached
 through the default exchange (modern servers and ours) and is also bound to
 a direct exchange of the same name (2013 servers using ``_reply_q``).
+Every call asks for its reply in one frame (``wire.ONE_REPLY_FRAME``: servers
+that do not know the key answer as they always do).
 Frames are read by :class:`wire.ReplyReader`; a remote exception is raised
 at the caller (re-created for allowed modules, else
 :class:`errors.RemoteError`); no complete reply within the timeout raises
@@ -89,7 +91,7 @@ class RpcClient:
         self._ensure_listener(timeout)
         msg_id = wire.new_id()
         message = wire.request(method, args or {}, context=context_dict(ctx), version=version,
-                               msg_id=msg_id, reply_q=self.reply_q)
+                               msg_id=msg_id, reply_q=self.reply_q, one_reply_frame=True)
         reader = wire.ReplyReader(self.allowed_exception_modules)
         inbox: queue.Queue = queue.Queue()
         with self._lock:

@@ -11,12 +11,15 @@ With ``demand`` (an event), the loop reads only while it is set: a consumer
 of the embedded transport polls a directory every few milliseconds while it
 reads, and one whose messages only come when asked for (RPC replies) need
 not poll the rest of the time.  One whose messages need no quick answer
-(an agent's notifications) can poll less often: ``polling_interval``.  On the
-embedded transport each poll is a listing of the queues' directories
-(``Channel.pending``), and kombu is asked for a message only when one is
-there: its own empty poll (a cycle over the channels, a claim attempt, the
-timeout exception of ``drain_events``) cost about 90 µs of CPU, twice an
-interval, so a consumer waiting for one reply spent more on polls than on it.
+(an agent's notifications) can poll less often: ``polling_interval``.
+
+On the embedded transport a consumer sleeps on a doorbell that a publisher rings
+(``doorbell``), and looks at its queues when rung or after ``RING_FALLBACK``
+(``polling_interval`` without a doorbell). A look is a listing of the queues'
+directories (``Channel.pending``), and kombu is asked for a message only when
+one is there: its own empty poll (a cycle over the channels, a claim attempt,
+the timeout exception of ``drain_events``) cost several times a listing, twice
+an interval.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ LOG = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT = 0.2
 HEARTBEAT = 30
+# seconds a consumer with a doorbell waits for a ring before it looks anyway
+RING_FALLBACK = 0.2
 
 
 class ConsumerLoop:
@@ -59,6 +64,7 @@ class ConsumerLoop:
         self.connects = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._bell: Any = None  # the embedded channel's doorbell, while consuming
 
     def start(self) -> None:
         if self._thread is None:
@@ -71,6 +77,9 @@ class ConsumerLoop:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        bell = self._bell
+        if bell is not None:  # it may wait RING_FALLBACK for a ring
+            bell.ring()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -102,13 +111,14 @@ class ConsumerLoop:
                 # interval at a time, so that the polls stop soon after the demand
                 # does, and a message another consumer took costs one interval
                 look = self._look(channel, queues)
+                self._bell = channel.bell([q.name for q in queues]) if look else None
                 drain_timeout = DRAIN_TIMEOUT if self.demand is None and look is None \
                     else self.polling_interval
                 while not self._stop.is_set():
                     if self.demand is not None and not self.demand.wait(DRAIN_TIMEOUT):
                         continue
                     if look is not None and not look():
-                        self._stop.wait(self.polling_interval)
+                        self._idle()
                         continue
                     try:
                         conn.drain_events(timeout=drain_timeout)
@@ -127,7 +137,17 @@ class ConsumerLoop:
                 self._stop.wait(delay)
             finally:
                 self.ready.clear()
+                self._bell = None
                 _close_quietly(conn)
+
+    def _idle(self) -> None:
+        """Wait for the next look at the queues: a ring of the doorbell (or
+        ``RING_FALLBACK``), or ``polling_interval`` without one."""
+        bell = self._bell
+        if bell is not None:
+            bell.wait(RING_FALLBACK)
+        else:
+            self._stop.wait(self.polling_interval)
 
     def _look(self, channel: Any, queues: Sequence[kombu.Queue]) -> Callable[[], bool] | None:
         """On the embedded transport, whether a message is waiting in ``queues``

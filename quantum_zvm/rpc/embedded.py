@@ -19,16 +19,20 @@ processes:
   channel closes, and those of processes that died are swept (queue,
   bindings and pending messages) by the next process that connects or
   fanout-publishes; the owner of such a queue is recorded in
-  ``owners/<queue>`` as a process id.
+  ``owners/<queue>`` as a process id;
+- a consumer waits on a doorbell (:mod:`doorbell`, ``bells/<queue>/``) that
+  every message queued for it rings, and looks at its directories (a listing,
+  :meth:`Channel.pending`; kombu is asked for a message only when one is
+  there) when rung, and at least every ``consumer.RING_FALLBACK``.
 
 Limits: one host (the directory must be local; NFS locking and renames are
-not relied on); consumers poll the directory (``polling_interval``, default
-5 ms) so latency is a few milliseconds and an idle consumer costs a
-directory listing per interval (:meth:`Channel.pending`: kombu is asked for a
-message only when one is there); no per-message TTL; no persistence
-guarantee across a crash beyond what the file system gives; pending
+not relied on); a consumer without a doorbell (no abstract sockets) polls the
+directory (``polling_interval``, default 5 ms), so its latency is a few
+milliseconds and it costs a listing per interval; no per-message TTL; no
+persistence guarantee across a crash beyond what the file system gives; pending
 messages of a shared topic queue wait for the next consumer, as on a
-broker.  Directory layout: ``control/``, ``queues/``, ``owners/``, ``tmp/``.
+broker.  Directory layout: ``control/``, ``queues/``, ``owners/``, ``tmp/``,
+``bells/``.
 """
 from __future__ import annotations
 
@@ -39,9 +43,10 @@ import logging
 import os
 import re
 import shutil
+import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -49,6 +54,8 @@ from typing import Any
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps, loads
+
+from quantum_zvm.rpc import doorbell
 
 LOG = logging.getLogger(__name__)
 
@@ -73,11 +80,14 @@ class Channel(filesystem.Channel):
     def __init__(self, connection: Any, **kwargs: Any):
         super().__init__(connection, **kwargs)
         self.root = Path(self.transport_options["directory"])
-        for sub in ("control", "queues", "owners", "tmp"):
+        for sub in ("control", "queues", "owners", "tmp", "bells"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._auto_delete: set[str] = set()
         self._queues = str(self.root / "queues")
         self._tmp = str(self.root / "tmp")
+        self._bells = str(self.root / "bells")
+        self._held_bells: list[doorbell.Bell] = []
+        self._ringer: socket.socket | None = None
         self._last_sweep = 0.0
         self.sweep()
 
@@ -171,6 +181,11 @@ class Channel(filesystem.Channel):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             LOG.debug("dropping a message for missing queue %s", queue)
+            return
+        if self._ringer is None:
+            self._ringer = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._ringer.setblocking(False)
+        doorbell.ring(self._bells, queue, self._ringer)
 
     def _put_fanout(self, exchange: str, payload: Any, routing_key: str, **kwargs: Any) -> None:
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL:
@@ -219,6 +234,19 @@ class Channel(filesystem.Channel):
                 pass
         return count
 
+    def bell(self, queues: Sequence[str]) -> doorbell.Bell | None:
+        """A doorbell rung by every message queued in ``queues`` (:mod:`doorbell`),
+        closed with this channel; None where the system has none."""
+        paths = [self._queue_path(queue) for queue in queues]  # names checked
+        try:
+            bell = doorbell.Bell(self._bells, [os.path.basename(p) for p in paths])
+        except OSError as exc:
+            LOG.info("no doorbell for %s (%s): the queues are looked at every polling "
+                     "interval", ", ".join(queues), exc)
+            return None
+        self._held_bells.append(bell)
+        return bell
+
     def pending(self, queues: Iterable[str]) -> bool:
         """Whether one of ``queues`` holds a message: a listing of each directory,
         which a consumer makes before it asks kombu for a message (kombu's every
@@ -248,11 +276,19 @@ class Channel(filesystem.Channel):
     def _remove_queue(self, queue: str) -> None:
         self._unbind_everywhere(queue)
         shutil.rmtree(self._queue_dir(queue), ignore_errors=True)
+        shutil.rmtree(os.path.join(self._bells, os.path.basename(self._queue_path(queue))),
+                      ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.root / "owners" / queue)
 
     def close(self) -> None:
         if not self.closed:
+            for bell in self._held_bells:
+                bell.close()
+            self._held_bells = []
+            if self._ringer is not None:
+                self._ringer.close()
+                self._ringer = None
             for queue in list(self._auto_delete):
                 try:
                     self.queue_delete(queue)
@@ -263,8 +299,10 @@ class Channel(filesystem.Channel):
     # -- housekeeping --------------------------------------------------------
 
     def sweep(self) -> None:
-        """Delete auto-delete queues of dead processes and stale temporary files."""
+        """Delete auto-delete queues and doorbells of dead processes, and stale
+        temporary files."""
         self._last_sweep = time.monotonic()
+        doorbell.sweep(self._bells, _pid_alive)
         for owner in (self.root / "owners").iterdir():
             try:
                 pid = int(owner.read_text().strip() or 0)

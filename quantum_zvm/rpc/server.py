@@ -133,7 +133,8 @@ class RpcServer:
             context = Context.from_dict(context_values)
             result = self.dispatcher.dispatch(context, message.get("version"), method, args)
             if address:
-                self._reply(*address, result=wire.to_primitive(result))
+                self._reply(*address, result=wire.to_primitive(result),
+                            one_frame=message.get(wire.ONE_REPLY_FRAME) is True)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             expected = isinstance(exc, (QuantumException, errors.RpcError, AttributeError))
             (LOG.info if expected else LOG.exception)(
@@ -142,9 +143,10 @@ class RpcServer:
                 self._reply(*address, failure=wire.serialize_exception(exc, sys.exc_info()[2]))
 
     def _reply(self, msg_id: str, reply_to: str, result: Any = None,
-               failure: str | None = None) -> None:
+               failure: str | None = None, one_frame: bool = False) -> None:
         try:
-            for frame in wire.reply_frames(msg_id, result=result, failure=failure):
+            for frame in wire.reply_frames(msg_id, result=result, failure=failure,
+                                           one_frame=one_frame):
                 self._publisher.publish(wire.serialize(frame), None, reply_to,
                                         timeout=REPLY_TIMEOUT)
         except errors.RpcConnectionError as exc:

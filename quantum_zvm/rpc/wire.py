@@ -10,7 +10,12 @@ both read them (recipe §5.6 step 3): a null result is one terminator
 ``{"result": null, "failure": null, "ending": true}``; a non-null result is a
 data frame ``{"result": R, "failure": null}`` followed by the terminator; a
 failure is one frame with ``failure`` set and ``ending: true``.  Every frame
-carries ``_msg_id`` and a fresh ``_unique_id``.
+carries ``_msg_id`` and a fresh ``_unique_id``.  A caller that reads a result
+from its ``ending`` frame, as ours and oslo.messaging's do, may say so with
+``"_one_reply_frame": true`` in its request (:data:`ONE_REPLY_FRAME`; other
+servers ignore the key) and gets ``{"result": R, "failure": null, "ending":
+true}``: one message instead of two, a Grizzly caller (which takes no result
+from an ``ending`` frame) never asks.
 
 :class:`ReplyReader` accepts every framing a peer may send: data frames plus
 terminator, a single ``ending`` frame with a result, failures with or without
@@ -161,10 +166,13 @@ def version_compatible(requested: str | None, implemented: str) -> bool:
 
 # --------------------------------------------------------------------------- requests
 
+ONE_REPLY_FRAME = "_one_reply_frame"
+
 def request(method: str, args: Mapping[str, Any], *, context: Mapping[str, Any],
             version: str | None = DEFAULT_RPC_VERSION, msg_id: str | None = None,
-            reply_q: str | None = None) -> dict[str, Any]:
-    """A request message (not yet enveloped); calls give ``msg_id`` and ``reply_q``."""
+            reply_q: str | None = None, one_reply_frame: bool = False) -> dict[str, Any]:
+    """A request message (not yet enveloped); calls give ``msg_id`` and ``reply_q``,
+    and ``one_reply_frame`` when they read a result from an ``ending`` frame."""
     message: dict[str, Any] = {"method": method, "args": to_primitive(dict(args)),
                                "_unique_id": new_id()}
     if version is not None:
@@ -173,6 +181,8 @@ def request(method: str, args: Mapping[str, Any], *, context: Mapping[str, Any],
         message["_msg_id"] = msg_id
         if reply_q is not None:
             message["_reply_q"] = reply_q
+        if one_reply_frame:
+            message[ONE_REPLY_FRAME] = True
     message.update(pack_context(context))
     return message
 
@@ -180,13 +190,16 @@ def request(method: str, args: Mapping[str, Any], *, context: Mapping[str, Any],
 # --------------------------------------------------------------------------- replies
 
 def reply_frames(msg_id: str, result: Any = None, failure: str | None = None,
-                 ) -> list[dict[str, Any]]:
-    """The reply messages for one call, framed for old and new callers alike."""
+                 one_frame: bool = False) -> list[dict[str, Any]]:
+    """The reply messages for one call, framed for old and new callers alike, or in
+    one frame for a caller that asked for it (``one_frame``, :data:`ONE_REPLY_FRAME`)."""
     def frame(**values: Any) -> dict[str, Any]:
         return {**values, "_msg_id": msg_id, "_unique_id": new_id()}
 
     if failure is not None:
         return [frame(result=None, failure=failure, ending=True)]
+    if one_frame:
+        return [frame(result=to_primitive(result), failure=None, ending=True)]
     terminator = frame(result=None, failure=None, ending=True)
     if result is None:
         return [terminator]

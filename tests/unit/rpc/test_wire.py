@@ -95,6 +95,21 @@ def test_reply_frames_result_is_data_then_terminator():
     assert data["_msg_id"] == end["_msg_id"] == "m1"
 
 
+@pytest.mark.parametrize("result", [None, 0, "", [], {"a": 1}])
+def test_a_caller_that_asks_for_one_frame_gets_its_result_with_ending(result):
+    """Our callers read a result from its ``ending`` frame (as oslo.messaging's do) and
+    say so (``_one_reply_frame``): one reply message, not a data frame and a
+    terminator, which 2013 callers, who ignore an ``ending`` frame's result, still get."""
+    request = wire.request("echo", {}, context={}, msg_id="m1", reply_q="r",
+                           one_reply_frame=True)
+    assert request[wire.ONE_REPLY_FRAME] is True
+    assert wire.ONE_REPLY_FRAME not in wire.request("echo", {}, context={}, msg_id="m1",
+                                                    reply_q="r")
+    (frame,) = wire.reply_frames("m1", result=result, one_frame=True)
+    assert frame["result"] == result and frame["ending"] is True and frame["failure"] is None
+    assert _read([frame]) == result
+
+
 def test_reply_frames_failure_is_one_frame_with_ending():
     (frame,) = wire.reply_frames("m1", failure="{}")
     assert frame["failure"] == "{}" and frame["ending"] is True
