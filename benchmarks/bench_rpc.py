@@ -6,8 +6,9 @@ with real connections:
 
 1. ``call``: N sequential ``echo`` calls of a small argument through
    ``RpcClient`` → ``RpcServer``: p50/p99/mean round trip and calls/s, and the
-   client's CPU per call (the calling thread's and its reply listener's own
-   clocks: what an agent pays for a call, the server's work left out).
+   client's CPU per call (the calling thread's and, on a broker, its reply
+   listener's own clocks: what an agent pays for a call, the server's work left
+   out; on the embedded transport the caller reads its reply itself).
 2. ``details_list``: ``get_devices_details_list`` of P ports (default 1,000,
    all bound to the agent's host, on a VLAN network) in ONE call through
    ``PluginApi`` to the plugin's RPC callbacks on a SQLite file: best and
@@ -16,7 +17,8 @@ with real connections:
 3. ``casts``: C casts published back to back, and the time until the server
    has handled all of them: publish rate and end-to-end casts/s.
 4. ``idle``: CPU milliseconds a second, over 2 s with nothing sent, of the
-   client's reply listener thread (no call waiting), of a server's consumer
+   client's reply listener thread (a broker's only: null on the embedded
+   transport, which has none), of a server's consumer
    thread and of an agent's notification consumer thread (each thread's own
    CPU clock): what an agent or a server costs between messages (the embedded
    transport polls a directory: a server's queues every 5 ms, an agent's
@@ -80,22 +82,27 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
-def thread_clock(name: str) -> int:
-    """The CPU clock of the running thread called ``name``."""
+def thread_clock(name: str) -> int | None:
+    """The CPU clock of the running thread called ``name``; None when there is none."""
     for thread in threading.enumerate():
         if thread.name == name and thread.ident:
             return time.pthread_getcpuclockid(thread.ident)
-    raise RuntimeError(f"thread not found: {name}")
+    return None
 
 
-def idle_cpu(thread_names: dict[str, str], seconds: float = 2.0) -> dict[str, float]:
-    """CPU milliseconds a second of each named thread over ``seconds`` of idling."""
+def clock_seconds(clock: int | None) -> float:
+    return 0.0 if clock is None else time.clock_gettime(clock)
+
+
+def idle_cpu(thread_names: dict[str, str], seconds: float = 2.0) -> dict[str, float | None]:
+    """CPU milliseconds a second of each named thread over ``seconds`` of idling (None
+    for a thread that does not exist)."""
     clocks = {label: thread_clock(name) for label, name in thread_names.items()}
     time.sleep(0.3)  # the polls after the last message end
-    before = {label: time.clock_gettime(clock) for label, clock in clocks.items()}
+    before = {label: clock_seconds(clock) for label, clock in clocks.items()}
     time.sleep(seconds)
-    return {f"{label}_cpu_ms_per_s": round((time.clock_gettime(clock) - before[label])
-                                           / seconds * 1000, 2)
+    return {f"{label}_cpu_ms_per_s": None if clock is None else
+            round((clock_seconds(clock) - before[label]) / seconds * 1000, 2)
             for label, clock in clocks.items()}
 
 
@@ -166,14 +173,14 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
             client.call(None, topic, "echo", {"value": "x"})
 
         times = []
-        listener = thread_clock(f"rpc-replies-{client.reply_q}")
-        caller_started, listener_started = time.thread_time(), time.clock_gettime(listener)
+        listener = thread_clock(f"rpc-replies-{client.reply_q}")   # a broker's only
+        caller_started, listener_started = time.thread_time(), clock_seconds(listener)
         for n in range(calls):
             start = time.perf_counter()
             client.call(None, topic, "echo", {"value": {"n": n, "device": "0" * 36}})
             times.append(time.perf_counter() - start)
         client_cpu = (time.thread_time() - caller_started
-                      + time.clock_gettime(listener) - listener_started)
+                      + clock_seconds(listener) - listener_started)
         result["call"] = {"count": calls, "p50_ms": percentile(times, 50) * 1000,
                           "p99_ms": percentile(times, 99) * 1000,
                           "mean_ms": statistics.mean(times) * 1000,
@@ -214,6 +221,10 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
         plugin_server.stop()
         server.stop()
     return result
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
@@ -257,7 +268,7 @@ def main() -> None:
               f"{r['details_list']['median_s']:10.3f}s "
               f"{r['details_list']['plugin_only_median_s']:7.3f}s "
               f"{r['casts']['publish_per_s']:12.0f} {r['casts']['end_to_end_per_s']:12.0f} "
-              f"{r['idle']['reply_listener_cpu_ms_per_s']:19.2f} "
+              f"{_ms(r['idle']['reply_listener_cpu_ms_per_s']):>19} "
               f"{r['idle']['server_consumer_cpu_ms_per_s']:7.2f} "
               f"{r['idle']['agent_notifications_cpu_ms_per_s']:6.2f}")
 

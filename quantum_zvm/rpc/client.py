@@ -4,13 +4,14 @@ Requests go to the control exchange with routing key = topic (call, cast)
 or to the ``<topic>_fanout`` exchange (fanout_cast), enveloped (§5.3).
 
 Replies (recipe §5.6 step 2): each client owns one ``reply_<hex>`` queue,
-declared before the first call and consumed by a background thread.  Every
-call carries ``_msg_id`` and ``_reply_q``.  On a broker the queue is reached
-through the default exchange (modern servers and ours) and is also bound to
-a direct exchange of the same name (2013 servers using ``_reply_q``).
-Every call asks for its reply in one frame (``wire.ONE_REPLY_FRAME``: servers
-that do not know the key answer as they always do).
-Frames are read by :class:`wire.ReplyReader`; a remote exception is raised
+declared before the first call; on a broker a background thread consumes it,
+on the embedded transport the waiting callers read it themselves
+(:mod:`embedded_replies`).  Every call carries ``_msg_id`` and ``_reply_q``.
+On a broker the queue is reached through the default exchange (modern servers
+and ours) and is also bound to a direct exchange of the same name (2013
+servers using ``_reply_q``).  Every call asks for its reply in one frame
+(``wire.ONE_REPLY_FRAME``: servers that do not know the key answer as they
+always do).  Frames are read by :class:`wire.ReplyReader`; a remote exception is raised
 at the caller (re-created for allowed modules, else
 :class:`errors.RemoteError`); no complete reply within the timeout raises
 :class:`errors.RpcTimeout`.
@@ -29,6 +30,7 @@ import kombu
 from quantum_zvm.common.context import Context, get_admin_context
 from quantum_zvm.rpc import errors, wire
 from quantum_zvm.rpc.consumer import ConsumerLoop
+from quantum_zvm.rpc.embedded_replies import EmbeddedReplies
 from quantum_zvm.rpc.publisher import Publisher
 from quantum_zvm.rpc.transport import Transport
 
@@ -74,11 +76,10 @@ class RpcClient:
         self._publisher = Publisher(transport, name="rpc-client")
         self._exchange = topic_exchange(transport.exchange)
         self._waiters: dict[str, queue.Queue] = {}
-        # set while a call waits; the embedded transport's listener polls only then
-        self._waiting = threading.Event() if transport.embedded else None
         self._lock = threading.Lock()
         self._duplicates = wire.DuplicateFilter()
         self._listener: ConsumerLoop | None = None
+        self._embedded_replies: EmbeddedReplies | None = None
 
     # -- public API ----------------------------------------------------------
 
@@ -96,17 +97,14 @@ class RpcClient:
         inbox: queue.Queue = queue.Queue()
         with self._lock:
             self._waiters[msg_id] = inbox
-            if self._waiting is not None:
-                self._waiting.set()
         try:
             self._publisher.publish(wire.serialize(message), self._exchange, topic,
                                     timeout=max(deadline - time.monotonic(), 0.1),
                                     expiration=timeout,
                                     headers={"ttl": int(timeout * 1000)})
             while True:
-                remaining = deadline - time.monotonic()
                 try:
-                    frame = inbox.get(timeout=max(remaining, 0))
+                    frame = self._next_frame(inbox, deadline)
                 except queue.Empty:
                     raise errors.RpcTimeout(
                         f"timed out after {timeout:g}s waiting for a reply to {method} "
@@ -117,8 +115,6 @@ class RpcClient:
         finally:
             with self._lock:
                 self._waiters.pop(msg_id, None)
-                if self._waiting is not None and not self._waiters:
-                    self._waiting.clear()
 
     def cast(self, ctx: ContextLike, topic: str, method: str,
              args: Mapping[str, Any] | None = None, *,
@@ -140,14 +136,21 @@ class RpcClient:
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
+        if self._embedded_replies is not None:
+            self._embedded_replies.close()
+            self._embedded_replies = None
         self._publisher.close()
 
     # -- replies -------------------------------------------------------------
 
+    def _next_frame(self, inbox: queue.Queue, deadline: float) -> Any:
+        """The next reply frame of a call (``queue.Empty`` after ``deadline``): read by
+        this caller on the embedded transport, handed over by the listener on a broker."""
+        if self._embedded_replies is not None:
+            return self._embedded_replies.next_frame(inbox, deadline)
+        return inbox.get(timeout=max(deadline - time.monotonic(), 0))
+
     def _reply_queues(self) -> list[kombu.Queue]:
-        if self.transport.embedded:
-            return [kombu.Queue(self.reply_q, durable=False,
-                                auto_delete=True)]
         # Default-exchange delivery needs no binding; the same-named direct
         # exchange is for 2013 servers that reply through it.
         exchange = kombu.Exchange(self.reply_q, type="direct", durable=False, auto_delete=True)
@@ -155,11 +158,23 @@ class RpcClient:
                             auto_delete=True)]
 
     def _ensure_listener(self, timeout: float) -> None:
+        """The reply queue declared (before the first request can be answered), and on a
+        broker consumed by the listener thread."""
+        if self.transport.embedded:
+            with self._lock:
+                if self._embedded_replies is None:
+                    try:
+                        self._embedded_replies = EmbeddedReplies(self.transport, self.reply_q,
+                                                                 self._on_reply)
+                    except OSError as exc:
+                        raise errors.RpcConnectionError(
+                            f"cannot declare the reply queue in {self.transport.describe()}: "
+                            f"{exc}") from exc
+            return
         with self._lock:
             if self._listener is None:
                 self._listener = ConsumerLoop(self.transport, self._reply_queues,
-                                              self._on_reply, name=f"rpc-replies-{self.reply_q}",
-                                              demand=self._waiting)
+                                              self._on_reply, name=f"rpc-replies-{self.reply_q}")
                 self._listener.start()
         if not self._listener.wait_ready(timeout):
             raise errors.RpcConnectionError(

@@ -7,19 +7,16 @@ everything, waits (``Transport.backoff``) and starts over.  Messages are
 acknowledged on receipt (as Quantum did) and handed to ``on_message`` with
 the decoded body; a body kombu cannot decode is logged and dropped.
 
-With ``demand`` (an event), the loop reads only while it is set: a consumer
-of the embedded transport polls a directory every few milliseconds while it
-reads, and one whose messages only come when asked for (RPC replies) need
-not poll the rest of the time.  One whose messages need no quick answer
-(an agent's notifications) can poll less often: ``polling_interval``.
-
 On the embedded transport a consumer sleeps on a doorbell that a publisher rings
 (``doorbell``), and looks at its queues when rung or after ``RING_FALLBACK``
 (``polling_interval`` without a doorbell). A look is a listing of the queues'
 directories (``Channel.pending``), and kombu is asked for a message only when
 one is there: its own empty poll (a cycle over the channels, a claim attempt,
 the timeout exception of ``drain_events``) cost several times a listing, twice
-an interval.
+an interval. A consumer whose messages need no quick answer (an agent's
+notifications) may give a longer ``polling_interval`` for when it has no
+doorbell. (An RPC client's replies on the embedded transport are read by its
+callers, :mod:`embedded_replies`, not by a consumer.)
 """
 from __future__ import annotations
 
@@ -45,17 +42,14 @@ class ConsumerLoop:
 
     ``on_message`` runs on the consumer thread; it must be quick (hand work
     to a pool) and must not raise (exceptions are logged and swallowed).
-    ``demand``: read only while this event is set; ``polling_interval``: the embedded
-    transport's seconds between looks at the queues, if not the transport's (see the
-    module docstring).
+    ``polling_interval``: the embedded transport's seconds between looks at the
+    queues without a doorbell, if not the transport's (see the module docstring).
     """
 
     def __init__(self, transport: Transport, make_queues: Callable[[], Sequence[kombu.Queue]],
                  on_message: Callable[[Any], None], name: str,
-                 demand: threading.Event | None = None,
                  polling_interval: float | None = None):
         self.transport = transport
-        self.demand = demand
         self.polling_interval = polling_interval or transport.polling_interval
         self.make_queues = make_queues
         self.on_message = on_message
@@ -107,16 +101,12 @@ class ConsumerLoop:
                     LOG.info("%s: reconnected to %s", self.name, self.transport.describe())
                 attempt = 0
                 self.ready.set()
-                # with demand, or a look before each drain, drain one polling
-                # interval at a time, so that the polls stop soon after the demand
-                # does, and a message another consumer took costs one interval
+                # with a look before each drain, drain one polling interval at a
+                # time: a message another consumer took costs one interval
                 look = self._look(channel, queues)
                 self._bell = channel.bell([q.name for q in queues]) if look else None
-                drain_timeout = DRAIN_TIMEOUT if self.demand is None and look is None \
-                    else self.polling_interval
+                drain_timeout = DRAIN_TIMEOUT if look is None else self.polling_interval
                 while not self._stop.is_set():
-                    if self.demand is not None and not self.demand.wait(DRAIN_TIMEOUT):
-                        continue
                     if look is not None and not look():
                         self._idle()
                         continue

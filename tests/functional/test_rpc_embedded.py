@@ -118,6 +118,34 @@ def test_our_call_is_answered_in_one_message_and_a_2013_call_in_two(peers, clien
     assert list((rpc_dir / "queues" / client.reply_q).iterdir()) == []
 
 
+def test_a_caller_reads_its_own_reply_with_no_listener_thread(peers, client):
+    """On the embedded transport the calling thread waits on its reply queue's doorbell
+    and reads the reply itself: no listener thread wakes and hands it over."""
+    import threading
+    peers("self-read")
+    before = set(threading.enumerate())
+    assert [client.call(None, "self-read", "echo", {"value": n}) for n in range(3)] == [0, 1, 2]
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+
+
+def test_callers_of_one_client_take_turns_reading_and_each_gets_its_own_replies(peers, client):
+    """Eight threads make 25 calls each through one client: one of them reads the
+    reply queue at a time and hands the others their replies."""
+    import threading
+    peers("turns")
+    peers("turns")
+    got: dict[int, list] = {}
+
+    def caller(n):
+        got[n] = [client.call(None, "turns", "echo", {"value": [n, k]}) for k in range(25)]
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert got == {n: [[n, k] for k in range(25)] for n in range(8)}
+
+
 def test_call_to_a_topic_nobody_serves_times_out(client, rpc_dir):
     with pytest.raises(errors.RpcTimeout) as info:
         client.call(None, "nobody", "echo", {"value": 1}, timeout=0.5)
