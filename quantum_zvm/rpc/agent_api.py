@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from quantum_zvm.common import constants
+from quantum_zvm.common.context import get_admin_context
 from quantum_zvm.rpc.client import RpcClient
 from quantum_zvm.rpc.server import RpcServer
 from quantum_zvm.rpc.transport import Transport
@@ -84,9 +85,12 @@ class PluginApi:
         self.agent_id = agent_id
         self.host = host
         self.topic = topic
+        # one admin context for every call, as an L2 agent keeps one: a new one a call
+        # would only make a new request id and timestamp nobody reads
+        self.context = get_admin_context().to_dict()
 
     def _call(self, method: str, version: str = "1.0", **args: Any) -> Any:
-        return self.client.call(None, self.topic, method, args, version=version)
+        return self.client.call(self.context, self.topic, method, args, version=version)
 
     def get_device_details(self, device: str) -> dict[str, Any]:
         return self._call("get_device_details", device=device, agent_id=self.agent_id,

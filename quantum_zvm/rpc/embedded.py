@@ -87,6 +87,7 @@ class Channel(filesystem.Channel):
         self._tmp = str(self.root / "tmp")
         self._bells = str(self.root / "bells")
         self._held_bells: list[doorbell.Bell] = []
+        self._exchange_files: dict[str, Path] = {}
         self._ringer: socket.socket | None = None
         self._last_sweep = 0.0
         self.sweep()
@@ -106,6 +107,14 @@ class Channel(filesystem.Channel):
 
     def _queue_dir(self, queue: str) -> Path:
         return Path(self._queue_path(queue))
+
+    def _exchange_file(self, exchange: str) -> Path:
+        """kombu's checked path of ``exchange``'s binding table, kept per name (each
+        publish to an exchange asks for it, and pathlib takes longer than the read)."""
+        path = self._exchange_files.get(exchange)
+        if path is None:
+            path = self._exchange_files[exchange] = super()._exchange_file(exchange)
+        return path
 
     # -- binding tables ------------------------------------------------------
 

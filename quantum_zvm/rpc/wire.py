@@ -102,9 +102,9 @@ def unpack_context(message: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 # --------------------------------------------------------------------------- envelope
 
 def serialize(message: Mapping[str, Any]) -> dict[str, str]:
-    """Wrap a message in the 2.0 envelope (the inner message is JSON-encoded here)."""
-    return {VERSION_KEY: ENVELOPE_VERSION,
-            MESSAGE_KEY: json.dumps(to_primitive(message))}
+    """Wrap a message of :func:`request` or :func:`reply_frames` (JSON primitives
+    already) in the 2.0 envelope (the inner message is JSON-encoded here)."""
+    return {VERSION_KEY: ENVELOPE_VERSION, MESSAGE_KEY: json.dumps(message)}
 
 
 def deserialize(body: Any) -> dict[str, Any]:
