@@ -24,7 +24,8 @@ N (default 100, 1,000, 5,000):
    is ACTIVE, the agent's CPU time, and the same minus an idle cycle's, and the
    part of it spent in xCAT requests (the requesting threads' CPU while a request
    ran: building it, TLS, reading and parsing the answer) and in RPC calls (the
-   process's CPU while a call waited: publishing, the reply listener, decoding);
+   process's CPU while a call waited: publishing, waiting for and reading the reply,
+   decoding);
    then the cycles after it that were not idle (a dump showing the agent's own
    write of the row is not a change) and their CPU time, and the CPU time of the
    idle cycle that reads that write (``after_active``; the table's ``+1 next``
@@ -151,7 +152,7 @@ def _session():
 class CountingApi:
     """PluginApi wrapper counting RPC calls by method, and the process CPU time spent
     while one runs (the caller's publish and reading of the reply, and the reply
-    listener's thread: the agent makes its calls one at a time)."""
+    listener's thread on a broker: the agent makes its calls one at a time)."""
 
     def __init__(self, api):
         self.api = api

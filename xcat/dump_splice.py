@@ -71,7 +71,7 @@ def locate(body: bytes, lines: Sequence[str]) -> Span | None:
     return Span(before.end(), after.start() + 1)
 
 
-def splice(old: bytes, lines: Sequence[str], span: Span,
+def splice(old: bytes, lines: list[str], span: Span,
            new: bytes) -> tuple[list[str], Span] | None:
     """The lines of ``new`` and their :class:`Span`, from ``old`` (whose lines array is
     ``lines``, at ``span``) and the parse of the strings where the two bodies differ;
@@ -102,7 +102,9 @@ def splice(old: bytes, lines: Sequence[str], span: Span,
         return None
     if list(map(type, changed)).count(str) != len(changed):
         return None
-    spliced = [*lines[:kept_before], *changed, *lines[len(lines) - kept_after:]]
+    spliced = lines[:kept_before]
+    spliced += changed
+    spliced += lines[len(lines) - kept_after:]
     return spliced, Span(span.start, span.end + shift)
 
 

@@ -121,7 +121,13 @@ class Envelope:
     @property
     def stdout_chunks(self) -> list[str]:
         """The ``data`` strings of every message, in order: a dsh's output chunks, the
-        lines of a ``tabdump`` or ``gettab``."""
+        lines of a ``tabdump`` or ``gettab``. A reply of one message of strings (a
+        table dump) gives the parser's own list, not a copy of its 10,000 lines:
+        callers only read it."""
+        if len(self.messages) == 1:
+            items = self.messages[0].get("data")
+            if isinstance(items, _Strings):
+                return items
         strings: list[str] = []
         for msg in self.messages:
             items = msg.get("data")

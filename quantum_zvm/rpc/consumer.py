@@ -27,6 +27,7 @@ from typing import Any
 
 import kombu
 
+from quantum_zvm.rpc.doorbell import Bell
 from quantum_zvm.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class ConsumerLoop:
         self.connects = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._bell: Any = None  # the embedded channel's doorbell, while consuming
+        self._bell: Bell | None = None  # the embedded channel's doorbell, while consuming
 
     def start(self) -> None:
         if self._thread is None:

@@ -1,10 +1,10 @@
 """Doorbells of the embedded transport: a consumer sleeps until a message is queued.
 
 A consumer of the embedded transport looked at its queues' directories every
-polling interval (5 ms for a server), and each look woke its thread: about
-70 µs of CPU on a small virtual machine even when the look was a listing of an
-empty directory, a third of a millisecond a call for the caller's reply listener
-alone, and 10–12 ms a second for an idle server (``bench_rpc.py``).
+polling interval (5 ms for a server): each look woke its thread, so an idle
+server's consumer spent 10–12 ms of CPU a second, and a call waited for the
+server's next look and then for its own listener's (6.6 ms at the median;
+``bench_rpc.py``, its ``idle`` and ``call`` figures).
 
 Each consumer now binds a datagram socket in Linux's abstract socket namespace
 (no file to leave behind; it goes with its process) and leaves the socket's name

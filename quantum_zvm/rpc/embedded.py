@@ -246,9 +246,10 @@ class Channel(filesystem.Channel):
     def bell(self, queues: Sequence[str]) -> doorbell.Bell | None:
         """A doorbell rung by every message queued in ``queues`` (:mod:`doorbell`),
         closed with this channel; None where the system has none."""
-        paths = [self._queue_path(queue) for queue in queues]  # names checked
+        for queue in queues:
+            self._queue_path(queue)  # ChannelError for a name that is no file name
         try:
-            bell = doorbell.Bell(self._bells, [os.path.basename(p) for p in paths])
+            bell = doorbell.Bell(self._bells, queues)
         except OSError as exc:
             LOG.info("no doorbell for %s (%s): the queues are looked at every polling "
                      "interval", ", ".join(queues), exc)
@@ -260,17 +261,11 @@ class Channel(filesystem.Channel):
         """Whether one of ``queues`` holds a message: a listing of each directory,
         which a consumer makes before it asks kombu for a message (kombu's every
         empty poll costs many times a listing, see ``ConsumerLoop``)."""
-        for queue in queues:
-            try:
-                if any(name.endswith(".msg") for name in os.listdir(self._queue_path(queue))):
-                    return True
-            except FileNotFoundError:
-                continue
-        return False
+        return any(self._size(queue) for queue in queues)
 
     def _size(self, queue: str) -> int:
         try:
-            return sum(1 for n in os.listdir(self._queue_dir(queue)) if n.endswith(".msg"))
+            return sum(1 for n in os.listdir(self._queue_path(queue)) if n.endswith(".msg"))
         except FileNotFoundError:
             return 0
 

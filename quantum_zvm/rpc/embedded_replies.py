@@ -6,8 +6,7 @@ caller waiting for it. On the embedded transport a reply is a file in the client
 queue directory, and the queue's doorbell rings when one is queued
 (:mod:`~quantum_zvm.rpc.doorbell`), so the caller waiting for it reads it: no
 second thread wakes, goes through kombu's consumer machinery and wakes the caller
-in turn (each wake of a thread cost about 70 µs of CPU on a small virtual
-machine; ``benchmarks/bench_rpc.py`` reports a call's CPU).
+in turn (``benchmarks/bench_rpc.py`` reports a call's CPU).
 
 One caller reads at a time; the others wait on a condition. The reader takes every
 reply that is queued and hands each to ``on_reply``, which gives it to whoever
