@@ -11,8 +11,8 @@ On a broker the queue is reached through the default exchange (modern servers
 and ours) and is also bound to a direct exchange of the same name (2013
 servers using ``_reply_q``).  Every call asks for its reply in one frame
 (``wire.ONE_REPLY_FRAME``: servers that do not know the key answer as they
-always do).  Frames are read by :class:`wire.ReplyReader`; a remote exception is raised
-at the caller (re-created for allowed modules, else
+always do).  Frames are read by :class:`wire.ReplyReader`; a remote exception
+is raised at the caller (re-created for allowed modules, else
 :class:`errors.RemoteError`); no complete reply within the timeout raises
 :class:`errors.RpcTimeout`.
 """
@@ -89,7 +89,7 @@ class RpcClient:
         """Invoke ``method(**args)`` on a server of ``topic`` and return its result."""
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        self._ensure_listener(timeout)
+        self._ensure_reply_queue(timeout)
         msg_id = wire.new_id()
         message = wire.request(method, args or {}, context=context_dict(ctx), version=version,
                                msg_id=msg_id, reply_q=self.reply_q, one_reply_frame=True)
@@ -157,7 +157,7 @@ class RpcClient:
         return [kombu.Queue(self.reply_q, exchange, routing_key=self.reply_q, durable=False,
                             auto_delete=True)]
 
-    def _ensure_listener(self, timeout: float) -> None:
+    def _ensure_reply_queue(self, timeout: float) -> None:
         """The reply queue declared (before the first request can be answered), and on a
         broker consumed by the listener thread."""
         if self.transport.embedded:

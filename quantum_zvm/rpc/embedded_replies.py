@@ -10,9 +10,9 @@ in turn (``benchmarks/bench_rpc.py`` reports a call's CPU).
 
 One caller reads at a time; the others wait on a condition. The reader takes every
 reply that is queued and hands each to ``on_reply``, which gives it to whoever
-waits for it; then it waits for the doorbell (at most ``RING_FALLBACK``) unless
-its own reply came, and in either case steps down so that a waiter whose reply it
-handed over can return, and another can read.
+waits for it, and wakes the waiters (whose reply it may have taken); then it waits
+for the doorbell (at most ``RING_FALLBACK``) unless its own reply came, and steps
+down, so that another can read.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from typing import Any
 import kombu
 from kombu.exceptions import ContentDisallowed, DecodeError
 
-from quantum_zvm.rpc.consumer import RING_FALLBACK
+from quantum_zvm.rpc import consumer
 from quantum_zvm.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
@@ -66,8 +66,10 @@ class EmbeddedReplies:
                 self._reading = True
             try:
                 self._read()
+                with self._condition:  # the replies handed to others: their callers go on
+                    self._condition.notify_all()
                 if inbox.empty():
-                    self._wait(min(remaining, RING_FALLBACK))
+                    self._wait(min(remaining, consumer.RING_FALLBACK))
             finally:
                 with self._condition:
                     self._reading = False

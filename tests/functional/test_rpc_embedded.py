@@ -269,3 +269,47 @@ def test_a_call_with_a_hostile_reply_queue_does_not_hold_the_server(rpc_dir, cli
     finally:
         server.stop()
     assert not (rpc_dir / "escape").exists()
+
+
+def test_a_reply_the_reader_takes_for_another_caller_reaches_it_at_once(rpc_dir, client,
+                                                                          monkeypatch):
+    """The caller reading the reply queue hands another caller the reply it took at
+    once, not when its own reply comes: a quick call made while a slow one's caller
+    reads returns while the slow call is still being answered (the doorbell's
+    fallback is 30 s here, so nothing else would wake the waiting caller)."""
+    import threading
+
+    from quantum_zvm.rpc import consumer
+    from quantum_zvm.rpc.server import RpcServer
+
+    monkeypatch.setattr(consumer, "RING_FALLBACK", 30.0)
+    release, slow_done = threading.Event(), threading.Event()
+
+    class Endpoint:
+        def echo(self, ctx, value):
+            return value
+
+        def slow(self, ctx):
+            release.wait(10)
+            slow_done.set()
+            return "slow"
+
+    server = RpcServer(Transport(embedded_settings(".", str(rpc_dir))), ["handover"],
+                       [Endpoint()], name="handover").start()
+    slow_result: list[str] = []
+    try:
+        assert server.wait_ready(10)
+        assert client.call(None, "handover", "echo", {"value": 0}) == 0
+        slow_caller = threading.Thread(target=lambda: slow_result.append(
+            client.call(None, "handover", "slow")))
+        slow_caller.start()
+        wait_for(lambda: client._embedded_replies._reading, timeout=5,
+                 what="the slow call's caller to read the reply queue")
+        assert client.call(None, "handover", "echo", {"value": 1}, timeout=20) == 1
+        assert not slow_done.is_set()
+        release.set()
+        slow_caller.join(10)
+        assert slow_result == ["slow"]
+    finally:
+        release.set()
+        server.stop()
