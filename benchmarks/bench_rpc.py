@@ -18,11 +18,10 @@ with real connections:
    has handled all of them: publish rate and end-to-end casts/s.
 4. ``idle``: CPU milliseconds a second, over 2 s with nothing sent, of the
    client's reply listener thread (a broker's only: null on the embedded
-   transport, which has none), of a server's consumer
-   thread and of an agent's notification consumer thread (each thread's own
-   CPU clock): what an agent or a server costs between messages (the embedded
-   transport polls a directory: a server's queues every 5 ms, an agent's
-   notifications every 0.1 s).
+   transport, which has none), of a server's consumer thread and of an agent's
+   notification consumer thread (each thread's own CPU clock): what an agent or
+   a server costs between messages (on the embedded transport a consumer sleeps
+   on its doorbell and looks at its queues every 0.2 s anyway).
 
 Prints one JSON document (all numbers, with counts), then a table.
 

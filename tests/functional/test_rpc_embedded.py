@@ -155,11 +155,11 @@ def test_call_to_a_topic_nobody_serves_times_out(client, rpc_dir):
 
 
 def test_replies_are_read_only_while_a_call_waits(peers, client, rpc_dir):
-    """The reply queue is a directory the listener polls; with no call waiting it is
-    not read (an idle agent would poll it every 5 ms), and the next call reads it."""
+    """The reply queue is a directory its callers read while they wait; with no call
+    waiting it is not read, and the next call reads it (and drops the stray reply)."""
     peers("idle", "--fanout")
     assert client.call(None, "idle", "echo", {"value": 1}) == 1
-    time.sleep(0.2)  # the listener's last poll after the call (one polling interval)
+    time.sleep(0.2)
     reply_dir = rpc_dir / "queues" / client.reply_q
     stray = {"_msg_id": "no-such-call", "result": 2, "failure": None, "ending": True}
     client._publisher.publish(stray, None, client.reply_q, timeout=5)
