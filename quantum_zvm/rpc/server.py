@@ -133,7 +133,7 @@ class RpcServer:
             context = Context.from_dict(context_values)
             result = self.dispatcher.dispatch(context, message.get("version"), method, args)
             if address:
-                self._reply(*address, result=wire.to_primitive(result),
+                self._reply(*address, result=result,
                             one_frame=message.get(wire.ONE_REPLY_FRAME) is True)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
             expected = isinstance(exc, (QuantumException, errors.RpcError, AttributeError))
