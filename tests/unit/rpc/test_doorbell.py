@@ -60,6 +60,9 @@ def test_bells_of_gone_processes_are_passed_over_and_swept(tmp_path):
 
 
 def test_a_queue_without_bells_is_not_rung(tmp_path):
+    """A queue nobody waits on has no bells directory: a ring and a sweep find
+    nothing, raise nothing and create nothing."""
     with _sender() as sender:
-        doorbell.ring(str(tmp_path), "nobody", sender)   # no directory: nothing to do
+        doorbell.ring(str(tmp_path), "nobody", sender)
     doorbell.sweep(str(tmp_path / "missing"), lambda pid: True)
+    assert list(tmp_path.iterdir()) == []
