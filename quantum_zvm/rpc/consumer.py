@@ -11,12 +11,12 @@ On the embedded transport a consumer sleeps on a doorbell that a publisher rings
 (``doorbell``), and looks at its queues when rung or after ``RING_FALLBACK``
 (``polling_interval`` without a doorbell). A look is a listing of the queues'
 directories (``Channel.pending``), and kombu is asked for a message only when
-one is there: its own empty poll (a cycle over the channels, a claim attempt,
-the timeout exception of ``drain_events``) cost several times a listing, twice
-an interval. A consumer whose messages need no quick answer (an agent's
-notifications) may give a longer ``polling_interval`` for when it has no
-doorbell. (An RPC client's replies on the embedded transport are read by its
-callers, :mod:`embedded_replies`, not by a consumer.)
+one is there: its own empty poll is a cycle over the channels, a claim attempt
+and the timeout exception of ``drain_events``, twice an interval. A consumer
+whose messages need no quick answer (an agent's notifications) may give a
+longer ``polling_interval`` for when it has no doorbell. (An RPC client's
+replies on the embedded transport are read by its callers,
+:mod:`embedded_replies`, not by a consumer.)
 """
 from __future__ import annotations
 

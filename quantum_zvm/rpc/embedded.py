@@ -259,8 +259,8 @@ class Channel(filesystem.Channel):
 
     def pending(self, queues: Iterable[str]) -> bool:
         """Whether one of ``queues`` holds a message: a listing of each directory,
-        which a consumer makes before it asks kombu for a message (kombu's every
-        empty poll costs many times a listing, see ``ConsumerLoop``)."""
+        which a consumer makes before it asks kombu for a message (see
+        ``ConsumerLoop``)."""
         return any(self._size(queue) for queue in queues)
 
     def _size(self, queue: str) -> int:
