@@ -108,6 +108,16 @@ def make_handler(stub: Stub):
             elif kind == "sleep":
                 time.sleep(action[1])
                 self.close_connection = True
+            elif kind == "chunked":  # Apache's framing of CGI output it cannot measure
+                payload = json.dumps(action[1]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(payload), 7):
+                    piece = payload[start:start + 7]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
             elif kind == "idle_close":  # a keep-alive timeout: the answer, then a close
                 self._reply(200, json.dumps(DSH_OK).encode())
                 self.wfile.flush()
@@ -194,6 +204,21 @@ def test_keep_alive_reuses_one_connection(serve):
     assert snapshot["kinds"]["GET tables"]["requests"] == 15
     assert snapshot["kinds"]["PUT dsh"]["requests"] == 5
     assert snapshot["bytes_received"] > 0 and snapshot["kinds"]["PUT dsh"]["bytes_sent"] > 0
+
+
+def test_chunked_answers_are_read_whole_and_keep_the_connection(serve, ca, tmp_path):
+    """Apache sends a CGI's output of unknown length chunked (RFC 9112 §7.1), as
+    xcatws.cgi's table dumps are: each is read whole, over one TLS connection."""
+    stub, port = serve(tls_context(ca))
+    stub.script = [("chunked", SWITCH_DUMP), ("chunked", DSH_OK), ("chunked", SWITCH_DUMP)]
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with client_for(port, "https", verify=str(ca_file)) as client:
+        assert tables.tabdump(client, "switch")[0]["port"] == "5f3c-port"
+        assert client.dsh("zhcp", "true").stdout_lines[0] == "VSWITCH:  Name: L3PUB001"
+        assert tables.tabdump(client, "switch")[0]["port"] == "5f3c-port"
+        assert client.connections_opened == 1
+    assert stub.connections == 1 and len(stub.requests) == 3
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_used(serve):
