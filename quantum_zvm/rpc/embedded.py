@@ -46,7 +46,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -204,11 +204,23 @@ class Channel(filesystem.Channel):
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         """The oldest message of ``queue`` (kombu's signature; a directory read never waits)."""
+        for payload in self._claimed(queue, first_only=True):
+            return payload
+        raise Empty()
+
+    def take_all(self, queue: str) -> list[Any]:
+        """Every message ``queue`` holds, oldest first, claimed after one listing (a
+        caller reading its reply queue: see :mod:`embedded_replies`)."""
+        return list(self._claimed(queue, first_only=False))
+
+    def _claimed(self, queue: str, first_only: bool) -> Iterator[Any]:
+        """The messages of one listing of ``queue``, oldest first, each claimed (renamed
+        away: another consumer never gets it) and read; unreadable ones are dropped."""
         qdir = self._queue_path(queue)
         try:
             names = os.listdir(qdir)
         except FileNotFoundError:
-            raise Empty() from None
+            return
         for name in sorted(names):
             if not name.endswith(".msg"):
                 continue
@@ -224,10 +236,13 @@ class Channel(filesystem.Channel):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(claimed)
             try:
-                return loads(data)
+                payload = loads(data)
             except ValueError:
                 LOG.warning("dropping an unreadable message file in queue %s", queue)
-        raise Empty()
+                continue
+            yield payload
+            if first_only:
+                return
 
     def _purge(self, queue: str) -> int:
         count = 0

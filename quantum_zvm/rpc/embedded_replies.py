@@ -8,11 +8,16 @@ queue directory, and the queue's doorbell rings when one is queued
 second thread wakes, goes through kombu's consumer machinery and wakes the caller
 in turn (``benchmarks/bench_rpc.py`` reports a call's CPU).
 
-One caller reads at a time; the others wait on a condition. The reader takes every
-reply that is queued and hands each to ``on_reply``, which gives it to whoever
-waits for it, and wakes the waiters (whose reply it may have taken); then it waits
-for the doorbell (at most ``RING_FALLBACK``) unless its own reply came, and steps
-down, so that another can read.
+One caller reads at a time; the others wait on a condition. The reader waits for
+the doorbell (at most ``RING_FALLBACK``), then takes every reply one listing of the
+queue shows and hands each to ``on_reply``, which gives it to whoever waits for it,
+and wakes the waiters (whose reply it may have taken); then it steps down, so that
+another can read. It looks after the doorbell, not before: a reply is queued
+before its ring is sent and a ring waits in the bell's socket until taken, so a
+reply is there when the ring that announces it is taken, or was taken (and handed
+over) by the caller who took that ring. A call lists its queue once
+(``tests/functional/test_rpc_embedded.py``), not also before the reply could have
+come and again to find the queue empty.
 """
 from __future__ import annotations
 
@@ -25,11 +30,13 @@ from typing import Any
 
 import kombu
 from kombu.exceptions import ContentDisallowed, DecodeError
+from kombu.serialization import prepare_accept_content
 
 from quantum_zvm.rpc import consumer
 from quantum_zvm.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
+ACCEPT = prepare_accept_content(["json"])   # what kombu's Queue.get(accept=...) would take
 
 
 class EmbeddedReplies:
@@ -41,7 +48,7 @@ class EmbeddedReplies:
         self.on_reply = on_reply
         self._conn = transport.connection()
         transport.connect(self._conn)
-        channel = self._conn.channel()
+        channel = self._channel = self._conn.channel()   # an embedded.Channel
         self._queue = kombu.Queue(name, durable=False, auto_delete=True)(channel)
         self._queue.declare()
         self._bell = channel.bell([name])
@@ -63,13 +70,14 @@ class EmbeddedReplies:
                 if self._reading:
                     self._condition.wait(remaining)
                     continue
+                if not inbox.empty():  # handed over by the reader that just stepped down
+                    continue
                 self._reading = True
             try:
+                self._wait(min(remaining, consumer.RING_FALLBACK))
                 self._read()
                 with self._condition:  # the replies handed to others: their callers go on
                     self._condition.notify_all()
-                if inbox.empty():
-                    self._wait(min(remaining, consumer.RING_FALLBACK))
             finally:
                 with self._condition:
                     self._reading = False
@@ -84,10 +92,10 @@ class EmbeddedReplies:
 
     def _read(self) -> None:
         """Hand every queued reply to ``on_reply``; one kombu cannot decode is dropped."""
-        while True:
-            message = self._queue.get(no_ack=True, accept=["json"])
-            if message is None:
-                return
+        channel = self._channel
+        for raw in channel.take_all(self._queue.name):
+            message = channel.Message(raw, channel=channel)
+            message.accept = ACCEPT
             try:
                 body = message.payload
             except (DecodeError, ContentDisallowed) as exc:

@@ -97,17 +97,17 @@ def test_our_call_is_answered_in_one_message_and_a_2013_call_in_two(peers, clien
     """The reply to our call is one message (result and ``ending`` together, as our
     caller asks, ``_one_reply_frame``); a request that does not ask, as a 2013 caller's,
     gets a data frame and a terminator (the peer is another process: the messages are
-    counted as our listener claims them)."""
+    counted as the caller claims them)."""
     from quantum_zvm.rpc import embedded, wire
     peers("frames")
     claimed: list[str] = []
-    get = embedded.Channel._get
+    take_all = embedded.Channel.take_all
 
-    def counted(self, queue, timeout=None):
-        message = get(self, queue, timeout)   # raises Empty when there is none
-        claimed.append(queue)
-        return message
-    monkeypatch.setattr(embedded.Channel, "_get", counted)
+    def counted(self, queue):
+        messages = take_all(self, queue)
+        claimed.extend([queue] * len(messages))
+        return messages
+    monkeypatch.setattr(embedded.Channel, "take_all", counted)
     assert client.call(None, "frames", "echo", {"value": {"k": 1}}) == {"k": 1}
     assert claimed == [client.reply_q]
     request = wire.request
@@ -126,6 +126,26 @@ def test_a_caller_reads_its_own_reply_with_no_listener_thread(peers, client):
     before = set(threading.enumerate())
     assert [client.call(None, "self-read", "echo", {"value": n}) for n in range(3)] == [0, 1, 2]
     assert [t.name for t in set(threading.enumerate()) - before] == []
+
+
+def test_a_call_lists_its_reply_queue_once(peers, client, monkeypatch):
+    """The caller waits on its reply queue's doorbell before it looks, and takes every
+    reply the one listing shows: a call lists the queue once, not before the reply
+    could have come and again after taking it to find the queue empty."""
+    from quantum_zvm.rpc import embedded
+    peers("listed")
+    assert client.call(None, "listed", "echo", {"value": 0}) == 0
+    listings: list[str] = []
+    listdir = os.listdir
+
+    def counted(path="."):
+        if os.path.basename(os.fspath(path)) == client.reply_q:
+            listings.append(os.fspath(path))
+        return listdir(path)
+    monkeypatch.setattr(embedded.os, "listdir", counted)
+    assert [client.call(None, "listed", "echo", {"value": n}) for n in range(5)] == \
+        list(range(5))
+    assert len(listings) == 5
 
 
 def test_callers_of_one_client_take_turns_reading_and_each_gets_its_own_replies(peers, client):

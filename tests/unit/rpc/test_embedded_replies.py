@@ -1,0 +1,60 @@
+"""A reply queue read by its callers (quantum_zvm.rpc.embedded_replies), in one process."""
+import queue
+import time
+
+import kombu
+import pytest
+
+from quantum_zvm.rpc import consumer
+from quantum_zvm.rpc.embedded_replies import EmbeddedReplies
+from quantum_zvm.rpc.transport import Transport, embedded_settings
+
+
+class HandedOverAfterTheLook(queue.Queue):
+    """An inbox the reader fills just after its caller looked at it and found it empty
+    (the reader then steps down, and the caller becomes the reader)."""
+
+    def __init__(self):
+        super().__init__()
+        self.looked = False
+
+    def get_nowait(self):
+        if not self.looked:
+            self.looked = True
+            self.put({"handed": "over"})
+            raise queue.Empty
+        return super().get_nowait()
+
+
+def test_a_reply_handed_over_before_the_caller_reads_is_returned_at_once(tmp_path,
+                                                                          monkeypatch):
+    """Its ring was taken by the reader that handed it over: the caller must not wait
+    for another (the fallback is 30 s here)."""
+    monkeypatch.setattr(consumer, "RING_FALLBACK", 30.0)
+    replies = EmbeddedReplies(Transport(embedded_settings(".", str(tmp_path))), "reply_x",
+                              lambda body: None)
+    try:
+        started = time.monotonic()
+        assert replies.next_frame(HandedOverAfterTheLook(), started + 5) == {"handed": "over"}
+        assert time.monotonic() - started < 1
+    finally:
+        replies.close()
+
+
+def test_every_reply_one_listing_shows_is_taken_and_handed_on(tmp_path):
+    transport = Transport(embedded_settings(".", str(tmp_path)))
+    got: list = []
+    replies = EmbeddedReplies(transport, "reply_y", got.append)
+    conn = transport.connection()
+    conn.connect()
+    try:
+        producer = kombu.Producer(conn.channel())
+        for n in range(3):
+            producer.publish({"n": n}, routing_key="reply_y", serializer="json")
+        with pytest.raises(queue.Empty):   # none was for this inbox
+            replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
+        assert got == [{"n": 0}, {"n": 1}, {"n": 2}]
+        assert list((tmp_path / "queues" / "reply_y").iterdir()) == []
+    finally:
+        conn.release()
+        replies.close()
