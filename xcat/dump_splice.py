@@ -33,11 +33,13 @@ from dataclasses import dataclass
 
 import orjson
 
-# How much of two bodies is compared at a time while they are equal: a slice of
-# either is a copy, and copies of this size come from the allocator's pool, where a
-# slice of a whole 1 MB body would be mapped and faulted in (0.8 ms, where the
-# 32 KiB steps over the same 1 MB take 0.07 ms).
-STEP = 1 << 15
+# How much of two bodies is compared at a time while they are equal. Each step is
+# one ``bytes.startswith`` (or ``endswith``) of a memoryview of the other body: a
+# memcmp, no copy, so a step can be long. (Slices of both bodies in 32 KiB steps were
+# copies: 1 MB copied to compare two 530 KB dumps, 0.058 ms against 0.018 ms this way,
+# in a loop on one machine; the splice of a 930 KB dump with a row added went from
+# 0.13 ms to 0.08 ms.)
+STEP = 1 << 18
 
 _ESCAPED_BACKSLASH = b"\\\\"
 # the body up to the lines array, and after it, of a one-message ``data`` envelope
@@ -143,11 +145,12 @@ def _last_changed(old: bytes, span: Span, old_end: int, after: int) -> tuple[int
 def common_prefix(a: bytes, b: bytes) -> int:
     """How many bytes ``a`` and ``b`` share from their start."""
     limit = min(len(a), len(b))
+    other = memoryview(b)
     at = 0
     while at < limit:
         end = min(at + STEP, limit)
-        if a[at:end] != b[at:end]:
-            return _first_difference(a, b, at, end)
+        if not a.startswith(other[at:end], at):
+            return _first_difference(a, other, at, end)
         at = end
     return limit
 
@@ -155,14 +158,15 @@ def common_prefix(a: bytes, b: bytes) -> int:
 def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     """How many bytes ``a`` and ``b`` share at their end, at most ``limit``."""
     la, lb = len(a), len(b)
+    other = memoryview(b)
     matched = 0
     while matched < limit:
         step = min(STEP, limit - matched)
-        if a[la - matched - step:la - matched] != b[lb - matched - step:lb - matched]:
+        if not a.endswith(other[lb - matched - step:lb - matched], 0, la - matched):
             low, high = matched, matched + step   # equal for low bytes, not for high
             while high - low > 1:
                 middle = (low + high) // 2
-                if a[la - middle:la - low] == b[lb - middle:lb - low]:
+                if a.endswith(other[lb - middle:lb - low], 0, la - low):
                     low = middle
                 else:
                     high = middle
@@ -171,12 +175,12 @@ def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     return limit
 
 
-def _first_difference(a: bytes, b: bytes, low: int, high: int) -> int:
-    """The first offset where ``a`` and ``b`` differ, knowing they are equal before
-    ``low`` and differ before ``high``."""
+def _first_difference(a: bytes, other: memoryview, low: int, high: int) -> int:
+    """The first offset where ``a`` and ``other`` differ, knowing they are equal
+    before ``low`` and differ before ``high``."""
     while high - low > 1:
         middle = (low + high) // 2
-        if a[low:middle] == b[low:middle]:
+        if a.startswith(other[low:middle], low):
             low = middle
         else:
             high = middle

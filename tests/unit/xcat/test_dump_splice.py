@@ -123,7 +123,7 @@ def test_a_change_outside_the_lines_array_is_parsed_whole():
 
 
 def test_common_prefix_and_suffix_across_steps():
-    a = bytes(range(256)) * 1000
+    a = bytes(range(256)) * 4000   # past 3 steps
     for at in (0, 1, dump_splice.STEP - 1, dump_splice.STEP, 3 * dump_splice.STEP + 7,
                len(a) - 1):
         b = a[:at] + bytes([a[at] ^ 1]) + a[at + 1:]
