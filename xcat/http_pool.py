@@ -11,12 +11,11 @@ urllib3 does.
 A request is rendered, and an answer's head parsed and its body delimited, by
 :mod:`xcat.http_wire`; this module moves the bytes.  It replaced ``requests``,
 whose per-request work (session settings merged, hooks, cookie jar, the body
-read in 10 KB pieces) made a small request cost three times the CPU, and then
+read in 10 KB pieces) made a small request cost several times the CPU, and then
 ``http.client``, whose header handling (a request built header by header, an
-answer's headers parsed by the ``email`` package) was most of what remained:
-``benchmarks/bench_xcat_client.py``'s ``cpu`` (a small GET: 1.1 ms with
-``requests``, 0.26 ms with ``http.client``, see the README for this module's);
-an agent cycle that adds a port makes five requests.
+answer's headers parsed by the ``email`` package) was a third of a small
+request's CPU (``benchmarks/bench_xcat_client.py``'s ``cpu``, figures in the
+README); an agent cycle that adds a port makes five requests.
 
 Failures are told apart by when they happened, since that decides whether a
 request may be repeated (:func:`xcat.client._retryable`):
@@ -24,7 +23,6 @@ request may be repeated (:func:`xcat.client._retryable`):
 :class:`Timeout` (``phase`` "connect" or "read") and :class:`ExchangeFailed`
 after the request may have been sent.
 """
-
 from __future__ import annotations
 
 import select
