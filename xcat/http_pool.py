@@ -87,10 +87,12 @@ class Connection:
         connection may carry another request.  An interim (1xx) answer is passed over."""
         assert self.sock is not None
         self.sock.sendall(request)
-        while True:
+        for _ in range(http_wire.MAX_INTERIM + 1):
             head = http_wire.parse_head(self._read_head())
             if head.status >= 200:
                 break
+        else:
+            raise ProtocolError(f"more than {http_wire.MAX_INTERIM} interim answers")
         body_framing = http_wire.framing(head, method)
         if body_framing.kind == http_wire.BY_LENGTH:
             body = self._read_exactly(body_framing.length)
@@ -148,22 +150,33 @@ class Connection:
         return bytes(buffer)
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
+        total = 0
         while size := http_wire.chunk_size(self._read_line(http_wire.MAX_CHUNK_LINE)):
+            total += size
+            _check_body_size(total)
             chunks.append(self._read_exactly(size))
             if self._read_exactly(2) != b"\r\n":
                 raise ProtocolError("a chunk does not end with CRLF")
-        while self._read_line(http_wire.MAX_HEAD_BYTES):   # trailer fields, not used
-            pass
-        return b"".join(chunks)
+        for _ in range(http_wire.MAX_HEADERS + 1):   # trailer fields, not used
+            if not self._read_line(http_wire.MAX_HEAD_BYTES):
+                return b"".join(chunks)
+        raise ProtocolError(f"more than {http_wire.MAX_HEADERS} trailer lines")
 
     def _read_to_close(self) -> bytes:
         assert self.sock is not None
+        _check_body_size(len(self._received))
         while data := self.sock.recv(RECEIVE_BYTES):
             self._received += data
+            _check_body_size(len(self._received))
         body = bytes(self._received)
         self._received.clear()
         return body
+
+
+def _check_body_size(size: int) -> None:
+    if size > http_wire.MAX_BODY_BYTES:
+        raise ProtocolError(f"a body of more than {http_wire.MAX_BODY_BYTES} bytes")
 
 
 class ConnectionPool:

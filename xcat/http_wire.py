@@ -25,6 +25,10 @@ from typing import Final
 MAX_HEAD_BYTES: Final = 65536      # status line and headers of one answer
 MAX_HEADERS: Final = 100           # http.client's limit too
 MAX_CHUNK_LINE: Final = 4096       # a chunk's size line, extensions included
+# The largest body read: a switch table of 10,000 rows is about 1 MB, and a
+# promised length or a stream beyond this is refused before it is allocated.
+MAX_BODY_BYTES: Final = 256 << 20
+MAX_INTERIM: Final = 10            # 1xx answers passed over before the final one
 
 _STATUS_LINE = re.compile(rb"\AHTTP/1\.([01]) ([1-9][0-9]{2})(?: [^\r\n]*)?\Z")
 _HEADER_LINE = re.compile(rb"\A([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\Z", re.S)
@@ -120,7 +124,10 @@ def framing(head: ResponseHead, method: str) -> Framing:
         values = {value.strip() for value in head.headers["content-length"].split(",")}
         if len(values) != 1 or not _DIGITS.match(next(iter(values))):
             raise ProtocolError(f"Content-Length: {head.headers['content-length'][:80]!r}")
-        return Framing(BY_LENGTH, int(values.pop()))
+        length = int(values.pop())
+        if length > MAX_BODY_BYTES:
+            raise ProtocolError(f"Content-Length {length}: more than {MAX_BODY_BYTES} bytes")
+        return Framing(BY_LENGTH, length)
     return Framing(TO_CLOSE)
 
 

@@ -105,6 +105,33 @@ def test_ambiguous_or_cut_answers_are_refused(reply, error):
         exchange([reply], [])
 
 
+def test_bodies_beyond_the_limit_are_refused_before_they_are_read(monkeypatch):
+    """A promised length, chunks or a stream to the close beyond MAX_BODY_BYTES (here
+    1,000) are refused: nothing is allocated for what a server only claims."""
+    monkeypatch.setattr(http_wire, "MAX_BODY_BYTES", 1000)
+    huge = b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\n"
+    with pytest.raises(ProtocolError, match="Content-Length 999999999999999999"):
+        exchange([huge], [])
+    with pytest.raises(ProtocolError, match="more than 1000 bytes"):
+        exchange([framed(b"x" * 1500, "chunked", [600, 600])], [])
+    with pytest.raises(ProtocolError, match="more than 1000 bytes"):
+        exchange([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"fffffffffffffff\r\n"], [])
+    with pytest.raises(ProtocolError, match="more than 1000 bytes"):
+        exchange([framed(b"x" * 1500, "close", [])], [])
+    assert exchange([framed(b"x" * 1000, "chunked", [600])], []) == [(200, b"x" * 1000, True)]
+
+
+def test_endless_interim_answers_or_trailers_are_refused():
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n" * (http_wire.MAX_INTERIM + 1)
+    with pytest.raises(ProtocolError, match="interim"):
+        exchange([interim + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], [])
+    trailers = b"".join(b"X-T%d: t\r\n" % n for n in range(http_wire.MAX_HEADERS + 1))
+    with pytest.raises(ProtocolError, match="trailer"):
+        exchange([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+                  + trailers + b"\r\n"], [])
+
+
 def test_a_head_larger_than_the_limit_is_refused():
     reply = b"HTTP/1.1 200 OK\r\nX: " + b"a" * (http_wire.MAX_HEAD_BYTES + 10) + b"\r\n\r\n"
     with pytest.raises(ProtocolError, match="within"):
