@@ -97,6 +97,13 @@ def _read_whole(path: str) -> bytes:
     return b"".join(chunks)
 
 
+def _is_message(payload: Any) -> bool:
+    """Whether a message file holds what kombu's virtual ``Message`` is built from
+    (a file any local process could have written: anything else is dropped)."""
+    return (isinstance(payload, dict) and isinstance(payload.get("properties"), dict)
+            and "delivery_tag" in payload["properties"])
+
+
 class Channel(filesystem.Channel):
     """Filesystem channel with atomic claims, per-queue directories and auto-delete."""
 
@@ -237,7 +244,8 @@ class Channel(filesystem.Channel):
 
     def _claimed(self, queue: str, first_only: bool) -> Iterator[Any]:
         """The messages of one listing of ``queue``, oldest first, each claimed (renamed
-        away: another consumer never gets it) and read; unreadable ones are dropped."""
+        away: another consumer never gets it) and read; unreadable ones, and those that
+        are no kombu message, are dropped."""
         qdir = self._queue_path(queue)
         try:
             names = os.listdir(qdir)
@@ -259,6 +267,8 @@ class Channel(filesystem.Channel):
             try:
                 payload = loads(data)
             except ValueError:
+                payload = None
+            if not _is_message(payload):
                 LOG.warning("dropping an unreadable message file in queue %s", queue)
                 continue
             yield payload

@@ -94,13 +94,13 @@ class EmbeddedReplies:
         """Hand every queued reply to ``on_reply``; one kombu cannot decode is dropped."""
         channel = self._channel
         for raw in channel.take_all(self._queue.name):
-            message = channel.Message(raw, channel=channel)
-            message.accept = ACCEPT
-            try:
+            try:  # a body that is not in its stated encoding fails the Message itself
+                message = channel.Message(raw, channel=channel)
+                message.accept = ACCEPT
                 body = message.payload
-            except (DecodeError, ContentDisallowed) as exc:
+            except (DecodeError, ContentDisallowed, ValueError) as exc:
                 LOG.warning("dropping a reply that cannot be decoded (%s, content type %r)",
-                            exc, message.content_type)
+                            exc, raw.get("content-type"))
                 continue
             self.on_reply(body)
 

@@ -58,3 +58,30 @@ def test_every_reply_one_listing_shows_is_taken_and_handed_on(tmp_path):
     finally:
         conn.release()
         replies.close()
+
+
+def test_a_reply_file_that_is_no_kombu_message_is_dropped_and_the_others_are_read(tmp_path):
+    """Files any local process could leave in a reply queue: JSON that is not a
+    message, a message without its properties, a body that is not base64. Each is
+    dropped with a warning; the replies queued with them still reach their callers."""
+    transport = Transport(embedded_settings(".", str(tmp_path)))
+    got: list = []
+    replies = EmbeddedReplies(transport, "reply_z", got.append)
+    conn = transport.connection()
+    conn.connect()
+    try:
+        queue_dir = tmp_path / "queues" / "reply_z"
+        bad = ['[1, 2]', '{"body": "e30="}',
+               '{"body": "not base64!", "properties": {"delivery_tag": "t", '
+               '"body_encoding": "base64"}, "content-type": "application/json"}']
+        for n, text in enumerate(bad):
+            (queue_dir / f"{n:020d}-bad.msg").write_text(text)
+        kombu.Producer(conn.channel()).publish({"n": 1}, routing_key="reply_z",
+                                               serializer="json")
+        with pytest.raises(queue.Empty):
+            replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
+        assert got == [{"n": 1}]
+        assert list(queue_dir.iterdir()) == []
+    finally:
+        conn.release()
+        replies.close()
