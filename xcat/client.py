@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from xcat import zvm_names
+from xcat import http_wire, zvm_names
 from xcat.envelope import CommandResult, Envelope, command_result, parse_envelope
 from xcat.errors import (
     XcatAuthError,
@@ -78,7 +78,6 @@ PROBE_TIMEOUT = 5.0
 RETRYABLE_STATUS = frozenset({502, 503, 504})
 _SUCCESS_STATUS = frozenset({200, 201})
 _AUTH_TEXT_RE = re.compile(r"Permission denied|Authentication failure", re.IGNORECASE)
-_HEADER_SAFE_RE = re.compile(r"^[^\x00-\x1f\x7f]*$")
 
 PathLike = str | Sequence[str]
 Params = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | None
@@ -179,7 +178,7 @@ def _tls_context(verify: bool | str) -> ssl.SSLContext:
 def _check_header_value(value: str, field_name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{field_name}: must be a non-empty string")
-    if not _HEADER_SAFE_RE.match(value):
+    if not http_wire.valid_field_value(value):
         raise ValueError(f"{field_name}: must not contain control characters")
     try:
         value.encode("latin-1")

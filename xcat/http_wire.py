@@ -30,12 +30,14 @@ MAX_CHUNK_LINE: Final = 4096       # a chunk's size line, extensions included
 MAX_BODY_BYTES: Final = 256 << 20
 MAX_INTERIM: Final = 10            # 1xx answers passed over before the final one
 
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"     # a field name (RFC 9110 §5.1)
+_FIELD_NAME = re.compile(rf"\A{_TOKEN}\Z")
 _STATUS_LINE = re.compile(rb"\AHTTP/1\.([01]) ([1-9][0-9]{2})(?: [^\r\n]*)?\Z")
-_HEADER_LINE = re.compile(rb"\A([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\Z", re.S)
+_HEADER_LINE = re.compile(rf"\A({_TOKEN}):[ \t]*(.*?)[ \t]*\Z".encode(), re.S)
 _CHUNK_SIZE = re.compile(rb"\A([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?\Z")
 _DIGITS = re.compile(r"\A[0-9]{1,18}\Z")
 _NOT_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
-_NOT_IN_FIELD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_NOT_IN_FIELD = re.compile(r"[\x00-\x1f\x7f]")
 
 NO_BODY: Final = "none"
 BY_LENGTH: Final = "length"
@@ -72,6 +74,12 @@ class Framing:
     length: int = 0
 
 
+def valid_field_value(value: str) -> bool:
+    """Whether a header may carry ``value`` as it is: no control character (CR or LF
+    would end its line, and a server trims tabs at its ends)."""
+    return _NOT_IN_FIELD.search(value) is None
+
+
 def render_request(method: str, target: str, host: str, headers: dict[str, str],
                    body: bytes | None) -> bytes:
     """The bytes of a request: its line, ``Host``, ``Accept-Encoding: identity``, the
@@ -85,7 +93,7 @@ def render_request(method: str, target: str, host: str, headers: dict[str, str],
         fields["Content-Length"] = str(len(body))
     lines = [f"{method} {target} HTTP/1.1"]
     for name, value in fields.items():
-        if not _HEADER_LINE.match(f"{name}: x".encode("latin-1")) or _NOT_IN_FIELD.search(value):
+        if not _FIELD_NAME.match(name) or not valid_field_value(value):
             raise ValueError(f"header {name!r}: not a valid field")
         lines.append(f"{name}: {value}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
