@@ -325,9 +325,8 @@ class Channel(filesystem.Channel):
 
     def _remove_queue(self, queue: str) -> None:
         self._unbind_everywhere(queue)
-        shutil.rmtree(self._queue_dir(queue), ignore_errors=True)
-        shutil.rmtree(os.path.join(self._bells, os.path.basename(self._queue_path(queue))),
-                      ignore_errors=True)
+        shutil.rmtree(self._queue_dir(queue), ignore_errors=True)   # checks the name
+        shutil.rmtree(os.path.join(self._bells, queue), ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.root / "owners" / queue)
 

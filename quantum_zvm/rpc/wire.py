@@ -168,6 +168,7 @@ def version_compatible(requested: str | None, implemented: str) -> bool:
 
 ONE_REPLY_FRAME = "_one_reply_frame"
 
+
 def request(method: str, args: Mapping[str, Any], *, context: Mapping[str, Any],
             version: str | None = DEFAULT_RPC_VERSION, msg_id: str | None = None,
             reply_q: str | None = None, one_reply_frame: bool = False) -> dict[str, Any]:
