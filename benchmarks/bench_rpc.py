@@ -81,21 +81,25 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
-def thread_clock(name: str) -> int | None:
-    """The CPU clock of the running thread called ``name``; None when there is none."""
+def thread_clock(name: str | None) -> int | None:
+    """The CPU clock of the running thread called ``name``; None for no name (a
+    thread this transport does not have); RuntimeError when no such thread runs."""
+    if name is None:
+        return None
     for thread in threading.enumerate():
         if thread.name == name and thread.ident:
             return time.pthread_getcpuclockid(thread.ident)
-    return None
+    raise RuntimeError(f"thread not found: {name}")
 
 
 def clock_seconds(clock: int | None) -> float:
     return 0.0 if clock is None else time.clock_gettime(clock)
 
 
-def idle_cpu(thread_names: dict[str, str], seconds: float = 2.0) -> dict[str, float | None]:
+def idle_cpu(thread_names: dict[str, str | None],
+             seconds: float = 2.0) -> dict[str, float | None]:
     """CPU milliseconds a second of each named thread over ``seconds`` of idling (None
-    for a thread that does not exist)."""
+    for a label without a thread name)."""
     clocks = {label: thread_clock(name) for label, name in thread_names.items()}
     time.sleep(0.3)  # the polls after the last message end
     before = {label: clock_seconds(clock) for label, clock in clocks.items()}
@@ -172,7 +176,9 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
             client.call(None, topic, "echo", {"value": "x"})
 
         times = []
-        listener = thread_clock(f"rpc-replies-{client.reply_q}")   # a broker's only
+        # a broker's reply listener; on the embedded transport the caller reads
+        listener_name = None if transport.embedded else f"rpc-replies-{client.reply_q}"
+        listener = thread_clock(listener_name)
         caller_started, listener_started = time.thread_time(), clock_seconds(listener)
         for n in range(calls):
             start = time.perf_counter()
@@ -211,7 +217,7 @@ def bench_transport(name: str, transport: Transport, calls: int, casts: int,
         handled = time.perf_counter() - start
         result["casts"] = {"count": casts, "publish_per_s": casts / published,
                            "end_to_end_per_s": casts / handled}
-        result["idle"] = idle_cpu({"reply_listener": f"rpc-replies-{client.reply_q}",
+        result["idle"] = idle_cpu({"reply_listener": listener_name,
                                    "server_consumer": server.name,
                                    "agent_notifications": notifications.name})
     finally:
