@@ -41,7 +41,7 @@ def test_a_reply_handed_over_before_the_caller_reads_is_returned_at_once(tmp_pat
         replies.close()
 
 
-def test_every_reply_one_listing_shows_is_taken_and_handed_on(tmp_path):
+def test_every_queued_reply_is_taken_and_handed_on(tmp_path):
     transport = Transport(embedded_settings(".", str(tmp_path)))
     got: list = []
     replies = EmbeddedReplies(transport, "reply_y", got.append)
