@@ -48,6 +48,23 @@ _AFTER_LINES = re.compile(rb'"\s*\]\s*\}\s*\]\s*\}\s*\Z')
 
 
 @dataclass(frozen=True)
+class Edit:
+    """How a dump's lines follow from the last dump's (``base``): ``base`` with the
+    lines between its first ``kept_before`` and its last ``kept_after`` replaced by
+    ``changed``. A reader of both dumps knows from it which lines to compare."""
+    base: list[str]
+    kept_before: int
+    kept_after: int
+    changed: list[str]
+
+    def apply(self, lines: list[str]) -> None:
+        """Make ``lines``, a copy of ``base``, the edited lines: in place, so that only
+        the lines replaced are touched (a copy made by slices would take a reference to
+        each of the 10,000 lines kept, and let it go, once a slice)."""
+        lines[self.kept_before:len(lines) - self.kept_after] = self.changed
+
+
+@dataclass(frozen=True)
 class Span:
     """Where the lines array's strings are in a body: from the first line's opening
     quote (``start``) to just after the last line's closing quote (``end``)."""
@@ -74,11 +91,11 @@ def locate(body: bytes, lines: Sequence[str]) -> Span | None:
 
 
 def splice(old: bytes, lines: list[str], span: Span,
-           new: bytes) -> tuple[list[str], Span] | None:
-    """The lines of ``new`` and their :class:`Span`, from ``old`` (whose lines array is
-    ``lines``, at ``span``) and the parse of the strings where the two bodies differ;
-    None when the difference is not inside the lines array, or brings an escaped
-    backslash, or does not parse as whole strings.
+           new: bytes) -> tuple[Edit, Span] | None:
+    """The :class:`Edit` that makes the lines of ``new`` from ``lines`` (the lines array
+    of ``old``, at ``span``), and the new lines' :class:`Span`: the strings where the
+    two bodies differ are parsed; None when the difference is not inside the lines
+    array, or brings an escaped backslash, or does not parse as whole strings.
 
     Its cost is that of the bytes compared (in C) and of the delimiters counted on
     the shorter side of the change (the end of the table, where rows are added)."""
@@ -104,10 +121,7 @@ def splice(old: bytes, lines: list[str], span: Span,
         return None
     if list(map(type, changed)).count(str) != len(changed):
         return None
-    spliced = lines[:kept_before]
-    spliced += changed
-    spliced += lines[len(lines) - kept_after:]
-    return spliced, Span(span.start, span.end + shift)
+    return Edit(lines, kept_before, kept_after, changed), Span(span.start, span.end + shift)
 
 
 def _delimiters_around(old: bytes, total: int, span: Span, head: int,

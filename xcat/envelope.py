@@ -86,6 +86,8 @@ class Envelope:
     body: bytes | str = field(default=b"", repr=False, compare=False)
     # where a table dump's lines are in ``body``, for the next dump (xcat.dump_splice)
     lines_span: dump_splice.Span | None = field(default=None, repr=False, compare=False)
+    # how those lines follow from the last dump's, when they were spliced from them
+    lines_edit: dump_splice.Edit | None = field(default=None, repr=False, compare=False)
 
     def _collect(self, key: str) -> list[list]:
         return [list(msg[key]) for msg in self.messages if key in msg]
@@ -239,9 +241,11 @@ def _spliced(status: int, body: bytes | str, like: Envelope) -> Envelope | None:
     result = dump_splice.splice(like.body, like.messages[0]["data"], like.lines_span, body)
     if result is None:
         return None
-    lines, span = result
-    return Envelope(status=status, messages=({"data": _Strings(lines)},), body=body,
-                    lines_span=span)
+    edit, span = result
+    lines = _Strings(edit.base)
+    edit.apply(lines)
+    return Envelope(status=status, messages=({"data": lines},), body=body, lines_span=span,
+                    lines_edit=edit)
 
 
 def split_chunks(chunks: list[str]) -> list[str]:

@@ -163,6 +163,15 @@ class Dump:
     lines: list[str]
     envelope: Envelope
 
+    def kept_from(self, earlier: Sequence[str] | None) -> tuple[int, int] | None:
+        """How many of its first and of its last lines are ``earlier``'s own, when this
+        dump was read as an edit of ``earlier`` (:mod:`xcat.dump_splice`); None when
+        it was not: the two are then compared line by line."""
+        edit = self.envelope.lines_edit
+        if edit is None or edit.base is not earlier:
+            return None
+        return edit.kept_before, edit.kept_after
+
 
 def read_table(client, table: str, last: Dump | None = None) -> Dump:
     """:func:`tabdump_lines` of ``table``; ``last`` itself when the reply's body is

@@ -360,7 +360,8 @@ class Agent:
         # refresh, or a dump that cannot be compared with the last), so what changed
         # is not asked
         change = None if resync or self.replan or due.bound or due.dhcp \
-            else table_diff.diff(self.switch_lines, lines)
+            else table_diff.diff(self.switch_lines, lines,
+                                 self.switch_dump.kept_from(self.switch_lines))
         if change is not None and self._quiet(change, bool(dirty_ports or dirty_networks), now):
             if not change.empty:  # the agent's own writes: the rows follow the table
                 self.rowset = self._rows_of(lines, change)[0]

@@ -37,18 +37,26 @@ class Diff:
                 if row.get("port")}
 
 
-def diff(before: Sequence[str] | None, after: Sequence[str]) -> Diff | None:
+def diff(before: Sequence[str] | None, after: Sequence[str],
+         kept: tuple[int, int] | None = None) -> Diff | None:
     """The :class:`Diff` of two dumps; None when there is no earlier one or the header
     changed.  Only the lines between the dumps' common first and last lines are
     compared line by line (xCAT dumps a table in its stored order, so an added row is
-    at the end and a changed one in its place)."""
+    at the end and a changed one in its place): ``kept``, how many lines at the start
+    and at the end ``after`` has from ``before`` itself (``tables.Dump.kept_from``),
+    else found by :func:`equal_run`."""
     if not before or not after or before[0] != after[0]:
         return None
-    if before is after or before == after:  # the quiet cycle's: a dump not parsed again
-        return Diff([], [])                    # (tables.read_table) is the same list
-    shorter = min(len(before), len(after))
-    head = equal_run(before, after, shorter)
-    tail = equal_run(before, after, shorter - head, from_end=True)
+    if before is after:  # the quiet cycle's: a dump not parsed again (tables.read_table)
+        return Diff([], [])
+    if kept is not None:
+        head, tail = kept
+    elif before == after:
+        return Diff([], [])
+    else:
+        shorter = min(len(before), len(after))
+        head = equal_run(before, after, shorter)
+        tail = equal_run(before, after, shorter - head, from_end=True)
     old_lines, new_lines = before[head:len(before) - tail], after[head:len(after) - tail]
     old, new = set(old_lines), set(new_lines)
     if len(old) == len(old_lines) and len(new) == len(new_lines):

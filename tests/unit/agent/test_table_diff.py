@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from quantum_zvm.agent import table_diff
 from quantum_zvm.agent.model import SwitchRow
+from xcat import tables
+from xcat.envelope import parse_envelope
 
 
 def changed_ports(before: list[str] | None, after: list[str]) -> set[str] | None:
@@ -160,3 +163,61 @@ def test_a_diff_of_an_edit_inside_a_long_dump_is_that_edit(lines, at, inserted, 
         return keys(table_diff.tables.tabdump_rows("switch", [HEADER, *counted.elements()]))
     assert keys(change.removed) == parsed(taken - put)
     assert keys(change.added) == parsed(put - taken)
+
+
+def dump_of(lines: list[str], last: tables.Dump | None = None) -> tables.Dump:
+    """The dump xCAT's reply of ``lines`` gives, read as ``tables.read_table`` reads it
+    (spliced from ``last``'s reply where it can be)."""
+    body = orjson.dumps({"data": [{"data": lines}]})
+    envelope = parse_envelope(200, body, like=None if last is None else last.envelope)
+    return tables.Dump(envelope.stdout_chunks, envelope)
+
+
+def comparable(change: table_diff.Diff | None):
+    if change is None:
+        return None
+
+    def keys(rows):
+        return sorted(tuple(sorted(row.items())) for row in rows)
+    return keys(change.removed), [tuple(sorted(r.items())) for r in change.added]
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=40),
+       st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["add", "remove", "change"]),
+                          st.sampled_from(LINES)), min_size=1, max_size=4))
+def test_a_dump_spliced_from_the_last_gives_the_diff_of_comparing_them(lines, edits):
+    """A dump read as an edit of the last one says which lines it kept at either end:
+    the diff taken from that is the diff of comparing the two dumps line by line."""
+    before = [HEADER, *lines]
+    after = list(before)
+    for where, kind, text in edits:
+        where = 1 + where % len(after)
+        if kind == "add" or where == len(after):
+            after.insert(where, text)
+        elif kind == "remove":
+            del after[where]
+        else:
+            after[where] = text
+    last = dump_of(before)
+    dump = dump_of(after, last)
+    kept = dump.kept_from(last.lines)
+    if dump.lines == last.lines:
+        return  # the same reply: read_table gives the last dump back, a list itself
+    assert kept is not None   # these lines have no backslash: the reply is spliced
+    assert comparable(table_diff.diff(last.lines, dump.lines, kept)) == \
+        comparable(table_diff.diff(before, after))
+
+
+def test_a_dump_spliced_from_the_last_is_not_compared_line_by_line(monkeypatch):
+    """A row added to 2,000: the diff takes the kept lines from the splice, and looks
+    for no equal run (each of which slices and compares thousands of lines)."""
+    rows = [line(f"b{i:07d}", f"port-{i}") for i in range(2000)]
+    last = dump_of([HEADER, *rows])
+    dump = dump_of([HEADER, *rows, line("b9999999", P1)], last)
+
+    def compared(*args, **kwargs):
+        raise AssertionError("the dumps were compared line by line")
+    monkeypatch.setattr(table_diff, "equal_run", compared)
+    change = table_diff.diff(last.lines, dump.lines, dump.kept_from(last.lines))
+    assert change is not None and change.ports == {P1} and not change.removed
+    assert dump.kept_from(list(last.lines)) is None   # an equal list is not the one edited

@@ -76,8 +76,15 @@ def test_a_plain_body_is_parsed_only_where_it_differs(change, style):
     if new_body == old_body:
         return   # the same body is given back whole (parse_envelope's ``like``)
     assert result is not None
-    lines, new_span = result
+    edit, new_span = result
+    assert edit.base is old_lines
+    lines = list(old_lines)
+    edit.apply(lines)
     assert lines == new
+    kept = edit.kept_before + edit.kept_after
+    assert lines[:edit.kept_before] == old[:edit.kept_before]
+    assert lines[len(lines) - edit.kept_after:] == old[len(old) - edit.kept_after:]
+    assert kept + len(edit.changed) == len(new)
     assert new_span == dump_splice.locate(new_body, lines)
     pairs = enumerate(zip(old, new, strict=False))
     same = next((i for i, (a, b) in pairs if a != b), min(len(old), len(new)))
