@@ -86,9 +86,13 @@ def _write_new(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _read_whole(path: str) -> bytes:
+def _read_whole(path: str, lock: bool = False) -> bytes:
+    """The bytes of ``path`` (``lock``: read under a shared ``flock``, as a binding table
+    is, which a writer rewrites in place under an exclusive one)."""
     fd = os.open(path, os.O_RDONLY)
     try:
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_SH)
         chunks = []
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
@@ -118,6 +122,8 @@ class Channel(filesystem.Channel):
         self._bells = str(self.root / "bells")
         self._held_bells: list[doorbell.Bell] = []
         self._exchange_files: dict[str, Path] = {}
+        # each exchange's binding table as last read: its file's bytes and their rows
+        self._tables: dict[str, tuple[bytes, tuple[Any, ...]]] = {}
         self._ringer: socket.socket | None = None
         self._last_sweep = 0.0
         self.sweep()
@@ -149,14 +155,18 @@ class Channel(filesystem.Channel):
     # -- binding tables ------------------------------------------------------
 
     def get_table(self, exchange: str) -> list:
-        path = self._exchange_file(exchange)
+        """The bindings of ``exchange``, read from its file on every call (another
+        process may have changed them); parsed only when its bytes differ from the last
+        read's. A new list each time: kombu's ``queue_unbind`` changes the one it gets."""
         try:
-            with open(path, "rb") as fh:
-                fcntl.flock(fh, fcntl.LOCK_SH)
-                data = fh.read()
+            data = _read_whole(str(self._exchange_file(exchange)), lock=True)
         except FileNotFoundError:
             return []
-        return [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
+        last = self._tables.get(exchange)
+        if last is None or last[0] != data:
+            rows = [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
+            last = self._tables[exchange] = (data, tuple(rows))
+        return list(last[1])
 
     def _update_table(self, path: Path, change: Callable[[list], list]) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

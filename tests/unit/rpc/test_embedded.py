@@ -74,3 +74,27 @@ def test_auto_delete_queues_go_with_their_channel_and_shared_ones_stay(tmp_path)
     assert sorted(p.name for p in (tmp_path / "queues").iterdir()) == ["q"]
     assert "f_fanout_1" not in (tmp_path / "control" / "f_fanout.exchange").read_text()
     assert list((tmp_path / "owners").iterdir()) == []
+
+
+def test_a_binding_table_is_parsed_again_only_when_another_process_changed_it(tmp_path,
+                                                                             monkeypatch):
+    """Every publish reads the exchange's bindings from its file (another process may
+    have bound a queue since), and parses them only when the file's bytes changed."""
+    from quantum_zvm.rpc import embedded
+    publisher, other = _conn(tmp_path), _conn(tmp_path)
+    _queue("a")(other.channel()).declare()
+    parsed = []
+    real_loads = embedded.loads
+    monkeypatch.setattr(embedded, "loads", lambda data: parsed.append(data) or real_loads(data))
+    producer = kombu.Producer(publisher.channel(), exchange=EXCHANGE)
+    for n in range(5):
+        producer.publish({"n": n}, routing_key="a", serializer="json")
+    tables = [data for data in parsed if b'"a"' in data and b"{" not in data]
+    assert len(tables) == 1
+    _queue("b")(other.channel()).declare()   # bound by another connection
+    producer.publish({"n": 5}, routing_key="b", serializer="json")
+    message = _queue("b")(other.channel()).get(no_ack=True)
+    assert message is not None and message.payload == {"n": 5}
+    table = producer.channel.get_table("ex")
+    table.clear()                             # kombu's queue_unbind changes what it gets
+    assert {row.queue for row in producer.channel.get_table("ex")} == {"a", "b"}
