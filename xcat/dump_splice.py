@@ -9,10 +9,12 @@ comparison with the last dump then looks at each of them again.
 
 :func:`splice` finds the bytes both bodies share at their start and at their end
 (compared in C, a slice at a time), widens the rest to whole JSON strings of the
-lines array, parses only those, and takes the lines before and after from the last
-dump: the same string objects, so comparing the two dumps is a comparison of
-pointers. Where it cannot be sure, it answers None and the caller parses the body
-whole; it is sure because:
+lines array and parses only those, in both bodies: an :class:`Edit` says which lines
+were kept at either end, which were removed and which added, so a reader learns what
+changed without comparing the two dumps. The new dump's lines are :class:`Lines`,
+made into strings only if someone reads them (a full walk of the table). Where it
+cannot be sure, it answers None and the caller parses the body whole; it is sure
+because:
 
 - the body has no ``\\\\`` (an escaped backslash), so a ``"`` not preceded by
   ``\\`` is a string's delimiter (a tabdump line's quotes are all ``\\"``), and the
@@ -28,8 +30,9 @@ whole; it is sure because:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import orjson
 
@@ -50,18 +53,14 @@ _AFTER_LINES = re.compile(rb'"\s*\]\s*\}\s*\]\s*\}\s*\Z')
 @dataclass(frozen=True)
 class Edit:
     """How a dump's lines follow from the last dump's (``base``): ``base`` with the
-    lines between its first ``kept_before`` and its last ``kept_after`` replaced by
-    ``changed``. A reader of both dumps knows from it which lines to compare."""
-    base: list[str]
+    lines between its first ``kept_before`` and its last ``kept_after`` (``removed``)
+    replaced by ``added``. A reader of both dumps learns from it what changed without
+    looking at the lines kept."""
+    base: Sequence[str]
     kept_before: int
     kept_after: int
-    changed: list[str]
-
-    def apply(self, lines: list[str]) -> None:
-        """Make ``lines``, a copy of ``base``, the edited lines: in place, so that only
-        the lines replaced are touched (a copy made by slices would take a reference to
-        each of the 10,000 lines kept, and let it go, once a slice)."""
-        lines[self.kept_before:len(lines) - self.kept_after] = self.changed
+    removed: list[str]
+    added: list[str]
 
 
 @dataclass(frozen=True)
@@ -90,15 +89,17 @@ def locate(body: bytes, lines: Sequence[str]) -> Span | None:
     return Span(before.end(), after.start() + 1)
 
 
-def splice(old: bytes, lines: list[str], span: Span,
+def splice(old: bytes, lines: Sequence[str], span: Span,
            new: bytes) -> tuple[Edit, Span] | None:
     """The :class:`Edit` that makes the lines of ``new`` from ``lines`` (the lines array
     of ``old``, at ``span``), and the new lines' :class:`Span`: the strings where the
-    two bodies differ are parsed; None when the difference is not inside the lines
-    array, or brings an escaped backslash, or does not parse as whole strings.
+    two bodies differ are parsed, in both; None when the difference is not inside the
+    lines array, or brings an escaped backslash, or does not parse as whole strings.
+    ``lines`` is only counted (and named as the edit's base), not read.
 
     Its cost is that of the bytes compared (in C) and of the delimiters counted on
     the shorter side of the change (the end of the table, where rows are added)."""
+    count = len(lines)
     head = common_prefix(old, new)
     tail = common_suffix(old, new, min(len(old), len(new)) - head)
     old_end, new_end = len(old) - tail, len(new) - tail
@@ -107,21 +108,87 @@ def splice(old: bytes, lines: list[str], span: Span,
     # old has none: one in new overlaps what differs
     if _ESCAPED_BACKSLASH in new[max(head - 1, 0):new_end + 1]:
         return None
-    before, after = _delimiters_around(old, 2 * len(lines), span, head, old_end)
+    before, after = _delimiters_around(old, 2 * count, span, head, old_end)
     if before <= 0 or after < 0:   # 0: the first line's opening quote itself differs
         return None
     start, kept_before = _first_changed(old, span, head, before)
     old_stop, kept_after = _last_changed(old, span, old_end, after)
-    if kept_before + kept_after > len(lines):
+    if kept_before + kept_after > count:
         return None
     shift = len(new) - len(old)
+    removed = _strings(old[start:old_stop])
+    added = _strings(new[start:old_stop + shift])
+    if removed is None or added is None or len(removed) != count - kept_before - kept_after:
+        return None
+    return (Edit(lines, kept_before, kept_after, removed, added),
+            Span(span.start, span.end + shift))
+
+
+def _strings(elements: bytes) -> list[str] | None:
+    """The strings of a JSON array's elements (``"a","b"``); None when they are not
+    all strings."""
     try:
-        changed = orjson.loads(b"[" + new[start:old_stop + shift] + b"]")
+        items = orjson.loads(b"[" + elements + b"]")
     except orjson.JSONDecodeError:
         return None
-    if list(map(type, changed)).count(str) != len(changed):
-        return None
-    return Edit(lines, kept_before, kept_after, changed), Span(span.start, span.end + shift)
+    return items if list(map(type, items)).count(str) == len(items) else None
+
+
+class Lines(Sequence[str]):
+    """The strings of a dump's lines array, ``count`` of them in ``body`` at ``span``,
+    parsed when one is first asked for: a dump read as an :class:`Edit` of the last
+    is not made into 10,000 strings (each taking a reference, and the last dump's
+    letting its own go, a cache miss a line), and a reader that compares the two
+    through the edit asks for none."""
+
+    __slots__ = ("_body", "_span", "_count", "_strings")
+
+    def __init__(self, body: bytes, span: Span, count: int):
+        self._body, self._span, self._count = body, span, count
+        self._strings: list[str] | None = None
+
+    def strings(self) -> list[str]:
+        """The lines, parsed once (ValueError if the array is not what the splices
+        that made it said: it cannot be, short of a fault in them)."""
+        if self._strings is None:
+            strings = _strings(self._body[self._span.start:self._span.end])
+            if strings is None or len(strings) != self._count:
+                raise ValueError(f"a spliced dump's lines array does not hold its "
+                                 f"{self._count} strings")
+            self._strings = strings
+        return self._strings
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if index == 0 and self._strings is None and self._count:
+            return self._first()   # the header: a diff asks for it, and for no other line
+        return self.strings()[index]
+
+    def _first(self) -> str:
+        end = _next_delimiter(self._body, self._span.start + 1, self._span.end)
+        first = _strings(self._body[self._span.start:end + 1])
+        if end < 0 or first is None or len(first) != 1:
+            raise ValueError("a spliced dump's lines array does not start with a string")
+        return first[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.strings())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lines):
+            other = other.strings()
+        return isinstance(other, list) and self.strings() == other
+
+    def __repr__(self) -> str:
+        return f"Lines({self._count} lines)"
 
 
 def _delimiters_around(old: bytes, total: int, span: Span, head: int,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ class _Strings(list):
     __slots__ = ()
 
 
-def _all_strings(items: list) -> bool:
+def _all_strings(items: Sequence) -> bool:
     """Whether every item is a ``str``: the types are listed and counted in C, where a
     Python loop over a dump's 10,000 lines would test them one by one."""
     return list(map(type, items)).count(str) == len(items)
@@ -81,7 +81,7 @@ class Envelope:
     """A parsed v1 reply: HTTP status plus the xcatd messages, normalised."""
 
     status: int
-    messages: tuple[Mapping[str, list], ...] = ()
+    messages: tuple[Mapping[str, Sequence], ...] = ()
     # the reply body it was parsed from (see XcatClient.request's ``reuse``)
     body: bytes | str = field(default=b"", repr=False, compare=False)
     # where a table dump's lines are in ``body``, for the next dump (xcat.dump_splice)
@@ -117,7 +117,7 @@ class Envelope:
         return {key: self._collect(key) for key in FLATTEN_KEYS}
 
     @staticmethod
-    def _no_prefix(msg: Mapping[str, list]) -> bool:
+    def _no_prefix(msg: Mapping[str, Sequence]) -> bool:
         return "NoErrorPrefix" in msg
 
     @property
@@ -130,6 +130,8 @@ class Envelope:
             items = self.messages[0].get("data")
             if isinstance(items, _Strings):
                 return items
+            if isinstance(items, dump_splice.Lines):
+                return items.strings()
         strings: list[str] = []
         for msg in self.messages:
             items = msg.get("data")
@@ -137,6 +139,17 @@ class Envelope:
                 strings += items if isinstance(items, _Strings) or _all_strings(items) else \
                     [item for item in items if isinstance(item, str)]
         return strings
+
+    @property
+    def dump_lines(self) -> Sequence[str]:
+        """The lines of a reply that is one message of lines (a table dump) as the
+        parser keeps them: spliced from the last dump's, they are made into strings only
+        when read (:class:`dump_splice.Lines`); any other reply's :attr:`stdout_chunks`."""
+        if len(self.messages) == 1:
+            items = self.messages[0].get("data")
+            if isinstance(items, (_Strings, dump_splice.Lines)):
+                return items
+        return self.stdout_chunks
 
     @property
     def stderr_chunks(self) -> list[str]:
@@ -242,10 +255,9 @@ def _spliced(status: int, body: bytes | str, like: Envelope) -> Envelope | None:
     if result is None:
         return None
     edit, span = result
-    lines = _Strings(edit.base)
-    edit.apply(lines)
-    return Envelope(status=status, messages=({"data": lines},), body=body, lines_span=span,
-                    lines_edit=edit)
+    count = len(edit.base) - len(edit.removed) + len(edit.added)
+    return Envelope(status=status, messages=({"data": dump_splice.Lines(body, span, count)},),
+                    body=body, lines_span=span, lines_edit=edit)
 
 
 def split_chunks(chunks: list[str]) -> list[str]:

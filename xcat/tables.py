@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
-from xcat import batch, zvm_names
+from xcat import batch, dump_splice, zvm_names
 from xcat.envelope import Envelope
 from xcat.errors import XcatRequestError
 
@@ -153,24 +153,23 @@ def tabdump(client, table: str) -> list[dict[str, str | None]]:
 def tabdump_lines(client, table: str) -> list[str]:
     """The lines ``tabdump`` prints for ``table`` (header first), unparsed: a
     caller that only wants to know whether the table changed compares these."""
-    return read_table(client, table).lines
+    return read_table(client, table).envelope.stdout_chunks   # parsed whole: its own list
 
 
 @dataclass(frozen=True)
 class Dump:
-    """The lines ``tabdump`` printed for a table (header first; not to be changed),
-    and the reply they came from."""
-    lines: list[str]
+    """The lines ``tabdump`` printed for a table (header first; a dump read as an edit
+    of the last one makes them into strings only when they are read), and the reply
+    they came from."""
+    lines: Sequence[str]
     envelope: Envelope
 
-    def kept_from(self, earlier: Sequence[str] | None) -> tuple[int, int] | None:
-        """How many of its first and of its last lines are ``earlier``'s own, when this
-        dump was read as an edit of ``earlier`` (:mod:`xcat.dump_splice`); None when
-        it was not: the two are then compared line by line."""
+    def edit_from(self, earlier: Sequence[str] | None) -> dump_splice.Edit | None:
+        """What changed from ``earlier``, when this dump was read as an edit of that very
+        list of lines (:mod:`xcat.dump_splice`); None when it was not: the two are then
+        compared line by line."""
         edit = self.envelope.lines_edit
-        if edit is None or edit.base is not earlier:
-            return None
-        return edit.kept_before, edit.kept_after
+        return edit if edit is not None and edit.base is earlier else None
 
 
 def read_table(client, table: str, last: Dump | None = None) -> Dump:
@@ -187,7 +186,7 @@ def read_table(client, table: str, last: Dump | None = None) -> Dump:
     if env.command_errors:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                env.command_errors)
-    lines = env.stdout_chunks
+    lines = env.dump_lines
     if not lines:
         raise XcatRequestError(client.server, "GET", f"tables/{table}", env.status, "",
                                [f"tabdump {table} returned no header line"])

@@ -50,7 +50,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Collection, ItemsView, Iterable, KeysView, Mapping
+from collections.abc import Collection, ItemsView, Iterable, KeysView, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ class Agent:
         self.relocating = False  # ports of guests moving between SSI members
         self.dirty_ports: set[str] = set()
         self.dirty_networks: set[str] = set()
-        self.switch_lines: list[str] | None = None   # the switch table last reconciled
+        self.switch_lines: Sequence[str] | None = None   # the switch table last reconciled
         self.switch_dump: tables.Dump | None = None  # the switch table last read
         self.rowset: desired_mod.RowSet | None = None  # its rows of this zHCP and peers
         self.last_build: tuple[DesiredState, desired_mod.Inputs] | None = None
@@ -361,7 +361,7 @@ class Agent:
         # is not asked
         change = None if resync or self.replan or due.bound or due.dhcp \
             else table_diff.diff(self.switch_lines, lines,
-                                 self.switch_dump.kept_from(self.switch_lines))
+                                 self.switch_dump.edit_from(self.switch_lines))
         if change is not None and self._quiet(change, bool(dirty_ports or dirty_networks), now):
             if not change.empty:  # the agent's own writes: the rows follow the table
                 self.rowset = self._rows_of(lines, change)[0]
@@ -397,7 +397,7 @@ class Agent:
                 and table_diff.as_planned(change, self.observed.rows)
                 and not self._moved_nodes())
 
-    def _rows_of(self, lines: list[str], change: table_diff.Diff | None
+    def _rows_of(self, lines: Sequence[str], change: table_diff.Diff | None
                  ) -> tuple[desired_mod.RowSet, set[str] | None]:
         """The rows of this dump, from the last dump's and ``change`` when they can be,
         else from every line; and the ports whose rows may differ (None: any)."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from quantum_zvm.agent.model import SwitchRow
-from xcat import tables
+from xcat import dump_splice, tables
 
 # the columns the agent writes into a handed-off port's row (WriteSwitchRow)
 WRITTEN_COLUMNS = ("switch", "vlan")
@@ -38,26 +38,33 @@ class Diff:
 
 
 def diff(before: Sequence[str] | None, after: Sequence[str],
-         kept: tuple[int, int] | None = None) -> Diff | None:
+         edit: dump_splice.Edit | None = None) -> Diff | None:
     """The :class:`Diff` of two dumps; None when there is no earlier one or the header
-    changed.  Only the lines between the dumps' common first and last lines are
-    compared line by line (xCAT dumps a table in its stored order, so an added row is
-    at the end and a changed one in its place): ``kept``, how many lines at the start
-    and at the end ``after`` has from ``before`` itself (``tables.Dump.kept_from``),
-    else found by :func:`equal_run`."""
-    if not before or not after or before[0] != after[0]:
+    changed.  ``edit``: how ``after`` was read from ``before`` itself
+    (``tables.Dump.edit_from``), which names the lines that differ; else only the lines
+    between the dumps' common first and last lines are compared line by line (xCAT
+    dumps a table in its stored order, so an added row is at the end and a changed one
+    in its place)."""
+    if not before or not after:
         return None
     if before is after:  # the quiet cycle's: a dump not parsed again (tables.read_table)
         return Diff([], [])
-    if kept is not None:
-        head, tail = kept
-    elif before == after:
-        return Diff([], [])
+    if edit is not None and edit.base is before:
+        old_lines, new_lines = edit.removed, edit.added
+        if not edit.kept_before:   # the header is among the lines the splice parsed
+            if not old_lines or not new_lines or old_lines[0] != new_lines[0]:
+                return None
+            old_lines, new_lines = old_lines[1:], new_lines[1:]
     else:
+        if before[0] != after[0]:
+            return None
+        if before == after:
+            return Diff([], [])
         shorter = min(len(before), len(after))
         head = equal_run(before, after, shorter)
         tail = equal_run(before, after, shorter - head, from_end=True)
-    old_lines, new_lines = before[head:len(before) - tail], after[head:len(after) - tail]
+        old_lines = list(before[head:len(before) - tail])
+        new_lines = list(after[head:len(after) - tail])
     old, new = set(old_lines), set(new_lines)
     if len(old) == len(old_lines) and len(new) == len(new_lines):
         # added lines in table order: a port's order among new ports follows the table
