@@ -6,9 +6,10 @@ uses), so it is kept on disk: a port removed while the agent was down is
 still undone, and a grant the agent made is revoked once no port needs it.
 
 The state file is a snapshot, written atomically (a temporary file, fsync,
-rename).  Between snapshots, :class:`Store` appends what a cycle changed to
-``<state file>.journal``, one JSON line per binding, grant or live port, and
-fsyncs it, so a cycle costs what changed, not what is bound.  When the
+rename, fsync of the directory).  Between snapshots, :class:`Store` appends what a
+cycle changed to ``<state file>.journal``, one JSON line per binding, grant or live
+port, and syncs it (``fdatasync``: the data and the file's size; and its directory
+when the journal is new), so a cycle costs what changed, not what is bound.  When the
 journal holds more lines than the snapshot has bindings (and at least
 :data:`MIN_JOURNAL_LINES`), a new snapshot is written and the journal
 removed.  Loading replays the journal over the snapshot; each line sets a
@@ -170,6 +171,33 @@ def save(path: Path | None, zhcp_node: str, observed: Observed) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    _sync_directory(path)
+
+
+def _sync_directory(path: Path) -> None:
+    """Make the entry of ``path`` durable: a file created or renamed is named in its
+    directory, which syncing the file does not write (fsync(2))."""
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` and sync it: its data (and its size) with
+    ``fdatasync``, and its directory too when the file was new (or empty)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        created = os.fstat(fd).st_size == 0
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _sync_directory(path)
 
 
 class Store:
@@ -200,8 +228,5 @@ class Store:
             self.journal_lines = 0
             return
         text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-        with open(journal_path(self.path), "a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _append(journal_path(self.path), text.encode())
         self.journal_lines += len(lines)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 
 from quantum_zvm.agent import records
 from quantum_zvm.agent.daemon import Agent
@@ -124,3 +126,30 @@ def test_a_binding_is_written_with_every_field_as_asdict_gives_it():
     binding = Binding("LINUX01", "1000", "VSW1", 100, "linux01", True, 7)
     line = records.changes(Observed(), Observed(bindings={"p1": binding}))[0]
     assert line == {"binding": "p1", "value": dataclasses.asdict(binding)}
+
+
+def test_a_new_snapshot_or_journal_is_in_its_directory_once_written(tmp_path, monkeypatch):
+    """A crash loses nothing the store said it recorded: a snapshot is synced, renamed,
+    and its directory synced (the rename is in the directory, not the file); a journal
+    created is synced with its directory; a line appended to a journal syncs the file's
+    data only."""
+    synced: list[str] = []
+    real_fsync, real_fdatasync = records.os.fsync, records.os.fdatasync
+
+    def kind(fd: int) -> str:
+        return "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+    monkeypatch.setattr(records.os, "fsync", lambda fd: (synced.append(kind(fd)),
+                                                         real_fsync(fd))[1])
+    monkeypatch.setattr(records.os, "fdatasync", lambda fd: (synced.append(kind(fd) + " data"),
+                                                             real_fdatasync(fd))[1])
+    path = tmp_path / "agent-state.json"
+    store = records.Store(path, "zhcp1")
+    first = Observed(bindings={"p1": BINDING})
+    store.record(Observed(), first, first)          # the snapshot
+    assert synced == ["file", "directory"]
+    second = Observed(bindings={"p1": BINDING, "p2": PORTED})
+    store.record(first, second, second)             # the journal, created
+    assert synced[2:] == ["file data", "directory"]
+    store.record(second, first, first)              # a line appended
+    assert synced[4:] == ["file data"]
+    assert held(records.load(path)) == held(first)
