@@ -92,10 +92,11 @@ def locate(body: bytes, lines: Sequence[str]) -> Span | None:
 def splice(old: bytes, lines: Sequence[str], span: Span,
            new: bytes) -> tuple[Edit, Span] | None:
     """The :class:`Edit` that makes the lines of ``new`` from ``lines`` (the lines array
-    of ``old``, at ``span``), and the new lines' :class:`Span`: the strings where the
-    two bodies differ are parsed, in both; None when the difference is not inside the
+    of ``old``, at ``span``), and the new lines' :class:`Span`: the strings of ``new``
+    where the two bodies differ are parsed; None when the difference is not inside the
     lines array, or brings an escaped backslash, or does not parse as whole strings.
-    ``lines`` is only counted (and named as the edit's base), not read.
+    The lines removed are taken from ``lines`` when they are strings already (parsed
+    whole, or :class:`Lines` that were read), else parsed from ``old``.
 
     Its cost is that of the bytes compared (in C) and of the delimiters counted on
     the shorter side of the change (the end of the table, where rows are added)."""
@@ -116,7 +117,9 @@ def splice(old: bytes, lines: Sequence[str], span: Span,
     if kept_before + kept_after > count:
         return None
     shift = len(new) - len(old)
-    removed = _strings(old[start:old_stop])
+    parsed = lines.parsed() if isinstance(lines, Lines) else lines
+    removed = (list(parsed[kept_before:count - kept_after]) if parsed is not None
+               else _strings(old[start:old_stop]))
     added = _strings(new[start:old_stop + shift])
     if removed is None or added is None or len(removed) != count - kept_before - kept_after:
         return None
@@ -156,6 +159,10 @@ class Lines(Sequence[str]):
                 raise ValueError(f"a spliced dump's lines array does not hold its "
                                  f"{self._count} strings")
             self._strings = strings
+        return self._strings
+
+    def parsed(self) -> list[str] | None:
+        """The lines if they were made into strings already, else None."""
         return self._strings
 
     def __len__(self) -> int:

@@ -142,3 +142,30 @@ def test_common_prefix_and_suffix_across_steps():
     copy = bytes(bytearray(a))
     assert dump_splice.common_prefix(a, copy) == len(a)
     assert dump_splice.common_suffix(a, copy, 10) == 10
+
+
+@settings(max_examples=200, deadline=None)
+@given(edited(PLAIN), st.data(), st.integers(0, 3), st.booleans())
+def test_a_dump_spliced_from_a_spliced_dump_says_what_changed(change, data, style, read):
+    """Dumps read one after another as edits: the lines an edit removes are those of
+    the dump before it, whether its lines were made into strings (``read``) or are
+    parsed from its body, and each dump's lines are those of parsing it whole."""
+    first, second = change
+    third = list(second)
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(1, len(third)))
+        third.insert(where, data.draw(st.lists(PLAIN, max_size=8).map("".join)))
+    envelope = parse_envelope(200, body_of(first, style))
+    for old, new in ((first, second), (second, third)):
+        if read:
+            assert list(envelope.dump_lines) == old
+        spliced = parse_envelope(200, body_of(new, style), like=envelope)
+        if new == old:
+            assert spliced is envelope
+            continue
+        edit = spliced.lines_edit
+        assert edit is not None and edit.base is envelope.dump_lines
+        assert edit.removed == old[edit.kept_before:len(old) - edit.kept_after]
+        assert edit.added == new[edit.kept_before:len(new) - edit.kept_after]
+        assert spliced.dump_lines == new and spliced.stdout_chunks == new
+        envelope = spliced
