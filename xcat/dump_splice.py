@@ -9,9 +9,10 @@ comparison with the last dump then looks at each of them again.
 
 :func:`splice` finds the bytes both bodies share at their start and at their end
 (compared in C, a slice at a time), widens the rest to whole JSON strings of the
-lines array and parses only those, in both bodies: an :class:`Edit` says which lines
-were kept at either end, which were removed and which added, so a reader learns what
-changed without comparing the two dumps. The new dump's lines are :class:`Lines`,
+lines array and parses only those (the old body's too, when its lines were never
+made into strings): an :class:`Edit` says which lines were kept at either end, which
+were removed and which added, so a reader learns what changed without comparing the
+two dumps. The new dump's lines are :class:`Lines`,
 made into strings only if someone reads them (a full walk of the table). Where it
 cannot be sure, it answers None and the caller parses the body whole; it is sure
 because:
