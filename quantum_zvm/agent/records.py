@@ -12,10 +12,12 @@ port, and syncs it (``fdatasync``: the data and the file's size; and its directo
 when the journal is new), so a cycle costs what changed, not what is bound.  When the
 journal holds more lines than the snapshot has bindings (and at least
 :data:`MIN_JOURNAL_LINES`), a new snapshot is written and the journal
-removed.  Loading replays the journal over the snapshot; each line sets a
-value, so replaying lines the snapshot already holds (a crash between the
-rename and the removal) changes nothing, and a torn last line (a crash while
-appending) is skipped with a warning.
+removed; the change that makes the snapshot is appended to the journal
+first.  Loading replays the journal over the snapshot; each line sets a value,
+and the journal ends with the snapshot's own change, so replaying a journal the
+snapshot replaced (a crash between the rename and the removal) ends where the
+snapshot is, and a torn last line (a crash while appending) is skipped with a
+warning.
 
 Snapshot format (version 2; a file without ``granted``/``live_ports`` is
 version 1 and gets them from its bindings, as agents that wrote it behaved)::
@@ -221,12 +223,18 @@ class Store:
         lines = changes(before, after)
         if not lines:
             return
+        journal = journal_path(self.path)
+        text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
         if self.journal_lines + len(lines) > max(MIN_JOURNAL_LINES, len(whole.bindings)) \
                 or not self.path.exists():
+            if journal.exists():
+                # the journal ends with this change before the snapshot replaces it: if
+                # it outlives the snapshot (a crash before its removal), replaying it
+                # ends where the snapshot is, instead of undoing this change
+                _append(journal, text.encode())
             save(self.path, self.zhcp_node, whole)
-            journal_path(self.path).unlink(missing_ok=True)
+            journal.unlink(missing_ok=True)
             self.journal_lines = 0
             return
-        text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-        _append(journal_path(self.path), text.encode())
+        _append(journal, text.encode())
         self.journal_lines += len(lines)

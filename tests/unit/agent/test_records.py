@@ -153,3 +153,21 @@ def test_a_new_snapshot_or_journal_is_in_its_directory_once_written(tmp_path, mo
     store.record(second, first, first)              # a line appended
     assert synced[4:] == ["file data"]
     assert held(records.load(path)) == held(first)
+
+
+def test_a_crash_before_a_replaced_journal_is_removed_loses_nothing(tmp_path, monkeypatch):
+    """A snapshot written when the journal grew too large holds the cycle's changes;
+    a crash before the journal's removal leaves the journal to be replayed over it,
+    which must give the snapshot's state, not the journal's older values."""
+    monkeypatch.setattr(records, "MIN_JOURNAL_LINES", 2)
+    path = tmp_path / "agent-state.json"
+    store = records.Store(path, "zhcp1")
+    first = Observed(bindings={"p1": BINDING})
+    second = Observed(bindings={"p1": BINDING, "p2": PORTED})
+    third = Observed(bindings={"p1": BINDING, "p3": PORTED})   # p2 gone, p3 new
+    store.record(Observed(), first, first)        # the snapshot
+    store.record(first, second, second)           # 1 journal line: p2
+    monkeypatch.setattr(records.Path, "unlink", lambda self, missing_ok=False: None)
+    store.record(second, third, third)            # 3 lines > 2: a new snapshot, then...
+    assert records.journal_path(path).exists()    # ...a crash before the journal went
+    assert held(records.load(path)) == held(third)
