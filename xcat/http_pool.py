@@ -154,7 +154,7 @@ class Connection:
         total = 0
         while size := http_wire.chunk_size(self._read_line(http_wire.MAX_CHUNK_LINE)):
             total += size
-            _check_body_size(total)
+            http_wire.check_body_size(total, "a chunked body")
             chunks.append(self._read_exactly(size))
             if self._read_exactly(2) != b"\r\n":
                 raise ProtocolError("a chunk does not end with CRLF")
@@ -165,18 +165,13 @@ class Connection:
 
     def _read_to_close(self) -> bytes:
         assert self.sock is not None
-        _check_body_size(len(self._received))
+        http_wire.check_body_size(len(self._received), "a body read to the close")
         while data := self.sock.recv(RECEIVE_BYTES):
             self._received += data
-            _check_body_size(len(self._received))
+            http_wire.check_body_size(len(self._received), "a body read to the close")
         body = bytes(self._received)
         self._received.clear()
         return body
-
-
-def _check_body_size(size: int) -> None:
-    if size > http_wire.MAX_BODY_BYTES:
-        raise ProtocolError(f"a body of more than {http_wire.MAX_BODY_BYTES} bytes")
 
 
 class ConnectionPool:

@@ -74,6 +74,13 @@ class Framing:
     length: int = 0
 
 
+def check_body_size(size: int, what: str) -> None:
+    """ProtocolError when a body of ``size`` bytes (promised, or read so far) is more
+    than :data:`MAX_BODY_BYTES`: refused before it is allocated or read further."""
+    if size > MAX_BODY_BYTES:
+        raise ProtocolError(f"{what}: more than {MAX_BODY_BYTES} bytes")
+
+
 def valid_field_value(value: str) -> bool:
     """Whether a header may carry ``value`` as it is: no control character (CR or LF
     would end its line, and a server trims tabs at its ends)."""
@@ -133,8 +140,7 @@ def framing(head: ResponseHead, method: str) -> Framing:
         if len(values) != 1 or not _DIGITS.match(next(iter(values))):
             raise ProtocolError(f"Content-Length: {head.headers['content-length'][:80]!r}")
         length = int(values.pop())
-        if length > MAX_BODY_BYTES:
-            raise ProtocolError(f"Content-Length {length}: more than {MAX_BODY_BYTES} bytes")
+        check_body_size(length, f"Content-Length {length}")
         return Framing(BY_LENGTH, length)
     return Framing(TO_CLOSE)
 
