@@ -47,7 +47,7 @@ def _normalise_value(value: Any) -> list:
     are strings already, so their list is kept (as :class:`_Strings`, which says so),
     and only the items of other lists go through :func:`_normalise_item`."""
     items = value if isinstance(value, list) else [value]
-    if _all_strings(items):
+    if dump_splice.all_strings(items):
         return _Strings(items)
     return [item if item.__class__ is str else _normalise_item(item) for item in items]
 
@@ -58,12 +58,6 @@ class _Strings(list):
     (a list from elsewhere is tested)."""
 
     __slots__ = ()
-
-
-def _all_strings(items: Sequence) -> bool:
-    """Whether every item is a ``str``: the types are listed and counted in C, where a
-    Python loop over a dump's 10,000 lines would test them one by one."""
-    return list(map(type, items)).count(str) == len(items)
 
 
 def _normalise_item(item: Any) -> Any:
@@ -135,9 +129,12 @@ class Envelope:
         strings: list[str] = []
         for msg in self.messages:
             items = msg.get("data")
-            if items:
-                strings += items if isinstance(items, _Strings) or _all_strings(items) else \
-                    [item for item in items if isinstance(item, str)]
+            if not items:
+                continue
+            if isinstance(items, _Strings) or dump_splice.all_strings(items):
+                strings += items
+            else:
+                strings += [item for item in items if isinstance(item, str)]
         return strings
 
     @property
