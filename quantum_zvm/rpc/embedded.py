@@ -101,6 +101,24 @@ def _read_whole(path: str, lock: bool = False) -> bytes:
     return b"".join(chunks)
 
 
+def _binding_rows(data: bytes, path: Path) -> list[Any]:
+    """The rows of a binding table file's ``data`` (empty: none); ChannelError naming
+    the file when it is not a JSON list of ``[routing key, pattern, queue]`` strings
+    (a file any process with the directory could have written)."""
+    if not data:
+        return []
+    try:
+        rows = loads(data)
+    except ValueError as exc:
+        raise ChannelError(f"{path}: not a binding table ({exc})") from None
+    if not isinstance(rows, list) or not all(
+            isinstance(row, list) and len(row) == 3 and all(isinstance(v, str) for v in row)
+            for row in rows):
+        raise ChannelError(f"{path}: not a binding table (a list of [routing key, "
+                           f"pattern, queue] strings)")
+    return [filesystem.exchange_queue_t(*row) for row in rows]
+
+
 def _is_message(payload: Any) -> bool:
     """Whether a message file holds what kombu's virtual ``Message`` is built from
     (a file any local process could have written: anything else is dropped)."""
@@ -158,22 +176,21 @@ class Channel(filesystem.Channel):
         """The bindings of ``exchange``, read from its file on every call (another
         process may have changed them); parsed only when its bytes differ from the last
         read's. A new list each time: kombu's ``queue_unbind`` changes the one it gets."""
+        path = self._exchange_file(exchange)
         try:
-            data = _read_whole(str(self._exchange_file(exchange)), lock=True)
+            data = _read_whole(str(path), lock=True)
         except FileNotFoundError:
             return []
         last = self._tables.get(exchange)
         if last is None or last[0] != data:
-            rows = [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
-            last = self._tables[exchange] = (data, tuple(rows))
+            last = self._tables[exchange] = (data, tuple(_binding_rows(data, path)))
         return list(last[1])
 
     def _update_table(self, path: Path, change: Callable[[list], list]) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "rb+", buffering=0) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            data = fh.read()
-            rows = [filesystem.exchange_queue_t(*row) for row in loads(data)] if data else []
+            rows = _binding_rows(fh.read(), path)
             new_rows = change(rows)
             if new_rows != rows:
                 fh.seek(0)

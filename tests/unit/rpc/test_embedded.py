@@ -2,6 +2,7 @@
 import threading
 
 import kombu
+import pytest
 
 from quantum_zvm.rpc.transport import Transport, embedded_settings
 
@@ -98,3 +99,25 @@ def test_a_binding_table_is_parsed_again_only_when_another_process_changed_it(tm
     table = producer.channel.get_table("ex")
     table.clear()                             # kombu's queue_unbind changes what it gets
     assert {row.queue for row in producer.channel.get_table("ex")} == {"a", "b"}
+
+
+def test_a_binding_table_that_is_not_one_is_a_channel_error_naming_its_file(tmp_path):
+    """A binding table any process with the directory could have written: JSON that is
+    not a list of [routing key, pattern, queue] is refused with the file's name, for a
+    publish and for a binding alike, not a bare ValueError or TypeError."""
+    from kombu.exceptions import ChannelError
+
+    from quantum_zvm.rpc import embedded
+    conn = _conn(tmp_path)
+    channel = conn.channel()
+    _queue("a")(channel).declare()
+    table = tmp_path / "control" / "ex.exchange"
+    for text in ('{"not": "a table"}', '[["a", "a"]]', '[["a", "a", 7]]', "[[", "3"):
+        table.write_text(text)
+        with pytest.raises(ChannelError, match=r"ex\.exchange.*not a binding table"):
+            channel.get_table("ex")
+        with pytest.raises(ChannelError, match=r"ex\.exchange.*not a binding table"):
+            channel._queue_bind("ex", "b", "b", "b")
+    table.write_text('[["a", "a", "a"]]')
+    assert [tuple(row) for row in channel.get_table("ex")] == [("a", "a", "a")]
+    assert isinstance(channel, embedded.Channel)
