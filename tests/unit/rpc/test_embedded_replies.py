@@ -41,47 +41,46 @@ def test_a_reply_handed_over_before_the_caller_reads_is_returned_at_once(tmp_pat
         replies.close()
 
 
-def test_every_queued_reply_is_taken_and_handed_on(tmp_path):
+@pytest.fixture
+def reply_queue(tmp_path):
+    """A reply queue ``reply_y`` read by :class:`EmbeddedReplies`, the bodies it hands
+    on, and a producer on another connection: ``(replies, got, producer)``."""
     transport = Transport(embedded_settings(".", str(tmp_path)))
     got: list = []
     replies = EmbeddedReplies(transport, "reply_y", got.append)
     conn = transport.connection()
     conn.connect()
     try:
-        producer = kombu.Producer(conn.channel())
-        for n in range(3):
-            producer.publish({"n": n}, routing_key="reply_y", serializer="json")
-        with pytest.raises(queue.Empty):   # none was for this inbox
-            replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
-        assert got == [{"n": 0}, {"n": 1}, {"n": 2}]
-        assert list((tmp_path / "queues" / "reply_y").iterdir()) == []
+        yield replies, got, kombu.Producer(conn.channel())
     finally:
         conn.release()
         replies.close()
 
 
-def test_a_reply_file_that_is_no_kombu_message_is_dropped_and_the_others_are_read(tmp_path):
+def test_every_queued_reply_is_taken_and_handed_on(reply_queue, tmp_path):
+    replies, got, producer = reply_queue
+    for n in range(3):
+        producer.publish({"n": n}, routing_key="reply_y", serializer="json")
+    with pytest.raises(queue.Empty):   # none was for this inbox
+        replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
+    assert got == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert list((tmp_path / "queues" / "reply_y").iterdir()) == []
+
+
+def test_a_reply_file_that_is_no_kombu_message_is_dropped_and_the_others_are_read(
+        reply_queue, tmp_path):
     """Files any local process could leave in a reply queue: JSON that is not a
     message, a message without its properties, a body that is not base64. Each is
     dropped with a warning; the replies queued with them still reach their callers."""
-    transport = Transport(embedded_settings(".", str(tmp_path)))
-    got: list = []
-    replies = EmbeddedReplies(transport, "reply_z", got.append)
-    conn = transport.connection()
-    conn.connect()
-    try:
-        queue_dir = tmp_path / "queues" / "reply_z"
-        bad = ['[1, 2]', '{"body": "e30="}',
-               '{"body": "not base64!", "properties": {"delivery_tag": "t", '
-               '"body_encoding": "base64"}, "content-type": "application/json"}']
-        for n, text in enumerate(bad):
-            (queue_dir / f"{n:020d}-bad.msg").write_text(text)
-        kombu.Producer(conn.channel()).publish({"n": 1}, routing_key="reply_z",
-                                               serializer="json")
-        with pytest.raises(queue.Empty):
-            replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
-        assert got == [{"n": 1}]
-        assert list(queue_dir.iterdir()) == []
-    finally:
-        conn.release()
-        replies.close()
+    replies, got, producer = reply_queue
+    queue_dir = tmp_path / "queues" / "reply_y"
+    bad = ['[1, 2]', '{"body": "e30="}',
+           '{"body": "not base64!", "properties": {"delivery_tag": "t", '
+           '"body_encoding": "base64"}, "content-type": "application/json"}']
+    for n, text in enumerate(bad):
+        (queue_dir / f"{n:020d}-bad.msg").write_text(text)
+    producer.publish({"n": 1}, routing_key="reply_y", serializer="json")
+    with pytest.raises(queue.Empty):
+        replies.next_frame(queue.Queue(), time.monotonic() + 0.5)
+    assert got == [{"n": 1}]
+    assert list(queue_dir.iterdir()) == []
