@@ -138,6 +138,7 @@ def test_a_new_snapshot_or_journal_is_in_its_directory_once_written(tmp_path, mo
 
     def kind(fd: int) -> str:
         return "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+    # records.os is the os module: these patch the whole process's syncs, for this test
     monkeypatch.setattr(records.os, "fsync", lambda fd: (synced.append(kind(fd)),
                                                          real_fsync(fd))[1])
     monkeypatch.setattr(records.os, "fdatasync", lambda fd: (synced.append(kind(fd) + " data"),
@@ -167,6 +168,7 @@ def test_a_crash_before_a_replaced_journal_is_removed_loses_nothing(tmp_path, mo
     third = Observed(bindings={"p1": BINDING, "p3": PORTED})   # p2 gone, p3 new
     store.record(Observed(), first, first)        # the snapshot
     store.record(first, second, second)           # 1 journal line: p2
+    # records.Path is pathlib's: no file is removed in this process from here on
     monkeypatch.setattr(records.Path, "unlink", lambda self, missing_ok=False: None)
     store.record(second, third, third)            # 3 lines > 2: a new snapshot, then...
     assert records.journal_path(path).exists()    # ...a crash before the journal went
